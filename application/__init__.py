@@ -1,0 +1,1 @@
+"""Use cases and the ports they depend on. Imports the domain and the standard library only."""

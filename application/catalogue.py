@@ -1,0 +1,226 @@
+"""Use cases of the catalogue: books and their copies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from application.common import check_version, emit_ready, found
+from application.ports import Clock, IdGenerator, UnitOfWorkFactory
+from application.queries import BookFilter, Page, PageRequest
+from application.unit_of_work import UnitOfWork
+from domain import circulation
+from domain.catalogue import Book, Copy
+from domain.errors import (
+    BarcodeAlreadyExists,
+    BookHasOpenLoans,
+    BookNotFound,
+    CopyNotFound,
+    IsbnAlreadyExists,
+)
+from domain.isbn import normalise_isbn
+from domain.policy import Policy
+from domain.values import UNSET, Unset
+
+
+@dataclass(frozen=True, slots=True)
+class BookDetails:
+    """A complete description of a book, as given when it is added or replaced."""
+
+    isbn: str
+    title: str
+    authors: Sequence[str] = ()
+    publisher: str | None = None
+    year: int | None = None
+    subjects: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BookChanges:
+    """Only the fields given (not ``UNSET``) change."""
+
+    isbn: str | Unset = UNSET
+    title: str | Unset = UNSET
+    authors: Sequence[str] | Unset = UNSET
+    publisher: str | Unset | None = UNSET
+    year: int | Unset | None = UNSET
+    subjects: Sequence[str] | Unset = UNSET
+
+    @classmethod
+    def replacing_with(cls, details: BookDetails) -> BookChanges:
+        return cls(**{name: getattr(details, name) for name in BookDetails.__slots__})
+
+
+@dataclass(frozen=True, slots=True)
+class NewBook:
+    book: Book
+    copies: list[Copy] = field(default_factory=list)
+
+
+class Catalogue:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, policy: Policy
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._ids = ids
+        self._policy = policy
+
+    def add_book(self, details: BookDetails, barcodes: Sequence[str] = ()) -> NewBook:
+        now = self._clock.now()
+        book = Book.create(
+            id=self._ids.new_id(),
+            isbn=details.isbn,
+            title=details.title,
+            authors=tuple(details.authors),
+            publisher=details.publisher,
+            year=details.year,
+            subjects=tuple(details.subjects),
+            now=now,
+        )
+        copies = [
+            Copy.create(id=self._ids.new_id(), book_id=book.id, barcode=code, now=now)
+            for code in barcodes
+        ]
+        with self._uow() as uow:
+            self._ensure_isbn_free(uow, book.isbn)
+            seen: set[str] = set()
+            for copy in copies:
+                if copy.barcode in seen:
+                    raise BarcodeAlreadyExists(
+                        f"barcode {copy.barcode} is given twice", barcode=copy.barcode
+                    )
+                seen.add(copy.barcode)
+                self._ensure_barcode_free(uow, copy.barcode)
+            uow.books.add(book)
+            for copy in copies:
+                uow.copies.add(copy)
+            uow.commit()
+        return NewBook(book, copies)
+
+    def get_book(self, book_id: str) -> Book:
+        with self._uow() as uow:
+            return found(uow.books.get(book_id), BookNotFound, book_id)
+
+    def search_books(self, query: BookFilter, page: PageRequest) -> Page[Book]:
+        with self._uow() as uow:
+            return uow.books.search(query, page)
+
+    def update_book(
+        self, book_id: str, changes: BookChanges, expected_version: int | None = None
+    ) -> Book:
+        with self._uow() as uow:
+            book = found(uow.books.get(book_id), BookNotFound, book_id)
+            check_version(book, expected_version)
+            if not isinstance(changes.isbn, Unset):
+                isbn = normalise_isbn(changes.isbn)
+                if isbn != book.isbn:
+                    self._ensure_isbn_free(uow, isbn)
+            book.revise(
+                now=self._clock.now(),
+                isbn=changes.isbn,
+                title=changes.title,
+                authors=_tuple_or_unset(changes.authors),
+                publisher=changes.publisher,
+                year=changes.year,
+                subjects=_tuple_or_unset(changes.subjects),
+            )
+            uow.commit()
+            return book
+
+    def remove_book(self, book_id: str, expected_version: int | None = None) -> None:
+        """Remove a book with its copies, holds and loan history.
+
+        Refused while a copy is out on loan. Fines incurred on the book stay on the members'
+        accounts.
+        """
+        with self._uow() as uow:
+            book = found(uow.books.get(book_id), BookNotFound, book_id)
+            check_version(book, expected_version)
+            open_loans = uow.loans.open_count_for_book(book_id)
+            if open_loans:
+                raise BookHasOpenLoans(
+                    f"{open_loans} copies of this book are on loan", open_loans=open_loans
+                )
+            for hold in uow.holds.for_book(book_id):
+                uow.holds.remove(hold)
+            for loan in uow.loans.closed_for_book(book_id):
+                uow.loans.remove(loan)
+            for copy in uow.copies.for_book(book_id):
+                uow.copies.remove(copy)
+            uow.books.remove(book)
+            uow.commit()
+
+    def add_copy(self, book_id: str, barcode: str) -> Copy:
+        """Add a copy; if members wait for the book, it goes straight to the hold shelf."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            found(uow.books.get(book_id), BookNotFound, book_id)
+            copy = Copy.create(id=self._ids.new_id(), book_id=book_id, barcode=barcode, now=now)
+            self._ensure_barcode_free(uow, copy.barcode)
+            uow.copies.add(copy)
+            copies = [*uow.copies.for_book(book_id), copy]
+            ready = circulation.allocate(
+                copies, uow.holds.active_for_book(book_id), self._policy, now
+            )
+            emit_ready(uow, ready)
+            uow.commit()
+            return copy
+
+    def list_copies(self, book_id: str) -> list[Copy]:
+        with self._uow() as uow:
+            found(uow.books.get(book_id), BookNotFound, book_id)
+            return uow.copies.for_book(book_id)
+
+    def get_copy(self, copy_id: str) -> Copy:
+        with self._uow() as uow:
+            return found(uow.copies.get(copy_id), CopyNotFound, copy_id)
+
+    def mark_copy_lost(self, copy_id: str, expected_version: int | None = None) -> Copy:
+        return self._take_out_of_circulation(copy_id, expected_version, lost=True)
+
+    def withdraw_copy(self, copy_id: str, expected_version: int | None = None) -> Copy:
+        return self._take_out_of_circulation(copy_id, expected_version, lost=False)
+
+    def mark_copy_found(self, copy_id: str, expected_version: int | None = None) -> Copy:
+        """A lost copy turned up: it serves the hold queue first, then goes back on the shelf."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            copy = found(uow.copies.get(copy_id), CopyNotFound, copy_id)
+            check_version(copy, expected_version)
+            copy.mark_found(now)
+            copies = uow.copies.for_book(copy.book_id)
+            holds = uow.holds.active_for_book(copy.book_id)
+            emit_ready(uow, circulation.allocate(copies, holds, self._policy, now))
+            uow.commit()
+            return copy
+
+    def _take_out_of_circulation(
+        self, copy_id: str, expected_version: int | None, *, lost: bool
+    ) -> Copy:
+        now = self._clock.now()
+        with self._uow() as uow:
+            copy = found(uow.copies.get(copy_id), CopyNotFound, copy_id)
+            check_version(copy, expected_version)
+            copies = uow.copies.for_book(copy.book_id)
+            holds = uow.holds.active_for_book(copy.book_id)
+            ready = circulation.withdraw_from_circulation(
+                copy, holds, copies, self._policy, now, lost=lost
+            )
+            emit_ready(uow, ready)
+            uow.commit()
+            return copy
+
+    @staticmethod
+    def _ensure_isbn_free(uow: UnitOfWork, isbn: str) -> None:
+        if uow.books.get_by_isbn(isbn) is not None:
+            raise IsbnAlreadyExists(f"a book with ISBN {isbn} already exists", isbn=isbn)
+
+    @staticmethod
+    def _ensure_barcode_free(uow: UnitOfWork, barcode: str) -> None:
+        if uow.copies.get_by_barcode(barcode) is not None:
+            raise BarcodeAlreadyExists(f"barcode {barcode} is already in use", barcode=barcode)
+
+
+def _tuple_or_unset(values: Sequence[str] | Unset) -> tuple[str, ...] | Unset:
+    return values if isinstance(values, Unset) else tuple(values)

@@ -1,0 +1,330 @@
+"""Use cases of circulation: lending, returning, renewing and holding books."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.common import emit_ready, found
+from application.ports import Clock, IdGenerator, UnitOfWorkFactory
+from application.queries import HoldFilter, LoanFilter, Page, PageRequest
+from application.retry import retry_on_conflict
+from application.unit_of_work import UnitOfWork
+from domain import circulation
+from domain.catalogue import CopyStatus
+from domain.circulation import Standing
+from domain.errors import (
+    BookNotFound,
+    CopyNotAvailable,
+    CopyNotFound,
+    DomainError,
+    HoldNotFound,
+    InvalidValue,
+    LoanNotFound,
+    MemberNotFound,
+)
+from domain.events import BookLent, BookReturned, HoldClosed, HoldPlaced, LoanRenewed
+from domain.holds import Hold, HoldStatus
+from domain.ledger import EntryKind, LedgerEntry
+from domain.loans import Loan
+from domain.members import Member
+from domain.policy import Policy
+
+
+@dataclass(frozen=True, slots=True)
+class HoldInQueue:
+    hold: Hold
+    position: int | None  # 1 for the next in line; None once the hold is no longer waiting
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    book_id: str
+    copies: int  # copies that circulate (neither lost nor withdrawn)
+    available: int
+    on_loan: int
+    on_hold_shelf: int
+    holds_waiting: int
+    can_borrow: bool | None  # None when no member was asked about
+    reasons: list[DomainError]  # why the member cannot borrow now
+
+
+class Circulation:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, policy: Policy
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._ids = ids
+        self._policy = policy
+
+    # --- lending ---------------------------------------------------------------------------
+
+    @retry_on_conflict
+    def borrow(
+        self, member_id: str, *, book_id: str | None = None, copy_id: str | None = None
+    ) -> Loan:
+        """Lend the copy given; or, by book, the copy set aside for the member or a free one."""
+        if book_id is not None and copy_id is not None:
+            raise InvalidValue("book_id", "give exactly one of book_id and copy_id")
+        now = self._clock.now()
+        with self._uow() as uow:
+            member = found(uow.members.get(member_id, for_update=True), MemberNotFound, member_id)
+            if copy_id is not None:
+                book_id = found(uow.copies.get(copy_id), CopyNotFound, copy_id).book_id
+            elif book_id is not None:
+                found(uow.books.get(book_id), BookNotFound, book_id)
+            else:
+                raise InvalidValue("book_id", "give exactly one of book_id and copy_id")
+            copies = uow.copies.for_book(book_id)
+            holds = uow.holds.active_for_book(book_id)
+            standing = self._standing(uow, member_id, member)
+            circulation.ensure_may_borrow(standing, self._policy, now)
+            copy = circulation.choose_copy(member_id, copies, holds, copy_id)
+            loan, ready = circulation.lend(
+                loan_id=self._ids.new_id(),
+                standing=standing,
+                copy=copy,
+                book_holds=holds,
+                copies=copies,
+                policy=self._policy,
+                now=now,
+            )
+            uow.loans.add(loan)
+            uow.emit(
+                BookLent(occurred_at=now, loan_id=loan.id, copy_id=copy.id, member_id=member_id)
+            )
+            for hold in holds:  # all were active before lending: the closed ones closed now
+                if hold.status is HoldStatus.FULFILLED:
+                    uow.emit(_closed(hold, now))
+            emit_ready(uow, ready)
+            uow.commit()
+            return loan
+
+    @retry_on_conflict
+    def return_loan(self, loan_id: str) -> Loan:
+        """Close the loan, charge any fine, and pass the copy to the next member waiting."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            loan = found(uow.loans.get(loan_id), LoanNotFound, loan_id)
+            return self._take_back(uow, loan, now)
+
+    @retry_on_conflict
+    def return_copy(self, barcode: str) -> Loan:
+        """Return by the barcode scanned at the desk."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            copy = found(uow.copies.get_by_barcode(barcode.strip()), CopyNotFound, barcode)
+            loan = uow.loans.open_for_copy(copy.id)
+            if loan is None:
+                raise CopyNotAvailable(
+                    f"copy {copy.barcode} is not on loan", copy_id=copy.id, status=str(copy.status)
+                )
+            return self._take_back(uow, loan, now)
+
+    def _take_back(self, uow: UnitOfWork, loan: Loan, now: datetime) -> Loan:
+        copy = found(uow.copies.get(loan.copy_id), CopyNotFound, loan.copy_id)
+        copies = uow.copies.for_book(loan.book_id)
+        holds = uow.holds.active_for_book(loan.book_id)
+        fine, ready = circulation.take_back(loan, copy, holds, copies, self._policy, now)
+        if fine:
+            uow.ledger.add(
+                LedgerEntry(
+                    id=self._ids.new_id(),
+                    member_id=loan.member_id,
+                    kind=EntryKind.FINE,
+                    amount_cents=fine,
+                    created_at=now,
+                    loan_id=loan.id,
+                    note=f"overdue fine for copy {copy.barcode}",
+                )
+            )
+        uow.emit(
+            BookReturned(
+                occurred_at=now,
+                loan_id=loan.id,
+                copy_id=copy.id,
+                member_id=loan.member_id,
+                fine_cents=fine,
+            )
+        )
+        emit_ready(uow, ready)
+        uow.commit()
+        return loan
+
+    @retry_on_conflict
+    def renew(self, loan_id: str) -> Loan:
+        now = self._clock.now()
+        with self._uow() as uow:
+            loan = found(uow.loans.get(loan_id), LoanNotFound, loan_id)
+            member = found(uow.members.get(loan.member_id), MemberNotFound, loan.member_id)
+            holds = uow.holds.active_for_book(loan.book_id)
+            copies = uow.copies.for_book(loan.book_id)
+            circulation.renew(loan, member, holds, copies, self._policy, now)
+            uow.emit(
+                LoanRenewed(
+                    occurred_at=now,
+                    loan_id=loan.id,
+                    member_id=loan.member_id,
+                    renewals=loan.renewals,
+                )
+            )
+            uow.commit()
+            return loan
+
+    def get_loan(self, loan_id: str) -> Loan:
+        with self._uow() as uow:
+            return found(uow.loans.get(loan_id), LoanNotFound, loan_id)
+
+    def list_loans(self, query: LoanFilter, page: PageRequest) -> Page[Loan]:
+        with self._uow() as uow:
+            if query.member_id is not None:
+                found(uow.members.get(query.member_id), MemberNotFound, query.member_id)
+            return uow.loans.list(query, page, self._clock.now())
+
+    # --- holds -----------------------------------------------------------------------------
+
+    @retry_on_conflict
+    def place_hold(self, member_id: str, book_id: str) -> HoldInQueue:
+        """Queue for a book; when a copy is free it is set aside at once."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            member = found(uow.members.get(member_id, for_update=True), MemberNotFound, member_id)
+            found(uow.books.get(book_id), BookNotFound, book_id)
+            copies = uow.copies.for_book(book_id)
+            standing = self._standing(uow, member_id, member)
+            mine = uow.holds.active_for_member(member_id)
+            circulation.ensure_may_hold(standing, mine, book_id, copies, self._policy, now)
+            hold = Hold.place(id=self._ids.new_id(), book_id=book_id, member_id=member_id, now=now)
+            uow.holds.add(hold)
+            book_holds = [*uow.holds.active_for_book(book_id), hold]
+            ready = circulation.allocate(copies, book_holds, self._policy, now)
+            uow.emit(
+                HoldPlaced(occurred_at=now, hold_id=hold.id, book_id=book_id, member_id=member_id)
+            )
+            emit_ready(uow, ready)
+            uow.commit()
+            return HoldInQueue(hold, _position(hold, book_holds))
+
+    @retry_on_conflict
+    def cancel_hold(self, hold_id: str) -> Hold:
+        now = self._clock.now()
+        with self._uow() as uow:
+            hold = found(uow.holds.get(hold_id), HoldNotFound, hold_id)
+            copies = uow.copies.for_book(hold.book_id)
+            book_holds = uow.holds.active_for_book(hold.book_id)
+            ready = circulation.release_hold(
+                hold, copies, book_holds, self._policy, now, expired=False
+            )
+            uow.emit(_closed(hold, now))
+            emit_ready(uow, ready)
+            uow.commit()
+            return hold
+
+    def expire_pickups(self) -> list[Hold]:
+        """Expire ready holds nobody collected in time; each copy passes down its queue.
+
+        One transaction per book, so one busy book cannot hold up (or roll back) the rest.
+        """
+        now = self._clock.now()
+        with self._uow() as uow:
+            overdue_by_book: dict[str, list[str]] = defaultdict(list)
+            for hold in uow.holds.ready_past_pickup(now):
+                overdue_by_book[hold.book_id].append(hold.id)
+        expired: list[Hold] = []
+        for hold_ids in overdue_by_book.values():
+            expired.extend(self._expire(hold_ids))
+        return expired
+
+    @retry_on_conflict
+    def _expire(self, hold_ids: list[str]) -> list[Hold]:
+        now = self._clock.now()
+        expired: list[Hold] = []
+        with self._uow() as uow:
+            for hold_id in hold_ids:
+                hold = uow.holds.get(hold_id)
+                if hold is None or not hold.pickup_overdue(now):
+                    continue  # collected or cancelled since we looked
+                copies = uow.copies.for_book(hold.book_id)
+                book_holds = uow.holds.active_for_book(hold.book_id)
+                ready = circulation.release_hold(
+                    hold, copies, book_holds, self._policy, now, expired=True
+                )
+                uow.emit(_closed(hold, now))
+                emit_ready(uow, ready)
+                expired.append(hold)
+            uow.commit()
+        return expired
+
+    def get_hold(self, hold_id: str) -> HoldInQueue:
+        with self._uow() as uow:
+            hold = found(uow.holds.get(hold_id), HoldNotFound, hold_id)
+            return HoldInQueue(hold, _position(hold, uow.holds.active_for_book(hold.book_id)))
+
+    def list_holds(self, query: HoldFilter, page: PageRequest) -> Page[Hold]:
+        with self._uow() as uow:
+            if query.member_id is not None:
+                found(uow.members.get(query.member_id), MemberNotFound, query.member_id)
+            return uow.holds.list(query, page)
+
+    # --- questions -------------------------------------------------------------------------
+
+    def availability(self, book_id: str, member_id: str | None = None) -> Availability:
+        """How many copies are where, and whether ``member_id`` could borrow one right now."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            found(uow.books.get(book_id), BookNotFound, book_id)
+            copies = uow.copies.for_book(book_id)
+            holds = uow.holds.active_for_book(book_id)
+            counts = defaultdict(int, dict.fromkeys(CopyStatus, 0))
+            for copy in copies:
+                counts[copy.status] += 1
+            can_borrow: bool | None = None
+            reasons: list[DomainError] = []
+            if member_id is not None:
+                member = found(uow.members.get(member_id), MemberNotFound, member_id)
+                standing = self._standing(uow, member_id, member)
+                for check in (
+                    lambda: circulation.ensure_may_borrow(standing, self._policy, now),
+                    lambda: circulation.choose_copy(member_id, copies, holds, None),
+                ):
+                    try:
+                        check()
+                    except DomainError as refusal:
+                        reasons.append(refusal)
+                can_borrow = not reasons
+            return Availability(
+                book_id=book_id,
+                copies=sum(1 for copy in copies if copy.circulates),
+                available=counts[CopyStatus.AVAILABLE],
+                on_loan=counts[CopyStatus.ON_LOAN],
+                on_hold_shelf=counts[CopyStatus.ON_HOLD_SHELF],
+                holds_waiting=sum(1 for hold in holds if hold.status is HoldStatus.WAITING),
+                can_borrow=can_borrow,
+                reasons=reasons,
+            )
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _standing(self, uow: UnitOfWork, member_id: str, member: Member) -> Standing:
+        open_loans = uow.loans.open_for_member(member_id)
+        owed = circulation.balance(
+            uow.ledger.for_member(member_id), open_loans, self._policy, self._clock.now()
+        )
+        return Standing(member=member, open_loans=open_loans, balance_cents=owed)
+
+
+def _closed(hold: Hold, now: datetime) -> HoldClosed:
+    return HoldClosed(
+        occurred_at=now, hold_id=hold.id, member_id=hold.member_id, status=hold.status
+    )
+
+
+def _position(hold: Hold, book_holds: list[Hold]) -> int | None:
+    if hold.status is not HoldStatus.WAITING:
+        return None
+    waiting = sorted(
+        (h for h in book_holds if h.status is HoldStatus.WAITING), key=lambda h: h.queue_key
+    )
+    return next(i for i, h in enumerate(waiting, start=1) if h.id == hold.id)

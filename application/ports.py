@@ -1,0 +1,158 @@
+"""Ports: what the use cases need from the outside world, and nothing about how it is done."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from application.queries import BookFilter, HoldFilter, LoanFilter, MemberFilter, Page, PageRequest
+from domain.catalogue import Book, Copy
+from domain.events import Event
+from domain.holds import Hold
+from domain.ledger import LedgerEntry
+from domain.loans import Loan
+from domain.members import Member
+
+if TYPE_CHECKING:
+    from application.unit_of_work import UnitOfWork
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware UTC."""
+        ...
+
+
+class IdGenerator(Protocol):
+    def new_id(self) -> str:
+        """A new unique id; ids made later sort after ids made earlier."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, events: Sequence[Event]) -> None:
+        """Called after a commit with the events of that transaction, in order."""
+        ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+# --- repositories --------------------------------------------------------------------------
+# Reads return entities the unit of work tracks: changes to them are saved on commit.
+# ``add`` and ``remove`` take effect on commit too.
+
+
+class BookRepository(Protocol):
+    def get(self, book_id: str) -> Book | None: ...
+
+    def get_by_isbn(self, isbn: str) -> Book | None: ...
+
+    def search(self, query: BookFilter, page: PageRequest) -> Page[Book]: ...
+
+    def add(self, book: Book) -> None: ...
+
+    def remove(self, book: Book) -> None: ...
+
+
+class CopyRepository(Protocol):
+    def get(self, copy_id: str) -> Copy | None: ...
+
+    def get_by_barcode(self, barcode: str) -> Copy | None: ...
+
+    def for_book(self, book_id: str) -> list[Copy]:
+        """Every copy of the book, ordered by barcode."""
+        ...
+
+    def add(self, copy: Copy) -> None: ...
+
+    def remove(self, copy: Copy) -> None: ...
+
+
+class MemberRepository(Protocol):
+    def get(self, member_id: str, *, for_update: bool = False) -> Member | None:
+        """``for_update`` locks the member until the transaction ends, so decisions about one
+        member's loans and holds are taken one at a time."""
+        ...
+
+    def get_by_email(self, email: str) -> Member | None:
+        """Case-insensitive."""
+        ...
+
+    def list(self, query: MemberFilter, page: PageRequest) -> Page[Member]: ...
+
+    def add(self, member: Member) -> None: ...
+
+    def remove(self, member: Member) -> None: ...
+
+
+class LoanRepository(Protocol):
+    def get(self, loan_id: str) -> Loan | None: ...
+
+    def open_for_member(self, member_id: str) -> list[Loan]: ...
+
+    def open_for_copy(self, copy_id: str) -> Loan | None: ...
+
+    def open_count_for_book(self, book_id: str) -> int: ...
+
+    def closed_for_member(self, member_id: str) -> list[Loan]: ...
+
+    def closed_for_book(self, book_id: str) -> list[Loan]: ...
+
+    def list(self, query: LoanFilter, page: PageRequest, now: datetime) -> Page[Loan]:
+        """Newest first; ``now`` decides which open loans are overdue."""
+        ...
+
+    def add(self, loan: Loan) -> None: ...
+
+    def remove(self, loan: Loan) -> None: ...
+
+
+class HoldRepository(Protocol):
+    def get(self, hold_id: str) -> Hold | None: ...
+
+    def active_for_book(self, book_id: str) -> list[Hold]:
+        """Waiting and ready holds on the book, in queue order."""
+        ...
+
+    def active_for_member(self, member_id: str) -> list[Hold]: ...
+
+    def ready_past_pickup(self, now: datetime) -> list[Hold]:
+        """Ready holds whose pickup deadline is before ``now``."""
+        ...
+
+    def for_member(self, member_id: str) -> list[Hold]: ...
+
+    def for_book(self, book_id: str) -> list[Hold]: ...
+
+    def list(self, query: HoldFilter, page: PageRequest) -> Page[Hold]:
+        """Oldest first (queue order)."""
+        ...
+
+    def add(self, hold: Hold) -> None: ...
+
+    def remove(self, hold: Hold) -> None: ...
+
+
+class LedgerRepository(Protocol):
+    def for_member(self, member_id: str) -> list[LedgerEntry]:
+        """Oldest first."""
+        ...
+
+    def balance(self, member_id: str) -> int:
+        """Fines minus payments, in cents."""
+        ...
+
+    def add(self, entry: LedgerEntry) -> None: ...
+
+    def remove(self, entry: LedgerEntry) -> None: ...

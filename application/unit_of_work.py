@@ -1,0 +1,183 @@
+"""The unit of work: one transaction, committed whole or not at all.
+
+Repositories register what they load with a ``ChangeTracker``; on commit the tracker writes new
+entities, then entities whose state changed (each guarded by its version, so a concurrent change
+is refused rather than overwritten), then removals. Use cases therefore only load, call domain
+methods, and commit. Every adapter shares this logic and supplies the writes.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar
+
+from application.ports import (
+    BookRepository,
+    CopyRepository,
+    EventPublisher,
+    HoldRepository,
+    LedgerRepository,
+    LoanRepository,
+    MemberRepository,
+)
+from domain.catalogue import Book, Copy
+from domain.events import Event
+from domain.holds import Hold
+from domain.ledger import LedgerEntry
+from domain.loans import Loan
+from domain.members import Member
+
+Entity = Book | Copy | Member | Loan | Hold | LedgerEntry
+E = TypeVar("E", bound=Entity)
+
+
+class EntityStore(ABC, Generic[E]):
+    """Base of every repository: tracking on the way in, writes on commit."""
+
+    def __init__(self, tracker: ChangeTracker) -> None:
+        self._tracker = tracker
+
+    def add(self, entity: E) -> None:
+        self._tracker.added(entity, self)
+
+    def remove(self, entity: E) -> None:
+        self._tracker.removed(entity, self)
+
+    def _track(self, entity: E | None) -> E | None:
+        return None if entity is None else self._tracker.loaded(entity, self)
+
+    def _track_all(self, entities: Iterable[E]) -> list[E]:
+        return [self._tracker.loaded(entity, self) for entity in entities]
+
+    @abstractmethod
+    def write_new(self, entity: E) -> None: ...
+
+    @abstractmethod
+    def write_changes(self, entity: E, expected_version: int) -> None:
+        """Store ``entity`` (whose version is already the new one) if the stored version is
+        still ``expected_version``; raise ``ConcurrentUpdate`` otherwise."""
+
+    @abstractmethod
+    def write_removal(self, entity: E) -> None: ...
+
+
+def _state(entity: Entity) -> tuple[Any, ...]:
+    # Field values are immutable (str, int, datetime, enum, tuple), so a shallow tuple is a
+    # faithful snapshot.
+    return tuple(getattr(entity, field.name) for field in fields(entity))
+
+
+@dataclass(slots=True)
+class _Tracked:
+    entity: Any
+    store: EntityStore[Any]
+    snapshot: tuple[Any, ...] | None  # None: added in this unit of work
+    removed: bool = False
+
+
+class ChangeTracker:
+    """An identity map of what one unit of work loaded, added and removed."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[type, str], _Tracked] = {}
+        self._removals: list[_Tracked] = []
+
+    def loaded(self, entity: E, store: EntityStore[E]) -> E:
+        key = (type(entity), entity.id)
+        known = self._entries.get(key)
+        if known is not None:
+            # The same row read twice is the same object, so no change can be lost between them.
+            tracked: E = known.entity
+            return tracked
+        self._entries[key] = _Tracked(entity, store, _state(entity))
+        return entity
+
+    def added(self, entity: E, store: EntityStore[E]) -> None:
+        key = (type(entity), entity.id)
+        if key in self._entries:
+            raise ValueError(f"{type(entity).__name__} {entity.id} is already in this unit of work")
+        self._entries[key] = _Tracked(entity, store, None)
+
+    def removed(self, entity: E, store: EntityStore[E]) -> None:
+        key = (type(entity), entity.id)
+        tracked = self._entries.pop(key, None) or _Tracked(entity, store, _state(entity))
+        if tracked.snapshot is not None:
+            tracked.removed = True
+            self._removals.append(tracked)
+
+    def flush(self) -> None:
+        entries = list(self._entries.values())
+        for tracked in entries:
+            if tracked.snapshot is None:
+                tracked.store.write_new(tracked.entity)
+        for tracked in entries:
+            if tracked.snapshot is not None and _state(tracked.entity) != tracked.snapshot:
+                expected = tracked.entity.version
+                tracked.entity.version = expected + 1
+                tracked.store.write_changes(tracked.entity, expected)
+        for tracked in self._removals:
+            tracked.store.write_removal(tracked.entity)
+        for tracked in entries:
+            tracked.snapshot = _state(tracked.entity)
+        self._removals.clear()
+
+
+class UnitOfWork(ABC):
+    """``with uow: load -> domain method -> uow.commit()``; leaving without commit rolls back."""
+
+    books: BookRepository
+    copies: CopyRepository
+    members: MemberRepository
+    loans: LoanRepository
+    holds: HoldRepository
+    ledger: LedgerRepository
+
+    def __init__(self, publisher: EventPublisher | None = None) -> None:
+        self._publisher = publisher
+        self._tracker = ChangeTracker()
+        self._events: list[Event] = []
+
+    def __enter__(self) -> Self:
+        self._tracker = ChangeTracker()
+        self._events = []
+        self._begin(self._tracker)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            self._rollback()
+        finally:
+            self._close()
+
+    def emit(self, *events: Event) -> None:
+        """Queue events to publish once the transaction has committed."""
+        self._events.extend(events)
+
+    def commit(self) -> None:
+        self._tracker.flush()
+        self._commit()
+        events, self._events = self._events, []
+        if self._publisher is not None and events:
+            self._publisher.publish(events)
+
+    @abstractmethod
+    def _begin(self, tracker: ChangeTracker) -> None:
+        """Open the transaction and bind the repositories to ``tracker``."""
+
+    @abstractmethod
+    def _commit(self) -> None: ...
+
+    @abstractmethod
+    def _rollback(self) -> None:
+        """Undo whatever was not committed; a no-op after a commit."""
+
+    @abstractmethod
+    def _close(self) -> None: ...

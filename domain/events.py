@@ -1,0 +1,61 @@
+"""Domain events: facts about circulation that other parts (metrics, notices) may react to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BookLent(Event):
+    loan_id: str
+    copy_id: str
+    member_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class BookReturned(Event):
+    loan_id: str
+    copy_id: str
+    member_id: str
+    fine_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoanRenewed(Event):
+    loan_id: str
+    member_id: str
+    renewals: int
+
+
+@dataclass(frozen=True, slots=True)
+class HoldPlaced(Event):
+    hold_id: str
+    book_id: str
+    member_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class HoldReady(Event):
+    hold_id: str
+    copy_id: str
+    member_id: str
+    pickup_by: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HoldClosed(Event):
+    hold_id: str
+    member_id: str
+    status: str  # fulfilled, cancelled or expired
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentReceived(Event):
+    member_id: str
+    amount_cents: int

@@ -1,0 +1,90 @@
+"""Holds: a member's place in the first-in-first-out queue for a book."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from domain.errors import HoldNotActive
+from domain.values import require_utc
+
+
+class HoldStatus(StrEnum):
+    WAITING = "waiting"
+    READY = "ready"  # a copy is set aside on the hold shelf until ``pickup_by``
+    FULFILLED = "fulfilled"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+ACTIVE_HOLD_STATUSES = frozenset({HoldStatus.WAITING, HoldStatus.READY})
+
+
+@dataclass(slots=True, kw_only=True)
+class Hold:
+    id: str
+    book_id: str
+    member_id: str
+    placed_at: datetime
+    status: HoldStatus = HoldStatus.WAITING
+    copy_id: str | None = None
+    ready_at: datetime | None = None
+    pickup_by: datetime | None = None
+    closed_at: datetime | None = None
+    version: int = 1
+
+    @classmethod
+    def place(cls, *, id: str, book_id: str, member_id: str, now: datetime) -> Hold:
+        require_utc("now", now)
+        return cls(id=id, book_id=book_id, member_id=member_id, placed_at=now)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_HOLD_STATUSES
+
+    @property
+    def queue_key(self) -> tuple[datetime, str]:
+        """Order of service: earliest placement first, ids (time-ordered) breaking ties."""
+        return (self.placed_at, self.id)
+
+    def make_ready(self, copy_id: str, now: datetime, pickup_window: timedelta) -> None:
+        self._require(HoldStatus.WAITING)
+        self.status = HoldStatus.READY
+        self.copy_id = copy_id
+        self.ready_at = now
+        self.pickup_by = now + pickup_window
+
+    def requeue(self) -> None:
+        """The set-aside copy was lost: wait again, keeping the original place in the queue."""
+        self._require(HoldStatus.READY)
+        self.status = HoldStatus.WAITING
+        self.copy_id = self.ready_at = self.pickup_by = None
+
+    def fulfil(self, now: datetime) -> None:
+        """The member borrowed the book: from the hold shelf, or a copy that came free."""
+        self._require(HoldStatus.WAITING, HoldStatus.READY)
+        self._close(HoldStatus.FULFILLED, now)
+
+    def cancel(self, now: datetime) -> None:
+        self._require(HoldStatus.WAITING, HoldStatus.READY)
+        self._close(HoldStatus.CANCELLED, now)
+
+    def expire(self, now: datetime) -> None:
+        self._require(HoldStatus.READY)
+        self._close(HoldStatus.EXPIRED, now)
+
+    def pickup_overdue(self, now: datetime) -> bool:
+        return (
+            self.status is HoldStatus.READY and self.pickup_by is not None and now > self.pickup_by
+        )
+
+    def _close(self, status: HoldStatus, now: datetime) -> None:
+        self.status = status
+        self.closed_at = now
+
+    def _require(self, *allowed: HoldStatus) -> None:
+        if self.status not in allowed:
+            raise HoldNotActive(
+                f"hold {self.id} is {self.status}", hold_id=self.id, status=str(self.status)
+            )

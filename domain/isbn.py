@@ -1,0 +1,43 @@
+"""ISBN-13 validation, with ISBN-10 accepted and converted."""
+
+from __future__ import annotations
+
+from domain.errors import InvalidIsbn
+
+_SEPARATORS = str.maketrans("", "", " -")
+
+
+def normalise_isbn(raw: str) -> str:
+    """Return the ISBN-13 digits for ``raw`` (ISBN-10 or ISBN-13, hyphens and spaces allowed).
+
+    Raises ``InvalidIsbn`` when the length, the characters or the check digit are wrong.
+    """
+    candidate = raw.translate(_SEPARATORS).upper()
+    if len(candidate) == 13:
+        if not candidate.isdigit():
+            raise InvalidIsbn(f"ISBN-13 {raw!r} may contain digits only")
+        if _isbn13_check_digit(candidate[:12]) != candidate[12]:
+            raise InvalidIsbn(f"ISBN-13 {raw!r} has a wrong check digit")
+        if not candidate.startswith(("978", "979")):
+            raise InvalidIsbn(f"ISBN-13 {raw!r} must start with 978 or 979")
+        return candidate
+    if len(candidate) == 10:
+        body, check = candidate[:9], candidate[9]
+        if not body.isdigit() or not (check.isdigit() or check == "X"):
+            raise InvalidIsbn(f"ISBN-10 {raw!r} may contain digits and a final X only")
+        if _isbn10_check_digit(body) != check:
+            raise InvalidIsbn(f"ISBN-10 {raw!r} has a wrong check digit")
+        converted = "978" + body
+        return converted + _isbn13_check_digit(converted)
+    raise InvalidIsbn(f"{raw!r} is neither an ISBN-10 nor an ISBN-13")
+
+
+def _isbn13_check_digit(first_twelve: str) -> str:
+    total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(first_twelve))
+    return str((10 - total % 10) % 10)
+
+
+def _isbn10_check_digit(first_nine: str) -> str:
+    total = sum(int(d) * (10 - i) for i, d in enumerate(first_nine))
+    value = (11 - total % 11) % 11
+    return "X" if value == 10 else str(value)

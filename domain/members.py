@@ -1,0 +1,137 @@
+"""Members: the people who borrow, and the staff who run the library."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from domain.errors import InvalidValue, MembershipExpired, MemberSuspended
+from domain.values import UNSET, Unset, clean_text, require_utc
+
+MAX_EMAIL = 254
+# Deliberately modest: one "@", no spaces, a dot in the domain. Deliverability is the mail
+# server's business; this only keeps obvious garbage out of a unique key.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalise_email(email: str) -> str:
+    """Emails are unique regardless of case, so they are stored case-folded."""
+    cleaned = email.strip().lower()
+    if len(cleaned) > MAX_EMAIL or not _EMAIL.match(cleaned):
+        raise InvalidValue("email", f"{email!r} is not a valid email address")
+    return cleaned
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    LIBRARIAN = "librarian"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANK[self]
+
+    def at_least(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+
+_ROLE_RANK = {Role.MEMBER: 0, Role.LIBRARIAN: 1, Role.ADMIN: 2}
+
+
+class MemberStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+@dataclass(slots=True, kw_only=True)
+class Member:
+    id: str
+    email: str
+    name: str
+    role: Role
+    status: MemberStatus
+    membership_expires_at: datetime
+    password_hash: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+    def __repr__(self) -> str:  # keeps the password hash out of logs and tracebacks
+        return f"Member(id={self.id!r}, email={self.email!r}, role={self.role!s})"
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        id: str,
+        email: str,
+        name: str,
+        membership_expires_at: datetime,
+        now: datetime,
+        role: Role = Role.MEMBER,
+        password_hash: str | None = None,
+    ) -> Member:
+        require_utc("now", now)
+        return cls(
+            id=id,
+            email=normalise_email(email),
+            name=clean_text("name", name, max_length=200),
+            role=role,
+            status=MemberStatus.ACTIVE,
+            membership_expires_at=require_utc("membership_expires_at", membership_expires_at),
+            password_hash=password_hash,
+            created_at=now,
+            updated_at=now,
+        )
+
+    def revise(
+        self,
+        *,
+        now: datetime,
+        email: str | Unset = UNSET,
+        name: str | Unset = UNSET,
+        membership_expires_at: datetime | Unset = UNSET,
+    ) -> None:
+        new_email = self.email if isinstance(email, Unset) else normalise_email(email)
+        new_name = (
+            self.name if isinstance(name, Unset) else clean_text("name", name, max_length=200)
+        )
+        new_expiry = (
+            self.membership_expires_at
+            if isinstance(membership_expires_at, Unset)
+            else require_utc("membership_expires_at", membership_expires_at)
+        )
+        self.email, self.name, self.membership_expires_at = new_email, new_name, new_expiry
+        self.updated_at = now
+
+    def change_role(self, role: Role, now: datetime) -> None:
+        self.role = role
+        self.updated_at = now
+
+    def set_password_hash(self, password_hash: str, now: datetime) -> None:
+        self.password_hash = password_hash
+        self.updated_at = now
+
+    def suspend(self, now: datetime) -> None:
+        self.status = MemberStatus.SUSPENDED
+        self.updated_at = now
+
+    def reactivate(self, now: datetime) -> None:
+        self.status = MemberStatus.ACTIVE
+        self.updated_at = now
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.membership_expires_at <= now
+
+    def ensure_in_good_standing(self, now: datetime) -> None:
+        """Refuse a suspended member or an expired membership."""
+        if self.status is MemberStatus.SUSPENDED:
+            raise MemberSuspended(f"member {self.id} is suspended", member_id=self.id)
+        if self.is_expired(now):
+            raise MembershipExpired(
+                f"membership of {self.id} expired on {self.membership_expires_at.date()}",
+                member_id=self.id,
+                expired_at=self.membership_expires_at.isoformat(),
+            )

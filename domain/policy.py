@@ -1,0 +1,30 @@
+"""The circulation policy: every number a library may tune, with sensible defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import timedelta
+
+from domain.errors import InvalidValue
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    loan_period: timedelta = timedelta(days=21)
+    max_open_loans: int = 5
+    max_renewals: int = 2
+    fine_per_day_cents: int = 25
+    fine_cap_cents: int = 1000
+    debt_limit_cents: int = 500
+    max_holds: int = 5
+    pickup_window: timedelta = timedelta(days=7)
+    membership_period: timedelta = timedelta(days=365)
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, timedelta):
+                if value <= timedelta(0):
+                    raise InvalidValue(field.name, f"{field.name} must be positive")
+            elif isinstance(value, int) and value < 0:
+                raise InvalidValue(field.name, f"{field.name} must not be negative")
