@@ -1,0 +1,1 @@
+"""Implementations of the application ports: storage, time, ids, security."""

@@ -1,0 +1,27 @@
+"""The in-memory database: one table per entity type, transactions one at a time."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from domain.catalogue import Book, Copy
+from domain.holds import Hold
+from domain.ledger import LedgerEntry
+from domain.loans import Loan
+from domain.members import Member
+
+TABLES: tuple[type, ...] = (Book, Copy, Member, Loan, Hold, LedgerEntry)
+
+
+class MemoryDatabase:
+    """Rows are private copies of the entities; a transaction holds ``lock`` from start to end,
+    which makes every transaction serializable."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.tables: dict[type, dict[str, Any]] = {table: {} for table in TABLES}
+
+    def count(self, table: type) -> int:
+        with self.lock:
+            return len(self.tables[table])

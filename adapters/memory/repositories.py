@@ -1,0 +1,299 @@
+"""Repositories over ``MemoryDatabase``, with the same rules the SQL schema enforces."""
+
+from __future__ import annotations
+
+import copy as copying
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+
+from adapters.memory.database import MemoryDatabase
+from application.queries import (
+    BookFilter,
+    BookSort,
+    HoldFilter,
+    LoanFilter,
+    LoanState,
+    MemberFilter,
+    Page,
+    PageRequest,
+)
+from application.unit_of_work import ChangeTracker, Entity, EntityStore
+from domain.catalogue import Book, Copy, CopyStatus
+from domain.errors import (
+    BarcodeAlreadyExists,
+    ConcurrentUpdate,
+    EmailAlreadyRegistered,
+    IsbnAlreadyExists,
+)
+from domain.holds import Hold
+from domain.ledger import LedgerEntry
+from domain.loans import Loan
+from domain.members import Member
+
+E = TypeVar("E", bound=Entity)
+T = TypeVar("T")
+
+
+def _paged(rows: list[T], page: PageRequest) -> Page[T]:
+    return Page(
+        items=rows[page.offset : page.offset + page.per_page],
+        total=len(rows),
+        page=page.page,
+        per_page=page.per_page,
+    )
+
+
+class _MemoryStore(EntityStore[E]):
+    table: ClassVar[type]
+
+    def __init__(
+        self, tracker: ChangeTracker, db: MemoryDatabase, undo: list[Callable[[], None]]
+    ) -> None:
+        super().__init__(tracker)
+        self._db = db
+        self._rows: dict[str, E] = db.tables[self.table]
+        self._undo = undo
+
+    # Reads hand out copies, so nothing reaches the table except through a commit.
+    def _one(self, row: E | None) -> E | None:
+        return self._track(copying.copy(row)) if row is not None else None
+
+    def _many(self, rows: Iterable[E]) -> list[E]:
+        return self._track_all(copying.copy(row) for row in rows)
+
+    def _where(self, predicate: Callable[[E], bool]) -> list[E]:
+        return [row for row in self._rows.values() if predicate(row)]
+
+    def _unique(self, entity: E) -> None:
+        """Raise the domain error for a uniqueness rule ``entity`` would break."""
+
+    def _put(self, entity: E) -> None:
+        previous = self._rows.get(entity.id)
+        self._rows[entity.id] = copying.copy(entity)
+        if previous is None:
+            self._undo.append(lambda: self._forget(entity.id))
+        else:
+            self._undo.append(lambda: self._rows.__setitem__(entity.id, previous))
+
+    def _forget(self, entity_id: str) -> None:
+        self._rows.pop(entity_id, None)
+
+    def write_new(self, entity: E) -> None:
+        if entity.id in self._rows:
+            raise ConcurrentUpdate(f"{entity.id} already exists", id=entity.id)
+        self._unique(entity)
+        self._put(entity)
+
+    def write_changes(self, entity: E, expected_version: int) -> None:
+        stored: Any = self._rows.get(entity.id)
+        if stored is None or stored.version != expected_version:
+            raise ConcurrentUpdate(f"{entity.id} was changed or removed meanwhile", id=entity.id)
+        self._unique(entity)
+        self._put(entity)
+
+    def write_removal(self, entity: E) -> None:
+        previous = self._rows.pop(entity.id, None)
+        if previous is not None:
+            self._undo.append(lambda: self._rows.__setitem__(entity.id, previous))
+
+    def get(self, entity_id: str) -> E | None:
+        return self._one(self._rows.get(entity_id))
+
+
+def _clashes(rows: Iterable[Any], entity: Any, key: Callable[[Any], object]) -> bool:
+    return any(row.id != entity.id and key(row) == key(entity) for row in rows)
+
+
+class MemoryBookRepository(_MemoryStore[Book]):
+    table = Book
+
+    def _unique(self, entity: Book) -> None:
+        if _clashes(self._rows.values(), entity, lambda b: b.isbn):
+            raise IsbnAlreadyExists(
+                f"a book with ISBN {entity.isbn} already exists", isbn=entity.isbn
+            )
+
+    def get_by_isbn(self, isbn: str) -> Book | None:
+        return self._one(next((b for b in self._rows.values() if b.isbn == isbn), None))
+
+    def search(self, query: BookFilter, page: PageRequest) -> Page[Book]:
+        words = query.words
+        author = query.author.casefold() if query.author else None
+        available = {
+            c.book_id for c in self._db.tables[Copy].values() if c.status is CopyStatus.AVAILABLE
+        }
+
+        def matches(book: Book) -> bool:
+            text = " ".join([book.title, *book.authors]).casefold()
+            return (
+                all(word in text for word in words)
+                and (author is None or any(author in a.casefold() for a in book.authors))
+                and (query.isbn is None or book.isbn == query.isbn)
+                and (query.available is None or (book.id in available) == query.available)
+            )
+
+        rows = self._where(matches)
+        descending = query.sort.descending
+        if query.sort in (BookSort.YEAR, BookSort.YEAR_DESC):
+            rows.sort(key=lambda b: (b.year or 0, b.id), reverse=descending)
+            rows = [b for b in rows if b.year is not None] + [b for b in rows if b.year is None]
+        elif query.sort in (BookSort.TITLE, BookSort.TITLE_DESC):
+            rows.sort(key=lambda b: (b.title.casefold(), b.id), reverse=descending)
+        else:
+            rows.sort(key=lambda b: (b.created_at, b.id), reverse=descending)
+        result = _paged(rows, page)
+        return Page(self._many(result.items), result.total, result.page, result.per_page)
+
+
+class MemoryCopyRepository(_MemoryStore[Copy]):
+    table = Copy
+
+    def _unique(self, entity: Copy) -> None:
+        if _clashes(self._rows.values(), entity, lambda c: c.barcode):
+            raise BarcodeAlreadyExists(
+                f"barcode {entity.barcode} is already in use", barcode=entity.barcode
+            )
+
+    def get_by_barcode(self, barcode: str) -> Copy | None:
+        return self._one(next((c for c in self._rows.values() if c.barcode == barcode), None))
+
+    def for_book(self, book_id: str) -> list[Copy]:
+        rows = self._where(lambda c: c.book_id == book_id)
+        return self._many(sorted(rows, key=lambda c: c.barcode))
+
+
+class MemoryMemberRepository(_MemoryStore[Member]):
+    table = Member
+
+    def _unique(self, entity: Member) -> None:
+        if _clashes(self._rows.values(), entity, lambda m: m.email.casefold()):
+            raise EmailAlreadyRegistered(
+                f"{entity.email} is already registered", email=entity.email
+            )
+
+    def get(self, member_id: str, *, for_update: bool = False) -> Member | None:  # noqa: ARG002
+        # Transactions here run one at a time, so every read is as good as a lock.
+        return self._one(self._rows.get(member_id))
+
+    def get_by_email(self, email: str) -> Member | None:
+        wanted = email.casefold()
+        return self._one(
+            next((m for m in self._rows.values() if m.email.casefold() == wanted), None)
+        )
+
+    def list(self, query: MemberFilter, page: PageRequest) -> Page[Member]:
+        needle = query.q.casefold() if query.q else None
+
+        def matches(member: Member) -> bool:
+            return (
+                (needle is None or needle in member.name.casefold() or needle in member.email)
+                and (query.role is None or member.role is query.role)
+                and (query.status is None or member.status is query.status)
+            )
+
+        rows = sorted(self._where(matches), key=lambda m: (m.created_at, m.id))
+        result = _paged(rows, page)
+        return Page(self._many(result.items), result.total, result.page, result.per_page)
+
+
+class MemoryLoanRepository(_MemoryStore[Loan]):
+    table = Loan
+
+    def _unique(self, entity: Loan) -> None:
+        # Mirrors the partial unique index: a copy has at most one open loan.
+        if entity.is_open and any(
+            row.id != entity.id and row.is_open and row.copy_id == entity.copy_id
+            for row in self._rows.values()
+        ):
+            raise ConcurrentUpdate(
+                f"copy {entity.copy_id} is already on loan", copy_id=entity.copy_id
+            )
+
+    def open_for_member(self, member_id: str) -> list[Loan]:
+        rows = self._where(lambda loan: loan.member_id == member_id and loan.is_open)
+        return self._many(sorted(rows, key=lambda loan: (loan.loaned_at, loan.id)))
+
+    def open_for_copy(self, copy_id: str) -> Loan | None:
+        return self._one(
+            next(
+                (row for row in self._rows.values() if row.copy_id == copy_id and row.is_open), None
+            )
+        )
+
+    def open_count_for_book(self, book_id: str) -> int:
+        return len(self._where(lambda loan: loan.book_id == book_id and loan.is_open))
+
+    def closed_for_member(self, member_id: str) -> list[Loan]:
+        return self._many(
+            self._where(lambda loan: loan.member_id == member_id and not loan.is_open)
+        )
+
+    def closed_for_book(self, book_id: str) -> list[Loan]:
+        return self._many(self._where(lambda row: row.book_id == book_id and not row.is_open))
+
+    def list(self, query: LoanFilter, page: PageRequest, now: datetime) -> Page[Loan]:
+        def in_state(loan: Loan) -> bool:
+            if query.state is LoanState.OPEN:
+                return loan.is_open
+            if query.state is LoanState.OVERDUE:
+                return loan.is_overdue(now)
+            if query.state is LoanState.RETURNED:
+                return not loan.is_open
+            return True
+
+        rows = self._where(
+            lambda loan: (
+                (query.member_id is None or loan.member_id == query.member_id)
+                and (query.book_id is None or loan.book_id == query.book_id)
+                and in_state(loan)
+            )
+        )
+        rows.sort(key=lambda loan: (loan.loaned_at, loan.id), reverse=True)
+        result = _paged(rows, page)
+        return Page(self._many(result.items), result.total, result.page, result.per_page)
+
+
+class MemoryHoldRepository(_MemoryStore[Hold]):
+    table = Hold
+
+    def _sorted(self, predicate: Callable[[Hold], bool]) -> list[Hold]:
+        return sorted(self._where(predicate), key=lambda hold: hold.queue_key)
+
+    def active_for_book(self, book_id: str) -> list[Hold]:
+        return self._many(self._sorted(lambda h: h.book_id == book_id and h.is_active))
+
+    def active_for_member(self, member_id: str) -> list[Hold]:
+        return self._many(self._sorted(lambda h: h.member_id == member_id and h.is_active))
+
+    def ready_past_pickup(self, now: datetime) -> list[Hold]:
+        rows = self._where(lambda h: h.pickup_overdue(now))
+        return self._many(sorted(rows, key=lambda h: (h.pickup_by, h.id)))
+
+    def for_member(self, member_id: str) -> list[Hold]:
+        return self._many(self._sorted(lambda h: h.member_id == member_id))
+
+    def for_book(self, book_id: str) -> list[Hold]:
+        return self._many(self._sorted(lambda h: h.book_id == book_id))
+
+    def list(self, query: HoldFilter, page: PageRequest) -> Page[Hold]:
+        rows = self._sorted(
+            lambda h: (
+                (query.member_id is None or h.member_id == query.member_id)
+                and (query.book_id is None or h.book_id == query.book_id)
+                and (query.status is None or h.status is query.status)
+            )
+        )
+        result = _paged(rows, page)
+        return Page(self._many(result.items), result.total, result.page, result.per_page)
+
+
+class MemoryLedgerRepository(_MemoryStore[LedgerEntry]):
+    table = LedgerEntry
+
+    def for_member(self, member_id: str) -> list[LedgerEntry]:
+        rows = self._where(lambda e: e.member_id == member_id)
+        return self._many(sorted(rows, key=lambda e: (e.created_at, e.id)))
+
+    def balance(self, member_id: str) -> int:
+        return sum(e.signed_cents for e in self._rows.values() if e.member_id == member_id)

@@ -1,0 +1,44 @@
+"""A unit of work over ``MemoryDatabase``: writes are undone unless committed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from adapters.memory.database import MemoryDatabase
+from adapters.memory.repositories import (
+    MemoryBookRepository,
+    MemoryCopyRepository,
+    MemoryHoldRepository,
+    MemoryLedgerRepository,
+    MemoryLoanRepository,
+    MemoryMemberRepository,
+)
+from application.ports import EventPublisher
+from application.unit_of_work import ChangeTracker, UnitOfWork
+
+
+class MemoryUnitOfWork(UnitOfWork):
+    def __init__(self, db: MemoryDatabase, publisher: EventPublisher | None = None) -> None:
+        super().__init__(publisher)
+        self._db = db
+        self._undo: list[Callable[[], None]] = []
+
+    def _begin(self, tracker: ChangeTracker) -> None:
+        self._db.lock.acquire()
+        self._undo = []
+        self.books = MemoryBookRepository(tracker, self._db, self._undo)
+        self.copies = MemoryCopyRepository(tracker, self._db, self._undo)
+        self.members = MemoryMemberRepository(tracker, self._db, self._undo)
+        self.loans = MemoryLoanRepository(tracker, self._db, self._undo)
+        self.holds = MemoryHoldRepository(tracker, self._db, self._undo)
+        self.ledger = MemoryLedgerRepository(tracker, self._db, self._undo)
+
+    def _commit(self) -> None:
+        self._undo.clear()
+
+    def _rollback(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+    def _close(self) -> None:
+        self._db.lock.release()
