@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from application.common import check_version, emit_ready, found
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
@@ -103,6 +103,8 @@ class Catalogue:
             return found(uow.books.get(book_id), BookNotFound, book_id)
 
     def search_books(self, query: BookFilter, page: PageRequest) -> Page[Book]:
+        if query.isbn is not None:
+            query = replace(query, isbn=normalise_isbn(query.isbn))
         with self._uow() as uow:
             return uow.books.search(query, page)
 

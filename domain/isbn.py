@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from domain.errors import InvalidIsbn
 
 _SEPARATORS = str.maketrans("", "", " -")
+# str.isdigit() accepts any Unicode digit (fullwidth, Arabic-Indic, superscripts); ISBNs are ASCII.
+_ISBN13 = re.compile(r"[0-9]{13}")
+_ISBN10 = re.compile(r"[0-9]{9}[0-9X]")
 
 
 def normalise_isbn(raw: str) -> str:
@@ -14,7 +19,7 @@ def normalise_isbn(raw: str) -> str:
     """
     candidate = raw.translate(_SEPARATORS).upper()
     if len(candidate) == 13:
-        if not candidate.isdigit():
+        if not _ISBN13.fullmatch(candidate):
             raise InvalidIsbn(f"ISBN-13 {raw!r} may contain digits only")
         if _isbn13_check_digit(candidate[:12]) != candidate[12]:
             raise InvalidIsbn(f"ISBN-13 {raw!r} has a wrong check digit")
@@ -23,7 +28,7 @@ def normalise_isbn(raw: str) -> str:
         return candidate
     if len(candidate) == 10:
         body, check = candidate[:9], candidate[9]
-        if not body.isdigit() or not (check.isdigit() or check == "X"):
+        if not _ISBN10.fullmatch(candidate):
             raise InvalidIsbn(f"ISBN-10 {raw!r} may contain digits and a final X only")
         if _isbn10_check_digit(body) != check:
             raise InvalidIsbn(f"ISBN-10 {raw!r} has a wrong check digit")

@@ -1,0 +1,5 @@
+"""The ``circulate`` management command."""
+
+from entrypoints.cli.main import main
+
+__all__ = ["main"]

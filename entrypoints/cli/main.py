@@ -1,0 +1,68 @@
+"""``circulate``: the root command group, its options and how refusals are reported."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+import click
+from dependency_injector import containers
+from pydantic import ValidationError
+
+from domain.errors import DomainError
+from entrypoints.cli.db import db
+from entrypoints.cli.serve import serve
+from entrypoints.container import Container, build_container, dispose
+from entrypoints.settings import Settings, describe_validation_error
+
+
+def describe(error: Exception) -> str:
+    """One line for an operator: what was refused and why, without a traceback."""
+    if isinstance(error, ValidationError):
+        return describe_validation_error(error)
+    if isinstance(error, DomainError):
+        return f"{error.code}: {error.message}"
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
+class CirculateGroup(click.Group):
+    """Turns any failure into ``Error: <one line>`` on stderr and exit status 1.
+
+    With ``--debug`` the exception propagates instead, traceback and all.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:
+            if ctx.params.get("debug"):
+                raise
+            raise click.ClickException(describe(error)) from error
+
+
+@click.group(cls=CirculateGroup)
+@click.option("--debug", is_flag=True, help="Log at DEBUG level and show tracebacks on errors.")
+@click.version_option(package_name="circulate", prog_name="circulate")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Circulate, a library-circulation service: manage the database and serve the API.
+
+    Settings come from CIRCULATE_* environment variables (see the README).
+    """
+    # ``Container()`` builds a ``DynamicContainer``, so the check is for any container.
+    if isinstance(ctx.obj, containers.Container):
+        container = cast(Container, ctx.obj)  # given by the caller (tests), who disposes of it
+        container.wire()
+    else:
+        container = build_container(Settings())
+        ctx.call_on_close(lambda: dispose(container))
+        ctx.obj = container
+    level = "DEBUG" if debug else container.settings().log_level
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+main.add_command(db)
+main.add_command(serve)

@@ -1,0 +1,34 @@
+"""An app over the in-memory adapters, with a cheap password hasher."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from argon2 import profiles
+from dependency_injector import providers
+from flask import Flask
+from flask.testing import FlaskClient
+
+from adapters.security import Argon2PasswordHasher
+from entrypoints.container import Container, build_container, dispose
+from entrypoints.http import create_app
+from entrypoints.settings import Settings
+
+
+@pytest.fixture
+def container() -> Iterator[Container]:
+    container = build_container(Settings(storage="memory", environment="test"))
+    container.hasher.override(providers.Object(Argon2PasswordHasher(profiles.CHEAPEST)))
+    yield container
+    dispose(container)
+
+
+@pytest.fixture
+def app(container: Container) -> Flask:
+    return create_app(container=container)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

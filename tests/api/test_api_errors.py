@@ -1,0 +1,133 @@
+"""Every error has the same JSON shape, and a 500 tells the client nothing about the cause."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from flask import Flask, abort, request
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from domain.errors import (
+    BookNotFound,
+    DomainError,
+    InvalidIsbn,
+    LoanLimitReached,
+    VersionMismatch,
+)
+from entrypoints.http.app import MAX_BODY_BYTES
+
+SECRET = "s3cr3t-connection-string"
+
+
+@pytest.fixture
+def app(app: Flask) -> Flask:
+    """The app with a few routes that fail on purpose."""
+
+    def refuse(name: str) -> str:
+        errors: dict[str, DomainError] = {
+            "invalid": InvalidIsbn("978-0 is not an ISBN"),
+            "missing": BookNotFound("b-1"),
+            "conflict": LoanLimitReached("member already has 5 open loans", limit=5),
+            "stale": VersionMismatch("b-1 is at version 3, not 2", id="b-1", current_version=3),
+        }
+        raise errors[name]
+
+    def crash() -> str:
+        raise RuntimeError(f"could not connect to {SECRET}")
+
+    def teapot() -> str:
+        abort(418)
+
+    def upload() -> str:
+        return str(len(request.get_data()))
+
+    app.add_url_rule("/test/refuse/<name>", view_func=refuse)
+    app.add_url_rule("/test/crash", view_func=crash)
+    app.add_url_rule("/test/teapot", view_func=teapot)
+    app.add_url_rule("/test/upload", view_func=upload, methods=["POST"])
+    return app
+
+
+def assert_error_shape(response: TestResponse, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert set(body) == {"code", "message", "details", "request_id"}
+    assert body["code"] == code
+    assert isinstance(body["message"], str)
+    assert body["message"]
+    assert isinstance(body["details"], dict)
+    assert body["request_id"] == response.headers["X-Request-ID"]
+    return body  # type: ignore[no-any-return]
+
+
+def test_unknown_route_is_a_json_404(client: FlaskClient) -> None:
+    assert_error_shape(client.get("/no/such/thing"), 404, "NOT_FOUND")
+
+
+def test_wrong_method_is_a_json_405_that_keeps_the_allow_header(client: FlaskClient) -> None:
+    response = client.delete("/healthz")
+
+    body = assert_error_shape(response, 405, "METHOD_NOT_ALLOWED")
+    allowed = {method.strip() for method in response.headers["Allow"].split(",")}
+    assert {"GET", "HEAD", "OPTIONS"} <= allowed
+    assert body["details"] == {"allowed_methods": sorted(allowed)}
+
+
+def test_other_http_errors_are_named_after_their_status(client: FlaskClient) -> None:
+    assert_error_shape(client.get("/test/teapot"), 418, "I_M_A_TEAPOT")
+
+
+def test_a_body_over_the_limit_is_a_json_413(client: FlaskClient) -> None:
+    response = client.post("/test/upload", data=b"x" * (MAX_BODY_BYTES + 1))
+
+    assert_error_shape(response, 413, "REQUEST_ENTITY_TOO_LARGE")
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "code"),
+    [
+        ("invalid", 422, "INVALID_ISBN"),
+        ("missing", 404, "BOOK_NOT_FOUND"),
+        ("conflict", 409, "LOAN_LIMIT_REACHED"),
+        ("stale", 412, "VERSION_MISMATCH"),
+    ],
+)
+def test_domain_errors_keep_their_code_and_map_their_kind(
+    client: FlaskClient, name: str, status: int, code: str
+) -> None:
+    assert_error_shape(client.get(f"/test/refuse/{name}"), status, code)
+
+
+def test_domain_error_details_and_message_reach_the_client(client: FlaskClient) -> None:
+    body = assert_error_shape(client.get("/test/refuse/stale"), 412, "VERSION_MISMATCH")
+
+    assert body["message"] == "b-1 is at version 3, not 2"
+    assert body["details"] == {"id": "b-1", "current_version": 3}
+
+
+def test_an_unexpected_error_is_a_500_that_leaks_nothing(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR):
+        response = client.get("/test/crash", headers={"X-Request-ID": "trace-me-1"})
+
+    body = assert_error_shape(response, 500, "INTERNAL_ERROR")
+    text = response.get_data(as_text=True)
+    assert SECRET not in text
+    assert "Traceback" not in text
+    assert "RuntimeError" not in text
+    assert body["details"] == {}
+    # The operator, not the client, gets the cause, tied to the same request id.
+    assert any(
+        "trace-me-1" in record.getMessage() and record.exc_info is not None
+        for record in caplog.records
+    )
+
+
+def test_an_explicit_500_has_the_same_shape(app: Flask, client: FlaskClient) -> None:
+    app.add_url_rule("/test/abort500", view_func=lambda: abort(500))
+
+    assert_error_shape(client.get("/test/abort500"), 500, "INTERNAL_ERROR")
