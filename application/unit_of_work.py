@@ -117,7 +117,11 @@ class ChangeTracker:
             if tracked.snapshot is not None and _state(tracked.entity) != tracked.snapshot:
                 expected = tracked.entity.version
                 tracked.entity.version = expected + 1
-                tracked.store.write_changes(tracked.entity, expected)
+                try:
+                    tracked.store.write_changes(tracked.entity, expected)
+                except Exception:
+                    tracked.entity.version = expected
+                    raise
         for tracked in self._removals:
             tracked.store.write_removal(tracked.entity)
         for tracked in entries:

@@ -93,9 +93,13 @@ class _MemoryStore(EntityStore[E]):
         self._put(entity)
 
     def write_removal(self, entity: E) -> None:
-        previous = self._rows.pop(entity.id, None)
-        if previous is not None:
-            self._undo.append(lambda: self._rows.__setitem__(entity.id, previous))
+        previous: Any = self._rows.get(entity.id)
+        if previous is None or getattr(previous, "version", None) != getattr(
+            entity, "version", None
+        ):
+            raise ConcurrentUpdate(f"{entity.id} was changed or removed meanwhile", id=entity.id)
+        del self._rows[entity.id]
+        self._undo.append(lambda: self._rows.__setitem__(entity.id, previous))
 
     def get(self, entity_id: str) -> E | None:
         return self._one(self._rows.get(entity_id))

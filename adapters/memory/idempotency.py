@@ -1,0 +1,59 @@
+"""Idempotency keys kept in process memory (single-process runs and tests)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from application.idempotency import IdempotencyRecord, KeyState, StoredResponse
+
+_SWEEP_EVERY = 1000
+
+
+class MemoryIdempotencyStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: dict[tuple[str, str], IdempotencyRecord] = {}
+        self._claims = 0
+
+    def claim(
+        self,
+        *,
+        scope: str,
+        key: str,
+        fingerprint: str,
+        now: datetime,
+        ttl: timedelta,
+        lease: timedelta,
+    ) -> IdempotencyRecord | None:
+        with self._lock:
+            held = self._records.get((scope, key))
+            if held is not None and held.holds_key(now, lease):
+                return held
+            self._records[(scope, key)] = IdempotencyRecord(
+                scope=scope,
+                key=key,
+                fingerprint=fingerprint,
+                state=KeyState.IN_FLIGHT,
+                created_at=now,
+                expires_at=now + ttl,
+            )
+            self._claims += 1
+            if self._claims % _SWEEP_EVERY == 0:
+                # Expired records would otherwise pile up for the life of the process.
+                for stale in [k for k, r in self._records.items() if now >= r.expires_at]:
+                    del self._records[stale]
+            return None
+
+    def complete(self, *, scope: str, key: str, response: StoredResponse) -> None:
+        with self._lock:
+            record = self._records.get((scope, key))
+            if record is not None:
+                self._records[(scope, key)] = replace(
+                    record, state=KeyState.COMPLETED, response=response
+                )
+
+    def release(self, *, scope: str, key: str) -> None:
+        with self._lock:
+            self._records.pop((scope, key), None)

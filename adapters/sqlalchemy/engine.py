@@ -1,0 +1,96 @@
+"""Engines and sessions for SQLite (the embedded default) and PostgreSQL (production).
+
+Nothing here runs at import time; the composition root calls ``create_engine_for`` once.
+
+SQLite is set up for a multi-threaded server process: foreign keys enforced, WAL journal (readers
+never wait for the writer), a busy timeout, and every transaction opened with
+``BEGIN IMMEDIATE``. SQLite allows one writer at a time; taking the write lock at the start means
+a transaction waits its turn instead of failing half-way when it tries to upgrade a read lock
+(which SQLite cannot do once another writer has committed). Use cases read, decide and write in
+one short transaction, so this costs little and makes every transaction serializable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
+_POSTGRES_SCHEMES = {"postgres", "postgresql"}
+
+
+def normalise_url(url: str | URL) -> URL:
+    """Parse ``url``, sending plain ``postgresql://`` (and ``postgres://``) URLs to psycopg 3."""
+    if isinstance(url, str) and url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    parsed = make_url(url)
+    if parsed.drivername in _POSTGRES_SCHEMES:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def create_engine_for(url: str | URL, *, echo: bool = False) -> Engine:
+    parsed = normalise_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(parsed, echo=echo)
+    if backend == "postgresql":
+        return create_engine(parsed, pool_pre_ping=True, echo=echo)
+    raise ValueError(f"unsupported database {parsed.drivername!r}: use sqlite or postgresql")
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for ``SqlUnitOfWork``.
+
+    Entities reach the domain through mappers, never as ORM objects, so nothing needs expiring
+    after a commit and nothing is flushed behind the repositories' backs.
+    """
+    return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def is_memory_sqlite(url: URL) -> bool:
+    database = url.database or ""
+    return database in {"", ":memory:"} or url.query.get("mode") == "memory"
+
+
+def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
+    in_memory = is_memory_sqlite(url)
+    options: dict[str, Any] = {
+        "echo": echo,
+        "connect_args": {
+            # Connections come from a pool and serve whichever thread checks them out.
+            "check_same_thread": False,
+            "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
+        },
+    }
+    if in_memory:
+        # A private in-memory database lives as long as its one connection: keep exactly one.
+        # Fine for tests and demos that use it from one thread at a time.
+        options["poolclass"] = StaticPool
+    engine = create_engine(url, **options)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module, which would otherwise open
+        # transactions late (only at the first write) and autocommit reads.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                # With WAL this is durable against application crashes and much faster than FULL.
+                cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

@@ -1,0 +1,195 @@
+"""Rows to domain entities and back: one small pair of functions per table.
+
+``*_values`` give the column values for an INSERT or UPDATE, derived search keys included.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.sqlalchemy.models import BookRow, CopyRow, HoldRow, LedgerEntryRow, LoanRow, MemberRow
+from domain.catalogue import Book, Copy
+from domain.holds import Hold
+from domain.ledger import LedgerEntry
+from domain.loans import Loan
+from domain.members import Member
+
+# Separates authors in ``authors_key``; author names never contain it (the domain collapses
+# whitespace), so a substring match cannot run from one author into the next.
+AUTHOR_SEPARATOR = "\n"
+
+
+def fold(text: str) -> str:
+    """The case-insensitive form of ``text`` that keys are stored and searched in."""
+    return text.casefold()
+
+
+def book_values(book: Book) -> dict[str, Any]:
+    return {
+        "id": book.id,
+        "isbn": book.isbn,
+        "title": book.title,
+        "authors": list(book.authors),
+        "publisher": book.publisher,
+        "year": book.year,
+        "subjects": list(book.subjects),
+        "title_key": fold(book.title),
+        "authors_key": AUTHOR_SEPARATOR.join(fold(author) for author in book.authors),
+        "created_at": book.created_at,
+        "updated_at": book.updated_at,
+        "version": book.version,
+    }
+
+
+def book_from_row(row: BookRow) -> Book:
+    return Book(
+        id=row.id,
+        isbn=row.isbn,
+        title=row.title,
+        authors=tuple(row.authors),
+        publisher=row.publisher,
+        year=row.year,
+        subjects=tuple(row.subjects),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=row.version,
+    )
+
+
+def copy_values(copy: Copy) -> dict[str, Any]:
+    return {
+        "id": copy.id,
+        "book_id": copy.book_id,
+        "barcode": copy.barcode,
+        "status": copy.status,
+        "created_at": copy.created_at,
+        "updated_at": copy.updated_at,
+        "version": copy.version,
+    }
+
+
+def copy_from_row(row: CopyRow) -> Copy:
+    return Copy(
+        id=row.id,
+        book_id=row.book_id,
+        barcode=row.barcode,
+        status=row.status,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=row.version,
+    )
+
+
+def member_values(member: Member) -> dict[str, Any]:
+    return {
+        "id": member.id,
+        "email": member.email,
+        "name": member.name,
+        "name_key": fold(member.name),
+        "role": member.role,
+        "status": member.status,
+        "membership_expires_at": member.membership_expires_at,
+        "password_hash": member.password_hash,
+        "created_at": member.created_at,
+        "updated_at": member.updated_at,
+        "version": member.version,
+    }
+
+
+def member_from_row(row: MemberRow) -> Member:
+    return Member(
+        id=row.id,
+        email=row.email,
+        name=row.name,
+        role=row.role,
+        status=row.status,
+        membership_expires_at=row.membership_expires_at,
+        password_hash=row.password_hash,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=row.version,
+    )
+
+
+def loan_values(loan: Loan) -> dict[str, Any]:
+    return {
+        "id": loan.id,
+        "copy_id": loan.copy_id,
+        "book_id": loan.book_id,
+        "member_id": loan.member_id,
+        "loaned_at": loan.loaned_at,
+        "due_at": loan.due_at,
+        "renewals": loan.renewals,
+        "returned_at": loan.returned_at,
+        "fine_cents": loan.fine_cents,
+        "version": loan.version,
+    }
+
+
+def loan_from_row(row: LoanRow) -> Loan:
+    return Loan(
+        id=row.id,
+        copy_id=row.copy_id,
+        book_id=row.book_id,
+        member_id=row.member_id,
+        loaned_at=row.loaned_at,
+        due_at=row.due_at,
+        renewals=row.renewals,
+        returned_at=row.returned_at,
+        fine_cents=row.fine_cents,
+        version=row.version,
+    )
+
+
+def hold_values(hold: Hold) -> dict[str, Any]:
+    return {
+        "id": hold.id,
+        "book_id": hold.book_id,
+        "member_id": hold.member_id,
+        "copy_id": hold.copy_id,
+        "placed_at": hold.placed_at,
+        "status": hold.status,
+        "ready_at": hold.ready_at,
+        "pickup_by": hold.pickup_by,
+        "closed_at": hold.closed_at,
+        "version": hold.version,
+    }
+
+
+def hold_from_row(row: HoldRow) -> Hold:
+    return Hold(
+        id=row.id,
+        book_id=row.book_id,
+        member_id=row.member_id,
+        copy_id=row.copy_id,
+        placed_at=row.placed_at,
+        status=row.status,
+        ready_at=row.ready_at,
+        pickup_by=row.pickup_by,
+        closed_at=row.closed_at,
+        version=row.version,
+    )
+
+
+def ledger_entry_values(entry: LedgerEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "member_id": entry.member_id,
+        "kind": entry.kind,
+        "amount_cents": entry.amount_cents,
+        "created_at": entry.created_at,
+        "loan_id": entry.loan_id,
+        "note": entry.note,
+    }
+
+
+def ledger_entry_from_row(row: LedgerEntryRow) -> LedgerEntry:
+    return LedgerEntry(
+        id=row.id,
+        member_id=row.member_id,
+        kind=row.kind,
+        amount_cents=row.amount_cents,
+        created_at=row.created_at,
+        loan_id=row.loan_id,
+        note=row.note,
+    )

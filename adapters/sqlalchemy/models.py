@@ -1,0 +1,251 @@
+"""The relational schema, as typed ORM models.
+
+These classes describe tables; they are not the domain's entities. ``mappers`` converts between
+the two, so the domain's dataclasses stay plain (and frozen where the domain wants them frozen).
+
+Ids are made by the application (UUIDv7 text). Every table but the ledger carries a ``version``
+that each update checks and bumps (optimistic concurrency). Constraint and index names follow
+``NAMING_CONVENTION``, so they are the same on every database and in every migration, and the
+unit of work can tell which rule a rejected write broke.
+
+Book search uses case-folded copies of the title and the authors (``title_key``,
+``authors_key``), written with the row, so matching and sorting ignore case the same way the
+domain does on every dialect. ``title_key`` compares by code point (collation "C" on
+PostgreSQL), like Python's string order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from adapters.sqlalchemy.types import StrEnumType, UtcDateTime, values_check
+from domain.catalogue import CopyStatus
+from domain.holds import HoldStatus
+from domain.ledger import EntryKind
+from domain.members import MemberStatus, Role
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID_LENGTH = 36  # UUID text: 8-4-4-4-12 hex digits
+
+# Names the unit of work translates into domain errors.
+UQ_BOOK_ISBN = "uq_books_isbn"
+UQ_COPY_BARCODE = "uq_copies_barcode"
+UQ_MEMBER_EMAIL = "uq_members_email"
+UQ_OPEN_LOAN_PER_COPY = "uq_loans_open_copy_id"
+
+_OPEN_LOAN = text("returned_at IS NULL")
+
+# JSON lists on SQLite; JSONB on PostgreSQL.
+_StringList = JSON().with_variant(postgresql.JSONB(), "postgresql")
+# Case-folded sort and search keys: code-point order everywhere.
+_Key = Text().with_variant(Text(collation="C"), "postgresql")
+
+
+def _id() -> Mapped[str]:
+    return mapped_column(String(ID_LENGTH), primary_key=True)
+
+
+def _ref(target: str, *, nullable: bool = False) -> Mapped[str]:
+    return mapped_column(String(ID_LENGTH), ForeignKey(target), nullable=nullable)
+
+
+def _version() -> Mapped[int]:
+    return mapped_column(Integer, nullable=False)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 (SQLAlchemy reads this class attribute as given)
+        datetime: UtcDateTime(),
+        str: String(),
+    }
+
+
+class BookRow(Base):
+    __tablename__ = "books"
+
+    id: Mapped[str] = _id()
+    isbn: Mapped[str] = mapped_column(String(13), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    authors: Mapped[list[str]] = mapped_column(_StringList)
+    publisher: Mapped[str | None] = mapped_column(String(200))
+    year: Mapped[int | None] = mapped_column(Integer)
+    subjects: Mapped[list[str]] = mapped_column(_StringList)
+    title_key: Mapped[str] = mapped_column(_Key)
+    authors_key: Mapped[str] = mapped_column(_Key)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = _version()
+
+    __table_args__ = (
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index(None, "title_key", "id"),
+        Index(None, "year", "id"),
+        Index(None, "created_at", "id"),
+    )
+
+
+class CopyRow(Base):
+    __tablename__ = "copies"
+
+    id: Mapped[str] = _id()
+    book_id: Mapped[str] = _ref("books.id")
+    barcode: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[CopyStatus] = mapped_column(StrEnumType(CopyStatus))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = _version()
+
+    __table_args__ = (
+        CheckConstraint(values_check("status", CopyStatus), name="status"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index(None, "book_id", "status"),
+    )
+
+
+class MemberRow(Base):
+    __tablename__ = "members"
+
+    id: Mapped[str] = _id()
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(_Key)
+    role: Mapped[Role] = mapped_column(StrEnumType(Role))
+    status: Mapped[MemberStatus] = mapped_column(StrEnumType(MemberStatus))
+    membership_expires_at: Mapped[datetime]
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = _version()
+
+    __table_args__ = (
+        CheckConstraint(values_check("role", Role), name="role"),
+        CheckConstraint(values_check("status", MemberStatus), name="status"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index(None, "created_at", "id"),
+    )
+
+
+class LoanRow(Base):
+    __tablename__ = "loans"
+
+    id: Mapped[str] = _id()
+    copy_id: Mapped[str] = _ref("copies.id")
+    book_id: Mapped[str] = _ref("books.id")
+    member_id: Mapped[str] = _ref("members.id")
+    loaned_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    renewals: Mapped[int] = mapped_column(Integer)
+    returned_at: Mapped[datetime | None]
+    fine_cents: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = _version()
+
+    __table_args__ = (
+        CheckConstraint("renewals >= 0", name="renewals_not_negative"),
+        CheckConstraint("fine_cents >= 0", name="fine_cents_not_negative"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        # A copy is on at most one open loan: the database refuses a second one even when two
+        # transactions race past the application's checks.
+        Index(
+            UQ_OPEN_LOAN_PER_COPY,
+            "copy_id",
+            unique=True,
+            sqlite_where=_OPEN_LOAN,
+            postgresql_where=_OPEN_LOAN,
+        ),
+        Index(
+            "ix_loans_open_member_id",
+            "member_id",
+            sqlite_where=_OPEN_LOAN,
+            postgresql_where=_OPEN_LOAN,
+        ),
+        Index(None, "member_id", "loaned_at"),
+        Index(None, "book_id"),
+        Index(None, "copy_id"),
+        Index(None, "loaned_at", "id"),
+    )
+
+
+class HoldRow(Base):
+    __tablename__ = "holds"
+
+    id: Mapped[str] = _id()
+    book_id: Mapped[str] = _ref("books.id")
+    member_id: Mapped[str] = _ref("members.id")
+    copy_id: Mapped[str | None] = _ref("copies.id", nullable=True)
+    placed_at: Mapped[datetime]
+    status: Mapped[HoldStatus] = mapped_column(StrEnumType(HoldStatus))
+    ready_at: Mapped[datetime | None]
+    pickup_by: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    version: Mapped[int] = _version()
+
+    __table_args__ = (
+        CheckConstraint(values_check("status", HoldStatus), name="status"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index(None, "book_id", "status", "placed_at", "id"),
+        Index(None, "member_id", "status"),
+        Index(None, "status", "pickup_by"),
+        Index(None, "placed_at", "id"),
+        Index(None, "copy_id"),
+    )
+
+
+class LedgerEntryRow(Base):
+    """Entries are never changed, so they carry no version."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[str] = _id()
+    member_id: Mapped[str] = _ref("members.id")
+    kind: Mapped[EntryKind] = mapped_column(StrEnumType(EntryKind))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    # A reference only, with no foreign key: a fine outlives the loan history of a removed book.
+    loan_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    note: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint(values_check("kind", EntryKind), name="kind"),
+        CheckConstraint("amount_cents > 0", name="amount_cents_positive"),
+        Index(None, "member_id", "created_at"),
+    )
+
+
+metadata = Base.metadata
+
+__all__ = [
+    "UQ_BOOK_ISBN",
+    "UQ_COPY_BARCODE",
+    "UQ_MEMBER_EMAIL",
+    "UQ_OPEN_LOAN_PER_COPY",
+    "Base",
+    "BookRow",
+    "CopyRow",
+    "HoldRow",
+    "LedgerEntryRow",
+    "LoanRow",
+    "MemberRow",
+    "metadata",
+]

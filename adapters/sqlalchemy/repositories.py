@@ -1,0 +1,395 @@
+"""Repositories over one SQLAlchemy ``Session``: reads map rows to tracked domain entities;
+writes (called by the unit of work's change tracker on commit) are Core statements.
+
+Every update is ``UPDATE ... WHERE id = :id AND version = :expected``: if another transaction
+changed or removed the row since it was read, nothing matches and ``ConcurrentUpdate`` is raised
+instead of silently overwriting the other change.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    UnaryExpression,
+    case,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from adapters.sqlalchemy import mappers
+from adapters.sqlalchemy.errors import translated_errors
+from adapters.sqlalchemy.models import (
+    Base,
+    BookRow,
+    CopyRow,
+    HoldRow,
+    LedgerEntryRow,
+    LoanRow,
+    MemberRow,
+)
+from application.queries import (
+    BookFilter,
+    BookSort,
+    HoldFilter,
+    LoanFilter,
+    LoanState,
+    MemberFilter,
+    Page,
+    PageRequest,
+)
+from application.unit_of_work import ChangeTracker, Entity, EntityStore
+from domain.catalogue import Book, Copy, CopyStatus
+from domain.errors import ConcurrentUpdate
+from domain.holds import ACTIVE_HOLD_STATUSES, Hold, HoldStatus
+from domain.ledger import EntryKind, LedgerEntry
+from domain.loans import Loan
+from domain.members import Member
+
+E = TypeVar("E", bound=Entity)
+R = TypeVar("R", bound=Base)
+
+
+class _SqlStore(EntityStore[E], Generic[E, R]):
+    row: ClassVar[type[Base]]
+    versioned: ClassVar[bool] = True
+
+    def __init__(self, tracker: ChangeTracker, session: Session) -> None:
+        super().__init__(tracker)
+        self._session = session
+
+    # --- conversions, per table ----------------------------------------------------------
+
+    @abstractmethod
+    def _to_entity(self, row: R) -> E: ...
+
+    @abstractmethod
+    def _to_values(self, entity: E) -> dict[str, Any]: ...
+
+    # --- reads ---------------------------------------------------------------------------
+
+    @classmethod
+    def _table(cls) -> Table:
+        return cast(Table, cls.row.__table__)
+
+    def _rows(self, statement: Select[R]) -> Sequence[R]:
+        # ``populate_existing``: a row read again within the transaction is read afresh (the
+        # change tracker, not the session, decides which entity object callers get).
+        with translated_errors():
+            return self._session.scalars(statement.execution_options(populate_existing=True)).all()
+
+    def _first(self, statement: Select[R]) -> E | None:
+        rows = self._rows(statement.limit(1))
+        return self._track(self._to_entity(rows[0])) if rows else None
+
+    def _all(self, statement: Select[R]) -> list[E]:
+        return self._track_all(self._to_entity(row) for row in self._rows(statement))
+
+    def _count(self, *conditions: ColumnElement[bool]) -> int:
+        statement = select(func.count()).select_from(self._table()).where(*conditions)
+        with translated_errors():
+            return int(self._session.execute(statement).scalar_one())
+
+    def _page(
+        self,
+        conditions: Sequence[ColumnElement[bool]],
+        order_by: Sequence[UnaryExpression[Any] | ColumnElement[Any]],
+        page: PageRequest,
+    ) -> Page[E]:
+        statement = (
+            select(self.row)
+            .where(*conditions)
+            .order_by(*order_by)
+            .offset(page.offset)
+            .limit(page.per_page)
+        )
+        items = self._all(cast(Select[R], statement))
+        return Page(
+            items=items, total=self._count(*conditions), page=page.page, per_page=page.per_page
+        )
+
+    def get(self, entity_id: str) -> E | None:
+        table = self._table()
+        return self._first(cast(Select[R], select(self.row).where(table.c.id == entity_id)))
+
+    # --- writes (called by the change tracker) -------------------------------------------
+
+    def write_new(self, entity: E) -> None:
+        with translated_errors(entity):
+            self._session.connection().execute(insert(self._table()), self._to_values(entity))
+
+    def write_changes(self, entity: E, expected_version: int) -> None:
+        table = self._table()
+        values = self._to_values(entity)
+        del values["id"]
+        statement = (
+            update(table)
+            .where(table.c.id == entity.id, table.c.version == expected_version)
+            .values(values)
+        )
+        with translated_errors(entity):
+            result = self._session.connection().execute(statement)
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(
+                f"{entity.id} was changed or removed by another transaction", id=entity.id
+            )
+
+    def write_removal(self, entity: E) -> None:
+        table = self._table()
+        statement = delete(table).where(table.c.id == entity.id)
+        version = getattr(entity, "version", None)
+        if self.versioned and version is not None:
+            statement = statement.where(table.c.version == version)
+        with translated_errors(entity):
+            result = self._session.connection().execute(statement)
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(
+                f"{entity.id} was changed or removed by another transaction", id=entity.id
+            )
+
+
+def _ordered(column: Any, *, descending: bool, nulls_last: bool = False) -> UnaryExpression[Any]:
+    ordered: UnaryExpression[Any] = column.desc() if descending else column.asc()
+    return ordered.nulls_last() if nulls_last else ordered
+
+
+class SqlBookRepository(_SqlStore[Book, BookRow]):
+    row = BookRow
+
+    def _to_entity(self, row: BookRow) -> Book:
+        return mappers.book_from_row(row)
+
+    def _to_values(self, entity: Book) -> dict[str, Any]:
+        return mappers.book_values(entity)
+
+    def get_by_isbn(self, isbn: str) -> Book | None:
+        return self._first(select(BookRow).where(BookRow.isbn == isbn))
+
+    def search(self, query: BookFilter, page: PageRequest) -> Page[Book]:
+        conditions: list[ColumnElement[bool]] = [
+            or_(
+                BookRow.title_key.contains(word, autoescape=True),
+                BookRow.authors_key.contains(word, autoescape=True),
+            )
+            for word in query.words
+        ]
+        if query.author:
+            needle = mappers.fold(query.author)
+            conditions.append(
+                # A name never spans two authors.
+                false()
+                if mappers.AUTHOR_SEPARATOR in needle
+                else BookRow.authors_key.contains(needle, autoescape=True)
+            )
+        if query.isbn is not None:
+            conditions.append(BookRow.isbn == query.isbn)
+        if query.available is not None:
+            has_available_copy = exists().where(
+                CopyRow.book_id == BookRow.id, CopyRow.status == CopyStatus.AVAILABLE
+            )
+            conditions.append(has_available_copy if query.available else ~has_available_copy)
+        descending = query.sort.descending
+        field = query.sort.field
+        key = {
+            BookSort.TITLE.field: BookRow.title_key,
+            BookSort.YEAR.field: BookRow.year,
+            BookSort.CREATED.field: BookRow.created_at,
+        }[field]
+        order_by = [
+            # Books without a year come last in either direction.
+            _ordered(key, descending=descending, nulls_last=field == BookSort.YEAR.field),
+            _ordered(BookRow.id, descending=descending),
+        ]
+        return self._page(conditions, order_by, page)
+
+
+class SqlCopyRepository(_SqlStore[Copy, CopyRow]):
+    row = CopyRow
+
+    def _to_entity(self, row: CopyRow) -> Copy:
+        return mappers.copy_from_row(row)
+
+    def _to_values(self, entity: Copy) -> dict[str, Any]:
+        return mappers.copy_values(entity)
+
+    def get_by_barcode(self, barcode: str) -> Copy | None:
+        return self._first(select(CopyRow).where(CopyRow.barcode == barcode))
+
+    def for_book(self, book_id: str) -> list[Copy]:
+        return self._all(
+            select(CopyRow).where(CopyRow.book_id == book_id).order_by(CopyRow.barcode)
+        )
+
+
+class SqlMemberRepository(_SqlStore[Member, MemberRow]):
+    row = MemberRow
+
+    def _to_entity(self, row: MemberRow) -> Member:
+        return mappers.member_from_row(row)
+
+    def _to_values(self, entity: Member) -> dict[str, Any]:
+        return mappers.member_values(entity)
+
+    def get(self, member_id: str, *, for_update: bool = False) -> Member | None:
+        statement = select(MemberRow).where(MemberRow.id == member_id)
+        if for_update:
+            # PostgreSQL locks the row until the transaction ends. SQLite has no row locks (the
+            # dialect leaves the clause out); its transactions hold the write lock from BEGIN.
+            statement = statement.with_for_update()
+        return self._first(statement)
+
+    def get_by_email(self, email: str) -> Member | None:
+        # Emails are stored in the domain's normal form (lower case).
+        return self._first(select(MemberRow).where(MemberRow.email == email.lower()))
+
+    def list(self, query: MemberFilter, page: PageRequest) -> Page[Member]:
+        conditions: list[ColumnElement[bool]] = []
+        if query.q:
+            needle = mappers.fold(query.q)
+            conditions.append(
+                or_(
+                    MemberRow.name_key.contains(needle, autoescape=True),
+                    MemberRow.email.contains(needle, autoescape=True),
+                )
+            )
+        if query.role is not None:
+            conditions.append(MemberRow.role == query.role)
+        if query.status is not None:
+            conditions.append(MemberRow.status == query.status)
+        return self._page(conditions, [MemberRow.created_at.asc(), MemberRow.id.asc()], page)
+
+
+_LOAN_IS_OPEN = LoanRow.returned_at.is_(None)
+
+
+class SqlLoanRepository(_SqlStore[Loan, LoanRow]):
+    row = LoanRow
+
+    def _to_entity(self, row: LoanRow) -> Loan:
+        return mappers.loan_from_row(row)
+
+    def _to_values(self, entity: Loan) -> dict[str, Any]:
+        return mappers.loan_values(entity)
+
+    def _oldest_first(self, *conditions: ColumnElement[bool]) -> list[Loan]:
+        return self._all(select(LoanRow).where(*conditions).order_by(LoanRow.loaned_at, LoanRow.id))
+
+    def open_for_member(self, member_id: str) -> list[Loan]:
+        return self._oldest_first(LoanRow.member_id == member_id, _LOAN_IS_OPEN)
+
+    def open_for_copy(self, copy_id: str) -> Loan | None:
+        return self._first(select(LoanRow).where(LoanRow.copy_id == copy_id, _LOAN_IS_OPEN))
+
+    def open_count_for_book(self, book_id: str) -> int:
+        return self._count(LoanRow.book_id == book_id, _LOAN_IS_OPEN)
+
+    def closed_for_member(self, member_id: str) -> list[Loan]:
+        return self._oldest_first(LoanRow.member_id == member_id, ~_LOAN_IS_OPEN)
+
+    def closed_for_book(self, book_id: str) -> list[Loan]:
+        return self._oldest_first(LoanRow.book_id == book_id, ~_LOAN_IS_OPEN)
+
+    def list(self, query: LoanFilter, page: PageRequest, now: datetime) -> Page[Loan]:
+        conditions: list[ColumnElement[bool]] = []
+        if query.member_id is not None:
+            conditions.append(LoanRow.member_id == query.member_id)
+        if query.book_id is not None:
+            conditions.append(LoanRow.book_id == query.book_id)
+        if query.state is LoanState.OPEN:
+            conditions.append(_LOAN_IS_OPEN)
+        elif query.state is LoanState.OVERDUE:
+            conditions.extend([_LOAN_IS_OPEN, LoanRow.due_at < now])
+        elif query.state is LoanState.RETURNED:
+            conditions.append(~_LOAN_IS_OPEN)
+        return self._page(conditions, [LoanRow.loaned_at.desc(), LoanRow.id.desc()], page)
+
+
+_HOLD_IS_ACTIVE = HoldRow.status.in_(sorted(ACTIVE_HOLD_STATUSES))
+_QUEUE_ORDER = (HoldRow.placed_at.asc(), HoldRow.id.asc())
+
+
+class SqlHoldRepository(_SqlStore[Hold, HoldRow]):
+    row = HoldRow
+
+    def _to_entity(self, row: HoldRow) -> Hold:
+        return mappers.hold_from_row(row)
+
+    def _to_values(self, entity: Hold) -> dict[str, Any]:
+        return mappers.hold_values(entity)
+
+    def _in_queue_order(self, *conditions: ColumnElement[bool]) -> list[Hold]:
+        return self._all(select(HoldRow).where(*conditions).order_by(*_QUEUE_ORDER))
+
+    def active_for_book(self, book_id: str) -> list[Hold]:
+        return self._in_queue_order(HoldRow.book_id == book_id, _HOLD_IS_ACTIVE)
+
+    def active_for_member(self, member_id: str) -> list[Hold]:
+        return self._in_queue_order(HoldRow.member_id == member_id, _HOLD_IS_ACTIVE)
+
+    def ready_past_pickup(self, now: datetime) -> list[Hold]:
+        return self._all(
+            select(HoldRow)
+            .where(HoldRow.status == HoldStatus.READY, HoldRow.pickup_by < now)
+            .order_by(HoldRow.pickup_by, HoldRow.id)
+        )
+
+    def for_member(self, member_id: str) -> list[Hold]:
+        return self._in_queue_order(HoldRow.member_id == member_id)
+
+    def for_book(self, book_id: str) -> list[Hold]:
+        return self._in_queue_order(HoldRow.book_id == book_id)
+
+    def list(self, query: HoldFilter, page: PageRequest) -> Page[Hold]:
+        conditions: list[ColumnElement[bool]] = []
+        if query.member_id is not None:
+            conditions.append(HoldRow.member_id == query.member_id)
+        if query.book_id is not None:
+            conditions.append(HoldRow.book_id == query.book_id)
+        if query.status is not None:
+            conditions.append(HoldRow.status == query.status)
+        return self._page(conditions, _QUEUE_ORDER, page)
+
+
+class SqlLedgerRepository(_SqlStore[LedgerEntry, LedgerEntryRow]):
+    row = LedgerEntryRow
+    versioned = False
+
+    def _to_entity(self, row: LedgerEntryRow) -> LedgerEntry:
+        return mappers.ledger_entry_from_row(row)
+
+    def _to_values(self, entity: LedgerEntry) -> dict[str, Any]:
+        return mappers.ledger_entry_values(entity)
+
+    def write_changes(self, entity: LedgerEntry, expected_version: int) -> None:
+        raise NotImplementedError("ledger entries are immutable")
+
+    def for_member(self, member_id: str) -> list[LedgerEntry]:
+        return self._all(
+            select(LedgerEntryRow)
+            .where(LedgerEntryRow.member_id == member_id)
+            .order_by(LedgerEntryRow.created_at, LedgerEntryRow.id)
+        )
+
+    def balance(self, member_id: str) -> int:
+        signed = case(
+            (LedgerEntryRow.kind == EntryKind.FINE, LedgerEntryRow.amount_cents),
+            else_=-LedgerEntryRow.amount_cents,
+        )
+        statement = select(func.coalesce(func.sum(signed), 0)).where(
+            LedgerEntryRow.member_id == member_id
+        )
+        with translated_errors():
+            return int(self._session.execute(statement).scalar_one())

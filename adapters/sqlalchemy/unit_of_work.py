@@ -1,0 +1,71 @@
+"""The SQL unit of work: one ``Session`` (one database transaction) per ``with`` block."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from adapters.sqlalchemy.errors import translated_errors
+from adapters.sqlalchemy.repositories import (
+    SqlBookRepository,
+    SqlCopyRepository,
+    SqlHoldRepository,
+    SqlLedgerRepository,
+    SqlLoanRepository,
+    SqlMemberRepository,
+)
+from application.ports import EventPublisher
+from application.unit_of_work import ChangeTracker, UnitOfWork
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """Writes reach the database on ``commit``; leaving the block without one rolls back.
+
+    Database refusals become domain errors (``adapters.sqlalchemy.errors``): a duplicate ISBN,
+    barcode or email raises the same error as the use case's own check, and a lost race raises
+    ``ConcurrentUpdate`` so the use case can retry.
+
+    PostgreSQL runs at its default READ COMMITTED level: the member row lock
+    (``members.get(for_update=True)``) makes decisions about one member one at a time, and the
+    version check on every update plus the unique indexes refuse whatever else raced. SQLite
+    transactions are serializable (see ``engine``).
+    """
+
+    def __init__(
+        self, session_factory: Callable[[], Session], publisher: EventPublisher | None = None
+    ) -> None:
+        super().__init__(publisher)
+        self._session_factory = session_factory
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open; use it in a `with` block")
+        return self._session
+
+    def _begin(self, tracker: ChangeTracker) -> None:
+        if self._session is not None:
+            raise RuntimeError("this unit of work is already open")
+        session = self._session_factory()
+        self._session = session
+        self.books = SqlBookRepository(tracker, session)
+        self.copies = SqlCopyRepository(tracker, session)
+        self.members = SqlMemberRepository(tracker, session)
+        self.loans = SqlLoanRepository(tracker, session)
+        self.holds = SqlHoldRepository(tracker, session)
+        self.ledger = SqlLedgerRepository(tracker, session)
+
+    def _commit(self) -> None:
+        with translated_errors():
+            self.session.commit()
+
+    def _rollback(self) -> None:
+        if self._session is not None:
+            self._session.rollback()
+
+    def _close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            session.close()

@@ -1,0 +1,481 @@
+"""What every repository adapter must do: store, find, filter, sort and page the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import fields
+from datetime import datetime, timedelta
+
+import pytest
+
+from application.queries import (
+    BookFilter,
+    BookSort,
+    HoldFilter,
+    LoanFilter,
+    LoanState,
+    MemberFilter,
+    PageRequest,
+)
+from application.unit_of_work import Entity
+from domain.catalogue import Book, CopyStatus
+from domain.holds import Hold, HoldStatus
+from domain.members import MemberStatus, Role
+from tests.contract.builders import (
+    DAY,
+    POLICY,
+    T0,
+    book,
+    copy,
+    fine,
+    hold,
+    loan,
+    member,
+    payment,
+    store,
+)
+from tests.contract.conftest import UowFactory
+
+
+def assert_same(stored: Entity | None, original: Entity) -> None:
+    """Equal field by field, same types, instants still timezone-aware UTC."""
+    assert stored is not None
+    assert stored is not original
+    assert type(stored) is type(original)
+    for field in fields(original):
+        value, expected = getattr(stored, field.name), getattr(original, field.name)
+        assert value == expected, field.name
+        assert type(value) is type(expected), field.name
+        if isinstance(value, datetime):
+            assert value.utcoffset() == timedelta(0), field.name
+
+
+def ids_of(entities: Sequence[Entity]) -> list[str]:
+    return [entity.id for entity in entities]
+
+
+# --- round trips -----------------------------------------------------------------------------
+
+
+def test_books_and_copies_round_trip(new_uow: UowFactory) -> None:
+    full = book("Dune", authors=("Frank Herbert", "Brian Herbert"), subjects=("sf", "desert"))
+    bare = book("Anonymous", authors=(), year=None, publisher=None, subjects=())
+    shelved = copy(full, "DUNE-1")
+    set_aside = copy(full, "DUNE-2")
+    set_aside.set_aside(T0 + DAY)
+    store(new_uow, full, bare, shelved, set_aside)
+
+    with new_uow() as uow:
+        assert_same(uow.books.get(full.id), full)
+        assert_same(uow.books.get(bare.id), bare)
+        assert_same(uow.copies.get(shelved.id), shelved)
+        stored = uow.copies.get(set_aside.id)
+        assert_same(stored, set_aside)
+        assert stored is not None
+        assert stored.status is CopyStatus.ON_HOLD_SHELF
+
+
+def test_members_round_trip(new_uow: UowFactory) -> None:
+    reader = member("Ann Reader", email="ann@example.org", password_hash="$argon2id$v=19$abc")
+    librarian = member("Ben Keeper", role=Role.LIBRARIAN)
+    librarian.suspend(T0 + DAY)
+    store(new_uow, reader, librarian)
+
+    with new_uow() as uow:
+        assert_same(uow.members.get(reader.id), reader)
+        stored = uow.members.get(librarian.id, for_update=True)
+        assert_same(stored, librarian)
+        assert stored is not None
+        assert stored.role is Role.LIBRARIAN
+        assert stored.status is MemberStatus.SUSPENDED
+
+
+def test_loans_holds_and_ledger_entries_round_trip(new_uow: UowFactory) -> None:
+    b = book()
+    first, second, third = copy(b), copy(b), copy(b)
+    reader, other = member(), member()
+    renewed = loan(first, reader)
+    renewed.extend(POLICY)
+    returned = loan(second, reader)
+    returned.close(T0 + 30 * DAY, POLICY)
+    third.set_aside(T0)
+    waiting = hold(b, other)
+    ready = hold(b, reader, now=T0 + DAY)
+    ready.make_ready(third.id, T0 + DAY, POLICY.pickup_window)
+    charged = fine(reader, returned.fine_cents, loan_id=returned.id)
+    paid = payment(reader, 100, now=T0 + 31 * DAY)
+    store(new_uow, b, first, second, third, reader, other)
+    store(new_uow, renewed, returned, waiting, ready, charged, paid)
+
+    with new_uow() as uow:
+        assert_same(uow.loans.get(renewed.id), renewed)
+        assert_same(uow.loans.get(returned.id), returned)
+        assert_same(uow.holds.get(waiting.id), waiting)
+        assert_same(uow.holds.get(ready.id), ready)
+        assert [e.id for e in uow.ledger.for_member(reader.id)] == [charged.id, paid.id]
+        stored_fine, stored_payment = uow.ledger.for_member(reader.id)
+        assert_same(stored_fine, charged)
+        assert_same(stored_payment, paid)
+
+
+def test_unknown_ids_are_none(new_uow: UowFactory) -> None:
+    with new_uow() as uow:
+        assert uow.books.get("nope") is None
+        assert uow.books.get_by_isbn("9780000000002") is None
+        assert uow.copies.get("nope") is None
+        assert uow.copies.get_by_barcode("nope") is None
+        assert uow.members.get("nope") is None
+        assert uow.members.get("nope", for_update=True) is None
+        assert uow.members.get_by_email("nobody@example.org") is None
+        assert uow.loans.get("nope") is None
+        assert uow.loans.open_for_copy("nope") is None
+        assert uow.holds.get("nope") is None
+        assert uow.ledger.for_member("nope") == []
+        assert uow.ledger.balance("nope") == 0
+
+
+def test_a_fine_may_refer_to_a_loan_that_no_longer_exists(new_uow: UowFactory) -> None:
+    reader = member()
+    store(new_uow, reader)
+    store(new_uow, fine(reader, 300, loan_id="0190a000-0000-7000-8000-000000000000"))
+    with new_uow() as uow:
+        assert uow.ledger.balance(reader.id) == 300
+
+
+# --- lookups ---------------------------------------------------------------------------------
+
+
+def test_lookups_by_isbn_barcode_and_email(new_uow: UowFactory) -> None:
+    b = book(isbn="9780306406157")
+    c = copy(b, "B-0001")
+    m = member(email="Mixed.Case@Example.org")
+    store(new_uow, b, c, m)
+
+    with new_uow() as uow:
+        assert ids_of([uow.books.get_by_isbn("9780306406157")]) == [b.id]  # type: ignore[list-item]
+        assert ids_of([uow.copies.get_by_barcode("B-0001")]) == [c.id]  # type: ignore[list-item]
+        assert uow.copies.get_by_barcode("b-0001") is None
+        for spelling in ("mixed.case@example.org", "MIXED.CASE@EXAMPLE.ORG"):
+            found = uow.members.get_by_email(spelling)
+            assert found is not None
+            assert found.id == m.id
+
+
+def test_copies_of_a_book_come_ordered_by_barcode(new_uow: UowFactory) -> None:
+    b, other = book(), book()
+    store(new_uow, b, other, copy(b, "C-3"), copy(b, "A-1"), copy(other, "B-0"), copy(b, "B-2"))
+    with new_uow() as uow:
+        assert [c.barcode for c in uow.copies.for_book(b.id)] == ["A-1", "B-2", "C-3"]
+        assert uow.copies.for_book("nope") == []
+
+
+def test_open_and_closed_loans(new_uow: UowFactory) -> None:
+    b, other_book = book(), book()
+    c1, c2, c3, c4 = copy(b), copy(b), copy(b), copy(other_book)
+    reader, other = member(), member()
+    later = loan(c2, reader, now=T0 + DAY)
+    earlier = loan(c1, reader)
+    elsewhere = loan(c4, reader)
+    theirs = loan(c3, other)
+    done = loan(c1, reader, now=T0 - 40 * DAY)
+    done.close(T0 - 10 * DAY, POLICY)
+    done_other_book = loan(c4, other, now=T0 - 40 * DAY)
+    done_other_book.close(T0 - 20 * DAY, POLICY)
+    store(new_uow, b, other_book, c1, c2, c3, c4, reader, other)
+    store(new_uow, later, earlier, elsewhere, theirs, done, done_other_book)
+
+    with new_uow() as uow:
+        # Oldest first; the same instant ordered by (time-ordered) id.
+        assert ids_of(uow.loans.open_for_member(reader.id)) == [earlier.id, elsewhere.id, later.id]
+        assert ids_of(uow.loans.open_for_member(other.id)) == [theirs.id]
+        open_on_c1 = uow.loans.open_for_copy(c1.id)
+        assert open_on_c1 is not None
+        assert open_on_c1.id == earlier.id
+        assert uow.loans.open_count_for_book(b.id) == 3
+        assert uow.loans.open_count_for_book(other_book.id) == 1
+        assert set(ids_of(uow.loans.closed_for_member(reader.id))) == {done.id}
+        assert set(ids_of(uow.loans.closed_for_member(other.id))) == {done_other_book.id}
+        assert set(ids_of(uow.loans.closed_for_book(b.id))) == {done.id}
+        assert set(ids_of(uow.loans.closed_for_book(other_book.id))) == {done_other_book.id}
+
+
+def test_hold_queues(new_uow: UowFactory) -> None:
+    b, other_book = book(), book()
+    shelf_copy = copy(b)
+    shelf_copy.set_aside(T0)
+    m1, m2, m3, m4 = member(), member(), member(), member()
+    # Same placement instant: the (time-ordered) id decides.
+    tie_first = hold(b, m1, now=T0 + DAY)
+    tie_second = hold(b, m2, now=T0 + DAY)
+    first = hold(b, m3, now=T0)
+    ready = hold(b, m4, now=T0 - DAY)
+    ready.make_ready(shelf_copy.id, T0, POLICY.pickup_window)
+    cancelled = hold(b, m4, now=T0 - 2 * DAY)
+    cancelled.cancel(T0)
+    fulfilled = hold(b, m1, now=T0 - 3 * DAY)
+    fulfilled.fulfil(T0)
+    m1_elsewhere = hold(other_book, m1, now=T0 + 2 * DAY)
+    store(new_uow, b, other_book, shelf_copy, m1, m2, m3, m4)
+    # Stored out of queue order, so the order must come from the query.
+    store(new_uow, tie_second, m1_elsewhere, fulfilled, first, tie_first, cancelled, ready)
+
+    with new_uow() as uow:
+        assert ids_of(uow.holds.active_for_book(b.id)) == [
+            ready.id,
+            first.id,
+            tie_first.id,
+            tie_second.id,
+        ]
+        assert ids_of(uow.holds.active_for_member(m1.id)) == [tie_first.id, m1_elsewhere.id]
+        assert ids_of(uow.holds.active_for_member(m4.id)) == [ready.id]
+        assert ids_of(uow.holds.for_member(m1.id)) == [fulfilled.id, tie_first.id, m1_elsewhere.id]
+        assert ids_of(uow.holds.for_book(b.id)) == [
+            fulfilled.id,
+            cancelled.id,
+            ready.id,
+            first.id,
+            tie_first.id,
+            tie_second.id,
+        ]
+        assert ids_of(uow.holds.for_book(other_book.id)) == [m1_elsewhere.id]
+
+
+def test_ready_holds_past_their_pickup_deadline(new_uow: UowFactory) -> None:
+    b = book()
+    c1, c2, c3 = copy(b), copy(b), copy(b)
+    m1, m2, m3 = member(), member(), member()
+    holds: list[Hold] = []
+    for c, m, ready_at in ((c1, m1, T0 + DAY), (c2, m2, T0), (c3, m3, T0 + 3 * DAY)):
+        c.set_aside(ready_at)
+        h = hold(b, m)
+        h.make_ready(c.id, ready_at, POLICY.pickup_window)
+        holds.append(h)
+    late_second, late_first, not_yet = holds
+    m4 = member()
+    waiting = hold(b, m4, now=T0 - 30 * DAY)
+    store(new_uow, b, c1, c2, c3, m1, m2, m3, m4)
+    store(new_uow, *holds, waiting)
+    deadline = T0 + DAY + POLICY.pickup_window
+
+    with new_uow() as uow:
+        # Strictly before ``now``: a deadline equal to now has not passed.
+        assert ids_of(uow.holds.ready_past_pickup(deadline)) == [late_first.id]
+        later = deadline + timedelta(microseconds=1)
+        assert ids_of(uow.holds.ready_past_pickup(later)) == [late_first.id, late_second.id]
+        assert uow.holds.ready_past_pickup(T0) == []
+        assert not_yet.pickup_by is not None
+        assert len(uow.holds.ready_past_pickup(not_yet.pickup_by + DAY)) == 3
+
+
+def test_ledger_balance_is_fines_minus_payments(new_uow: UowFactory) -> None:
+    reader, other = member(), member()
+    store(new_uow, reader, other)
+    store(
+        new_uow,
+        payment(reader, 200, now=T0 + 2 * DAY),
+        fine(reader, 500, now=T0),
+        fine(other, 75),
+        fine(reader, 250, now=T0 + DAY),
+    )
+    with new_uow() as uow:
+        assert uow.ledger.balance(reader.id) == 550
+        assert uow.ledger.balance(other.id) == 75
+        assert [e.amount_cents for e in uow.ledger.for_member(reader.id)] == [500, 250, 200]
+
+
+# --- book search -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def library(new_uow: UowFactory) -> dict[str, Book]:
+    books = {
+        "dune": book("Dune", authors=("Frank Herbert",), year=1965, now=T0),
+        "messiah": book("Dune Messiah", authors=("Frank Herbert",), year=1969, now=T0 + DAY),
+        "foundation": book("Foundation", authors=("Isaac Asimov",), year=1951, now=T0 + 2 * DAY),
+        "strasse": book("Die Straße", authors=("Anna Müller", "Bob Smith"), year=None, now=T0),
+        "pure": book("100% pure_fun", authors=("Zed",), year=1965, now=T0 + 3 * DAY),
+        "apple": book("apple pie", authors=("Carol Smithers",), year=None, now=T0 + 4 * DAY),
+    }
+    dune_copy = copy(books["dune"])
+    foundation_copy = copy(books["foundation"])
+    foundation_copy.mark_lost(T0)
+    store(new_uow, *books.values(), dune_copy, foundation_copy)
+    return books
+
+
+def search(
+    new_uow: UowFactory, page: PageRequest | None = None, **query: object
+) -> tuple[list[str], int]:
+    with new_uow() as uow:
+        result = uow.books.search(BookFilter(**query), page or PageRequest(1, 100))  # type: ignore[arg-type]
+        return [b.title for b in result.items], result.total
+
+
+def test_search_words_must_all_appear_in_title_or_authors(
+    new_uow: UowFactory, library: dict[str, Book]
+) -> None:
+    assert search(new_uow, q="dune")[0] == ["Dune", "Dune Messiah"]
+    assert search(new_uow, q="DUNE herbert messiah") == (["Dune Messiah"], 1)
+    assert search(new_uow, q="dune asimov") == ([], 0)
+    assert search(new_uow, q="  asim  ")[0] == ["Foundation"]
+    # Case-folded, not just lower-cased: "STRASSE" finds "Straße".
+    assert search(new_uow, q="STRASSE müller")[0] == ["Die Straße"]
+    # SQL wildcards are plain characters.
+    assert search(new_uow, q="%")[0] == ["100% pure_fun"]
+    assert search(new_uow, q="e_f")[0] == ["100% pure_fun"]
+    assert search(new_uow, q="")[1] == len(library)
+
+
+def test_search_by_author_matches_within_one_author(
+    new_uow: UowFactory, library: dict[str, Book]
+) -> None:
+    assert search(new_uow, author="HERB")[0] == ["Dune", "Dune Messiah"]
+    assert search(new_uow, author="smith")[0] == ["apple pie", "Die Straße"]
+    assert search(new_uow, author="müller bob") == ([], 0)
+    assert search(new_uow, author="dune") == ([], 0)  # a title word is not an author
+
+
+def test_search_by_isbn_and_availability(new_uow: UowFactory, library: dict[str, Book]) -> None:
+    assert search(new_uow, isbn=library["messiah"].isbn) == (["Dune Messiah"], 1)
+    assert search(new_uow, isbn="9780000000002") == ([], 0)
+    assert search(new_uow, available=True) == (["Dune"], 1)
+    unavailable, total = search(new_uow, available=False)
+    assert total == len(library) - 1
+    assert "Dune" not in unavailable
+    assert "Foundation" in unavailable  # its only copy is lost
+    assert search(new_uow, q="dune", available=False) == (["Dune Messiah"], 1)
+
+
+def test_search_sorts(new_uow: UowFactory, library: dict[str, Book]) -> None:
+    books = list(library.values())
+
+    def ids_sorted(sort: BookSort) -> list[str]:
+        with new_uow() as uow:
+            return [
+                b.id for b in uow.books.search(BookFilter(sort=sort), PageRequest(1, 100)).items
+            ]
+
+    # Titles compare case-insensitively; "apple pie" sorts with the a's, not after "Z".
+    assert search(new_uow)[0] == [
+        "100% pure_fun",
+        "apple pie",
+        "Die Straße",
+        "Dune",
+        "Dune Messiah",
+        "Foundation",
+    ]
+    assert search(new_uow, sort=BookSort.TITLE_DESC)[0] == [
+        "Foundation",
+        "Dune Messiah",
+        "Dune",
+        "Die Straße",
+        "apple pie",
+        "100% pure_fun",
+    ]
+    # Years: equal years by id; books without a year last in both directions.
+    with_year = sorted((b for b in books if b.year is not None), key=lambda b: (b.year, b.id))
+    without = sorted((b for b in books if b.year is None), key=lambda b: b.id)
+    assert ids_sorted(BookSort.YEAR) == [b.id for b in with_year] + [b.id for b in without]
+    assert ids_sorted(BookSort.YEAR_DESC) == [b.id for b in reversed(with_year)] + [
+        b.id for b in reversed(without)
+    ]
+    by_created = sorted(books, key=lambda b: (b.created_at, b.id))
+    assert ids_sorted(BookSort.CREATED) == [b.id for b in by_created]
+    assert ids_sorted(BookSort.CREATED_DESC) == [b.id for b in reversed(by_created)]
+
+
+def test_search_pages_and_counts(new_uow: UowFactory, library: dict[str, Book]) -> None:
+    everything, _ = search(new_uow)
+    assert search(new_uow, PageRequest(1, 4)) == (everything[:4], 6)
+    assert search(new_uow, PageRequest(2, 4)) == (everything[4:], 6)
+    assert search(new_uow, PageRequest(3, 4)) == ([], 6)
+    assert search(new_uow, PageRequest(2, 1), q="dune") == (["Dune Messiah"], 2)
+
+
+# --- member, loan and hold lists -------------------------------------------------------------
+
+
+def test_member_list_filters_sorts_and_pages(new_uow: UowFactory) -> None:
+    ann = member("Ann Ärger", email="ann@example.org", now=T0 + DAY)
+    bob = member("Bob Builder", email="bob@builders.example", now=T0)
+    cat = member("Cat Näger", email="cat@example.org", role=Role.LIBRARIAN, now=T0 + DAY)
+    dan = member("Dan", email="dan@example.org", role=Role.ADMIN, now=T0 + 2 * DAY)
+    dan.suspend(T0 + 3 * DAY)
+    store(new_uow, ann, bob, cat, dan)
+    everyone = [bob.id, *sorted([ann.id, cat.id]), dan.id]
+
+    def listed(page: PageRequest | None = None, **query: object) -> tuple[list[str], int]:
+        with new_uow() as uow:
+            result = uow.members.list(MemberFilter(**query), page or PageRequest(1, 100))  # type: ignore[arg-type]
+            return [m.id for m in result.items], result.total
+
+    assert listed() == (everyone, 4)
+    assert listed(q="ÄRGER") == ([ann.id], 1)
+    assert listed(q="builders.ex") == ([bob.id], 1)
+    assert listed(q="example.org")[1] == 3
+    assert listed(q="%") == ([], 0)
+    assert listed(role=Role.LIBRARIAN) == ([cat.id], 1)
+    assert listed(status=MemberStatus.SUSPENDED) == ([dan.id], 1)
+    assert listed(status=MemberStatus.ACTIVE, role=Role.MEMBER) == ([bob.id, ann.id], 2)
+    assert listed(PageRequest(2, 3)) == ([dan.id], 4)
+
+
+def test_loan_list_by_state_member_and_book(new_uow: UowFactory) -> None:
+    b, other_book = book(), book()
+    c1, c2, c3 = copy(b), copy(b), copy(other_book)
+    reader, other = member(), member()
+    overdue = loan(c1, reader, now=T0 - 30 * DAY)  # due T0 - 9 days
+    current = loan(c2, reader, now=T0)
+    returned = loan(c3, reader, now=T0 - 60 * DAY)
+    returned.close(T0 - 50 * DAY, POLICY)
+    theirs = loan(c3, other, now=T0 - DAY)
+    store(new_uow, b, other_book, c1, c2, c3, reader, other)
+    store(new_uow, overdue, current, returned, theirs)
+    now = T0
+
+    def listed(page: PageRequest | None = None, **query: object) -> tuple[list[str], int]:
+        with new_uow() as uow:
+            result = uow.loans.list(LoanFilter(**query), page or PageRequest(1, 100), now)  # type: ignore[arg-type]
+            return [loan.id for loan in result.items], result.total
+
+    # Newest first.
+    assert listed() == ([current.id, theirs.id, overdue.id, returned.id], 4)
+    assert listed(state=LoanState.OPEN) == ([current.id, theirs.id, overdue.id], 3)
+    assert listed(state=LoanState.OVERDUE) == ([overdue.id], 1)
+    assert listed(state=LoanState.RETURNED) == ([returned.id], 1)
+    assert listed(member_id=reader.id) == ([current.id, overdue.id, returned.id], 3)
+    assert listed(book_id=other_book.id) == ([theirs.id, returned.id], 2)
+    assert listed(member_id=reader.id, state=LoanState.OPEN) == ([current.id, overdue.id], 2)
+    assert listed(PageRequest(2, 3)) == ([returned.id], 4)
+    # Overdue means strictly past the due instant.
+    overdue_only = LoanFilter(state=LoanState.OVERDUE)
+    with new_uow() as uow:
+        at_due = uow.loans.list(overdue_only, PageRequest(), theirs.due_at)
+        assert [loan.id for loan in at_due.items] == [overdue.id]
+        just_after = theirs.due_at + timedelta(microseconds=1)
+        after_due = uow.loans.list(overdue_only, PageRequest(), just_after)
+        assert [loan.id for loan in after_due.items] == [theirs.id, overdue.id]
+
+
+def test_hold_list_filters_in_queue_order(new_uow: UowFactory) -> None:
+    b, other_book = book(), book()
+    m1, m2 = member(), member()
+    second = hold(b, m2, now=T0 + DAY)
+    first = hold(b, m1, now=T0)
+    elsewhere = hold(other_book, m1, now=T0 + 2 * DAY)
+    cancelled = hold(other_book, m2, now=T0 - DAY)
+    cancelled.cancel(T0)
+    store(new_uow, b, other_book, m1, m2)
+    store(new_uow, second, first, elsewhere, cancelled)
+
+    def listed(page: PageRequest | None = None, **query: object) -> tuple[list[str], int]:
+        with new_uow() as uow:
+            result = uow.holds.list(HoldFilter(**query), page or PageRequest(1, 100))  # type: ignore[arg-type]
+            return [h.id for h in result.items], result.total
+
+    assert listed() == ([cancelled.id, first.id, second.id, elsewhere.id], 4)
+    assert listed(member_id=m1.id) == ([first.id, elsewhere.id], 2)
+    assert listed(book_id=b.id) == ([first.id, second.id], 2)
+    assert listed(status=HoldStatus.CANCELLED) == ([cancelled.id], 1)
+    assert listed(status=HoldStatus.WAITING, member_id=m2.id) == ([second.id], 1)
+    assert listed(PageRequest(2, 3)) == ([elsewhere.id], 4)

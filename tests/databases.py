@@ -1,0 +1,61 @@
+"""Throw-away SQL databases for the contract and integration tests.
+
+PostgreSQL: every test session makes its own database (``circulate_test_<random>``) through
+the server in ``CIRCULATE_TEST_POSTGRES_URL`` and drops it at the end, so runs never see each
+other's rows. A server that does not answer fails the tests that need it; it never skips them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import Engine, create_engine, delete
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
+
+from adapters.sqlalchemy.engine import normalise_url
+from adapters.sqlalchemy.models import metadata
+
+POSTGRES_URL_VARIABLE = "CIRCULATE_TEST_POSTGRES_URL"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def postgres_server_url() -> str:
+    """A database on the test server that may create and drop other databases."""
+    return os.environ.get(POSTGRES_URL_VARIABLE) or DEFAULT_POSTGRES_URL
+
+
+@contextmanager
+def temporary_postgres_database() -> Iterator[str]:
+    """Create an empty database, yield its URL, drop it afterwards."""
+    server_url = normalise_url(postgres_server_url())
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    name = f"circulate_test_{secrets.token_hex(6)}"
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except OperationalError as error:
+        admin.dispose()
+        pytest.fail(
+            f"PostgreSQL at {server_url.render_as_string(hide_password=True)} is not usable "
+            f"({error.orig}). Start it (`make services`) or point {POSTGRES_URL_VARIABLE} at "
+            "a server where this role may CREATE DATABASE.",
+            pytrace=False,
+        )
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def empty_tables(engine: Engine) -> None:
+    """Delete every row, children before parents."""
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(delete(table))
