@@ -114,6 +114,10 @@ class Book:
             if isinstance(subjects, Unset)
             else _clean_names("subjects", subjects, MAX_SUBJECTS)
         )
+        revised = (new_isbn, new_title, new_authors, new_publisher, new_year, new_subjects)
+        current = (self.isbn, self.title, self.authors, self.publisher, self.year, self.subjects)
+        if revised == current:
+            return  # nothing changed: keep the version (and so the ETag) as it is
         self.isbn, self.title, self.authors = new_isbn, new_title, new_authors
         self.publisher, self.year, self.subjects = new_publisher, new_year, new_subjects
         self.updated_at = now

@@ -95,7 +95,7 @@ def _ensure_unblocked(standing: Standing, policy: Policy, now: datetime) -> None
             f"member has {len(overdue)} overdue loan(s)",
             loan_ids=[loan.id for loan in overdue],
         )
-    if standing.balance_cents >= policy.debt_limit_cents:
+    if standing.balance_cents > 0 and standing.balance_cents >= policy.debt_limit_cents:
         raise DebtLimitReached(
             f"member owes {standing.balance_cents} cents "
             f"(borrowing stops at {policy.debt_limit_cents})",

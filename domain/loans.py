@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +20,7 @@ def overdue_fine(due_at: datetime, until: datetime, policy: Policy) -> int:
     """
     if until <= due_at:
         return 0
-    days = math.ceil((until - due_at) / _DAY)
+    days = -(-(until - due_at) // _DAY)  # ceiling division, exact in integers
     return min(days * policy.fine_per_day_cents, policy.fine_cap_cents)
 
 

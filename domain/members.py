@@ -103,24 +103,29 @@ class Member:
             if isinstance(membership_expires_at, Unset)
             else require_utc("membership_expires_at", membership_expires_at)
         )
+        if (new_email, new_name, new_expiry) == (self.email, self.name, self.membership_expires_at):
+            return  # nothing changed: keep the version (and so the ETag) as it is
         self.email, self.name, self.membership_expires_at = new_email, new_name, new_expiry
         self.updated_at = now
 
     def change_role(self, role: Role, now: datetime) -> None:
-        self.role = role
-        self.updated_at = now
+        if role is not self.role:
+            self.role = role
+            self.updated_at = now
 
     def set_password_hash(self, password_hash: str, now: datetime) -> None:
         self.password_hash = password_hash
         self.updated_at = now
 
     def suspend(self, now: datetime) -> None:
-        self.status = MemberStatus.SUSPENDED
-        self.updated_at = now
+        if self.status is not MemberStatus.SUSPENDED:
+            self.status = MemberStatus.SUSPENDED
+            self.updated_at = now
 
     def reactivate(self, now: datetime) -> None:
-        self.status = MemberStatus.ACTIVE
-        self.updated_at = now
+        if self.status is not MemberStatus.ACTIVE:
+            self.status = MemberStatus.ACTIVE
+            self.updated_at = now
 
     def is_expired(self, now: datetime) -> bool:
         return self.membership_expires_at <= now
