@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from application.common import found
@@ -12,6 +13,7 @@ from domain.errors import InvalidValue, MemberNotFound, PaymentExceedsBalance
 from domain.events import PaymentReceived
 from domain.ledger import EntryKind, LedgerEntry
 from domain.loans import Loan
+from domain.members import Member
 from domain.policy import Policy
 
 MAX_NOTE = 500
@@ -41,6 +43,20 @@ class Statement:
         return sum(e.amount_cents for e in self.entries if e.kind is EntryKind.PAYMENT)
 
 
+@dataclass(frozen=True, slots=True)
+class Arrears:
+    """A member who has loans overdue or owes money."""
+
+    member: Member
+    overdue_loans: list[Loan]  # earliest due first
+    settled_cents: int  # fines charged minus payments made
+    accruing_cents: int  # fines still growing on the overdue loans
+
+    @property
+    def owed_cents(self) -> int:
+        return self.settled_cents + self.accruing_cents
+
+
 class Accounts:
     def __init__(
         self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, policy: Policy
@@ -54,6 +70,34 @@ class Accounts:
         with self._uow() as uow:
             found(uow.members.get(member_id), MemberNotFound, member_id)
             return self._statement(uow, member_id)
+
+    def arrears(self) -> list[Arrears]:
+        """Every member with an overdue loan or a debt, who owes most first.
+
+        Two aggregate queries find them, whatever the number of members; then one lookup each.
+        """
+        now = self._clock.now()
+        with self._uow() as uow:
+            overdue: dict[str, list[Loan]] = defaultdict(list)
+            for loan in uow.loans.overdue(now):
+                overdue[loan.member_id].append(loan)
+            settled = uow.ledger.balances()
+            result: list[Arrears] = []
+            for member_id in overdue.keys() | settled.keys():
+                member = uow.members.get(member_id)
+                if member is None:  # removed since the loans were read
+                    continue
+                loans = overdue.get(member_id, [])
+                result.append(
+                    Arrears(
+                        member=member,
+                        overdue_loans=loans,
+                        settled_cents=settled.get(member_id, 0),
+                        accruing_cents=sum(loan.fine_at(now, self._policy) for loan in loans),
+                    )
+                )
+        result.sort(key=lambda a: (-a.owed_cents, a.member.name.casefold(), a.member.id))
+        return result
 
     def record_payment(self, member_id: str, amount_cents: int, note: str = "") -> LedgerEntry:
         """Record money received; paying more than is owed is refused, so debt stays >= 0."""

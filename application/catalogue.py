@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from application.common import check_version, emit_ready, found
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
@@ -16,6 +17,8 @@ from domain.errors import (
     BookHasOpenLoans,
     BookNotFound,
     CopyNotFound,
+    DomainError,
+    InvalidValue,
     IsbnAlreadyExists,
 )
 from domain.isbn import normalise_isbn
@@ -55,6 +58,59 @@ class BookChanges:
 class NewBook:
     book: Book
     copies: list[Copy] = field(default_factory=list)
+
+
+# A bulk load may give a book at most this many copies; more is a typo, not a library.
+MAX_COPIES_PER_RECORD = 1000
+
+
+def copy_barcode(isbn: str, number: int) -> str:
+    """The barcode of a copy made by a bulk load: derived from the ISBN, so a reload of the same
+    file makes the same barcodes and a clash means the copy is already there."""
+    return f"{isbn}-{number}"
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueRecord:
+    """One book of a bulk load: its details, how many copies to make, and where it came from
+    (``line``, for reporting)."""
+
+    line: int
+    details: BookDetails
+    copies: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRecord:
+    line: int
+    code: str
+    reason: str
+
+
+@dataclass(slots=True)
+class ImportReport:
+    added: int = 0
+    copies_added: int = 0
+    already_present: int = 0  # skipped: the ISBN is in the catalogue or earlier in the load
+    rejected: list[RejectedRecord] = field(default_factory=list)
+
+    @property
+    def seen(self) -> int:
+        return self.added + self.already_present + len(self.rejected)
+
+    def include(self, other: ImportReport) -> None:
+        self.added += other.added
+        self.copies_added += other.copies_added
+        self.already_present += other.already_present
+        self.rejected.extend(other.rejected)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueEntry:
+    """A book and the number of its copies that circulate: what an export writes per line."""
+
+    book: Book
+    copies: int
 
 
 class Catalogue:
@@ -97,6 +153,80 @@ class Catalogue:
                 uow.copies.add(copy)
             uow.commit()
         return NewBook(book, copies)
+
+    def import_books(self, records: Sequence[CatalogueRecord]) -> ImportReport:
+        """Load a batch of books with their copies in one transaction.
+
+        Each record is validated by the domain; invalid ones are reported, not loaded. A book
+        whose ISBN is already in the catalogue (or earlier in the batch) is skipped, so loading
+        the same file twice adds nothing the second time. Costs a few queries per batch,
+        whatever its size.
+        """
+        now = self._clock.now()
+        report = ImportReport()
+        valid: list[tuple[CatalogueRecord, Book]] = []
+        for record in records:
+            try:
+                valid.append((record, self._book_for(record, now)))
+            except DomainError as error:
+                report.rejected.append(RejectedRecord(record.line, error.code, error.message))
+        with self._uow() as uow:
+            present = uow.books.existing_isbns({book.isbn for _, book in valid})
+            wanted = {
+                copy_barcode(book.isbn, n)
+                for record, book in valid
+                for n in range(1, record.copies + 1)
+            }
+            taken = uow.copies.existing_barcodes(wanted)
+            books: list[Book] = []
+            copies: list[Copy] = []
+            for record, book in valid:
+                if book.isbn in present:
+                    report.already_present += 1
+                    continue
+                barcodes = [copy_barcode(book.isbn, n) for n in range(1, record.copies + 1)]
+                clash = next((code for code in barcodes if code in taken), None)
+                if clash is not None:
+                    report.rejected.append(
+                        RejectedRecord(
+                            record.line,
+                            BarcodeAlreadyExists.code,
+                            f"barcode {clash} is already in use",
+                        )
+                    )
+                    continue
+                present.add(book.isbn)
+                books.append(book)
+                copies.extend(
+                    Copy.create(id=self._ids.new_id(), book_id=book.id, barcode=code, now=now)
+                    for code in barcodes
+                )
+            # Books first, then copies: the writes go out in this order, parents first.
+            for book in books:
+                uow.books.add(book)
+            for copy in copies:
+                uow.copies.add(copy)
+            uow.commit()
+        report.added, report.copies_added = len(books), len(copies)
+        return report
+
+    def catalogue_pages(self, page_size: int = 500) -> Iterator[list[CatalogueEntry]]:
+        """The whole catalogue in id order (the order books were added), a page at a time.
+
+        Each page is read in its own short transaction, so a long export never holds one open;
+        books added meanwhile after the last page read are included.
+        """
+        if page_size < 1:
+            raise InvalidValue("page_size", "page_size must be at least 1")
+        after: str | None = None
+        while True:
+            with self._uow() as uow:
+                books = uow.books.after(after, page_size)
+                counts = uow.copies.circulating_counts([book.id for book in books])
+            if not books:
+                return
+            yield [CatalogueEntry(book, counts.get(book.id, 0)) for book in books]
+            after = books[-1].id
 
     def get_book(self, book_id: str) -> Book:
         with self._uow() as uow:
@@ -178,6 +308,11 @@ class Catalogue:
         with self._uow() as uow:
             return found(uow.copies.get(copy_id), CopyNotFound, copy_id)
 
+    def get_copy_by_barcode(self, barcode: str) -> Copy:
+        """The copy whose barcode was scanned at the desk."""
+        with self._uow() as uow:
+            return found(uow.copies.get_by_barcode(barcode.strip()), CopyNotFound, barcode)
+
     def mark_copy_lost(self, copy_id: str, expected_version: int | None = None) -> Copy:
         return self._take_out_of_circulation(copy_id, expected_version, lost=True)
 
@@ -212,6 +347,21 @@ class Catalogue:
             emit_ready(uow, ready)
             uow.commit()
             return copy
+
+    def _book_for(self, record: CatalogueRecord, now: datetime) -> Book:
+        if not 0 <= record.copies <= MAX_COPIES_PER_RECORD:
+            raise InvalidValue("copies", f"copies must be between 0 and {MAX_COPIES_PER_RECORD}")
+        details = record.details
+        return Book.create(
+            id=self._ids.new_id(),
+            isbn=details.isbn,
+            title=details.title,
+            authors=tuple(details.authors),
+            publisher=details.publisher,
+            year=details.year,
+            subjects=tuple(details.subjects),
+            now=now,
+        )
 
     @staticmethod
     def _ensure_isbn_free(uow: UnitOfWork, isbn: str) -> None:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.common import emit_ready, found
+from application.common import check_version, emit_ready, found
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.queries import HoldFilter, LoanFilter, Page, PageRequest
 from application.retry import retry_on_conflict
@@ -208,10 +208,11 @@ class Circulation:
             return HoldInQueue(hold, _position(hold, book_holds))
 
     @retry_on_conflict
-    def cancel_hold(self, hold_id: str) -> Hold:
+    def cancel_hold(self, hold_id: str, expected_version: int | None = None) -> Hold:
         now = self._clock.now()
         with self._uow() as uow:
             hold = found(uow.holds.get(hold_id), HoldNotFound, hold_id)
+            check_version(hold, expected_version)
             copies = uow.copies.for_book(hold.book_id)
             book_holds = uow.holds.active_for_book(hold.book_id)
             ready = circulation.release_hold(

@@ -17,7 +17,8 @@ from domain.errors import (
     MemberHasOpenLoans,
     MemberNotFound,
 )
-from domain.members import Member, Role, normalise_email
+from domain.events import HoldClosed
+from domain.members import Member, MemberStatus, Role, normalise_email
 from domain.policy import Policy
 from domain.values import UNSET, Unset
 
@@ -27,6 +28,8 @@ class MemberChanges:
     email: str | Unset = UNSET
     name: str | Unset = UNSET
     membership_expires_at: datetime | Unset = UNSET
+    role: Role | Unset = UNSET
+    status: MemberStatus | Unset = UNSET
 
 
 class Membership:
@@ -98,12 +101,19 @@ class Membership:
                 email = normalise_email(changes.email)
                 if email != member.email:
                     self._ensure_email_free(uow, email)
+            now = self._clock.now()
             member.revise(
-                now=self._clock.now(),
+                now=now,
                 email=changes.email,
                 name=changes.name,
                 membership_expires_at=changes.membership_expires_at,
             )
+            if not isinstance(changes.role, Unset):
+                member.change_role(changes.role, now)
+            if changes.status is MemberStatus.SUSPENDED:
+                member.suspend(now)
+            elif changes.status is MemberStatus.ACTIVE:
+                member.reactivate(now)
             uow.commit()
             return member
 
@@ -164,6 +174,11 @@ class Membership:
                 ready = circulation.release_hold(
                     hold, copies, book_holds, self._policy, now, expired=False
                 )
+                uow.emit(
+                    HoldClosed(
+                        occurred_at=now, hold_id=hold.id, member_id=member_id, status=hold.status
+                    )
+                )
                 emit_ready(uow, ready)
             for hold in uow.holds.for_member(member_id):
                 uow.holds.remove(hold)
@@ -171,6 +186,8 @@ class Membership:
                 uow.loans.remove(loan)
             for entry in uow.ledger.for_member(member_id):
                 uow.ledger.remove(entry)
+            for token in uow.refresh_tokens.for_member(member_id):  # their sessions end
+                uow.refresh_tokens.remove(token)
             uow.members.remove(member)
             uow.commit()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -58,6 +58,15 @@ class BookRepository(Protocol):
 
     def get_by_isbn(self, isbn: str) -> Book | None: ...
 
+    def existing_isbns(self, isbns: Collection[str]) -> set[str]:
+        """Those of ``isbns`` (normalised ISBN-13) a stored book already has, asked at once."""
+        ...
+
+    def after(self, book_id: str | None, limit: int) -> list[Book]:
+        """Up to ``limit`` books with ids after ``book_id`` (from the first when ``None``), in id
+        order: walks the whole catalogue at the same cost per page, however deep."""
+        ...
+
     def search(self, query: BookFilter, page: PageRequest) -> Page[Book]:
         """Sorted as asked, ties broken by id. Titles compare case-insensitively by code point;
         books without a year come last in either direction."""
@@ -72,6 +81,15 @@ class CopyRepository(Protocol):
     def get(self, copy_id: str) -> Copy | None: ...
 
     def get_by_barcode(self, barcode: str) -> Copy | None: ...
+
+    def existing_barcodes(self, barcodes: Collection[str]) -> set[str]:
+        """Those of ``barcodes`` a stored copy already has, asked at once."""
+        ...
+
+    def circulating_counts(self, book_ids: Collection[str]) -> dict[str, int]:
+        """For each of ``book_ids``, how many of its copies circulate (neither lost nor
+        withdrawn); books without one are left out."""
+        ...
 
     def for_book(self, book_id: str) -> list[Copy]:
         """Every copy of the book, ordered by barcode."""
@@ -113,6 +131,10 @@ class LoanRepository(Protocol):
     def closed_for_member(self, member_id: str) -> list[Loan]: ...
 
     def closed_for_book(self, book_id: str) -> list[Loan]: ...
+
+    def overdue(self, now: datetime) -> list[Loan]:
+        """Every open loan due before ``now``, earliest due first."""
+        ...
 
     def list(self, query: LoanFilter, page: PageRequest, now: datetime) -> Page[Loan]:
         """Newest first; ``now`` decides which open loans are overdue."""
@@ -156,6 +178,10 @@ class LedgerRepository(Protocol):
 
     def balance(self, member_id: str) -> int:
         """Fines minus payments, in cents."""
+        ...
+
+    def balances(self) -> dict[str, int]:
+        """Fines minus payments per member, for the members whose balance is not zero."""
         ...
 
     def add(self, entry: LedgerEntry) -> None: ...

@@ -9,11 +9,17 @@ methods, and commit. Every adapter shares this logic and supplies the writes.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
+from itertools import groupby
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
+from application.identity.ports import (
+    ApiKeyRepository,
+    RefreshTokenRepository,
+    ServiceClientRepository,
+)
 from application.ports import (
     BookRepository,
     CopyRepository,
@@ -24,13 +30,14 @@ from application.ports import (
     MemberRepository,
 )
 from domain.catalogue import Book, Copy
+from domain.credentials import ApiKey, RefreshToken, ServiceClient
 from domain.events import Event
 from domain.holds import Hold
 from domain.ledger import LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
 
-Entity = Book | Copy | Member | Loan | Hold | LedgerEntry
+Entity = Book | Copy | Member | Loan | Hold | LedgerEntry | RefreshToken | ApiKey | ServiceClient
 E = TypeVar("E", bound=Entity)
 
 
@@ -54,6 +61,11 @@ class EntityStore(ABC, Generic[E]):
 
     @abstractmethod
     def write_new(self, entity: E) -> None: ...
+
+    def write_new_many(self, entities: Sequence[E]) -> None:
+        """Store several new entities; adapters override it to write them in one statement."""
+        for entity in entities:
+            self.write_new(entity)
 
     @abstractmethod
     def write_changes(self, entity: E, expected_version: int) -> None:
@@ -110,9 +122,11 @@ class ChangeTracker:
 
     def flush(self) -> None:
         entries = list(self._entries.values())
-        for tracked in entries:
-            if tracked.snapshot is None:
-                tracked.store.write_new(tracked.entity)
+        # New entities go out in runs of the same store, in the order they were added (parents
+        # before children), so a bulk load is a few multi-row INSERTs rather than one per row.
+        new = (tracked for tracked in entries if tracked.snapshot is None)
+        for store, run in groupby(new, key=lambda tracked: tracked.store):
+            store.write_new_many([tracked.entity for tracked in run])
         for tracked in entries:
             if tracked.snapshot is not None and _state(tracked.entity) != tracked.snapshot:
                 expected = tracked.entity.version
@@ -138,6 +152,9 @@ class UnitOfWork(ABC):
     loans: LoanRepository
     holds: HoldRepository
     ledger: LedgerRepository
+    refresh_tokens: RefreshTokenRepository
+    api_keys: ApiKeyRepository
+    service_clients: ServiceClientRepository
 
     def __init__(self, publisher: EventPublisher | None = None) -> None:
         self._publisher = publisher

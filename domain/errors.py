@@ -15,6 +15,8 @@ class ErrorKind(Enum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"  # a rule of circulation or uniqueness refuses the request
     STALE = "stale"  # the caller's copy of the record is out of date
+    UNAUTHENTICATED = "unauthenticated"  # no credentials, or ones that prove nothing (401)
+    FORBIDDEN = "forbidden"  # a known caller without the right to do this (403)
 
 
 class DomainError(Exception):
@@ -218,3 +220,90 @@ class MemberHasDebt(DomainError):
 
 class PaymentExceedsBalance(DomainError):
     code = "PAYMENT_EXCEEDS_BALANCE"
+
+
+# --- identity and access -------------------------------------------------------------------
+# Refusals of credentials say which rule refused them, never which part of a secret was wrong:
+# an unknown email and a wrong password are the same INVALID_CREDENTIALS.
+
+
+class AuthenticationRequired(DomainError):
+    code = "AUTHENTICATION_REQUIRED"
+    kind = ErrorKind.UNAUTHENTICATED
+
+
+class InvalidCredentials(DomainError):
+    code = "INVALID_CREDENTIALS"
+    kind = ErrorKind.UNAUTHENTICATED
+
+
+class TokenInvalid(DomainError):
+    """Malformed, badly signed, not yet valid, or meant for another issuer or audience."""
+
+    code = "TOKEN_INVALID"
+    kind = ErrorKind.UNAUTHENTICATED
+
+
+class TokenExpired(DomainError):
+    code = "TOKEN_EXPIRED"
+    kind = ErrorKind.UNAUTHENTICATED
+
+
+class TokenRevoked(DomainError):
+    code = "TOKEN_REVOKED"
+    kind = ErrorKind.UNAUTHENTICATED
+
+
+class RefreshTokenReused(DomainError):
+    """A refresh token came back after it had been exchanged: its whole family is revoked."""
+
+    code = "REFRESH_TOKEN_REUSED"
+    kind = ErrorKind.UNAUTHENTICATED
+
+
+class ApiKeyExpired(DomainError):
+    code = "API_KEY_EXPIRED"
+    kind = ErrorKind.UNAUTHENTICATED
+
+
+class ApiKeyRevoked(DomainError):
+    code = "API_KEY_REVOKED"
+    kind = ErrorKind.UNAUTHENTICATED
+
+
+class InsufficientScope(DomainError):
+    code = "INSUFFICIENT_SCOPE"
+    kind = ErrorKind.FORBIDDEN
+
+
+class InvalidClient(DomainError):
+    """RFC 6749 section 5.2 ``invalid_client``: unknown client, wrong secret, or revoked."""
+
+    code = "INVALID_CLIENT"
+    kind = ErrorKind.UNAUTHENTICATED
+    oauth_error: ClassVar[str] = "invalid_client"
+
+
+class InvalidScope(DomainError):
+    """RFC 6749 section 5.2 ``invalid_scope``: unknown, malformed, or beyond what was granted."""
+
+    code = "INVALID_SCOPE"
+    kind = ErrorKind.INVALID
+    oauth_error: ClassVar[str] = "invalid_scope"
+
+
+class PasswordTooCommon(InvalidValue):
+    code = "PASSWORD_TOO_COMMON"
+
+    def __init__(self) -> None:
+        super().__init__("password", "password is too common; choose a less guessable one")
+
+
+class ApiKeyNotFound(NotFound):
+    code = "API_KEY_NOT_FOUND"
+    resource = "API key"
+
+
+class ServiceClientNotFound(NotFound):
+    code = "SERVICE_CLIENT_NOT_FOUND"
+    resource = "service client"

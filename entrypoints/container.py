@@ -18,14 +18,25 @@ from sqlalchemy.exc import ArgumentError
 from adapters.clock import SystemClock
 from adapters.ids import UuidV7Generator
 from adapters.memory import MemoryDatabase, MemoryUnitOfWork
+from adapters.memory.idempotency import MemoryIdempotencyStore
+from adapters.memory.identity import MemoryRevocationStore
+from adapters.redis_store import RedisRevocationStore, redis_client
 from adapters.security import Argon2PasswordHasher
+from adapters.security.keys import Ed25519KeyGenerator
 from adapters.sqlalchemy.engine import create_engine_for
 from adapters.sqlalchemy.engine import session_factory as make_session_factory
+from adapters.sqlalchemy.idempotency import SqlIdempotencyStore
+from adapters.sqlalchemy.identity import SqlRevocationStore
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.accounts import Accounts
 from application.catalogue import Catalogue
 from application.circulation import Circulation
+from application.identity.api_keys import ApiKeys
+from application.identity.clients import ServiceClients
+from application.identity.sessions import Sessions
+from application.identity.signing_keys import SigningKeys
 from application.members import Membership
+from entrypoints.security import build_key_store, build_token_service
 from entrypoints.settings import Settings
 
 # The modules whose ``@inject`` functions take providers by string id (``Provide["circulation"]``).
@@ -62,6 +73,13 @@ class Container(containers.DeclarativeContainer):
         sql=providers.Factory(SqlUnitOfWork, session_factory),
         memory=providers.Factory(MemoryUnitOfWork, memory_database),
     )
+    # Responses kept for Idempotency-Key retries (the HTTP API's, not a use case's).
+    memory_idempotency = providers.ThreadSafeSingleton(MemoryIdempotencyStore)
+    idempotency = providers.Selector(
+        config.storage,
+        sql=providers.ThreadSafeSingleton(SqlIdempotencyStore, engine),
+        memory=memory_idempotency,
+    )
 
     # --- use cases --------------------------------------------------------------------------
     # ``uow.provider`` injects the provider itself: a callable that makes a new unit of work
@@ -77,6 +95,43 @@ class Container(containers.DeclarativeContainer):
     )
     accounts = providers.ThreadSafeSingleton(
         Accounts, uow=uow.provider, clock=clock, ids=ids, policy=policy
+    )
+
+    # --- identity and access ----------------------------------------------------------------
+    # One key set and one token service per process; the key file is re-read when it changes.
+    key_generator = providers.ThreadSafeSingleton(Ed25519KeyGenerator)
+    key_store = providers.ThreadSafeSingleton(build_key_store, settings, key_generator, clock)
+    tokens = providers.ThreadSafeSingleton(build_token_service, settings, key_store, clock)
+    redis = providers.ThreadSafeSingleton(redis_client, config.redis_url)
+    # Revoked tokens: in process with memory storage, else shared by every worker.
+    revocations = providers.Selector(
+        providers.Callable(Settings.revocation_backend, settings),
+        memory=providers.ThreadSafeSingleton(MemoryRevocationStore, clock),
+        sql=providers.ThreadSafeSingleton(SqlRevocationStore, engine, clock),
+        redis=providers.ThreadSafeSingleton(RedisRevocationStore, redis, clock),
+    )
+    sessions = providers.ThreadSafeSingleton(
+        Sessions,
+        uow=uow.provider,
+        clock=clock,
+        ids=ids,
+        hasher=hasher,
+        issuer=tokens,
+        verifier=tokens,
+        revocations=revocations,
+        refresh_token_lifetime=providers.Callable(Settings.refresh_token_lifetime, settings),
+    )
+    api_keys = providers.ThreadSafeSingleton(ApiKeys, uow=uow.provider, clock=clock, ids=ids)
+    service_clients = providers.ThreadSafeSingleton(
+        ServiceClients, uow=uow.provider, clock=clock, ids=ids, issuer=tokens
+    )
+    signing_keys = providers.ThreadSafeSingleton(
+        SigningKeys,
+        store=key_store,
+        generator=key_generator,
+        issuer=tokens,
+        publisher=tokens,
+        clock=clock,
     )
 
 
@@ -110,4 +165,6 @@ def dispose(container: Container) -> None:
             engine = None
         if engine is not None:
             engine.dispose()
+    if container.config.redis_url() is not None:
+        container.redis().close()  # its pooled connections; a client connects lazily too
     container.reset_singletons()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal, Self
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.policy import Policy
@@ -13,6 +13,7 @@ from domain.policy import Policy
 ENV_PREFIX = "CIRCULATE_"
 
 Storage = Literal["sql", "memory"]
+RevocationBackend = Literal["database", "redis"]
 Environment = Literal["development", "production", "test"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -56,6 +57,28 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     log_level: LogLevel = "INFO"
 
+    # --- identity and access ---
+    token_issuer: str = Field("circulate", min_length=1, max_length=200)
+    token_audience: str = Field("circulate-api", min_length=1, max_length=200)
+    access_token_ttl_seconds: int = Field(900, ge=60, le=86_400)
+    refresh_token_ttl_days: int = Field(30, ge=1, le=365)
+    signing_keys_file: str = Field(
+        "circulate-keys.json",
+        min_length=1,
+        description="JSON key set (private keys!): created 0600 in the working directory.",
+    )
+    signing_keys: SecretStr | None = Field(
+        None, description="The key set itself, as JSON; wins over signing_keys_file."
+    )
+    revocation_store: RevocationBackend = "database"
+    redis_url: str | None = Field(
+        None,
+        min_length=1,
+        repr=False,  # may carry a password
+        description="Redis shared by the workers (revocations when revocation_store=redis).",
+    )
+    public_catalogue: bool = Field(True, description="Catalogue reads need no credentials.")
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_log_level(cls, value: object) -> object:
@@ -66,7 +89,21 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.storage == "memory":
             # In-memory storage forgets everything on restart and is not shared between workers.
             raise ValueError("storage 'memory' is not allowed in production")
+        if self.revocation_store == "redis" and self.redis_url is None:
+            raise ValueError("revocation_store 'redis' needs CIRCULATE_REDIS_URL")
         return self
+
+    def access_token_lifetime(self) -> timedelta:
+        return timedelta(seconds=self.access_token_ttl_seconds)
+
+    def refresh_token_lifetime(self) -> timedelta:
+        return timedelta(days=self.refresh_token_ttl_days)
+
+    def revocation_backend(self) -> str:
+        """Where revoked tokens are kept: with the data in memory mode, else as configured."""
+        if self.storage == "memory":
+            return "memory"
+        return "redis" if self.revocation_store == "redis" else "sql"
 
     def policy(self) -> Policy:
         return Policy(

@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 from adapters.sqlalchemy.engine import create_engine_for, normalise_url
 from adapters.sqlalchemy.models import metadata
+from adapters.sqlalchemy.search import schema_filters
 
 DEFAULT_URL = "sqlite:///circulate.db"
 
@@ -59,7 +60,12 @@ def _run(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
     # SQLite's DDL is transactional once the sqlite3 module stops managing transactions (the
     # engine sees to that), so a whole upgrade commits or rolls back as one.
-    _configure(connection=connection, render_as_batch=sqlite, transactional_ddl=True)
+    _configure(
+        connection=connection,
+        render_as_batch=sqlite,
+        transactional_ddl=True,
+        **schema_filters(connection.dialect.name),
+    )
     with context.begin_transaction():
         context.run_migrations()
         if sqlite:

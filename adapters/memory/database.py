@@ -6,12 +6,23 @@ import threading
 from typing import Any
 
 from domain.catalogue import Book, Copy
+from domain.credentials import ApiKey, RefreshToken, ServiceClient
 from domain.holds import Hold
 from domain.ledger import LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
 
-TABLES: tuple[type, ...] = (Book, Copy, Member, Loan, Hold, LedgerEntry)
+TABLES: tuple[type, ...] = (
+    Book,
+    Copy,
+    Member,
+    Loan,
+    Hold,
+    LedgerEntry,
+    RefreshToken,
+    ApiKey,
+    ServiceClient,
+)
 
 
 class MemoryDatabase:

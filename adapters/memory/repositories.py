@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy as copying
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -121,6 +121,14 @@ class MemoryBookRepository(_MemoryStore[Book]):
     def get_by_isbn(self, isbn: str) -> Book | None:
         return self._one(next((b for b in self._rows.values() if b.isbn == isbn), None))
 
+    def existing_isbns(self, isbns: Collection[str]) -> set[str]:
+        wanted = set(isbns)
+        return {b.isbn for b in self._rows.values() if b.isbn in wanted}
+
+    def after(self, book_id: str | None, limit: int) -> list[Book]:
+        rows = sorted(self._where(lambda b: book_id is None or b.id > book_id), key=lambda b: b.id)
+        return self._many(rows[:limit])
+
     def search(self, query: BookFilter, page: PageRequest) -> Page[Book]:
         words = query.words
         author = query.author.casefold() if query.author else None
@@ -162,6 +170,18 @@ class MemoryCopyRepository(_MemoryStore[Copy]):
     def get_by_barcode(self, barcode: str) -> Copy | None:
         return self._one(next((c for c in self._rows.values() if c.barcode == barcode), None))
 
+    def existing_barcodes(self, barcodes: Collection[str]) -> set[str]:
+        wanted = set(barcodes)
+        return {c.barcode for c in self._rows.values() if c.barcode in wanted}
+
+    def circulating_counts(self, book_ids: Collection[str]) -> dict[str, int]:
+        wanted = set(book_ids)
+        counts: dict[str, int] = {}
+        for c in self._rows.values():
+            if c.book_id in wanted and c.circulates:
+                counts[c.book_id] = counts.get(c.book_id, 0) + 1
+        return counts
+
     def for_book(self, book_id: str) -> list[Copy]:
         rows = self._where(lambda c: c.book_id == book_id)
         return self._many(sorted(rows, key=lambda c: c.barcode))
@@ -171,7 +191,7 @@ class MemoryMemberRepository(_MemoryStore[Member]):
     table = Member
 
     def _unique(self, entity: Member) -> None:
-        if _clashes(self._rows.values(), entity, lambda m: m.email.casefold()):
+        if _clashes(self._rows.values(), entity, lambda m: m.email):
             raise EmailAlreadyRegistered(
                 f"{entity.email} is already registered", email=entity.email
             )
@@ -181,10 +201,8 @@ class MemoryMemberRepository(_MemoryStore[Member]):
         return self._one(self._rows.get(member_id))
 
     def get_by_email(self, email: str) -> Member | None:
-        wanted = email.casefold()
-        return self._one(
-            next((m for m in self._rows.values() if m.email.casefold() == wanted), None)
-        )
+        wanted = email.lower()  # stored lower-cased by the domain, looked up as in SQL
+        return self._one(next((m for m in self._rows.values() if m.email == wanted), None))
 
     def list(self, query: MemberFilter, page: PageRequest) -> Page[Member]:
         needle = query.q.casefold() if query.q else None
@@ -235,6 +253,10 @@ class MemoryLoanRepository(_MemoryStore[Loan]):
 
     def closed_for_book(self, book_id: str) -> list[Loan]:
         return self._many(self._where(lambda row: row.book_id == book_id and not row.is_open))
+
+    def overdue(self, now: datetime) -> list[Loan]:
+        rows = self._where(lambda loan: loan.is_overdue(now))
+        return self._many(sorted(rows, key=lambda loan: (loan.due_at, loan.id)))
 
     def list(self, query: LoanFilter, page: PageRequest, now: datetime) -> Page[Loan]:
         def in_state(loan: Loan) -> bool:
@@ -301,3 +323,9 @@ class MemoryLedgerRepository(_MemoryStore[LedgerEntry]):
 
     def balance(self, member_id: str) -> int:
         return sum(e.signed_cents for e in self._rows.values() if e.member_id == member_id)
+
+    def balances(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for entry in self._rows.values():
+            totals[entry.member_id] = totals.get(entry.member_id, 0) + entry.signed_cents
+        return {member_id: cents for member_id, cents in totals.items() if cents}

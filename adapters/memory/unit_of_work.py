@@ -5,6 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from adapters.memory.database import MemoryDatabase
+from adapters.memory.identity import (
+    MemoryApiKeyRepository,
+    MemoryRefreshTokenRepository,
+    MemoryServiceClientRepository,
+)
 from adapters.memory.repositories import (
     MemoryBookRepository,
     MemoryCopyRepository,
@@ -32,6 +37,9 @@ class MemoryUnitOfWork(UnitOfWork):
         self.loans = MemoryLoanRepository(tracker, self._db, self._undo)
         self.holds = MemoryHoldRepository(tracker, self._db, self._undo)
         self.ledger = MemoryLedgerRepository(tracker, self._db, self._undo)
+        self.refresh_tokens = MemoryRefreshTokenRepository(tracker, self._db, self._undo)
+        self.api_keys = MemoryApiKeyRepository(tracker, self._db, self._undo)
+        self.service_clients = MemoryServiceClientRepository(tracker, self._db, self._undo)
 
     def _commit(self) -> None:
         self._undo.clear()

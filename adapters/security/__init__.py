@@ -1,4 +1,4 @@
-"""Security adapters: password hashing (and, later, token signing)."""
+"""Security adapters: password hashing, signing keys and access tokens."""
 
 from adapters.security.passwords import Argon2PasswordHasher
 

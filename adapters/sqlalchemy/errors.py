@@ -17,10 +17,12 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from adapters.sqlalchemy.models import (
+    UQ_API_KEY_PREFIX,
     UQ_BOOK_ISBN,
     UQ_COPY_BARCODE,
     UQ_MEMBER_EMAIL,
     UQ_OPEN_LOAN_PER_COPY,
+    UQ_REFRESH_TOKEN_HASH,
 )
 from domain.errors import (
     BarcodeAlreadyExists,
@@ -45,6 +47,8 @@ _SQLITE_UNIQUE_COLUMNS = {
     "copies.barcode": UQ_COPY_BARCODE,
     "members.email": UQ_MEMBER_EMAIL,
     "loans.copy_id": UQ_OPEN_LOAN_PER_COPY,
+    "refresh_tokens.token_hash": UQ_REFRESH_TOKEN_HASH,
+    "api_keys.prefix": UQ_API_KEY_PREFIX,
 }
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<columns>[\w.]+(?:, [\w.]+)*)")
 _SQLITE_PRIMARY_KEY_COLUMN = re.compile(r"^\w+\.id$")
@@ -93,16 +97,22 @@ def domain_error_for(error: DBAPIError, entity: Any = None) -> DomainError | Non
 def _unique_violation(constraint: str | None, entity: Any) -> DomainError | None:
     if constraint == UQ_BOOK_ISBN:
         isbn = getattr(entity, "isbn", None)
-        return IsbnAlreadyExists(f"a book with ISBN {isbn} already exists", isbn=isbn)
+        # No entity: a multi-row write, where the database does not say which row clashed.
+        which = f"ISBN {isbn}" if isbn else "one of these ISBNs"
+        return IsbnAlreadyExists(f"a book with {which} already exists", isbn=isbn)
     if constraint == UQ_COPY_BARCODE:
         barcode = getattr(entity, "barcode", None)
-        return BarcodeAlreadyExists(f"barcode {barcode} is already in use", barcode=barcode)
+        which = f"barcode {barcode} is" if barcode else "one of these barcodes is"
+        return BarcodeAlreadyExists(f"{which} already in use", barcode=barcode)
     if constraint == UQ_MEMBER_EMAIL:
         email = getattr(entity, "email", None)
         return EmailAlreadyRegistered(f"{email} is already registered", email=email)
     if constraint == UQ_OPEN_LOAN_PER_COPY:
         copy_id = getattr(entity, "copy_id", None)
         return ConcurrentUpdate(f"copy {copy_id} is already on loan", copy_id=copy_id)
+    if constraint in (UQ_API_KEY_PREFIX, UQ_REFRESH_TOKEN_HASH):
+        # A freshly drawn random value met a stored one: drawing again (a retry) fixes it.
+        return ConcurrentUpdate("a new credential collided with a stored one; try again")
     if constraint is not None and constraint.startswith("pk_"):
         entity_id = getattr(entity, "id", None)
         return ConcurrentUpdate(f"{entity_id} already exists", id=entity_id)

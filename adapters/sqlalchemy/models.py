@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -33,6 +34,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from adapters.sqlalchemy.types import StrEnumType, UtcDateTime, values_check
+from application.idempotency import KeyState
 from domain.catalogue import CopyStatus
 from domain.holds import HoldStatus
 from domain.ledger import EntryKind
@@ -103,6 +105,16 @@ class BookRow(Base):
         Index(None, "title_key", "id"),
         Index(None, "year", "id"),
         Index(None, "created_at", "id"),
+        # Word search (see adapters.sqlalchemy.search; SQLite has an FTS5 table instead).
+        *(
+            Index(
+                f"ix_books_{key}_trgm",
+                key,
+                postgresql_using="gin",
+                postgresql_ops={key: "gin_trgm_ops"},
+            ).ddl_if(dialect="postgresql")
+            for key in ("title_key", "authors_key")
+        ),
     )
 
 
@@ -233,19 +245,128 @@ class LedgerEntryRow(Base):
     )
 
 
+# --- identity and access -------------------------------------------------------------------
+# Secrets are stored as SHA-256 hex digests (64 characters), never in the clear.
+DIGEST_LENGTH = 64
+UQ_REFRESH_TOKEN_HASH = "uq_refresh_tokens_token_hash"  # noqa: S105 (a constraint name)
+UQ_API_KEY_PREFIX = "uq_api_keys_prefix"
+
+
+class RefreshTokenRow(Base):
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[str] = _id()
+    family_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    member_id: Mapped[str] = _ref("members.id")
+    token_hash: Mapped[str] = mapped_column(String(DIGEST_LENGTH), unique=True)
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    version: Mapped[int] = _version()
+
+    __table_args__ = (
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index(None, "family_id"),
+        Index(None, "member_id"),
+        Index(None, "expires_at"),
+    )
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = _id()
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(DIGEST_LENGTH))
+    scopes: Mapped[list[str]] = mapped_column(_StringList)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    version: Mapped[int] = _version()
+
+    __table_args__ = (
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index(None, "created_at", "id"),
+    )
+
+
+class ServiceClientRow(Base):
+    __tablename__ = "service_clients"
+
+    id: Mapped[str] = _id()
+    name: Mapped[str] = mapped_column(String(100))
+    secret_hash: Mapped[str] = mapped_column(String(DIGEST_LENGTH))
+    scopes: Mapped[list[str]] = mapped_column(_StringList)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    version: Mapped[int] = _version()
+
+    __table_args__ = (
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index(None, "created_at", "id"),
+    )
+
+
+class RevokedTokenRow(Base):
+    """Access tokens (``jti:<id>``) and sessions (``sid:<id>``) refused until ``expires_at``.
+
+    Written by the revocation store, not through the unit of work; rows past their expiry are
+    deleted as new ones arrive.
+    """
+
+    __tablename__ = "revoked_tokens"
+
+    identifier: Mapped[str] = mapped_column(String(80), primary_key=True)
+    expires_at: Mapped[datetime]
+
+    __table_args__ = (Index(None, "expires_at"),)
+
+
+class IdempotencyKeyRow(Base):
+    """A request an ``Idempotency-Key`` was used for, and (once completed) its response."""
+
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # SHA-256, hex
+    state: Mapped[KeyState] = mapped_column(StrEnumType(KeyState))
+    # Identifies one claim of the key, so taking over an abandoned claim is a compare-and-swap.
+    token: Mapped[str] = mapped_column(String(32))
+    status: Mapped[int | None] = mapped_column(Integer)
+    headers: Mapped[list[list[str]] | None] = mapped_column(JSON)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint(values_check("state", KeyState), name="state"),
+        Index(None, "expires_at"),
+    )
+
+
 metadata = Base.metadata
 
 __all__ = [
+    "UQ_API_KEY_PREFIX",
     "UQ_BOOK_ISBN",
     "UQ_COPY_BARCODE",
     "UQ_MEMBER_EMAIL",
     "UQ_OPEN_LOAN_PER_COPY",
+    "UQ_REFRESH_TOKEN_HASH",
+    "ApiKeyRow",
     "Base",
     "BookRow",
     "CopyRow",
     "HoldRow",
+    "IdempotencyKeyRow",
     "LedgerEntryRow",
     "LoanRow",
     "MemberRow",
+    "RefreshTokenRow",
+    "RevokedTokenRow",
+    "ServiceClientRow",
     "metadata",
 ]

@@ -9,7 +9,7 @@ instead of silently overwriting the other change.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from adapters.sqlalchemy import mappers
+from adapters.sqlalchemy import mappers, search
 from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.models import (
     Base,
@@ -61,6 +61,9 @@ from domain.members import Member
 
 E = TypeVar("E", bound=Entity)
 R = TypeVar("R", bound=Base)
+
+# Values per ``IN (...)`` list; well under SQLite's limit of bound parameters per statement.
+_IN_CHUNK = 900
 
 
 class _SqlStore(EntityStore[E], Generic[E, R]):
@@ -98,6 +101,17 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
     def _all(self, statement: Select[R]) -> list[E]:
         return self._track_all(self._to_entity(row) for row in self._rows(statement))
 
+    def _existing(self, column: Any, values: Collection[str]) -> set[str]:
+        """Which of ``values`` are stored in the unique ``column``, asked in chunks (SQLite
+        caps the parameters of one statement)."""
+        found: set[str] = set()
+        wanted = list(set(values))
+        for start in range(0, len(wanted), _IN_CHUNK):
+            statement = select(column).where(column.in_(wanted[start : start + _IN_CHUNK]))
+            with translated_errors():
+                found.update(self._session.scalars(statement))
+        return found
+
     def _count(self, *conditions: ColumnElement[bool]) -> int:
         statement = select(func.count()).select_from(self._table()).where(*conditions)
         with translated_errors():
@@ -109,13 +123,17 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         order_by: Sequence[UnaryExpression[Any] | ColumnElement[Any]],
         page: PageRequest,
     ) -> Page[E]:
-        statement = (
-            select(self.row)
+        table = self._table()
+        # The ids of the page first, then its rows: skipping to a deep page walks the sort
+        # index alone (index-only), instead of fetching every row it skips.
+        page_ids = (
+            select(table.c.id)
             .where(*conditions)
             .order_by(*order_by)
             .offset(page.offset)
             .limit(page.per_page)
         )
+        statement = select(self.row).where(table.c.id.in_(page_ids)).order_by(*order_by)
         items = self._all(cast(Select[R], statement))
         return Page(
             items=items, total=self._count(*conditions), page=page.page, per_page=page.per_page
@@ -130,6 +148,17 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
     def write_new(self, entity: E) -> None:
         with translated_errors(entity):
             self._session.connection().execute(insert(self._table()), self._to_values(entity))
+
+    def write_new_many(self, entities: Sequence[E]) -> None:
+        if len(entities) == 1:
+            self.write_new(entities[0])  # keeps the entity's details in a uniqueness error
+            return
+        # A list of parameter sets is an executemany, which SQLAlchemy sends as multi-row
+        # INSERT ... VALUES batches: a bulk load costs a few statements, not one per row.
+        with translated_errors():
+            self._session.connection().execute(
+                insert(self._table()), [self._to_values(entity) for entity in entities]
+            )
 
     def write_changes(self, entity: E, expected_version: int) -> None:
         table = self._table()
@@ -178,22 +207,18 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
     def get_by_isbn(self, isbn: str) -> Book | None:
         return self._first(select(BookRow).where(BookRow.isbn == isbn))
 
+    def existing_isbns(self, isbns: Collection[str]) -> set[str]:
+        return self._existing(BookRow.isbn, isbns)
+
+    def after(self, book_id: str | None, limit: int) -> list[Book]:
+        statement = select(BookRow).order_by(BookRow.id).limit(limit)
+        if book_id is not None:
+            statement = statement.where(BookRow.id > book_id)
+        return self._all(statement)
+
     def search(self, query: BookFilter, page: PageRequest) -> Page[Book]:
-        conditions: list[ColumnElement[bool]] = [
-            or_(
-                BookRow.title_key.contains(word, autoescape=True),
-                BookRow.authors_key.contains(word, autoescape=True),
-            )
-            for word in query.words
-        ]
-        if query.author:
-            needle = mappers.fold(query.author)
-            conditions.append(
-                # A name never spans two authors.
-                false()
-                if mappers.AUTHOR_SEPARATOR in needle
-                else BookRow.authors_key.contains(needle, autoescape=True)
-            )
+        author = mappers.fold(query.author) if query.author else None
+        conditions = self._text_conditions(query.words, author)
         if query.isbn is not None:
             conditions.append(BookRow.isbn == query.isbn)
         if query.available is not None:
@@ -215,6 +240,35 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         ]
         return self._page(conditions, order_by, page)
 
+    def _text_conditions(self, words: list[str], author: str | None) -> list[ColumnElement[bool]]:
+        """Each word a substring of the title or the authors, and ``author`` of the authors,
+        answered from an index where the dialect has one (``adapters.sqlalchemy.search``):
+        PostgreSQL's trigram indexes serve the ``LIKE`` itself; SQLite's FTS5 table serves
+        terms of three characters or more."""
+        if author is not None and mappers.AUTHOR_SEPARATOR in author:
+            return [false()]  # a name never spans two authors
+        indexed = self._session.get_bind().dialect.name == "sqlite"
+
+        def fts(term: str) -> bool:
+            return indexed and len(term) >= search.MIN_TRIGRAM_WORD
+
+        conditions: list[ColumnElement[bool]] = []
+        fts_words = [word for word in words if fts(word)]
+        fts_author = author if author is not None and fts(author) else None
+        if fts_words or fts_author:
+            conditions.append(search.fts_match(fts_words, author=fts_author))
+        conditions.extend(
+            or_(
+                BookRow.title_key.contains(word, autoescape=True),
+                BookRow.authors_key.contains(word, autoescape=True),
+            )
+            for word in words
+            if not fts(word)
+        )
+        if author is not None and fts_author is None:
+            conditions.append(BookRow.authors_key.contains(author, autoescape=True))
+        return conditions
+
 
 class SqlCopyRepository(_SqlStore[Copy, CopyRow]):
     row = CopyRow
@@ -227,6 +281,25 @@ class SqlCopyRepository(_SqlStore[Copy, CopyRow]):
 
     def get_by_barcode(self, barcode: str) -> Copy | None:
         return self._first(select(CopyRow).where(CopyRow.barcode == barcode))
+
+    def existing_barcodes(self, barcodes: Collection[str]) -> set[str]:
+        return self._existing(CopyRow.barcode, barcodes)
+
+    def circulating_counts(self, book_ids: Collection[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        wanted = list(set(book_ids))
+        for start in range(0, len(wanted), _IN_CHUNK):
+            statement = (
+                select(CopyRow.book_id, func.count())
+                .where(
+                    CopyRow.book_id.in_(wanted[start : start + _IN_CHUNK]),
+                    CopyRow.status.not_in([CopyStatus.LOST, CopyStatus.WITHDRAWN]),
+                )
+                .group_by(CopyRow.book_id)
+            )
+            with translated_errors():
+                counts.update((book_id, int(n)) for book_id, n in self._session.execute(statement))
+        return counts
 
     def for_book(self, book_id: str) -> list[Copy]:
         return self._all(
@@ -302,6 +375,13 @@ class SqlLoanRepository(_SqlStore[Loan, LoanRow]):
     def closed_for_book(self, book_id: str) -> list[Loan]:
         return self._oldest_first(LoanRow.book_id == book_id, ~_LOAN_IS_OPEN)
 
+    def overdue(self, now: datetime) -> list[Loan]:
+        return self._all(
+            select(LoanRow)
+            .where(_LOAN_IS_OPEN, LoanRow.due_at < now)
+            .order_by(LoanRow.due_at, LoanRow.id)
+        )
+
     def list(self, query: LoanFilter, page: PageRequest, now: datetime) -> Page[Loan]:
         conditions: list[ColumnElement[bool]] = []
         if query.member_id is not None:
@@ -363,6 +443,13 @@ class SqlHoldRepository(_SqlStore[Hold, HoldRow]):
         return self._page(conditions, _QUEUE_ORDER, page)
 
 
+# Fines count for the member's debt, payments against it.
+_SIGNED_CENTS = case(
+    (LedgerEntryRow.kind == EntryKind.FINE, LedgerEntryRow.amount_cents),
+    else_=-LedgerEntryRow.amount_cents,
+)
+
+
 class SqlLedgerRepository(_SqlStore[LedgerEntry, LedgerEntryRow]):
     row = LedgerEntryRow
     versioned = False
@@ -384,12 +471,18 @@ class SqlLedgerRepository(_SqlStore[LedgerEntry, LedgerEntryRow]):
         )
 
     def balance(self, member_id: str) -> int:
-        signed = case(
-            (LedgerEntryRow.kind == EntryKind.FINE, LedgerEntryRow.amount_cents),
-            else_=-LedgerEntryRow.amount_cents,
-        )
-        statement = select(func.coalesce(func.sum(signed), 0)).where(
+        statement = select(func.coalesce(func.sum(_SIGNED_CENTS), 0)).where(
             LedgerEntryRow.member_id == member_id
         )
         with translated_errors():
             return int(self._session.execute(statement).scalar_one())
+
+    def balances(self) -> dict[str, int]:
+        total = func.sum(_SIGNED_CENTS)
+        statement = (
+            select(LedgerEntryRow.member_id, total)
+            .group_by(LedgerEntryRow.member_id)
+            .having(total != 0)
+        )
+        with translated_errors():
+            return {member_id: int(cents) for member_id, cents in self._session.execute(statement)}

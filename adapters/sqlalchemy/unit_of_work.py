@@ -7,6 +7,11 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from adapters.sqlalchemy.errors import translated_errors
+from adapters.sqlalchemy.identity import (
+    SqlApiKeyRepository,
+    SqlRefreshTokenRepository,
+    SqlServiceClientRepository,
+)
 from adapters.sqlalchemy.repositories import (
     SqlBookRepository,
     SqlCopyRepository,
@@ -56,6 +61,9 @@ class SqlUnitOfWork(UnitOfWork):
         self.loans = SqlLoanRepository(tracker, session)
         self.holds = SqlHoldRepository(tracker, session)
         self.ledger = SqlLedgerRepository(tracker, session)
+        self.refresh_tokens = SqlRefreshTokenRepository(tracker, session)
+        self.api_keys = SqlApiKeyRepository(tracker, session)
+        self.service_clients = SqlServiceClientRepository(tracker, session)
 
     def _commit(self) -> None:
         with translated_errors():

@@ -10,7 +10,14 @@ from dependency_injector import containers
 from pydantic import ValidationError
 
 from domain.errors import DomainError
+from entrypoints.cli.books import books
 from entrypoints.cli.db import db
+from entrypoints.cli.demo import demo
+from entrypoints.cli.holds import holds
+from entrypoints.cli.identity import api_keys, clients, keys
+from entrypoints.cli.loans import loans
+from entrypoints.cli.members import members
+from entrypoints.cli.report import report
 from entrypoints.cli.serve import serve
 from entrypoints.container import Container, build_container, dispose
 from entrypoints.settings import Settings, describe_validation_error
@@ -66,3 +73,12 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 main.add_command(db)
 main.add_command(serve)
+main.add_command(members)
+main.add_command(books)
+main.add_command(loans)
+main.add_command(holds)
+main.add_command(report)
+main.add_command(demo)
+main.add_command(keys)
+main.add_command(api_keys)
+main.add_command(clients)

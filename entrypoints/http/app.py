@@ -2,18 +2,50 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask_openapi3.models.info import Info
+from flask_openapi3.openapi import OpenAPI
 
 from entrypoints.container import Container, build_container
-from entrypoints.http import errors, request_id, root
+from entrypoints.http import (
+    books,
+    copies,
+    docs,
+    errors,
+    holds,
+    loans,
+    members,
+    request_body,
+    request_id,
+    root,
+)
+from entrypoints.http.context import CONTAINER_KEY, get_container
+from entrypoints.http.problem import Problem
 from entrypoints.settings import Settings
 
-CONTAINER_KEY = "circulate.container"
+__all__ = ["MAX_BODY_BYTES", "create_app", "get_container"]
+
 # Request bodies are small JSON documents; anything bigger is refused with 413 before parsing.
 MAX_BODY_BYTES = 1024 * 1024
 
+API_INFO = Info(
+    title="Circulate",
+    version="1.0.0",
+    description=(
+        "Library circulation: books and their copies, members, loans, renewals, holds and "
+        "fines.\n\n"
+        "Errors are RFC 9457 problems (`application/problem+json`) with a stable `code`. "
+        "Single resources carry a strong `ETag`: send it back in `If-None-Match` to get 304, or "
+        "in `If-Match` on PUT, PATCH and DELETE to get 412 instead of overwriting a newer "
+        "version. POSTs that create or lend accept an `Idempotency-Key`. Lists are paged with "
+        "`page` and `per_page` and link their other pages in `Link`. Money is in integer cents."
+    ),
+)
 
-def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
+# The route table: each blueprint's operations are served and documented from the same models.
+API_BLUEPRINTS = (root.bp, books.bp, copies.bp, members.bp, loans.bp, holds.bp)
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> OpenAPI:
     """Build the API around ``container`` (or one built from ``settings``, or the environment).
 
     The container is attached to the app (``get_container``) and wired, so views declared with
@@ -27,7 +59,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         container.wire()
     settings = container.settings()
 
-    app = Flask(__name__)
+    app = OpenAPI(
+        __name__,
+        info=API_INFO,
+        security_schemes={},
+        doc_ui=False,  # docs.py serves the document and Swagger UI where this API wants them
+        validation_error_status=422,
+        validation_error_model=Problem,
+        validation_error_callback=errors.validation_problem,
+    )
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         TESTING=settings.environment == "test",
@@ -36,12 +76,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.extensions[CONTAINER_KEY] = container
 
     request_id.init_app(app)
+    request_body.init_app(app)
     errors.init_app(app)
-    app.register_blueprint(root.bp)
+    app.url_map.converters["member_id"] = members.MemberIdConverter
+    for blueprint in API_BLUEPRINTS:
+        app.register_api(blueprint)
+    app.register_blueprint(docs.bp)
     return app
-
-
-def get_container(app: Flask | None = None) -> Container:
-    """The container of ``app`` (the current app by default)."""
-    container: Container = (app or current_app).extensions[CONTAINER_KEY]
-    return container

@@ -1,20 +1,24 @@
-"""Every error leaves the API as ``{"code", "message", "details", "request_id"}``.
+"""Every error leaves the API as an RFC 9457 problem (see ``problem.py``).
 
 Domain refusals keep their stable code and map their kind to a status; HTTP errors raised by
-Flask or werkzeug (404, 405, 413, ...) get a code derived from their name; anything else is a
-500 whose body says nothing about the cause (the traceback goes to the log, with the request id).
+Flask or werkzeug (404, 405, 413, ...) get a code derived from their name; request validation
+failures list each rejected field; anything else is a 500 whose body says nothing about the
+cause (the traceback goes to the log, with the request id).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
-from flask import Flask, Response, current_app, jsonify
+from flask import Flask, Response, current_app
+from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from domain.errors import DomainError, ErrorKind
+from entrypoints.http.problem import ApiProblem, from_api_problem, problem_response
 from entrypoints.http.request_id import current_request_id
+from entrypoints.http.schemas.common import location_of
 
 STATUS_BY_KIND: dict[ErrorKind, int] = {
     ErrorKind.INVALID: 422,
@@ -25,18 +29,9 @@ STATUS_BY_KIND: dict[ErrorKind, int] = {
 
 INTERNAL_ERROR = "INTERNAL_ERROR"
 INTERNAL_MESSAGE = "The server met an unexpected condition; quote the request id when reporting it."
-# Headers that describe the HTML body werkzeug would have sent; the JSON body brings its own.
+VALIDATION_FAILED = "VALIDATION_FAILED"
+# Headers that describe the HTML body werkzeug would have sent; the problem brings its own.
 _BODY_HEADERS = {"content-type", "content-length"}
-
-
-def error_response(
-    status: int, code: str, message: str, details: dict[str, Any] | None = None
-) -> Response:
-    response = jsonify(
-        code=code, message=message, details=details or {}, request_id=current_request_id()
-    )
-    response.status_code = status
-    return response
 
 
 def _code_for(error: HTTPException) -> str:
@@ -45,11 +40,36 @@ def _code_for(error: HTTPException) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper() or "HTTP_ERROR"
 
 
-def _domain_error(error: DomainError) -> Response:
-    return error_response(STATUS_BY_KIND[error.kind], error.code, error.message, error.details)
+def domain_problem(error: DomainError) -> Response:
+    return problem_response(STATUS_BY_KIND[error.kind], error.code, error.message, error.details)
+
+
+def validation_problem(error: ValidationError) -> Response:
+    """422 listing each rejected field; the rejected values are not echoed back.
+
+    Only for the request models (the app's ``validation_error_callback``): a ValidationError
+    anywhere else is a bug, and a 500.
+    """
+    location = location_of(error.title)
+    errors = [
+        {
+            "location": location,
+            "field": ".".join(str(part) for part in item["loc"]),
+            "message": item["msg"],
+            "type": item["type"],
+        }
+        for item in error.errors(include_url=False, include_input=False, include_context=False)
+    ]
+    fields = ", ".join(e["field"] or location for e in errors)
+    return problem_response(
+        422, VALIDATION_FAILED, f"the request is not valid: {fields}", {"errors": errors}
+    )
 
 
 def _http_error(error: HTTPException) -> Response | HTTPException:
+    if error.response is not None:
+        # A response made on purpose (request validation aborts with its problem response).
+        return cast(Response, error.response)
     if error.code is None or error.code < 400:
         return error  # redirects (e.g. a missing trailing slash) pass through untouched
     if error.code == 500:
@@ -57,11 +77,19 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
     details: dict[str, Any] = {}
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
         details["allowed_methods"] = sorted(error.valid_methods)
-    response = error_response(error.code, _code_for(error), error.description or "", details)
-    for name, value in error.get_headers():
-        if name.lower() not in _BODY_HEADERS:
-            response.headers[name] = value  # e.g. Allow on 405, Retry-After on 429
-    return response
+    headers = {
+        name: value
+        for name, value in error.get_headers()
+        if name.lower() not in _BODY_HEADERS  # e.g. Allow on 405, Retry-After on 429
+    }
+    return problem_response(
+        error.code,
+        _code_for(error),
+        error.description or error.name,
+        details,
+        headers=headers,
+        generic=True,
+    )
 
 
 def _internal_error(error: Exception) -> Response:
@@ -71,10 +99,11 @@ def _internal_error(error: Exception) -> Response:
         current_request_id(),
         exc_info=(type(original), original, original.__traceback__),
     )
-    return error_response(500, INTERNAL_ERROR, INTERNAL_MESSAGE)
+    return problem_response(500, INTERNAL_ERROR, INTERNAL_MESSAGE, generic=True)
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(DomainError, domain_problem)
+    app.register_error_handler(ApiProblem, from_api_problem)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)

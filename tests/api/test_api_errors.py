@@ -1,4 +1,4 @@
-"""Every error has the same JSON shape, and a 500 tells the client nothing about the cause."""
+"""Every error is an RFC 9457 problem of one shape, and a 500 tells the client nothing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import logging
 import pytest
 from flask import Flask, abort, request
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
 from domain.errors import (
     BookNotFound,
@@ -17,6 +16,7 @@ from domain.errors import (
     VersionMismatch,
 )
 from entrypoints.http.app import MAX_BODY_BYTES
+from tests.api.support import assert_problem as assert_error_shape
 
 SECRET = "s3cr3t-connection-string"
 
@@ -50,19 +50,6 @@ def app(app: Flask) -> Flask:
     return app
 
 
-def assert_error_shape(response: TestResponse, status: int, code: str) -> dict[str, object]:
-    assert response.status_code == status
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert set(body) == {"code", "message", "details", "request_id"}
-    assert body["code"] == code
-    assert isinstance(body["message"], str)
-    assert body["message"]
-    assert isinstance(body["details"], dict)
-    assert body["request_id"] == response.headers["X-Request-ID"]
-    return body  # type: ignore[no-any-return]
-
-
 def test_unknown_route_is_a_json_404(client: FlaskClient) -> None:
     assert_error_shape(client.get("/no/such/thing"), 404, "NOT_FOUND")
 
@@ -77,7 +64,10 @@ def test_wrong_method_is_a_json_405_that_keeps_the_allow_header(client: FlaskCli
 
 
 def test_other_http_errors_are_named_after_their_status(client: FlaskClient) -> None:
-    assert_error_shape(client.get("/test/teapot"), 418, "I_M_A_TEAPOT")
+    body = assert_error_shape(client.get("/test/teapot"), 418, "I_M_A_TEAPOT")
+
+    assert body["type"] == "about:blank"
+    assert body["title"] == "I'm a Teapot"
 
 
 def test_a_body_over_the_limit_is_a_json_413(client: FlaskClient) -> None:
@@ -104,8 +94,10 @@ def test_domain_errors_keep_their_code_and_map_their_kind(
 def test_domain_error_details_and_message_reach_the_client(client: FlaskClient) -> None:
     body = assert_error_shape(client.get("/test/refuse/stale"), 412, "VERSION_MISMATCH")
 
-    assert body["message"] == "b-1 is at version 3, not 2"
+    assert body["message"] == body["detail"] == "b-1 is at version 3, not 2"
     assert body["details"] == {"id": "b-1", "current_version": 3}
+    assert body["type"] == "urn:circulate:problem:version-mismatch"
+    assert body["title"] == "Version mismatch"
 
 
 def test_an_unexpected_error_is_a_500_that_leaks_nothing(
@@ -131,3 +123,47 @@ def test_an_explicit_500_has_the_same_shape(app: Flask, client: FlaskClient) -> 
     app.add_url_rule("/test/abort500", view_func=lambda: abort(500))
 
     assert_error_shape(client.get("/test/abort500"), 500, "INTERNAL_ERROR")
+
+
+def test_malformed_json_is_a_400_problem(client: FlaskClient) -> None:
+    response = client.post(
+        "/api/v1/books", data='{"title": ', headers={"Content-Type": "application/json"}
+    )
+
+    body = assert_error_shape(response, 400, "BAD_REQUEST")
+    assert body["type"] == "about:blank"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "data"),
+    [("text/plain", "isbn=1"), ("application/x-www-form-urlencoded", "isbn=1&title=T")],
+)
+def test_a_body_that_is_not_json_is_a_415_problem(
+    client: FlaskClient, content_type: str, data: str
+) -> None:
+    response = client.post("/api/v1/books", data=data, headers={"Content-Type": content_type})
+
+    assert_error_shape(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+
+
+def test_a_json_body_that_is_not_an_object_is_a_422_problem(client: FlaskClient) -> None:
+    for data in ("[]", '"{\\"isbn\\": \\"9780131103627\\", \\"title\\": \\"T\\"}"', "3"):
+        response = client.post(
+            "/api/v1/books", data=data, headers={"Content-Type": "application/json"}
+        )
+        assert_error_shape(response, 422, "VALIDATION_FAILED")
+
+
+def test_a_missing_body_is_a_422_problem(client: FlaskClient) -> None:
+    assert_error_shape(client.post("/api/v1/books"), 422, "VALIDATION_FAILED")
+
+
+def test_an_api_route_with_the_wrong_method_is_405_with_allow(client: FlaskClient) -> None:
+    response = client.put("/api/v1/loans")
+
+    assert_error_shape(response, 405, "METHOD_NOT_ALLOWED")
+    assert {m.strip() for m in response.headers["Allow"].split(",")} >= {"GET", "POST"}
+
+
+def test_an_unknown_api_route_is_a_404_problem(client: FlaskClient) -> None:
+    assert_error_shape(client.get("/api/v1/shelves"), 404, "NOT_FOUND")

@@ -28,7 +28,7 @@ def test_index_links_every_collection(client: FlaskClient) -> None:
     assert body["version"] == "v1"
     links = body["links"]
     assert links["self"] == {"href": "/api/v1"}
-    for name in ("books", "copies", "members", "loans", "holds"):
+    for name in ("books", "members", "loans", "holds"):
         assert links[name] == {"href": f"/api/v1/{name}"}
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from adapters.ids import UuidV7Generator
 from application.unit_of_work import Entity, UnitOfWork
 from domain.catalogue import Book, Copy
+from domain.credentials import ApiKey, RefreshToken, ServiceClient
 from domain.holds import Hold
 from domain.ledger import EntryKind, LedgerEntry
 from domain.loans import Loan
@@ -124,6 +125,12 @@ def add(uow: UnitOfWork, entity: Entity) -> None:
         uow.loans.add(entity)
     elif isinstance(entity, Hold):
         uow.holds.add(entity)
+    elif isinstance(entity, RefreshToken):
+        uow.refresh_tokens.add(entity)
+    elif isinstance(entity, ApiKey):
+        uow.api_keys.add(entity)
+    elif isinstance(entity, ServiceClient):
+        uow.service_clients.add(entity)
     else:
         uow.ledger.add(entity)
 

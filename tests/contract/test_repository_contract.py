@@ -479,3 +479,82 @@ def test_hold_list_filters_in_queue_order(new_uow: UowFactory) -> None:
     assert listed(status=HoldStatus.CANCELLED) == ([cancelled.id], 1)
     assert listed(status=HoldStatus.WAITING, member_id=m2.id) == ([second.id], 1)
     assert listed(PageRequest(2, 3)) == ([elsewhere.id], 4)
+
+
+# --- bulk reads (imports, exports, reports) ----------------------------------------------------
+
+
+def test_existing_isbns_and_barcodes_answer_for_many_keys_at_once(new_uow: UowFactory) -> None:
+    stored = [book() for _ in range(3)]
+    copies = [copy(stored[0], "BULK-1"), copy(stored[1], "BULK-2")]
+    store(new_uow, *stored, *copies)
+    absent = book()  # never stored
+    # More keys than one IN list takes, so chunking is exercised too.
+    many = [f"97911111{n:05d}" for n in range(2000)]
+
+    with new_uow() as uow:
+        asked = [stored[0].isbn, stored[2].isbn, absent.isbn, *many]
+        assert uow.books.existing_isbns(asked) == {stored[0].isbn, stored[2].isbn}
+        assert uow.books.existing_isbns([]) == set()
+        assert uow.copies.existing_barcodes(["BULK-2", "bulk-1", "NOPE", *many]) == {"BULK-2"}
+        assert uow.copies.existing_barcodes([]) == set()
+
+
+def test_books_after_an_id_walk_the_catalogue_in_id_order(new_uow: UowFactory) -> None:
+    books = [book() for _ in range(5)]
+    store(new_uow, *reversed(books))  # storage order must not matter
+
+    with new_uow() as uow:
+        first = uow.books.after(None, 2)
+        second = uow.books.after(first[-1].id, 2)
+        third = uow.books.after(second[-1].id, 2)
+        assert uow.books.after(third[-1].id, 2) == []
+    assert ids_of([*first, *second, *third]) == sorted(ids_of(books))
+    assert [len(first), len(second), len(third)] == [2, 2, 1]
+
+
+def test_circulating_counts_leave_out_lost_and_withdrawn_copies(new_uow: UowFactory) -> None:
+    shelved, sparse, bare, unasked = book(), book(), book(), book()
+    lost, withdrawn, on_loan = copy(sparse), copy(sparse), copy(sparse)
+    lost.mark_lost(T0)
+    withdrawn.withdraw(T0)
+    on_loan.lend(T0)
+    store(new_uow, shelved, sparse, bare, unasked, copy(shelved), copy(shelved), copy(unasked))
+    store(new_uow, lost, withdrawn, on_loan)
+
+    with new_uow() as uow:
+        counts = uow.copies.circulating_counts([shelved.id, sparse.id, bare.id, "nope"])
+        assert counts == {shelved.id: 2, sparse.id: 1}
+        assert uow.copies.circulating_counts([]) == {}
+
+
+def test_overdue_loans_across_members_earliest_due_first(new_uow: UowFactory) -> None:
+    b = book()
+    c1, c2, c3, c4 = copy(b), copy(b), copy(b), copy(b)
+    reader, other = member(), member()
+    late = loan(c1, reader, now=T0)
+    later = loan(c2, other, now=T0 + DAY)
+    on_time = loan(c3, reader, now=T0 + 10 * DAY)
+    returned = loan(c4, other, now=T0)
+    returned.close(T0 + 2 * DAY, POLICY)
+    store(new_uow, b, c1, c2, c3, c4, reader, other)
+    store(new_uow, on_time, later, returned, late)
+
+    now = later.due_at + timedelta(microseconds=1)
+    with new_uow() as uow:
+        assert ids_of(uow.loans.overdue(now)) == [late.id, later.id]
+        assert uow.loans.overdue(late.due_at) == []  # due exactly now is not overdue yet
+
+
+def test_balances_per_member_leave_out_settled_accounts(new_uow: UowFactory) -> None:
+    owing, settled, clean = member(), member(), member()
+    store(new_uow, owing, settled, clean)
+    store(
+        new_uow,
+        fine(owing, 500),
+        payment(owing, 125),
+        fine(settled, 300),
+        payment(settled, 300),
+    )
+    with new_uow() as uow:
+        assert uow.ledger.balances() == {owing.id: 375}

@@ -352,3 +352,35 @@ def test_events_are_published_only_after_a_successful_commit(new_uow: UowFactory
         uow.ledger.add(payment(m, 100))
         uow.commit()
     assert recorder.batches == [[paid]]
+
+
+def test_many_new_rows_are_written_parents_first_in_one_commit(new_uow: UowFactory) -> None:
+    books = [book() for _ in range(50)]
+    copies = [copy(b) for b in books for _ in range(2)]
+    with new_uow() as uow:
+        for b in books:
+            uow.books.add(b)
+        for c in copies:
+            uow.copies.add(c)
+        uow.commit()
+
+    with new_uow() as uow:
+        counts = uow.copies.circulating_counts([b.id for b in books])
+        assert counts == {b.id: 2 for b in books}
+        stored = uow.books.get(books[-1].id)
+        assert stored is not None
+        assert stored.isbn == books[-1].isbn
+
+
+def test_a_duplicate_in_a_bulk_write_keeps_nothing(new_uow: UowFactory) -> None:
+    existing = book()
+    store(new_uow, existing)
+    fresh = [book() for _ in range(5)]
+
+    with new_uow() as uow:
+        for b in [*fresh, book(isbn=existing.isbn)]:
+            uow.books.add(b)
+        with pytest.raises(IsbnAlreadyExists):
+            uow.commit()
+    with new_uow() as uow:
+        assert uow.books.existing_isbns([b.isbn for b in fresh]) == set()

@@ -1,0 +1,134 @@
+"""Idempotency keys in the database, shared by every worker and host.
+
+Claiming a key is one ``INSERT ... ON CONFLICT DO NOTHING``: of two concurrent claims the database
+lets exactly one insert, and the other reads the winner's row. A row that no longer holds its key
+(expired, or left in flight past the lease by a worker that died) is taken over by a
+compare-and-swap on the claim's random token, so two retries cannot both take it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from itertools import count
+from typing import Any, cast
+
+from sqlalchemy import Engine, Table, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from adapters.sqlalchemy.models import IdempotencyKeyRow
+from application.idempotency import IdempotencyRecord, KeyState, StoredResponse
+
+TABLE = cast(Table, IdempotencyKeyRow.__table__)
+# Every this many claims a process also deletes the expired rows of every key.
+_SWEEP_EVERY = 1000
+# Rounds of insert / read / take over before giving up on a key that keeps changing hands.
+_ATTEMPTS = 5
+
+
+def _record(row: Any) -> IdempotencyRecord:
+    response = None
+    if row.state == KeyState.COMPLETED and row.status is not None:
+        response = StoredResponse(
+            status=row.status,
+            headers=tuple((name, value) for name, value in row.headers or ()),
+            body=row.body or b"",
+        )
+    return IdempotencyRecord(
+        scope=row.scope,
+        key=row.key,
+        fingerprint=row.fingerprint,
+        state=KeyState(row.state),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        response=response,
+    )
+
+
+class SqlIdempotencyStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._claims = count(1)
+
+    def _insert_if_absent(self, values: dict[str, Any]) -> bool:
+        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(TABLE)
+            .values(**values)
+            .on_conflict_do_nothing()
+            .returning(TABLE.c.token)  # a row comes back only when this insert won
+        )
+        with self._engine.begin() as connection:
+            return connection.execute(statement).first() is not None
+
+    def claim(
+        self,
+        *,
+        scope: str,
+        key: str,
+        fingerprint: str,
+        now: datetime,
+        ttl: timedelta,
+        lease: timedelta,
+    ) -> IdempotencyRecord | None:
+        if next(self._claims) % _SWEEP_EVERY == 0:
+            with self._engine.begin() as connection:
+                connection.execute(delete(TABLE).where(TABLE.c.expires_at <= now))
+        where = (TABLE.c.scope == scope) & (TABLE.c.key == key)
+        held: IdempotencyRecord | None = None
+        for _ in range(_ATTEMPTS):
+            token = secrets.token_hex(16)
+            fresh = {
+                "fingerprint": fingerprint,
+                "state": KeyState.IN_FLIGHT.value,
+                "token": token,
+                "status": None,
+                "headers": None,
+                "body": None,
+                "created_at": now,
+                "expires_at": now + ttl,
+            }
+            if self._insert_if_absent({"scope": scope, "key": key, **fresh}):
+                return None
+            with self._engine.begin() as connection:
+                row = connection.execute(select(TABLE).where(where)).first()
+            if row is None:
+                continue  # given up meanwhile: insert again
+            held = _record(row)
+            if held.holds_key(now, lease):
+                return held
+            with self._engine.begin() as connection:
+                taken = connection.execute(
+                    update(TABLE)
+                    .where(where & (TABLE.c.token == row.token))
+                    .values(**fresh)
+                    .returning(TABLE.c.token)
+                ).first()
+            if taken is not None:
+                return None
+        if held is None:
+            raise RuntimeError(f"could not claim idempotency key {key!r}")
+        return held
+
+    def complete(self, *, scope: str, key: str, response: StoredResponse) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(TABLE)
+                .where((TABLE.c.scope == scope) & (TABLE.c.key == key))
+                .values(
+                    state=KeyState.COMPLETED.value,
+                    status=response.status,
+                    headers=[list(header) for header in response.headers],
+                    body=response.body,
+                )
+            )
+
+    def release(self, *, scope: str, key: str) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                delete(TABLE).where(
+                    (TABLE.c.scope == scope)
+                    & (TABLE.c.key == key)
+                    & (TABLE.c.state == KeyState.IN_FLIGHT.value)
+                )
+            )

@@ -1,0 +1,143 @@
+"""``circulate holds ...``: the hold queues, and the daily job that expires uncollected holds."""
+
+from __future__ import annotations
+
+import click
+from dependency_injector.wiring import Provide, inject
+
+from application.catalogue import Catalogue
+from application.circulation import Circulation
+from application.members import Membership
+from application.queries import HoldFilter, PageRequest
+from domain.holds import Hold, HoldStatus
+from entrypoints.cli import lookup
+from entrypoints.cli.output import (
+    json_option,
+    page_json,
+    page_options,
+    print_json,
+    print_page_footer,
+    print_table,
+)
+from entrypoints.cli.views import hold_json
+
+STATUSES = click.Choice([status.value for status in HoldStatus])
+
+
+@click.group()
+def holds() -> None:
+    """Place, cancel, list and expire holds."""
+
+
+@holds.command("list")
+@click.option("--member", "member_ref", help="Only this member's (id or email).")
+@click.option("--book", "book_ref", help="Only holds on this book (id or ISBN).")
+@click.option("--status", type=STATUSES, help="Only holds in this state.")
+@page_options
+@json_option
+@inject
+def list_holds(
+    member_ref: str | None,
+    book_ref: str | None,
+    status: str | None,
+    page: int,
+    per_page: int,
+    as_json: bool,
+    circulation: Circulation = Provide["circulation"],
+    membership: Membership = Provide["membership"],
+    catalogue: Catalogue = Provide["catalogue"],
+) -> None:
+    """List holds in queue order (first placed first).
+
+    \b
+    Example:
+      circulate holds list --status ready
+      circulate holds list --book 9780131103627 --json
+    """
+    query = HoldFilter(
+        member_id=lookup.member(membership, member_ref).id if member_ref else None,
+        book_id=lookup.book(catalogue, book_ref).id if book_ref else None,
+        status=HoldStatus(status) if status else None,
+    )
+    result = circulation.list_holds(query, PageRequest(page, per_page))
+    if as_json:
+        print_json(page_json(result, hold_json))
+        return
+    print_table(
+        ["HOLD", "MEMBER", "BOOK", "STATUS", "PLACED", "PICK UP BY"],
+        ([h.id, h.member_id, h.book_id, h.status, h.placed_at, h.pickup_by] for h in result.items),
+        empty="No holds match.",
+    )
+    print_page_footer(result, "holds")
+
+
+@holds.command()
+@click.option("--member", "member_ref", required=True, help="Who queues (id or email).")
+@click.option("--book", "book_ref", required=True, help="For which book (id or ISBN).")
+@json_option
+@inject
+def place(
+    member_ref: str,
+    book_ref: str,
+    as_json: bool,
+    circulation: Circulation = Provide["circulation"],
+    membership: Membership = Provide["membership"],
+    catalogue: Catalogue = Provide["catalogue"],
+) -> None:
+    """Queue a member for a book; a free copy is set aside for them at once.
+
+    \b
+    Example:
+      circulate holds place --member ada@example.org --book 9780131103627
+    """
+    member = lookup.member(membership, member_ref)
+    book = lookup.book(catalogue, book_ref)
+    queued = circulation.place_hold(member.id, book.id)
+    if as_json:
+        print_json({**hold_json(queued.hold), "position": queued.position})
+        return
+    where = (
+        f"number {queued.position} in the queue"
+        if queued.position is not None
+        else f"a copy is set aside until {queued.hold.pickup_by:%Y-%m-%d %H:%M} UTC"
+    )
+    click.echo(f"hold {queued.hold.id} placed for {member.email} on {book.title!r}: {where}")
+
+
+@holds.command()
+@click.argument("hold_id")
+@json_option
+@inject
+def cancel(hold_id: str, as_json: bool, circulation: Circulation = Provide["circulation"]) -> None:
+    """Cancel a hold; a copy set aside for it passes to the next member in the queue.
+
+    \b
+    Example:
+      circulate holds cancel 0190a1b2-0000-7000-8000-000000000000
+    """
+    hold = circulation.cancel_hold(hold_id)
+    if as_json:
+        print_json(hold_json(hold))
+    else:
+        click.echo(f"cancelled hold {hold.id}")
+
+
+@holds.command()
+@json_option
+@inject
+def expire(as_json: bool, circulation: Circulation = Provide["circulation"]) -> None:
+    """Expire ready holds whose pickup deadline has passed; each copy goes to the next member
+    waiting, or back on the shelf. Run it daily (cron, a systemd timer).
+
+    \b
+    Example:
+      circulate holds expire
+      # crontab: 5 0 * * *  circulate holds expire
+    """
+    expired: list[Hold] = circulation.expire_pickups()
+    if as_json:
+        print_json({"expired": [hold_json(hold) for hold in expired]})
+        return
+    click.echo(f"expired {len(expired)} uncollected hold{'' if len(expired) == 1 else 's'}")
+    for hold in expired:
+        click.echo(f"  hold {hold.id}: member {hold.member_id}, book {hold.book_id}")

@@ -1,0 +1,216 @@
+"""``circulate loans ...``: lend, return and list loans at the desk's terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import click
+from dependency_injector.wiring import Provide, inject
+
+from application.catalogue import Catalogue
+from application.circulation import Circulation
+from application.members import Membership
+from application.ports import Clock
+from application.queries import LoanFilter, LoanState, PageRequest
+from domain.catalogue import CopyStatus
+from domain.errors import LoanNotFound, NotFound
+from domain.loans import Loan
+from entrypoints.cli import lookup
+from entrypoints.cli.output import (
+    json_option,
+    money,
+    page_json,
+    page_options,
+    print_json,
+    print_page_footer,
+    print_table,
+)
+from entrypoints.cli.views import loan_json
+
+
+@click.group()
+def loans() -> None:
+    """Lend, return, renew and list loans."""
+
+
+@loans.command("list")
+@click.option("--overdue", "state", flag_value=LoanState.OVERDUE.value, help="Only overdue loans.")
+@click.option("--open", "state", flag_value=LoanState.OPEN.value, help="Only loans not returned.")
+@click.option("--returned", "state", flag_value=LoanState.RETURNED.value, help="Only returned.")
+@click.option("--member", "member_ref", help="Only this member's (id or email).")
+@click.option("--book", "book_ref", help="Only loans of this book (id or ISBN).")
+@page_options
+@json_option
+@inject
+def list_loans(
+    state: str | None,
+    member_ref: str | None,
+    book_ref: str | None,
+    page: int,
+    per_page: int,
+    as_json: bool,
+    circulation: Circulation = Provide["circulation"],
+    membership: Membership = Provide["membership"],
+    catalogue: Catalogue = Provide["catalogue"],
+    clock: Clock = Provide["clock"],
+) -> None:
+    """List loans, newest first.
+
+    \b
+    Example:
+      circulate loans list --overdue
+      circulate loans list --member ada@example.org --open --json
+    """
+    query = LoanFilter(
+        member_id=lookup.member(membership, member_ref).id if member_ref else None,
+        book_id=lookup.book(catalogue, book_ref).id if book_ref else None,
+        state=LoanState(state) if state else None,
+    )
+    result = circulation.list_loans(query, PageRequest(page, per_page))
+    if as_json:
+        print_json(page_json(result, loan_json))
+        return
+    print_loans(result.items, membership, catalogue, clock.now())
+    print_page_footer(result, "loans")
+
+
+def print_loans(
+    items: Sequence[Loan], membership: Membership, catalogue: Catalogue, now: datetime
+) -> None:
+    """Loans with the member's email and the book's title (one lookup per distinct one)."""
+    email = _cached(lambda member_id: membership.get(member_id).email)
+    title = _cached(lambda book_id: catalogue.get_book(book_id).title)
+    barcode = _cached(lambda copy_id: catalogue.get_copy(copy_id).barcode)
+    print_table(
+        ["LOAN", "MEMBER", "BOOK", "COPY", "DUE", "STATE"],
+        (
+            [
+                loan.id,
+                email(loan.member_id),
+                title(loan.book_id),
+                barcode(loan.copy_id),
+                loan.due_at,
+                _state(loan, now),
+            ]
+            for loan in items
+        ),
+        empty="No loans match.",
+    )
+
+
+def _state(loan: Loan, now: datetime) -> str:
+    if loan.returned_at is not None:
+        fine = f", fine {money(loan.fine_cents)}" if loan.fine_cents else ""
+        return f"returned{fine}"
+    if loan.is_overdue(now):
+        return "OVERDUE"
+    return "open"
+
+
+def _cached(load: Callable[[str], str]) -> Callable[[str], str]:
+    known: dict[str, str] = {}
+
+    def get(key: str) -> str:
+        if key not in known:
+            try:
+                known[key] = load(key)
+            except NotFound:
+                known[key] = key  # removed since: show the id
+        return known[key]
+
+    return get
+
+
+@loans.command()
+@click.option("--member", "member_ref", required=True, help="Borrower (id or email).")
+@click.option("--book", "book_ref", help="Any free copy of this book (id or ISBN).")
+@click.option("--copy", "copy_ref", help="This copy (id or barcode).")
+@json_option
+@inject
+def borrow(
+    member_ref: str,
+    book_ref: str | None,
+    copy_ref: str | None,
+    as_json: bool,
+    circulation: Circulation = Provide["circulation"],
+    membership: Membership = Provide["membership"],
+    catalogue: Catalogue = Provide["catalogue"],
+) -> None:
+    """Lend a book to a member: a given copy, or by book the copy set aside for them or a free
+    one.
+
+    \b
+    Example:
+      circulate loans borrow --member ada@example.org --book 9780131103627
+      circulate loans borrow --member ada@example.org --copy 9780131103627-2
+    """
+    if book_ref is not None and copy_ref is not None:
+        raise click.UsageError("give --book or --copy, not both")
+    member = lookup.member(membership, member_ref)
+    if copy_ref is not None:
+        loan = circulation.borrow(member.id, copy_id=lookup.copy(catalogue, copy_ref).id)
+    elif book_ref is not None:
+        loan = circulation.borrow(member.id, book_id=lookup.book(catalogue, book_ref).id)
+    else:
+        raise click.UsageError("give --book or --copy")
+    if as_json:
+        print_json(loan_json(loan))
+        return
+    copy = catalogue.get_copy(loan.copy_id)
+    click.echo(
+        f"lent copy {copy.barcode} to {member.email}, due {loan.due_at:%Y-%m-%d %H:%M} UTC; "
+        f"loan {loan.id}"
+    )
+
+
+@loans.command("return")
+@click.argument("reference", metavar="BARCODE_OR_LOAN_ID")
+@json_option
+@inject
+def return_loan(
+    reference: str,
+    as_json: bool,
+    circulation: Circulation = Provide["circulation"],
+    catalogue: Catalogue = Provide["catalogue"],
+) -> None:
+    """Take a copy back (by its barcode or the loan id); a fine is charged if it is late and
+    the copy goes to the next member waiting for the book.
+
+    \b
+    Example:
+      circulate loans return 9780131103627-2
+    """
+    loan: Loan | None = None
+    if lookup.looks_like_id(reference):
+        try:
+            loan = circulation.return_loan(reference.strip())
+        except LoanNotFound:
+            loan = None  # perhaps a barcode that looks like an id
+    if loan is None:
+        loan = circulation.return_copy(reference)
+    if as_json:
+        print_json(loan_json(loan))
+        return
+    copy = catalogue.get_copy(loan.copy_id)
+    fine = f"; fine {money(loan.fine_cents)} charged" if loan.fine_cents else ""
+    shelf = "; set aside for a hold" if copy.status is CopyStatus.ON_HOLD_SHELF else ""
+    click.echo(f"returned copy {copy.barcode} (loan {loan.id}){fine}{shelf}")
+
+
+@loans.command()
+@click.argument("loan_id")
+@json_option
+@inject
+def renew(loan_id: str, as_json: bool, circulation: Circulation = Provide["circulation"]) -> None:
+    """Extend a loan by one loan period.
+
+    \b
+    Example:
+      circulate loans renew 0190a1b2-0000-7000-8000-000000000000
+    """
+    loan = circulation.renew(loan_id)
+    if as_json:
+        print_json(loan_json(loan))
+    else:
+        click.echo(f"renewed loan {loan.id}: due {loan.due_at:%Y-%m-%d %H:%M} UTC")

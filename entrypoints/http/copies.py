@@ -1,0 +1,67 @@
+"""Copies: one physical item each; lost, withdrawn or found here."""
+
+from __future__ import annotations
+
+from dependency_injector.wiring import Provide, inject
+from flask import Response
+from flask_openapi3.blueprint import APIBlueprint
+from flask_openapi3.models.tag import Tag
+
+from application.catalogue import Catalogue
+from entrypoints.http import conditional
+from entrypoints.http.conditional import entity_etag
+from entrypoints.http.openapi import NOT_MODIFIED, ok, operation
+from entrypoints.http.rendering import json_response
+from entrypoints.http.root import API_PREFIX
+from entrypoints.http.schemas.books import COPY_EXAMPLE, CopyChange, CopyOut, CopyPath
+
+bp = APIBlueprint(
+    "copies",
+    __name__,
+    url_prefix=API_PREFIX,
+    abp_tags=[Tag(name="Copies", description="Physical copies of books.")],
+)
+
+
+@operation(
+    bp,
+    "GET",
+    "/copies/<copy_id>",
+    summary="Get a copy",
+    description="One physical copy and where it is: available, on loan, on the hold shelf, "
+    "lost or withdrawn.",
+    replies=[ok(CopyOut, COPY_EXAMPLE, "The copy."), NOT_MODIFIED],
+    headers=("If-None-Match",),
+)
+@inject
+def get_copy(path: CopyPath, catalogue: Catalogue = Provide["catalogue"]) -> Response:
+    copy = catalogue.get_copy(path.copy_id)
+    return conditional.read(CopyOut.of(copy), entity_etag(copy.id, copy.version))
+
+
+@operation(
+    bp,
+    "PATCH",
+    "/copies/<copy_id>",
+    summary="Mark a copy lost, withdrawn or found",
+    description="`lost` or `withdrawn` takes the copy out of circulation (a hold it was set "
+    "aside for waits again at its place in the queue); `available` brings a lost copy back, "
+    "serving the hold queue first. A copy on loan must be returned first (`COPY_ON_LOAN`).",
+    replies=[ok(CopyOut, {**COPY_EXAMPLE, "status": "lost", "version": 2}, "The copy.")],
+    errors=(409, 412),
+    headers=("If-Match",),
+)
+@inject
+def update_copy(
+    path: CopyPath, body: CopyChange, catalogue: Catalogue = Provide["catalogue"]
+) -> Response:
+    expected = conditional.expected_version(
+        path.copy_id, lambda: catalogue.get_copy(path.copy_id).version
+    )
+    change = {
+        "lost": catalogue.mark_copy_lost,
+        "withdrawn": catalogue.withdraw_copy,
+        "available": catalogue.mark_copy_found,
+    }[body.status]
+    copy = change(path.copy_id, expected_version=expected)
+    return json_response(CopyOut.of(copy), headers={"ETag": entity_etag(copy.id, copy.version)})

@@ -1,0 +1,122 @@
+"""Holds: members queueing for a book."""
+
+from __future__ import annotations
+
+from dependency_injector.wiring import Provide, inject
+from flask import Response
+from flask_openapi3.blueprint import APIBlueprint
+from flask_openapi3.models.tag import Tag
+
+from application.circulation import Circulation
+from application.queries import HoldFilter
+from entrypoints.http import conditional
+from entrypoints.http.idempotency import idempotent
+from entrypoints.http.openapi import NOT_MODIFIED, created, listed, no_content, ok, operation
+from entrypoints.http.pagination import page_request, page_response
+from entrypoints.http.rendering import created as created_response
+from entrypoints.http.rendering import no_content as no_content_response
+from entrypoints.http.root import API_PREFIX
+from entrypoints.http.schemas.loans import (
+    HOLD_DETAIL_EXAMPLE,
+    HOLD_EXAMPLE,
+    HoldCreate,
+    HoldDetail,
+    HoldOut,
+    HoldPage,
+    HoldPath,
+    HoldQuery,
+)
+
+bp = APIBlueprint(
+    "holds",
+    __name__,
+    url_prefix=API_PREFIX,
+    abp_tags=[Tag(name="Holds", description="Queues of members waiting for a book.")],
+)
+
+
+@operation(
+    bp,
+    "POST",
+    "/holds",
+    summary="Place a hold",
+    description="Queue the member for the book, first come first served; when a copy is on the "
+    "shelf it is set aside at once (`status` `ready`, collect by `pickup_by`). Refused by the "
+    "same standing rules as borrowing, and for a second hold on the book, a book the member "
+    "already has, the hold limit, or a book no copy of which can be lent.",
+    replies=[created(HoldDetail, HOLD_DETAIL_EXAMPLE, "The hold was placed.")],
+    errors=(404, 409),
+    headers=("Idempotency-Key",),
+)
+@idempotent
+@inject
+def create_hold(body: HoldCreate, circulation: Circulation = Provide["circulation"]) -> Response:
+    queued = circulation.place_hold(body.member_id, body.book_id)
+    rendered = HoldDetail.of_queued(queued)
+    return created_response(
+        rendered,
+        f"{API_PREFIX}/holds/{queued.hold.id}",
+        conditional.model_etag(rendered),
+    )
+
+
+@operation(
+    bp,
+    "GET",
+    "/holds",
+    summary="List holds",
+    description="Oldest first (queue order). Filters: `member_id`, `book_id`, `status`.",
+    replies=[
+        listed(
+            HoldPage,
+            {"items": [HOLD_EXAMPLE], "page": 1, "per_page": 20, "total": 1},
+            "A page of holds.",
+        )
+    ],
+    errors=(404,),
+)
+@inject
+def list_holds(query: HoldQuery, circulation: Circulation = Provide["circulation"]) -> Response:
+    found = circulation.list_holds(
+        HoldFilter(member_id=query.member_id, book_id=query.book_id, status=query.status),
+        page_request(query),
+    )
+    return page_response(found, HoldOut.of, HoldPage)
+
+
+@operation(
+    bp,
+    "GET",
+    "/holds/<hold_id>",
+    summary="Get a hold",
+    description="One hold, with its place in the queue while it waits.",
+    replies=[ok(HoldDetail, HOLD_DETAIL_EXAMPLE, "The hold."), NOT_MODIFIED],
+    headers=("If-None-Match",),
+)
+@inject
+def get_hold(path: HoldPath, circulation: Circulation = Provide["circulation"]) -> Response:
+    return conditional.read(HoldDetail.of_queued(circulation.get_hold(path.hold_id)))
+
+
+@operation(
+    bp,
+    "DELETE",
+    "/holds/<hold_id>",
+    summary="Cancel a hold",
+    description="Cancel a waiting or ready hold; a copy set aside for it passes to the next in "
+    "the queue. The hold stays readable, as cancelled. A closed hold cannot be cancelled "
+    "(`HOLD_NOT_ACTIVE`).",
+    replies=[no_content("The hold was cancelled.")],
+    errors=(409, 412),
+    headers=("If-Match",),
+)
+@inject
+def cancel_hold(path: HoldPath, circulation: Circulation = Provide["circulation"]) -> Response:
+    current = circulation.get_hold(path.hold_id)
+    # The ETag covers the queue position, which moves without the hold changing: compare the
+    # whole representation now, then let the use case refuse a hold changed since.
+    checked = conditional.require_match(conditional.model_etag(HoldDetail.of_queued(current)))
+    circulation.cancel_hold(
+        path.hold_id, expected_version=current.hold.version if checked else None
+    )
+    return no_content_response()

@@ -1,0 +1,172 @@
+"""Loans: lending, returning and renewing."""
+
+from __future__ import annotations
+
+from dependency_injector.wiring import Provide, inject
+from flask import Response
+from flask_openapi3.blueprint import APIBlueprint
+from flask_openapi3.models.tag import Tag
+
+from application.circulation import Circulation
+from application.ports import Clock
+from application.queries import LoanFilter
+from domain.loans import Loan
+from domain.policy import Policy
+from entrypoints.http import conditional
+from entrypoints.http.idempotency import idempotent
+from entrypoints.http.openapi import NOT_MODIFIED, created, listed, ok, operation
+from entrypoints.http.pagination import page_request, page_response
+from entrypoints.http.rendering import created as created_response
+from entrypoints.http.rendering import json_response
+from entrypoints.http.root import API_PREFIX
+from entrypoints.http.schemas.loans import (
+    LOAN_EXAMPLE,
+    LoanCreate,
+    LoanOut,
+    LoanPage,
+    LoanPath,
+    LoanQuery,
+)
+
+bp = APIBlueprint(
+    "loans",
+    __name__,
+    url_prefix=API_PREFIX,
+    abp_tags=[Tag(name="Loans", description="Lending, returning and renewing copies.")],
+)
+
+
+def _render(loan: Loan, clock: Clock, policy: Policy) -> LoanOut:
+    return LoanOut.of(loan, clock.now(), policy)
+
+
+@operation(
+    bp,
+    "POST",
+    "/loans",
+    summary="Lend a copy",
+    description="Lend a copy to a member: by `book_id` (the copy set aside for the member's "
+    "hold, or any copy on the shelf) or by `copy_id`. Refused when the member may not borrow "
+    "(suspended, expired, overdue loans, debt or loan limit) or no copy can be lent; the "
+    "problem's `code` says which.",
+    replies=[created(LoanOut, LOAN_EXAMPLE, "The loan was made.")],
+    errors=(404, 409),
+    headers=("Idempotency-Key",),
+)
+@idempotent
+@inject
+def create_loan(
+    body: LoanCreate,
+    circulation: Circulation = Provide["circulation"],
+    clock: Clock = Provide["clock"],
+    policy: Policy = Provide["policy"],
+) -> Response:
+    loan = circulation.borrow(body.member_id, book_id=body.book_id, copy_id=body.copy_id)
+    rendered = _render(loan, clock, policy)
+    return created_response(
+        rendered, f"{API_PREFIX}/loans/{loan.id}", conditional.model_etag(rendered)
+    )
+
+
+@operation(
+    bp,
+    "GET",
+    "/loans",
+    summary="List loans",
+    description="Newest first. Filters: `member_id`, `book_id`, and `status` (`open` includes "
+    "overdue loans).",
+    replies=[
+        listed(
+            LoanPage,
+            {"items": [LOAN_EXAMPLE], "page": 1, "per_page": 20, "total": 1},
+            "A page of loans.",
+        )
+    ],
+    errors=(404,),
+)
+@inject
+def list_loans(
+    query: LoanQuery,
+    circulation: Circulation = Provide["circulation"],
+    clock: Clock = Provide["clock"],
+    policy: Policy = Provide["policy"],
+) -> Response:
+    found = circulation.list_loans(
+        LoanFilter(member_id=query.member_id, book_id=query.book_id, state=query.status),
+        page_request(query),
+    )
+    return page_response(found, lambda loan: _render(loan, clock, policy), LoanPage)
+
+
+@operation(
+    bp,
+    "GET",
+    "/loans/<loan_id>",
+    summary="Get a loan",
+    description="One loan, with its status and the fine assessed or accruing.",
+    replies=[ok(LoanOut, LOAN_EXAMPLE, "The loan."), NOT_MODIFIED],
+    headers=("If-None-Match",),
+)
+@inject
+def get_loan(
+    path: LoanPath,
+    circulation: Circulation = Provide["circulation"],
+    clock: Clock = Provide["clock"],
+    policy: Policy = Provide["policy"],
+) -> Response:
+    return conditional.read(_render(circulation.get_loan(path.loan_id), clock, policy))
+
+
+@operation(
+    bp,
+    "POST",
+    "/loans/<loan_id>/return",
+    summary="Return a loan",
+    description="Close the loan and charge any overdue fine; the copy goes back on the shelf or "
+    "to the hold shelf for the next member waiting. A loan is returned once "
+    "(`LOAN_ALREADY_RETURNED`).",
+    replies=[
+        ok(
+            LoanOut,
+            {**LOAN_EXAMPLE, "returned_at": "2030-01-20T09:00:00Z", "status": "returned"},
+            "The returned loan.",
+            etag=False,
+        )
+    ],
+    errors=(409,),
+)
+@inject
+def return_loan(
+    path: LoanPath,
+    circulation: Circulation = Provide["circulation"],
+    clock: Clock = Provide["clock"],
+    policy: Policy = Provide["policy"],
+) -> Response:
+    return json_response(_render(circulation.return_loan(path.loan_id), clock, policy))
+
+
+@operation(
+    bp,
+    "POST",
+    "/loans/<loan_id>/renewals",
+    summary="Renew a loan",
+    description="Push the due date one loan period on. Refused past the renewal limit, once "
+    "overdue, or when members wait for the book and no other copy can serve them.",
+    replies=[
+        ok(
+            LoanOut,
+            {**LOAN_EXAMPLE, "due_at": "2030-02-12T09:00:00Z", "renewals": 1, "version": 2},
+            "The renewed loan.",
+            etag=False,
+        )
+    ],
+    errors=(409,),
+)
+@inject
+def renew_loan(
+    path: LoanPath,
+    circulation: Circulation = Provide["circulation"],
+    clock: Clock = Provide["clock"],
+    policy: Policy = Provide["policy"],
+) -> Response:
+    return json_response(_render(circulation.renew(path.loan_id), clock, policy))

@@ -1,0 +1,288 @@
+"""Members, their loans, holds and accounts."""
+
+from __future__ import annotations
+
+from dependency_injector.wiring import Provide, inject
+from flask import Response
+from flask_openapi3.blueprint import APIBlueprint
+from flask_openapi3.models.tag import Tag
+from werkzeug.routing import BaseConverter
+
+from application.accounts import Accounts
+from application.circulation import Circulation
+from application.members import MemberChanges, Membership
+from application.ports import Clock
+from application.queries import HoldFilter, LoanFilter, MemberFilter
+from domain.policy import Policy
+from entrypoints.http import conditional
+from entrypoints.http.conditional import entity_etag
+from entrypoints.http.idempotency import idempotent
+from entrypoints.http.identity import require_caller
+from entrypoints.http.openapi import (
+    NOT_MODIFIED,
+    Reply,
+    created,
+    listed,
+    no_content,
+    ok,
+    operation,
+)
+from entrypoints.http.pagination import page_request, page_response
+from entrypoints.http.rendering import created as created_response
+from entrypoints.http.rendering import json_response, url_for_path
+from entrypoints.http.rendering import no_content as no_content_response
+from entrypoints.http.root import API_PREFIX
+from entrypoints.http.schemas.loans import (
+    HOLD_EXAMPLE,
+    LOAN_EXAMPLE,
+    HoldOut,
+    HoldPage,
+    LoanOut,
+    LoanPage,
+    MemberHoldQuery,
+    MemberLoanQuery,
+)
+from entrypoints.http.schemas.members import (
+    ACCOUNT_EXAMPLE,
+    MEMBER_EXAMPLE,
+    PAYMENT_EXAMPLE,
+    AccountOut,
+    EntryOut,
+    MemberCreate,
+    MemberOut,
+    MemberPage,
+    MemberPatch,
+    MemberPath,
+    MemberQuery,
+    PaymentCreate,
+)
+
+bp = APIBlueprint(
+    "members",
+    __name__,
+    url_prefix=API_PREFIX,
+    abp_tags=[Tag(name="Members", description="Members, their loans, holds and accounts.")],
+)
+
+
+class MemberIdConverter(BaseConverter):
+    """A member id in a path: anything but ``me``, which names the caller's own record.
+
+    Without it ``/members/me`` would also match ``/members/<member_id>`` and its PATCH and
+    DELETE, so a write meant for "me" would look for a member whose id is ``me``.
+    """
+
+    regex = r"(?!me$)[^/]+"
+
+
+def member_url(member_id: str) -> str:
+    return f"{API_PREFIX}/members/{member_id}"
+
+
+def _page_example(item: object) -> dict[str, object]:
+    return {"items": [item], "page": 1, "per_page": 20, "total": 1}
+
+
+@operation(
+    bp,
+    "GET",
+    "/members",
+    summary="List members",
+    description="Oldest registration first. `q` matches part of the name or email.",
+    replies=[listed(MemberPage, _page_example(MEMBER_EXAMPLE), "A page of members.")],
+)
+@inject
+def list_members(query: MemberQuery, membership: Membership = Provide["membership"]) -> Response:
+    found = membership.list(
+        MemberFilter(q=query.q, role=query.role, status=query.status), page_request(query)
+    )
+    return page_response(found, MemberOut.of, MemberPage)
+
+
+@operation(
+    bp,
+    "POST",
+    "/members",
+    summary="Register a member",
+    description="Register a member; emails are unique regardless of case. The membership runs "
+    "one membership period unless `membership_expires_at` is given.",
+    replies=[created(MemberOut, MEMBER_EXAMPLE, "The member was registered.")],
+    errors=(409,),
+    headers=("Idempotency-Key",),
+)
+@idempotent
+@inject
+def create_member(body: MemberCreate, membership: Membership = Provide["membership"]) -> Response:
+    member = membership.register(
+        email=body.email,
+        name=body.name,
+        role=body.role,
+        password=body.password,
+        membership_expires_at=body.membership_expires_at,
+    )
+    return created_response(
+        MemberOut.of(member), member_url(member.id), entity_etag(member.id, member.version)
+    )
+
+
+@operation(
+    bp,
+    "GET",
+    "/members/me",
+    summary="Get the calling member",
+    description="The member the request is authenticated as.",
+    replies=[ok(MemberOut, MEMBER_EXAMPLE, "The calling member."), NOT_MODIFIED],
+    errors=(401,),
+    headers=("If-None-Match",),
+)
+@inject
+def get_me(membership: Membership = Provide["membership"]) -> Response:
+    member = membership.get(require_caller().member_id)
+    return conditional.read(MemberOut.of(member), entity_etag(member.id, member.version))
+
+
+@operation(
+    bp,
+    "GET",
+    "/members/<member_id:member_id>",
+    summary="Get a member",
+    description="One member. The password hash is never part of it.",
+    replies=[ok(MemberOut, MEMBER_EXAMPLE, "The member."), NOT_MODIFIED],
+    headers=("If-None-Match",),
+)
+@inject
+def get_member(path: MemberPath, membership: Membership = Provide["membership"]) -> Response:
+    member = membership.get(path.member_id)
+    return conditional.read(MemberOut.of(member), entity_etag(member.id, member.version))
+
+
+@operation(
+    bp,
+    "PATCH",
+    "/members/<member_id:member_id>",
+    summary="Change a member",
+    description="Change the fields given, in one transaction: email, name, membership expiry, "
+    "role, or status (`suspended` stops borrowing and holds; `active` lifts it).",
+    replies=[ok(MemberOut, MEMBER_EXAMPLE, "The member as changed.")],
+    errors=(409, 412),
+    headers=("If-Match",),
+)
+@inject
+def update_member(
+    path: MemberPath, body: MemberPatch, membership: Membership = Provide["membership"]
+) -> Response:
+    expected = conditional.expected_version(
+        path.member_id, lambda: membership.get(path.member_id).version
+    )
+    member = membership.update(
+        path.member_id, MemberChanges(**body.given()), expected_version=expected
+    )
+    return json_response(
+        MemberOut.of(member), headers={"ETag": entity_etag(member.id, member.version)}
+    )
+
+
+@operation(
+    bp,
+    "DELETE",
+    "/members/<member_id:member_id>",
+    summary="Remove a member",
+    description="Remove the member with their history. Refused while they have loans out "
+    "(`MEMBER_HAS_OPEN_LOANS`) or owe money (`MEMBER_HAS_DEBT`); their holds are cancelled.",
+    replies=[no_content("The member was removed.")],
+    errors=(409, 412),
+    headers=("If-Match",),
+)
+@inject
+def delete_member(path: MemberPath, membership: Membership = Provide["membership"]) -> Response:
+    expected = conditional.expected_version(
+        path.member_id, lambda: membership.get(path.member_id).version
+    )
+    membership.remove(path.member_id, expected_version=expected)
+    return no_content_response()
+
+
+@operation(
+    bp,
+    "GET",
+    "/members/<member_id:member_id>/loans",
+    summary="List a member's loans",
+    description="Newest first; `status` narrows to open, overdue or returned loans.",
+    replies=[listed(LoanPage, _page_example(LOAN_EXAMPLE), "A page of loans.")],
+)
+@inject
+def list_member_loans(
+    path: MemberPath,
+    query: MemberLoanQuery,
+    circulation: Circulation = Provide["circulation"],
+    clock: Clock = Provide["clock"],
+    policy: Policy = Provide["policy"],
+) -> Response:
+    found = circulation.list_loans(
+        LoanFilter(member_id=path.member_id, state=query.status), page_request(query)
+    )
+    now = clock.now()
+    return page_response(found, lambda loan: LoanOut.of(loan, now, policy), LoanPage)
+
+
+@operation(
+    bp,
+    "GET",
+    "/members/<member_id:member_id>/holds",
+    summary="List a member's holds",
+    description="Oldest first; `status` narrows to one state.",
+    replies=[listed(HoldPage, _page_example(HOLD_EXAMPLE), "A page of holds.")],
+)
+@inject
+def list_member_holds(
+    path: MemberPath, query: MemberHoldQuery, circulation: Circulation = Provide["circulation"]
+) -> Response:
+    found = circulation.list_holds(
+        HoldFilter(member_id=path.member_id, status=query.status), page_request(query)
+    )
+    return page_response(found, HoldOut.of, HoldPage)
+
+
+@operation(
+    bp,
+    "GET",
+    "/members/<member_id:member_id>/account",
+    summary="Get a member's account",
+    description="Fines charged and payments made, fines still accruing on overdue loans, and "
+    "the balance owed now (integer cents).",
+    replies=[ok(AccountOut, ACCOUNT_EXAMPLE, "The account."), NOT_MODIFIED],
+    headers=("If-None-Match",),
+)
+@inject
+def get_account(path: MemberPath, accounts: Accounts = Provide["accounts"]) -> Response:
+    return conditional.read(AccountOut.of(accounts.statement(path.member_id)))
+
+
+@operation(
+    bp,
+    "POST",
+    "/members/<member_id:member_id>/payments",
+    summary="Record a payment",
+    description="Record money received. It may not exceed what is owed "
+    "(`PAYMENT_EXCEEDS_BALANCE`). `Location` is the account the payment was recorded on.",
+    replies=[
+        Reply(
+            201,
+            "The payment was recorded.",
+            EntryOut,
+            PAYMENT_EXAMPLE,
+            ("Location", "Idempotent-Replayed"),
+        )
+    ],
+    errors=(409,),
+    headers=("Idempotency-Key",),
+)
+@idempotent
+@inject
+def create_payment(
+    path: MemberPath, body: PaymentCreate, accounts: Accounts = Provide["accounts"]
+) -> Response:
+    entry = accounts.record_payment(path.member_id, body.amount_cents, body.note)
+    response = json_response(EntryOut.of(entry), 201)
+    response.headers["Location"] = url_for_path(f"{member_url(path.member_id)}/account")
+    return response

@@ -1,0 +1,271 @@
+"""Operations and their OpenAPI description, declared together where the views are.
+
+``operation(...)`` registers a view with flask-openapi3, which validates the request against the
+view's ``path``, ``query``, ``header`` and ``body`` models and builds the document from the same
+models. This module adds what every operation shares: the problem responses it can give, the
+response headers, and examples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar, cast, get_type_hints
+
+from flask_openapi3.blueprint import APIBlueprint
+from flask_openapi3.models.parameter import Parameter
+from flask_openapi3.utils import parse_rule
+from pydantic import BaseModel
+
+from entrypoints.http.problem import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
+from entrypoints.http.problem import Problem
+from entrypoints.http.request_id import HEADER as REQUEST_ID_HEADER
+from entrypoints.http.schemas.common import NoQuery
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+REF = "#/components/schemas/{model}"
+
+_STRING = {"type": "string"}
+HEADERS: dict[str, dict[str, Any]] = {
+    REQUEST_ID_HEADER: {
+        "description": "Identifies the request in logs and error reports: the client's own "
+        "X-Request-ID when it is 1-128 letters, digits, dots, dashes or underscores, else a "
+        "new one.",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+    },
+    "ETag": {
+        "description": "Strong validator of this representation, for If-None-Match and If-Match.",
+        "required": True,
+        "schema": _STRING,
+    },
+    "Location": {
+        "description": "URL of the created resource.",
+        "required": True,
+        "schema": _STRING,
+    },
+    "Link": {
+        "description": 'Other pages of this list (RFC 8288): rel="first", "prev", "next", "last".',
+        "required": True,
+        "schema": _STRING,
+    },
+    "WWW-Authenticate": {
+        "description": "How to authenticate.",
+        "required": True,
+        "schema": _STRING,
+    },
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored response to an earlier request with the "
+        "same Idempotency-Key.",
+        "required": False,
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+}
+
+# Request headers an operation may read, documented as parameters. They are read by the
+# conditional-request and idempotency helpers rather than by a model.
+REQUEST_HEADERS: dict[str, dict[str, Any]] = {
+    "If-None-Match": {
+        "description": "ETags the client holds: 304 when the representation still has one.",
+        "schema": _STRING,
+    },
+    "If-Match": {
+        "description": "Write only if the resource still has this ETag (or any, for `*`); "
+        "412 otherwise.",
+        "schema": _STRING,
+    },
+    "Idempotency-Key": {
+        "description": "A unique key per intended operation (e.g. a UUID): a retry with the same "
+        "key and body gets the first response again instead of repeating the operation. Keys are "
+        "the caller's own and expire after 24 hours.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+        "example": "5b0e8f9a-3c1d-4e2f-9a8b-7c6d5e4f3a2b",
+    },
+}
+
+_ERRORS: dict[int, tuple[str, str, str]] = {
+    # status: (description, example code, example message)
+    400: ("The body is not well-formed JSON.", "BAD_REQUEST", "Failed to decode JSON object"),
+    401: (
+        "The request needs an authenticated caller.",
+        "AUTHENTICATION_REQUIRED",
+        "this operation needs an authenticated caller",
+    ),
+    404: ("No such resource.", "BOOK_NOT_FOUND", "book '0190f1e2' does not exist"),
+    409: (
+        "A circulation rule or a uniqueness constraint refuses the request; `code` says which.",
+        "LOAN_LIMIT_REACHED",
+        "member already has 5 open loans (limit 5)",
+    ),
+    412: (
+        "If-Match does not match the current version of the resource.",
+        "VERSION_MISMATCH",
+        "0190f1e2 is at version 3, not 2",
+    ),
+    413: (
+        "The body is larger than the limit.",
+        "REQUEST_ENTITY_TOO_LARGE",
+        "The data value transmitted exceeds the capacity limit.",
+    ),
+    415: (
+        "The body is not `application/json`.",
+        "UNSUPPORTED_MEDIA_TYPE",
+        "send the body as application/json",
+    ),
+    422: (
+        "The request is not valid: `details.errors` lists each field (location, field, message); "
+        "a domain rule on a value (e.g. an ISBN check digit) gives its own code.",
+        "VALIDATION_FAILED",
+        "the request is not valid: per_page",
+    ),
+    500: (
+        "The server met an unexpected condition; quote the request id when reporting it.",
+        "INTERNAL_ERROR",
+        "The server met an unexpected condition; quote the request id when reporting it.",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One documented response of an operation."""
+
+    status: int
+    description: str
+    model: type[BaseModel] | None = None
+    example: Any = None
+    headers: tuple[str, ...] = ()
+
+
+def ok(model: type[BaseModel], example: Any, description: str, *, etag: bool = True) -> Reply:
+    return Reply(200, description, model, example, ("ETag",) if etag else ())
+
+
+def listed(model: type[BaseModel], example: Any, description: str) -> Reply:
+    return Reply(200, description, model, example, ("Link",))
+
+
+def created(model: type[BaseModel], example: Any, description: str) -> Reply:
+    return Reply(201, description, model, example, ("Location", "ETag", "Idempotent-Replayed"))
+
+
+def no_content(description: str) -> Reply:
+    return Reply(204, description)
+
+
+NOT_MODIFIED = Reply(304, "The representation matches If-None-Match; it has not changed.", None)
+
+
+def register_schema(bp: APIBlueprint, model: type[BaseModel]) -> str:
+    """Put ``model`` (and the models it uses) in the document's components; returns its ref."""
+    schema = model.model_json_schema(ref_template=REF, mode="serialization")
+    for name, definition in schema.pop("$defs", {}).items():
+        bp.components_schemas[name] = definition
+    bp.components_schemas[model.__name__] = schema
+    return REF.format(model=model.__name__)
+
+
+def _headers(names: Iterable[str]) -> dict[str, Any]:
+    return {name: HEADERS[name] for name in (REQUEST_ID_HEADER, *names)}
+
+
+def _reply(bp: APIBlueprint, reply: Reply) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": reply.description,
+        "headers": _headers(reply.headers),
+    }
+    if reply.model is not None:
+        media: dict[str, Any] = {"schema": {"$ref": register_schema(bp, reply.model)}}
+        if reply.example is not None:
+            media["example"] = reply.example
+        response["content"] = {"application/json": media}
+    return response
+
+
+def problem_reply(bp: APIBlueprint, status: int) -> dict[str, Any]:
+    description, code, message = _ERRORS[status]
+    example = {
+        "type": f"urn:circulate:problem:{code.lower().replace('_', '-')}",
+        "title": code.replace("_", " ").capitalize(),
+        "status": status,
+        "detail": message,
+        "code": code,
+        "message": message,
+        "details": {},
+        "request_id": "4f1c2a9e6b7d4e0f8a1b2c3d4e5f6a7b",
+    }
+    return {
+        "description": description,
+        "headers": _headers(("WWW-Authenticate",) if status == 401 else ()),
+        "content": {
+            PROBLEM_MEDIA_TYPE: {
+                "schema": {"$ref": register_schema(bp, Problem)},
+                "example": example,
+            }
+        },
+    }
+
+
+def _refusing_query(view: F, hints: dict[str, Any]) -> Callable[..., Any]:
+    """``view`` behind a query model that takes no parameters, so that any given is a 422."""
+
+    @wraps(view)
+    def routed(*args: Any, query: NoQuery, **kwargs: Any) -> Any:
+        del query
+        return view(*args, **kwargs)
+
+    routed.__annotations__ = {**hints, "query": NoQuery}
+    return routed
+
+
+def operation(
+    bp: APIBlueprint,
+    method: str,
+    rule: str,
+    *,
+    summary: str,
+    description: str,
+    replies: Sequence[Reply],
+    errors: Iterable[int] = (),
+    headers: Iterable[str] = (),
+) -> Callable[[F], F]:
+    """Route ``rule`` to the decorated view and document it.
+
+    A view without a ``query`` model refuses every query parameter. Besides ``errors``, every
+    operation documents 422 (an unknown or invalid query parameter)
+    and 500; one with path parameters 404; one with a body 400, 413 and 415. ``headers`` names
+    the ``REQUEST_HEADERS`` it reads.
+    """
+
+    def decorate(view: F) -> F:
+        hints = get_type_hints(view)
+        routed: Callable[..., Any] = view if "query" in hints else _refusing_query(view, hints)
+        statuses = {422, 500, *errors}
+        if "path" in hints:
+            statuses.add(404)
+        if "body" in hints:
+            statuses |= {400, 413, 415}
+        responses: dict[int, Any] = {reply.status: _reply(bp, reply) for reply in replies}
+        for status in sorted(statuses):
+            responses[status] = problem_reply(bp, status)
+        register = cast(Callable[..., Callable[[F], F]], getattr(bp, method.lower()))
+        register(
+            rule,
+            summary=summary,
+            description=description,
+            responses=responses,
+            operation_id=view.__name__,
+        )(cast(F, routed))
+        documented = getattr(bp.paths[parse_rule(rule, url_prefix=bp.url_prefix)], method.lower())
+        documented.parameters = [
+            *(documented.parameters or []),
+            *(
+                Parameter.model_validate({"name": name, "in": "header", **REQUEST_HEADERS[name]})
+                for name in headers
+            ),
+        ]
+        return view
+
+    return decorate

@@ -1,0 +1,126 @@
+"""Building blocks shared by every resource's models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+
+from application.queries import MAX_PER_PAGE
+
+# Request models register where their fields come from, so a validation error can say whether
+# a rejected field was in the body, the query string, the path or a header.
+_LOCATIONS: dict[str, str] = {}
+
+# Past this page the offset outgrows what anyone pages through, and what a database handles well.
+MAX_PAGE = 1_000_000
+
+
+def location_of(model_title: str) -> str:
+    return _LOCATIONS.get(model_title, "request")
+
+
+def omitted() -> Any:
+    """Default of a field that may be left out but not set to null (a PATCH field)."""
+    return Field(None)
+
+
+def _nullable(prop: dict[str, Any]) -> bool:
+    return prop.get("type") == "null" or any(o.get("type") == "null" for o in prop.get("anyOf", []))
+
+
+def _no_null_defaults(schema: dict[str, Any]) -> None:
+    # An ``omitted()`` field's default is "left out", not null: the document must not offer
+    # null as a value the field accepts.
+    for prop in schema.get("properties", {}).values():
+        if "default" in prop and prop["default"] is None and not _nullable(prop):
+            del prop["default"]
+
+
+class _Located(BaseModel):
+    location: ClassVar[str] = "request"
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        _LOCATIONS[cls.__name__] = cls.location
+
+
+class BodyModel(_Located):
+    """A JSON request body: unknown fields and loosely typed values are refused."""
+
+    location = "body"
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_defaults)
+
+
+class QueryModel(_Located):
+    """Query parameters: an unknown parameter is an error, not something to ignore."""
+
+    location = "query"
+    model_config = ConfigDict(extra="forbid")
+
+
+class PathModel(_Located):
+    location = "path"
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoQuery(QueryModel):
+    """An operation that takes no query parameters (so any given is refused)."""
+
+
+# --- field types ----------------------------------------------------------------------------
+
+
+def _strict_query_bool(value: object) -> object:
+    # Only the two JSON spellings: "1", "yes" or "on" are not booleans in this API's schema.
+    if isinstance(value, str):
+        if value == "true":
+            return True
+        if value == "false":
+            return False
+        raise ValueError("must be true or false")
+    return value
+
+
+QueryBool = Annotated[bool, BeforeValidator(_strict_query_bool)]
+
+
+def _require_text(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError("must be a string in RFC 3339 date-time format")
+    return value
+
+
+UtcDateTime = Annotated[
+    AwareDatetime,
+    BeforeValidator(_require_text),
+    AfterValidator(lambda value: value.astimezone(UTC)),
+    Field(json_schema_extra={"example": "2031-01-01T00:00:00Z"}),
+]
+
+ResourceId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        description="A resource id (UUIDv7).",
+        json_schema_extra={"example": "0190f1e2-7c4d-7a8b-9c0d-1e2f3a4b5c6d"},
+    ),
+]
+
+Timestamp = Annotated[datetime, Field(description="RFC 3339, UTC.")]
+
+
+class PageQuery(QueryModel):
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
+    per_page: int = Field(
+        20, ge=1, le=MAX_PER_PAGE, description=f"Items per page, at most {MAX_PER_PAGE}."
+    )
+
+
+class PageMeta(BaseModel):
+    page: int = Field(ge=1)
+    per_page: int = Field(ge=1, le=MAX_PER_PAGE)
+    total: int = Field(ge=0, description="Items matching the filters, on every page.")

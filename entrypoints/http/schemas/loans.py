@@ -1,0 +1,199 @@
+"""Loans and holds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from application.circulation import HoldInQueue
+from application.queries import LoanState
+from domain.holds import Hold, HoldStatus
+from domain.loans import Loan
+from domain.policy import Policy
+from entrypoints.http.schemas.common import BodyModel, PageMeta, PageQuery, PathModel, ResourceId
+
+LOAN_EXAMPLE: dict[str, Any] = {
+    "id": "0190f1e2-7c4d-7a8b-9c0d-cccccccccccc",
+    "copy_id": "0190f1e2-7c4d-7a8b-9c0d-aaaaaaaaaaaa",
+    "book_id": "0190f1e2-7c4d-7a8b-9c0d-1e2f3a4b5c6d",
+    "member_id": "0190f1e2-7c4d-7a8b-9c0d-bbbbbbbbbbbb",
+    "loaned_at": "2030-01-01T09:00:00Z",
+    "due_at": "2030-01-22T09:00:00Z",
+    "renewals": 0,
+    "returned_at": None,
+    "status": "open",
+    "fine_cents": 0,
+    "version": 1,
+}
+HOLD_EXAMPLE: dict[str, Any] = {
+    "id": "0190f1e2-7c4d-7a8b-9c0d-999999999999",
+    "book_id": "0190f1e2-7c4d-7a8b-9c0d-1e2f3a4b5c6d",
+    "member_id": "0190f1e2-7c4d-7a8b-9c0d-bbbbbbbbbbbb",
+    "status": "waiting",
+    "placed_at": "2030-01-02T09:00:00Z",
+    "copy_id": None,
+    "ready_at": None,
+    "pickup_by": None,
+    "closed_at": None,
+    "version": 1,
+}
+
+
+class LoanPath(PathModel):
+    loan_id: ResourceId
+
+
+class HoldPath(PathModel):
+    hold_id: ResourceId
+
+
+class LoanCreate(BodyModel):
+    """Lend a copy: name the book (a copy set aside for the member, or any free one) or the copy."""
+
+    model_config = ConfigDict(
+        openapi_extra={  # type: ignore[typeddict-unknown-key]
+            "example": {
+                "member_id": "0190f1e2-7c4d-7a8b-9c0d-bbbbbbbbbbbb",
+                "book_id": "0190f1e2-7c4d-7a8b-9c0d-1e2f3a4b5c6d",
+            }
+        }
+    )
+
+    member_id: ResourceId
+    book_id: ResourceId | None = None
+    copy_id: ResourceId | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.book_id is None) == (self.copy_id is None):
+            raise ValueError("give exactly one of book_id and copy_id")
+        return self
+
+
+class HoldCreate(BodyModel):
+    model_config = ConfigDict(
+        openapi_extra={  # type: ignore[typeddict-unknown-key]
+            "example": {
+                "member_id": "0190f1e2-7c4d-7a8b-9c0d-bbbbbbbbbbbb",
+                "book_id": "0190f1e2-7c4d-7a8b-9c0d-1e2f3a4b5c6d",
+            }
+        }
+    )
+
+    member_id: ResourceId
+    book_id: ResourceId
+
+
+class LoanQuery(PageQuery):
+    member_id: ResourceId | None = None
+    book_id: ResourceId | None = None
+    status: LoanState | None = Field(
+        None, description="`open` (overdue included), `overdue` or `returned`."
+    )
+
+
+class MemberLoanQuery(PageQuery):
+    status: LoanState | None = Field(
+        None, description="`open` (overdue included), `overdue` or `returned`."
+    )
+
+
+class HoldQuery(PageQuery):
+    member_id: ResourceId | None = None
+    book_id: ResourceId | None = None
+    status: HoldStatus | None = None
+
+
+class MemberHoldQuery(PageQuery):
+    status: HoldStatus | None = None
+
+
+class LoanOut(BaseModel):
+    id: str
+    copy_id: str
+    book_id: str
+    member_id: str
+    loaned_at: datetime
+    due_at: datetime
+    renewals: int
+    returned_at: datetime | None
+    status: LoanState
+    fine_cents: int = Field(description="Assessed at return; while out, what has accrued so far.")
+    version: int
+
+    @classmethod
+    def of(cls, loan: Loan, now: datetime, policy: Policy) -> LoanOut:
+        if not loan.is_open:
+            status = LoanState.RETURNED
+        elif loan.is_overdue(now):
+            status = LoanState.OVERDUE
+        else:
+            status = LoanState.OPEN
+        return cls(
+            id=loan.id,
+            copy_id=loan.copy_id,
+            book_id=loan.book_id,
+            member_id=loan.member_id,
+            loaned_at=loan.loaned_at,
+            due_at=loan.due_at,
+            renewals=loan.renewals,
+            returned_at=loan.returned_at,
+            status=status,
+            fine_cents=loan.fine_at(now, policy),
+            version=loan.version,
+        )
+
+
+class LoanPage(PageMeta):
+    items: list[LoanOut]
+
+
+class HoldOut(BaseModel):
+    id: str
+    book_id: str
+    member_id: str
+    status: HoldStatus
+    placed_at: datetime
+    copy_id: str | None = Field(description="The copy set aside, once the hold is ready.")
+    ready_at: datetime | None
+    pickup_by: datetime | None = Field(description="Collect by then, or the hold expires.")
+    closed_at: datetime | None
+    version: int
+
+    @classmethod
+    def fields_of(cls, hold: Hold) -> dict[str, Any]:
+        return {
+            "id": hold.id,
+            "book_id": hold.book_id,
+            "member_id": hold.member_id,
+            "status": hold.status,
+            "placed_at": hold.placed_at,
+            "copy_id": hold.copy_id,
+            "ready_at": hold.ready_at,
+            "pickup_by": hold.pickup_by,
+            "closed_at": hold.closed_at,
+            "version": hold.version,
+        }
+
+    @classmethod
+    def of(cls, hold: Hold) -> HoldOut:
+        return cls(**cls.fields_of(hold))
+
+
+class HoldDetail(HoldOut):
+    position: int | None = Field(
+        description="Place in the queue (1: next in line); null once the hold is not waiting."
+    )
+
+    @classmethod
+    def of_queued(cls, queued: HoldInQueue) -> HoldDetail:
+        return cls(**cls.fields_of(queued.hold), position=queued.position)
+
+
+class HoldPage(PageMeta):
+    items: list[HoldOut]
+
+
+HOLD_DETAIL_EXAMPLE: dict[str, Any] = {**HOLD_EXAMPLE, "position": 1}

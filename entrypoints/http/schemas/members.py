@@ -1,0 +1,218 @@
+"""Members and their accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from application.accounts import Statement
+from application.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from domain.ledger import EntryKind, LedgerEntry
+from domain.members import MAX_EMAIL, Member, MemberStatus, Role
+from entrypoints.http.schemas.common import (
+    BodyModel,
+    PageMeta,
+    PageQuery,
+    PathModel,
+    ResourceId,
+    UtcDateTime,
+    omitted,
+)
+
+Email = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=MAX_EMAIL,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        json_schema_extra={"example": "ada@example.org"},
+    ),
+]
+PersonName = Annotated[
+    str, Field(min_length=1, max_length=200, json_schema_extra={"example": "Ada Lovelace"})
+]
+Password = Annotated[
+    str,
+    Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=MAX_PASSWORD_LENGTH,
+        description="Stored only as an Argon2id hash.",
+    ),
+]
+
+MEMBER_EXAMPLE: dict[str, Any] = {
+    "id": "0190f1e2-7c4d-7a8b-9c0d-bbbbbbbbbbbb",
+    "email": "ada@example.org",
+    "name": "Ada Lovelace",
+    "role": "member",
+    "status": "active",
+    "membership_expires_at": "2031-01-01T09:00:00Z",
+    "created_at": "2030-01-01T09:00:00Z",
+    "updated_at": "2030-01-01T09:00:00Z",
+    "version": 1,
+}
+
+
+class MemberPath(PathModel):
+    member_id: ResourceId
+
+
+class MemberCreate(BodyModel):
+    model_config = ConfigDict(
+        openapi_extra={  # type: ignore[typeddict-unknown-key]
+            "example": {"email": "ada@example.org", "name": "Ada Lovelace"}
+        }
+    )
+
+    email: Email
+    name: PersonName
+    password: Password | None = None
+    role: Role = Role.MEMBER
+    membership_expires_at: UtcDateTime | None = Field(
+        None, description="Default: one membership period from now."
+    )
+
+
+class MemberPatch(BodyModel):
+    """Only the fields given change."""
+
+    model_config = ConfigDict(
+        openapi_extra={  # type: ignore[typeddict-unknown-key]
+            "example": {"status": "suspended"}
+        }
+    )
+
+    # A field left out keeps its value; none of them may be set to null.
+    email: Email = omitted()
+    name: PersonName = omitted()
+    membership_expires_at: UtcDateTime = omitted()
+    role: Role = omitted()
+    status: MemberStatus = omitted()
+
+    def given(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class MemberQuery(PageQuery):
+    q: str | None = Field(None, min_length=1, max_length=200, description="Part of name or email.")
+    role: Role | None = None
+    status: MemberStatus | None = None
+
+
+class PaymentCreate(BodyModel):
+    model_config = ConfigDict(
+        openapi_extra={  # type: ignore[typeddict-unknown-key]
+            "example": {"amount_cents": 250, "note": "paid at the desk"}
+        }
+    )
+
+    amount_cents: StrictInt = Field(ge=1, le=100_000_000, description="Integer cents.")
+    note: str = Field("", max_length=500)
+
+
+class MemberOut(BaseModel):
+    id: str
+    email: str
+    name: str
+    role: Role
+    status: MemberStatus
+    membership_expires_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, member: Member) -> MemberOut:
+        return cls(
+            id=member.id,
+            email=member.email,
+            name=member.name,
+            role=member.role,
+            status=member.status,
+            membership_expires_at=member.membership_expires_at,
+            created_at=member.created_at,
+            updated_at=member.updated_at,
+            version=member.version,
+        )
+
+
+class MemberPage(PageMeta):
+    items: list[MemberOut]
+
+
+class EntryOut(BaseModel):
+    id: str
+    kind: EntryKind
+    amount_cents: int
+    created_at: datetime
+    loan_id: str | None
+    note: str
+
+    @classmethod
+    def of(cls, entry: LedgerEntry) -> EntryOut:
+        return cls(
+            id=entry.id,
+            kind=entry.kind,
+            amount_cents=entry.amount_cents,
+            created_at=entry.created_at,
+            loan_id=entry.loan_id,
+            note=entry.note,
+        )
+
+
+class AccruingOut(BaseModel):
+    loan_id: str
+    amount_cents: int = Field(description="Fine so far on a loan still out past its due date.")
+
+
+class AccountOut(BaseModel):
+    member_id: str
+    balance_cents: int = Field(description="Owed now: fines, accruing fines, less payments.")
+    fines_cents: int
+    payments_cents: int
+    entries: list[EntryOut] = Field(description="Fines charged and payments made, oldest first.")
+    accruing: list[AccruingOut]
+
+    @classmethod
+    def of(cls, statement: Statement) -> AccountOut:
+        return cls(
+            member_id=statement.member_id,
+            balance_cents=statement.balance_cents,
+            fines_cents=statement.fines_cents,
+            payments_cents=statement.payments_cents,
+            entries=[EntryOut.of(e) for e in statement.entries],
+            accruing=[
+                AccruingOut(loan_id=a.loan.id, amount_cents=a.amount_cents)
+                for a in statement.accruing
+            ],
+        )
+
+
+PAYMENT_EXAMPLE: dict[str, Any] = {
+    "id": "0190f1e2-7c4d-7a8b-9c0d-eeeeeeeeeeee",
+    "kind": "payment",
+    "amount_cents": 250,
+    "created_at": "2030-02-01T09:00:00Z",
+    "loan_id": None,
+    "note": "paid at the desk",
+}
+ACCOUNT_EXAMPLE: dict[str, Any] = {
+    "member_id": MEMBER_EXAMPLE["id"],
+    "balance_cents": 300,
+    "fines_cents": 500,
+    "payments_cents": 250,
+    "entries": [
+        {
+            "id": "0190f1e2-7c4d-7a8b-9c0d-dddddddddddd",
+            "kind": "fine",
+            "amount_cents": 500,
+            "created_at": "2030-01-30T09:00:00Z",
+            "loan_id": "0190f1e2-7c4d-7a8b-9c0d-cccccccccccc",
+            "note": "overdue fine for copy C-0001",
+        },
+        PAYMENT_EXAMPLE,
+    ],
+    "accruing": [{"loan_id": "0190f1e2-7c4d-7a8b-9c0d-ffffffffffff", "amount_cents": 50}],
+}

@@ -1,0 +1,87 @@
+"""Holds: queueing for a book, the queue position, cancelling."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+from tests.api.support import add_book, assert_problem, borrow, register
+
+
+def test_holds_queue_in_order_and_show_their_position(client: FlaskClient) -> None:
+    book = add_book(client, 0)
+    borrow(client, register(client), book)
+    first, second = register(client), register(client)
+
+    placed = client.post("/api/v1/holds", json={"member_id": first["id"], "book_id": book["id"]})
+    behind = client.post("/api/v1/holds", json={"member_id": second["id"], "book_id": book["id"]})
+
+    assert placed.status_code == 201
+    assert placed.get_json()["position"] == 1
+    assert behind.get_json()["position"] == 2
+    assert placed.headers["Location"].endswith(f"/api/v1/holds/{placed.get_json()['id']}")
+    read = client.get(f"/api/v1/holds/{behind.get_json()['id']}")
+    assert read.get_json()["position"] == 2
+    assert read.headers["ETag"]
+
+
+def test_a_hold_on_a_book_on_the_shelf_is_ready_at_once(client: FlaskClient) -> None:
+    book = add_book(client, 0)
+    member = register(client)
+
+    hold = client.post("/api/v1/holds", json={"member_id": member["id"], "book_id": book["id"]})
+
+    body = hold.get_json()
+    assert body["status"] == "ready"
+    assert body["position"] is None
+    assert body["pickup_by"] == "2030-01-08T09:00:00Z"
+
+
+def test_cancelling_moves_the_queue_up(client: FlaskClient) -> None:
+    book = add_book(client, 0)
+    borrow(client, register(client), book)
+    first = client.post(
+        "/api/v1/holds", json={"member_id": register(client)["id"], "book_id": book["id"]}
+    ).get_json()
+    second = client.post(
+        "/api/v1/holds", json={"member_id": register(client)["id"], "book_id": book["id"]}
+    ).get_json()
+
+    response = client.delete(f"/api/v1/holds/{first['id']}")
+
+    assert response.status_code == 204
+    assert client.get(f"/api/v1/holds/{first['id']}").get_json()["status"] == "cancelled"
+    assert client.get(f"/api/v1/holds/{second['id']}").get_json()["position"] == 1
+    assert_problem(client.delete(f"/api/v1/holds/{first['id']}"), 409, "HOLD_NOT_ACTIVE")
+
+
+def test_holds_are_listed_with_filters(client: FlaskClient) -> None:
+    book, other = add_book(client, 0), add_book(client, 1)
+    member = register(client)
+    on_book = client.post("/api/v1/holds", json={"member_id": member["id"], "book_id": book["id"]})
+    client.post("/api/v1/holds", json={"member_id": member["id"], "book_id": other["id"]})
+
+    mine = client.get(f"/api/v1/holds?member_id={member['id']}").get_json()
+    for_book = client.get(f"/api/v1/holds?book_id={book['id']}&status=ready").get_json()
+    cancelled = client.get("/api/v1/holds?status=cancelled").get_json()
+
+    assert mine["total"] == 2
+    assert [h["id"] for h in for_book["items"]] == [on_book.get_json()["id"]]
+    assert cancelled["total"] == 0
+    assert "position" not in mine["items"][0]
+
+
+def test_hold_refusals(client: FlaskClient) -> None:
+    book = add_book(client, 0)
+    member = register(client)
+    client.post("/api/v1/holds", json={"member_id": member["id"], "book_id": book["id"]})
+
+    twice = client.post("/api/v1/holds", json={"member_id": member["id"], "book_id": book["id"]})
+    no_book = client.post("/api/v1/holds", json={"member_id": member["id"], "book_id": "none"})
+    nobody = client.post("/api/v1/holds", json={"member_id": "nobody", "book_id": book["id"]})
+
+    assert_problem(twice, 409, "HOLD_ALREADY_PLACED")
+    assert_problem(no_book, 404, "BOOK_NOT_FOUND")
+    assert_problem(nobody, 404, "MEMBER_NOT_FOUND")
+    assert_problem(client.get("/api/v1/holds/nope"), 404, "HOLD_NOT_FOUND")
+    assert_problem(client.delete("/api/v1/holds/nope"), 404, "HOLD_NOT_FOUND")
+    assert_problem(client.get("/api/v1/holds?member_id=nobody"), 404, "MEMBER_NOT_FOUND")

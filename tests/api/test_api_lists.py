@@ -1,0 +1,146 @@
+"""Lists: paging, the Link header, filters, sorting, and strict query parameters."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.api.support import add_book, assert_problem, borrow, field_errors, register
+
+
+def _links(header: str) -> dict[str, str]:
+    return {rel: url for url, rel in re.findall(r'<([^>]+)>; rel="(\w+)"', header)}
+
+
+def test_a_page_has_items_page_per_page_total_and_links(client: FlaskClient) -> None:
+    for number in range(5):
+        add_book(client, number)
+
+    response = client.get("/api/v1/books?per_page=2&page=2&sort=-title")
+
+    body = response.get_json()
+    assert [b["title"] for b in body["items"]] == ["Book 2", "Book 1"]
+    assert (body["page"], body["per_page"], body["total"]) == (2, 2, 5)
+    links = _links(response.headers["Link"])
+    assert set(links) == {"first", "prev", "next", "last"}
+    assert links["next"] == "http://localhost/api/v1/books?per_page=2&sort=-title&page=3"
+    assert links["prev"].endswith("page=1")
+    assert links["first"].endswith("page=1")
+    assert links["last"].endswith("page=3")
+
+
+def test_the_first_and_last_pages_link_only_one_way(client: FlaskClient) -> None:
+    add_book(client, 0)
+
+    only = _links(client.get("/api/v1/books").headers["Link"])
+    beyond = client.get("/api/v1/books?page=9")
+
+    assert set(only) == {"first", "last"}
+    assert beyond.get_json()["items"] == []
+    assert _links(beyond.headers["Link"])["prev"].endswith("page=1")
+
+
+def test_per_page_defaults_to_20_and_stops_at_100(client: FlaskClient) -> None:
+    assert client.get("/api/v1/books").get_json()["per_page"] == 20
+    assert client.get("/api/v1/books?per_page=100").status_code == 200
+
+    for query in ("per_page=101", "per_page=0", "page=0", "page=x", "page=1.5"):
+        response = client.get(f"/api/v1/books?{query}")
+        body = assert_problem(response, 422, "VALIDATION_FAILED")
+        assert field_errors(body) == {("query", query.split("=")[0])}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/healthz",
+        "/api/v1",
+        "/api/v1/books",
+        "/api/v1/members",
+        "/api/v1/loans",
+        "/api/v1/holds",
+        "/api/v1/books/x",
+        "/api/v1/books/x/copies",
+        "/api/v1/books/x/availability",
+        "/api/v1/copies/x",
+        "/api/v1/members/x",
+        "/api/v1/members/x/loans",
+        "/api/v1/members/x/holds",
+        "/api/v1/members/x/account",
+        "/api/v1/loans/x",
+        "/api/v1/holds/x",
+    ],
+)
+def test_an_unknown_query_parameter_is_422_not_ignored(client: FlaskClient, url: str) -> None:
+    response = client.get(url, query_string={"colour": "red"})
+
+    body = assert_problem(response, 422, "VALIDATION_FAILED")
+    assert field_errors(body) == {("query", "colour")}
+
+
+def test_unknown_parameters_are_refused_on_writes_too(client: FlaskClient) -> None:
+    response = client.post("/api/v1/books?dry_run=true", json={"isbn": "x", "title": "T"})
+
+    assert ("query", "dry_run") in field_errors(assert_problem(response, 422, "VALIDATION_FAILED"))
+
+
+def test_books_are_found_by_words_author_isbn_and_availability(client: FlaskClient) -> None:
+    add_book(client, 0, title="The Art of Computer Programming", authors=["Donald Knuth"])
+    add_book(client, 1, title="Structure and Interpretation", authors=["Harold Abelson"])
+    lent = add_book(client, 2, title="The Art of Unix Programming", authors=["Eric Raymond"])
+    borrow(client, register(client), lent)
+
+    def titles(query: str) -> list[str]:
+        return [b["title"] for b in client.get(f"/api/v1/books?{query}").get_json()["items"]]
+
+    assert titles("q=art programming") == [
+        "The Art of Computer Programming",
+        "The Art of Unix Programming",
+    ]
+    assert titles("q=knuth") == ["The Art of Computer Programming"]
+    assert titles("author=abelson") == ["Structure and Interpretation"]
+    assert titles("isbn=0-262-03384-4") == ["Structure and Interpretation"]
+    assert titles("available=false") == ["The Art of Unix Programming"]
+    assert len(titles("available=true")) == 2
+    assert_problem(client.get("/api/v1/books?available=yes"), 422, "VALIDATION_FAILED")
+    assert_problem(client.get("/api/v1/books?isbn=1234567890"), 422, "INVALID_ISBN")
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("title", ["A", "B", "C"]),
+        ("-title", ["C", "B", "A"]),
+        ("year", ["B", "C", "A"]),
+        ("-year", ["C", "B", "A"]),
+        ("created_at", ["C", "A", "B"]),
+        ("-created_at", ["B", "A", "C"]),
+    ],
+)
+def test_books_are_sorted(client: FlaskClient, sort: str, expected: list[str]) -> None:
+    add_book(client, 0, title="C", year=2000)
+    add_book(client, 1, title="A")
+    add_book(client, 2, title="B", year=1990)
+
+    response = client.get(f"/api/v1/books?sort={sort}")
+
+    assert [b["title"] for b in response.get_json()["items"]] == expected
+
+
+def test_an_unknown_sort_is_422(client: FlaskClient) -> None:
+    body = assert_problem(client.get("/api/v1/books?sort=colour"), 422, "VALIDATION_FAILED")
+
+    assert field_errors(body) == {("query", "sort")}
+
+
+def test_a_books_copies_are_paged_too(client: FlaskClient) -> None:
+    book = add_book(client, 0, copies=3)
+
+    response = client.get(f"/api/v1/books/{book['id']}/copies?per_page=2&page=2")
+
+    body = response.get_json()
+    assert [c["barcode"] for c in body["items"]] == ["B0-2"]
+    assert body["total"] == 3
+    assert "Link" in response.headers

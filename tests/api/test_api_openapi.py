@@ -1,0 +1,139 @@
+"""The OpenAPI document: valid, complete, in step with the route table; Swagger UI offline."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from openapi_spec_validator import validate
+
+METHODS = {"get", "put", "post", "patch", "delete"}
+# Routes that serve the documentation itself rather than the API.
+DOCUMENTATION_ENDPOINTS = {"docs.openapi_json", "docs.swagger_ui", "docs.static", "static"}
+
+
+@pytest.fixture
+def document(client: FlaskClient) -> dict[str, Any]:
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    return response.get_json()  # type: ignore[no-any-return]
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+
+
+def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
+    assert document["openapi"].startswith("3.1")
+    validate(document)
+
+
+def test_every_route_is_documented_and_every_documented_operation_is_routed(
+    app: Flask, document: dict[str, Any]
+) -> None:
+    routed = {
+        (re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), method.lower())
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in DOCUMENTATION_ENDPOINTS
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
+    documented = {(path, method) for path, method, _ in _operations(document)}
+
+    assert routed == documented
+
+
+def test_every_operation_has_a_summary_description_examples_and_its_statuses(
+    document: dict[str, Any],
+) -> None:
+    for path, method, operation in _operations(document):
+        where = f"{method.upper()} {path}"
+        assert operation.get("summary"), where
+        assert operation.get("description"), where
+        responses = operation["responses"]
+        assert {"422", "500"} <= set(responses), where
+        if "{" in path:
+            assert "404" in responses, where
+        if "requestBody" in operation:
+            assert {"400", "413", "415"} <= set(responses), where
+            assert operation["requestBody"]["content"]["application/json"]["example"], where
+        for status, response in responses.items():
+            assert "X-Request-ID" in response["headers"], (where, status)
+            for media in response.get("content", {}).values():
+                assert media.get("example") is not None, (where, status)
+            if status.startswith(("4", "5")):
+                assert set(response["content"]) == {"application/problem+json"}, (where, status)
+        assert any(s.startswith("2") for s in responses), where
+
+
+def test_creates_document_location_and_reads_document_etag_and_304(
+    document: dict[str, Any],
+) -> None:
+    for path, method, operation in _operations(document):
+        responses = operation["responses"]
+        if "201" in responses:
+            assert "Location" in responses["201"]["headers"], path
+        if method == "get" and "ETag" in responses["200"]["headers"]:
+            assert "304" in responses, path
+            names = {p["name"] for p in operation["parameters"]}
+            assert "If-None-Match" in names, path
+
+
+def test_writes_with_if_match_document_412(document: dict[str, Any]) -> None:
+    for path, method, operation in _operations(document):
+        names = {p["name"] for p in operation.get("parameters", [])}
+        if "If-Match" in names:
+            assert "412" in operation["responses"], f"{method} {path}"
+    writes = {(p, m) for p, m, o in _operations(document) if m in {"put", "patch", "delete"}}
+    with_if_match = {
+        (p, m)
+        for p, m, o in _operations(document)
+        if "If-Match" in {x["name"] for x in o.get("parameters", [])}
+    }
+    assert writes <= with_if_match
+
+
+def test_idempotent_posts_document_the_key(document: dict[str, Any]) -> None:
+    keyed = {
+        path
+        for path, method, operation in _operations(document)
+        if "Idempotency-Key" in {p["name"] for p in operation.get("parameters", [])}
+    }
+
+    assert keyed == {
+        "/api/v1/books",
+        "/api/v1/members",
+        "/api/v1/loans",
+        "/api/v1/holds",
+        "/api/v1/members/{member_id}/payments",
+    }
+
+
+def test_swagger_ui_is_served_from_the_app_with_no_outside_urls(client: FlaskClient) -> None:
+    page = client.get("/docs")
+
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets
+    assert not re.search(r"https?://", html)
+    for asset in assets:
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        assert response.get_data()
+        response.close()
+    assert '"/openapi.json"' in html
+
+
+def test_swagger_ui_is_version_5(client: FlaskClient) -> None:
+    response = client.get("/docs/assets/js/swagger-ui-bundle.js")
+
+    assert re.search(rb'version:\s*"5\.|"5\.\d+\.\d+"', response.get_data())
+    response.close()

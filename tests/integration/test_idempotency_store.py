@@ -1,0 +1,141 @@
+"""The idempotency-key store, the same behaviour in memory, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from adapters.memory.idempotency import MemoryIdempotencyStore
+from adapters.sqlalchemy.engine import create_engine_for
+from adapters.sqlalchemy.idempotency import SqlIdempotencyStore
+from application.idempotency import (
+    IdempotencyRecord,
+    IdempotencyStore,
+    KeyState,
+    StoredResponse,
+)
+from tests.databases import empty_tables
+
+NOW = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
+TTL = timedelta(hours=24)
+LEASE = timedelta(seconds=60)
+RESPONSE = StoredResponse(201, (("Location", "/api/v1/books/1"), ("ETag", '"1-x"')), b'{"id":"1"}')
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest) -> Iterator[IdempotencyStore]:
+    if request.param == "memory":
+        yield MemoryIdempotencyStore()
+        return
+    url: str = request.getfixturevalue(f"migrated_{request.param}_url")
+    engine = create_engine_for(url)
+    empty_tables(engine)
+    yield SqlIdempotencyStore(engine)
+    engine.dispose()
+
+
+def _claim(
+    store: IdempotencyStore,
+    key: str = "k",
+    *,
+    fingerprint: str = "f1",
+    now: datetime = NOW,
+    scope: str = "anonymous",
+) -> IdempotencyRecord | None:
+    return store.claim(scope=scope, key=key, fingerprint=fingerprint, now=now, ttl=TTL, lease=LEASE)
+
+
+def test_the_first_claim_owns_the_key_and_a_second_sees_it_in_flight(
+    store: IdempotencyStore,
+) -> None:
+    assert _claim(store) is None
+
+    held = _claim(store, fingerprint="f2")
+
+    assert held is not None
+    assert (held.state, held.fingerprint, held.response) == (KeyState.IN_FLIGHT, "f1", None)
+    assert held.expires_at == NOW + TTL
+
+
+def test_a_completed_key_returns_its_response(store: IdempotencyStore) -> None:
+    _claim(store)
+    store.complete(scope="anonymous", key="k", response=RESPONSE)
+
+    held = _claim(store)
+
+    assert held is not None
+    assert held.state is KeyState.COMPLETED
+    assert held.response == RESPONSE
+
+
+def test_a_released_key_can_be_claimed_again(store: IdempotencyStore) -> None:
+    _claim(store)
+    store.release(scope="anonymous", key="k")
+
+    assert _claim(store, fingerprint="f2") is None
+    held = _claim(store)
+    assert held is not None
+    assert held.fingerprint == "f2"
+
+
+def test_an_expired_key_is_claimed_afresh(store: IdempotencyStore) -> None:
+    _claim(store)
+    store.complete(scope="anonymous", key="k", response=RESPONSE)
+
+    assert _claim(store, now=NOW + TTL - timedelta(seconds=1)) is not None
+    assert _claim(store, fingerprint="f2", now=NOW + TTL) is None
+    held = _claim(store, now=NOW + TTL)
+    assert held is not None
+    assert (held.fingerprint, held.state) == ("f2", KeyState.IN_FLIGHT)
+
+
+def test_an_abandoned_claim_is_taken_over_after_the_lease(store: IdempotencyStore) -> None:
+    _claim(store)
+
+    assert _claim(store, now=NOW + LEASE - timedelta(seconds=1)) is not None
+    assert _claim(store, now=NOW + LEASE) is None
+
+
+def test_keys_of_different_scopes_do_not_meet(store: IdempotencyStore) -> None:
+    assert _claim(store, scope="member:1") is None
+    assert _claim(store, scope="member:2") is None
+
+
+def test_of_concurrent_claims_exactly_one_wins(store: IdempotencyStore) -> None:
+    results: list[object] = []
+    barrier = threading.Barrier(6)
+
+    def contender() -> None:
+        barrier.wait()
+        results.append(_claim(store, key="race"))
+
+    threads = [threading.Thread(target=contender) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(result is None for result in results) == 1
+    assert len(results) == 6
+
+
+def test_of_concurrent_takeovers_exactly_one_wins(store: IdempotencyStore) -> None:
+    _claim(store, key="stale")
+    later = NOW + LEASE
+    results: list[object] = []
+    barrier = threading.Barrier(4)
+
+    def contender() -> None:
+        barrier.wait()
+        results.append(_claim(store, key="stale", now=later))
+
+    threads = [threading.Thread(target=contender) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(result is None for result in results) == 1
