@@ -12,14 +12,24 @@ in both modes. Tests swap any provider with ``container.<name>.override(...)``.
 
 from __future__ import annotations
 
+from cachelib import NullCache, RedisCache, SimpleCache
 from dependency_injector import containers, providers
 from sqlalchemy.exc import ArgumentError
 
+from adapters.caching import (
+    CachedCatalogue,
+    CachedCirculation,
+    CatalogueCache,
+    InvalidateOnEvents,
+    MemoryGeneration,
+    RedisGeneration,
+)
 from adapters.clock import SystemClock
 from adapters.ids import UuidV7Generator
 from adapters.memory import MemoryDatabase, MemoryUnitOfWork
 from adapters.memory.idempotency import MemoryIdempotencyStore
 from adapters.memory.identity import MemoryRevocationStore
+from adapters.metrics import CirculationMetrics, PublishToAll
 from adapters.redis_store import RedisRevocationStore, redis_client
 from adapters.security import Argon2PasswordHasher
 from adapters.security.keys import Ed25519KeyGenerator
@@ -29,8 +39,6 @@ from adapters.sqlalchemy.idempotency import SqlIdempotencyStore
 from adapters.sqlalchemy.identity import SqlRevocationStore
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.accounts import Accounts
-from application.catalogue import Catalogue
-from application.circulation import Circulation
 from application.identity.api_keys import ApiKeys
 from application.identity.clients import ServiceClients
 from application.identity.sessions import Sessions
@@ -41,6 +49,10 @@ from entrypoints.settings import Settings
 
 # The modules whose ``@inject`` functions take providers by string id (``Provide["circulation"]``).
 WIRED_PACKAGES = ["entrypoints.http", "entrypoints.cli"]
+
+# Catalogue cache: keys in Redis start with this; the in-process cache holds at most this many.
+CACHE_PREFIX = "circulate:cache:"
+CACHE_ENTRIES = 10_000
 
 
 class Container(containers.DeclarativeContainer):
@@ -63,6 +75,39 @@ class Container(containers.DeclarativeContainer):
     hasher = providers.ThreadSafeSingleton(Argon2PasswordHasher)
     policy = providers.ThreadSafeSingleton(Settings.policy, settings)
 
+    # --- after a commit: metrics and the catalogue cache --------------------------------------
+    redis = providers.ThreadSafeSingleton(redis_client, config.redis_url)
+    cache_kind = providers.Callable(Settings.cache_kind, settings)
+    memory_generation = providers.ThreadSafeSingleton(MemoryGeneration)
+    cache_store = providers.Selector(
+        cache_kind,
+        memory=providers.ThreadSafeSingleton(
+            SimpleCache, threshold=CACHE_ENTRIES, default_timeout=config.cache_ttl_seconds
+        ),
+        redis=providers.ThreadSafeSingleton(
+            RedisCache,
+            host=redis,
+            key_prefix=CACHE_PREFIX,
+            default_timeout=config.cache_ttl_seconds,
+        ),
+        none=providers.ThreadSafeSingleton(NullCache),
+    )
+    cache_generation = providers.Selector(
+        cache_kind,
+        memory=memory_generation,
+        redis=providers.ThreadSafeSingleton(RedisGeneration, redis),
+        none=memory_generation,
+    )
+    catalogue_cache = providers.ThreadSafeSingleton(
+        CatalogueCache, cache_store, cache_generation, config.cache_ttl_seconds
+    )
+    # Told of each committed transaction's domain events, by every unit of work.
+    events = providers.ThreadSafeSingleton(
+        PublishToAll,
+        providers.ThreadSafeSingleton(CirculationMetrics),
+        providers.ThreadSafeSingleton(InvalidateOnEvents, catalogue_cache),
+    )
+
     # --- storage ----------------------------------------------------------------------------
     engine = providers.ThreadSafeSingleton(create_engine_for, config.database_url)
     session_factory = providers.ThreadSafeSingleton(make_session_factory, engine)
@@ -70,8 +115,8 @@ class Container(containers.DeclarativeContainer):
 
     uow = providers.Selector(
         config.storage,
-        sql=providers.Factory(SqlUnitOfWork, session_factory),
-        memory=providers.Factory(MemoryUnitOfWork, memory_database),
+        sql=providers.Factory(SqlUnitOfWork, session_factory, publisher=events),
+        memory=providers.Factory(MemoryUnitOfWork, memory_database, publisher=events),
     )
     # Responses kept for Idempotency-Key retries (the HTTP API's, not a use case's).
     memory_idempotency = providers.ThreadSafeSingleton(MemoryIdempotencyStore)
@@ -84,14 +129,25 @@ class Container(containers.DeclarativeContainer):
     # --- use cases --------------------------------------------------------------------------
     # ``uow.provider`` injects the provider itself: a callable that makes a new unit of work
     # each time a service calls it.
+    # Catalogue reads are cached (adapters/caching.py); each write invalidates the cache.
     catalogue = providers.ThreadSafeSingleton(
-        Catalogue, uow=uow.provider, clock=clock, ids=ids, policy=policy
+        CachedCatalogue,
+        uow=uow.provider,
+        clock=clock,
+        ids=ids,
+        policy=policy,
+        cache=catalogue_cache,
     )
     membership = providers.ThreadSafeSingleton(
         Membership, uow=uow.provider, clock=clock, ids=ids, policy=policy, hasher=hasher
     )
     circulation = providers.ThreadSafeSingleton(
-        Circulation, uow=uow.provider, clock=clock, ids=ids, policy=policy
+        CachedCirculation,
+        uow=uow.provider,
+        clock=clock,
+        ids=ids,
+        policy=policy,
+        cache=catalogue_cache,
     )
     accounts = providers.ThreadSafeSingleton(
         Accounts, uow=uow.provider, clock=clock, ids=ids, policy=policy
@@ -102,7 +158,6 @@ class Container(containers.DeclarativeContainer):
     key_generator = providers.ThreadSafeSingleton(Ed25519KeyGenerator)
     key_store = providers.ThreadSafeSingleton(build_key_store, settings, key_generator, clock)
     tokens = providers.ThreadSafeSingleton(build_token_service, settings, key_store, clock)
-    redis = providers.ThreadSafeSingleton(redis_client, config.redis_url)
     # Revoked tokens: in process with memory storage, else shared by every worker.
     revocations = providers.Selector(
         providers.Callable(Settings.revocation_backend, settings),

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Literal, Self
+from urllib.parse import urlsplit
 
+from limits import parse_many
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -16,6 +20,14 @@ Storage = Literal["sql", "memory"]
 RevocationBackend = Literal["database", "redis"]
 Environment = Literal["development", "production", "test"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LogFormat = Literal["json", "console"]
+CacheBackend = Literal["auto", "memory", "redis", "none"]
+
+DEFAULT_DATABASE_URL = "sqlite:///circulate.db"
+# Values that mark a secret nobody has set yet (compared ignoring case).
+PLACEHOLDER_SECRETS = frozenset(
+    {"changeme", "change-me", "change_me", "secret", "password", "placeholder", "example", "xxx"}
+)
 
 _TEN_YEARS = 3650
 
@@ -31,7 +43,7 @@ class Settings(BaseSettings):
     )
 
     database_url: str = Field(
-        "sqlite:///circulate.db",
+        DEFAULT_DATABASE_URL,
         min_length=1,
         repr=False,  # a PostgreSQL URL may carry a password; keep it out of logs and reprs
         description="SQLAlchemy URL; the default is a SQLite file in the working directory.",
@@ -79,6 +91,52 @@ class Settings(BaseSettings):
     )
     public_catalogue: bool = Field(True, description="Catalogue reads need no credentials.")
 
+    # --- rate limits (entrypoints/http/limits.py): "N per second|minute|hour|day", ";" between ---
+    rate_limit_enabled: bool = Field(True, description="Off only where limits get in the way.")
+    rate_limit_default: str = Field(
+        "300 per minute", description="Each caller (principal, else address), across the API."
+    )
+    rate_limit_auth_per_ip: str = Field(
+        "20 per minute; 200 per hour",
+        description="Sign-in, refresh and client-credentials requests from one address.",
+    )
+    rate_limit_auth_per_account: str = Field(
+        "10 per minute; 50 per hour",
+        description="Sign-in attempts for one email, token requests for one client id.",
+    )
+
+    @field_validator("rate_limit_default", "rate_limit_auth_per_ip", "rate_limit_auth_per_account")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parsed = parse_many(value)
+        except ValueError:
+            parsed = []
+        if not parsed:
+            raise ValueError(f"{value!r} is not a rate limit such as '300 per minute'")
+        return value
+
+    # --- operations (logs, metrics, caching, HTTP hardening, gunicorn) ---
+    log_format: LogFormat | None = Field(
+        None, description="'json' or 'console'; default json in production, console otherwise."
+    )
+    workers: int = Field(2, ge=1, le=64, description="gunicorn worker processes.")
+    threads: int = Field(4, ge=1, le=256, description="Threads per gunicorn worker.")
+    timeout_seconds: int = Field(30, ge=1, le=3600, description="A silent worker is restarted.")
+    graceful_timeout_seconds: int = Field(30, ge=0, le=3600)
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    cors_origins: str = Field(
+        "", description="Comma-separated origins allowed by CORS; empty: no CORS headers at all."
+    )
+    proxy_hops: int = Field(
+        0, ge=0, le=10, description="Trusted proxies in front (X-Forwarded-* headers honoured)."
+    )
+    cache_backend: CacheBackend = "auto"
+    cache_ttl_seconds: int = Field(300, ge=1, le=86_400)
+    metrics_token: SecretStr | None = Field(
+        None, description="When set, GET /metrics needs 'Authorization: Bearer <token>'."
+    )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_log_level(cls, value: object) -> object:
@@ -91,7 +149,67 @@ class Settings(BaseSettings):
             raise ValueError("storage 'memory' is not allowed in production")
         if self.revocation_store == "redis" and self.redis_url is None:
             raise ValueError("revocation_store 'redis' needs CIRCULATE_REDIS_URL")
+        if self.cache_backend == "redis" and self.redis_url is None:
+            raise ValueError("cache_backend 'redis' needs CIRCULATE_REDIS_URL")
+        for origin in self.cors_origin_list():
+            if origin == "*" or not re.fullmatch(r"https?://[^/\s*]+", origin):
+                raise ValueError(
+                    f"cors_origins: {origin!r} is not an origin (scheme://host[:port]); "
+                    "list each allowed origin, wildcards are refused"
+                )
         return self
+
+    def effective_log_format(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.environment == "production" else "console"
+
+    def cache_kind(self) -> str:
+        """Where catalogue reads are cached: ``redis``, ``memory`` (this process) or ``none``.
+
+        ``auto`` is Redis when one is configured. Without Redis it caches in this process only
+        for in-memory storage, which no other process can write: over a database, another
+        process (a CLI command, another worker) may write at any moment, and a private cache
+        could not see it, so a read after that write could be stale.
+        """
+        if self.cache_backend != "auto":
+            return self.cache_backend
+        if self.redis_url is not None:
+            return "redis"
+        return "memory" if self.storage == "memory" else "none"
+
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    def production_problems(self) -> list[str]:
+        """What keeps these settings from serving in production (empty when nothing does).
+
+        Checked when a server starts, not when settings load: ``circulate keys rotate`` must
+        work in production before any key exists.
+        """
+        problems = []
+        if self.database_url == DEFAULT_DATABASE_URL:
+            problems.append("CIRCULATE_DATABASE_URL is the default SQLite file")
+        password = _url_password(self.database_url)
+        if password is not None and password.lower() in PLACEHOLDER_SECRETS:
+            problems.append("CIRCULATE_DATABASE_URL has a placeholder password")
+        if self.redis_url is not None:
+            password = _url_password(self.redis_url)
+            if password is not None and password.lower() in PLACEHOLDER_SECRETS:
+                problems.append("CIRCULATE_REDIS_URL has a placeholder password")
+        if self.signing_keys is not None:
+            if self.signing_keys.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+                problems.append("CIRCULATE_SIGNING_KEYS is a placeholder")
+        elif not Path(self.signing_keys_file).is_file():
+            problems.append(
+                f"no signing keys: set CIRCULATE_SIGNING_KEYS or create "
+                f"{self.signing_keys_file} with 'circulate keys rotate'"
+            )
+        if self.metrics_token is not None and self.metrics_token.get_secret_value():
+            token = self.metrics_token.get_secret_value()
+            if token.lower() in PLACEHOLDER_SECRETS or len(token) < 16:
+                problems.append("CIRCULATE_METRICS_TOKEN is a placeholder or shorter than 16")
+        return problems
 
     def access_token_lifetime(self) -> timedelta:
         return timedelta(seconds=self.access_token_ttl_seconds)
@@ -117,6 +235,13 @@ class Settings(BaseSettings):
             pickup_window=timedelta(days=self.pickup_window_days),
             membership_period=timedelta(days=self.membership_period_days),
         )
+
+
+def _url_password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
 
 
 def describe_validation_error(error: ValidationError) -> str:

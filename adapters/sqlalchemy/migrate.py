@@ -13,6 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
 
 from adapters.sqlalchemy.engine import create_engine_for
 
@@ -58,3 +59,9 @@ def current(url: str) -> str | None:
 
 def is_at_head(url: str) -> bool:
     return current(url) == head()
+
+
+def revision_of(engine: Engine) -> str | None:
+    """The revision of the database behind an existing ``engine`` (one connection from its pool)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

@@ -28,6 +28,9 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    desc,
+    literal_column,
+    nulls_last,
     text,
 )
 from sqlalchemy.dialects import postgresql
@@ -55,8 +58,10 @@ UQ_BOOK_ISBN = "uq_books_isbn"
 UQ_COPY_BARCODE = "uq_copies_barcode"
 UQ_MEMBER_EMAIL = "uq_members_email"
 UQ_OPEN_LOAN_PER_COPY = "uq_loans_open_copy_id"
+YEAR_DESC_INDEX = "ix_books_year_desc_id_desc"
 
 _OPEN_LOAN = text("returned_at IS NULL")
+_NOTHING_AVAILABLE = text("available_copies < 1")
 
 # JSON lists on SQLite; JSONB on PostgreSQL.
 _StringList = JSON().with_variant(postgresql.JSONB(), "postgresql")
@@ -99,12 +104,39 @@ class BookRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = _version()
+    # How many of the book's copies are on the shelf (status available), for the availability
+    # filter: kept by triggers on ``copies`` (migration 0005_book_availability), never written
+    # by the application and not part of the domain's ``Book``.
+    available_copies: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
     __table_args__ = (
         CheckConstraint("version >= 1", name="version_positive"),
         Index(None, "title_key", "id"),
         Index(None, "year", "id"),
         Index(None, "created_at", "id"),
+        # ``sort=-year`` keeps books without a year last, which a backward scan of (year, id)
+        # gives on SQLite (NULLs sort first there) but not on PostgreSQL (NULLs sort last).
+        Index(
+            YEAR_DESC_INDEX,
+            nulls_last(desc(literal_column("year"))),
+            desc(literal_column("id")),
+        ).ddl_if(dialect="postgresql"),
+        # Availability: the counts read this narrow index alone; books with a copy on the shelf
+        # (most of them) are paged by walking the sort indexes above, and books with none have
+        # a small partial index per sort key. ``< 1`` rather than ``= 0``, here and in the
+        # query: SQLite without statistics takes an equality on ``available_copies`` for a
+        # nearly unique key and would sort every match instead of walking the partial index.
+        Index(None, "available_copies"),
+        *(
+            Index(
+                f"ix_books_unavailable_{key}_id",
+                key,
+                "id",
+                sqlite_where=_NOTHING_AVAILABLE,
+                postgresql_where=_NOTHING_AVAILABLE,
+            )
+            for key in ("title_key", "year", "created_at")
+        ),
         # Word search (see adapters.sqlalchemy.search; SQLite has an FTS5 table instead).
         *(
             Index(
@@ -356,6 +388,7 @@ __all__ = [
     "UQ_MEMBER_EMAIL",
     "UQ_OPEN_LOAN_PER_COPY",
     "UQ_REFRESH_TOKEN_HASH",
+    "YEAR_DESC_INDEX",
     "ApiKeyRow",
     "Base",
     "BookRow",

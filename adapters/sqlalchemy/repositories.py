@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from sqlalchemy import (
@@ -20,7 +20,6 @@ from sqlalchemy import (
     UnaryExpression,
     case,
     delete,
-    exists,
     false,
     func,
     insert,
@@ -222,23 +221,39 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         if query.isbn is not None:
             conditions.append(BookRow.isbn == query.isbn)
         if query.available is not None:
-            has_available_copy = exists().where(
-                CopyRow.book_id == BookRow.id, CopyRow.status == CopyStatus.AVAILABLE
-            )
-            conditions.append(has_available_copy if query.available else ~has_available_copy)
+            # A count kept by triggers on ``copies`` (see ``BookRow.available_copies``): the
+            # filter and the total are read from indexes on ``books`` alone.
+            on_shelf = BookRow.available_copies
+            conditions.append(on_shelf > 0 if query.available else on_shelf < 1)
         descending = query.sort.descending
         field = query.sort.field
-        key = {
+        key: Any = {
             BookSort.TITLE.field: BookRow.title_key,
             BookSort.YEAR.field: BookRow.year,
             BookSort.CREATED.field: BookRow.created_at,
         }[field]
+        tie: Any = BookRow.id
+        if (query.words or query.author) and self._dialect() == "postgresql":
+            # Sort the matches rather than walk the sort index until enough of them turn up:
+            # the planner cannot tell how rare a word is, and a walk past a million books to
+            # find twenty is what it would risk. The same values, in expressions no index
+            # provides, make it find the matches first (by the trigram indexes), so a page
+            # costs about what counting the matches does.
+            key = {
+                BookSort.TITLE.field: BookRow.title_key.concat(""),
+                BookSort.YEAR.field: BookRow.year + 0,
+                BookSort.CREATED.field: BookRow.created_at + timedelta(0),
+            }[field]
+            tie = BookRow.id.concat("")
         order_by = [
             # Books without a year come last in either direction.
             _ordered(key, descending=descending, nulls_last=field == BookSort.YEAR.field),
-            _ordered(BookRow.id, descending=descending),
+            _ordered(tie, descending=descending),
         ]
         return self._page(conditions, order_by, page)
+
+    def _dialect(self) -> str:
+        return self._session.get_bind().dialect.name
 
     def _text_conditions(self, words: list[str], author: str | None) -> list[ColumnElement[bool]]:
         """Each word a substring of the title or the authors, and ``author`` of the authors,
@@ -247,7 +262,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         terms of three characters or more."""
         if author is not None and mappers.AUTHOR_SEPARATOR in author:
             return [false()]  # a name never spans two authors
-        indexed = self._session.get_bind().dialect.name == "sqlite"
+        indexed = self._dialect() == "sqlite"
 
         def fts(term: str) -> bool:
             return indexed and len(term) >= search.MIN_TRIGRAM_WORD

@@ -23,6 +23,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, literal_column, select, table, text
 
+from adapters.sqlalchemy.models import YEAR_DESC_INDEX
+
 FTS_TABLE = "books_search"
 # FTS5 keeps its index in these shadow tables beside the virtual table.
 FTS_TABLES = {FTS_TABLE, *(f"{FTS_TABLE}_{part}" for part in ("data", "idx", "docsize", "config"))}
@@ -30,11 +32,13 @@ MIN_TRIGRAM_WORD = 3
 
 
 TRIGRAM_INDEXES = frozenset({"ix_books_title_key_trgm", "ix_books_authors_key_trgm"})
+# Indexes the models create on PostgreSQL only (``ddl_if``).
+POSTGRESQL_ONLY_INDEXES = TRIGRAM_INDEXES | {YEAR_DESC_INDEX}
 
 
 def schema_filters(dialect: str) -> dict[str, Callable[..., bool]]:
     """Alembic ``include_name`` / ``include_object`` for comparing ``dialect``'s schema with the
-    models: the FTS5 tables are not models, and the trigram indexes exist on PostgreSQL only."""
+    models: the FTS5 tables are not models, and some indexes exist on PostgreSQL only."""
 
     def include_name(name: str | None, type_: str, parent_names: object) -> bool:  # noqa: ARG001
         return not (type_ == "table" and name in FTS_TABLES)
@@ -46,7 +50,9 @@ def schema_filters(dialect: str) -> dict[str, Callable[..., bool]]:
         reflected: bool,  # noqa: ARG001
         compare_to: object,  # noqa: ARG001
     ) -> bool:
-        return not (type_ == "index" and name in TRIGRAM_INDEXES and dialect != "postgresql")
+        return not (
+            type_ == "index" and name in POSTGRESQL_ONLY_INDEXES and dialect != "postgresql"
+        )
 
     return {"include_name": include_name, "include_object": include_object}
 

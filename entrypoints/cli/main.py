@@ -20,6 +20,7 @@ from entrypoints.cli.members import members
 from entrypoints.cli.report import report
 from entrypoints.cli.serve import serve
 from entrypoints.container import Container, build_container, dispose
+from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, describe_validation_error
 
 
@@ -67,8 +68,10 @@ def main(ctx: click.Context, debug: bool) -> None:
         container = build_container(Settings())
         ctx.call_on_close(lambda: dispose(container))
         ctx.obj = container
-    level = "DEBUG" if debug else container.settings().log_level
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # A command reports what it did itself; its log shows warnings and errors unless --debug.
+    settings = container.settings()
+    quieter = max(logging.getLevelName(settings.log_level), logging.WARNING)
+    configure_logging(settings, level="DEBUG" if debug else logging.getLevelName(quieter))
 
 
 main.add_command(db)

@@ -2,7 +2,8 @@
 
 The built-in server is good for development and small single-host installs. ``--workers N``
 replaces this process with gunicorn running N worker processes, each building the app from the
-same ``CIRCULATE_*`` settings through the app factory.
+same ``CIRCULATE_*`` settings through the app factory; threads, timeouts, logging and metrics
+come from ``entrypoints/gunicorn_conf.py``. Unsafe production settings stop both before serving.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from dependency_injector.wiring import Provide, inject
 
 from entrypoints.container import Container
 from entrypoints.http import create_app
+from entrypoints.startup import UnsafeProductionSettings, check_production
+
+GUNICORN_CONFIG = "entrypoints.gunicorn_conf"
 
 
 @click.command()
@@ -46,6 +50,10 @@ def serve(
       circulate serve --host 0.0.0.0 --workers 4      # gunicorn, 4 worker processes
     """
     settings = container.settings()
+    try:
+        check_production(settings)
+    except UnsafeProductionSettings as error:
+        raise click.ClickException(str(error)) from None
     if workers is not None:
         if settings.storage == "memory":
             raise click.ClickException(
@@ -76,12 +84,13 @@ def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
         sys.executable,
         "-m",
         "gunicorn",
+        # Threads, timeouts, logging and metrics come from the CIRCULATE_* settings there.
+        "--config",
+        f"python:{GUNICORN_CONFIG}",
         "--workers",
         str(workers),
         "--bind",
         bind,
-        "--access-logfile",
-        "-",
         # gunicorn calls the factory in each worker; settings come from the environment.
         "entrypoints.http:create_app()",
     ]

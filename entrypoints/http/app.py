@@ -7,13 +7,22 @@ from flask_openapi3.openapi import OpenAPI
 
 from entrypoints.container import Container, build_container
 from entrypoints.http import (
+    access,
+    admin,
+    auth,
     books,
     copies,
     docs,
     errors,
+    guard,
+    hardening,
+    health,
     holds,
     loans,
     members,
+    metrics,
+    oauth,
+    observability,
     request_body,
     request_id,
     root,
@@ -21,11 +30,13 @@ from entrypoints.http import (
 from entrypoints.http.context import CONTAINER_KEY, get_container
 from entrypoints.http.problem import Problem
 from entrypoints.settings import Settings
+from entrypoints.startup import prepare
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "get_container"]
 
 # Request bodies are small JSON documents; anything bigger is refused with 413 before parsing.
-MAX_BODY_BYTES = 1024 * 1024
+# The default of CIRCULATE_MAX_BODY_BYTES.
+MAX_BODY_BYTES = Settings.model_fields["max_body_bytes"].default
 
 API_INFO = Info(
     title="Circulate",
@@ -38,11 +49,34 @@ API_INFO = Info(
         "in `If-Match` on PUT, PATCH and DELETE to get 412 instead of overwriting a newer "
         "version. POSTs that create or lend accept an `Idempotency-Key`. Lists are paged with "
         "`page` and `per_page` and link their other pages in `Link`. Money is in integer cents."
+        "\n\n"
+        "Callers authenticate with a member's access token (`POST /api/v1/auth/token`), an "
+        "integration's API key, or a service client's token (`POST /oauth/token`); each "
+        "operation's **Access** line says what it needs. 401 means missing or refused "
+        "credentials, 403 a caller without the scope, and another member's records answer 404 "
+        "like missing ones. Requests are rate limited (429 with `Retry-After`)."
     ),
 )
 
 # The route table: each blueprint's operations are served and documented from the same models.
-API_BLUEPRINTS = (root.bp, books.bp, copies.bp, members.bp, loans.bp, holds.bp)
+API_BLUEPRINTS = (
+    root.bp,
+    auth.bp,
+    oauth.bp,
+    books.bp,
+    copies.bp,
+    members.bp,
+    loans.bp,
+    holds.bp,
+    admin.bp,
+)
+# Outside the API proper: no credentials read, no rate limit (see guard.py).
+UNGUARDED_ENDPOINTS = health.OPERATIONS_ENDPOINTS | {
+    "docs.openapi_json",
+    "docs.swagger_ui",
+    "docs.static",
+    "static",
+}
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> OpenAPI:
@@ -58,28 +92,34 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     else:
         container.wire()
     settings = container.settings()
+    prepare(settings)  # logging once per process; unsafe production settings stop here
 
     app = OpenAPI(
         __name__,
         info=API_INFO,
-        security_schemes={},
+        security_schemes=access.SECURITY_SCHEMES,
         doc_ui=False,  # docs.py serves the document and Swagger UI where this API wants them
         validation_error_status=422,
         validation_error_model=Problem,
         validation_error_callback=errors.validation_problem,
     )
     app.config.update(
-        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
         TESTING=settings.environment == "test",
     )
     app.logger.setLevel(settings.log_level)
     app.extensions[CONTAINER_KEY] = container
 
+    observability.init_app(app)  # first: its after_request hook then runs last
     request_id.init_app(app)
+    hardening.init_app(app, settings)
     request_body.init_app(app)
     errors.init_app(app)
+    guard.init_app(app, container, unguarded=UNGUARDED_ENDPOINTS)
     app.url_map.converters["member_id"] = members.MemberIdConverter
     for blueprint in API_BLUEPRINTS:
         app.register_api(blueprint)
+    app.register_api(health.bp)
     app.register_blueprint(docs.bp)
+    app.register_blueprint(metrics.bp)
     return app

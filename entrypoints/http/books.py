@@ -10,7 +10,8 @@ from flask_openapi3.models.tag import Tag
 from application.catalogue import BookChanges, Catalogue
 from application.circulation import Circulation
 from application.queries import BookFilter
-from entrypoints.http import conditional
+from domain.access import Scope
+from entrypoints.http import access, conditional
 from entrypoints.http.conditional import entity_etag
 from entrypoints.http.idempotency import idempotent
 from entrypoints.http.identity import current_caller
@@ -64,6 +65,7 @@ def _page_example(item: object) -> dict[str, object]:
     "`author` one author's name, `isbn` an exact ISBN (ISBN-10 accepted), `available` whether a "
     "copy is on the shelf. Sorted by `sort`, ties broken by id.",
     replies=[listed(BookPage, _page_example(BOOK_EXAMPLE), "A page of books.")],
+    access=access.catalogue_read(),
 )
 @inject
 def list_books(query: BookQuery, catalogue: Catalogue = Provide["catalogue"]) -> Response:
@@ -90,6 +92,7 @@ def list_books(query: BookQuery, catalogue: Catalogue = Provide["catalogue"]) ->
     replies=[created(BookOut, BOOK_EXAMPLE, "The book was added.")],
     errors=(409,),
     headers=("Idempotency-Key",),
+    access=access.requires(Scope.BOOKS_WRITE),
 )
 @idempotent
 @inject
@@ -106,6 +109,7 @@ def create_book(body: BookCreate, catalogue: Catalogue = Provide["catalogue"]) -
     description="One catalogue record.",
     replies=[ok(BookOut, BOOK_EXAMPLE, "The book."), NOT_MODIFIED],
     headers=("If-None-Match",),
+    access=access.catalogue_read(),
 )
 @inject
 def get_book(path: BookPath, catalogue: Catalogue = Provide["catalogue"]) -> Response:
@@ -126,6 +130,7 @@ def _current_version(catalogue: Catalogue, book_id: str) -> int:
     replies=[ok(BookOut, BOOK_EXAMPLE, "The book as replaced.")],
     errors=(409, 412),
     headers=("If-Match",),
+    access=access.requires(Scope.BOOKS_WRITE),
 )
 @inject
 def replace_book(
@@ -149,6 +154,7 @@ def replace_book(
     replies=[ok(BookOut, BOOK_EXAMPLE, "The book as changed.")],
     errors=(409, 412),
     headers=("If-Match",),
+    access=access.requires(Scope.BOOKS_WRITE),
 )
 @inject
 def update_book(
@@ -173,6 +179,7 @@ def update_book(
     replies=[no_content("The book was removed.")],
     errors=(409, 412),
     headers=("If-Match",),
+    access=access.requires(Scope.BOOKS_WRITE),
 )
 @inject
 def delete_book(path: BookPath, catalogue: Catalogue = Provide["catalogue"]) -> Response:
@@ -190,6 +197,7 @@ def delete_book(path: BookPath, catalogue: Catalogue = Provide["catalogue"]) -> 
     summary="List a book's copies",
     description="Every copy of the book, by barcode.",
     replies=[listed(CopyPage, _page_example(COPY_EXAMPLE), "A page of copies.")],
+    access=access.catalogue_read(),
 )
 @inject
 def list_copies(
@@ -208,6 +216,7 @@ def list_copies(
     "hold shelf for the first of them.",
     replies=[created(CopyOut, COPY_EXAMPLE, "The copy was added.")],
     errors=(409,),
+    access=access.requires(Scope.BOOKS_WRITE),
 )
 @inject
 def add_copy(
@@ -229,6 +238,7 @@ def add_copy(
     "with the reasons when not.",
     replies=[ok(AvailabilityOut, AVAILABILITY_EXAMPLE, "The book's availability."), NOT_MODIFIED],
     headers=("If-None-Match",),
+    access=access.catalogue_read(owner=access.Owner.QUERY),
 )
 @inject
 def get_availability(

@@ -8,7 +8,8 @@ from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 
 from application.catalogue import Catalogue
-from entrypoints.http import conditional
+from domain.access import Scope
+from entrypoints.http import access, conditional
 from entrypoints.http.conditional import entity_etag
 from entrypoints.http.openapi import NOT_MODIFIED, ok, operation
 from entrypoints.http.rendering import json_response
@@ -32,6 +33,7 @@ bp = APIBlueprint(
     "lost or withdrawn.",
     replies=[ok(CopyOut, COPY_EXAMPLE, "The copy."), NOT_MODIFIED],
     headers=("If-None-Match",),
+    access=access.catalogue_read(),
 )
 @inject
 def get_copy(path: CopyPath, catalogue: Catalogue = Provide["catalogue"]) -> Response:
@@ -50,6 +52,7 @@ def get_copy(path: CopyPath, catalogue: Catalogue = Provide["catalogue"]) -> Res
     replies=[ok(CopyOut, {**COPY_EXAMPLE, "status": "lost", "version": 2}, "The copy.")],
     errors=(409, 412),
     headers=("If-Match",),
+    access=access.requires(Scope.BOOKS_WRITE),
 )
 @inject
 def update_copy(

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from domain.errors import DomainError, ErrorKind
+from entrypoints.http.challenge import challenge
 from entrypoints.http.problem import ApiProblem, from_api_problem, problem_response
 from entrypoints.http.request_id import current_request_id
 from entrypoints.http.schemas.common import location_of
@@ -25,6 +26,8 @@ STATUS_BY_KIND: dict[ErrorKind, int] = {
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.CONFLICT: 409,
     ErrorKind.STALE: 412,
+    ErrorKind.UNAUTHENTICATED: 401,  # with a WWW-Authenticate challenge (challenge.py)
+    ErrorKind.FORBIDDEN: 403,
 }
 
 INTERNAL_ERROR = "INTERNAL_ERROR"
@@ -41,7 +44,13 @@ def _code_for(error: HTTPException) -> str:
 
 
 def domain_problem(error: DomainError) -> Response:
-    return problem_response(STATUS_BY_KIND[error.kind], error.code, error.message, error.details)
+    return problem_response(
+        STATUS_BY_KIND[error.kind],
+        error.code,
+        error.message,
+        error.details,
+        headers=challenge(error),
+    )
 
 
 def validation_problem(error: ValidationError) -> Response:

@@ -7,9 +7,11 @@ from flask import Response
 from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 
-from application.circulation import Circulation
+from application.circulation import Circulation, HoldInQueue
 from application.queries import HoldFilter
-from entrypoints.http import conditional
+from domain.access import Scope
+from domain.errors import HoldNotFound
+from entrypoints.http import access, conditional
 from entrypoints.http.idempotency import idempotent
 from entrypoints.http.openapi import NOT_MODIFIED, created, listed, no_content, ok, operation
 from entrypoints.http.pagination import page_request, page_response
@@ -35,6 +37,13 @@ bp = APIBlueprint(
 )
 
 
+def _own_hold(circulation: Circulation, hold_id: str) -> HoldInQueue:
+    """The hold, if the caller may see it; another member's is as missing as no hold at all."""
+    queued = circulation.get_hold(hold_id)
+    access.require_record_owner(queued.hold.member_id, HoldNotFound(hold_id))
+    return queued
+
+
 @operation(
     bp,
     "POST",
@@ -47,6 +56,7 @@ bp = APIBlueprint(
     replies=[created(HoldDetail, HOLD_DETAIL_EXAMPLE, "The hold was placed.")],
     errors=(404, 409),
     headers=("Idempotency-Key",),
+    access=access.requires(Scope.LOANS_WRITE, owner=access.Owner.BODY),
 )
 @idempotent
 @inject
@@ -74,11 +84,16 @@ def create_hold(body: HoldCreate, circulation: Circulation = Provide["circulatio
         )
     ],
     errors=(404,),
+    access=access.requires(Scope.LOANS_READ, owner=access.Owner.QUERY),
 )
 @inject
 def list_holds(query: HoldQuery, circulation: Circulation = Provide["circulation"]) -> Response:
     found = circulation.list_holds(
-        HoldFilter(member_id=query.member_id, book_id=query.book_id, status=query.status),
+        HoldFilter(
+            member_id=access.visible_member(query.member_id),
+            book_id=query.book_id,
+            status=query.status,
+        ),
         page_request(query),
     )
     return page_response(found, HoldOut.of, HoldPage)
@@ -92,10 +107,11 @@ def list_holds(query: HoldQuery, circulation: Circulation = Provide["circulation
     description="One hold, with its place in the queue while it waits.",
     replies=[ok(HoldDetail, HOLD_DETAIL_EXAMPLE, "The hold."), NOT_MODIFIED],
     headers=("If-None-Match",),
+    access=access.requires(Scope.LOANS_READ, owner=access.Owner.RECORD),
 )
 @inject
 def get_hold(path: HoldPath, circulation: Circulation = Provide["circulation"]) -> Response:
-    return conditional.read(HoldDetail.of_queued(circulation.get_hold(path.hold_id)))
+    return conditional.read(HoldDetail.of_queued(_own_hold(circulation, path.hold_id)))
 
 
 @operation(
@@ -109,10 +125,11 @@ def get_hold(path: HoldPath, circulation: Circulation = Provide["circulation"]) 
     replies=[no_content("The hold was cancelled.")],
     errors=(409, 412),
     headers=("If-Match",),
+    access=access.requires(Scope.LOANS_WRITE, owner=access.Owner.RECORD),
 )
 @inject
 def cancel_hold(path: HoldPath, circulation: Circulation = Provide["circulation"]) -> Response:
-    current = circulation.get_hold(path.hold_id)
+    current = _own_hold(circulation, path.hold_id)
     # The ETag covers the queue position, which moves without the hold changing: compare the
     # whole representation now, then let the use case refuse a hold changed since.
     checked = conditional.require_match(conditional.model_etag(HoldDetail.of_queued(current)))

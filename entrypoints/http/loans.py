@@ -10,9 +10,11 @@ from flask_openapi3.models.tag import Tag
 from application.circulation import Circulation
 from application.ports import Clock
 from application.queries import LoanFilter
+from domain.access import Scope
+from domain.errors import LoanNotFound
 from domain.loans import Loan
 from domain.policy import Policy
-from entrypoints.http import conditional
+from entrypoints.http import access, conditional
 from entrypoints.http.idempotency import idempotent
 from entrypoints.http.openapi import NOT_MODIFIED, created, listed, ok, operation
 from entrypoints.http.pagination import page_request, page_response
@@ -40,6 +42,13 @@ def _render(loan: Loan, clock: Clock, policy: Policy) -> LoanOut:
     return LoanOut.of(loan, clock.now(), policy)
 
 
+def _own_loan(circulation: Circulation, loan_id: str) -> Loan:
+    """The loan, if the caller may see it; another member's is as missing as no loan at all."""
+    loan = circulation.get_loan(loan_id)
+    access.require_record_owner(loan.member_id, LoanNotFound(loan_id))
+    return loan
+
+
 @operation(
     bp,
     "POST",
@@ -52,6 +61,7 @@ def _render(loan: Loan, clock: Clock, policy: Policy) -> LoanOut:
     replies=[created(LoanOut, LOAN_EXAMPLE, "The loan was made.")],
     errors=(404, 409),
     headers=("Idempotency-Key",),
+    access=access.requires(Scope.LOANS_WRITE, owner=access.Owner.BODY),
 )
 @idempotent
 @inject
@@ -83,6 +93,7 @@ def create_loan(
         )
     ],
     errors=(404,),
+    access=access.requires(Scope.LOANS_READ, owner=access.Owner.QUERY),
 )
 @inject
 def list_loans(
@@ -92,7 +103,11 @@ def list_loans(
     policy: Policy = Provide["policy"],
 ) -> Response:
     found = circulation.list_loans(
-        LoanFilter(member_id=query.member_id, book_id=query.book_id, state=query.status),
+        LoanFilter(
+            member_id=access.visible_member(query.member_id),
+            book_id=query.book_id,
+            state=query.status,
+        ),
         page_request(query),
     )
     return page_response(found, lambda loan: _render(loan, clock, policy), LoanPage)
@@ -106,6 +121,7 @@ def list_loans(
     description="One loan, with its status and the fine assessed or accruing.",
     replies=[ok(LoanOut, LOAN_EXAMPLE, "The loan."), NOT_MODIFIED],
     headers=("If-None-Match",),
+    access=access.requires(Scope.LOANS_READ, owner=access.Owner.RECORD),
 )
 @inject
 def get_loan(
@@ -114,7 +130,7 @@ def get_loan(
     clock: Clock = Provide["clock"],
     policy: Policy = Provide["policy"],
 ) -> Response:
-    return conditional.read(_render(circulation.get_loan(path.loan_id), clock, policy))
+    return conditional.read(_render(_own_loan(circulation, path.loan_id), clock, policy))
 
 
 @operation(
@@ -134,6 +150,7 @@ def get_loan(
         )
     ],
     errors=(409,),
+    access=access.requires(Scope.LOANS_WRITE, staff=True),
 )
 @inject
 def return_loan(
@@ -161,6 +178,7 @@ def return_loan(
         )
     ],
     errors=(409,),
+    access=access.requires(Scope.LOANS_WRITE, owner=access.Owner.RECORD),
 )
 @inject
 def renew_loan(
@@ -169,4 +187,5 @@ def renew_loan(
     clock: Clock = Provide["clock"],
     policy: Policy = Provide["policy"],
 ) -> Response:
+    _own_loan(circulation, path.loan_id)
     return json_response(_render(circulation.renew(path.loan_id), clock, policy))

@@ -13,11 +13,12 @@ from application.circulation import Circulation
 from application.members import MemberChanges, Membership
 from application.ports import Clock
 from application.queries import HoldFilter, LoanFilter, MemberFilter
+from domain.access import Scope
 from domain.policy import Policy
-from entrypoints.http import conditional
+from entrypoints.http import access, conditional
 from entrypoints.http.conditional import entity_etag
 from entrypoints.http.idempotency import idempotent
-from entrypoints.http.identity import require_caller
+from entrypoints.http.identity import require_member_caller
 from entrypoints.http.openapi import (
     NOT_MODIFIED,
     Reply,
@@ -90,6 +91,7 @@ def _page_example(item: object) -> dict[str, object]:
     summary="List members",
     description="Oldest registration first. `q` matches part of the name or email.",
     replies=[listed(MemberPage, _page_example(MEMBER_EXAMPLE), "A page of members.")],
+    access=access.requires(Scope.MEMBERS_READ, staff=True),
 )
 @inject
 def list_members(query: MemberQuery, membership: Membership = Provide["membership"]) -> Response:
@@ -105,14 +107,18 @@ def list_members(query: MemberQuery, membership: Membership = Provide["membershi
     "/members",
     summary="Register a member",
     description="Register a member; emails are unique regardless of case. The membership runs "
-    "one membership period unless `membership_expires_at` is given.",
+    "one membership period unless `membership_expires_at` is given. Members are registered by "
+    "library staff (there is no self-registration); only an admin registers a librarian or an "
+    "admin.",
     replies=[created(MemberOut, MEMBER_EXAMPLE, "The member was registered.")],
     errors=(409,),
     headers=("Idempotency-Key",),
+    access=access.requires(Scope.MEMBERS_WRITE, staff=True),
 )
 @idempotent
 @inject
 def create_member(body: MemberCreate, membership: Membership = Provide["membership"]) -> Response:
+    access.require_role_allowed(body.role)
     member = membership.register(
         email=body.email,
         name=body.name,
@@ -130,14 +136,16 @@ def create_member(body: MemberCreate, membership: Membership = Provide["membersh
     "GET",
     "/members/me",
     summary="Get the calling member",
-    description="The member the request is authenticated as.",
+    description="The member the request is authenticated as (an API key or a service client "
+    "is not a member: 404).",
     replies=[ok(MemberOut, MEMBER_EXAMPLE, "The calling member."), NOT_MODIFIED],
-    errors=(401,),
+    errors=(401, 404),
     headers=("If-None-Match",),
+    access=access.requires(Scope.MEMBERS_READ),
 )
 @inject
 def get_me(membership: Membership = Provide["membership"]) -> Response:
-    member = membership.get(require_caller().member_id)
+    member = membership.get(require_member_caller())
     return conditional.read(MemberOut.of(member), entity_etag(member.id, member.version))
 
 
@@ -149,6 +157,7 @@ def get_me(membership: Membership = Provide["membership"]) -> Response:
     description="One member. The password hash is never part of it.",
     replies=[ok(MemberOut, MEMBER_EXAMPLE, "The member."), NOT_MODIFIED],
     headers=("If-None-Match",),
+    access=access.requires(Scope.MEMBERS_READ, owner=access.Owner.PATH),
 )
 @inject
 def get_member(path: MemberPath, membership: Membership = Provide["membership"]) -> Response:
@@ -162,21 +171,25 @@ def get_member(path: MemberPath, membership: Membership = Provide["membership"])
     "/members/<member_id:member_id>",
     summary="Change a member",
     description="Change the fields given, in one transaction: email, name, membership expiry, "
-    "role, or status (`suspended` stops borrowing and holds; `active` lifts it).",
+    "role, or status (`suspended` stops borrowing and holds; `active` lifts it). Members change "
+    "their own name and email only; staff also status and membership expiry; only admins "
+    "change a role, or the account of another librarian or admin (403 `INSUFFICIENT_SCOPE`).",
     replies=[ok(MemberOut, MEMBER_EXAMPLE, "The member as changed.")],
     errors=(409, 412),
     headers=("If-Match",),
+    access=access.requires(Scope.MEMBERS_WRITE, owner=access.Owner.PATH),
 )
 @inject
 def update_member(
     path: MemberPath, body: MemberPatch, membership: Membership = Provide["membership"]
 ) -> Response:
+    current = membership.get(path.member_id)
+    changes = body.given()
+    access.require_member_changes_allowed(current.id, current.role, changes.keys())
     expected = conditional.expected_version(
         path.member_id, lambda: membership.get(path.member_id).version
     )
-    member = membership.update(
-        path.member_id, MemberChanges(**body.given()), expected_version=expected
-    )
+    member = membership.update(path.member_id, MemberChanges(**changes), expected_version=expected)
     return json_response(
         MemberOut.of(member), headers={"ETag": entity_etag(member.id, member.version)}
     )
@@ -192,9 +205,12 @@ def update_member(
     replies=[no_content("The member was removed.")],
     errors=(409, 412),
     headers=("If-Match",),
+    access=access.requires(Scope.MEMBERS_WRITE, staff=True),
 )
 @inject
 def delete_member(path: MemberPath, membership: Membership = Provide["membership"]) -> Response:
+    current = membership.get(path.member_id)
+    access.require_staff_account_access(current.id, current.role)
     expected = conditional.expected_version(
         path.member_id, lambda: membership.get(path.member_id).version
     )
@@ -209,6 +225,7 @@ def delete_member(path: MemberPath, membership: Membership = Provide["membership
     summary="List a member's loans",
     description="Newest first; `status` narrows to open, overdue or returned loans.",
     replies=[listed(LoanPage, _page_example(LOAN_EXAMPLE), "A page of loans.")],
+    access=access.requires(Scope.LOANS_READ, owner=access.Owner.PATH),
 )
 @inject
 def list_member_loans(
@@ -232,6 +249,7 @@ def list_member_loans(
     summary="List a member's holds",
     description="Oldest first; `status` narrows to one state.",
     replies=[listed(HoldPage, _page_example(HOLD_EXAMPLE), "A page of holds.")],
+    access=access.requires(Scope.LOANS_READ, owner=access.Owner.PATH),
 )
 @inject
 def list_member_holds(
@@ -252,6 +270,7 @@ def list_member_holds(
     "the balance owed now (integer cents).",
     replies=[ok(AccountOut, ACCOUNT_EXAMPLE, "The account."), NOT_MODIFIED],
     headers=("If-None-Match",),
+    access=access.requires(Scope.MEMBERS_READ, owner=access.Owner.PATH),
 )
 @inject
 def get_account(path: MemberPath, accounts: Accounts = Provide["accounts"]) -> Response:
@@ -276,6 +295,7 @@ def get_account(path: MemberPath, accounts: Accounts = Provide["accounts"]) -> R
     ],
     errors=(409,),
     headers=("Idempotency-Key",),
+    access=access.requires(Scope.MEMBERS_WRITE, staff=True),
 )
 @idempotent
 @inject

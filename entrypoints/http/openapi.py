@@ -18,6 +18,7 @@ from flask_openapi3.models.parameter import Parameter
 from flask_openapi3.utils import parse_rule
 from pydantic import BaseModel
 
+from entrypoints.http import access as _access
 from entrypoints.http.problem import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from entrypoints.http.problem import Problem
 from entrypoints.http.request_id import HEADER as REQUEST_ID_HEADER
@@ -56,6 +57,31 @@ HEADERS: dict[str, dict[str, Any]] = {
         "required": True,
         "schema": _STRING,
     },
+    "Cache-Control": {
+        "description": "`no-store` on responses that carry credentials.",
+        "required": True,
+        "schema": _STRING,
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+    "RateLimit-Limit": {
+        "description": "Requests allowed in the window of the limit that applies.",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+    "RateLimit-Remaining": {
+        "description": "Requests left in the current window.",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+    "RateLimit-Reset": {
+        "description": "Seconds until the current window resets.",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
     "Idempotent-Replayed": {
         "description": "`true` when this is the stored response to an earlier request with the "
         "same Idempotency-Key.",
@@ -89,9 +115,18 @@ _ERRORS: dict[int, tuple[str, str, str]] = {
     # status: (description, example code, example message)
     400: ("The body is not well-formed JSON.", "BAD_REQUEST", "Failed to decode JSON object"),
     401: (
-        "The request needs an authenticated caller.",
+        "No credentials, or credentials that prove nothing: missing, malformed, expired or "
+        "revoked (`AUTHENTICATION_REQUIRED`, `TOKEN_INVALID`, `TOKEN_EXPIRED`, `TOKEN_REVOKED`, "
+        "`INVALID_CREDENTIALS`, `API_KEY_EXPIRED`, `API_KEY_REVOKED`). `WWW-Authenticate` says "
+        "how to authenticate.",
         "AUTHENTICATION_REQUIRED",
-        "this operation needs an authenticated caller",
+        "this operation needs credentials",
+    ),
+    403: (
+        "The caller is known but may not do this (`INSUFFICIENT_SCOPE`; `details.required` "
+        "names the scope, or `staff`).",
+        "INSUFFICIENT_SCOPE",
+        "this operation needs the books:write scope",
     ),
     404: ("No such resource.", "BOOK_NOT_FOUND", "book '0190f1e2' does not exist"),
     409: (
@@ -120,10 +155,21 @@ _ERRORS: dict[int, tuple[str, str, str]] = {
         "VALIDATION_FAILED",
         "the request is not valid: per_page",
     ),
+    429: (
+        "Too many requests from this caller (or, for sign-in, this address or account); retry "
+        "after `Retry-After` seconds.",
+        "RATE_LIMITED",
+        "too many requests (300 per 1 minute); retry in 12 s",
+    ),
     500: (
         "The server met an unexpected condition; quote the request id when reporting it.",
         "INTERNAL_ERROR",
         "The server met an unexpected condition; quote the request id when reporting it.",
+    ),
+    503: (
+        "A dependency (database, migrations, Redis) is not ready; `details.checks` says which.",
+        "NOT_READY",
+        "not ready: database",
     ),
 }
 
@@ -184,6 +230,12 @@ def _reply(bp: APIBlueprint, reply: Reply) -> dict[str, Any]:
     return response
 
 
+_STATUS_HEADERS: dict[int, tuple[str, ...]] = {
+    401: ("WWW-Authenticate",),
+    429: ("Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"),
+}
+
+
 def problem_reply(bp: APIBlueprint, status: int) -> dict[str, Any]:
     description, code, message = _ERRORS[status]
     example = {
@@ -198,7 +250,7 @@ def problem_reply(bp: APIBlueprint, status: int) -> dict[str, Any]:
     }
     return {
         "description": description,
-        "headers": _headers(("WWW-Authenticate",) if status == 401 else ()),
+        "headers": _headers(_STATUS_HEADERS.get(status, ())),
         "content": {
             PROBLEM_MEDIA_TYPE: {
                 "schema": {"$ref": register_schema(bp, Problem)},
@@ -206,6 +258,10 @@ def problem_reply(bp: APIBlueprint, status: int) -> dict[str, Any]:
             }
         },
     }
+
+
+def _described(description: str, rule: _access.Rule | None) -> str:
+    return description if rule is None else f"{description}\n\n**Access:** {_access.describe(rule)}"
 
 
 def _refusing_query(view: F, hints: dict[str, Any]) -> Callable[..., Any]:
@@ -230,19 +286,24 @@ def operation(
     replies: Sequence[Reply],
     errors: Iterable[int] = (),
     headers: Iterable[str] = (),
+    access: _access.Rule | None = None,
 ) -> Callable[[F], F]:
     """Route ``rule`` to the decorated view and document it.
 
     A view without a ``query`` model refuses every query parameter. Besides ``errors``, every
     operation documents 422 (an unknown or invalid query parameter)
     and 500; one with path parameters 404; one with a body 400, 413 and 415. ``headers`` names
-    the ``REQUEST_HEADERS`` it reads.
+    the ``REQUEST_HEADERS`` it reads. ``access`` is the route's access rule (``access.py``): it
+    is registered for enforcement and documented (``security``, 401, 403, 429).
     """
 
     def decorate(view: F) -> F:
         hints = get_type_hints(view)
         routed: Callable[..., Any] = view if "query" in hints else _refusing_query(view, hints)
         statuses = {422, 500, *errors}
+        if access is not None:
+            _access.register(f"{bp.name}.{view.__name__}", access)
+            statuses |= _access.statuses(access)
         if "path" in hints:
             statuses.add(404)
         if "body" in hints:
@@ -254,8 +315,9 @@ def operation(
         register(
             rule,
             summary=summary,
-            description=description,
+            description=_described(description, access),
             responses=responses,
+            security=_access.security(access) if access is not None else None,
             operation_id=view.__name__,
         )(cast(F, routed))
         documented = getattr(bp.paths[parse_rule(rule, url_prefix=bp.url_prefix)], method.lower())

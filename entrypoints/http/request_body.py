@@ -13,6 +13,8 @@ from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 from entrypoints.http.problem import ApiProblem
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The OAuth 2.0 token endpoint takes a form and answers in its RFC's format (oauth.py).
+FORM_ENDPOINTS = frozenset({"oauth.issue_token"})
 
 
 def _is_json(mimetype: str) -> bool:
@@ -22,8 +24,10 @@ def _is_json(mimetype: str) -> bool:
 
 
 def _check_body() -> None:
-    if request.method not in _WITH_BODY:
+    if request.method not in _WITH_BODY or request.endpoint in FORM_ENDPOINTS:
         return
+    if request.routing_exception is not None:
+        return  # no such route or method: its 404 or 405 comes first
     if not request.content_length and "chunked" not in request.headers.get("Transfer-Encoding", ""):
         return
     limit = request.max_content_length

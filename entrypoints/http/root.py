@@ -7,6 +7,7 @@ from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 from pydantic import BaseModel, Field
 
+from entrypoints.http import access
 from entrypoints.http.openapi import Reply, operation
 from entrypoints.http.rendering import json_response
 
@@ -64,6 +65,7 @@ def healthz() -> Response:
             },
         )
     ],
+    access=access.open_to_all(),
 )
 def index() -> Response:
     base = request.script_root + API_PREFIX

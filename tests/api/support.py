@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
+
+from domain.members import Role
+from entrypoints.container import Container
+from entrypoints.http import access
 
 PROBLEM_MEMBERS = {
     "type",
@@ -82,3 +89,66 @@ def borrow(client: FlaskClient, member: dict[str, Any], book: dict[str, Any]) ->
     response = client.post("/api/v1/loans", json={"member_id": member["id"], "book_id": book["id"]})
     assert response.status_code == 201, response.get_json()
     return response.get_json()  # type: ignore[no-any-return]
+
+
+# --- callers -------------------------------------------------------------------------------
+
+PASSWORD = "a sufficiently long passphrase"
+
+
+@dataclass
+class User:
+    """A registered member, librarian or admin, signed in."""
+
+    id: str
+    email: str
+    role: Role
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+@dataclass
+class Users:
+    container: Container
+    admin: User
+    librarian: User
+    ada: User  # a member
+    grace: User  # another member
+
+    def __getitem__(self, name: str) -> User:
+        user: User = getattr(self, name)
+        return user
+
+    def sign_in_again(self, user: User) -> User:
+        """Fresh tokens (e.g. after the test moved the clock past the access token's life)."""
+        pair = self.container.sessions().login(user.email, PASSWORD)
+        user.access_token, user.refresh_token = pair.access_token, pair.refresh_token
+        return user
+
+
+def make_users(container: Container) -> Users:
+    membership, sessions = container.membership(), container.sessions()
+
+    def user(name: str, role: Role) -> User:
+        email = f"{name}@example.org"
+        member = membership.register(email=email, name=name.title(), role=role, password=PASSWORD)
+        pair = sessions.login(email, PASSWORD)
+        return User(member.id, email, role, pair.access_token, pair.refresh_token)
+
+    return Users(
+        container=container,
+        admin=user("admin", Role.ADMIN),
+        librarian=user("librarian", Role.LIBRARIAN),
+        ada=user("ada", Role.MEMBER),
+        grace=user("grace", Role.MEMBER),
+    )
+
+
+def open_route(app: Flask, rule: str, view: Callable[..., Any], **options: Any) -> None:
+    """Add a route for a test, open to anyone (a route without an access rule is refused)."""
+    app.add_url_rule(rule, view_func=view, **options)
+    access.register(options.get("endpoint") or view.__name__, access.open_to_all())

@@ -17,6 +17,7 @@ from domain.errors import (
 )
 from entrypoints.http.app import MAX_BODY_BYTES
 from tests.api.support import assert_problem as assert_error_shape
+from tests.api.support import open_route
 
 SECRET = "s3cr3t-connection-string"
 
@@ -43,10 +44,10 @@ def app(app: Flask) -> Flask:
     def upload() -> str:
         return str(len(request.get_data()))
 
-    app.add_url_rule("/test/refuse/<name>", view_func=refuse)
-    app.add_url_rule("/test/crash", view_func=crash)
-    app.add_url_rule("/test/teapot", view_func=teapot)
-    app.add_url_rule("/test/upload", view_func=upload, methods=["POST"])
+    open_route(app, "/test/refuse/<name>", refuse)
+    open_route(app, "/test/crash", crash)
+    open_route(app, "/test/teapot", teapot)
+    open_route(app, "/test/upload", upload, methods=["POST"])
     return app
 
 
@@ -120,7 +121,7 @@ def test_an_unexpected_error_is_a_500_that_leaks_nothing(
 
 
 def test_an_explicit_500_has_the_same_shape(app: Flask, client: FlaskClient) -> None:
-    app.add_url_rule("/test/abort500", view_func=lambda: abort(500))
+    open_route(app, "/test/abort500", lambda: abort(500), endpoint="abort500")
 
     assert_error_shape(client.get("/test/abort500"), 500, "INTERNAL_ERROR")
 

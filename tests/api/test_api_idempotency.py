@@ -11,9 +11,8 @@ from werkzeug.test import TestResponse
 
 from adapters.clock import ManualClock
 from entrypoints.container import Container
-from entrypoints.http import identity
 from entrypoints.http.idempotency import LEASE, TTL, fingerprint
-from tests.api.support import ISBNS, add_book, assert_problem, register
+from tests.api.support import ISBNS, Users, add_book, assert_problem, register
 
 BOOK = {"isbn": ISBNS[0], "title": "Idempotent"}
 
@@ -84,11 +83,15 @@ def test_the_same_key_on_another_operation_is_422(client: FlaskClient) -> None:
     assert_problem(response, 422, "IDEMPOTENCY_KEY_REUSED")
 
 
-def _start_request(app: Flask, container: Container, clock: ManualClock, key: str) -> None:
-    """Claim ``key`` for a POST /books with ``BOOK``, as a request still running would."""
+def _start_request(
+    app: Flask, container: Container, clock: ManualClock, key: str, api_key: str
+) -> None:
+    """Claim ``key`` for a POST /books with ``BOOK``, as a request of the caller with ``api_key``
+    still running would."""
+    caller = container.api_keys().authenticate(api_key)
     with app.test_request_context("/api/v1/books", method="POST", json=BOOK):
         claimed = container.idempotency().claim(
-            scope=identity.ANONYMOUS_SCOPE,
+            scope=f"{caller.kind.value}:{caller.id}",
             key=key,
             fingerprint=fingerprint(),
             now=clock.now(),
@@ -99,9 +102,9 @@ def _start_request(app: Flask, container: Container, clock: ManualClock, key: st
 
 
 def test_a_duplicate_while_the_first_is_in_flight_is_409(
-    app: Flask, client: FlaskClient, container: Container, clock: ManualClock
+    app: Flask, client: FlaskClient, container: Container, clock: ManualClock, admin_key: str
 ) -> None:
-    _start_request(app, container, clock, "slow")
+    _start_request(app, container, clock, "slow", admin_key)
 
     response = _post_book(client, "slow")
 
@@ -111,9 +114,9 @@ def test_a_duplicate_while_the_first_is_in_flight_is_409(
 
 
 def test_an_abandoned_request_can_be_retried_after_the_lease(
-    app: Flask, client: FlaskClient, container: Container, clock: ManualClock
+    app: Flask, client: FlaskClient, container: Container, clock: ManualClock, admin_key: str
 ) -> None:
-    _start_request(app, container, clock, "crashed")
+    _start_request(app, container, clock, "crashed", admin_key)
     clock.advance(LEASE)
 
     response = _post_book(client, "crashed")
@@ -135,11 +138,14 @@ def test_keys_expire_after_24_hours(client: FlaskClient, clock: ManualClock) -> 
     assert timedelta(hours=24) == TTL
 
 
-def test_keys_belong_to_their_caller(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keys_belong_to_their_caller(client: FlaskClient, users: Users) -> None:
     _post_book(client, "mine")
-    monkeypatch.setattr(identity, "current_caller", lambda: identity.Caller(member_id="m-2"))
 
-    response = _post_book(client, "mine", {"isbn": ISBNS[1], "title": "Someone else's"})
+    response = client.post(
+        "/api/v1/books",
+        json={"isbn": ISBNS[1], "title": "Someone else's"},
+        headers={"Idempotency-Key": "mine", **users.librarian.headers},
+    )
 
     assert response.status_code == 201
     assert "Idempotent-Replayed" not in response.headers

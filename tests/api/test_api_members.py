@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask.testing import FlaskClient
 
 from adapters.clock import ManualClock
-from tests.api.support import add_book, assert_problem, borrow, field_errors, register
+from tests.api.support import Users, add_book, assert_problem, borrow, field_errors, register
 
 
 def test_a_member_is_registered_and_read_back_without_secrets(client: FlaskClient) -> None:
@@ -65,12 +65,24 @@ def test_members_are_listed_and_filtered(client: FlaskClient) -> None:
     assert [m["name"] for m in staff["items"]] == ["Grace Hopper"]
 
 
-def test_me_needs_an_authenticated_caller(client: FlaskClient) -> None:
-    response = client.get("/api/v1/members/me")
+def test_me_needs_an_authenticated_caller(anonymous: FlaskClient) -> None:
+    response = anonymous.get("/api/v1/members/me")
 
     assert_problem(response, 401, "AUTHENTICATION_REQUIRED")
-    assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert_problem(client.delete("/api/v1/members/me"), 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="circulate"'
+    assert_problem(anonymous.delete("/api/v1/members/me"), 405, "METHOD_NOT_ALLOWED")
+
+
+def test_me_is_the_signed_in_member(client: FlaskClient, users: Users) -> None:
+    response = client.get("/api/v1/members/me", headers=users.ada.headers)
+
+    assert response.status_code == 200
+    assert response.get_json()["id"] == users.ada.id
+    assert response.get_json()["email"] == "ada@example.org"
+
+
+def test_an_integration_is_not_a_member(client: FlaskClient) -> None:
+    assert_problem(client.get("/api/v1/members/me"), 404, "MEMBER_NOT_FOUND")
 
 
 def test_patch_changes_fields_role_and_status_at_once(client: FlaskClient) -> None:

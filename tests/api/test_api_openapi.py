@@ -13,6 +13,13 @@ from openapi_spec_validator import validate
 METHODS = {"get", "put", "post", "patch", "delete"}
 # Routes that serve the documentation itself rather than the API.
 DOCUMENTATION_ENDPOINTS = {"docs.openapi_json", "docs.swagger_ui", "docs.static", "static"}
+# Prometheus's scrape endpoint: text exposition format for a monitoring system, not part of the
+# JSON API (its problem-only error contract and examples do not apply).
+DOCUMENTATION_ENDPOINTS |= {"metrics.metrics"}
+
+
+# The OAuth 2.0 token endpoint: a form in, RFC 6749's formats out (not problem+json).
+OAUTH_TOKEN = ("/oauth/token", "post")
 
 
 @pytest.fixture
@@ -55,6 +62,8 @@ def test_every_operation_has_a_summary_description_examples_and_its_statuses(
 ) -> None:
     for path, method, operation in _operations(document):
         where = f"{method.upper()} {path}"
+        if (path, method) == OAUTH_TOKEN:
+            continue  # its own format: test_the_token_endpoint_documents_the_rfc_format
         assert operation.get("summary"), where
         assert operation.get("description"), where
         responses = operation["responses"]
@@ -137,3 +146,55 @@ def test_swagger_ui_is_version_5(client: FlaskClient) -> None:
 
     assert re.search(rb'version:\s*"5\.|"5\.\d+\.\d+"', response.get_data())
     response.close()
+
+
+def test_the_token_endpoint_documents_the_rfc_format(document: dict[str, Any]) -> None:
+    operation = document["paths"]["/oauth/token"]["post"]
+    responses = operation["responses"]
+
+    assert {"200", "400", "401", "429", "500"} <= set(responses)
+    body = operation["requestBody"]["content"]["application/x-www-form-urlencoded"]
+    assert body["schema"]["properties"]["grant_type"]["enum"] == ["client_credentials"]
+    for status in ("400", "401", "413", "429"):
+        media = responses[status]["content"]["application/json"]
+        assert media["schema"] == {"$ref": "#/components/schemas/OAuthErrorOut"}, status
+        assert media["example"]["error"], status
+    assert "WWW-Authenticate" in responses["401"]["headers"]
+    assert set(responses["500"]["content"]) == {"application/problem+json"}
+
+
+def test_security_schemes_and_each_operations_security(document: dict[str, Any]) -> None:
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": schemes["bearerAuth"]["description"],
+    }
+    assert schemes["apiKeyAuth"]["in"] == "header"
+    flow = schemes["clientCredentials"]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == "/oauth/token"
+    assert set(flow["scopes"]) == {
+        "books:read",
+        "books:write",
+        "loans:read",
+        "loans:write",
+        "members:read",
+        "members:write",
+        "admin",
+    }
+
+    loans = document["paths"]["/api/v1/loans"]["post"]
+    assert {"bearerAuth": ["loans:write"]} in loans["security"]
+    assert {"401", "403", "429"} <= set(loans["responses"])
+    assert "**Access:**" in loans["description"]
+    books = document["paths"]["/api/v1/books"]["get"]
+    assert {} in books["security"]  # public while the catalogue is
+    keys = document["paths"]["/api/v1/api-keys"]["post"]
+    assert {"apiKeyAuth": ["admin"]} in keys["security"]
+    assert "security" not in document["paths"]["/api/v1/auth/token"]["post"]
+    assert "401" in document["paths"]["/api/v1/auth/token"]["post"]["responses"]
+    for path in ("/healthz", "/readyz"):
+        responses = document["paths"][path]["get"]["responses"]
+        assert "401" not in responses
+        assert "429" not in responses

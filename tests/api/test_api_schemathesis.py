@@ -6,6 +6,11 @@ response goes through every schemathesis check: no 500, a documented status, con
 headers and body, valid data accepted and invalid data rejected, 405 with Allow for methods the
 path does not have. A stateful run then chains operations through the links schemathesis infers
 between them (an id one response returns, used by the next request).
+
+Requests are made as an admin integration (an API key holding every scope), so every operation
+runs for real; schemathesis's ``ignored_auth`` check also sends each one without credentials and
+with made-up ones, expecting 401. Rate limits are on, set high enough that the run never meets
+them (they are tested in test_api_limits.py).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from schemathesis.config import SchemathesisConfig
 
 from adapters.security import Argon2PasswordHasher
 from adapters.sqlalchemy import migrate
+from domain.access import Scope
 from entrypoints.container import Container, build_container, dispose
 from entrypoints.http import create_app
 from entrypoints.settings import Settings
@@ -45,18 +51,49 @@ CONFIG = SchemathesisConfig.from_dict(
 )
 
 
+HIGH_LIMIT = "1000000 per minute"
+
+
 def _fresh_app(directory: Path) -> tuple[Flask, Container]:
     # Built at import: schemathesis makes one test per operation from the loaded document.
     url = f"sqlite:///{directory / 'circulate.db'}"
     migrate.upgrade(url)
-    container = build_container(Settings(storage="sql", database_url=url, environment="test"))
+    settings = Settings(
+        storage="sql",
+        database_url=url,
+        environment="test",
+        signing_keys_file=str(directory / "keys.json"),
+        rate_limit_default=HIGH_LIMIT,
+        rate_limit_auth_per_ip=HIGH_LIMIT,
+        rate_limit_auth_per_account=HIGH_LIMIT,
+    )
+    container = build_container(settings, wire=False)
     container.hasher.override(providers.Object(Argon2PasswordHasher(profiles.CHEAPEST)))
     return create_app(container=container), container
 
 
+def new_admin_key() -> None:
+    """Credentials of a new integration with every scope (the admin's, too), for what follows."""
+    key = CONTAINER.api_keys().create("schemathesis", frozenset(Scope)).plaintext
+    CREDENTIALS["Authorization"] = f"ApiKey {key}"
+
+
+class AdminKey:
+    """Schemathesis's auth provider: the current admin key on every request it makes."""
+
+    def get(self, case: schemathesis.Case[Any], ctx: Any) -> str:
+        return CREDENTIALS["Authorization"]
+
+    def set(self, case: schemathesis.Case[Any], data: str, ctx: Any) -> None:
+        case.headers["Authorization"] = data
+
+
 DIRECTORY = Path(tempfile.mkdtemp(prefix="circulate-schemathesis-"))
 APP, CONTAINER = _fresh_app(DIRECTORY)
+CREDENTIALS: dict[str, str] = {}
+new_admin_key()
 schema = schemathesis.openapi.from_wsgi("/openapi.json", APP, config=CONFIG)
+schema.auth(refresh_interval=None)(AdminKey)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -80,6 +117,7 @@ def test_every_operation_keeps_its_contract(case: schemathesis.Case[Any]) -> Non
 
 # Its own loaded document: nothing the runs above learnt reaches the chains.
 workflow_schema = schemathesis.openapi.from_wsgi("/openapi.json", APP, config=CONFIG)
+workflow_schema.auth(refresh_interval=None)(AdminKey)
 
 
 class Workflows(workflow_schema.as_state_machine()):  # type: ignore[misc]
@@ -90,6 +128,7 @@ class Workflows(workflow_schema.as_state_machine()):  # type: ignore[misc]
 
     def setup(self) -> None:
         empty_tables(CONTAINER.engine())
+        new_admin_key()  # the last chain's went with the tables
 
 
 TestWorkflows = Workflows.TestCase

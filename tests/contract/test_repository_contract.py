@@ -346,6 +346,108 @@ def test_search_by_isbn_and_availability(new_uow: UowFactory, library: dict[str,
     assert search(new_uow, q="dune", available=False) == (["Dune Messiah"], 1)
 
 
+def test_availability_follows_every_change_to_copies(new_uow: UowFactory) -> None:
+    """A book is available while one of its copies is on the shelf, whatever moved the copies
+    there or away: lending and returning, the hold shelf, loss, withdrawal, new copies, removed
+    copies and books, several changes in one unit of work, and none in one rolled back; and
+    revising the book changes nothing."""
+    first, second, third = book("First"), book("Second"), book("Third")
+    one, two, other = copy(first), copy(first), copy(second)
+    reader = member()
+    store(new_uow, first, second, third, one, two, other, reader)
+
+    def shelves() -> tuple[list[str], list[str]]:
+        (available, n_available), (unavailable, n_unavailable) = (
+            search(new_uow, available=True),
+            search(new_uow, available=False),
+        )
+        assert (n_available, n_unavailable) == (len(available), len(unavailable))
+        return available, unavailable
+
+    def change(copy_id: str, move: str) -> None:
+        with new_uow() as uow:
+            stored = uow.copies.get(copy_id)
+            assert stored is not None
+            getattr(stored, move)(T0 + DAY)
+            uow.commit()
+
+    assert shelves() == (["First", "Second"], ["Third"])
+
+    # Revising a book leaves its copies where they are.
+    with new_uow() as uow:
+        revised = uow.books.get(first.id)
+        assert revised is not None
+        revised.revise(now=T0 + DAY, year=1999)
+        uow.commit()
+    assert shelves() == (["First", "Second"], ["Third"])
+
+    # Borrowed: one of two copies, then the other; returned.
+    with new_uow() as uow:
+        stored = uow.copies.get(one.id)
+        assert stored is not None
+        stored.lend(T0)
+        lent = loan(stored, reader)
+        uow.loans.add(lent)
+        uow.commit()
+    assert shelves() == (["First", "Second"], ["Third"])
+    change(two.id, "lend")
+    assert shelves() == (["Second"], ["First", "Third"])
+    with new_uow() as uow:
+        stored, open_loan = uow.copies.get(one.id), uow.loans.get(lent.id)
+        assert stored is not None
+        assert open_loan is not None
+        stored.take_back(T0 + DAY)
+        open_loan.close(T0 + DAY, POLICY)
+        uow.commit()
+    assert shelves() == (["First", "Second"], ["Third"])
+
+    # Set aside for a hold, released; lost, found; withdrawn.
+    change(one.id, "set_aside")
+    assert shelves() == (["Second"], ["First", "Third"])
+    change(one.id, "release")
+    change(other.id, "mark_lost")
+    assert shelves() == (["First"], ["Second", "Third"])
+    change(other.id, "mark_found")
+    assert shelves() == (["First", "Second"], ["Third"])
+    change(other.id, "withdraw")
+    assert shelves() == (["First"], ["Second", "Third"])
+
+    # Not committed: nothing changes.
+    with new_uow() as uow:
+        stored = uow.copies.get(one.id)
+        assert stored is not None
+        stored.mark_lost(T0 + DAY)
+    assert shelves() == (["First"], ["Second", "Third"])
+
+    # Several changes in one commit: one copy lost, another returned, two new copies.
+    with new_uow() as uow:
+        lost, returned = uow.copies.get(one.id), uow.copies.get(two.id)
+        assert lost is not None
+        assert returned is not None
+        lost.mark_lost(T0 + DAY)
+        returned.take_back(T0 + DAY)
+        uow.copies.add(copy(third))
+        uow.copies.add(copy(third))
+        uow.commit()
+    assert shelves() == (["First", "Third"], ["Second"])
+
+    # A copy removed, then a book removed with its copies.
+    with new_uow() as uow:
+        stored = uow.copies.get(two.id)
+        assert stored is not None
+        uow.copies.remove(stored)
+        uow.commit()
+    assert shelves() == (["Third"], ["First", "Second"])
+    with new_uow() as uow:
+        doomed = uow.books.get(third.id)
+        assert doomed is not None
+        for stored in uow.copies.for_book(third.id):
+            uow.copies.remove(stored)
+        uow.books.remove(doomed)
+        uow.commit()
+    assert shelves() == ([], ["First", "Second"])
+
+
 def test_search_sorts(new_uow: UowFactory, library: dict[str, Book]) -> None:
     books = list(library.values())
 

@@ -15,6 +15,12 @@ from entrypoints.settings import Settings
 from tests.entrypoints.support import ContainerFactory
 
 
+@pytest.fixture(autouse=True)
+def _signing_keys_outside_the_work_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps load (and outside production make) their signing keys when they are built."""
+    monkeypatch.setenv("CIRCULATE_SIGNING_KEYS_FILE", str(tmp_path / "circulate-keys.json"))
+
+
 @pytest.fixture
 def make_container() -> Iterator[ContainerFactory]:
     """``make_container(**settings)``: a wired container, disposed of after the test."""

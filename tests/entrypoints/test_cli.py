@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,10 +22,11 @@ ALL_INTERFACES = "0.0.0.0"  # noqa: S104 (only passed around, never bound)
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith("CIRCULATE_"):
             monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # files made by default (the key set) stay out of the work tree
 
 
 def run(*args: str, env: dict[str, str] | None = None, obj: Any = None) -> Result:
@@ -168,8 +170,15 @@ def test_serve_options_win_over_settings(served: Calls, make_container: Containe
     assert get_container(app) is container
 
 
-def test_serve_warns_that_it_is_not_a_production_server(served: Calls, sqlite_url: str) -> None:
-    env = {"CIRCULATE_ENVIRONMENT": "production", "CIRCULATE_DATABASE_URL": sqlite_url}
+def test_serve_warns_that_it_is_not_a_production_server(
+    served: Calls, sqlite_url: str, tmp_path: Path
+) -> None:
+    env = {
+        "CIRCULATE_ENVIRONMENT": "production",
+        "CIRCULATE_DATABASE_URL": sqlite_url,
+        "CIRCULATE_SIGNING_KEYS_FILE": str(tmp_path / "keys.json"),
+    }
+    assert run("keys", "rotate", env=env).exit_code == 0
 
     quiet = run("serve", env={"CIRCULATE_STORAGE": "memory"})
     loud = run("serve", env=env)
@@ -178,6 +187,21 @@ def test_serve_warns_that_it_is_not_a_production_server(served: Calls, sqlite_ur
     assert "development server" not in quiet.stderr
     assert loud.stderr.startswith("warning: this is Flask's development server")
     assert len(served) == 2
+
+
+def test_serve_refuses_production_with_a_default_database_and_no_keys(
+    served: Calls, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no key file here
+
+    result = run("serve", env={"CIRCULATE_ENVIRONMENT": "production"})
+
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Error: refusing to start in production:")
+    assert "CIRCULATE_DATABASE_URL is the default SQLite file" in line
+    assert "no signing keys" in line
+    assert not served
 
 
 def test_serve_refuses_a_port_out_of_range() -> None:

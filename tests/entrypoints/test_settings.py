@@ -138,3 +138,20 @@ def test_the_database_url_stays_out_of_reprs_and_error_messages(
     with pytest.raises(ValidationError) as caught:
         Settings()
     assert "hunter2" not in describe_validation_error(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("storage", "redis_url", "expected"),
+    [
+        # Another process may write the database; only a shared cache can see those writes.
+        ("sql", None, "none"),
+        ("sql", "redis://127.0.0.1:6379/0", "redis"),
+        # Nothing outside this process can write in-memory storage.
+        ("memory", None, "memory"),
+    ],
+)
+def test_the_automatic_cache_is_never_private_over_a_shared_database(
+    storage: str, redis_url: str | None, expected: str
+) -> None:
+    settings = Settings(storage=storage, redis_url=redis_url)  # type: ignore[arg-type]
+    assert settings.cache_kind() == expected

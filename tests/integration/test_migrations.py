@@ -60,6 +60,12 @@ def test_upgrade_to_head_downgrade_to_base_and_back(empty_database_url: str) -> 
     assert tables_in(url) == TABLES
 
 
+# That index exists on PostgreSQL only; Alembic warns that SQLite cannot reflect an index on
+# expressions before the schema filter leaves it out of the comparison.
+@pytest.mark.filterwarnings(
+    "ignore:autogenerate skipping metadata-specified expression-based index "
+    "'ix_books_year_desc_id_desc':UserWarning"
+)
 def test_the_migrated_schema_matches_the_models(empty_database_url: str) -> None:
     migrate.upgrade(empty_database_url)
     engine = create_engine_for(empty_database_url)

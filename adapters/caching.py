@@ -1,0 +1,239 @@
+"""A cache of catalogue reads that a write can never leave stale.
+
+Invalidation is by *generation*, not by deleting keys. Every cache key contains the current
+catalogue generation, a random token; any write that may change a catalogue read (books, copies,
+loans, holds) replaces the token. From then on every read builds keys nobody has used, so it
+misses and reads the database; the entries of older generations are never asked for again and
+expire by themselves (``CIRCULATE_CACHE_TTL_SECONDS``).
+
+Why a generation rather than deleting the affected keys: a book list's keys depend on the filter,
+sort and page, so the keys a write touches cannot be enumerated (a new book can enter any page of
+any search); and deleting keys races with readers: a reader that read the database just before
+the write commits may store its (now old) result just after the deletion. With a generation the
+reader reads the token *before* it reads the database, so whatever it stores is filed under the
+token that was current then, which the write has replaced by the time it answers its client. A
+read that follows a write therefore always misses, in every worker and host that shares the
+generation (Redis), and the token is random rather than a counter so a generation lost with a
+restarted Redis can never come back and revive old entries.
+
+Writes are caught in two ways, each enough on its own for what it covers:
+- ``CachedCatalogue`` / ``CachedCirculation`` replace the generation after every method of the
+  use case that is not a known read (a method added later invalidates by default);
+- ``InvalidateOnEvents`` replaces it after any transaction whose domain events show a change to
+  loans or holds, whichever use case made it (removing a member cancels their holds).
+
+Reads that depend on who asks (availability for a member) or on the time are never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from functools import wraps
+from typing import Any, Protocol, TypeVar
+
+from cachelib.base import BaseCache
+from redis import Redis
+
+from application.catalogue import Catalogue
+from application.circulation import Availability, Circulation
+from application.queries import BookFilter, Page, PageRequest
+from domain.catalogue import Book, Copy
+from domain.events import Event, PaymentReceived
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+GENERATION_KEY = "circulate:cache:generation"
+
+
+class Generation(Protocol):
+    def current(self) -> str: ...
+
+    def bump(self) -> None: ...
+
+
+def _token() -> str:
+    return uuid.uuid4().hex
+
+
+class MemoryGeneration:
+    """The generation of one process's own cache."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._token = _token()
+
+    def current(self) -> str:
+        with self._lock:
+            return self._token
+
+    def bump(self) -> None:
+        with self._lock:
+            self._token = _token()
+
+
+class RedisGeneration:
+    """The generation shared through Redis by every worker and host (and the CLI)."""
+
+    def __init__(self, client: Redis, key: str = GENERATION_KEY) -> None:
+        self._client = client
+        self._key = key
+
+    def current(self) -> str:
+        token: bytes | str | None = self._client.get(self._key)
+        if token is None:
+            # None yet (or lost with Redis's data): start one; a concurrent starter may win.
+            self._client.set(self._key, _token(), nx=True)
+            token = self._client.get(self._key)
+            if token is None:
+                raise RuntimeError("the cache generation vanished as it was set")
+        return token.decode() if isinstance(token, bytes) else token
+
+    def bump(self) -> None:
+        self._client.set(self._key, _token())
+
+
+class CatalogueCache:
+    """Values filed under (kind, arguments, generation), kept ``ttl`` seconds."""
+
+    def __init__(self, store: BaseCache, generation: Generation, ttl_seconds: int) -> None:
+        self._store = store
+        self._generation = generation
+        self._ttl = ttl_seconds
+
+    def get_or_compute(self, kind: str, arguments: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """The cached value, or ``compute()`` stored for next time.
+
+        The cache is an optimisation: when its store fails the value is computed, never
+        refused.
+        """
+        try:
+            generation = self._generation.current()  # before the database is read
+        except Exception:
+            log.warning("cache generation unavailable; reading through", exc_info=True)
+            return compute()
+        digest = hashlib.sha256(repr(arguments).encode()).hexdigest()[:32]
+        key = f"{kind}:{generation}:{digest}"
+        try:
+            found = self._store.get(key)
+        except Exception:
+            log.warning("cache read failed; reading through", exc_info=True)
+            found = None
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        value = compute()
+        try:
+            self._store.set(key, value, timeout=self._ttl)
+        except Exception:
+            log.warning("cache write failed", exc_info=True)
+        return value
+
+    def invalidate(self) -> None:
+        """Make every cached value unreachable (called after a write has committed)."""
+        try:
+            self._generation.bump()
+        except Exception:
+            # The write has committed and must be reported as done; entries of the old
+            # generation live at most the TTL.
+            log.error("cache invalidation failed", exc_info=True)
+
+
+class InvalidateOnEvents:
+    """An ``EventPublisher``: a committed change to loans or holds invalidates the cache."""
+
+    # Events that change nothing a catalogue read shows.
+    IRRELEVANT: tuple[type[Event], ...] = (PaymentReceived,)
+
+    def __init__(self, cache: CatalogueCache) -> None:
+        self._cache = cache
+
+    def publish(self, events: Sequence[Event]) -> None:
+        if any(not isinstance(event, self.IRRELEVANT) for event in events):
+            self._cache.invalidate()
+
+
+def _invalidating(method: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(method)
+    def write(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            # Even after a failure: a method may commit part of its work before failing (an
+            # import commits in batches), and one needless miss costs little.
+            self._cache.invalidate()
+
+    return write
+
+
+def _wrap_writes(cls: type[Any], base: type[Any], reads: frozenset[str]) -> None:
+    """Make every public method of ``base`` that is not in ``reads`` invalidate the cache."""
+    missing = reads - set(vars(base))
+    if missing:
+        raise TypeError(f"{base.__name__} has no read(s) {sorted(missing)}")
+    for name, member in vars(base).items():
+        if not name.startswith("_") and callable(member) and name not in reads:
+            setattr(cls, name, _invalidating(member))
+
+
+CATALOGUE_READS = frozenset(
+    {
+        "get_book",
+        "search_books",
+        "list_copies",
+        "get_copy",
+        "get_copy_by_barcode",
+        "catalogue_pages",
+    }
+)
+CIRCULATION_READS = frozenset({"get_loan", "list_loans", "get_hold", "list_holds", "availability"})
+
+
+class CachedCatalogue(Catalogue):
+    """``Catalogue`` with cached book reads and copy lists; every write invalidates."""
+
+    def __init__(self, *args: Any, cache: CatalogueCache, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cache = cache
+
+    def get_book(self, book_id: str) -> Book:
+        return self._cache.get_or_compute(
+            "book", (book_id,), lambda: super(CachedCatalogue, self).get_book(book_id)
+        )
+
+    def search_books(self, query: BookFilter, page: PageRequest) -> Page[Book]:
+        return self._cache.get_or_compute(
+            "books", (query, page), lambda: super(CachedCatalogue, self).search_books(query, page)
+        )
+
+    def list_copies(self, book_id: str) -> list[Copy]:
+        return self._cache.get_or_compute(
+            "copies", (book_id,), lambda: super(CachedCatalogue, self).list_copies(book_id)
+        )
+
+
+class CachedCirculation(Circulation):
+    """``Circulation`` with a cached availability of each book (when no member is asked about);
+    every write invalidates."""
+
+    def __init__(self, *args: Any, cache: CatalogueCache, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cache = cache
+
+    def availability(self, book_id: str, member_id: str | None = None) -> Availability:
+        if member_id is not None:
+            # Depends on the member's standing, which changes with payments and with time.
+            return super().availability(book_id, member_id)
+        return self._cache.get_or_compute(
+            "availability",
+            (book_id,),
+            lambda: super(CachedCirculation, self).availability(book_id, None),
+        )
+
+
+_wrap_writes(CachedCatalogue, Catalogue, CATALOGUE_READS)
+_wrap_writes(CachedCirculation, Circulation, CIRCULATION_READS)

@@ -1,0 +1,152 @@
+"""gunicorn's configuration, from the ``CIRCULATE_*`` settings.
+
+Used by ``circulate serve --workers N`` (``gunicorn -c python:entrypoints.gunicorn_conf``) and by
+``gunicorn.conf.py`` at the repository root, so ``gunicorn`` run there needs no options. Command
+line options given to gunicorn win over these values.
+
+- Workers and threads: ``CIRCULATE_WORKERS`` processes of ``CIRCULATE_THREADS`` threads each
+  (the ``gthread`` worker; one thread means the plain ``sync`` worker).
+- Timeouts: a worker silent for ``CIRCULATE_TIMEOUT_SECONDS`` is killed and replaced; on SIGTERM
+  workers get ``CIRCULATE_GRACEFUL_TIMEOUT_SECONDS`` to finish the requests they have.
+- Logs: gunicorn's own loggers go through the app's structlog pipeline; the access log line is
+  the one line per request, with the request's id, route, status, duration and caller.
+- Metrics: prometheus-client's multiprocess mode. ``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary
+  directory unless set) is emptied when gunicorn starts, so counts of a previous run never
+  leak in, and a dead worker's live values are dropped when it exits.
+- Production settings that must not serve stop gunicorn before any worker starts.
+
+The app must not be preloaded (``preload_app``): each worker builds its own, after the fork, so
+that the metrics mode and the cache choice made here apply to it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+from gunicorn.glogging import Logger
+from pydantic import ValidationError
+
+from entrypoints.logs import clear_request, configure_logging
+from entrypoints.settings import Settings, describe_validation_error
+from entrypoints.startup import UnsafeProductionSettings, check_production
+
+MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SystemExit(f"error: {describe_validation_error(error)}") from None
+
+
+_circulate = _settings()
+try:
+    check_production(_circulate)
+except UnsafeProductionSettings as error:
+    raise SystemExit(f"error: {error}") from None
+
+# ---------------------------------------------------------------- gunicorn settings
+
+wsgi_app = "entrypoints.http:create_app()"
+bind = [
+    f"[{_circulate.host}]:{_circulate.port}"
+    if ":" in _circulate.host
+    else f"{_circulate.host}:{_circulate.port}"
+]
+workers = _circulate.workers
+threads = _circulate.threads
+worker_class = "gthread" if _circulate.threads > 1 else "sync"
+timeout = _circulate.timeout_seconds
+graceful_timeout = _circulate.graceful_timeout_seconds
+keepalive = 5
+# A worker is replaced after this many requests (with jitter, so they do not all restart at
+# once): bounds the effect of any slow leak.
+max_requests = 10_000
+max_requests_jitter = 1_000
+loglevel = _circulate.log_level.lower()
+accesslog = "-"
+errorlog = "-"
+# Any proxy in front is trusted through ProxyFix (CIRCULATE_PROXY_HOPS), not by gunicorn.
+forwarded_allow_ips = "127.0.0.1,::1"
+preload_app = False
+# gunicorn's control socket (gunicornc) would sit at one fixed path in the home directory,
+# shared by every gunicorn of the user; the service is managed with signals instead.
+control_socket_disable = True
+
+
+class StructlogLogger(Logger):  # type: ignore[misc]
+    """gunicorn's logger, writing through the app's logging pipeline."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        configure_logging(_settings())
+        for logger in (self.error_log, self.access_log):
+            logger.handlers.clear()
+            logger.propagate = True
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta) -> None:
+        del req
+        if not self.access_log_enabled:
+            return
+        try:
+            structlog.get_logger("gunicorn.access").info(
+                "request",
+                method=environ.get("REQUEST_METHOD"),
+                path=environ.get("PATH_INFO"),  # never the query string: it may carry secrets
+                status=resp.status_code,
+                duration_ms=round(request_time.total_seconds() * 1000, 2),
+                bytes=getattr(resp, "sent", None),
+                remote_addr=environ.get("REMOTE_ADDR"),
+                protocol=environ.get("SERVER_PROTOCOL"),
+            )
+        finally:
+            # The request's fields stay bound until here so that this line carries them.
+            clear_request()
+
+
+logger_class = StructlogLogger
+
+
+def _metrics_directory() -> tuple[Path, bool]:
+    """The directory, and whether it was made here (and so is removed at exit)."""
+    configured = os.environ.get(MULTIPROCESS_VARIABLE)
+    if configured:
+        return Path(configured), False
+    made = Path(tempfile.mkdtemp(prefix="circulate-metrics-"))
+    os.environ[MULTIPROCESS_VARIABLE] = str(made)
+    return made, True
+
+
+# Before any worker exists, and before anything imports prometheus_client in this process.
+metrics_directory, _made_here = _metrics_directory()
+
+
+def on_starting(_server: Any) -> None:
+    """In the master, once: empty the metrics directory of an earlier run."""
+    metrics_directory.mkdir(parents=True, exist_ok=True)
+    for stale in metrics_directory.iterdir():
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        else:
+            stale.unlink()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker has exited: keep its counters, drop its live values (gauges)."""
+    del server
+    from prometheus_client import multiprocess  # here: only once the variable is set
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def on_exit(server: Any) -> None:
+    del server
+    if _made_here:
+        shutil.rmtree(metrics_directory, ignore_errors=True)

@@ -1,0 +1,81 @@
+"""What every response gets for the browser's sake, and how the app trusts a proxy in front.
+
+- Security headers on every response: no MIME sniffing, no framing, no referrer, a Content
+  Security Policy that allows nothing (JSON needs nothing; ``/docs`` sets its own, stricter than
+  most, in docs.py), and HSTS when the request came over TLS (as the proxy says, with
+  ``CIRCULATE_PROXY_HOPS``): a plain-HTTP answer cannot pin HTTPS.
+- CORS only for the origins listed in ``CIRCULATE_CORS_ORIGINS`` (none by default), never a
+  wildcard, and without credentials: the API authenticates with the Authorization header, not
+  cookies, so a browser never needs to send any.
+- ``ProxyFix`` for ``CIRCULATE_PROXY_HOPS`` proxies: the client's address, scheme and host come
+  from their ``X-Forwarded-*`` headers, trusted that many hops deep and no further (a client can
+  forge those headers, so trusting more hops than there are proxies would let it).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from flask_cors import CORS
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from entrypoints.settings import Settings
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+
+# Headers a browser script may send, and may read from a response, across origins.
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "Idempotency-Key",
+    "X-Request-ID",
+]
+CORS_RESPONSE_HEADERS = [
+    "ETag",
+    "Link",
+    "Location",
+    "Retry-After",
+    "X-Request-ID",
+    "Idempotent-Replayed",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+]
+
+
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.after_request(_security_headers)
+    origins = settings.cors_origin_list()
+    if origins:
+        CORS(
+            app,
+            origins=origins,
+            supports_credentials=False,
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_RESPONSE_HEADERS,
+            methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            max_age=600,
+            vary_header=True,
+        )
+    if settings.proxy_hops:
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )

@@ -1,0 +1,278 @@
+"""Logging: structlog and the standard library's ``logging`` through one pipeline.
+
+``configure_logging(settings)`` runs once per process (again only when the format or level
+changes): one handler on the root logger renders every record, whether it comes from structlog
+or from a library's stdlib logger (werkzeug, gunicorn, SQLAlchemy, alembic), as JSON lines in
+production or readable lines in development. Fields bound with ``structlog.contextvars``
+(``bind_request``: request_id, method and route, caller_id once the caller is authenticated,
+then status and duration_ms) are merged into every line, including the stdlib ones, so all
+lines of one request carry its id.
+
+Secrets never reach the output: ``redact`` masks the values of sensitive keys (password, token,
+secret, authorization, api_key, ... at any depth, any case) and anything that looks like a JWT, a
+``circ_`` API key, an Argon2 hash, a bearer credential or a sensitive query parameter, wherever
+it appears in a value or a message.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import threading
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import structlog
+import structlog.tracebacks
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+from entrypoints.settings import LogFormat, Settings
+
+REDACTED = "[REDACTED]"
+
+# Key names whose values are always masked: exact names, and any key containing these words.
+_SENSITIVE_WORDS = (
+    "password",
+    "passwd",
+    "token",
+    "secret",
+    "authorization",
+    "api_key",
+    "apikey",
+    "cookie",
+    "credential",
+    "private_key",
+    "signing_key",
+)
+_SENSITIVE_KEY = re.compile("|".join(_SENSITIVE_WORDS), re.IGNORECASE)
+# Keys that look sensitive by name but carry nothing secret (counters, names of token types).
+_HARMLESS_KEYS = frozenset({"token_type", "token_issuer", "token_audience"})
+
+_PATTERNS = (
+    # JSON Web Tokens: three base64url parts, the first a JSON header ('{"' -> 'eyJ').
+    re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
+    # API keys: circ_<prefix>_<secret>.
+    re.compile(r"\bcirc_[A-Za-z0-9]+_[A-Za-z0-9_-]+"),
+    # Password hashes.
+    re.compile(r"\$argon2(?:id|i|d)\$[^\s\"',]+"),
+)
+# Credentials after an auth scheme, and sensitive key=value / "key": "value" pairs in text.
+_SCHEME = re.compile(r"\b(Bearer|Basic|ApiKey)\s+[^\s\"',]+", re.IGNORECASE)
+_PAIR = re.compile(
+    r"(?P<key>[A-Za-z0-9_]*(?:" + "|".join(_SENSITIVE_WORDS) + r")[A-Za-z0-9_]*)"
+    r"(?P<sep>\"?\s*[=:]\s*\"?)(?P<value>[^&\s\"',}]+)",
+    re.IGNORECASE,
+)
+
+_RESERVED = frozenset({"event", "level", "logger", "timestamp"})
+
+
+def is_sensitive_key(key: object) -> bool:
+    return (
+        isinstance(key, str)
+        and key.lower() not in _HARMLESS_KEYS
+        and _SENSITIVE_KEY.search(key) is not None
+    )
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every secret-looking part replaced by ``[REDACTED]``."""
+    for pattern in _PATTERNS:
+        text = pattern.sub(REDACTED, text)
+    text = _SCHEME.sub(lambda match: f"{match.group(1)} {REDACTED}", text)
+    return _PAIR.sub(
+        lambda m: (
+            m.group(0)
+            if m.group("key").lower() in _HARMLESS_KEYS or m.group("value") == REDACTED
+            else f"{m.group('key')}{m.group('sep')}{REDACTED}"
+        ),
+        text,
+    )
+
+
+def redact_value(value: Any, depth: int = 0) -> Any:
+    """``value`` with secrets masked, looking inside mappings, sequences and strings."""
+    if depth > 8:
+        return value
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {
+            key: REDACTED if is_sensitive_key(key) else redact_value(item, depth + 1)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return type(value)(redact_value(item, depth + 1) for item in value)
+    if isinstance(value, bytes):
+        return redact_text(value.decode("utf-8", "replace"))
+    if isinstance(value, BaseException):
+        return redact_text(repr(value))
+    return value
+
+
+def redact(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """A structlog processor: masks secrets in every field of the event."""
+    for key in list(event_dict):
+        value = event_dict[key]
+        if key not in _RESERVED and is_sensitive_key(key):
+            event_dict[key] = REDACTED
+        else:
+            event_dict[key] = redact_value(value)
+    return event_dict
+
+
+def _drop_formatter_leftovers(
+    _logger: WrappedLogger, _method: str, event_dict: EventDict
+) -> EventDict:
+    """Attributes another formatter left on a stdlib record, which would repeat the event."""
+    for key in ("color_message", "message", "asctime"):
+        event_dict.pop(key, None)
+    return event_dict
+
+
+class _NoWerkzeugRequestLines(logging.Filter):
+    """The development server logs each request itself; the app's own line replaces it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.name == "werkzeug"
+            and record.levelno == logging.INFO
+            and isinstance(record.args, tuple)
+            and len(record.args) == 3
+            and str(record.msg).startswith('"%s" %s %s')
+        )
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time (tests and click runners replace it)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def shared_processors() -> list[Processor]:
+    """What every line goes through, before rendering (for structlog and stdlib records)."""
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.ExtraAdder(),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+        _drop_formatter_leftovers,
+    ]
+
+
+def renderer_processors(log_format: LogFormat) -> list[Processor]:
+    """Redaction, then JSON or readable text."""
+    if log_format == "json":
+        return [
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            # Tracebacks as data, without local variables: a local may hold a password.
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False, use_rich=False)
+            ),
+            redact,
+            structlog.processors.JSONRenderer(sort_keys=False),
+        ]
+    return [
+        structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+        structlog.processors.format_exc_info,
+        redact,
+        structlog.dev.ConsoleRenderer(colors=False, sort_keys=False),
+    ]
+
+
+def formatter(log_format: LogFormat) -> structlog.stdlib.ProcessorFormatter:
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared_processors(),
+        processors=renderer_processors(log_format),
+    )
+
+
+HANDLER_NAME = "circulate"
+# Libraries whose loggers must not keep handlers of their own: they propagate to ours.
+LIBRARY_LOGGERS = (
+    "werkzeug",
+    "gunicorn",
+    "gunicorn.error",
+    "gunicorn.access",
+    "sqlalchemy",
+    "sqlalchemy.engine",
+    "alembic",
+    "flask.app",
+)
+
+_lock = threading.Lock()
+_configured: tuple[LogFormat, str] | None = None
+
+
+def configure_logging(settings: Settings, *, level: str | None = None) -> None:
+    """Send every log record of this process through the structlog pipeline (idempotent)."""
+    global _configured  # one configuration per process
+    log_format = settings.effective_log_format()
+    wanted = (log_format, level or settings.log_level)
+    with _lock:
+        if _configured == wanted:
+            return
+        structlog.configure(
+            processors=[
+                structlog.stdlib.filter_by_level,
+                *shared_processors(),
+                structlog.stdlib.PositionalArgumentsFormatter(),
+                structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+            ],
+            logger_factory=structlog.stdlib.LoggerFactory(),
+            wrapper_class=structlog.stdlib.BoundLogger,
+            cache_logger_on_first_use=False,
+        )
+        handler = _StderrHandler()
+        handler.set_name(HANDLER_NAME)
+        handler.setFormatter(formatter(log_format))
+        handler.addFilter(_NoWerkzeugRequestLines())
+        root = logging.getLogger()
+        for existing in list(root.handlers):
+            if existing.get_name() == HANDLER_NAME or not _is_capture_handler(existing):
+                root.removeHandler(existing)
+        root.addHandler(handler)
+        root.setLevel(wanted[1])
+        for name in LIBRARY_LOGGERS:
+            library = logging.getLogger(name)
+            library.handlers.clear()
+            library.propagate = True
+        # SQLAlchemy logs every statement at INFO, alembic every plugin it loads (on each
+        # readiness probe): only their warnings unless asked for DEBUG.
+        for chatty in ("sqlalchemy.engine", "alembic"):
+            logging.getLogger(chatty).setLevel(
+                logging.INFO if wanted[1] == "DEBUG" else logging.WARNING
+            )
+        _configured = wanted
+
+
+def _is_capture_handler(handler: logging.Handler) -> bool:
+    """pytest's log capture handlers stay, so tests can read what was logged."""
+    return type(handler).__module__.startswith("_pytest")
+
+
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+    return logger
+
+
+def bind_request(**fields: Any) -> None:
+    """Add fields to every line logged from now on in this request (thread / context)."""
+    structlog.contextvars.bind_contextvars(**fields)
+
+
+def clear_request() -> None:
+    structlog.contextvars.clear_contextvars()
+
+
+def request_fields() -> MutableMapping[str, Any]:
+    return structlog.contextvars.get_contextvars()

@@ -1,0 +1,226 @@
+"""Catalogue reads are cached, and a read after a write never sees the old data."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from cachelib import RedisCache, SimpleCache
+from flask.testing import FlaskClient
+from redis import Redis
+
+from adapters.caching import (
+    CATALOGUE_READS,
+    CachedCatalogue,
+    CatalogueCache,
+    MemoryGeneration,
+    RedisGeneration,
+)
+from adapters.redis_store import redis_client
+from application.catalogue import Catalogue
+from application.circulation import Circulation
+from entrypoints.container import Container
+from tests.api.support import add_book, borrow, register
+
+REDIS_URL_VARIABLE = "CIRCULATE_TEST_REDIS_URL"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+class Calls:
+    """Counts calls of a use-case method that reach the database."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, cls: type, name: str) -> None:
+        self.count = 0
+        original = getattr(cls, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(cls, name, counted)
+
+
+def test_the_container_caches_in_process_without_redis(container: Container) -> None:
+    assert isinstance(container.catalogue(), CachedCatalogue)
+    assert isinstance(container.cache_store(), SimpleCache)
+
+
+def test_a_repeated_read_is_served_from_the_cache(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    book = add_book(client, copies=2)
+    details = Calls(monkeypatch, Catalogue, "get_book")
+    search = Calls(monkeypatch, Catalogue, "search_books")
+    availability = Calls(monkeypatch, Circulation, "availability")
+
+    for _ in range(3):
+        assert client.get(f"/api/v1/books/{book['id']}").status_code == 200
+        assert client.get("/api/v1/books?q=Book").status_code == 200
+        assert client.get(f"/api/v1/books/{book['id']}/availability").status_code == 200
+
+    assert (details.count, search.count, availability.count) == (1, 1, 1)
+    # Another query is another entry.
+    assert client.get("/api/v1/books?q=Book&per_page=5").status_code == 200
+    assert search.count == 2
+
+
+def test_the_etag_and_304_still_work_from_the_cache(client: FlaskClient) -> None:
+    book = add_book(client)
+    first = client.get(f"/api/v1/books/{book['id']}")
+    again = client.get(
+        f"/api/v1/books/{book['id']}", headers={"If-None-Match": first.headers["ETag"]}
+    )
+
+    assert again.status_code == 304
+    assert again.headers["ETag"] == first.headers["ETag"]
+
+
+def test_a_changed_book_is_read_back_changed(client: FlaskClient) -> None:
+    book = add_book(client)
+    url = f"/api/v1/books/{book['id']}"
+    old = client.get(url)
+    assert client.get("/api/v1/books?q=Book").get_json()["items"][0]["title"] == "Book 0"
+
+    changed = client.patch(
+        url, json={"title": "Renamed"}, headers={"If-Match": old.headers["ETag"]}
+    )
+    assert changed.status_code == 200
+
+    now = client.get(url)
+    assert now.get_json()["title"] == "Renamed"
+    assert now.headers["ETag"] != old.headers["ETag"]
+    assert client.get("/api/v1/books?q=Renamed").get_json()["total"] == 1
+    assert client.get(url, headers={"If-None-Match": old.headers["ETag"]}).status_code == 200
+
+
+def test_added_and_removed_books_show_in_the_next_list(client: FlaskClient) -> None:
+    assert client.get("/api/v1/books").get_json()["total"] == 0
+    book = add_book(client)
+    assert client.get("/api/v1/books").get_json()["total"] == 1
+
+    assert client.delete(f"/api/v1/books/{book['id']}").status_code == 204
+
+    assert client.get("/api/v1/books").get_json()["total"] == 0
+    assert client.get(f"/api/v1/books/{book['id']}").status_code == 404
+
+
+def test_availability_follows_every_loan_and_hold(client: FlaskClient) -> None:
+    book = add_book(client, copies=1)
+    ada, grace = register(client), register(client)
+    url = f"/api/v1/books/{book['id']}/availability"
+    assert client.get(url).get_json()["available"] == 1
+    assert client.get("/api/v1/books?available=true").get_json()["total"] == 1
+
+    loan = borrow(client, ada, book)
+    assert client.get(url).get_json()["available"] == 0
+    assert client.get(url).get_json()["on_loan"] == 1
+    assert client.get("/api/v1/books?available=true").get_json()["total"] == 0
+
+    hold = client.post("/api/v1/holds", json={"member_id": grace["id"], "book_id": book["id"]})
+    assert hold.status_code == 201
+    assert client.get(url).get_json()["holds_waiting"] == 1
+
+    assert client.post(f"/api/v1/loans/{loan['id']}/return").status_code == 200
+    after_return = client.get(url).get_json()
+    assert (after_return["on_loan"], after_return["on_hold_shelf"]) == (0, 1)
+    assert after_return["holds_waiting"] == 0
+
+
+def test_a_copy_added_shows_in_the_copies_and_the_availability(client: FlaskClient) -> None:
+    book = add_book(client, copies=1)
+    copies_url = f"/api/v1/books/{book['id']}/copies"
+    assert client.get(copies_url).get_json()["total"] == 1
+    assert client.get(f"/api/v1/books/{book['id']}/availability").get_json()["copies"] == 1
+
+    added = client.post(copies_url, json={"barcode": "EXTRA-1"})
+    assert added.status_code == 201
+
+    assert client.get(copies_url).get_json()["total"] == 2
+    assert client.get(f"/api/v1/books/{book['id']}/availability").get_json()["copies"] == 2
+
+
+def test_a_members_own_availability_is_never_cached(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    book = add_book(client)
+    ada = register(client)
+    availability = Calls(monkeypatch, Circulation, "availability")
+
+    for _ in range(2):
+        url = f"/api/v1/books/{book['id']}/availability?member_id={ada['id']}"
+        assert client.get(url).get_json()["can_borrow"] is True
+
+    assert availability.count == 2
+
+
+def test_the_cached_reads_are_reads_of_the_catalogue() -> None:
+    # Every other public method of Catalogue invalidates: a renamed read would silently
+    # turn into a write that empties the cache, so the names are checked when imported.
+    assert set(CATALOGUE_READS) <= set(vars(Catalogue))
+
+
+def test_a_read_racing_a_write_files_its_result_under_the_old_generation() -> None:
+    cache = CatalogueCache(SimpleCache(), MemoryGeneration(), ttl_seconds=60)
+    database = {"title": "old"}
+
+    def read_while_a_write_commits() -> str:
+        value = database["title"]  # the read sees the database before the write...
+        database["title"] = "new"  # ...which commits now
+        cache.invalidate()
+        return value
+
+    assert cache.get_or_compute("book", ("1",), read_while_a_write_commits) == "old"
+    assert cache.get_or_compute("book", ("1",), lambda: database["title"]) == "new"
+
+
+@pytest.fixture
+def redis() -> Iterator[Redis]:
+    client = redis_client(os.environ.get(REDIS_URL_VARIABLE) or DEFAULT_REDIS_URL)
+    try:
+        client.ping()
+    except Exception as error:  # a missing server fails the test, never skips it
+        client.close()
+        pytest.fail(f"Redis at {REDIS_URL_VARIABLE} does not answer: {error}", pytrace=False)
+    yield client
+    client.close()
+
+
+def test_workers_sharing_redis_never_serve_each_other_stale_data(redis: Redis) -> None:
+    prefix = f"circulate-test:{secrets.token_hex(4)}:"
+    generation_key = prefix + "generation"
+
+    def worker() -> CatalogueCache:
+        store = RedisCache(host=redis, key_prefix=prefix, default_timeout=60)
+        return CatalogueCache(store, RedisGeneration(redis, generation_key), ttl_seconds=60)
+
+    first, second = worker(), worker()
+    database = {"title": "old"}
+    try:
+        assert first.get_or_compute("book", ("1",), lambda: database["title"]) == "old"
+        assert second.get_or_compute("book", ("1",), lambda: "never read") == "old"  # shared
+
+        database["title"] = "new"
+        first.invalidate()  # the write went through the first worker
+
+        assert second.get_or_compute("book", ("1",), lambda: database["title"]) == "new"
+        redis.delete(generation_key)  # Redis lost its data: nothing old comes back
+        assert second.get_or_compute("book", ("1",), lambda: database["title"]) == "new"
+    finally:
+        for key in redis.scan_iter(match=prefix + "*"):
+            redis.delete(key)
+
+
+def test_a_cache_that_fails_reads_through() -> None:
+    class Broken(SimpleCache):
+        def get(self, key: str) -> Any:
+            raise ConnectionError("down")
+
+        def set(self, key: str, value: Any, timeout: Any = None) -> bool:
+            raise ConnectionError("down")
+
+    cache = CatalogueCache(Broken(), MemoryGeneration(), ttl_seconds=60)
+
+    assert cache.get_or_compute("book", ("1",), lambda: "from the database") == "from the database"

@@ -1,0 +1,200 @@
+"""The files that deploy the service: gunicorn's configuration, the Dockerfile, compose.yaml,
+the README's configuration table, and the production refusal of unsafe settings."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import SecretStr
+
+from entrypoints.settings import ENV_PREFIX, Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in list(os.environ):
+        if name.startswith(ENV_PREFIX):
+            monkeypatch.delenv(name)
+    yield
+    for name in list(os.environ):  # what gunicorn's hooks set for the workers
+        if name.startswith(ENV_PREFIX):
+            del os.environ[name]
+
+
+def load_gunicorn_conf(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> ModuleType:
+    # The metrics directory is given, so loading the module changes no process-wide variable.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
+    for name, value in env.items():
+        monkeypatch.setenv(ENV_PREFIX + name, value)
+    # Imported here, never at collection: it sets process-wide variables when loaded.
+    return importlib.reload(importlib.import_module("entrypoints.gunicorn_conf"))
+
+
+# ------------------------------------------------------------------------------ gunicorn
+
+
+def test_gunicorn_takes_workers_threads_and_timeouts_from_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    conf = load_gunicorn_conf(
+        monkeypatch,
+        tmp_path,
+        WORKERS="3",
+        THREADS="8",
+        TIMEOUT_SECONDS="45",
+        GRACEFUL_TIMEOUT_SECONDS="20",
+        PORT="9100",
+    )
+
+    assert (conf.workers, conf.threads, conf.worker_class) == (3, 8, "gthread")
+    assert (conf.timeout, conf.graceful_timeout) == (45, 20)
+    assert conf.bind == ["127.0.0.1:9100"]
+    assert conf.wsgi_app == "entrypoints.http:create_app()"
+    assert conf.preload_app is False
+    assert conf.accesslog == "-"
+    assert conf.logger_class.__name__ == "StructlogLogger"
+
+
+def test_the_repository_root_config_is_the_packages(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    gunicorn_conf = load_gunicorn_conf(monkeypatch, tmp_path)
+    names: dict[str, Any] = {}
+    exec(compile((ROOT / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), names)  # noqa: S102
+
+    for setting in ("workers", "threads", "timeout", "graceful_timeout", "logger_class"):
+        assert names[setting] == getattr(gunicorn_conf, setting)
+    for hook in ("on_starting", "child_exit"):
+        assert callable(names[hook])
+
+
+def test_starting_empties_the_metrics_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    conf = load_gunicorn_conf(monkeypatch, tmp_path)
+    stale = tmp_path / "metrics" / "counter_123.db"
+    stale.parent.mkdir()
+    stale.write_bytes(b"old run")
+
+    conf.on_starting(SimpleNamespace(cfg=SimpleNamespace(workers=3)))
+
+    assert list((tmp_path / "metrics").iterdir()) == []
+
+
+def test_gunicorn_refuses_unsafe_production_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit, match="refusing to start in production"):
+        load_gunicorn_conf(monkeypatch, tmp_path, ENVIRONMENT="production")
+
+
+# ------------------------------------------------------------------ production settings
+
+
+def test_production_problems_name_each_missing_or_default_secret(tmp_path: Path) -> None:
+    settings = Settings(
+        environment="production",
+        signing_keys_file=str(tmp_path / "missing.json"),
+        redis_url="redis://:changeme@redis:6379/0",
+        metrics_token=SecretStr("short"),
+    )
+
+    problems = " | ".join(settings.production_problems())
+
+    assert "CIRCULATE_DATABASE_URL is the default SQLite file" in problems
+    assert "no signing keys" in problems
+    assert "CIRCULATE_REDIS_URL has a placeholder password" in problems
+    assert "CIRCULATE_METRICS_TOKEN" in problems
+    assert "changeme" not in problems
+
+
+def test_sound_production_settings_have_no_problem(tmp_path: Path) -> None:
+    keys = tmp_path / "keys.json"
+    keys.write_text("{}")
+    settings = Settings(
+        environment="production",
+        database_url="postgresql+psycopg://app:Zq8w-long-random@db/circulate",
+        signing_keys_file=str(keys),
+    )
+
+    assert settings.production_problems() == []
+    placeholder = settings.model_copy(
+        update={"database_url": "postgresql+psycopg://app:password@db/circulate"}
+    )
+    assert placeholder.production_problems() == [
+        "CIRCULATE_DATABASE_URL has a placeholder password"
+    ]
+
+
+# ------------------------------------------------------------------- Dockerfile, compose
+
+
+def test_the_dockerfile_builds_wheels_then_runs_slim_and_unprivileged() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    stages = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", text, re.MULTILINE)
+
+    assert [name for _, name in stages] == ["build", "runtime"]
+    assert re.search(r"PYTHON_IMAGE=python:3\.11\.\d+-slim-bookworm", text)
+    assert "pip wheel" in text
+    assert "--no-index" in text  # the runtime installs only the wheels built
+    runtime = text.split("AS runtime", 1)[1]
+    user = re.search(r"^USER\s+(\S+)", runtime, re.MULTILINE)
+    assert user is not None
+    assert not user.group(1).startswith(("root", "0"))
+    assert "HEALTHCHECK" in runtime
+    assert "/healthz" in runtime
+    [command] = re.findall(r"^CMD\s+(.+)$", runtime, re.MULTILINE)
+    assert "circulate serve --workers" in command
+    assert "db upgrade" not in command  # migrations are an explicit step
+
+
+def test_compose_runs_the_api_after_postgres_redis_and_the_migrations() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+
+    assert {"api", "migrate", "postgres", "redis"} <= set(services)
+    for name in ("postgres", "redis"):
+        image = services[name]["image"]
+        assert re.fullmatch(r"[a-z]+:\d+(\.\d+)*-\S+", image), image  # pinned
+        assert services[name]["healthcheck"]["test"]
+    assert services["migrate"]["command"] == ["circulate", "db", "upgrade"]
+    api = services["api"]
+    assert api["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert api["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert api["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "/readyz" in str(api["healthcheck"]["test"])
+    environment = api["environment"]
+    assert environment["CIRCULATE_ENVIRONMENT"] == "production"
+    assert environment["CIRCULATE_DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert environment["CIRCULATE_REDIS_URL"].startswith("redis://redis:")
+    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    for service in services.values():
+        for variable in service.get("environment", {}):
+            if variable.startswith(ENV_PREFIX):
+                assert variable in known, variable
+    assert "password" not in str(environment).lower().replace("postgres_password", "")
+
+
+def test_the_readme_documents_every_setting_with_its_default() -> None:
+    readme = (ROOT / "README.md").read_text()
+    rows = dict(re.findall(r"^\| `(CIRCULATE_[A-Z0-9_]+)` \| ([^|]+) \|", readme, re.MULTILINE))
+
+    for name, field in Settings.model_fields.items():
+        variable = ENV_PREFIX + name.upper()
+        assert variable in rows, f"{variable} is not in the README's configuration table"
+        default = field.default
+        if isinstance(default, bool):
+            assert f"`{str(default).lower()}`" in rows[variable], variable
+        elif default is not None and default != "":
+            assert str(default) in rows[variable].replace(",", "").replace("_", ""), variable
