@@ -1,4 +1,5 @@
-"""``circulate keys|api-keys|clients ...``: signing keys, integrations' API keys, service clients.
+"""``circulate keys|api-keys|clients|sessions ...``: signing keys, integrations' API keys,
+service clients, and the housekeeping of member sessions.
 
 Secrets (API keys, client secrets) are printed once, when they are made, and never again: only
 their digests are stored.
@@ -15,6 +16,7 @@ from dependency_injector.wiring import Provide, inject
 
 from application.identity.api_keys import ApiKeys, CreatedApiKey
 from application.identity.clients import CreatedServiceClient, ServiceClients
+from application.identity.sessions import Sessions
 from application.identity.signing_keys import KeyInfo, SigningKeys
 from application.ports import Clock
 from domain.access import Scope, format_scopes
@@ -51,6 +53,25 @@ def key_json(key: KeyInfo) -> dict[str, Any]:
         "retired_at": key.retired_at,
         "verifies_until": key.verifies_until,
     }
+
+
+@click.group()
+def sessions() -> None:
+    """Housekeeping of member sessions."""
+
+
+@sessions.command()
+@inject
+def purge(service: Sessions = Provide["sessions"]) -> None:
+    """Forget refresh tokens past their expiry (a daily job; they can only be refused by then).
+
+    \b
+    Example:
+      circulate sessions purge
+      # crontab: 10 0 * * *  circulate sessions purge
+    """
+    removed = service.purge_expired()
+    click.echo(f"purged {removed} expired refresh token{'' if removed == 1 else 's'}")
 
 
 @click.group()

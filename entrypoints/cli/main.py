@@ -14,7 +14,7 @@ from entrypoints.cli.books import books
 from entrypoints.cli.db import db
 from entrypoints.cli.demo import demo
 from entrypoints.cli.holds import holds
-from entrypoints.cli.identity import api_keys, clients, keys
+from entrypoints.cli.identity import api_keys, clients, keys, sessions
 from entrypoints.cli.loans import loans
 from entrypoints.cli.members import members
 from entrypoints.cli.report import report
@@ -85,3 +85,4 @@ main.add_command(demo)
 main.add_command(keys)
 main.add_command(api_keys)
 main.add_command(clients)
+main.add_command(sessions)

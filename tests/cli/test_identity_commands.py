@@ -244,3 +244,25 @@ def test_the_commands_are_listed_in_the_help(cli: Cli) -> None:
     help_text = cli("--help").stdout
     for command in ("keys", "api-keys", "clients"):
         assert command in help_text
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+def test_sessions_purge_forgets_only_expired_refresh_tokens(
+    cli: Cli, container: Container, clock: ManualClock
+) -> None:
+    container.membership().register(
+        email="ada@example.org", name="Ada", password="correct horse battery staple"
+    )
+    sessions = container.sessions()
+    sessions.login("ada@example.org", "correct horse battery staple")
+    clock.advance(container.settings().refresh_token_lifetime() + timedelta(seconds=1))
+    fresh = sessions.login("ada@example.org", "correct horse battery staple")
+
+    result = cli("sessions", "purge")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "purged 1 expired refresh token"
+    assert cli("sessions", "purge").stdout.strip() == "purged 0 expired refresh tokens"
+    assert sessions.refresh(fresh.refresh_token).access_token  # the live session is kept
