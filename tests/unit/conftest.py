@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from hypothesis import HealthCheck, settings
 
 from adapters.clock import ManualClock
 from adapters.memory import MemoryDatabase
@@ -15,14 +12,6 @@ from application.circulation import Circulation
 from application.members import Membership
 from domain.policy import Policy
 from tests.unit.support import App, RecordingPublisher, build_app
-
-# Property tests run with hypothesis's defaults; HYPOTHESIS_PROFILE=thorough searches harder
-# (the state machine sets its own budget).
-settings.register_profile(
-    "thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-if "HYPOTHESIS_PROFILE" in os.environ:
-    settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 
 @pytest.fixture
