@@ -8,6 +8,8 @@ PYTEST_ARGS ?=
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 PACKAGES := domain application adapters entrypoints migrations
 
 # Test databases; a value already in the environment wins.
@@ -26,20 +28,27 @@ help:
 	@echo "make install   create .venv with the package and its dev tools"
 	@echo "make clean     remove .venv, caches and build output"
 
-install: $(STAMP)
+install: $(DEV_STAMP)
 
 # The editable install maps the top-level packages that exist when it runs, so it is redone when
-# pyproject.toml changes or a package's __init__.py appears.
+# pyproject.toml changes or a package's __init__.py appears. `make run` installs what serving
+# needs; `make test` adds the dev tools on top.
 $(STAMP): pyproject.toml $(wildcard $(addsuffix /__init__.py,$(PACKAGES)))
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
 	  echo "error: '$(PYTHON)' not found; Circulate needs Python >= 3.11 (set PYTHON=...)" >&2; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
 	  echo "error: Circulate needs Python >= 3.11 but '$(PYTHON)' is $$($(PYTHON) --version 2>&1);" \
 	       "run e.g. 'make PYTHON=python3.11 ...'" >&2; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[dev]'
-	touch $@
+	@echo "Installing Circulate into $(VENV) ..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) install --upgrade pip
+	@$(PIP) install -e .
+	@touch $@
+
+$(DEV_STAMP): $(STAMP)
+	@echo "Installing the dev tools into $(VENV) ..."
+	@$(PIP) install -e '.[dev]'
+	@touch $@
 
 run: $(STAMP)
 	$(BIN)/circulate db upgrade
@@ -48,13 +57,13 @@ run: $(STAMP)
 services:
 	scripts/ensure-services
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: $(STAMP) services
+test: $(DEV_STAMP) services
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 

@@ -58,7 +58,7 @@ class CirculateGroup(click.Group):
 def main(ctx: click.Context, debug: bool) -> None:
     """Circulate, a library-circulation service: manage the database and serve the API.
 
-    Settings come from CIRCULATE_* environment variables (see the README).
+    Settings come from CIRCULATE_* environment variables (see docs/configuration.md).
     """
     # ``Container()`` builds a ``DynamicContainer``, so the check is for any container.
     if isinstance(ctx.obj, containers.Container):

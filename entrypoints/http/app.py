@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 from flask_openapi3.models.info import Info
 from flask_openapi3.openapi import OpenAPI
 
@@ -40,7 +42,8 @@ MAX_BODY_BYTES = Settings.model_fields["max_body_bytes"].default
 
 API_INFO = Info(
     title="Circulate",
-    version="1.0.0",
+    # One version everywhere: the package's, as `circulate --version` prints it.
+    version=version("circulate"),
     description=(
         "Library circulation: books and their copies, members, loans, renewals, holds and "
         "fines.\n\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from importlib.metadata import version
 from typing import Any
 
 import pytest
@@ -41,6 +42,10 @@ def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]
 def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
     assert document["openapi"].startswith("3.1")
     validate(document)
+
+
+def test_the_document_carries_the_package_version(document: dict[str, Any]) -> None:
+    assert document["info"]["version"] == version("circulate")
 
 
 def test_every_route_is_documented_and_every_documented_operation_is_routed(

@@ -1,5 +1,5 @@
 """The files that deploy the service: gunicorn's configuration, the Dockerfile, compose.yaml,
-the README's configuration table, and the production refusal of unsafe settings."""
+the configuration page's table, and the production refusal of unsafe settings."""
 
 from __future__ import annotations
 
@@ -186,13 +186,13 @@ def test_compose_runs_the_api_after_postgres_redis_and_the_migrations() -> None:
     assert "password" not in str(environment).lower().replace("postgres_password", "")
 
 
-def test_the_readme_documents_every_setting_with_its_default() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_the_configuration_page_documents_every_setting_with_its_default() -> None:
+    readme = (ROOT / "docs" / "configuration.md").read_text()
     rows = dict(re.findall(r"^\| `(CIRCULATE_[A-Z0-9_]+)` \| ([^|]+) \|", readme, re.MULTILINE))
 
     for name, field in Settings.model_fields.items():
         variable = ENV_PREFIX + name.upper()
-        assert variable in rows, f"{variable} is not in the README's configuration table"
+        assert variable in rows, f"{variable} is not in the configuration page's table"
         default = field.default
         if isinstance(default, bool):
             assert f"`{str(default).lower()}`" in rows[variable], variable
