@@ -46,6 +46,7 @@ from application.identity.signing_keys import SigningKeys
 from application.members import Membership
 from entrypoints.security import build_key_store, build_token_service
 from entrypoints.settings import Settings
+from entrypoints.startup import SchemaNotAtHead
 
 # The modules whose ``@inject`` functions take providers by string id (``Provide["circulation"]``).
 WIRED_PACKAGES = ["entrypoints.http", "entrypoints.cli"]
@@ -214,9 +215,9 @@ def dispose(container: Container) -> None:
         try:
             # The engine provider cannot say whether it has built one yet; asking for it costs
             # nothing (an engine connects lazily), and a URL that cannot make an engine never
-            # made one, so there is nothing to release.
+            # made one, and neither did a schema check that refused, so there is nothing to release.
             engine = container.engine()
-        except (ValueError, ArgumentError):
+        except (ValueError, ArgumentError, SchemaNotAtHead):
             engine = None
         if engine is not None:
             engine.dispose()

@@ -13,7 +13,8 @@ line options given to gunicorn win over these values.
 - Metrics: prometheus-client's multiprocess mode. ``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary
   directory unless set) is emptied when gunicorn starts, so counts of a previous run never
   leak in, and a dead worker's live values are dropped when it exits.
-- Production settings that must not serve stop gunicorn before any worker starts.
+- Production settings that must not serve, and a database schema that is not at the migration
+  head, stop gunicorn before any worker starts.
 
 The app must not be preloaded (``preload_app``): each worker builds its own, after the fork, so
 that the metrics mode and the cache choice made here apply to it.
@@ -34,7 +35,12 @@ from pydantic import ValidationError
 
 from entrypoints.logs import clear_request, configure_logging
 from entrypoints.settings import Settings, describe_validation_error
-from entrypoints.startup import UnsafeProductionSettings, check_production
+from entrypoints.startup import (
+    SchemaNotAtHead,
+    UnsafeProductionSettings,
+    check_production,
+    checked_engine,
+)
 
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -129,7 +135,14 @@ metrics_directory, _made_here = _metrics_directory()
 
 
 def on_starting(_server: Any) -> None:
-    """In the master, once: empty the metrics directory of an earlier run."""
+    """In the master, once, before any worker: refuse a database whose schema is not at the
+    migration head (every request would fail), then empty the metrics directory of an earlier run.
+    """
+    if _circulate.storage == "sql":
+        try:
+            checked_engine(_circulate.database_url).dispose()
+        except SchemaNotAtHead as error:
+            raise SystemExit(f"error: {error}") from None
     metrics_directory.mkdir(parents=True, exist_ok=True)
     for stale in metrics_directory.iterdir():
         if stale.is_dir():

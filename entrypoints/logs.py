@@ -131,19 +131,6 @@ def _drop_formatter_leftovers(
     return event_dict
 
 
-class _NoWerkzeugRequestLines(logging.Filter):
-    """The development server logs each request itself; the app's own line replaces it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (
-            record.name == "werkzeug"
-            and record.levelno == logging.INFO
-            and isinstance(record.args, tuple)
-            and len(record.args) == 3
-            and str(record.msg).startswith('"%s" %s %s')
-        )
-
-
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever ``sys.stderr`` is at the time (tests and click runners replace it)."""
 
@@ -235,7 +222,6 @@ def configure_logging(settings: Settings, *, level: str | None = None) -> None:
         handler = _StderrHandler()
         handler.set_name(HANDLER_NAME)
         handler.setFormatter(formatter(log_format))
-        handler.addFilter(_NoWerkzeugRequestLines())
         root = logging.getLogger()
         for existing in list(root.handlers):
             if existing.get_name() == HANDLER_NAME or not _is_capture_handler(existing):

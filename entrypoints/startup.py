@@ -1,7 +1,15 @@
-"""What every serving process does first: logging, then a refusal of unsafe production settings."""
+"""What every serving process does first: logging, then a refusal of unsafe production settings.
+
+Also the schema check that every command and server runs before touching the database, so an
+unmigrated database is refused in one line instead of answering every request with an error.
+"""
 
 from __future__ import annotations
 
+from sqlalchemy import Engine
+
+from adapters.sqlalchemy import migrate
+from adapters.sqlalchemy.engine import create_engine_for
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
 
@@ -17,6 +25,31 @@ def check_production(settings: Settings) -> None:
     problems = settings.production_problems()
     if problems:
         raise UnsafeProductionSettings("refusing to start in production: " + "; ".join(problems))
+
+
+class SchemaNotAtHead(RuntimeError):
+    """The database's schema is missing, behind or ahead of this version's migrations."""
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise, with one line that says what to run, unless the schema is at the migration head."""
+    problem = migrate.schema_problem(engine)
+    if problem is None:
+        return
+    if problem.code_is_older:
+        raise SchemaNotAtHead(f"{problem.description}: install the newer Circulate that made it")
+    raise SchemaNotAtHead(f"{problem.description}: run `circulate db upgrade` first")
+
+
+def checked_engine(database_url: str) -> Engine:
+    """An engine for ``database_url`` whose schema is known to be at the head."""
+    engine = create_engine_for(database_url)
+    try:
+        check_schema(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
 
 
 def prepare(settings: Settings) -> None:

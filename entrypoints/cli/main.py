@@ -6,7 +6,7 @@ import logging
 from typing import Any, cast
 
 import click
-from dependency_injector import containers
+from dependency_injector import containers, providers
 from pydantic import ValidationError
 
 from domain.errors import DomainError
@@ -22,6 +22,10 @@ from entrypoints.cli.serve import serve
 from entrypoints.container import Container, build_container, dispose
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, describe_validation_error
+from entrypoints.startup import checked_engine
+
+# Commands that work on the schema itself, or never touch the database.
+SCHEMA_FREE_COMMANDS = {"db", "keys"}
 
 
 def describe(error: Exception) -> str:
@@ -68,8 +72,13 @@ def main(ctx: click.Context, debug: bool) -> None:
         container = build_container(Settings())
         ctx.call_on_close(lambda: dispose(container))
         ctx.obj = container
-    # A command reports what it did itself; its log shows warnings and errors unless --debug.
     settings = container.settings()
+    if settings.storage == "sql" and ctx.invoked_subcommand not in SCHEMA_FREE_COMMANDS:
+        # Checked when a command first uses the database, so `--help` works on any database.
+        container.engine.override(
+            providers.ThreadSafeSingleton(checked_engine, container.config.database_url)
+        )
+    # A command reports what it did itself; its log shows warnings and errors unless --debug.
     quieter = max(logging.getLevelName(settings.log_level), logging.WARNING)
     configure_logging(settings, level="DEBUG" if debug else logging.getLevelName(quieter))
 

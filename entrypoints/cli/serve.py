@@ -1,21 +1,27 @@
-"""``circulate serve``: the API on Flask's built-in server, or under gunicorn with ``--workers``.
+"""``circulate serve``: the API under gunicorn in production, or a development server.
 
-The built-in server is good for development and small single-host installs. ``--workers N``
-replaces this process with gunicorn running N worker processes, each building the app from the
-same ``CIRCULATE_*`` settings through the app factory; threads, timeouts, logging and metrics
-come from ``entrypoints/gunicorn_conf.py``. Unsafe production settings stop both before serving.
+In production (and whenever ``--workers`` is given) this process is replaced by gunicorn running
+``CIRCULATE_WORKERS`` (or N) worker processes, each building the app from the same
+``CIRCULATE_*`` settings through the app factory; threads, timeouts, logging and metrics come from
+``entrypoints/gunicorn_conf.py``. Otherwise it serves on werkzeug's threaded development server
+and prints what to do next. Unsafe production settings and a database whose schema is not at the
+migration head stop both before serving.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import click
 from dependency_injector.wiring import Provide, inject
+from flask import Flask
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from entrypoints.container import Container
 from entrypoints.http import create_app
+from entrypoints.settings import Settings
 from entrypoints.startup import UnsafeProductionSettings, check_production
 
 GUNICORN_CONFIG = "entrypoints.gunicorn_conf"
@@ -33,7 +39,8 @@ GUNICORN_CONFIG = "entrypoints.gunicorn_conf"
     "--workers",
     type=click.IntRange(1, 64),
     default=None,
-    help="Serve with gunicorn and this many worker processes (for production).",
+    help="Serve with gunicorn and this many worker processes "
+    "[default in production: CIRCULATE_WORKERS].",
 )
 @inject
 def serve(
@@ -46,36 +53,80 @@ def serve(
 
     \b
     Example:
-      circulate serve --port 8080                     # Flask's development server
+      circulate serve --port 8080                     # development server
       circulate serve --host 0.0.0.0 --workers 4      # gunicorn, 4 worker processes
+      CIRCULATE_ENVIRONMENT=production circulate serve   # gunicorn, CIRCULATE_WORKERS processes
     """
     settings = container.settings()
     try:
         check_production(settings)
     except UnsafeProductionSettings as error:
         raise click.ClickException(str(error)) from None
-    if workers is not None:
-        if settings.storage == "memory":
-            raise click.ClickException(
-                "--workers needs CIRCULATE_STORAGE=sql: every worker process would have its "
-                "own in-memory store"
-            )
-        _exec_gunicorn(host or settings.host, port or settings.port, workers)
-        return
-    if settings.environment == "production":
-        click.echo(
-            "warning: this is Flask's development server; in production serve "
-            "'entrypoints.http:create_app()' with a WSGI server such as gunicorn",
-            err=True,
+    host, port = host or settings.host, port or settings.port
+    if settings.environment == "production" and workers is None:
+        workers = settings.workers
+    if workers is not None and settings.storage == "memory":
+        raise click.ClickException(
+            "--workers needs CIRCULATE_STORAGE=sql: every worker process would have its "
+            "own in-memory store"
         )
+    if settings.storage == "sql":
+        container.engine()  # its first use checks the schema (see cli/main.py): refuse now
+    if workers is not None:
+        _exec_gunicorn(host, port, workers)
+        return
     app = create_app(container=container)
-    app.run(
-        host=host or settings.host,
-        port=port or settings.port,
-        threaded=True,
-        use_reloader=False,
-        load_dotenv=False,
+    click.echo(next_steps(settings, url_of(host, port)), err=True)
+    run_development_server(app, host, port)
+
+
+def url_of(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in {"0.0.0.0", ""} else host  # noqa: S104 (a URL to print)
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
+def next_steps(settings: Settings, url: str) -> str:
+    """What a newcomer does next, printed when the development server starts."""
+    circulate = _command_name()
+    database = "in memory" if settings.storage == "memory" else settings.database_url
+    return "\n".join(
+        [
+            f"Circulate serving {url} (development server; database: {database})",
+            f"  API documentation  {url}/docs",
+            f"  Sign in            POST {url}/api/v1/auth/token",
+            f"  No account yet?    {circulate} demo   (a demo library), or",
+            f"                     {circulate} members create --role librarian --email ... "
+            "--name ...",
+            "Press Ctrl+C to stop.",
+        ]
     )
+
+
+def _command_name() -> str:
+    """``circulate`` as the user can type it from here (the virtualenv is often not active)."""
+    installed = Path(sys.executable).parent / "circulate"
+    try:
+        relative = installed.relative_to(Path.cwd())
+    except ValueError:
+        return "circulate"
+    return str(relative)
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    """The app writes one line per request itself (observability.py); werkzeug's would repeat it."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        del code, size
+
+
+def run_development_server(app: Flask, host: str, port: int) -> None:
+    server = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def gunicorn_command(host: str, port: int, workers: int) -> list[str]:

@@ -74,6 +74,7 @@ def test_serve_with_workers_execs_gunicorn_on_the_app_factory(
 ) -> None:
     calls: list[tuple[str, list[str]]] = []
     monkeypatch.setattr(os, "execv", lambda path, argv: calls.append((path, list(argv))))
+    run(sql_container, "db", "upgrade")
 
     result = run(sql_container, "serve", "--workers", "3", "--host", "::1", "--port", "9000")
 

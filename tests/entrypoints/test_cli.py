@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -14,6 +21,7 @@ from sqlalchemy import create_engine, inspect
 
 from adapters.sqlalchemy import migrate
 from entrypoints.cli import main
+from entrypoints.cli import serve as serve_command
 from entrypoints.container import Container
 from entrypoints.http.app import get_container
 from tests.entrypoints.support import ContainerFactory
@@ -31,6 +39,25 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def run(*args: str, env: dict[str, str] | None = None, obj: Any = None) -> Result:
     return CliRunner().invoke(main, list(args), env=env, obj=obj)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until_answering(url: str, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()  # noqa: S310 (http://127.0.0.1 only)
+            return
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def tables(url: str) -> set[str]:
@@ -132,18 +159,26 @@ def test_unknown_command_is_a_usage_error() -> None:
     assert "No such command" in result.stderr
 
 
-Calls = list[tuple[Flask, dict[str, Any]]]
+Calls = list[tuple[Flask, str, int]]
 
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> Calls:
-    """Records ``Flask.run`` calls instead of binding a port."""
+    """Records the development server's start instead of binding a port."""
     calls: Calls = []
 
-    def fake_run(app: Flask, **options: Any) -> None:
-        calls.append((app, options))
+    def fake_run(app: Flask, host: str, port: int) -> None:
+        calls.append((app, host, port))
 
-    monkeypatch.setattr(Flask, "run", fake_run)
+    monkeypatch.setattr(serve_command, "run_development_server", fake_run)
+    return calls
+
+
+@pytest.fixture
+def execs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Records the exec of gunicorn instead of replacing the test process."""
+    calls: list[list[str]] = []
+    monkeypatch.setattr(os, "execv", lambda _path, argv: calls.append(list(argv)))
     return calls
 
 
@@ -151,11 +186,8 @@ def test_serve_defaults_come_from_settings(served: Calls) -> None:
     result = run("serve", env={"CIRCULATE_PORT": "9123", "CIRCULATE_STORAGE": "memory"})
 
     assert result.exit_code == 0, result.output
-    [(app, options)] = served
-    assert options["host"] == "127.0.0.1"
-    assert options["port"] == 9123
-    assert options["threaded"] is True
-    assert options["use_reloader"] is False
+    [(app, host, port)] = served
+    assert (host, port) == ("127.0.0.1", 9123)
     assert get_container(app).config.storage() == "memory"
 
 
@@ -165,28 +197,101 @@ def test_serve_options_win_over_settings(served: Calls, make_container: Containe
     result = run("serve", "--host", ALL_INTERFACES, "--port", "8080", obj=container)
 
     assert result.exit_code == 0, result.output
-    [(app, options)] = served
-    assert (options["host"], options["port"]) == (ALL_INTERFACES, 8080)
+    [(app, host, port)] = served
+    assert (host, port) == (ALL_INTERFACES, 8080)
     assert get_container(app) is container
 
 
-def test_serve_warns_that_it_is_not_a_production_server(
-    served: Calls, sqlite_url: str, tmp_path: Path
+def test_the_development_server_says_what_to_do_next(served: Calls) -> None:
+    result = run("serve", "--port", "9124", env={"CIRCULATE_STORAGE": "memory"})
+
+    assert result.exit_code == 0, result.output
+    assert "Circulate serving http://127.0.0.1:9124 (development server" in result.stderr
+    assert "http://127.0.0.1:9124/docs" in result.stderr
+    assert "POST http://127.0.0.1:9124/api/v1/auth/token" in result.stderr
+    assert "circulate demo" in result.stderr
+    assert result.stdout == ""  # stdout stays free for what a script might read
+
+
+def test_the_development_server_logs_one_line_per_request_without_colour(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """werkzeug's own request line and banner (with ANSI colours) are not written."""
+    assert run("db", "upgrade", env={"CIRCULATE_DATABASE_URL": sqlite_url}).exit_code == 0
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CIRCULATE_")},
+        "CIRCULATE_DATABASE_URL": sqlite_url,
+        "CIRCULATE_LOG_FORMAT": "json",
+        "CIRCULATE_SIGNING_KEYS_FILE": str(tmp_path / "keys.json"),
+    }
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "circulate"), "serve", "--port", str(port)],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_answering(f"http://127.0.0.1:{port}/healthz")
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).close()
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+    text = log.read_text()
+    json_lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    requests = [line for line in json_lines if line.get("route") == "/healthz"]
+    assert len(requests) == 2, text  # the readiness poll and the request: one line each
+    assert "\x1b" not in text
+    assert "\\u001b" not in text
+    assert not any(line.get("logger") == "werkzeug" for line in json_lines), text
+
+
+def test_production_serve_runs_gunicorn_with_the_configured_workers(
+    execs: list[list[str]], served: Calls, sqlite_url: str, tmp_path: Path
 ) -> None:
     env = {
         "CIRCULATE_ENVIRONMENT": "production",
         "CIRCULATE_DATABASE_URL": sqlite_url,
         "CIRCULATE_SIGNING_KEYS_FILE": str(tmp_path / "keys.json"),
+        "CIRCULATE_WORKERS": "3",
     }
     assert run("keys", "rotate", env=env).exit_code == 0
+    assert run("db", "upgrade", env=env).exit_code == 0
 
-    quiet = run("serve", env={"CIRCULATE_STORAGE": "memory"})
-    loud = run("serve", env=env)
+    result = run("serve", env=env)
 
-    assert quiet.exit_code == loud.exit_code == 0
-    assert "development server" not in quiet.stderr
-    assert loud.stderr.startswith("warning: this is Flask's development server")
-    assert len(served) == 2
+    assert result.exit_code == 0, result.output
+    [argv] = execs
+    assert argv[argv.index("--workers") + 1] == "3"
+    assert not served
+
+
+def test_every_command_refuses_a_database_that_is_not_migrated(sqlite_url: str) -> None:
+    env = {"CIRCULATE_DATABASE_URL": sqlite_url}
+    database = Path(sqlite_url.removeprefix("sqlite:///"))
+
+    for command in (("books", "list"), ("demo",), ("serve",), ("members", "list")):
+        result = run(*command, env=env)
+
+        assert result.exit_code == 1, (command, result.output)
+        [line] = result.stderr.strip().splitlines()
+        assert line == (
+            f"Error: there is no database file {database}: run `circulate db upgrade` first"
+        )
+    assert not database.exists()  # refusing leaves no empty file behind
+    assert run("books", "list", "--help", env=env).exit_code == 0
+
+    assert run("db", "upgrade", "0004", env=env).exit_code == 0
+    behind = run("books", "list", env=env)
+
+    assert behind.exit_code == 1
+    assert f"is at 0004_book_search but this version needs {migrate.head()}" in behind.stderr
+    assert "run `circulate db upgrade` first" in behind.stderr
+    assert run("db", "upgrade", env=env).exit_code == 0
+    assert run("books", "list", env=env).exit_code == 0
 
 
 def test_serve_refuses_production_with_a_default_database_and_no_keys(

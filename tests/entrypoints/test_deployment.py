@@ -15,6 +15,7 @@ import pytest
 import yaml
 from pydantic import SecretStr
 
+from adapters.sqlalchemy import migrate
 from entrypoints.settings import ENV_PREFIX, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,6 +66,23 @@ def test_gunicorn_takes_workers_threads_and_timeouts_from_settings(
     assert conf.logger_class.__name__ == "StructlogLogger"
 
 
+def test_gunicorn_refuses_a_database_that_is_not_migrated_before_any_worker_starts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'circulate.db'}"
+    conf = load_gunicorn_conf(monkeypatch, tmp_path, DATABASE_URL=url)
+
+    with pytest.raises(SystemExit) as refused:
+        conf.on_starting(None)
+
+    assert str(refused.value) == (
+        f"error: there is no database file {tmp_path / 'circulate.db'}: "
+        "run `circulate db upgrade` first"
+    )
+    migrate.upgrade(url)
+    conf.on_starting(None)  # at the head: gunicorn goes on to start its workers
+
+
 def test_the_repository_root_config_is_the_packages(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -81,7 +99,7 @@ def test_the_repository_root_config_is_the_packages(
 def test_starting_empties_the_metrics_directory(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    conf = load_gunicorn_conf(monkeypatch, tmp_path)
+    conf = load_gunicorn_conf(monkeypatch, tmp_path, STORAGE="memory")
     stale = tmp_path / "metrics" / "counter_123.db"
     stale.parent.mkdir()
     stale.write_bytes(b"old run")
