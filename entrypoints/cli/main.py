@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from typing import Any, cast
 
 import click
@@ -41,6 +43,8 @@ def describe(error: Exception) -> str:
 class CirculateGroup(click.Group):
     """Turns any failure into ``Error: <one line>`` on stderr and exit status 1.
 
+    A closed pipe on standard output ends the command quietly with status 0.
+
     With ``--debug`` the exception propagates instead, traceback and all.
     """
 
@@ -49,6 +53,11 @@ class CirculateGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:
+            # The reader has had enough (`circulate books list | head`): stop quietly, as a
+            # pipeline expects, and keep the interpreter's final flush from failing again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(0) from None
         except Exception as error:
             if ctx.params.get("debug"):
                 raise

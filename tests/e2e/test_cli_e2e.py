@@ -154,3 +154,29 @@ def test_an_administrator_sets_up_a_library_lends_returns_and_exports(
     assert role == "admin"
     assert password_hash.startswith("$argon2id$")
     assert PASSWORD not in password_hash
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(
+    workdir: Path, env: dict[str, str]
+) -> None:
+    """`circulate ... | head -1`: the pipe closes before the command writes; status 0, no error."""
+    env = {**env, "CIRCULATE_STORAGE": "memory"}
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line is written
+    try:
+        done = subprocess.run(
+            [str(CIRCULATE), "demo", "--books", "20", "--members", "5"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=workdir,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+
+    assert done.returncode == 0, done.stderr
+    assert "Broken pipe" not in done.stderr
+    assert "Error" not in done.stderr
