@@ -12,6 +12,8 @@ from typing import cast
 from flask import Blueprint, Response, current_app, jsonify, render_template_string, url_for
 from flask_openapi3.openapi import OpenAPI
 
+from entrypoints.http.openapi import without_probe_422
+
 SWAGGER_ASSETS = str(files("flask_openapi3_swagger") / "templates" / "swagger")
 
 bp = Blueprint("docs", __name__, static_folder=SWAGGER_ASSETS, static_url_path="/docs/assets")
@@ -49,7 +51,7 @@ _PAGE = """<!DOCTYPE html>
 @bp.get("/openapi.json")
 def openapi_json() -> Response:
     """The OpenAPI 3.1 document, generated from the route table and its models."""
-    return jsonify(cast(OpenAPI, current_app).api_doc)
+    return jsonify(without_probe_422(cast(OpenAPI, current_app).api_doc))
 
 
 # Only this app's own scripts, plus the page's one inline script by its per-response nonce.

@@ -127,6 +127,7 @@ def readiness(container: Container) -> dict[str, Check]:
     "`details.checks`. Needs no credentials.",
     replies=[Reply(200, "Ready for traffic.", Readiness, READY_EXAMPLE)],
     errors=(503,),
+    probe=True,
 )
 def readyz() -> Response:
     checks = readiness(get_container())

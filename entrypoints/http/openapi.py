@@ -276,6 +276,19 @@ def _refusing_query(view: F, hints: dict[str, Any]) -> Callable[..., Any]:
     return routed
 
 
+# Operation ids of the health probes: flask-openapi3 gives every operation a 422 response when the
+# document is generated, and ``without_probe_422`` takes it back from these.
+PROBE_OPERATIONS: set[str] = set()
+
+
+def without_probe_422(document: dict[str, Any]) -> dict[str, Any]:
+    for item in document["paths"].values():
+        for method_operation in item.values():
+            if method_operation.get("operationId") in PROBE_OPERATIONS:
+                method_operation["responses"].pop("422", None)
+    return document
+
+
 def operation(
     bp: APIBlueprint,
     method: str,
@@ -287,11 +300,13 @@ def operation(
     errors: Iterable[int] = (),
     headers: Iterable[str] = (),
     access: _access.Rule | None = None,
+    probe: bool = False,
 ) -> Callable[[F], F]:
     """Route ``rule`` to the decorated view and document it.
 
-    A view without a ``query`` model refuses every query parameter. Besides ``errors``, every
-    operation documents 422 (an unknown or invalid query parameter)
+    A view without a ``query`` model refuses every query parameter, unless it is a ``probe``:
+    health checks answer whatever a monitoring system appends. Besides ``errors``, every
+    operation documents 422 (an unknown or invalid query parameter; not for probes)
     and 500; one with path parameters 404; one with a body 400, 413 and 415. ``headers`` names
     the ``REQUEST_HEADERS`` it reads. ``access`` is the route's access rule (``access.py``): it
     is registered for enforcement and documented (``security``, 401, 403, 429).
@@ -299,8 +314,11 @@ def operation(
 
     def decorate(view: F) -> F:
         hints = get_type_hints(view)
-        routed: Callable[..., Any] = view if "query" in hints else _refusing_query(view, hints)
-        statuses = {422, 500, *errors}
+        refuses_query = "query" not in hints and not probe
+        routed: Callable[..., Any] = _refusing_query(view, hints) if refuses_query else view
+        statuses = {500, *errors} if probe else {422, 500, *errors}
+        if probe:
+            PROBE_OPERATIONS.add(view.__name__)
         if access is not None:
             _access.register(f"{bp.name}.{view.__name__}", access)
             statuses |= _access.statuses(access)

@@ -120,6 +120,7 @@ def _admin(endpoint: str, method: str, url: Build, ok: int, body: Build | None =
 
 ROUTES = [
     # --- the front door, sessions and keys
+    Route("root.home", "GET", lambda s: "/", anonymous=200, allowed=None),
     Route("root.index", "GET", lambda s: "/api/v1", anonymous=200, allowed=None),
     Route(
         "auth.create_token",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -30,6 +32,29 @@ def test_index_links_every_collection(client: FlaskClient) -> None:
     assert links["self"] == {"href": "/api/v1"}
     for name in ("books", "members", "loans", "holds"):
         assert links[name] == {"href": f"/api/v1/{name}"}
+
+
+def test_both_indexes_link_the_docs_the_openapi_document_and_sign_in(client: FlaskClient) -> None:
+    home = client.get("/")
+    index = client.get("/api/v1")
+
+    assert home.status_code == index.status_code == 200
+    assert home.get_json()["version"] == version("circulate")
+    assert home.get_json()["links"]["api"] == {"href": "/api/v1"}
+    for body in (home.get_json(), index.get_json()):
+        assert body["links"]["docs"] == {"href": "/docs"}
+        assert body["links"]["openapi"] == {"href": "/openapi.json"}
+        assert body["links"]["sign_in"] == {"href": "/api/v1/auth/token"}
+    assert client.get(home.get_json()["links"]["docs"]["href"]).status_code == 200
+    assert client.get(home.get_json()["links"]["openapi"]["href"]).status_code == 200
+
+
+def test_probes_answer_whatever_query_a_monitor_appends(client: FlaskClient) -> None:
+    assert client.get("/healthz?nocache=1700000000").get_json() == {"status": "ok"}
+    assert client.get("/readyz?probe=k8s").status_code == 200
+    paths = client.get("/openapi.json").get_json()["paths"]
+    assert "422" not in paths["/healthz"]["get"]["responses"]
+    assert "422" not in paths["/readyz"]["get"]["responses"]
 
 
 def test_index_links_respect_the_mount_point(client: FlaskClient) -> None:
