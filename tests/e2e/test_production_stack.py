@@ -2,8 +2,8 @@
 on PostgreSQL and Redis, driven over HTTP from several threads.
 
 One server serves the whole module (starting it costs seconds); the test that kills a worker
-runs last. Redis is the one at ``CIRCULATE_TEST_REDIS_URL``, on a database number of its own that
-is emptied before and after; the workers share their rate limits and revoked tokens there. Which
+runs last. Redis is a private server started for the module (tests/private_redis.py); the workers
+share their rate limits and revoked tokens there. Which
 worker served what is read from the workers' own metrics files.
 """
 
@@ -23,25 +23,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from prometheus_client.mmap_dict import MmapedDict
-from redis import Redis
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from adapters.sqlalchemy.engine import create_engine_for
 from tests.databases import temporary_postgres_database
 from tests.e2e.test_serve import CIRCULATE, free_port
+from tests.private_redis import private_redis
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.timeout(60)]
 
 WORKERS = 3
 STARTUP_SECONDS = 30.0
-REDIS_URL_VARIABLE = "CIRCULATE_TEST_REDIS_URL"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-REDIS_DATABASE = 13  # this module's own; emptied before and after
 # Sign-in attempts per account: what the rate-limit check spends. The other limits are far
 # above anything the module sends, so only that check ever meets a 429.
 LOGIN_LIMIT = 10
@@ -111,11 +107,6 @@ def _children(parent: int) -> set[int]:
     return found
 
 
-def _redis_url() -> str:
-    parts = urlsplit(os.environ.get(REDIS_URL_VARIABLE) or DEFAULT_REDIS_URL)
-    return urlunsplit(parts._replace(path=f"/{REDIS_DATABASE}"))
-
-
 def _wait_until(
     predicate: Any, seconds: float, what: str | Callable[[], str], stack: Stack | None = None
 ) -> None:
@@ -133,18 +124,13 @@ def _wait_until(
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not CIRCULATE.exists():
         pytest.fail(f"{CIRCULATE} is missing: install the package (make install)")
-    redis = Redis.from_url(_redis_url())
-    try:
-        redis.flushdb()
-    except Exception as error:
-        pytest.fail(f"Redis at {REDIS_URL_VARIABLE} does not answer: {error}", pytrace=False)
     home = tmp_path_factory.mktemp("stack")
-    with temporary_postgres_database() as database_url:
+    with private_redis(home) as redis_url, temporary_postgres_database() as database_url:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CIRCULATE_")}
         env.update(
             CIRCULATE_ENVIRONMENT="production",
             CIRCULATE_DATABASE_URL=database_url,
-            CIRCULATE_REDIS_URL=_redis_url(),
+            CIRCULATE_REDIS_URL=redis_url,
             CIRCULATE_REVOCATION_STORE="redis",
             CIRCULATE_RATE_LIMIT_DEFAULT="100000 per minute",
             CIRCULATE_RATE_LIMIT_AUTH_PER_IP="1000 per minute",
@@ -210,8 +196,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 master.kill()
                 master.wait(timeout=10)
             engine.dispose()
-            redis.flushdb()
-            redis.close()
 
 
 def _counter(metrics: str, name: str, **labels: str) -> float:
