@@ -35,10 +35,12 @@ from application.queries import (
     MemberFilter,
     PageRequest,
 )
+from domain.catalogue import Book
 from domain.errors import DomainError, NoCopyAvailable
 from domain.holds import HoldStatus
 from domain.members import Member, Role
 from entrypoints.cli import demo_data
+from entrypoints.cli.output import Refusal
 from entrypoints.container import Container
 
 T = TypeVar("T")
@@ -85,9 +87,10 @@ def demo(
     held_books = catalogue.search_books(BookFilter(), PageRequest(1, 1)).total
     held_members = membership.list(MemberFilter(), PageRequest(1, 1)).total
     if (held_books or held_members) and not force:
-        raise click.ClickException(
+        raise Refusal(
+            "DATABASE_NOT_EMPTY",
             f"the database already holds {held_books} books and {held_members} members; "
-            "run with --force to add the demo library to it"
+            "run with --force to add the demo library to it",
         )
     password = secrets.token_urlsafe(12)
     rng = random.Random(seed)  # noqa: S311 (made-up data, not secrets)
@@ -197,6 +200,19 @@ def _attempt(operation: Callable[[], T]) -> T | None:
         return None
 
 
+def _a_loan_that_would_go_through(
+    catalogue: Catalogue, circulation: Circulation, cast: _Cast
+) -> tuple[Member, Book] | None:
+    """Someone in good standing (a member, else staff) and a book on the shelf, for the first
+    loan a newcomer makes."""
+    shelf = catalogue.search_books(BookFilter(available=True), PageRequest(1, 20)).items
+    for member in [*cast.members, *(member for _, member in cast.staff)]:
+        for book in shelf:
+            if circulation.availability(book.id, member.id).can_borrow:
+                return member, book
+    return None
+
+
 def _summary(container: Container, cast: _Cast, password: str) -> None:
     catalogue: Catalogue = container.catalogue()
     circulation: Circulation = container.circulation()
@@ -219,6 +235,10 @@ def _summary(container: Container, cast: _Cast, password: str) -> None:
         click.echo(f"  {role:<10} {member.email}")
     click.echo()
     click.echo("Then try:")
+    first_loan = _a_loan_that_would_go_through(catalogue, circulation, cast)
+    if first_loan is not None:
+        member, book = first_loan
+        click.echo(f"  circulate loans borrow --member {member.email} --book {book.isbn}")
     click.echo("  circulate books list --search garden")
     click.echo("  circulate loans list --overdue")
     click.echo("  circulate report")

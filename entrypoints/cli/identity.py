@@ -61,8 +61,9 @@ def sessions() -> None:
 
 
 @sessions.command()
+@json_option
 @inject
-def purge(service: Sessions = Provide["sessions"]) -> None:
+def purge(as_json: bool, service: Sessions = Provide["sessions"]) -> None:
     """Forget refresh tokens past their expiry (a daily job; they can only be refused by then).
 
     \b
@@ -71,6 +72,9 @@ def purge(service: Sessions = Provide["sessions"]) -> None:
       # crontab: 10 0 * * *  circulate sessions purge
     """
     removed = service.purge_expired()
+    if as_json:
+        print_json({"purged": removed})
+        return
     click.echo(f"purged {removed} expired refresh token{'' if removed == 1 else 's'}")
 
 

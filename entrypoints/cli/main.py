@@ -12,6 +12,7 @@ from dependency_injector import containers, providers
 from pydantic import ValidationError
 
 from domain.errors import DomainError
+from entrypoints.cli.account import account
 from entrypoints.cli.books import books
 from entrypoints.cli.db import db
 from entrypoints.cli.demo import demo
@@ -98,6 +99,7 @@ main.add_command(members)
 main.add_command(books)
 main.add_command(loans)
 main.add_command(holds)
+main.add_command(account)
 main.add_command(report)
 main.add_command(demo)
 main.add_command(keys)

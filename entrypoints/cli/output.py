@@ -24,6 +24,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 _UNBOUNDED_WIDTH = 100_000
 
 
+class Refusal(click.ClickException):
+    """A command's own refusal, printed like a domain error's: ``Error: CODE: message``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
 def json_option(command: F) -> F:
     """``--json``: the command prints JSON instead of a table (for scripts)."""
     return click.option(

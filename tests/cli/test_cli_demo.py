@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from application.queries import (
@@ -41,6 +42,17 @@ def test_demo_seeds_a_library_and_prints_how_to_sign_in(cli: Cli, container: Con
     assert container.accounts().arrears()  # someone is late or owes money
 
 
+def test_demo_ends_with_a_first_loan_that_goes_through(cli: Cli) -> None:
+    result = cli("demo", "--books", "30", "--members", "6")
+    suggested = re.search(r"circulate (loans borrow --member \S+ --book \S+)", result.stdout)
+    assert suggested is not None, result.stdout
+
+    loan = cli(*suggested.group(1).split(), "--json")
+
+    assert loan.exit_code == 0, loan.output
+    assert json.loads(loan.stdout)["returned_at"] is None
+
+
 def test_demo_data_depends_only_on_the_seed(cli: Cli, container: Container) -> None:
     cli("demo", "--books", "20", "--members", "5", "--seed", "7")
     first = [b.isbn for b in container.catalogue().search_books(BookFilter(), PageRequest()).items]
@@ -59,7 +71,7 @@ def test_demo_refuses_a_database_with_data_unless_forced(cli: Cli) -> None:
 
     assert refused.exit_code == 1
     assert refused.stderr == (
-        "Error: the database already holds 0 books and 1 members; "
+        "Error: DATABASE_NOT_EMPTY: the database already holds 0 books and 1 members; "
         "run with --force to add the demo library to it\n"
     )
 

@@ -265,4 +265,5 @@ def test_sessions_purge_forgets_only_expired_refresh_tokens(
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "purged 1 expired refresh token"
     assert cli("sessions", "purge").stdout.strip() == "purged 0 expired refresh tokens"
+    assert json.loads(cli("sessions", "purge", "--json").stdout) == {"purged": 0}
     assert sessions.refresh(fresh.refresh_token).access_token  # the live session is kept
