@@ -8,6 +8,9 @@ never wait for the writer), a busy timeout, and every transaction opened with
 a transaction waits its turn instead of failing half-way when it tries to upgrade a read lock
 (which SQLite cannot do once another writer has committed). Use cases read, decide and write in
 one short transaction, so this costs little and makes every transaction serializable.
+
+Both engines hide statement parameters: a failed statement's exception (logged with a 500) names
+the SQL but never the values bound to it, which may be a member's password hash or a key's digest.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def create_engine_for(url: str | URL, *, echo: bool = False) -> Engine:
     if backend == "sqlite":
         return _sqlite_engine(parsed, echo=echo)
     if backend == "postgresql":
-        return create_engine(parsed, pool_pre_ping=True, echo=echo)
+        return create_engine(parsed, pool_pre_ping=True, echo=echo, hide_parameters=True)
     raise ValueError(f"unsupported database {parsed.drivername!r}: use sqlite or postgresql")
 
 
@@ -61,6 +64,7 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
     in_memory = is_memory_sqlite(url)
     options: dict[str, Any] = {
         "echo": echo,
+        "hide_parameters": True,
         "connect_args": {
             # Connections come from a pool and serve whichever thread checks them out.
             "check_same_thread": False,
