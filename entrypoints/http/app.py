@@ -116,6 +116,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     request_body.init_app(app)
     errors.init_app(app)
     guard.init_app(app, container, unguarded=UNGUARDED_ENDPOINTS)
+    request_body.init_parsing(app)  # bodies are read only for requests the limiter counted
     app.url_map.converters["member_id"] = members.MemberIdConverter
     for blueprint in API_BLUEPRINTS:
         app.register_api(blueprint)

@@ -1,0 +1,112 @@
+"""Hostile input: deep nesting, unbounded bodies and control characters never reach a 500,
+and the rate limiter counts a request before its body is read."""
+
+from __future__ import annotations
+
+import io
+import secrets
+from collections.abc import Callable, Iterator
+
+import pytest
+from argon2 import profiles
+from dependency_injector import providers
+from flask import Flask
+from flask.testing import FlaskClient
+
+from adapters.security import Argon2PasswordHasher
+from entrypoints.container import Container, build_container, dispose
+from entrypoints.http import create_app, request_body
+from entrypoints.settings import Settings
+from tests.api.support import assert_problem
+
+HIGH = "1000 per minute"
+TOKEN_ROUTE = "/api/v1/auth/token"
+
+MakeApp = Callable[..., tuple[Flask, Container]]
+
+
+@pytest.fixture
+def make_app() -> Iterator[MakeApp]:
+    built: list[Container] = []
+
+    def make(**values: object) -> tuple[Flask, Container]:
+        defaults = {
+            "storage": "memory",
+            "environment": "test",
+            "rate_limit_default": HIGH,
+            "rate_limit_auth_per_ip": HIGH,
+            "rate_limit_auth_per_account": HIGH,
+        }
+        settings = Settings(**{**defaults, **values})  # type: ignore[arg-type]
+        container = build_container(settings, wire=False)
+        container.hasher.override(providers.Object(Argon2PasswordHasher(profiles.CHEAPEST)))
+        built.append(container)
+        return create_app(container=container), container
+
+    yield make
+    for container in built:
+        dispose(container)
+
+
+def from_address(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = f"2001:db8::{secrets.token_hex(2)}"
+    return client
+
+
+@pytest.mark.parametrize("opening", ["[", '{"a":'])
+def test_deeply_nested_json_is_a_400_without_credentials(make_app: MakeApp, opening: str) -> None:
+    app, _ = make_app()
+    body = opening * 1000 + "1" + ("]" if opening == "[" else "}") * 1000
+
+    response = from_address(app).post(
+        TOKEN_ROUTE, data=body, headers={"Content-Type": "application/json"}
+    )
+
+    assert_problem(response, 400, "BAD_REQUEST")
+
+
+def test_nesting_is_measured_outside_strings() -> None:
+    assert request_body.json_depth('{"a": [1, {"b": "[[[[{{{{"}]}') == 3
+    assert request_body.json_depth('"\\"[[["') == 0
+    assert (
+        request_body.json_depth("[" * (request_body.MAX_JSON_DEPTH + 1))
+        == request_body.MAX_JSON_DEPTH + 1
+    )
+
+
+def test_json_as_deep_as_the_limit_still_parses(make_app: MakeApp) -> None:
+    app, _ = make_app()
+    nested = "[" * (request_body.MAX_JSON_DEPTH - 1) + "]" * (request_body.MAX_JSON_DEPTH - 1)
+    body = '{"email": "a@example.org", "password": "x", "extra": ' + nested + "}"
+
+    response = from_address(app).post(
+        TOKEN_ROUTE, data=body, headers={"Content-Type": "application/json"}
+    )
+
+    assert_problem(response, 422, "VALIDATION_FAILED")  # parsed, then refused by the schema
+
+
+def test_the_limiter_counts_a_request_before_its_body_is_read(make_app: MakeApp) -> None:
+    app, _ = make_app(rate_limit_auth_per_ip="2 per minute")
+    client = from_address(app)
+    malformed = {"data": "{not json", "headers": {"Content-Type": "application/json"}}
+
+    assert client.post(TOKEN_ROUTE, **malformed).status_code == 400
+    assert client.post(TOKEN_ROUTE, **malformed).status_code == 400
+    assert_problem(client.post(TOKEN_ROUTE, **malformed), 429, "RATE_LIMITED")
+
+
+def test_a_chunked_body_past_the_limit_is_a_413(make_app: MakeApp) -> None:
+    app, _ = make_app()
+    body = b'{"email": "' + b"a" * (2 * 1024 * 1024) + b'"}'
+
+    response = from_address(app).post(
+        TOKEN_ROUTE,
+        input_stream=io.BytesIO(body),
+        headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        # What a server that decodes chunked bodies (gunicorn, werkzeug's) tells the app.
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+    assert_problem(response, 413, "REQUEST_ENTITY_TOO_LARGE")
