@@ -18,6 +18,7 @@ from entrypoints.http import (
     hardening,
     health,
     holds,
+    input_policy,
     loans,
     members,
     metrics,
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     errors.init_app(app)
     guard.init_app(app, container, unguarded=UNGUARDED_ENDPOINTS)
     request_body.init_parsing(app)  # bodies are read only for requests the limiter counted
+    input_policy.init_app(app)  # no control characters in any path, query or body text
     app.url_map.converters["member_id"] = members.MemberIdConverter
     for blueprint in API_BLUEPRINTS:
         app.register_api(blueprint)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import secrets
 from collections.abc import Callable, Iterator
+from urllib.parse import quote
 
 import pytest
 from argon2 import profiles
@@ -17,7 +18,7 @@ from adapters.security import Argon2PasswordHasher
 from entrypoints.container import Container, build_container, dispose
 from entrypoints.http import create_app, request_body
 from entrypoints.settings import Settings
-from tests.api.support import assert_problem
+from tests.api.support import assert_problem, field_errors
 
 HIGH = "1000 per minute"
 TOKEN_ROUTE = "/api/v1/auth/token"
@@ -110,3 +111,74 @@ def test_a_chunked_body_past_the_limit_is_a_413(make_app: MakeApp) -> None:
     )
 
     assert_problem(response, 413, "REQUEST_ENTITY_TOO_LARGE")
+
+
+# --- one input policy: no control characters in any text ----------------------------------
+
+# A lone surrogate only exists in JSON (an escape); in a URL its bytes are not UTF-8 at all.
+URL_CONTROLS = ["\x00", "\x1b[31m", "\x7f", "\x85", "\n"]
+CONTROLS = [*URL_CONTROLS, "\ud800"]
+BOOK = {"isbn": "9780131103627", "title": "T", "authors": ["A"], "barcodes": ["X-1"]}
+MEMBER = {"email": "a@example.org", "name": "N"}
+
+
+@pytest.mark.parametrize("control", CONTROLS, ids=repr)
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/books", {**BOOK, "title": "T{c}"}, "title"),
+        ("/api/v1/books", {**BOOK, "authors": ["A{c}"]}, "authors.0"),
+        ("/api/v1/members", {**MEMBER, "name": "N{c}"}, "name"),
+        ("/api/v1/members", {**MEMBER, "email": "a{c}@example.org"}, "email"),
+        (TOKEN_ROUTE, {"email": "a{c}@example.org", "password": "x"}, "email"),
+    ],
+)
+def test_control_characters_in_body_text_are_refused_with_422(
+    client: FlaskClient, control: str, path: str, body: dict[str, object], field: str
+) -> None:
+    def fill(value: object) -> object:
+        if isinstance(value, str):
+            return value.replace("{c}", control)
+        if isinstance(value, list):
+            return [fill(item) for item in value]
+        return value
+
+    response = client.post(path, json={key: fill(value) for key, value in body.items()})
+
+    problem = assert_problem(response, 422, "VALIDATION_FAILED")
+    assert ("body", field) in field_errors(problem)
+
+
+@pytest.mark.parametrize("control", URL_CONTROLS, ids=repr)
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/api/v1/books?q=alpha{c}", ("query", "q")),
+        ("/api/v1/books?{c}=1", ("query", "")),
+        ("/api/v1/books/b{c}", ("path", "book_id")),
+        ("/api/v1/members/m{c}", ("path", "member_id")),
+        ("/api/v1/members/m{c}/loans", ("path", "member_id")),
+    ],
+)
+def test_control_characters_in_paths_and_queries_are_refused_with_422(
+    client: FlaskClient, control: str, url: str, field: tuple[str, str]
+) -> None:
+    response = client.get(url.replace("{c}", quote(control, safe="")))
+
+    problem = assert_problem(response, 422, "VALIDATION_FAILED")
+    assert field in field_errors(problem)
+
+
+def test_a_control_character_in_a_body_key_is_refused(client: FlaskClient) -> None:
+    response = client.post("/api/v1/members", json={"email": "a@example.org", "na\x00me": "N"})
+
+    assert_problem(response, 422, "VALIDATION_FAILED")
+
+
+def test_ordinary_text_in_any_script_is_accepted(client: FlaskClient) -> None:
+    response = client.post(
+        "/api/v1/members", json={"email": "zoe@example.org", "name": "Zoë Ωμέγα 山田 — O'Brien"}
+    )
+
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["name"] == "Zoë Ωμέγα 山田 — O'Brien"
