@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -45,7 +46,15 @@ def _claim(
     now: datetime = NOW,
     scope: str = "anonymous",
 ) -> IdempotencyRecord | None:
-    return store.claim(scope=scope, key=key, fingerprint=fingerprint, now=now, ttl=TTL, lease=LEASE)
+    return store.claim(
+        scope=scope,
+        key=key,
+        fingerprint=fingerprint,
+        now=now,
+        ttl=TTL,
+        lease=LEASE,
+        token=secrets.token_hex(16),
+    )
 
 
 def test_the_first_claim_owns_the_key_and_a_second_sees_it_in_flight(
