@@ -149,9 +149,6 @@ class Container(containers.DeclarativeContainer):
         policy=policy,
         cache=catalogue_cache,
     )
-    membership = providers.ThreadSafeSingleton(
-        Membership, uow=uow.provider, clock=clock, ids=ids, policy=policy, hasher=hasher
-    )
     accounts = providers.ThreadSafeSingleton(
         Accounts, uow=uow.provider, clock=clock, ids=ids, policy=policy
     )
@@ -178,6 +175,16 @@ class Container(containers.DeclarativeContainer):
         verifier=tokens,
         revocations=revocations,
         refresh_token_lifetime=providers.Callable(Settings.refresh_token_lifetime, settings),
+    )
+    # A role change or a removal revokes the member's sessions at once.
+    membership = providers.ThreadSafeSingleton(
+        Membership,
+        uow=uow.provider,
+        clock=clock,
+        ids=ids,
+        policy=policy,
+        hasher=hasher,
+        sessions=sessions,
     )
     api_keys = providers.ThreadSafeSingleton(ApiKeys, uow=uow.provider, clock=clock, ids=ids)
     service_clients = providers.ThreadSafeSingleton(

@@ -18,7 +18,7 @@ from adapters.security import Argon2PasswordHasher
 from entrypoints.container import Container, build_container, dispose
 from entrypoints.http import create_app, request_body
 from entrypoints.settings import Settings
-from tests.api.support import assert_problem, field_errors
+from tests.api.support import PASSWORD, Users, assert_problem, field_errors
 
 HIGH = "1000 per minute"
 TOKEN_ROUTE = "/api/v1/auth/token"
@@ -182,3 +182,49 @@ def test_ordinary_text_in_any_script_is_accepted(client: FlaskClient) -> None:
 
     assert response.status_code == 201, response.get_data(as_text=True)
     assert response.get_json()["name"] == "Zoë Ωμέγα 山田 — O'Brien"
+
+
+# --- a person's sessions end when their role or existence changes --------------------------
+
+
+def test_a_downgraded_librarian_loses_their_powers_at_once(
+    client: FlaskClient, anonymous: FlaskClient, users: Users
+) -> None:
+    librarian = users.librarian.headers
+    assert anonymous.get("/api/v1/members", headers=librarian).status_code == 200
+
+    changed = client.patch(f"/api/v1/members/{users.librarian.id}", json={"role": "member"})
+    assert changed.status_code == 200, changed.get_data(as_text=True)
+
+    assert_problem(anonymous.get("/api/v1/members", headers=librarian), 401, "TOKEN_REVOKED")
+    refreshed = anonymous.post(
+        "/api/v1/auth/refresh", json={"refresh_token": users.librarian.refresh_token}
+    )
+    assert refreshed.status_code == 401
+    # Signing in again gives a token with the new role, which works, within the new limits.
+    again = anonymous.post(
+        TOKEN_ROUTE, json={"email": users.librarian.email, "password": PASSWORD}
+    ).get_json()
+    fresh = {"Authorization": f"Bearer {again['access_token']}"}
+    assert anonymous.get(f"/api/v1/members/{users.librarian.id}", headers=fresh).status_code == 200
+    assert_problem(anonymous.get("/api/v1/members", headers=fresh), 403, "INSUFFICIENT_SCOPE")
+
+
+def test_a_removed_member_is_signed_out_at_once(
+    client: FlaskClient, anonymous: FlaskClient, users: Users
+) -> None:
+    ada = users.ada.headers
+    assert anonymous.get(f"/api/v1/members/{users.ada.id}", headers=ada).status_code == 200
+
+    assert client.delete(f"/api/v1/members/{users.ada.id}").status_code == 204
+
+    assert_problem(anonymous.get("/api/v1/books", headers=ada), 401, "TOKEN_REVOKED")
+
+
+def test_an_unchanged_role_keeps_the_session(
+    client: FlaskClient, anonymous: FlaskClient, users: Users
+) -> None:
+    changed = client.patch(f"/api/v1/members/{users.librarian.id}", json={"role": "librarian"})
+    assert changed.status_code == 200
+
+    assert anonymous.get("/api/v1/members", headers=users.librarian.headers).status_code == 200
