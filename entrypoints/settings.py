@@ -102,10 +102,21 @@ class Settings(BaseSettings):
     )
     rate_limit_auth_per_account: str = Field(
         "10 per minute; 50 per hour",
-        description="Sign-in attempts for one email, token requests for one client id.",
+        description="Sign-in attempts for one email (token requests for one client id) from "
+        "one address.",
+    )
+    rate_limit_auth_account_ceiling: str = Field(
+        "100 per minute; 1000 per hour",
+        description="Sign-in attempts for one email (token requests for one client id) from "
+        "every address together.",
     )
 
-    @field_validator("rate_limit_default", "rate_limit_auth_per_ip", "rate_limit_auth_per_account")
+    @field_validator(
+        "rate_limit_default",
+        "rate_limit_auth_per_ip",
+        "rate_limit_auth_per_account",
+        "rate_limit_auth_account_ceiling",
+    )
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         try:

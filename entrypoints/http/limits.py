@@ -4,10 +4,15 @@
   authenticated caller as itself (its principal), anyone else by address. Authentication runs
   first (``guard.py``), so a team behind one address does not share one allowance.
 - Sign-in, refresh and the client-credentials token endpoint are tighter, per address
-  (``CIRCULATE_RATE_LIMIT_AUTH_PER_IP``) and, for sign-in and client tokens, per account
-  (``CIRCULATE_RATE_LIMIT_AUTH_PER_ACCOUNT``: the email, or the client id, the request claims;
-  kept in the store as a digest). Guessing passwords is slow from one address, and slow against
-  one account from many.
+  (``CIRCULATE_RATE_LIMIT_AUTH_PER_IP``) and, for sign-in and client tokens, per account: the
+  email, or the client id, the request claims (kept in the store as a digest).
+- Per account, two limits, so that nobody can lock an account's owner out by guessing at it:
+  ``CIRCULATE_RATE_LIMIT_AUTH_PER_ACCOUNT`` counts one account's attempts *from one address*
+  (a guesser at one address is stopped after a few tries, and the owner, elsewhere, is not
+  affected), and ``CIRCULATE_RATE_LIMIT_AUTH_ACCOUNT_CEILING``, ten times higher, counts them
+  from every address together (a guesser with many addresses is still slowed, and only one
+  with that many addresses can make the owner wait). A limit on the account alone, as before,
+  let anyone lock anyone out for the window with a handful of wrong passwords.
 - Probes, metrics and documentation are not limited (their access rule says so).
 - Counters live in Redis when ``CIRCULATE_REDIS_URL`` is set, so every worker and host shares
   them; otherwise in this process. If Redis stops answering, each process falls back to its own
@@ -90,6 +95,10 @@ def account_key() -> str:
     return account() or ""
 
 
+def account_address_key() -> str:
+    return f"{account() or ''}:{address()}"
+
+
 def _not_auth() -> bool:
     return request.endpoint not in AUTH_ENDPOINTS
 
@@ -145,6 +154,12 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
             Limit(settings.rate_limit_auth_per_ip, key_function=address, exempt_when=_not_auth),
             Limit(
                 settings.rate_limit_auth_per_account,
+                key_function=account_address_key,
+                exempt_when=_no_account,
+                scope="account-address",
+            ),
+            Limit(
+                settings.rate_limit_auth_account_ceiling,
                 key_function=account_key,
                 exempt_when=_no_account,
                 scope="account",

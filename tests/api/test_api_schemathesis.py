@@ -66,6 +66,7 @@ def _fresh_app(directory: Path) -> tuple[Flask, Container]:
         rate_limit_default=HIGH_LIMIT,
         rate_limit_auth_per_ip=HIGH_LIMIT,
         rate_limit_auth_per_account=HIGH_LIMIT,
+        rate_limit_auth_account_ceiling=HIGH_LIMIT,
     )
     container = build_container(settings, wire=False)
     container.hasher.override(providers.Object(Argon2PasswordHasher(profiles.CHEAPEST)))
