@@ -142,6 +142,11 @@ class Settings(BaseSettings):
     proxy_hops: int = Field(
         0, ge=0, le=10, description="Trusted proxies in front (X-Forwarded-* headers honoured)."
     )
+    trusted_hosts: str = Field(
+        "",
+        description="Comma-separated host names the API answers to (others get 400), which its "
+        "links may then name; empty: any host, and links are paths without one.",
+    )
     cache_backend: CacheBackend = "auto"
     cache_ttl_seconds: int = Field(300, ge=1, le=86_400)
     metrics_token: SecretStr | None = Field(
@@ -188,6 +193,9 @@ class Settings(BaseSettings):
         if self.redis_url is not None:
             return "redis"
         return "memory" if self.storage == "memory" else "none"
+
+    def trusted_host_list(self) -> list[str]:
+        return [host.strip().lower() for host in self.trusted_hosts.split(",") if host.strip()]
 
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]

@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from adapters.security import Argon2PasswordHasher
+from domain.access import Scope
 from entrypoints.container import Container, build_container, dispose
 from entrypoints.http import create_app, request_body
 from entrypoints.settings import Settings
@@ -228,3 +229,40 @@ def test_an_unchanged_role_keeps_the_session(
     assert changed.status_code == 200
 
     assert anonymous.get("/api/v1/members", headers=users.librarian.headers).status_code == 200
+
+
+# --- links never carry a host the client chose ---------------------------------------------
+
+
+def test_links_are_paths_without_trusted_hosts(make_app: MakeApp) -> None:
+    app, container = make_app()
+    key = container.api_keys().create("tests", frozenset(Scope)).plaintext
+    client = app.test_client()
+    evil = {"Host": "attacker.example"}
+
+    listed = client.get("/api/v1/books?per_page=1", headers=evil)
+    created = client.post(
+        "/api/v1/members",
+        json={"email": "ada@example.org", "name": "Ada"},
+        headers={**evil, "Authorization": f"ApiKey {key}"},
+    )
+
+    assert listed.status_code == 200
+    assert "attacker" not in listed.headers["Link"]
+    assert listed.headers["Link"].startswith("</api/v1/books?")
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert created.headers["Location"].startswith("/api/v1/members/")
+
+
+def test_with_trusted_hosts_other_hosts_are_refused_and_links_are_absolute(
+    make_app: MakeApp,
+) -> None:
+    app, _ = make_app(trusted_hosts="api.example.org, other.example.org")
+    client = app.test_client()
+
+    refused = client.get("/api/v1/books", headers={"Host": "attacker.example"})
+    listed = client.get("/api/v1/books?per_page=1", headers={"Host": "api.example.org"})
+
+    assert_problem(refused, 400, "BAD_REQUEST")
+    assert listed.status_code == 200
+    assert listed.headers["Link"].startswith("<http://api.example.org/api/v1/books?")
