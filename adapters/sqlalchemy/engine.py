@@ -15,6 +15,8 @@ the SQL but never the values bound to it, which may be a member's password hash 
 
 from __future__ import annotations
 
+import contextlib
+import os
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -55,6 +57,15 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+def _create_private(path: str) -> None:
+    """Create the database file readable and writable by its owner only, before SQLite would
+    create it with the umask's permissions (0644: every local user could read the members'
+    password hashes). SQLite gives its -wal and -shm files the database file's permissions."""
+    # An existing file keeps the permissions its owner gave it.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def is_memory_sqlite(url: URL) -> bool:
     database = url.database or ""
     return database in {"", ":memory:"} or url.query.get("mode") == "memory"
@@ -76,6 +87,13 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
         # Fine for tests and demos that use it from one thread at a time.
         options["poolclass"] = StaticPool
     engine = create_engine(url, **options)
+
+    if not in_memory and url.database:
+        path = url.database
+
+        @event.listens_for(engine, "do_connect")
+        def _private_file(*_args: Any) -> None:
+            _create_private(path)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import secrets
+import stat
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -15,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from adapters.security import Argon2PasswordHasher
+from adapters.sqlalchemy import migrate
 from domain.access import Scope
 from entrypoints.container import Container, build_container, dispose
 from entrypoints.http import create_app, request_body
@@ -266,3 +269,33 @@ def test_with_trusted_hosts_other_hosts_are_refused_and_links_are_absolute(
     assert_problem(refused, 400, "BAD_REQUEST")
     assert listed.status_code == 200
     assert listed.headers["Link"].startswith("<http://api.example.org/api/v1/books?")
+
+
+# --- operations closed by default ----------------------------------------------------------
+
+
+def test_metrics_are_closed_in_production_without_a_token(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    keys = str(tmp_path / "keys.json")
+    make_app(signing_keys_file=keys)  # outside production the key file is made on first use
+    production = {
+        "storage": "sql",
+        "environment": "production",
+        "database_url": f"sqlite:///{tmp_path / 'circulate.db'}",
+        "signing_keys_file": keys,
+    }
+    closed, _ = make_app(**production)
+    guarded, _ = make_app(**production, metrics_token="a-scraper-token-of-some-length")
+
+    assert_problem(closed.test_client().get("/metrics"), 404, "NOT_FOUND")
+    scraper = {"Authorization": "Bearer a-scraper-token-of-some-length"}
+    assert guarded.test_client().get("/metrics", headers=scraper).status_code == 200
+    assert make_app()[0].test_client().get("/metrics").status_code == 200  # development
+
+
+def test_the_sqlite_file_is_created_readable_by_its_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "circulate.db"
+    migrate.upgrade(f"sqlite:///{path}")
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
