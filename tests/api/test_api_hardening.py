@@ -299,3 +299,15 @@ def test_the_sqlite_file_is_created_readable_by_its_owner_only(tmp_path: Path) -
     migrate.upgrade(f"sqlite:///{path}")
 
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_member_cannot_probe_for_registered_emails_by_changing_their_own(
+    anonymous: FlaskClient, users: Users
+) -> None:
+    url = f"/api/v1/members/{users.ada.id}"
+    taken = anonymous.patch(url, json={"email": users.grace.email}, headers=users.ada.headers)
+    free = anonymous.patch(url, json={"email": "nobody@example.org"}, headers=users.ada.headers)
+
+    assert_problem(taken, 403, "INSUFFICIENT_SCOPE")
+    assert_problem(free, 403, "INSUFFICIENT_SCOPE")
+    assert taken.get_json()["message"] == free.get_json()["message"]
