@@ -19,12 +19,22 @@ import contextlib
 import os
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from application.ports import DependencyUnavailable
+
 SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
+# A PostgreSQL server that has not accepted a connection in this long is taken to be down.
+CONNECT_TIMEOUT_SECONDS = 5
+# What a client is told to wait while the database is unreachable (pooled connections are
+# checked before use, so the first request after the server is back succeeds).
+OUTAGE_RETRY_AFTER_SECONDS = 5
+# SQLSTATE classes of a server that is going away or not accepting connections.
+_OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 _POSTGRES_SCHEMES = {"postgres", "postgresql"}
 
 
@@ -44,8 +54,31 @@ def create_engine_for(url: str | URL, *, echo: bool = False) -> Engine:
     if backend == "sqlite":
         return _sqlite_engine(parsed, echo=echo)
     if backend == "postgresql":
-        return create_engine(parsed, pool_pre_ping=True, echo=echo, hide_parameters=True)
+        engine = create_engine(
+            parsed,
+            pool_pre_ping=True,
+            echo=echo,
+            hide_parameters=True,
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        )
+        event.listen(engine, "handle_error", _outage)
+        return engine
     raise ValueError(f"unsupported database {parsed.drivername!r}: use sqlite or postgresql")
+
+
+def _outage(context: ExceptionContext) -> BaseException | None:
+    """``handle_error``: a PostgreSQL server that cannot be reached, or that is shutting down,
+    is an outage (``DependencyUnavailable``), not a failed statement. Other errors pass."""
+    if context.is_pre_ping:
+        return None  # a stale pooled connection: SQLAlchemy replaces it with a new one
+    original = context.original_exception
+    sqlstate = getattr(original, "sqlstate", None)
+    unreachable = isinstance(original, psycopg.OperationalError) and (
+        sqlstate is None or sqlstate.startswith(_OUTAGE_SQLSTATES)
+    )
+    if context.is_disconnect or unreachable:
+        return DependencyUnavailable("database", OUTAGE_RETRY_AFTER_SECONDS)
+    return None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -16,7 +16,8 @@
 - Probes, metrics and documentation are not limited (their access rule says so).
 - Counters live in Redis when ``CIRCULATE_REDIS_URL`` is set, so every worker and host shares
   them; otherwise in this process. If Redis stops answering, each process falls back to its own
-  counters instead of failing requests.
+  counters instead of failing requests (after at most ``TIMEOUT_SECONDS``: no request waits
+  on a frozen Redis).
 - A refusal is 429 in the API's problem format (``RATE_LIMITED``; the token endpoint keeps its
   RFC 6749 error format) with ``Retry-After``; every limited response carries ``RateLimit-Limit``,
   ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds to the window's reset).
@@ -28,10 +29,12 @@ import hashlib
 import json
 import math
 import time
+from typing import Any
 
 from flask import Flask, Response, request
 from flask_limiter import ApplicationLimit, HeaderNames, Limit, Limiter, RequestLimit
 
+from adapters.redis_store import TIMEOUT_SECONDS
 from domain.members import MAX_EMAIL
 from entrypoints.http import access
 from entrypoints.http.client_credentials import claimed_client_id
@@ -142,6 +145,14 @@ def _tidy_headers(response: Response) -> Response:
     return response
 
 
+def _storage_options(settings: Settings) -> dict[str, Any]:
+    """Timeouts as short as every other use of Redis has (``adapters.redis_store``): a frozen
+    Redis must not hold each request up; the limiter counts in this process until it is back."""
+    if settings.redis_url is None:
+        return {}
+    return {"socket_timeout": TIMEOUT_SECONDS, "socket_connect_timeout": TIMEOUT_SECONDS}
+
+
 def init_app(app: Flask, settings: Settings) -> Limiter:
     """Limit ``app``'s requests as ``settings`` say. Call after the authentication hook is
     registered (the limit is the caller's) and before the access rules are enforced (refused
@@ -166,6 +177,9 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
             ),
         ],
         storage_uri=settings.redis_url or "memory://",
+        # As short as every other use of Redis (adapters.redis_store): a frozen Redis must not
+        # hold each request up; the limiter then counts in this process until Redis is back.
+        storage_options=_storage_options(settings),
         strategy=STRATEGY,
         headers_enabled=True,
         header_name_mapping=HEADERS,
