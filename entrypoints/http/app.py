@@ -11,6 +11,7 @@ from entrypoints.http import (
     admin,
     auth,
     books,
+    conditional,
     copies,
     docs,
     errors,
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     guard.init_app(app, container, unguarded=UNGUARDED_ENDPOINTS)
     request_body.init_parsing(app)  # bodies are read only for requests the limiter counted
     input_policy.init_app(app)  # no control characters in any path, query or body text
+    conditional.init_app(app)  # If-Match and If-None-Match as RFC 9110 writes them
     app.url_map.converters["member_id"] = members.MemberIdConverter
     for blueprint in API_BLUEPRINTS:
         app.register_api(blueprint)

@@ -311,3 +311,47 @@ def test_a_member_cannot_probe_for_registered_emails_by_changing_their_own(
     assert_problem(taken, 403, "INSUFFICIENT_SCOPE")
     assert_problem(free, 403, "INSUFFICIENT_SCOPE")
     assert taken.get_json()["message"] == free.get_json()["message"]
+
+
+# --- the document and the server agree -----------------------------------------------------
+
+
+def test_an_integer_written_as_1_0_is_the_integer_1(client: FlaskClient) -> None:
+    body = {**BOOK, "year": 2001.0}
+
+    created = client.post("/api/v1/books", json=body)
+
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert created.get_json()["year"] == 2001
+    for value in (2001.5, "2001", True):
+        refused = client.post(
+            "/api/v1/books", json={**BOOK, "isbn": "9780262033848", "year": value}
+        )
+        assert_problem(refused, 422, "VALIDATION_FAILED")
+
+
+def test_a_loan_names_exactly_one_of_book_and_copy_in_the_document_and_the_server(
+    client: FlaskClient,
+) -> None:
+    schema = client.get("/openapi.json").get_json()["components"]["schemas"]["LoanCreate"]
+    member = client.post("/api/v1/members", json=MEMBER).get_json()["id"]
+    book = client.post("/api/v1/books", json=BOOK).get_json()
+    copy = client.get(f"/api/v1/books/{book['id']}/copies").get_json()["items"][0]["id"]
+
+    assert schema["oneOf"] == [{"required": ["book_id"]}, {"required": ["copy_id"]}]
+    for refused in (
+        {"member_id": member},
+        {"member_id": member, "book_id": book["id"], "copy_id": copy},
+        {"member_id": member, "book_id": None, "copy_id": copy},
+    ):
+        assert_problem(client.post("/api/v1/loans", json=refused), 422, "VALIDATION_FAILED")
+    lent = client.post("/api/v1/loans", json={"member_id": member, "copy_id": copy})
+    assert lent.status_code == 201, lent.get_data(as_text=True)
+
+
+def test_the_document_gives_the_format_of_if_match(client: FlaskClient) -> None:
+    document = client.get("/openapi.json").get_json()
+    patch = document["paths"]["/api/v1/members/{member_id}"]["patch"]
+    [if_match] = [p for p in patch["parameters"] if p["name"] == "If-Match"]
+
+    assert if_match["schema"]["pattern"].startswith("^(")
