@@ -35,19 +35,13 @@ from domain.access import Scope
 from entrypoints.container import Container, build_container, dispose
 from entrypoints.http import create_app
 from entrypoints.settings import Settings
+from tests.api.support import REVOKED_NOT_REMOVED
 from tests.databases import empty_tables
 
 # A request can be valid by the schema and still refused: a domain rule on a value the schema
 # cannot express (an ISBN's check digit, a year not after next year) is 422, and an If-Match
 # the client made up does not match the resource (412). Everything else keeps the defaults.
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "429"]
-
-# Revoking an API key or a service client is its DELETE, and the record stays (listed as
-# revoked, readable by admins): "deleted resource still available" is the documented rule there.
-REVOKED_NOT_REMOVED = {
-    "include-path-regex": "^/api/v1/(api-keys|service-clients)/",
-    "checks": {"use_after_free": {"enabled": False}},
-}
 
 CONFIG = SchemathesisConfig.from_dict(
     {
