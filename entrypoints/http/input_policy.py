@@ -13,24 +13,18 @@ the rate limiter counted; path and query are checked at the same point, one rule
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from flask import Flask, request
 
+from domain.text import has_control_characters
 from entrypoints.http.errors import VALIDATION_FAILED
 from entrypoints.http.problem import ApiProblem
 
-# C0 controls, DEL, C1 controls, and the surrogate range (only ever lone in a str).
-FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 MESSAGE = "must not contain control characters"
 # Past this depth a body was already refused as too deeply nested (request_body.MAX_JSON_DEPTH).
 _MAX_WALK = 64
-
-
-def has_control_characters(text: str) -> bool:
-    return FORBIDDEN.search(text) is not None
 
 
 def _in_json(value: Any, path: str, depth: int = 0) -> Iterator[str]:
