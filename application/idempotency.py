@@ -97,10 +97,12 @@ class IdempotencyStore(Protocol):
         """
         ...
 
-    def complete(self, *, scope: str, key: str, response: StoredResponse) -> None:
-        """Store the response of the request that owns the key."""
+    def complete(self, *, scope: str, key: str, token: str, response: StoredResponse) -> None:
+        """Store the response of the request whose claim ``token`` still owns the key (a
+        request whose claim was taken over stores nothing)."""
         ...
 
-    def release(self, *, scope: str, key: str) -> None:
-        """Give the key up (the request failed), so that a retry runs afresh."""
+    def release(self, *, scope: str, key: str, token: str) -> None:
+        """Give the key up (the request failed before committing), so that a retry runs
+        afresh; only the claim ``token`` that owns it, and only while nothing is committed."""
         ...

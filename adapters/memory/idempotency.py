@@ -75,14 +75,16 @@ class MemoryIdempotencyStore:
 
         return undo
 
-    def complete(self, *, scope: str, key: str, response: StoredResponse) -> None:
+    def complete(self, *, scope: str, key: str, token: str, response: StoredResponse) -> None:
         with self._lock:
             record = self._records.get((scope, key))
-            if record is not None:
+            if record is not None and record.token == token:
                 self._records[(scope, key)] = replace(
                     record, state=KeyState.COMPLETED, response=response
                 )
 
-    def release(self, *, scope: str, key: str) -> None:
+    def release(self, *, scope: str, key: str, token: str) -> None:
         with self._lock:
-            self._records.pop((scope, key), None)
+            record = self._records.get((scope, key))
+            if record is not None and record.token == token and record.state is KeyState.IN_FLIGHT:
+                del self._records[(scope, key)]

@@ -138,11 +138,11 @@ class SqlIdempotencyStore:
             raise RuntimeError(f"could not claim idempotency key {key!r}")
         return held
 
-    def complete(self, *, scope: str, key: str, response: StoredResponse) -> None:
+    def complete(self, *, scope: str, key: str, token: str, response: StoredResponse) -> None:
         with self._engine.begin() as connection:
             connection.execute(
                 update(TABLE)
-                .where((TABLE.c.scope == scope) & (TABLE.c.key == key))
+                .where((TABLE.c.scope == scope) & (TABLE.c.key == key) & (TABLE.c.token == token))
                 .values(
                     state=KeyState.COMPLETED.value,
                     status=response.status,
@@ -151,12 +151,13 @@ class SqlIdempotencyStore:
                 )
             )
 
-    def release(self, *, scope: str, key: str) -> None:
+    def release(self, *, scope: str, key: str, token: str) -> None:
         with self._engine.begin() as connection:
             connection.execute(
                 delete(TABLE).where(
                     (TABLE.c.scope == scope)
                     & (TABLE.c.key == key)
+                    & (TABLE.c.token == token)
                     & (TABLE.c.state == KeyState.IN_FLIGHT.value)
                 )
             )

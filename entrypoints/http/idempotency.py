@@ -159,11 +159,11 @@ def idempotent(view: F) -> F:
                 response = _respond(view, args, kwargs)
             except BaseException:
                 if not used.written:
-                    store.release(scope=scope, key=key)
+                    store.release(scope=scope, key=key, token=token)
                 raise
         if response.status_code >= 500:
             if not used.written:
-                store.release(scope=scope, key=key)
+                store.release(scope=scope, key=key, token=token)
             return response  # not stored: after a commit, a retry hears KEY_APPLIED
         headers = tuple(
             (name, value) for name, value in response.headers if name.lower() not in _NOT_STORED
@@ -171,6 +171,7 @@ def idempotent(view: F) -> F:
         store.complete(
             scope=scope,
             key=key,
+            token=token,
             response=StoredResponse(response.status_code, headers, response.get_data()),
         )
         return response
