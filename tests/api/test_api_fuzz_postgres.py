@@ -16,6 +16,7 @@ Sized for the test command (derandomized in CI); HYPOTHESIS_PROFILE=thorough sea
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -67,7 +68,10 @@ CONFIG = SchemathesisConfig.from_dict(
     }
 )
 
+# The database made at import is dropped when the module's tests end, or at exit when they
+# never ran (a collection only).
 _STACK = ExitStack()
+atexit.register(_STACK.close)
 
 
 def _app() -> tuple[Flask, Container, dict[str, str]]:
