@@ -1,7 +1,14 @@
-"""Revocations in Redis, for deployments whose workers or hosts share a Redis server.
+"""Redis: the client every Redis user of the process shares, and revocations kept in Redis.
+
+The client answers within ``TIMEOUT_SECONDS`` or fails, without retrying, and goes through a
+circuit breaker (``adapters.circuit``): while Redis is down or frozen, calls fail at once with
+``DependencyUnavailable`` instead of each request waiting on it, and Redis is used again as soon
+as it answers.
 
 Each revoked identifier is one key that Redis itself expires when the revocation stops
-mattering, so nothing ever needs cleaning up.
+mattering, so nothing ever needs cleaning up. Revocations live only in Redis's memory unless
+Redis persists them: a Redis restarted without persistence (RDB or AOF) forgets every
+revocation, and signed-out tokens work again until they expire. Run it with persistence.
 """
 
 from __future__ import annotations
@@ -9,17 +16,53 @@ from __future__ import annotations
 import math
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from redis import Redis
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
 
+from adapters.circuit import CircuitBreaker
 from application.ports import Clock
 
 DEFAULT_PREFIX = "circulate:revoked:"
+# Redis answers in well under a millisecond; a server that has not answered in this long is
+# taken to be down (a request must not wait the 5-15 s of the driver's defaults and retries).
+TIMEOUT_SECONDS = 0.5
+# How long the breaker refuses at once after a failure, before it lets one call try again.
+COOL_DOWN_SECONDS = 5.0
+FAILURES = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
-def redis_client(url: str) -> Redis:
+class GuardedRedis(Redis):
+    """A Redis client whose every command goes through a circuit breaker."""
+
+    breaker: CircuitBreaker
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        with self.breaker.guard():
+            return super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+
+
+def redis_breaker() -> CircuitBreaker:
+    return CircuitBreaker("redis", FAILURES, cool_down=COOL_DOWN_SECONDS)
+
+
+def redis_client(url: str, breaker: CircuitBreaker | None = None) -> Redis:
     """A client for ``url`` (``redis://``, ``rediss://`` or ``unix://``); connects lazily."""
-    return Redis.from_url(url)
+    client = GuardedRedis.from_url(
+        url,
+        socket_timeout=TIMEOUT_SECONDS,
+        socket_connect_timeout=TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), 0),
+        retry_on_timeout=False,
+    )
+    if not isinstance(client, GuardedRedis):  # from_url builds the class it is called on
+        raise TypeError(f"expected a GuardedRedis, got {type(client).__name__}")
+    client.breaker = breaker or redis_breaker()
+    return client
 
 
 class RedisRevocationStore:

@@ -11,10 +11,37 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from domain.errors import DomainError
+
 
 class KeyState(StrEnum):
+    """``IN_FLIGHT``: claimed, nothing committed. ``COMPLETED``: the change the key guards is
+    committed (the state is set in the change's own transaction, see ``KeyUsed``); the response
+    is stored just after, and is missing only if the process died in between."""
+
     IN_FLIGHT = "in_flight"
     COMPLETED = "completed"
+
+
+class IdempotencyKeyTaken(DomainError):
+    """The claim ran out (its lease passed) and another request took the key over: this one's
+    change is not committed, so the key's effect happens once."""
+
+    code = "IDEMPOTENCY_KEY_IN_USE"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyUsed:
+    """A record for the unit of work (``also_write`` / ``riding_with_next_commit``): the claim
+    ``token`` of ``(scope, key)`` is used up by the change being committed.
+
+    Written in the change's transaction, it turns the claim ``COMPLETED``; if the claim is no
+    longer this token's, the write raises ``IdempotencyKeyTaken`` and nothing is committed.
+    """
+
+    scope: str
+    key: str
+    token: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +60,7 @@ class IdempotencyRecord:
     created_at: datetime
     expires_at: datetime
     response: StoredResponse | None = None
+    token: str = ""  # the claim's: whoever holds it may use the key up
 
     def holds_key(self, now: datetime, lease: timedelta) -> bool:
         """Whether the record still owns its key at ``now``.
@@ -42,7 +70,11 @@ class IdempotencyRecord:
         """
         if now >= self.expires_at:
             return False
-        return not (self.state is KeyState.IN_FLIGHT and now - self.created_at >= lease)
+        return not (self.state is KeyState.IN_FLIGHT and not self.holds_lease(now, lease))
+
+    def holds_lease(self, now: datetime, lease: timedelta) -> bool:
+        """Whether the request that claimed the key may still be running at ``now``."""
+        return now - self.created_at < lease
 
 
 class IdempotencyStore(Protocol):
@@ -55,8 +87,9 @@ class IdempotencyStore(Protocol):
         now: datetime,
         ttl: timedelta,
         lease: timedelta,
+        token: str,
     ) -> IdempotencyRecord | None:
-        """Reserve ``(scope, key)`` for a new request, atomically.
+        """Reserve ``(scope, key)`` for a new request, atomically, as claim ``token``.
 
         Returns ``None`` when the caller now owns the key (a fresh in-flight record was stored,
         replacing one that no longer holds it); otherwise the record that holds the key. Of two
@@ -64,10 +97,12 @@ class IdempotencyStore(Protocol):
         """
         ...
 
-    def complete(self, *, scope: str, key: str, response: StoredResponse) -> None:
-        """Store the response of the request that owns the key."""
+    def complete(self, *, scope: str, key: str, token: str, response: StoredResponse) -> None:
+        """Store the response of the request whose claim ``token`` still owns the key (a
+        request whose claim was taken over stores nothing)."""
         ...
 
-    def release(self, *, scope: str, key: str) -> None:
-        """Give the key up (the request failed), so that a retry runs afresh."""
+    def release(self, *, scope: str, key: str, token: str) -> None:
+        """Give the key up (the request failed before committing), so that a retry runs
+        afresh; only the claim ``token`` that owns it, and only while nothing is committed."""
         ...

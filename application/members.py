@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from application.common import check_version, emit_ready, found
+from application.identity.ports import SessionRevoker
 from application.passwords import check_password
 from application.ports import Clock, IdGenerator, PasswordHasher, UnitOfWorkFactory
 from application.queries import MemberFilter, Page, PageRequest
@@ -40,12 +41,16 @@ class Membership:
         ids: IdGenerator,
         policy: Policy,
         hasher: PasswordHasher,
+        sessions: SessionRevoker | None = None,
     ) -> None:
+        """``sessions``: where a member's sessions are revoked when their role changes or they
+        are removed (their access tokens carry the old role until they expire otherwise)."""
         self._uow = uow
         self._clock = clock
         self._ids = ids
         self._policy = policy
         self._hasher = hasher
+        self._sessions = sessions
 
     def register(
         self,
@@ -108,14 +113,17 @@ class Membership:
                 name=changes.name,
                 membership_expires_at=changes.membership_expires_at,
             )
-            if not isinstance(changes.role, Unset):
+            ended: set[str] = set()
+            if not isinstance(changes.role, Unset) and changes.role is not member.role:
                 member.change_role(changes.role, now)
+                ended = self._end_sessions(uow, member_id, now)
             if changes.status is MemberStatus.SUSPENDED:
                 member.suspend(now)
             elif changes.status is MemberStatus.ACTIVE:
                 member.reactivate(now)
             uow.commit()
-            return member
+        self._revoke(ended)
+        return member
 
     def change_role(
         self, member_id: str, role: Role, expected_version: int | None = None
@@ -123,9 +131,14 @@ class Membership:
         with self._uow() as uow:
             member = found(uow.members.get(member_id), MemberNotFound, member_id)
             check_version(member, expected_version)
-            member.change_role(role, self._clock.now())
+            ended: set[str] = set()
+            if role is not member.role:
+                now = self._clock.now()
+                member.change_role(role, now)
+                ended = self._end_sessions(uow, member_id, now)
             uow.commit()
-            return member
+        self._revoke(ended)
+        return member
 
     def set_password(self, member_id: str, password: str) -> Member:
         check_password(password)
@@ -186,10 +199,28 @@ class Membership:
                 uow.loans.remove(loan)
             for entry in uow.ledger.for_member(member_id):
                 uow.ledger.remove(entry)
+            ended = set()
             for token in uow.refresh_tokens.for_member(member_id):  # their sessions end
+                ended.add(token.family_id)
                 uow.refresh_tokens.remove(token)
             uow.members.remove(member)
             uow.commit()
+        self._revoke(ended)
+
+    @staticmethod
+    def _end_sessions(uow: UnitOfWork, member_id: str, now: datetime) -> set[str]:
+        """Revoke the member's refresh tokens in this transaction; their sessions' ids."""
+        ended = set()
+        for token in uow.refresh_tokens.for_member(member_id):
+            ended.add(token.family_id)
+            if not token.is_used and not token.is_revoked:
+                token.revoke(now)
+        return ended
+
+    def _revoke(self, family_ids: set[str]) -> None:
+        """After the commit: the sessions' access tokens are refused from now on."""
+        if self._sessions is not None and family_ids:
+            self._sessions.revoke_sessions(family_ids)
 
     @staticmethod
     def _ensure_email_free(uow: UnitOfWork, email: str) -> None:

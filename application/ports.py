@@ -18,6 +18,17 @@ if TYPE_CHECKING:
     from application.unit_of_work import UnitOfWork
 
 
+class DependencyUnavailable(Exception):
+    """A service this one depends on (the database, Redis) does not answer: an outage, not a
+    bug. Raised by adapters in place of their driver's errors; edges answer "try again later"
+    (HTTP 503 with ``Retry-After``) rather than report a failure of the request itself."""
+
+    def __init__(self, dependency: str, retry_after_seconds: int) -> None:
+        super().__init__(f"{dependency} is unavailable")
+        self.dependency = dependency
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, timezone-aware UTC."""

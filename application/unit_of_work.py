@@ -9,8 +9,10 @@ methods, and commit. Every adapter shares this logic and supplies the writes.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, fields
 from itertools import groupby
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
@@ -143,8 +145,47 @@ class ChangeTracker:
         self._removals.clear()
 
 
+# --- records written with a commit --------------------------------------------------------
+# Some records must exist if and only if a change was committed: the mark that an idempotency key
+# was used up, later an audit entry or an outbox message. They are written in the transaction of
+# the change itself, never in one of their own, so that a crash between two transactions cannot
+# leave one without the other.
+
+
+@dataclass(slots=True)
+class Riders:
+    """Records handed to ``riding_with_next_commit``; ``written`` once a commit carried them."""
+
+    records: tuple[object, ...]
+    written: bool = field(default=False)
+
+
+_RIDERS: ContextVar[tuple[Riders, ...]] = ContextVar("circulate_commit_riders", default=())
+
+
+@contextmanager
+def riding_with_next_commit(*records: object) -> Iterator[Riders]:
+    """Have the next unit of work that commits in this context write ``records`` in its own
+    transaction (once: later commits do not repeat them).
+
+    For a caller that cannot reach the unit of work a use case opens, such as the HTTP edge
+    wrapping a whole request: the use case stays unaware of the records. A commit that fails
+    leaves them for the next attempt; a record whose write fails fails the commit.
+    """
+    riders = Riders(records)
+    token = _RIDERS.set((*_RIDERS.get(), riders))
+    try:
+        yield riders
+    finally:
+        _RIDERS.reset(token)
+
+
 class UnitOfWork(ABC):
-    """``with uow: load -> domain method -> uow.commit()``; leaving without commit rolls back."""
+    """``with uow: load -> domain method -> uow.commit()``; leaving without commit rolls back.
+
+    ``also_write(record)`` adds a record (not an entity: nothing loads it back) to the
+    transaction; the adapter knows how to store each kind of record and refuses others.
+    """
 
     books: BookRepository
     copies: CopyRepository
@@ -160,10 +201,12 @@ class UnitOfWork(ABC):
         self._publisher = publisher
         self._tracker = ChangeTracker()
         self._events: list[Event] = []
+        self._records: list[object] = []
 
     def __enter__(self) -> Self:
         self._tracker = ChangeTracker()
         self._events = []
+        self._records = []
         self._begin(self._tracker)
         return self
 
@@ -182,9 +225,19 @@ class UnitOfWork(ABC):
         """Queue events to publish once the transaction has committed."""
         self._events.extend(events)
 
+    def also_write(self, *records: object) -> None:
+        """Write ``records`` in this transaction: with the commit, or not at all."""
+        self._records.extend(records)
+
     def commit(self) -> None:
         self._tracker.flush()
+        riders = [riders for riders in _RIDERS.get() if not riders.written]
+        for record in [*self._records, *(r for riders in riders for r in riders.records)]:
+            self._write_record(record)
         self._commit()
+        self._records = []
+        for carried in riders:
+            carried.written = True
         events, self._events = self._events, []
         if self._publisher is not None and events:
             self._publisher.publish(events)
@@ -192,6 +245,10 @@ class UnitOfWork(ABC):
     @abstractmethod
     def _begin(self, tracker: ChangeTracker) -> None:
         """Open the transaction and bind the repositories to ``tracker``."""
+
+    def _write_record(self, record: object) -> None:
+        """Store ``record`` in the open transaction; adapters handle the kinds they know."""
+        raise TypeError(f"{type(self).__name__} cannot write a {type(record).__name__}")
 
     @abstractmethod
     def _commit(self) -> None: ...

@@ -113,14 +113,17 @@ class Container(containers.DeclarativeContainer):
     engine = providers.ThreadSafeSingleton(create_engine_for, config.database_url)
     session_factory = providers.ThreadSafeSingleton(make_session_factory, engine)
     memory_database = providers.ThreadSafeSingleton(MemoryDatabase)
+    # Responses kept for Idempotency-Key retries (the HTTP API's, not a use case's); a key is
+    # used up in the transaction of the change it guards, so the unit of work writes to it.
+    memory_idempotency = providers.ThreadSafeSingleton(MemoryIdempotencyStore)
 
     uow = providers.Selector(
         config.storage,
         sql=providers.Factory(SqlUnitOfWork, session_factory, publisher=events),
-        memory=providers.Factory(MemoryUnitOfWork, memory_database, publisher=events),
+        memory=providers.Factory(
+            MemoryUnitOfWork, memory_database, publisher=events, idempotency=memory_idempotency
+        ),
     )
-    # Responses kept for Idempotency-Key retries (the HTTP API's, not a use case's).
-    memory_idempotency = providers.ThreadSafeSingleton(MemoryIdempotencyStore)
     idempotency = providers.Selector(
         config.storage,
         sql=providers.ThreadSafeSingleton(SqlIdempotencyStore, engine),
@@ -138,9 +141,6 @@ class Container(containers.DeclarativeContainer):
         ids=ids,
         policy=policy,
         cache=catalogue_cache,
-    )
-    membership = providers.ThreadSafeSingleton(
-        Membership, uow=uow.provider, clock=clock, ids=ids, policy=policy, hasher=hasher
     )
     circulation = providers.ThreadSafeSingleton(
         CachedCirculation,
@@ -176,6 +176,16 @@ class Container(containers.DeclarativeContainer):
         verifier=tokens,
         revocations=revocations,
         refresh_token_lifetime=providers.Callable(Settings.refresh_token_lifetime, settings),
+    )
+    # A role change or a removal revokes the member's sessions at once.
+    membership = providers.ThreadSafeSingleton(
+        Membership,
+        uow=uow.provider,
+        clock=clock,
+        ids=ids,
+        policy=policy,
+        hasher=hasher,
+        sessions=sessions,
     )
     api_keys = providers.ThreadSafeSingleton(ApiKeys, uow=uow.provider, clock=clock, ids=ids)
     service_clients = providers.ThreadSafeSingleton(

@@ -79,8 +79,12 @@ max_requests_jitter = 1_000
 loglevel = _circulate.log_level.lower()
 accesslog = "-"
 errorlog = "-"
-# Any proxy in front is trusted through ProxyFix (CIRCULATE_PROXY_HOPS), not by gunicorn.
-forwarded_allow_ips = "127.0.0.1,::1"
+# Any proxy in front is trusted through ProxyFix (CIRCULATE_PROXY_HOPS), and nowhere else:
+# gunicorn takes no scheme or path from forwarded headers, from any peer (by default it believes
+# X-Forwarded-Proto from loopback, so a local client could claim HTTPS).
+forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
+forwarder_headers = ""
 preload_app = False
 # gunicorn's control socket (gunicornc) would sit at one fixed path in the home directory,
 # shared by every gunicorn of the user; the service is managed with signals instead.

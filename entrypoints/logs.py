@@ -8,10 +8,13 @@ production or readable lines in development. Fields bound with ``structlog.conte
 then status and duration_ms) are merged into every line, including the stdlib ones, so all
 lines of one request carry its id.
 
-Secrets never reach the output: ``redact`` masks the values of sensitive keys (password, token,
-secret, authorization, api_key, ... at any depth, any case) and anything that looks like a JWT, a
-``circ_`` API key, an Argon2 hash, a bearer credential or a sensitive query parameter, wherever
-it appears in a value or a message.
+Secrets never reach the output. By structure first: the SQL engines never render statement
+parameters into their exceptions (``adapters.sqlalchemy.engine``), tracebacks carry no local
+variables. Then by pattern, for what a message may still carry: ``redact`` masks the values of
+sensitive keys (password, token, secret, hash, authorization, api_key, ... at any depth, any
+case), a database error's DETAIL line (it quotes the failing row), and anything that looks like a
+JWT, a ``circ_`` API key, a whole Argon2 hash, a bearer credential or a sensitive query
+parameter, wherever it appears in a value or a message.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ _SENSITIVE_WORDS = (
     "credential",
     "private_key",
     "signing_key",
+    "hash",  # password_hash, key_hash, secret_hash: digests of secrets are secrets too
+    "digest",
 )
 _SENSITIVE_KEY = re.compile("|".join(_SENSITIVE_WORDS), re.IGNORECASE)
 # Keys that look sensitive by name but carry nothing secret (counters, names of token types).
@@ -54,16 +59,20 @@ _PATTERNS = (
     re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
     # API keys: circ_<prefix>_<secret>.
     re.compile(r"\bcirc_[A-Za-z0-9]+_[A-Za-z0-9_-]+"),
-    # Password hashes.
-    re.compile(r"\$argon2(?:id|i|d)\$[^\s\"',]+"),
+    # Password hashes, whole: $argon2id$v=19$m=65536,t=3,p=4$<salt>$<digest> (commas included).
+    re.compile(r"\$argon2(?:id|i|d)\$[A-Za-z0-9+/=,$.-]+"),
 )
 # Credentials after an auth scheme, and sensitive key=value / "key": "value" pairs in text.
 _SCHEME = re.compile(r"\b(Bearer|Basic|ApiKey)\s+[^\s\"',]+", re.IGNORECASE)
 _PAIR = re.compile(
     r"(?P<key>[A-Za-z0-9_]*(?:" + "|".join(_SENSITIVE_WORDS) + r")[A-Za-z0-9_]*)"
-    r"(?P<sep>\"?\s*[=:]\s*\"?)(?P<value>[^&\s\"',}]+)",
+    r"(?P<sep>[\"']?\s*[=:]\s*[\"']?)(?P<value>[^&\s\"',}]+)",
     re.IGNORECASE,
 )
+
+# What a database error carries about the rows involved: PostgreSQL's DETAIL line ("Failing row
+# contains (...)", "Key (email)=(...)") and a driver's rendered parameters. Dropped whole.
+_DATABASE_DETAIL = re.compile(r"(DETAIL:)[^\n]*|(\[parameters:)[^\n]*")
 
 _RESERVED = frozenset({"event", "level", "logger", "timestamp"})
 
@@ -78,6 +87,7 @@ def is_sensitive_key(key: object) -> bool:
 
 def redact_text(text: str) -> str:
     """``text`` with every secret-looking part replaced by ``[REDACTED]``."""
+    text = _DATABASE_DETAIL.sub(lambda m: f"{m.group(1) or m.group(2)} {REDACTED}", text)
     for pattern in _PATTERNS:
         text = pattern.sub(REDACTED, text)
     text = _SCHEME.sub(lambda match: f"{match.group(1)} {REDACTED}", text)

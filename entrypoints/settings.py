@@ -102,10 +102,21 @@ class Settings(BaseSettings):
     )
     rate_limit_auth_per_account: str = Field(
         "10 per minute; 50 per hour",
-        description="Sign-in attempts for one email, token requests for one client id.",
+        description="Sign-in attempts for one email (token requests for one client id) from "
+        "one address.",
+    )
+    rate_limit_auth_account_ceiling: str = Field(
+        "100 per minute; 1000 per hour",
+        description="Sign-in attempts for one email (token requests for one client id) from "
+        "every address together.",
     )
 
-    @field_validator("rate_limit_default", "rate_limit_auth_per_ip", "rate_limit_auth_per_account")
+    @field_validator(
+        "rate_limit_default",
+        "rate_limit_auth_per_ip",
+        "rate_limit_auth_per_account",
+        "rate_limit_auth_account_ceiling",
+    )
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         try:
@@ -130,6 +141,11 @@ class Settings(BaseSettings):
     )
     proxy_hops: int = Field(
         0, ge=0, le=10, description="Trusted proxies in front (X-Forwarded-* headers honoured)."
+    )
+    trusted_hosts: str = Field(
+        "",
+        description="Comma-separated host names the API answers to (others get 400), which its "
+        "links may then name; empty: any host, and links are paths without one.",
     )
     cache_backend: CacheBackend = "auto"
     cache_ttl_seconds: int = Field(300, ge=1, le=86_400)
@@ -177,6 +193,9 @@ class Settings(BaseSettings):
         if self.redis_url is not None:
             return "redis"
         return "memory" if self.storage == "memory" else "none"
+
+    def trusted_host_list(self) -> list[str]:
+        return [host.strip().lower() for host in self.trusted_hosts.split(",") if host.strip()]
 
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from application.idempotency import IdempotencyRecord, KeyState, StoredResponse
+from application.idempotency import (
+    IdempotencyKeyTaken,
+    IdempotencyRecord,
+    KeyState,
+    KeyUsed,
+    StoredResponse,
+)
 
 _SWEEP_EVERY = 1000
 
@@ -26,6 +33,7 @@ class MemoryIdempotencyStore:
         now: datetime,
         ttl: timedelta,
         lease: timedelta,
+        token: str,
     ) -> IdempotencyRecord | None:
         with self._lock:
             held = self._records.get((scope, key))
@@ -38,6 +46,7 @@ class MemoryIdempotencyStore:
                 state=KeyState.IN_FLIGHT,
                 created_at=now,
                 expires_at=now + ttl,
+                token=token,
             )
             self._claims += 1
             if self._claims % _SWEEP_EVERY == 0:
@@ -46,14 +55,36 @@ class MemoryIdempotencyStore:
                     del self._records[stale]
             return None
 
-    def complete(self, *, scope: str, key: str, response: StoredResponse) -> None:
+    def use_key(self, used: KeyUsed) -> Callable[[], None]:
+        """Mark the claim ``used.token`` completed (``MemoryUnitOfWork`` calls this inside its
+        transaction); returns what undoes it, should the transaction roll back."""
+        with self._lock:
+            record = self._records.get((used.scope, used.key))
+            if record is None or record.token != used.token or record.state is KeyState.COMPLETED:
+                raise IdempotencyKeyTaken(
+                    "the Idempotency-Key was taken over by a retry of this request; "
+                    "nothing was changed"
+                )
+            self._records[(used.scope, used.key)] = replace(record, state=KeyState.COMPLETED)
+
+        def undo() -> None:
+            with self._lock:
+                current = self._records.get((used.scope, used.key))
+                if current is not None and current.token == used.token:
+                    self._records[(used.scope, used.key)] = record
+
+        return undo
+
+    def complete(self, *, scope: str, key: str, token: str, response: StoredResponse) -> None:
         with self._lock:
             record = self._records.get((scope, key))
-            if record is not None:
+            if record is not None and record.token == token:
                 self._records[(scope, key)] = replace(
                     record, state=KeyState.COMPLETED, response=response
                 )
 
-    def release(self, *, scope: str, key: str) -> None:
+    def release(self, *, scope: str, key: str, token: str) -> None:
         with self._lock:
-            self._records.pop((scope, key), None)
+            record = self._records.get((scope, key))
+            if record is not None and record.token == token and record.state is KeyState.IN_FLIGHT:
+                del self._records[(scope, key)]

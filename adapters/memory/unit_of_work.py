@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from adapters.memory.database import MemoryDatabase
+from adapters.memory.idempotency import MemoryIdempotencyStore
 from adapters.memory.identity import (
     MemoryApiKeyRepository,
     MemoryRefreshTokenRepository,
@@ -18,14 +19,22 @@ from adapters.memory.repositories import (
     MemoryLoanRepository,
     MemoryMemberRepository,
 )
+from application.idempotency import KeyUsed
 from application.ports import EventPublisher
 from application.unit_of_work import ChangeTracker, UnitOfWork
 
 
 class MemoryUnitOfWork(UnitOfWork):
-    def __init__(self, db: MemoryDatabase, publisher: EventPublisher | None = None) -> None:
+    def __init__(
+        self,
+        db: MemoryDatabase,
+        publisher: EventPublisher | None = None,
+        *,
+        idempotency: MemoryIdempotencyStore | None = None,
+    ) -> None:
         super().__init__(publisher)
         self._db = db
+        self._idempotency = idempotency
         self._undo: list[Callable[[], None]] = []
 
     def _begin(self, tracker: ChangeTracker) -> None:
@@ -40,6 +49,12 @@ class MemoryUnitOfWork(UnitOfWork):
         self.refresh_tokens = MemoryRefreshTokenRepository(tracker, self._db, self._undo)
         self.api_keys = MemoryApiKeyRepository(tracker, self._db, self._undo)
         self.service_clients = MemoryServiceClientRepository(tracker, self._db, self._undo)
+
+    def _write_record(self, record: object) -> None:
+        if isinstance(record, KeyUsed) and self._idempotency is not None:
+            self._undo.append(self._idempotency.use_key(record))
+            return
+        super()._write_record(record)
 
     def _commit(self) -> None:
         self._undo.clear()

@@ -9,6 +9,11 @@ in our own key set, the algorithm list is pinned to EdDSA (so ``alg: none`` and 
 with the public key are refused), issuer and audience must match, and every claim above must be
 present. The time claims are checked against the ``Clock`` port rather than by PyJWT, which
 reads the system clock directly: the application's time has one source, and tests can move it.
+
+Lifetimes are bounded whoever signed: a token whose ``exp - iat`` passes the configured lifetime
+is refused, so a leaked key cannot mint long-lived tokens. A retired key verifies only what it
+signed before its retirement, and only until ``retired_at + lifetime + leeway`` (what
+``circulate keys list`` shows as "verifies until"): after that it verifies nothing.
 """
 
 from __future__ import annotations
@@ -146,9 +151,9 @@ class JwtTokenService:
             # One answer for a bad signature, issuer, audience or a missing claim: which one it
             # was helps only someone forging tokens.
             raise TokenInvalid("the access token is not valid here") from None
-        return self._claims(payload)
+        return self._claims(payload, key)
 
-    def _claims(self, payload: dict[str, Any]) -> AccessTokenClaims:
+    def _claims(self, payload: dict[str, Any], key: SigningKey) -> AccessTokenClaims:
         now = self._clock.now().timestamp()
         leeway = self._leeway.total_seconds()
         expires, not_before, issued = (_number(payload, name) for name in ("exp", "nbf", "iat"))
@@ -156,6 +161,14 @@ class JwtTokenService:
             raise TokenExpired("the access token has expired")
         if not_before > now + leeway or issued > now + leeway:
             raise TokenInvalid("the access token is not valid yet")
+        if expires - issued > self._lifetime.total_seconds():
+            raise TokenInvalid("the access token lives longer than this service issues")
+        if key.retired_at is not None:
+            retired = key.retired_at.timestamp()
+            if issued > retired + leeway:
+                raise TokenInvalid("the access token was signed by a retired key")
+            if now >= retired + self.max_token_age.total_seconds():
+                raise TokenExpired("the access token's key no longer verifies")
         scopes = {parse_scope(name) for name in str(payload["scope"]).split()}
         if None in scopes:
             raise TokenInvalid("the access token carries an unknown scope")

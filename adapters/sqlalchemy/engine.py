@@ -8,18 +8,33 @@ never wait for the writer), a busy timeout, and every transaction opened with
 a transaction waits its turn instead of failing half-way when it tries to upgrade a read lock
 (which SQLite cannot do once another writer has committed). Use cases read, decide and write in
 one short transaction, so this costs little and makes every transaction serializable.
+
+Both engines hide statement parameters: a failed statement's exception (logged with a 500) names
+the SQL but never the values bound to it, which may be a member's password hash or a key's digest.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from application.ports import DependencyUnavailable
+
 SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
+# A PostgreSQL server that has not accepted a connection in this long is taken to be down.
+CONNECT_TIMEOUT_SECONDS = 5
+# What a client is told to wait while the database is unreachable (pooled connections are
+# checked before use, so the first request after the server is back succeeds).
+OUTAGE_RETRY_AFTER_SECONDS = 5
+# SQLSTATE classes of a server that is going away or not accepting connections.
+_OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 _POSTGRES_SCHEMES = {"postgres", "postgresql"}
 
 
@@ -39,8 +54,31 @@ def create_engine_for(url: str | URL, *, echo: bool = False) -> Engine:
     if backend == "sqlite":
         return _sqlite_engine(parsed, echo=echo)
     if backend == "postgresql":
-        return create_engine(parsed, pool_pre_ping=True, echo=echo)
+        engine = create_engine(
+            parsed,
+            pool_pre_ping=True,
+            echo=echo,
+            hide_parameters=True,
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        )
+        event.listen(engine, "handle_error", _outage)
+        return engine
     raise ValueError(f"unsupported database {parsed.drivername!r}: use sqlite or postgresql")
+
+
+def _outage(context: ExceptionContext) -> BaseException | None:
+    """``handle_error``: a PostgreSQL server that cannot be reached, or that is shutting down,
+    is an outage (``DependencyUnavailable``), not a failed statement. Other errors pass."""
+    if context.is_pre_ping:
+        return None  # a stale pooled connection: SQLAlchemy replaces it with a new one
+    original = context.original_exception
+    sqlstate = getattr(original, "sqlstate", None)
+    unreachable = isinstance(original, psycopg.OperationalError) and (
+        sqlstate is None or sqlstate.startswith(_OUTAGE_SQLSTATES)
+    )
+    if context.is_disconnect or unreachable:
+        return DependencyUnavailable("database", OUTAGE_RETRY_AFTER_SECONDS)
+    return None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -52,6 +90,15 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+def _create_private(path: str) -> None:
+    """Create the database file readable and writable by its owner only, before SQLite would
+    create it with the umask's permissions (0644: every local user could read the members'
+    password hashes). SQLite gives its -wal and -shm files the database file's permissions."""
+    # An existing file keeps the permissions its owner gave it.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def is_memory_sqlite(url: URL) -> bool:
     database = url.database or ""
     return database in {"", ":memory:"} or url.query.get("mode") == "memory"
@@ -61,6 +108,7 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
     in_memory = is_memory_sqlite(url)
     options: dict[str, Any] = {
         "echo": echo,
+        "hide_parameters": True,
         "connect_args": {
             # Connections come from a pool and serve whichever thread checks them out.
             "check_same_thread": False,
@@ -72,6 +120,13 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
         # Fine for tests and demos that use it from one thread at a time.
         options["poolclass"] = StaticPool
     engine = create_engine(url, **options)
+
+    if not in_memory and url.database:
+        path = url.database
+
+        @event.listens_for(engine, "do_connect")
+        def _private_file(*_args: Any) -> None:
+            _create_private(path)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:

@@ -4,20 +4,29 @@ Claiming a key is one ``INSERT ... ON CONFLICT DO NOTHING``: of two concurrent c
 lets exactly one insert, and the other reads the winner's row. A row that no longer holds its key
 (expired, or left in flight past the lease by a worker that died) is taken over by a
 compare-and-swap on the claim's random token, so two retries cannot both take it.
+
+The key is used up (``COMPLETED``) by ``use_key``, in the transaction of the change it guards
+(``SqlUnitOfWork`` calls it for a ``KeyUsed`` record), and only while the claim is still the
+request's own: a request whose claim was taken over commits nothing.
 """
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 from itertools import count
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, delete, select, update
+from sqlalchemy import Connection, Engine, Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sqlalchemy.models import IdempotencyKeyRow
-from application.idempotency import IdempotencyRecord, KeyState, StoredResponse
+from application.idempotency import (
+    IdempotencyKeyTaken,
+    IdempotencyRecord,
+    KeyState,
+    KeyUsed,
+    StoredResponse,
+)
 
 TABLE = cast(Table, IdempotencyKeyRow.__table__)
 # Every this many claims a process also deletes the expired rows of every key.
@@ -42,7 +51,26 @@ def _record(row: Any) -> IdempotencyRecord:
         created_at=row.created_at,
         expires_at=row.expires_at,
         response=response,
+        token=row.token,
     )
+
+
+def use_key(connection: Connection, used: KeyUsed) -> None:
+    """Mark the claim ``used.token`` completed, in ``connection``'s (the change's) transaction."""
+    result = connection.execute(
+        update(TABLE)
+        .where(
+            (TABLE.c.scope == used.scope)
+            & (TABLE.c.key == used.key)
+            & (TABLE.c.token == used.token)
+            & (TABLE.c.state == KeyState.IN_FLIGHT.value)
+        )
+        .values(state=KeyState.COMPLETED.value)
+    )
+    if result.rowcount != 1:
+        raise IdempotencyKeyTaken(
+            "the Idempotency-Key was taken over by a retry of this request; nothing was changed"
+        )
 
 
 class SqlIdempotencyStore:
@@ -70,6 +98,7 @@ class SqlIdempotencyStore:
         now: datetime,
         ttl: timedelta,
         lease: timedelta,
+        token: str,
     ) -> IdempotencyRecord | None:
         if next(self._claims) % _SWEEP_EVERY == 0:
             with self._engine.begin() as connection:
@@ -77,7 +106,6 @@ class SqlIdempotencyStore:
         where = (TABLE.c.scope == scope) & (TABLE.c.key == key)
         held: IdempotencyRecord | None = None
         for _ in range(_ATTEMPTS):
-            token = secrets.token_hex(16)
             fresh = {
                 "fingerprint": fingerprint,
                 "state": KeyState.IN_FLIGHT.value,
@@ -110,11 +138,11 @@ class SqlIdempotencyStore:
             raise RuntimeError(f"could not claim idempotency key {key!r}")
         return held
 
-    def complete(self, *, scope: str, key: str, response: StoredResponse) -> None:
+    def complete(self, *, scope: str, key: str, token: str, response: StoredResponse) -> None:
         with self._engine.begin() as connection:
             connection.execute(
                 update(TABLE)
-                .where((TABLE.c.scope == scope) & (TABLE.c.key == key))
+                .where((TABLE.c.scope == scope) & (TABLE.c.key == key) & (TABLE.c.token == token))
                 .values(
                     state=KeyState.COMPLETED.value,
                     status=response.status,
@@ -123,12 +151,13 @@ class SqlIdempotencyStore:
                 )
             )
 
-    def release(self, *, scope: str, key: str) -> None:
+    def release(self, *, scope: str, key: str, token: str) -> None:
         with self._engine.begin() as connection:
             connection.execute(
                 delete(TABLE).where(
                     (TABLE.c.scope == scope)
                     & (TABLE.c.key == key)
+                    & (TABLE.c.token == token)
                     & (TABLE.c.state == KeyState.IN_FLIGHT.value)
                 )
             )

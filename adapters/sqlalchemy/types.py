@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import DateTime, Dialect, String
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import DateTime, Dialect, Interval, String
+from sqlalchemy.sql.operators import OperatorType
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 S = TypeVar("S", bound=StrEnum)
 
@@ -23,6 +24,17 @@ class UtcDateTime(TypeDecorator[datetime]):
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def coerce_compared_value(
+        self,
+        op: OperatorType | None,  # noqa: ARG002 (the signature SQLAlchemy calls)
+        value: Any,
+    ) -> TypeEngine[Any]:
+        """An instant plus or minus a duration: the duration is bound as an interval, not as
+        an instant (which it is not, and which ``process_bind_param`` would refuse)."""
+        if isinstance(value, timedelta):
+            return Interval()
+        return self
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from adapters.sqlalchemy.errors import translated_errors
+from adapters.sqlalchemy.idempotency import use_key
 from adapters.sqlalchemy.identity import (
     SqlApiKeyRepository,
     SqlRefreshTokenRepository,
@@ -20,6 +21,7 @@ from adapters.sqlalchemy.repositories import (
     SqlLoanRepository,
     SqlMemberRepository,
 )
+from application.idempotency import KeyUsed
 from application.ports import EventPublisher
 from application.unit_of_work import ChangeTracker, UnitOfWork
 
@@ -64,6 +66,13 @@ class SqlUnitOfWork(UnitOfWork):
         self.refresh_tokens = SqlRefreshTokenRepository(tracker, session)
         self.api_keys = SqlApiKeyRepository(tracker, session)
         self.service_clients = SqlServiceClientRepository(tracker, session)
+
+    def _write_record(self, record: object) -> None:
+        if isinstance(record, KeyUsed):
+            with translated_errors():
+                use_key(self.session.connection(), record)
+            return
+        super()._write_record(record)
 
     def _commit(self) -> None:
         with translated_errors():

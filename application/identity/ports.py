@@ -113,6 +113,12 @@ class RevocationStore(Protocol):
     def any_revoked(self, identifiers: Collection[str]) -> bool: ...
 
 
+class SessionRevoker(Protocol):
+    """Ends sessions at once: every access token they were given is refused from now on."""
+
+    def revoke_sessions(self, family_ids: set[str]) -> None: ...
+
+
 # --- repositories (members of the unit of work) --------------------------------------------
 
 

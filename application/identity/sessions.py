@@ -206,6 +206,10 @@ class Sessions:
             uow.commit()
         self._revoke_sessions(families)
 
+    def revoke_sessions(self, family_ids: set[str]) -> None:
+        """Refuse every access token of these sessions from now on (``SessionRevoker``)."""
+        self._revoke_sessions(family_ids)
+
     def _revoke_sessions(self, family_ids: set[str]) -> None:
         # Until the last access token any of these sessions was given can no longer be accepted.
         until = self._clock.now() + self._issuer.max_token_age
@@ -218,8 +222,9 @@ class Sessions:
         """The caller an access token stands for, unless it is invalid, expired or revoked.
 
         No member is read: the token's signed claims are the caller, checked against the shared
-        revocation store only. So a role change, a removal or a revoked client takes effect
-        within one access-token lifetime (at the next refresh), not at once.
+        revocation store only. A member's role change or removal revokes their sessions in that
+        store (``Membership``), so it takes effect at once; a revoked service client's tokens
+        stop within one access-token lifetime.
         """
         claims = self._verifier.verify(token)
         keys = [token_key(claims.token_id)]

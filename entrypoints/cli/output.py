@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from application.queries import Page
+from domain.text import escape_control_characters
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -126,14 +127,15 @@ def page_json(page: Page[Any], item: Callable[[Any], dict[str, Any]]) -> dict[st
 
 
 def text(value: object) -> str:
-    """A cell: empty for nothing, dates to the minute in UTC, lists joined with '; '."""
+    """A cell: empty for nothing, dates to the minute in UTC, lists joined with '; ', control
+    characters escaped (a stored value must not drive the terminal it is shown on)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         return when(value)
     if isinstance(value, tuple | list):
         return "; ".join(text(item) for item in value)
-    return str(value)
+    return escape_control_characters(str(value))
 
 
 def when(instant: datetime) -> str:

@@ -206,21 +206,25 @@ def visible_member(member_id: str | None) -> str | None:
 # --- member records: who may set which fields -------------------------------------------------
 
 SELF_SERVICE_FIELDS = frozenset({"name", "email"})
-STAFF_FIELDS = frozenset({"status", "membership_expires_at"})
+# A member's email is changed by staff: a change a member made themselves would answer
+# EMAIL_ALREADY_REGISTERED for an address someone else uses (telling them who is a member), and
+# would take an address without proving it is theirs (that needs a message sent to it).
+STAFF_FIELDS = frozenset({"status", "membership_expires_at", "email"})
 ADMIN_FIELDS = frozenset({"role"})
 
 
 def require_member_changes_allowed(
     member_id: str, member_role: Role, fields: Collection[str]
 ) -> None:
-    """Members change their own name and email; staff also status and membership expiry; only
+    """Members change their own name; staff also email, status and membership expiry; only
     admins change roles, or change or remove the account of another librarian or admin."""
     caller = require_caller()
     if ADMIN_FIELDS & set(fields):
         require_scope(caller, Scope.ADMIN)
     if STAFF_FIELDS & set(fields) and not caller.acts_for_everyone:
         raise InsufficientScope(
-            "only library staff change a membership's status or expiry", required="staff"
+            "only library staff change a member's email, or a membership's status or expiry",
+            required="staff",
         )
     require_staff_account_access(member_id, member_role)
 

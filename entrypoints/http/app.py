@@ -13,6 +13,7 @@ from entrypoints.http import (
     admin,
     auth,
     books,
+    conditional,
     copies,
     docs,
     errors,
@@ -20,6 +21,7 @@ from entrypoints.http import (
     hardening,
     health,
     holds,
+    input_policy,
     loans,
     members,
     metrics,
@@ -119,6 +121,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     request_body.init_app(app)
     errors.init_app(app)
     guard.init_app(app, container, unguarded=UNGUARDED_ENDPOINTS)
+    request_body.init_parsing(app)  # bodies are read only for requests the limiter counted
+    input_policy.init_app(app)  # no control characters in any path, query or body text
+    conditional.init_app(app)  # If-Match and If-None-Match as RFC 9110 writes them
     app.url_map.converters["member_id"] = members.MemberIdConverter
     for blueprint in API_BLUEPRINTS:
         app.register_api(blueprint)

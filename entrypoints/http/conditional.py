@@ -5,20 +5,61 @@ id and version, and an ``If-Match`` turns into the ``expected_version`` the use 
 its transaction (and the database checks again when writing): a stale write can never overwrite
 a newer one. Representations with computed parts (a loan's accruing fine, a hold's place in the
 queue, an account) change without a version bump, so their ETag is a digest of the body.
+
+``If-Match`` and ``If-None-Match`` must be what RFC 9110 says (``*`` or a list of quoted entity
+tags, ``ETAG_LIST``, which the OpenAPI document states): anything else is refused with 422
+before the request runs, rather than read loosely and answered 412 or 304.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 
-from flask import Response, request
+from flask import Flask, Response, request
 from pydantic import BaseModel
 
 from entrypoints.http.problem import ApiProblem
 from entrypoints.http.rendering import json_response
 
 PRECONDITION_FAILED = "PRECONDITION_FAILED"
+# RFC 9110 section 13.1: "*" or a comma-separated list of entity tags ("...", or W/"..." for
+# a weak one; If-Match compares strongly, so a weak tag there never matches).
+_ETAG = r'(W/)?"[!#-~]*"'
+ETAG_LIST = rf"^(\*|{_ETAG}([ \t]*,[ \t]*{_ETAG})*)$"
+_PRECONDITION_HEADERS = ("If-Match", "If-None-Match")
+
+
+def refuse_malformed_preconditions() -> None:
+    """``before_request``: 422 for an ``If-Match`` or ``If-None-Match`` that is no ETag list."""
+    if request.routing_exception is not None:
+        return
+    malformed = [
+        name
+        for name in _PRECONDITION_HEADERS
+        if name in request.headers and not re.fullmatch(ETAG_LIST, request.headers[name].strip())
+    ]
+    if malformed:
+        raise ApiProblem(
+            422,
+            "VALIDATION_FAILED",
+            f"the request is not valid: {', '.join(malformed)}",
+            {
+                "errors": [
+                    {
+                        "location": "header",
+                        "field": name,
+                        "message": 'must be * or a list of entity tags, such as "3-1a2b3c"',
+                    }
+                    for name in malformed
+                ]
+            },
+        )
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(refuse_malformed_preconditions)
 
 
 def _digest(text: bytes, length: int) -> str:

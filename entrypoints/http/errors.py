@@ -2,8 +2,9 @@
 
 Domain refusals keep their stable code and map their kind to a status; HTTP errors raised by
 Flask or werkzeug (404, 405, 413, ...) get a code derived from their name; request validation
-failures list each rejected field; anything else is a 500 whose body says nothing about the
-cause (the traceback goes to the log, with the request id).
+failures list each rejected field; an outage of a dependency (the database, Redis) is a 503
+``SERVICE_UNAVAILABLE`` with ``Retry-After``; anything else is a 500 whose body says nothing
+about the cause (the traceback goes to the log, with the request id).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flask import Flask, Response, current_app
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from application.ports import DependencyUnavailable
 from domain.errors import DomainError, ErrorKind
 from entrypoints.http.challenge import challenge
 from entrypoints.http.problem import ApiProblem, from_api_problem, problem_response
@@ -31,6 +33,7 @@ STATUS_BY_KIND: dict[ErrorKind, int] = {
 }
 
 INTERNAL_ERROR = "INTERNAL_ERROR"
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
 INTERNAL_MESSAGE = "The server met an unexpected condition; quote the request id when reporting it."
 VALIDATION_FAILED = "VALIDATION_FAILED"
 # Headers that describe the HTML body werkzeug would have sent; the problem brings its own.
@@ -101,6 +104,20 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
     )
 
 
+def unavailable_problem(error: DependencyUnavailable) -> Response:
+    """503 while a dependency is down: the request was not carried out and may be retried."""
+    current_app.logger.warning(
+        "dependency unavailable (request %s): %s", current_request_id(), error.dependency
+    )
+    return problem_response(
+        503,
+        UNAVAILABLE,
+        "the service is temporarily unavailable; retry after the time in Retry-After",
+        {"dependency": error.dependency},
+        headers={"Retry-After": str(error.retry_after_seconds)},
+    )
+
+
 def _internal_error(error: Exception) -> Response:
     original = getattr(error, "original_exception", None) or error
     current_app.logger.error(
@@ -113,6 +130,7 @@ def _internal_error(error: Exception) -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, domain_problem)
+    app.register_error_handler(DependencyUnavailable, unavailable_problem)
     app.register_error_handler(ApiProblem, from_api_problem)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)

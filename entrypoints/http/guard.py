@@ -3,6 +3,8 @@
 Before each view: (1) read the credentials (``authentication``), (2) count the request against
 the caller's limits (``limits``: the caller is known by then), (3) enforce the route's access
 rule (``access``: raising a refusal of the credentials too, now that the attempt was counted).
+Only then is a body read and parsed (``request_body``, registered after this): a request the
+limiter refused never costs the server a parse.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@
 - CORS only for the origins listed in ``CIRCULATE_CORS_ORIGINS`` (none by default), never a
   wildcard, and without credentials: the API authenticates with the Authorization header, not
   cookies, so a browser never needs to send any.
+- ``CIRCULATE_TRUSTED_HOSTS``: the hosts the API answers to; a request naming another is a 400.
+  Links (``Location``, ``Link``) carry a host only then (``rendering.url_for_path``).
 - ``ProxyFix`` for ``CIRCULATE_PROXY_HOPS`` proxies: the client's address, scheme and host come
   from their ``X-Forwarded-*`` headers, trusted that many hops deep and no further (a client can
   forge those headers, so trusting more hops than there are proxies would let it).
@@ -61,6 +63,8 @@ def _security_headers(response: Response) -> Response:
 
 def init_app(app: Flask, settings: Settings) -> None:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    # Requests naming another host are refused (400); links name the host only when this is set.
+    app.config["TRUSTED_HOSTS"] = settings.trusted_host_list() or None
     app.after_request(_security_headers)
     origins = settings.cors_origin_list()
     if origins:

@@ -1,10 +1,22 @@
 """``Idempotency-Key`` on POSTs that create or lend: a retry replays the first response.
 
-The first request with a key claims it (atomically, in the store) and, once it has an answer
-below 500, stores that answer. A retry with the same key and the same request gets the stored
-answer again; with a different request, 422; while the first is still running, 409. A failed
-request (500, or an exception) gives its key up so that the retry runs afresh. Keys belong to
-the caller (``identity.idempotency_scope``) and expire after ``TTL``.
+The first request with a key claims it (atomically, in the store, with a token of its own). The
+claim is used up in the transaction of the change it guards: the use case's unit of work writes
+a ``KeyUsed`` record with its commit (``riding_with_next_commit``), and refuses to commit if the
+claim is no longer this request's. Then the answer (below 500) is stored. So the change happens
+at most once whatever dies when:
+
+- the worker dies before the commit: nothing changed, the claim is abandoned, and a retry after
+  ``LEASE`` runs afresh;
+- it dies after the commit, before the answer is stored: the key is used up; a retry is told so
+  (409 ``IDEMPOTENCY_KEY_APPLIED``) instead of running the change a second time;
+- a request outlives its lease and a retry takes the key over: the first one's commit is
+  refused, the retry's goes through.
+
+A retry with the same key and the same request gets the stored answer again; with a different
+request, 422; while the first is still running, 409 ``IDEMPOTENCY_KEY_IN_USE``. A request that
+failed before committing (500, or an exception) gives its key up so that the retry runs afresh.
+Keys belong to the caller (``identity.idempotency_scope``) and expire after ``TTL``.
 """
 
 from __future__ import annotations
@@ -12,14 +24,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Response, make_response, request
 
-from application.idempotency import IdempotencyRecord, KeyState, StoredResponse
+from application.idempotency import IdempotencyRecord, KeyState, KeyUsed, StoredResponse
+from application.unit_of_work import riding_with_next_commit
 from domain.errors import DomainError
 from entrypoints.http.context import get_container
 from entrypoints.http.errors import domain_problem
@@ -34,6 +48,7 @@ TTL = timedelta(hours=24)
 LEASE = timedelta(seconds=60)
 KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 KEY_IN_USE = "IDEMPOTENCY_KEY_IN_USE"
+KEY_APPLIED = "IDEMPOTENCY_KEY_APPLIED"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -69,12 +84,24 @@ def _check_key(key: str) -> None:
         )
 
 
-def _answer_from(held: IdempotencyRecord, fingerprint_: str) -> Response:
+def _answer_from(held: IdempotencyRecord, fingerprint_: str, now: datetime) -> Response:
     if held.fingerprint != fingerprint_:
         raise ApiProblem(
             422,
             KEY_REUSED,
             f"{HEADER} was already used with a different request; use a new key",
+        )
+    if (
+        held.state is KeyState.COMPLETED
+        and held.response is None
+        and not held.holds_lease(now, LEASE)
+    ):
+        # Committed, and the process died before it could store its answer.
+        raise ApiProblem(
+            409,
+            KEY_APPLIED,
+            f"the request with this {HEADER} was applied, but its response was lost; read the "
+            "resource it changed instead of retrying",
         )
     if held.state is KeyState.IN_FLIGHT or held.response is None:
         raise ApiProblem(
@@ -114,30 +141,37 @@ def idempotent(view: F) -> F:
         store = container.idempotency()
         scope = idempotency_scope()
         request_fingerprint = fingerprint()
+        token = secrets.token_hex(16)
+        now = container.clock().now()
         held = store.claim(
             scope=scope,
             key=key,
             fingerprint=request_fingerprint,
-            now=container.clock().now(),
+            now=now,
             ttl=TTL,
             lease=LEASE,
+            token=token,
         )
         if held is not None:
-            return _answer_from(held, request_fingerprint)
-        try:
-            response = _respond(view, args, kwargs)
-        except BaseException:
-            store.release(scope=scope, key=key)
-            raise
+            return _answer_from(held, request_fingerprint, now)
+        with riding_with_next_commit(KeyUsed(scope, key, token)) as used:
+            try:
+                response = _respond(view, args, kwargs)
+            except BaseException:
+                if not used.written:
+                    store.release(scope=scope, key=key, token=token)
+                raise
         if response.status_code >= 500:
-            store.release(scope=scope, key=key)
-            return response
+            if not used.written:
+                store.release(scope=scope, key=key, token=token)
+            return response  # not stored: after a commit, a retry hears KEY_APPLIED
         headers = tuple(
             (name, value) for name, value in response.headers if name.lower() not in _NOT_STORED
         )
         store.complete(
             scope=scope,
             key=key,
+            token=token,
             response=StoredResponse(response.status_code, headers, response.get_data()),
         )
         return response

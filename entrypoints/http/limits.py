@@ -4,14 +4,20 @@
   authenticated caller as itself (its principal), anyone else by address. Authentication runs
   first (``guard.py``), so a team behind one address does not share one allowance.
 - Sign-in, refresh and the client-credentials token endpoint are tighter, per address
-  (``CIRCULATE_RATE_LIMIT_AUTH_PER_IP``) and, for sign-in and client tokens, per account
-  (``CIRCULATE_RATE_LIMIT_AUTH_PER_ACCOUNT``: the email, or the client id, the request claims;
-  kept in the store as a digest). Guessing passwords is slow from one address, and slow against
-  one account from many.
+  (``CIRCULATE_RATE_LIMIT_AUTH_PER_IP``) and, for sign-in and client tokens, per account: the
+  email, or the client id, the request claims (kept in the store as a digest).
+- Per account, two limits, so that nobody can lock an account's owner out by guessing at it:
+  ``CIRCULATE_RATE_LIMIT_AUTH_PER_ACCOUNT`` counts one account's attempts *from one address*
+  (a guesser at one address is stopped after a few tries, and the owner, elsewhere, is not
+  affected), and ``CIRCULATE_RATE_LIMIT_AUTH_ACCOUNT_CEILING``, ten times higher, counts them
+  from every address together (a guesser with many addresses is still slowed, and only one
+  with that many addresses can make the owner wait). A limit on the account alone, as before,
+  let anyone lock anyone out for the window with a handful of wrong passwords.
 - Probes, metrics and documentation are not limited (their access rule says so).
 - Counters live in Redis when ``CIRCULATE_REDIS_URL`` is set, so every worker and host shares
   them; otherwise in this process. If Redis stops answering, each process falls back to its own
-  counters instead of failing requests.
+  counters instead of failing requests (after at most ``TIMEOUT_SECONDS``: no request waits
+  on a frozen Redis).
 - A refusal is 429 in the API's problem format (``RATE_LIMITED``; the token endpoint keeps its
   RFC 6749 error format) with ``Retry-After``; every limited response carries ``RateLimit-Limit``,
   ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds to the window's reset).
@@ -23,10 +29,12 @@ import hashlib
 import json
 import math
 import time
+from typing import Any
 
 from flask import Flask, Response, request
 from flask_limiter import ApplicationLimit, HeaderNames, Limit, Limiter, RequestLimit
 
+from adapters.redis_store import TIMEOUT_SECONDS
 from domain.members import MAX_EMAIL
 from entrypoints.http import access
 from entrypoints.http.client_credentials import claimed_client_id
@@ -90,6 +98,10 @@ def account_key() -> str:
     return account() or ""
 
 
+def account_address_key() -> str:
+    return f"{account() or ''}:{address()}"
+
+
 def _not_auth() -> bool:
     return request.endpoint not in AUTH_ENDPOINTS
 
@@ -133,6 +145,14 @@ def _tidy_headers(response: Response) -> Response:
     return response
 
 
+def _storage_options(settings: Settings) -> dict[str, Any]:
+    """Timeouts as short as every other use of Redis has (``adapters.redis_store``): a frozen
+    Redis must not hold each request up; the limiter counts in this process until it is back."""
+    if settings.redis_url is None:
+        return {}
+    return {"socket_timeout": TIMEOUT_SECONDS, "socket_connect_timeout": TIMEOUT_SECONDS}
+
+
 def init_app(app: Flask, settings: Settings) -> Limiter:
     """Limit ``app``'s requests as ``settings`` say. Call after the authentication hook is
     registered (the limit is the caller's) and before the access rules are enforced (refused
@@ -145,12 +165,21 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
             Limit(settings.rate_limit_auth_per_ip, key_function=address, exempt_when=_not_auth),
             Limit(
                 settings.rate_limit_auth_per_account,
+                key_function=account_address_key,
+                exempt_when=_no_account,
+                scope="account-address",
+            ),
+            Limit(
+                settings.rate_limit_auth_account_ceiling,
                 key_function=account_key,
                 exempt_when=_no_account,
                 scope="account",
             ),
         ],
         storage_uri=settings.redis_url or "memory://",
+        # As short as every other use of Redis (adapters.redis_store): a frozen Redis must not
+        # hold each request up; the limiter then counts in this process until Redis is back.
+        storage_options=_storage_options(settings),
         strategy=STRATEGY,
         headers_enabled=True,
         header_name_mapping=HEADERS,

@@ -172,7 +172,7 @@ def get_member(path: MemberPath, membership: Membership = Provide["membership"])
     summary="Change a member",
     description="Change the fields given, in one transaction: email, name, membership expiry, "
     "role, or status (`suspended` stops borrowing and holds; `active` lifts it). Members change "
-    "their own name and email only; staff also status and membership expiry; only admins "
+    "their own name only; staff also email, status and membership expiry; only admins "
     "change a role, or the account of another librarian or admin (403 `INSUFFICIENT_SCOPE`).",
     replies=[ok(MemberOut, MEMBER_EXAMPLE, "The member as changed.")],
     errors=(409, 412),

@@ -10,8 +10,10 @@ gunicorn.conf.py at start) switches prometheus-client to its multiprocess mode: 
 writes its values to files there and ``/metrics`` adds up those of every worker, past and present,
 whichever worker answers the scrape.
 
-``/metrics`` needs no credentials unless ``CIRCULATE_METRICS_TOKEN`` is set; either way, keep it
-off the public network (it reveals traffic and route names, not data).
+``/metrics`` needs ``Authorization: Bearer <CIRCULATE_METRICS_TOKEN>`` when that is set. Without a
+token it is open outside production and closed (404) in production: a server that forgot the
+token does not publish its traffic to whoever asks. Either way, keep it off the public network
+(it reveals traffic and route names, not data).
 """
 
 from __future__ import annotations
@@ -75,9 +77,17 @@ def registry() -> CollectorRegistry:
 
 
 def _authorised() -> bool:
-    token = get_container().settings().metrics_token
+    settings = get_container().settings()
+    token = settings.metrics_token
     if token is None or not token.get_secret_value():
-        return True  # an empty value is no token, as with compose's ${VARIABLE:-}
+        # An empty value is no token, as with compose's ${VARIABLE:-}.
+        if settings.environment == "production":
+            raise ApiProblem(
+                404,
+                "NOT_FOUND",
+                "metrics are closed in production until CIRCULATE_METRICS_TOKEN is set",
+            )
+        return True
     scheme, _, offered = request.headers.get("Authorization", "").partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(
         offered.strip().encode(), token.get_secret_value().encode()

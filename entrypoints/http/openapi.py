@@ -19,6 +19,7 @@ from flask_openapi3.utils import parse_rule
 from pydantic import BaseModel
 
 from entrypoints.http import access as _access
+from entrypoints.http.conditional import ETAG_LIST
 from entrypoints.http.problem import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from entrypoints.http.problem import Problem
 from entrypoints.http.request_id import HEADER as REQUEST_ID_HEADER
@@ -95,12 +96,12 @@ HEADERS: dict[str, dict[str, Any]] = {
 REQUEST_HEADERS: dict[str, dict[str, Any]] = {
     "If-None-Match": {
         "description": "ETags the client holds: 304 when the representation still has one.",
-        "schema": _STRING,
+        "schema": {"type": "string", "pattern": ETAG_LIST},
     },
     "If-Match": {
         "description": "Write only if the resource still has this ETag (or any, for `*`); "
         "412 otherwise.",
-        "schema": _STRING,
+        "schema": {"type": "string", "pattern": ETAG_LIST},
     },
     "Idempotency-Key": {
         "description": "A unique key per intended operation (e.g. a UUID): a retry with the same "

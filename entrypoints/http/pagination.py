@@ -8,9 +8,10 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 from pydantic import BaseModel
+from werkzeug.urls import iri_to_uri
 
 from application.queries import Page, PageRequest
-from entrypoints.http.rendering import json_response
+from entrypoints.http.rendering import json_response, url_for_path
 from entrypoints.http.schemas.common import PageQuery
 
 T = TypeVar("T")
@@ -23,7 +24,7 @@ def page_request(query: PageQuery) -> PageRequest:
 def _page_url(number: int) -> str:
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
     args.append(("page", str(number)))
-    return f"{request.base_url}?{urlencode(args)}"
+    return f"{url_for_path(iri_to_uri(request.path))}?{urlencode(args)}"
 
 
 def link_header(page: Page[Any]) -> str:

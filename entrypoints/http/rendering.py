@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Response, request
+from flask import Response, current_app, request
 from pydantic import BaseModel
 
 JSON = "application/json"
@@ -20,8 +20,19 @@ def json_response(
 
 
 def url_for_path(path: str) -> str:
-    """An absolute URL for ``path`` (which starts with ``/api/v1``) on this server and mount."""
-    return request.host_url.rstrip("/") + request.script_root + path
+    """The URL of ``path`` (which starts with ``/api/v1``) on this server and mount, for a
+    ``Location`` or ``Link`` header.
+
+    Absolute only when the host the request names is one of ``CIRCULATE_TRUSTED_HOSTS``
+    (Flask refuses every other host with 400 then); otherwise a path from the root, which HTTP
+    resolves against the request's own URL. A ``Host`` header is the client's to choose: copied
+    into a link, it would let anyone make the API point at their own server (a cache or proxy in
+    front may keep that answer for others).
+    """
+    relative = request.script_root + path
+    if current_app.config.get("TRUSTED_HOSTS"):
+        return request.host_url.rstrip("/") + relative
+    return relative
 
 
 def created(model: BaseModel, location: str, etag: str) -> Response:

@@ -65,7 +65,19 @@ def test_a_write_with_a_stale_etag_is_412_and_changes_nothing(client: FlaskClien
     assert ok.status_code == 200
 
 
-@pytest.mark.parametrize("header", ['"not-ours"', 'W/"1-abc"', "garbage"])
+@pytest.mark.parametrize("header", ["garbage", '"unterminated', "{}", '"a" "b"'])
+def test_an_if_match_that_is_no_etag_list_is_422(client: FlaskClient, header: str) -> None:
+    book = add_book(client, 0)
+
+    response = client.patch(
+        f"/api/v1/books/{book['id']}", json={"title": "X"}, headers={"If-Match": header}
+    )
+
+    problem = assert_problem(response, 422, "VALIDATION_FAILED")
+    assert problem["details"]["errors"][0]["field"] == "If-Match"
+
+
+@pytest.mark.parametrize("header", ['"not-ours"', 'W/"1-abc"'])
 def test_an_if_match_that_cannot_be_this_resource_is_412(client: FlaskClient, header: str) -> None:
     book = add_book(client, 0)
 

@@ -97,6 +97,7 @@ def _start_request(
             now=clock.now(),
             ttl=TTL,
             lease=LEASE,
+            token="a-request-still-running",
         )
     assert claimed is None
 

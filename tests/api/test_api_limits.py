@@ -43,6 +43,7 @@ def make_app() -> Iterator[MakeApp]:
             "rate_limit_default": HIGH,
             "rate_limit_auth_per_ip": HIGH,
             "rate_limit_auth_per_account": HIGH,
+            "rate_limit_auth_account_ceiling": HIGH,
         }
         settings = Settings(**{**defaults, **values})  # type: ignore[arg-type]
         container = build_container(settings, wire=False)
@@ -125,14 +126,28 @@ def _sign_in(client: FlaskClient, email: str) -> TestResponse:
     return client.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD})
 
 
-def test_sign_in_is_limited_per_account_from_any_address(make_app: MakeApp) -> None:
+def test_sign_in_is_limited_per_account_and_address(make_app: MakeApp) -> None:
     app, container = make_app(rate_limit_auth_per_account="2 per minute")
     container.membership().register(email="ada@example.org", name="Ada", password=PASSWORD)
+    guesser = from_address(app)
 
+    assert _sign_in(guesser, "ada@example.org").status_code == 200
+    assert _sign_in(guesser, "ADA@example.org ").status_code == 200  # same account
+    assert_limited(_sign_in(guesser, "ada@example.org"), "2 per 1 minute")
+    assert _sign_in(guesser, "grace@example.org").status_code == 401  # not limited
+    # The owner, at another address, still signs in: guessing cannot lock them out.
     assert _sign_in(from_address(app), "ada@example.org").status_code == 200
-    assert _sign_in(from_address(app), "ADA@example.org ").status_code == 200  # same account
-    assert_limited(_sign_in(from_address(app), "ada@example.org"), "2 per 1 minute")
-    assert _sign_in(from_address(app), "grace@example.org").status_code == 401  # not limited
+
+
+def test_sign_in_has_a_higher_ceiling_per_account_from_every_address(make_app: MakeApp) -> None:
+    app, container = make_app(
+        rate_limit_auth_per_account="2 per minute", rate_limit_auth_account_ceiling="3 per minute"
+    )
+    container.membership().register(email="ada@example.org", name="Ada", password=PASSWORD)
+
+    for _ in range(3):
+        assert _sign_in(from_address(app), "ada@example.org").status_code == 200
+    assert_limited(_sign_in(from_address(app), "ada@example.org"), "3 per 1 minute")
 
 
 def test_sign_in_is_limited_per_address_across_accounts(make_app: MakeApp) -> None:
@@ -148,7 +163,7 @@ def test_sign_in_is_limited_per_address_across_accounts(make_app: MakeApp) -> No
 
 
 def test_token_requests_are_limited_per_client_in_the_rfc_format(make_app: MakeApp) -> None:
-    app, _ = make_app(rate_limit_auth_per_account="1 per minute")
+    app, _ = make_app(rate_limit_auth_account_ceiling="1 per minute")
     basic = base64.b64encode(b"some-client:wrong").decode()
 
     def ask() -> TestResponse:

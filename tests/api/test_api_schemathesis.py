@@ -35,6 +35,7 @@ from domain.access import Scope
 from entrypoints.container import Container, build_container, dispose
 from entrypoints.http import create_app
 from entrypoints.settings import Settings
+from tests.api.support import REVOKED_NOT_REMOVED
 from tests.databases import empty_tables
 
 # A request can be valid by the schema and still refused: a domain rule on a value the schema
@@ -47,6 +48,7 @@ CONFIG = SchemathesisConfig.from_dict(
         "seed": 20301,
         "generation": {"max-examples": 50},
         "checks": {"positive_data_acceptance": {"expected-statuses": POSITIVE_STATUSES}},
+        "operations": [REVOKED_NOT_REMOVED],
     }
 )
 
@@ -66,6 +68,7 @@ def _fresh_app(directory: Path) -> tuple[Flask, Container]:
         rate_limit_default=HIGH_LIMIT,
         rate_limit_auth_per_ip=HIGH_LIMIT,
         rate_limit_auth_per_account=HIGH_LIMIT,
+        rate_limit_auth_account_ceiling=HIGH_LIMIT,
     )
     container = build_container(settings, wire=False)
     container.hasher.override(providers.Object(Argon2PasswordHasher(profiles.CHEAPEST)))

@@ -251,3 +251,16 @@ def test_every_members_command_has_help_with_an_example(cli: Cli) -> None:
         assert result.exit_code == 0, command
         assert "Example" in result.stdout, command
         assert "circulate members" in result.stdout, command
+
+
+def test_control_characters_in_stored_values_are_shown_escaped(
+    cli: Cli, container: Container
+) -> None:
+    container.membership().register(email="eve@example.org", name="Eve\x1b[2J\x1b]0;owned\x07")
+
+    table = cli("members", "list")
+
+    assert table.exit_code == 0, table.output
+    assert "\x1b" not in table.stdout
+    assert "\x07" not in table.stdout
+    assert "Eve\\x1b[2J\\x1b]0;owned\\x07" in table.stdout

@@ -41,6 +41,8 @@ STARTUP_SECONDS = 30.0
 # Sign-in attempts per account: what the rate-limit check spends. The other limits are far
 # above anything the module sends, so only that check ever meets a 429.
 LOGIN_LIMIT = 10
+METRICS_TOKEN = "a-scraper-token-of-some-length"
+SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 TOKEN_ROUTE = "/api/v1/auth/token"
 ME_ROUTE = "/api/v1/members/me"
 
@@ -140,6 +142,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             CIRCULATE_TIMEOUT_SECONDS="20",
             CIRCULATE_GRACEFUL_TIMEOUT_SECONDS="5",
             CIRCULATE_LOG_FORMAT="json",
+            CIRCULATE_METRICS_TOKEN=METRICS_TOKEN,
             PROMETHEUS_MULTIPROC_DIR=str(home / "metrics"),
         )
         for step in (["db", "upgrade"], ["keys", "rotate"]):
@@ -263,7 +266,7 @@ def _served_by_worker(metrics_dir: Path, route: str) -> dict[int, int]:
 
 def test_metrics_add_up_every_workers_requests(stack: Stack) -> None:
     labels = {"method": "GET", "route": "/api/v1", "status": "200"}
-    scraped = stack.request("GET", "/metrics")[2]
+    scraped = stack.call("GET", "/metrics", headers=SCRAPER)[2]
     before = _counter(scraped, "circulate_http_requests_total", **labels)
     sent = 0
 
@@ -281,7 +284,7 @@ def test_metrics_add_up_every_workers_requests(stack: Stack) -> None:
 
     # Whichever worker answers the scrape, the total is everyone's.
     for _ in range(6):
-        metrics = stack.request("GET", "/metrics")[2]
+        metrics = stack.call("GET", "/metrics", headers=SCRAPER)[2]
         assert _counter(metrics, "circulate_http_requests_total", **labels) == before + sent
 
 

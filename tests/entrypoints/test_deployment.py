@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
+from gunicorn.config import Config as GunicornConfig
+from gunicorn.http.parser import RequestParser
 from pydantic import SecretStr
 
 from adapters.sqlalchemy import migrate
@@ -216,3 +218,21 @@ def test_the_configuration_page_documents_every_setting_with_its_default() -> No
             assert f"`{str(default).lower()}`" in rows[variable], variable
         elif default is not None and default != "":
             assert str(default) in rows[variable].replace(",", "").replace("_", ""), variable
+
+
+@pytest.mark.parametrize("peer", [("127.0.0.1", 5555), ("::1", 5555), ("203.0.113.9", 5555)])
+def test_gunicorn_believes_no_forwarded_header_from_any_peer(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, peer: tuple[str, int]
+) -> None:
+    conf = load_gunicorn_conf(monkeypatch, tmp_path)
+    config = GunicornConfig()
+    for setting in ("forwarded_allow_ips", "secure_scheme_headers", "forwarder_headers"):
+        config.set(setting, getattr(conf, setting))
+    raw = (
+        b"GET /api/v1 HTTP/1.1\r\nHost: api\r\nX-Forwarded-Proto: https\r\n"
+        b"X-Forwarded-Ssl: on\r\nX-Forwarded-Protocol: ssl\r\n\r\n"
+    )
+
+    parsed = next(iter(RequestParser(config, [raw], peer)))
+
+    assert parsed.scheme == "http"  # only ProxyFix, with CIRCULATE_PROXY_HOPS, may say https

@@ -66,6 +66,11 @@ def test_sensitive_keys_are_masked_at_any_depth_in_any_case() -> None:
         ("GET /callback?code=1&access_token=abc123def&x=2 HTTP/1.1", "abc123def"),
         ('{"password": "pw-in-json"}', "pw-in-json"),
         ("hash $argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA stored", "$argon2id$"),
+        ("hash $argon2id$v=19$m=65536,t=3,p=4$c2FsdGVk$ZGlnZXN0 stored", "c2FsdGVk"),
+        ("hash $argon2id$v=19$m=65536,t=3,p=4$c2FsdGVk$ZGlnZXN0 stored", "ZGlnZXN0"),
+        ("DETAIL:  Failing row contains (1, ada, 5e884898da28047151d0e56f).", "5e884898da"),
+        ("[parameters: {'key_hash': '5e884898da28047151d0e56f'}]", "5e884898da"),
+        ("{'key_hash': '5e884898da28047151d0e56f'}", "5e884898da"),
     ],
 )
 def test_secrets_inside_text_are_masked(text: str, secret: str) -> None:

@@ -117,6 +117,16 @@ def build_identity(
     def uow() -> UnitOfWork:
         return MemoryUnitOfWork(db)
 
+    sessions = Sessions(
+        uow=uow,
+        clock=clock,
+        ids=ids,
+        hasher=spy,
+        issuer=tokens,
+        verifier=tokens,
+        revocations=revocations,
+        refresh_token_lifetime=REFRESH_LIFETIME,
+    )
     return Identity(
         clock=clock,
         db=db,
@@ -124,17 +134,8 @@ def build_identity(
         tokens=tokens,
         revocations=revocations,
         hasher=spy,
-        membership=Membership(uow, clock, ids, Policy(), spy),
-        sessions=Sessions(
-            uow=uow,
-            clock=clock,
-            ids=ids,
-            hasher=spy,
-            issuer=tokens,
-            verifier=tokens,
-            revocations=revocations,
-            refresh_token_lifetime=REFRESH_LIFETIME,
-        ),
+        membership=Membership(uow, clock, ids, Policy(), spy, sessions=sessions),
+        sessions=sessions,
         api_keys=ApiKeys(uow=uow, clock=clock, ids=ids),
         clients=ServiceClients(uow=uow, clock=clock, ids=ids, issuer=tokens),
         signing_keys=SigningKeys(

@@ -15,6 +15,7 @@ from application.identity.sessions import TokenPair, session_key
 from domain.access import PrincipalKind, Scope, scopes_for
 from domain.errors import (
     ConcurrentUpdate,
+    DomainError,
     ErrorKind,
     InvalidCredentials,
     RefreshTokenReused,
@@ -262,14 +263,17 @@ def test_an_unknown_refresh_token_is_refused(identity: Identity) -> None:
         identity.sessions.refresh(opaque.new_secret())
 
 
-def test_a_role_change_takes_effect_at_the_next_refresh(identity: Identity) -> None:
+def test_a_role_change_ends_the_members_sessions_at_once(identity: Identity) -> None:
     member = register(identity)
     pair = login(identity)
     identity.membership.change_role(member.id, Role.ADMIN)
 
-    assert Scope.ADMIN not in identity.sessions.authenticate_bearer(pair.access_token).scopes
-    renewed = identity.sessions.refresh(pair.refresh_token)
-    principal = identity.sessions.authenticate_bearer(renewed.access_token)
+    with pytest.raises(TokenRevoked):
+        identity.sessions.authenticate_bearer(pair.access_token)
+    with pytest.raises(DomainError) as refused:
+        identity.sessions.refresh(pair.refresh_token)
+    assert refused.value.kind is ErrorKind.UNAUTHENTICATED
+    principal = identity.sessions.authenticate_bearer(login(identity).access_token)
     assert principal.role is Role.ADMIN
     assert Scope.ADMIN in principal.scopes
 
@@ -284,6 +288,8 @@ def test_removing_a_member_ends_their_sessions(identity: Identity) -> None:
         assert uow.refresh_tokens.for_member(member.id) == []
     with pytest.raises(TokenInvalid):
         identity.sessions.refresh(pair.refresh_token)
+    with pytest.raises(TokenRevoked):
+        identity.sessions.authenticate_bearer(pair.access_token)
 
 
 def test_expired_refresh_tokens_are_purged(identity: Identity) -> None:

@@ -256,3 +256,56 @@ def test_a_lifetime_must_be_positive(identity: Identity) -> None:
             audience=AUDIENCE,
             lifetime=timedelta(0),
         )
+
+
+def test_a_token_living_longer_than_the_configured_lifetime_is_refused(
+    identity: Identity,
+) -> None:
+    now = int(identity.clock.now().timestamp())
+    lifetime = int(LIFETIME.total_seconds())
+
+    assert identity.tokens.verify(identity.sign(identity.claims(exp=now + lifetime))).subject
+    refused(identity, identity.sign(identity.claims(exp=now + lifetime + 1)), TokenInvalid)
+    refused(identity, identity.sign(identity.claims(exp=now + 365 * 86_400)), TokenInvalid)
+
+
+def _sign_with(identity: Identity, kid: str, claims: dict[str, Any]) -> str:
+    key = identity.key_store.load().get(kid)
+    assert key is not None
+    return jwt.encode(
+        claims,
+        load_private_key(key.private_key),
+        algorithm="EdDSA",
+        headers={"kid": kid, "typ": "at+jwt"},
+    )
+
+
+def test_a_retired_key_verifies_only_what_it_signed_before_retiring(identity: Identity) -> None:
+    old = identity.key_store.load().current.kid
+    before = identity.tokens.issue(subject="m", scopes=SCOPES, role=Role.MEMBER)
+    identity.signing_keys.rotate()
+    identity.clock.advance(timedelta(minutes=5))
+
+    assert identity.tokens.verify(before.token).subject == "m"
+    # Signed after the retirement, with the retired key (a host that kept it, or a thief).
+    refused(identity, _sign_with(identity, old, identity.claims()), TokenInvalid)
+
+
+def test_a_retired_key_verifies_nothing_after_its_verifies_until(identity: Identity) -> None:
+    old = identity.key_store.load().current.kid
+    identity.signing_keys.rotate()
+    [info] = [key for key in identity.signing_keys.list() if key.kid == old]
+    assert info.verifies_until is not None
+    # The last token the key can have signed: at its retirement plus the clock leeway, living
+    # the full lifetime (so its exp alone would still pass at "verifies until").
+    issued = int((identity.clock.now() + DEFAULT_LEEWAY).timestamp())
+    token = _sign_with(
+        identity,
+        old,
+        identity.claims(iat=issued, nbf=issued, exp=issued + int(LIFETIME.total_seconds())),
+    )
+    assert identity.tokens.verify(token).subject == "member-1"
+
+    identity.clock.set(info.verifies_until)
+
+    refused(identity, token, TokenExpired)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, text
 
 from adapters.sqlalchemy.engine import create_engine_for, session_factory
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
-from application.queries import BookFilter, PageRequest
+from application.queries import BookFilter, BookSort, PageRequest
 from domain.catalogue import Book
 from domain.values import UNSET
 from tests.databases import empty_tables
@@ -126,3 +126,23 @@ def test_author_names_are_found_as_substrings_of_one_author(engine: Engine) -> N
     assert by_author("frank herb") == ["Dune"]
     assert by_author("ov") == ["Foundation"]  # shorter than a trigram
     assert by_author("asimov ann") == []  # a name never spans two authors
+
+
+@pytest.mark.parametrize("sort", list(BookSort))
+def test_matches_sort_by_every_key_in_both_directions(engine: Engine, sort: BookSort) -> None:
+    first = Book.create(id="b0", isbn=ISBNS[0], title="Alpha One", authors=(), now=NOW)
+    second = Book.create(
+        id="b1", isbn=ISBNS[1], title="Alpha Two", authors=(), now=NOW + timedelta(days=1)
+    )
+    first.year, second.year = 2001, 2002
+    with _uow(engine) as uow:
+        uow.books.add(first)
+        uow.books.add(second)
+        uow.commit()
+
+    with _uow(engine) as uow:
+        found = uow.books.search(BookFilter(q="alpha", sort=sort), PageRequest(per_page=10))
+
+    titles = [book.title for book in found.items]
+    expected = ["Alpha One", "Alpha Two"]
+    assert titles == (expected[::-1] if sort.descending else expected)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from tests.databases import empty_tables
 NOW = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 TTL = timedelta(hours=24)
 LEASE = timedelta(seconds=60)
+TOKEN = "the-first-claim"
 RESPONSE = StoredResponse(201, (("Location", "/api/v1/books/1"), ("ETag", '"1-x"')), b'{"id":"1"}')
 
 
@@ -44,8 +46,11 @@ def _claim(
     fingerprint: str = "f1",
     now: datetime = NOW,
     scope: str = "anonymous",
+    token: str = TOKEN,
 ) -> IdempotencyRecord | None:
-    return store.claim(scope=scope, key=key, fingerprint=fingerprint, now=now, ttl=TTL, lease=LEASE)
+    return store.claim(
+        scope=scope, key=key, fingerprint=fingerprint, now=now, ttl=TTL, lease=LEASE, token=token
+    )
 
 
 def test_the_first_claim_owns_the_key_and_a_second_sees_it_in_flight(
@@ -62,7 +67,7 @@ def test_the_first_claim_owns_the_key_and_a_second_sees_it_in_flight(
 
 def test_a_completed_key_returns_its_response(store: IdempotencyStore) -> None:
     _claim(store)
-    store.complete(scope="anonymous", key="k", response=RESPONSE)
+    store.complete(scope="anonymous", key="k", token=TOKEN, response=RESPONSE)
 
     held = _claim(store)
 
@@ -73,7 +78,7 @@ def test_a_completed_key_returns_its_response(store: IdempotencyStore) -> None:
 
 def test_a_released_key_can_be_claimed_again(store: IdempotencyStore) -> None:
     _claim(store)
-    store.release(scope="anonymous", key="k")
+    store.release(scope="anonymous", key="k", token=TOKEN)
 
     assert _claim(store, fingerprint="f2") is None
     held = _claim(store)
@@ -83,7 +88,7 @@ def test_a_released_key_can_be_claimed_again(store: IdempotencyStore) -> None:
 
 def test_an_expired_key_is_claimed_afresh(store: IdempotencyStore) -> None:
     _claim(store)
-    store.complete(scope="anonymous", key="k", response=RESPONSE)
+    store.complete(scope="anonymous", key="k", token=TOKEN, response=RESPONSE)
 
     assert _claim(store, now=NOW + TTL - timedelta(seconds=1)) is not None
     assert _claim(store, fingerprint="f2", now=NOW + TTL) is None
@@ -110,7 +115,7 @@ def test_of_concurrent_claims_exactly_one_wins(store: IdempotencyStore) -> None:
 
     def contender() -> None:
         barrier.wait()
-        results.append(_claim(store, key="race"))
+        results.append(_claim(store, key="race", token=secrets.token_hex(16)))
 
     threads = [threading.Thread(target=contender) for _ in range(6)]
     for thread in threads:
@@ -130,7 +135,7 @@ def test_of_concurrent_takeovers_exactly_one_wins(store: IdempotencyStore) -> No
 
     def contender() -> None:
         barrier.wait()
-        results.append(_claim(store, key="stale", now=later))
+        results.append(_claim(store, key="stale", now=later, token=secrets.token_hex(16)))
 
     threads = [threading.Thread(target=contender) for _ in range(4)]
     for thread in threads:
@@ -139,3 +144,17 @@ def test_of_concurrent_takeovers_exactly_one_wins(store: IdempotencyStore) -> No
         thread.join()
 
     assert sum(result is None for result in results) == 1
+
+
+def test_a_claim_taken_over_can_neither_complete_nor_release_the_key(
+    store: IdempotencyStore,
+) -> None:
+    _claim(store, token="slow")
+    assert _claim(store, now=NOW + LEASE, token="retry") is None
+
+    store.complete(scope="anonymous", key="k", token="slow", response=RESPONSE)
+    store.release(scope="anonymous", key="k", token="slow")
+
+    held = _claim(store, now=NOW + LEASE, token="third")
+    assert held is not None
+    assert (held.state, held.token, held.response) == (KeyState.IN_FLIGHT, "retry", None)

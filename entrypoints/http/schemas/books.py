@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from application.catalogue import BookDetails
 from application.circulation import Availability
@@ -13,6 +13,7 @@ from application.queries import BookSort
 from domain.catalogue import MAX_AUTHORS, MAX_NAME, MAX_SUBJECTS, MAX_TITLE, Book, Copy, CopyStatus
 from entrypoints.http.schemas.common import (
     BodyModel,
+    JsonInt,
     PageMeta,
     PageQuery,
     PathModel,
@@ -36,7 +37,7 @@ Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE)]
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 Names = Annotated[list[Name], Field(max_length=MAX_AUTHORS)]
 Subjects = Annotated[list[Name], Field(max_length=MAX_SUBJECTS)]
-Year = Annotated[StrictInt, Field(ge=1, le=9999)]
+Year = Annotated[JsonInt, Field(ge=1, le=9999)]
 Barcode = Annotated[
     str,
     Field(

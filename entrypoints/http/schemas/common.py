@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+)
 
 from application.queries import MAX_PER_PAGE
 
@@ -30,12 +38,24 @@ def _nullable(prop: dict[str, Any]) -> bool:
     return prop.get("type") == "null" or any(o.get("type") == "null" for o in prop.get("anyOf", []))
 
 
-def _no_null_defaults(schema: dict[str, Any]) -> None:
+def no_null_defaults(schema: dict[str, Any]) -> None:
     # An ``omitted()`` field's default is "left out", not null: the document must not offer
     # null as a value the field accepts.
     for prop in schema.get("properties", {}).values():
         if "default" in prop and prop["default"] is None and not _nullable(prop):
             del prop["default"]
+
+
+def _json_integer(value: object) -> object:
+    """JSON has one number type: ``1.0`` is the integer 1, as JSON Schema's ``integer`` says.
+    Fractions, booleans and strings stay refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer in a JSON body: strict (no "1", no true), but 1.0 is 1.
+JsonInt = Annotated[StrictInt, BeforeValidator(_json_integer)]
 
 
 class _Located(BaseModel):
@@ -51,7 +71,7 @@ class BodyModel(_Located):
     """A JSON request body: unknown fields and loosely typed values are refused."""
 
     location = "body"
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_defaults)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=no_null_defaults)
 
 
 class QueryModel(_Located):

@@ -12,7 +12,15 @@ from application.queries import LoanState
 from domain.holds import Hold, HoldStatus
 from domain.loans import Loan
 from domain.policy import Policy
-from entrypoints.http.schemas.common import BodyModel, PageMeta, PageQuery, PathModel, ResourceId
+from entrypoints.http.schemas.common import (
+    BodyModel,
+    PageMeta,
+    PageQuery,
+    PathModel,
+    ResourceId,
+    no_null_defaults,
+    omitted,
+)
 
 LOAN_EXAMPLE: dict[str, Any] = {
     "id": "0190f1e2-7c4d-7a8b-9c0d-cccccccccccc",
@@ -49,6 +57,11 @@ class HoldPath(PathModel):
     hold_id: ResourceId
 
 
+def _exactly_one_target(schema: dict[str, Any]) -> None:
+    no_null_defaults(schema)
+    schema["oneOf"] = [{"required": ["book_id"]}, {"required": ["copy_id"]}]
+
+
 class LoanCreate(BodyModel):
     """Lend a copy: name the book (a copy set aside for the member, or any free one) or the copy."""
 
@@ -58,12 +71,14 @@ class LoanCreate(BodyModel):
                 "member_id": "0190f1e2-7c4d-7a8b-9c0d-bbbbbbbbbbbb",
                 "book_id": "0190f1e2-7c4d-7a8b-9c0d-1e2f3a4b5c6d",
             }
-        }
+        },
+        json_schema_extra=_exactly_one_target,
     )
 
     member_id: ResourceId
-    book_id: ResourceId | None = None
-    copy_id: ResourceId | None = None
+    # Exactly one of the two, said in the document too (``oneOf``); neither may be null.
+    book_id: ResourceId = omitted()
+    copy_id: ResourceId = omitted()
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from application.accounts import Statement
 from application.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
@@ -13,6 +13,7 @@ from domain.ledger import EntryKind, LedgerEntry
 from domain.members import MAX_EMAIL, Member, MemberStatus, Role
 from entrypoints.http.schemas.common import (
     BodyModel,
+    JsonInt,
     PageMeta,
     PageQuery,
     PathModel,
@@ -108,7 +109,7 @@ class PaymentCreate(BodyModel):
         }
     )
 
-    amount_cents: StrictInt = Field(ge=1, le=100_000_000, description="Integer cents.")
+    amount_cents: JsonInt = Field(ge=1, le=100_000_000, description="Integer cents.")
     note: str = Field("", max_length=500)
 
 
