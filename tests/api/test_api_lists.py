@@ -55,7 +55,6 @@ def test_per_page_defaults_to_20_and_stops_at_100(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     "url",
     [
-        "/healthz",
         "/api/v1",
         "/api/v1/books",
         "/api/v1/members",
