@@ -7,8 +7,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from application.common import check_version, emit_ready, found
-from application.ports import Clock, IdGenerator, UnitOfWorkFactory
+from application.loading import RejectedRecord
+from application.ports import BookAddition, BookLoadOutcome, Clock, IdGenerator, UnitOfWorkFactory
 from application.queries import BookFilter, Page, PageRequest
+from application.retry import retry_on_conflict
 from application.unit_of_work import UnitOfWork
 from domain import circulation
 from domain.catalogue import Book, Copy
@@ -78,13 +80,6 @@ class CatalogueRecord:
     line: int
     details: BookDetails
     copies: int = 1
-
-
-@dataclass(frozen=True, slots=True)
-class RejectedRecord:
-    line: int
-    code: str
-    reason: str
 
 
 @dataclass(slots=True)
@@ -159,56 +154,76 @@ class Catalogue:
 
         Each record is validated by the domain; invalid ones are reported, not loaded. A book
         whose ISBN is already in the catalogue (or earlier in the batch) is skipped, so loading
-        the same file twice adds nothing the second time. Costs a few queries per batch,
-        whatever its size.
+        the same file twice adds nothing the second time; so is one whose derived barcodes are
+        taken (reported). The batch is stored whole or not at all, set-based
+        (``BulkWriter.add_books``): a few statements per batch, whatever its size.
         """
         now = self._clock.now()
         report = ImportReport()
-        valid: list[tuple[CatalogueRecord, Book]] = []
+        candidates: list[tuple[CatalogueRecord, Book]] = []
+        isbns: set[str] = set()
         for record in records:
             try:
-                valid.append((record, self._book_for(record, now)))
+                book = self._book_for(record, now)
             except DomainError as error:
                 report.rejected.append(RejectedRecord(record.line, error.code, error.message))
+                continue
+            if book.isbn in isbns:
+                report.already_present += 1
+                continue
+            isbns.add(book.isbn)
+            candidates.append((record, book))
+        report.include(self._load(candidates, isbns, now))
+        return report
+
+    @retry_on_conflict
+    def _load(
+        self, candidates: list[tuple[CatalogueRecord, Book]], isbns: set[str], now: datetime
+    ) -> ImportReport:
+        report = ImportReport()
         with self._uow() as uow:
-            present = uow.books.existing_isbns({book.isbn for _, book in valid})
-            wanted = {
-                copy_barcode(book.isbn, n)
-                for record, book in valid
-                for n in range(1, record.copies + 1)
-            }
-            taken = uow.copies.existing_barcodes(wanted)
-            books: list[Book] = []
-            copies: list[Copy] = []
-            for record, book in valid:
+            # Books already in the catalogue get no copies made; the writer skips any stored
+            # meanwhile by another transaction.
+            present = uow.books.existing_isbns(isbns)
+            additions: list[BookAddition] = []
+            lines: dict[str, int] = {}
+            for record, book in candidates:
                 if book.isbn in present:
                     report.already_present += 1
                     continue
-                barcodes = [copy_barcode(book.isbn, n) for n in range(1, record.copies + 1)]
-                clash = next((code for code in barcodes if code in taken), None)
-                if clash is not None:
-                    report.rejected.append(
-                        RejectedRecord(
-                            record.line,
-                            BarcodeAlreadyExists.code,
-                            f"barcode {clash} is already in use",
-                        )
+                copies = [
+                    Copy.create(
+                        id=self._ids.new_id(),
+                        book_id=book.id,
+                        barcode=copy_barcode(book.isbn, n),
+                        now=now,
                     )
-                    continue
-                present.add(book.isbn)
-                books.append(book)
-                copies.extend(
-                    Copy.create(id=self._ids.new_id(), book_id=book.id, barcode=code, now=now)
-                    for code in barcodes
-                )
-            # Books first, then copies: the writes go out in this order, parents first.
-            for book in books:
-                uow.books.add(book)
-            for copy in copies:
-                uow.copies.add(copy)
+                    for n in range(1, record.copies + 1)
+                ]
+                additions.append(BookAddition(book, copies))
+                lines[book.id] = record.line
+            outcome = uow.bulk.add_books(additions)
             uow.commit()
-        report.added, report.copies_added = len(books), len(copies)
+        self._count(report, outcome, additions, lines)
         return report
+
+    @staticmethod
+    def _count(
+        report: ImportReport,
+        outcome: BookLoadOutcome,
+        additions: list[BookAddition],
+        lines: dict[str, int],
+    ) -> None:
+        added = set(outcome.added)
+        report.added = len(added)
+        report.copies_added = sum(len(a.copies) for a in additions if a.book.id in added)
+        report.already_present += len(outcome.present)
+        report.rejected.extend(
+            RejectedRecord(
+                lines[book_id], BarcodeAlreadyExists.code, f"barcode {barcode} is already in use"
+            )
+            for book_id, barcode in outcome.barcode_taken.items()
+        )
 
     def catalogue_pages(self, page_size: int = 500) -> Iterator[list[CatalogueEntry]]:
         """The whole catalogue in id order (the order books were added), a page at a time.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from adapters.memory.bulk import MemoryBulkWriter
 from adapters.memory.database import MemoryDatabase
 from adapters.memory.identity import (
     MemoryApiKeyRepository,
@@ -40,6 +41,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.refresh_tokens = MemoryRefreshTokenRepository(tracker, self._db, self._undo)
         self.api_keys = MemoryApiKeyRepository(tracker, self._db, self._undo)
         self.service_clients = MemoryServiceClientRepository(tracker, self._db, self._undo)
+        self.bulk = MemoryBulkWriter(self._db, self._undo)
 
     def _commit(self) -> None:
         self._undo.clear()

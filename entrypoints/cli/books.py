@@ -17,10 +17,10 @@ from application.catalogue import (
     Catalogue,
     CatalogueRecord,
     ImportReport,
-    RejectedRecord,
     copy_barcode,
 )
 from application.circulation import Circulation
+from application.loading import RejectedRecord
 from application.queries import BookFilter, BookSort, PageRequest
 from domain.isbn import normalise_isbn
 from entrypoints.cli import lookup
@@ -237,8 +237,8 @@ def remove(book_ref: str, yes: bool, catalogue: Catalogue = Provide["catalogue"]
 )
 @click.option(
     "--batch-size",
-    type=click.IntRange(1, 10_000),
-    default=1000,
+    type=click.IntRange(1, 100_000),
+    default=10_000,
     show_default=True,
     help="Rows loaded per transaction.",
 )

@@ -19,7 +19,8 @@ from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from typing import IO, Any
 
-from application.catalogue import BookDetails, CatalogueEntry, CatalogueRecord, RejectedRecord
+from application.catalogue import BookDetails, CatalogueEntry, CatalogueRecord
+from application.loading import RejectedRecord
 from domain.errors import InvalidValue
 
 COLUMNS = ("isbn", "title", "authors", "publisher", "year", "copies", "subjects")
