@@ -102,7 +102,9 @@ def main(ctx: click.Context, debug: bool) -> None:
                 module
                 for name, module in list(sys.modules.items())
                 if name.startswith(_CLI_PACKAGE)
-            ]
+            ],
+            packages=[],  # not the configured packages, which would import them all
+            warn_unresolved=True,
         )
         ctx.call_on_close(lambda: dispose(container))
         ctx.obj = container
