@@ -188,6 +188,7 @@ CATALOGUE_READS = frozenset(
         "get_copy",
         "get_copy_by_barcode",
         "catalogue_pages",
+        "prepare_books",  # validates and makes entities; stores nothing
     }
 )
 CIRCULATION_READS = frozenset({"get_loan", "list_loans", "get_hold", "list_holds", "availability"})

@@ -100,6 +100,16 @@ class ImportReport:
         self.rejected.extend(other.rejected)
 
 
+@dataclass(slots=True)
+class PreparedBooks:
+    """A batch of a bulk load, validated and ready to store: the books with their copies, the
+    line each came from, and what was already refused or repeated within the batch."""
+
+    additions: list[BookAddition] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)  # book id -> line
+    report: ImportReport = field(default_factory=ImportReport)
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogueEntry:
     """A book and the number of its copies that circulate: what an export writes per line."""
@@ -158,53 +168,52 @@ class Catalogue:
         taken (reported). The batch is stored whole or not at all, set-based
         (``BulkWriter.add_books``): a few statements per batch, whatever its size.
         """
+        return self.store_books(self.prepare_books(records))
+
+    def prepare_books(self, records: Sequence[CatalogueRecord]) -> PreparedBooks:
+        """The first half of ``import_books``: validate the batch and make its books and copies,
+        without touching storage, so a loader can prepare one batch while the previous one is
+        being stored (``store_books``)."""
         now = self._clock.now()
-        report = ImportReport()
-        candidates: list[tuple[CatalogueRecord, Book]] = []
+        prepared = PreparedBooks()
         isbns: set[str] = set()
         for record in records:
             try:
                 book = self._book_for(record, now)
             except DomainError as error:
-                report.rejected.append(RejectedRecord(record.line, error.code, error.message))
+                prepared.report.rejected.append(
+                    RejectedRecord(record.line, error.code, error.message)
+                )
                 continue
             if book.isbn in isbns:
-                report.already_present += 1
+                prepared.report.already_present += 1
                 continue
             isbns.add(book.isbn)
-            candidates.append((record, book))
-        report.include(self._load(candidates, isbns, now))
-        return report
+            copies = [
+                Copy.create(
+                    id=self._ids.new_id(),
+                    book_id=book.id,
+                    barcode=copy_barcode(book.isbn, n),
+                    now=now,
+                )
+                for n in range(1, record.copies + 1)
+            ]
+            prepared.additions.append(BookAddition(book, copies))
+            prepared.lines[book.id] = record.line
+        return prepared
 
     @retry_on_conflict
-    def _load(
-        self, candidates: list[tuple[CatalogueRecord, Book]], isbns: set[str], now: datetime
-    ) -> ImportReport:
-        report = ImportReport()
+    def store_books(self, prepared: PreparedBooks) -> ImportReport:
+        """The second half of ``import_books``: one transaction. Books whose ISBN is stored
+        (also by a transaction that commits meanwhile) are skipped."""
         with self._uow() as uow:
-            # Books already in the catalogue get no copies made; the writer skips any stored
-            # meanwhile by another transaction.
-            present = uow.books.existing_isbns(isbns)
-            additions: list[BookAddition] = []
-            lines: dict[str, int] = {}
-            for record, book in candidates:
-                if book.isbn in present:
-                    report.already_present += 1
-                    continue
-                copies = [
-                    Copy.create(
-                        id=self._ids.new_id(),
-                        book_id=book.id,
-                        barcode=copy_barcode(book.isbn, n),
-                        now=now,
-                    )
-                    for n in range(1, record.copies + 1)
-                ]
-                additions.append(BookAddition(book, copies))
-                lines[book.id] = record.line
-            outcome = uow.bulk.add_books(additions)
+            outcome = uow.bulk.add_books(prepared.additions)
             uow.commit()
-        self._count(report, outcome, additions, lines)
+        report = ImportReport(
+            already_present=prepared.report.already_present,
+            rejected=list(prepared.report.rejected),
+        )
+        self._count(report, outcome, prepared.additions, prepared.lines)
         return report
 
     @staticmethod

@@ -61,6 +61,15 @@ class MemberImportReport:
         self.rejected.extend(other.rejected)
 
 
+@dataclass(slots=True)
+class PreparedMembers:
+    """A batch of a bulk load, validated and ready to store, with what was already refused or
+    repeated within the batch."""
+
+    members: list[Member] = field(default_factory=list)
+    report: MemberImportReport = field(default_factory=MemberImportReport)
+
+
 class Membership:
     def __init__(
         self,
@@ -115,9 +124,13 @@ class Membership:
         whose email is registered already (or earlier in the batch) is skipped, so loading the
         same file twice adds nothing the second time.
         """
+        return self.store_members(self.prepare_members(records))
+
+    def prepare_members(self, records: Sequence[MemberRecord]) -> PreparedMembers:
+        """The first half of ``import_members``: validate the batch and make its members,
+        without touching storage (see ``Catalogue.prepare_books``)."""
         now = self._clock.now()
-        report = MemberImportReport()
-        members: list[Member] = []
+        prepared = PreparedMembers()
         emails: set[str] = set()
         for record in records:
             try:
@@ -131,24 +144,28 @@ class Membership:
                     now=now,
                 )
             except DomainError as error:
-                report.rejected.append(RejectedRecord(record.line, error.code, error.message))
+                prepared.report.rejected.append(
+                    RejectedRecord(record.line, error.code, error.message)
+                )
                 continue
             if member.email in emails:
-                report.already_present += 1
+                prepared.report.already_present += 1
                 continue
             emails.add(member.email)
-            members.append(member)
-        added = self._load_members(members)
-        report.added = added
-        report.already_present += len(members) - added
-        return report
+            prepared.members.append(member)
+        return prepared
 
     @retry_on_conflict
-    def _load_members(self, members: list[Member]) -> int:
+    def store_members(self, prepared: PreparedMembers) -> MemberImportReport:
+        """The second half of ``import_members``: one transaction."""
         with self._uow() as uow:
-            added = uow.bulk.add_members(members)
+            added = uow.bulk.add_members(prepared.members)
             uow.commit()
-        return len(added)
+        return MemberImportReport(
+            added=len(added),
+            already_present=prepared.report.already_present + len(prepared.members) - len(added),
+            rejected=list(prepared.report.rejected),
+        )
 
     def get(self, member_id: str) -> Member:
         with self._uow() as uow:

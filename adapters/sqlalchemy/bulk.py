@@ -150,6 +150,14 @@ class _PostgresLoader:
             self._staged(books, book_rows) as staged_books,
             self._staged(copies, copy_rows) as staged_copies,
         ):
+            # Books in the catalogue already are skipped first (their barcodes are taken, by
+            # their own copies); the INSERT below skips any stored meanwhile.
+            present = self._all(
+                f"DELETE FROM {staged_books} s USING books b WHERE b.isbn = s.isbn RETURNING s.id"
+            )
+            staged_present = {str(book_id) for (book_id,) in present}
+            if staged_present:
+                self._skip(staged_copies, list(staged_present))
             taken = self._all(
                 f"SELECT DISTINCT ON (s.book_id) s.book_id, s.barcode FROM {staged_copies} s "
                 "JOIN copies c ON c.barcode = s.barcode ORDER BY s.book_id, s.barcode"
@@ -158,7 +166,7 @@ class _PostgresLoader:
             if taken:
                 skipped = list(outcome.barcode_taken)
                 self._run(f"DELETE FROM {staged_books} WHERE id = ANY(%s)", (skipped,))
-                self._run(f"DELETE FROM {staged_copies} WHERE book_id = ANY(%s)", (skipped,))
+                self._skip(staged_copies, skipped)
             # In id order, the order the ids were made: the primary key and the creation-time
             # index are appended to at their right edge rather than written all over.
             added = self._all(
@@ -172,10 +180,9 @@ class _PostgresLoader:
                 for row in book_rows
                 if row[books.key] not in added_ids and row[books.key] not in outcome.barcode_taken
             ]
-            if outcome.present:
-                self._run(
-                    f"DELETE FROM {staged_copies} WHERE book_id = ANY(%s)", (outcome.present,)
-                )
+            raced = [book_id for book_id in outcome.present if book_id not in staged_present]
+            if raced:
+                self._skip(staged_copies, raced)
             book_id = copies.names.index("book_id")
             expected = sum(1 for row in copy_rows if row[book_id] in added_ids)
             # The books were stored with their counts: the copy triggers must not count again.
@@ -217,6 +224,9 @@ class _PostgresLoader:
                 copy.write_row(row)
         yield name
         self._run(f"DROP TABLE {name}")
+
+    def _skip(self, staged_copies: str, book_ids: list[str]) -> None:
+        self._run(f"DELETE FROM {staged_copies} WHERE book_id = ANY(%s)", (book_ids,))
 
     def _run(self, statement: str, parameters: tuple[Any, ...] = ()) -> int:
         result = self._connection.exec_driver_sql(statement, parameters)

@@ -269,7 +269,8 @@ def import_books(
         chosen_format(file, file_format),
         batch_size,
         read_records,
-        catalogue.import_books,
+        catalogue.prepare_books,
+        catalogue.store_books,
         ImportReport(),
     )
     if as_json:

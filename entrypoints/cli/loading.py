@@ -1,11 +1,19 @@
 """What ``books import`` and ``members import`` share: reading a file in batches, loading each
-batch in its own transaction, and reporting rejected rows by line."""
+batch in its own transaction, and reporting rejected rows by line.
+
+Batches go through two stages: *prepare* (parse, validate by the domain, make the entities:
+Python work) and *store* (one transaction: mostly the database's work). While one batch is
+being stored on a worker thread, the next one is read and prepared, so the two overlap instead
+of taking turns. Batches are stored one at a time, in file order; an interrupted load finishes
+(or abandons, whole) the batch being stored and starts no other.
+"""
 
 from __future__ import annotations
 
 import io
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
 from typing import IO, Protocol, Self, TypeVar
@@ -31,6 +39,7 @@ class Report(Protocol):
 
 Rep = TypeVar("Rep", bound=Report)
 Rec = TypeVar("Rec")
+Prep = TypeVar("Prep")
 
 
 def chosen_format(file: str, file_format: str | None) -> FileFormat:
@@ -47,25 +56,42 @@ def load_file(
     file_format: FileFormat,
     batch_size: int,
     read: Callable[[IO[str], FileFormat], Iterator[Rec | RejectedRecord]],
-    load: Callable[[list[Rec]], Rep],
+    prepare: Callable[[list[Rec]], Prep],
+    store: Callable[[Prep], Rep],
     report: Rep,
 ) -> Rep:
-    """Read ``file`` and ``load`` it ``batch_size`` rows at a time into ``report``; rows the
-    reader rejects are added to it, and its rejections end sorted by line."""
+    """Read ``file`` ``batch_size`` rows at a time, ``prepare`` and ``store`` each batch, and
+    gather what was done into ``report``; rows the reader rejects are added to it, and its
+    rejections end sorted by line."""
     with _open_text(file) as stream:
         total = _data_lines(file, file_format)
         try:
-            with progress("import", total) as advance:
+            with progress("import", total) as advance, ThreadPoolExecutor(1) as storing:
+                pending: tuple[Future[Rep], int] | None = None
                 for batch in _batches(read(stream, file_format), batch_size):
                     records = [row for row in batch if not isinstance(row, RejectedRecord)]
                     report.rejected.extend(row for row in batch if isinstance(row, RejectedRecord))
-                    if records:
-                        report.include(load(records))
-                    advance(len(batch))
+                    prepared = prepare(records) if records else None
+                    if pending is not None:
+                        _finish(pending, report, advance)
+                        pending = None
+                    if prepared is None:
+                        advance(len(batch))
+                    else:
+                        pending = (storing.submit(store, prepared), len(batch))
+                if pending is not None:
+                    _finish(pending, report, advance)
         except BadFile as error:
             raise click.ClickException(f"{file}: {error}; nothing was imported") from error
     report.rejected.sort(key=lambda row: row.line)
     return report
+
+
+def _finish(pending: tuple[Future[Rep], int], report: Rep, advance: Callable[[int], None]) -> None:
+    """Wait for a batch being stored; a failure to store it ends the load, here."""
+    stored, rows = pending
+    report.include(stored.result())
+    advance(rows)
 
 
 def print_rejections(rejected: list[RejectedRecord]) -> None:

@@ -415,7 +415,8 @@ def import_members(
         chosen_format(file, file_format),
         batch_size,
         read_member_records,
-        membership.import_members,
+        membership.prepare_members,
+        membership.store_members,
         MemberImportReport(),
     )
     if as_json:

@@ -182,3 +182,17 @@ def test_an_empty_load_does_nothing(new_uow: UowFactory) -> None:
         assert uow.bulk.add_members([]) == []
         uow.commit()
     assert (outcome.added, outcome.present, outcome.barcode_taken) == ([], [], {})
+
+
+def test_a_book_loaded_again_is_present_not_a_barcode_clash(new_uow: UowFactory) -> None:
+    """A re-run offers the same ISBN with the same (derived) barcodes: that is a book already
+    there, not a clash with its own copies."""
+    first = book("First run")
+    load(new_uow, [BookAddition(first, [copy(first, f"{first.isbn}-1")])])
+    again = book("Second run", isbn=first.isbn)
+
+    with new_uow() as uow:
+        outcome = uow.bulk.add_books([BookAddition(again, [copy(again, f"{first.isbn}-1")])])
+        uow.commit()
+
+    assert (outcome.added, outcome.present, outcome.barcode_taken) == ([], [again.id], {})
