@@ -9,16 +9,20 @@ from __future__ import annotations
 import math
 from collections.abc import Collection
 from datetime import datetime
-
-from redis import Redis
+from typing import TYPE_CHECKING
 
 from application.ports import Clock
+
+if TYPE_CHECKING:  # imported when a client is made: commands that use no Redis skip it
+    from redis import Redis
 
 DEFAULT_PREFIX = "circulate:revoked:"
 
 
 def redis_client(url: str) -> Redis:
     """A client for ``url`` (``redis://``, ``rediss://`` or ``unix://``); connects lazily."""
+    from redis import Redis
+
     return Redis.from_url(url)
 
 
