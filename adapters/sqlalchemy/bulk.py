@@ -79,7 +79,9 @@ class _Columns:
             )
             self._time = None if processor is None else _memoised(processor)
 
-    def row(self, values: Row) -> tuple[Any, ...]:
+    def row(self, values: Row) -> Row:
+        if not self._json and self._time is None:
+            return values
         row = list(values)
         for i in self._json:
             row[i] = json.dumps(row[i])
@@ -113,18 +115,28 @@ class SqlBulkWriter:
         if not additions:
             return BookLoadOutcome()
         connection = self._session.connection()
+        loader = _loader(connection)
+        with translated_errors():
+            # Books in the catalogue already (a re-run) are set aside first, by ISBN, before
+            # any row is built or sent: a re-run costs one query per batch.
+            stored = loader.stored("books", "isbn", [a.book.isbn for a in additions])
+        present = [a.book.id for a in additions if a.book.isbn in stored]
+        fresh = [a for a in additions if a.book.isbn not in stored]
+        if not fresh:
+            return BookLoadOutcome(present=present)
         # Each book is stored with its count of copies on the shelf (``available_copies``).
         books = _Columns(BookRow, (*mappers.BOOK_COLUMNS, "available_copies"), connection)
         copies = _Columns(CopyRow, mappers.COPY_COLUMNS, connection)
         book_rows: list[Row] = []
         copy_rows: list[Row] = []
-        for addition in additions:
+        for addition in fresh:
             on_shelf = sum(1 for copy in addition.copies if copy.status is CopyStatus.AVAILABLE)
             book_rows.append(books.row((*mappers.book_row(addition.book), on_shelf)))
             copy_rows.extend(copies.row(mappers.copy_row(copy)) for copy in addition.copies)
-        loader = _PostgresLoader if connection.dialect.name == "postgresql" else _SqliteLoader
         with translated_errors():
-            return loader(connection).add_books(books, book_rows, copies, copy_rows)
+            outcome = loader.add_books(books, book_rows, copies, copy_rows)
+        outcome.present = present + outcome.present
+        return outcome
 
     def add_members(self, members: Sequence[Member]) -> list[str]:
         if not members:
@@ -132,9 +144,14 @@ class SqlBulkWriter:
         connection = self._session.connection()
         columns = _Columns(MemberRow, mappers.MEMBER_COLUMNS, connection)
         rows: list[Row] = [columns.row(mappers.member_row(member)) for member in members]
-        loader = _PostgresLoader if connection.dialect.name == "postgresql" else _SqliteLoader
         with translated_errors():
-            return loader(connection).add_members(columns, rows)
+            return _loader(connection).add_members(columns, rows)
+
+
+def _loader(connection: Connection) -> _PostgresLoader | _SqliteLoader:
+    if connection.dialect.name == "postgresql":
+        return _PostgresLoader(connection)
+    return _SqliteLoader(connection)
 
 
 class _PostgresLoader:
@@ -150,14 +167,6 @@ class _PostgresLoader:
             self._staged(books, book_rows) as staged_books,
             self._staged(copies, copy_rows) as staged_copies,
         ):
-            # Books in the catalogue already are skipped first (their barcodes are taken, by
-            # their own copies); the INSERT below skips any stored meanwhile.
-            present = self._all(
-                f"DELETE FROM {staged_books} s USING books b WHERE b.isbn = s.isbn RETURNING s.id"
-            )
-            staged_present = {str(book_id) for (book_id,) in present}
-            if staged_present:
-                self._skip(staged_copies, list(staged_present))
             taken = self._all(
                 f"SELECT DISTINCT ON (s.book_id) s.book_id, s.barcode FROM {staged_copies} s "
                 "JOIN copies c ON c.barcode = s.barcode ORDER BY s.book_id, s.barcode"
@@ -180,9 +189,9 @@ class _PostgresLoader:
                 for row in book_rows
                 if row[books.key] not in added_ids and row[books.key] not in outcome.barcode_taken
             ]
-            raced = [book_id for book_id in outcome.present if book_id not in staged_present]
-            if raced:
-                self._skip(staged_copies, raced)
+            if outcome.present:
+                # Stored by another transaction since the writer looked: skipped by the INSERT.
+                self._skip(staged_copies, outcome.present)
             book_id = copies.names.index("book_id")
             expected = sum(1 for row in copy_rows if row[book_id] in added_ids)
             # The books were stored with their counts: the copy triggers must not count again.
@@ -198,6 +207,13 @@ class _PostgresLoader:
                 # Another transaction took one of the barcodes after the check: start again.
                 raise ConcurrentUpdate("a barcode being loaded was stored meanwhile")
         return outcome
+
+    def stored(self, table: str, column: str, values: list[str]) -> set[str]:
+        """Those of ``values`` that ``column`` of ``table`` holds, asked in one query."""
+        result = self._connection.exec_driver_sql(
+            f"SELECT {column} FROM {table} WHERE {column} = ANY(%s)", (values,)
+        )
+        return {value for (value,) in result}
 
     def add_members(self, columns: _Columns, rows: list[Row]) -> list[str]:
         with self._staged(columns, rows) as staged:
@@ -243,14 +259,13 @@ class _SqliteLoader:
     def add_books(
         self, books: _Columns, book_rows: list[Row], copies: _Columns, copy_rows: list[Row]
     ) -> BookLoadOutcome:
+        # The write lock is held since BEGIN IMMEDIATE: what the writer found stored (and what
+        # is found here) cannot change before the INSERT.
         outcome = BookLoadOutcome()
-        isbn = books.names.index("isbn")
-        present = self._existing("books", "isbn", [row[isbn] for row in book_rows])
-        outcome.present = [row[books.key] for row in book_rows if row[isbn] in present]
-        skipped = set(outcome.present)
+        skipped: set[str] = set()
         book_id, barcode = copies.names.index("book_id"), copies.names.index("barcode")
-        wanted = [row for row in copy_rows if row[book_id] not in skipped]
-        taken = self._existing("copies", "barcode", [row[barcode] for row in wanted])
+        wanted = copy_rows
+        taken = self.stored("copies", "barcode", [row[barcode] for row in wanted])
         for row in wanted:
             if row[barcode] in taken:
                 outcome.barcode_taken.setdefault(row[book_id], row[barcode])
@@ -278,7 +293,7 @@ class _SqliteLoader:
 
     def add_members(self, columns: _Columns, rows: list[Row]) -> list[str]:
         email = columns.names.index("email")
-        present = self._existing("members", "email", [row[email] for row in rows])
+        present = self.stored("members", "email", [row[email] for row in rows])
         new = [row for row in rows if row[email] not in present]
         self._insert(columns, new)
         return [row[columns.key] for row in new]
@@ -290,7 +305,9 @@ class _SqliteLoader:
                 f"INSERT INTO {columns.table.name} ({columns.listed}) VALUES ({marks})", rows
             )
 
-    def _existing(self, table: str, column: str, values: list[str]) -> set[str]:
+    def stored(self, table: str, column: str, values: list[str]) -> set[str]:
+        """Those of ``values`` that ``column`` of ``table`` holds, asked in chunks (SQLite caps
+        the parameters of one statement)."""
         found: set[str] = set()
         for start in range(0, len(values), _IN_CHUNK):
             chunk = values[start : start + _IN_CHUNK]
