@@ -195,14 +195,14 @@ class _PostgresLoader:
             book_id = copies.names.index("book_id")
             expected = sum(1 for row in copy_rows if row[book_id] in added_ids)
             # The books were stored with their counts: the copy triggers must not count again.
+            # (Not reset when the INSERT fails: the transaction is then aborted, and the setting
+            # goes with it; a statement sent to reset it would only hide the error.)
             self._run("SELECT set_config(%s, 'on', true)", (COUNTED_SETTING,))
-            try:
-                inserted = self._run(
-                    f"INSERT INTO copies ({copies.listed}) SELECT {copies.listed} "
-                    f"FROM {staged_copies} ORDER BY id ON CONFLICT (barcode) DO NOTHING"
-                )
-            finally:
-                self._run("SELECT set_config(%s, 'off', true)", (COUNTED_SETTING,))
+            inserted = self._run(
+                f"INSERT INTO copies ({copies.listed}) SELECT {copies.listed} "
+                f"FROM {staged_copies} ORDER BY id ON CONFLICT (barcode) DO NOTHING"
+            )
+            self._run("SELECT set_config(%s, 'off', true)", (COUNTED_SETTING,))
             if inserted != expected:
                 # Another transaction took one of the barcodes after the check: start again.
                 raise ConcurrentUpdate("a barcode being loaded was stored meanwhile")
@@ -348,5 +348,9 @@ class _SqliteLoader:
         try:
             yield
         finally:
-            for _, sql in saved:
-                self._connection.exec_driver_sql(sql)
+            # After an error that ended the transaction (SQLite rolls back by itself on some,
+            # such as a full disk), the rollback has brought the triggers back already.
+            raw: Any = self._connection.connection.driver_connection  # sqlite3.Connection
+            if raw.in_transaction:
+                for _, sql in saved:
+                    self._connection.exec_driver_sql(sql)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from adapters.clock import SystemClock
 from adapters.ids import UuidV7Generator
@@ -209,3 +210,33 @@ def test_an_import_interrupted_mid_batch_leaves_none_of_that_batch(
     assert search_rows(engine) in (None, 2 * BATCH)
     found = catalogue.search_books(BookFilter(q=f"title {BATCH + 1}"), PageRequest())
     assert [book.isbn for book in found.items] == [isbn13(BATCH + 1)]
+
+
+def test_a_database_error_mid_batch_is_the_error_reported(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A statement that fails in the database ends the batch with that failure, not with one
+    from cleaning up after it; nothing of the batch is left."""
+    catalogue, _ = services(engine)
+    original_insert = bulk._SqliteLoader._insert
+    original_run = bulk._PostgresLoader._run
+
+    def sqlite_insert(self: Any, columns: Any, rows: Any) -> None:
+        if columns.table.name == "copies":
+            self._connection.exec_driver_sql("INSERT INTO no_such_table VALUES (1)")
+        original_insert(self, columns, rows)
+
+    def postgres_run(self: Any, statement: str, parameters: tuple[Any, ...] = ()) -> int:
+        if statement.startswith("INSERT INTO copies"):
+            statement = "INSERT INTO no_such_table VALUES (1)"
+        return original_run(self, statement, parameters)
+
+    monkeypatch.setattr(bulk._SqliteLoader, "_insert", sqlite_insert)
+    monkeypatch.setattr(bulk._PostgresLoader, "_run", postgres_run)
+    before = (triggers(engine), search_rows(engine))
+
+    with pytest.raises(DBAPIError, match="no_such_table"):
+        catalogue.import_books(records(0, BATCH))
+
+    assert scalar(engine, "SELECT count(*) FROM books") == 0
+    assert (triggers(engine), search_rows(engine)) == before
