@@ -4,11 +4,14 @@ A load costs a few statements per batch rather than a few per row, and the bookk
 triggers do row by row for single writes (``books.available_copies``, migration 0005; SQLite's
 search index, migration 0004) is done once per batch, in the same transaction:
 
-- PostgreSQL: the rows are streamed with ``COPY`` into temporary staging tables, then moved
+- First, on both, one query per batch sets aside the books whose ISBN is stored already (a
+  re-run), before any row is built or sent.
+- PostgreSQL: the rest are streamed with ``COPY`` into temporary staging tables, then moved
   with ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, which skips what another transaction
-  stored meanwhile. Each book arrives with its count of copies on the shelf already set, and
-  the copy triggers are told (a transaction-local setting, ``circulate.copies_counted``; see
-  migration 0007) to leave those copies alone, so no book row is written twice.
+  stored meanwhile (a barcode taken in that window raises ``ConcurrentUpdate``: the use case
+  stores the batch again). Each book arrives with its count of copies on the shelf already
+  set, and the copy triggers are told (a transaction-local setting, ``circulate.copies_counted``;
+  see migration 0007) to leave those copies alone, so no book row is written twice.
 - SQLite: ``executemany`` in the one transaction. SQLite runs one writer at a time and this one
   holds the write lock from ``BEGIN IMMEDIATE`` (see ``engine``), so ISBNs and barcodes checked
   before the insert cannot be taken before it. The row-level triggers that count copies and
