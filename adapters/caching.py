@@ -33,16 +33,18 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from functools import wraps
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from cachelib.base import BaseCache
-from redis import Redis
 
 from application.catalogue import Catalogue
 from application.circulation import Availability, Circulation
 from application.queries import BookFilter, Page, PageRequest
 from domain.catalogue import Book, Copy
 from domain.events import Event, PaymentReceived
+
+if TYPE_CHECKING:  # only annotations: commands that use no Redis do not import it
+    from redis import Redis
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +190,7 @@ CATALOGUE_READS = frozenset(
         "get_copy",
         "get_copy_by_barcode",
         "catalogue_pages",
+        "prepare_books",  # validates and makes entities; stores nothing
     }
 )
 CIRCULATION_READS = frozenset({"get_loan", "list_loans", "get_hold", "list_holds", "availability"})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-import uuid
 from collections.abc import Callable
 
 _RANDOM_BITS = 74  # rand_a (12) + rand_b (62)
@@ -46,4 +45,7 @@ class UuidV7Generator:
         rand_a = counter >> 62
         rand_b = counter & ((1 << 62) - 1)
         value = (timestamp & ((1 << 48) - 1)) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
-        return str(uuid.UUID(int=value))
+        # What str(uuid.UUID(int=value)) gives, at a fraction of the cost (a bulk load makes
+        # hundreds of thousands of ids).
+        digits = f"{value:032x}"
+        return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"

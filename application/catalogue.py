@@ -7,8 +7,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from application.common import check_version, emit_ready, found
-from application.ports import Clock, IdGenerator, UnitOfWorkFactory
+from application.loading import RejectedRecord
+from application.ports import BookAddition, BookLoadOutcome, Clock, IdGenerator, UnitOfWorkFactory
 from application.queries import BookFilter, Page, PageRequest
+from application.retry import retry_on_conflict
 from application.unit_of_work import UnitOfWork
 from domain import circulation
 from domain.catalogue import Book, Copy
@@ -80,13 +82,6 @@ class CatalogueRecord:
     copies: int = 1
 
 
-@dataclass(frozen=True, slots=True)
-class RejectedRecord:
-    line: int
-    code: str
-    reason: str
-
-
 @dataclass(slots=True)
 class ImportReport:
     added: int = 0
@@ -103,6 +98,16 @@ class ImportReport:
         self.copies_added += other.copies_added
         self.already_present += other.already_present
         self.rejected.extend(other.rejected)
+
+
+@dataclass(slots=True)
+class PreparedBooks:
+    """A batch of a bulk load, validated and ready to store: the books with their copies, the
+    line each came from, and what was already refused or repeated within the batch."""
+
+    additions: list[BookAddition] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)  # book id -> line
+    report: ImportReport = field(default_factory=ImportReport)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,56 +164,75 @@ class Catalogue:
 
         Each record is validated by the domain; invalid ones are reported, not loaded. A book
         whose ISBN is already in the catalogue (or earlier in the batch) is skipped, so loading
-        the same file twice adds nothing the second time. Costs a few queries per batch,
-        whatever its size.
+        the same file twice adds nothing the second time; so is one whose derived barcodes are
+        taken (reported). The batch is stored whole or not at all, set-based
+        (``BulkWriter.add_books``): a few statements per batch, whatever its size.
         """
+        return self.store_books(self.prepare_books(records))
+
+    def prepare_books(self, records: Sequence[CatalogueRecord]) -> PreparedBooks:
+        """The first half of ``import_books``: validate the batch and make its books and copies,
+        without touching storage, so a loader can prepare one batch while the previous one is
+        being stored (``store_books``)."""
         now = self._clock.now()
-        report = ImportReport()
-        valid: list[tuple[CatalogueRecord, Book]] = []
+        prepared = PreparedBooks()
+        isbns: set[str] = set()
         for record in records:
             try:
-                valid.append((record, self._book_for(record, now)))
+                book = self._book_for(record, now)
             except DomainError as error:
-                report.rejected.append(RejectedRecord(record.line, error.code, error.message))
-        with self._uow() as uow:
-            present = uow.books.existing_isbns({book.isbn for _, book in valid})
-            wanted = {
-                copy_barcode(book.isbn, n)
-                for record, book in valid
-                for n in range(1, record.copies + 1)
-            }
-            taken = uow.copies.existing_barcodes(wanted)
-            books: list[Book] = []
-            copies: list[Copy] = []
-            for record, book in valid:
-                if book.isbn in present:
-                    report.already_present += 1
-                    continue
-                barcodes = [copy_barcode(book.isbn, n) for n in range(1, record.copies + 1)]
-                clash = next((code for code in barcodes if code in taken), None)
-                if clash is not None:
-                    report.rejected.append(
-                        RejectedRecord(
-                            record.line,
-                            BarcodeAlreadyExists.code,
-                            f"barcode {clash} is already in use",
-                        )
-                    )
-                    continue
-                present.add(book.isbn)
-                books.append(book)
-                copies.extend(
-                    Copy.create(id=self._ids.new_id(), book_id=book.id, barcode=code, now=now)
-                    for code in barcodes
+                prepared.report.rejected.append(
+                    RejectedRecord(record.line, error.code, error.message)
                 )
-            # Books first, then copies: the writes go out in this order, parents first.
-            for book in books:
-                uow.books.add(book)
-            for copy in copies:
-                uow.copies.add(copy)
+                continue
+            if book.isbn in isbns:
+                prepared.report.already_present += 1
+                continue
+            isbns.add(book.isbn)
+            copies = [
+                Copy.create(
+                    id=self._ids.new_id(),
+                    book_id=book.id,
+                    barcode=copy_barcode(book.isbn, n),
+                    now=now,
+                )
+                for n in range(1, record.copies + 1)
+            ]
+            prepared.additions.append(BookAddition(book, copies))
+            prepared.lines[book.id] = record.line
+        return prepared
+
+    @retry_on_conflict
+    def store_books(self, prepared: PreparedBooks) -> ImportReport:
+        """The second half of ``import_books``: one transaction. Books whose ISBN is stored
+        (also by a transaction that commits meanwhile) are skipped."""
+        with self._uow() as uow:
+            outcome = uow.bulk.add_books(prepared.additions)
             uow.commit()
-        report.added, report.copies_added = len(books), len(copies)
+        report = ImportReport(
+            already_present=prepared.report.already_present,
+            rejected=list(prepared.report.rejected),
+        )
+        self._count(report, outcome, prepared.additions, prepared.lines)
         return report
+
+    @staticmethod
+    def _count(
+        report: ImportReport,
+        outcome: BookLoadOutcome,
+        additions: list[BookAddition],
+        lines: dict[str, int],
+    ) -> None:
+        added = set(outcome.added)
+        report.added = len(added)
+        report.copies_added = sum(len(a.copies) for a in additions if a.book.id in added)
+        report.already_present += len(outcome.present)
+        report.rejected.extend(
+            RejectedRecord(
+                lines[book_id], BarcodeAlreadyExists.code, f"barcode {barcode} is already in use"
+            )
+            for book_id, barcode in outcome.barcode_taken.items()
+        )
 
     def catalogue_pages(self, page_size: int = 500) -> Iterator[list[CatalogueEntry]]:
         """The whole catalogue in id order (the order books were added), a page at a time.

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from application.common import check_version, emit_ready, found
 from application.identity.ports import SessionRevoker
+from application.loading import RejectedRecord
 from application.passwords import check_password
 from application.ports import Clock, IdGenerator, PasswordHasher, UnitOfWorkFactory
 from application.queries import MemberFilter, Page, PageRequest
+from application.retry import retry_on_conflict
 from application.unit_of_work import UnitOfWork
 from domain import circulation
 from domain.errors import (
+    DomainError,
     EmailAlreadyRegistered,
+    InvalidValue,
     MemberHasDebt,
     MemberHasOpenLoans,
     MemberNotFound,
@@ -31,6 +36,39 @@ class MemberChanges:
     membership_expires_at: datetime | Unset = UNSET
     role: Role | Unset = UNSET
     status: MemberStatus | Unset = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRecord:
+    """One member of a bulk load, and its line in the file (for reporting). No password: an
+    imported member has none until one is set (``circulate members reset-password``)."""
+
+    line: int
+    email: str
+    name: str
+    role: str | None = None  # default: member
+    membership_expires_at: datetime | None = None  # default: one membership period from now
+
+
+@dataclass(slots=True)
+class MemberImportReport:
+    added: int = 0
+    already_present: int = 0  # skipped: the email is registered, or earlier in the load
+    rejected: list[RejectedRecord] = field(default_factory=list)
+
+    def include(self, other: MemberImportReport) -> None:
+        self.added += other.added
+        self.already_present += other.already_present
+        self.rejected.extend(other.rejected)
+
+
+@dataclass(slots=True)
+class PreparedMembers:
+    """A batch of a bulk load, validated and ready to store, with what was already refused or
+    repeated within the batch."""
+
+    members: list[Member] = field(default_factory=list)
+    report: MemberImportReport = field(default_factory=MemberImportReport)
 
 
 class Membership:
@@ -83,6 +121,56 @@ class Membership:
             uow.members.add(member)
             uow.commit()
         return member
+
+    def import_members(self, records: Sequence[MemberRecord]) -> MemberImportReport:
+        """Register a batch of members in one transaction, set-based (``BulkWriter``).
+
+        Each record is validated by the domain; invalid ones are reported, not loaded. A member
+        whose email is registered already (or earlier in the batch) is skipped, so loading the
+        same file twice adds nothing the second time.
+        """
+        return self.store_members(self.prepare_members(records))
+
+    def prepare_members(self, records: Sequence[MemberRecord]) -> PreparedMembers:
+        """The first half of ``import_members``: validate the batch and make its members,
+        without touching storage (see ``Catalogue.prepare_books``)."""
+        now = self._clock.now()
+        prepared = PreparedMembers()
+        emails: set[str] = set()
+        for record in records:
+            try:
+                member = Member.register(
+                    id=self._ids.new_id(),
+                    email=record.email,
+                    name=record.name,
+                    role=_role(record.role),
+                    membership_expires_at=record.membership_expires_at
+                    or now + self._policy.membership_period,
+                    now=now,
+                )
+            except DomainError as error:
+                prepared.report.rejected.append(
+                    RejectedRecord(record.line, error.code, error.message)
+                )
+                continue
+            if member.email in emails:
+                prepared.report.already_present += 1
+                continue
+            emails.add(member.email)
+            prepared.members.append(member)
+        return prepared
+
+    @retry_on_conflict
+    def store_members(self, prepared: PreparedMembers) -> MemberImportReport:
+        """The second half of ``import_members``: one transaction."""
+        with self._uow() as uow:
+            added = uow.bulk.add_members(prepared.members)
+            uow.commit()
+        return MemberImportReport(
+            added=len(added),
+            already_present=prepared.report.already_present + len(prepared.members) - len(added),
+            rejected=list(prepared.report.rejected),
+        )
 
     def get(self, member_id: str) -> Member:
         with self._uow() as uow:
@@ -226,3 +314,13 @@ class Membership:
     def _ensure_email_free(uow: UnitOfWork, email: str) -> None:
         if uow.members.get_by_email(email) is not None:
             raise EmailAlreadyRegistered(f"{email} is already registered", email=email)
+
+
+def _role(text: str | None) -> Role:
+    if text is None or not text.strip():
+        return Role.MEMBER
+    try:
+        return Role(text.strip().lower())
+    except ValueError:
+        roles = ", ".join(role.value for role in Role)
+        raise InvalidValue("role", f"role must be one of {roles}, not {text!r}") from None

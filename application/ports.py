@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -198,3 +199,46 @@ class LedgerRepository(Protocol):
     def add(self, entry: LedgerEntry) -> None: ...
 
     def remove(self, entry: LedgerEntry) -> None: ...
+
+
+# --- bulk loads ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BookAddition:
+    """A new book and its new copies, for ``BulkWriter.add_books``."""
+
+    book: Book
+    copies: Sequence[Copy] = ()
+
+
+@dataclass(slots=True)
+class BookLoadOutcome:
+    """What ``BulkWriter.add_books`` did with each book it was given, by book id."""
+
+    added: list[str] = field(default_factory=list)  # stored, with all its copies
+    present: list[str] = field(default_factory=list)  # skipped: a book has its ISBN already
+    # Skipped: a stored copy has this barcode already (one per book, whichever is found first).
+    barcode_taken: dict[str, str] = field(default_factory=dict)
+
+
+class BulkWriter(Protocol):
+    """Set-based writes for loading many rows at once, in the unit of work's transaction.
+
+    Unlike ``add`` on a repository, these write at once rather than on commit, so that their
+    outcome can be reported; they are committed, or rolled back, with the unit of work, whole.
+    What they write is not tracked: entities given here must not also be ``add``-ed.
+    Derived data (a book's count of copies on the shelf, the search index) is kept exact in the
+    same transaction, as single-row writes keep it.
+    """
+
+    def add_books(self, additions: Sequence[BookAddition]) -> BookLoadOutcome:
+        """Store each book with its copies, unless its ISBN or one of its barcodes is stored
+        already (also by a transaction that commits meanwhile): then the book is skipped with
+        its copies. The ISBNs among ``additions`` must be distinct, and so must the barcodes."""
+        ...
+
+    def add_members(self, members: Sequence[Member]) -> list[str]:
+        """Store each member whose email is not registered yet (also by a transaction that
+        commits meanwhile); returns the ids of those stored. The emails must be distinct."""
+        ...

@@ -24,6 +24,7 @@ from application.identity.ports import (
 )
 from application.ports import (
     BookRepository,
+    BulkWriter,
     CopyRepository,
     EventPublisher,
     HoldRepository,
@@ -196,6 +197,7 @@ class UnitOfWork(ABC):
     refresh_tokens: RefreshTokenRepository
     api_keys: ApiKeyRepository
     service_clients: ServiceClientRepository
+    bulk: BulkWriter
 
     def __init__(self, publisher: EventPublisher | None = None) -> None:
         self._publisher = publisher

@@ -1,7 +1,9 @@
 """Benchmark: import a generated catalogue into SQLite and PostgreSQL with `circulate books
-import`, and print rows per second.
+import`, beside each database's own bulk loader of the same file, and print rows per second and
+the ratio between the two from the same run.
 
-    .venv/bin/python bench/import_books.py                      # 1,000,000 books, both databases
+    .venv/bin/python bench/import_books.py                      # 100,000 books, both databases
+    .venv/bin/python bench/import_books.py --rows 1000000
     .venv/bin/python bench/import_books.py --rows 200000 --database sqlite
 
 The catalogue is a CSV file of distinct, valid ISBNs with one to three copies each (about two
@@ -13,6 +15,12 @@ postgresql+psycopg://postgres@127.0.0.1:5432/test), which the role must be allow
 The import runs as an administrator would run it: the installed ``circulate`` command in its own
 process, on the file, with the default batch size. Then it is run a second time, which must add
 nothing (every ISBN is already there): that shows what re-running a load costs.
+
+The ceiling ("peer") is the database's own loader reading the same CSV file into a bare table of
+the same columns, with no index, no constraint and no validation: ``\\copy`` in ``psql`` for
+PostgreSQL, ``.import --csv`` in the ``sqlite3`` shell for SQLite. Nothing loads faster, so the
+ratio says how much of the database's pace the import keeps. Both tools must be on the PATH
+(``--no-peers`` skips them).
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -136,30 +145,97 @@ def run_import(url: str, catalogue: Path) -> tuple[float, dict[str, int]]:
     return elapsed, {key: report[key] for key in ("added", "copies_added", "already_present")}
 
 
-def bench(name: str, url: str, catalogue: Path, rows: int) -> None:
-    migrate.upgrade(url)
-    elapsed, report = run_import(url, catalogue)
+# The peers' table: the file's columns as they are, nothing else.
+BARE_TABLE = (
+    "CREATE TABLE bare_books (isbn text, title text, authors text, publisher text, "
+    "year integer, copies integer)"
+)
+
+
+def timed(command: list[str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0 or done.stderr.strip():
+        raise SystemExit(f"{command[0]} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    return elapsed
+
+
+def postgres_peer(catalogue: Path) -> float:
+    """Seconds ``\\copy`` in psql takes to load the file into a bare table of a scratch database,
+    less what psql takes to start, connect and run nothing."""
+    with postgres_database() as scratch:
+        parsed = normalise_url(scratch).set(drivername="postgresql")
+        psql = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", parsed.render_as_string(False)]
+        timed([*psql, "-c", BARE_TABLE])
+        idle = min(timed([*psql, "-c", "SELECT 1"]) for _ in range(3))
+        load = f"\\copy bare_books FROM '{catalogue}' WITH (FORMAT csv, HEADER true)"
+        return timed([*psql, "-c", load]) - idle
+
+
+def sqlite_peer(folder: Path, catalogue: Path) -> float:
+    """Seconds ``.import`` in the sqlite3 shell takes to load the file into a bare table, less
+    what the shell takes to start and run nothing."""
+    path = folder / "peer.db"
+    path.unlink(missing_ok=True)
+    try:
+        timed(["sqlite3", str(path), BARE_TABLE])
+        idle = min(timed(["sqlite3", str(path), "SELECT 1"]) for _ in range(3))
+        load = f".import --csv --skip 1 {catalogue} bare_books"
+        return timed(["sqlite3", str(path), load]) - idle
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def line(name: str, what: str, rows: int, elapsed: float, note: str = "") -> float:
+    rate = rows / elapsed
     print(
-        f"{name:<10} first import  {rows:>9,} rows in {elapsed:7.1f} s = "
-        f"{rows / elapsed:>8,.0f} rows/s  ({report['added']:,} books, "
-        f"{report['copies_added']:,} copies)",
+        f"{name:<10} {what:<16} {rows:>9,} rows in {elapsed:7.2f} s = {rate:>10,.0f} rows/s{note}",
         flush=True,
     )
+    return rate
+
+
+def bench(name: str, url: str, catalogue: Path, rows: int, peer: float | None) -> None:
+    migrate.upgrade(url)
+    ceiling = None if peer is None else line(name, "peer (ceiling)", rows, peer)
     elapsed, report = run_import(url, catalogue)
-    print(
-        f"{name:<10} second import {rows:>9,} rows in {elapsed:7.1f} s = "
-        f"{rows / elapsed:>8,.0f} rows/s  ({report['already_present']:,} already present)",
-        flush=True,
+    first = line(
+        name,
+        "first import",
+        rows,
+        elapsed,
+        f"  ({report['added']:,} books, {report['copies_added']:,} copies)",
+    )
+    if ceiling is not None:
+        print(f"{name:<10} {'ratio':<16} first import = {first / ceiling:.3f} of the peer")
+    elapsed, report = run_import(url, catalogue)
+    line(
+        name,
+        "second import",
+        rows,
+        elapsed,
+        f"  ({report['already_present']:,} already present, {report['added']:,} added)",
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, default=100_000, help="books in the file")
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument(
+        "--no-peers",
+        dest="peers",
+        action="store_false",
+        help="skip the ceiling (psql \\copy, sqlite3 .import)",
+    )
     args = parser.parse_args()
     if not CIRCULATE.exists():
         raise SystemExit(f"{CIRCULATE} is missing: install the package (make install)")
+    for tool in ("psql", "sqlite3") if args.peers else ():
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is not on the PATH: install it or pass --no-peers")
+    print(f"load average {' '.join(f'{n:.2f}' for n in os.getloadavg())}", flush=True)
     with tempfile.TemporaryDirectory(prefix="circulate-bench-") as folder:
         catalogue = Path(folder) / "catalogue.csv"
         started = time.perf_counter()
@@ -170,11 +246,14 @@ def main() -> None:
             flush=True,
         )
         if args.database in ("sqlite", "both"):
+            peer = sqlite_peer(Path(folder), catalogue) if args.peers else None
             with sqlite_database(Path(folder)) as url:
-                bench("sqlite", url, catalogue, args.rows)
+                bench("sqlite", url, catalogue, args.rows, peer)
         if args.database in ("postgresql", "both"):
+            peer = postgres_peer(catalogue) if args.peers else None
             with postgres_database() as url:
-                bench("postgresql", url, catalogue, args.rows)
+                bench("postgresql", url, catalogue, args.rows, peer)
+        print(f"load average {' '.join(f'{n:.2f}' for n in os.getloadavg())}", flush=True)
 
 
 if __name__ == "__main__":

@@ -22,9 +22,12 @@ def _clean_names(field: str, values: tuple[str, ...] | list[str], limit: int) ->
     if len(values) > limit:
         raise InvalidValue(field, f"{field} may list at most {limit} entries")
     cleaned: list[str] = []
+    seen: set[str] = set()  # case-folded: the same name in another case is the same name
     for value in values:
         name = clean_text(field, value, max_length=MAX_NAME)
-        if name.casefold() not in {c.casefold() for c in cleaned}:
+        folded = name.casefold()
+        if folded not in seen:
+            seen.add(folded)
             cleaned.append(name)
     return tuple(cleaned)
 

@@ -12,6 +12,8 @@ in both modes. Tests swap any provider with ``container.<name>.override(...)``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cachelib import NullCache, RedisCache, SimpleCache
 from dependency_injector import containers, providers
 from sqlalchemy.exc import ArgumentError
@@ -32,7 +34,6 @@ from adapters.memory.identity import MemoryRevocationStore
 from adapters.metrics import CirculationMetrics, PublishToAll
 from adapters.redis_store import RedisRevocationStore, redis_client
 from adapters.security import Argon2PasswordHasher
-from adapters.security.keys import Ed25519KeyGenerator
 from adapters.sqlalchemy.engine import create_engine_for
 from adapters.sqlalchemy.engine import session_factory as make_session_factory
 from adapters.sqlalchemy.idempotency import SqlIdempotencyStore
@@ -41,12 +42,17 @@ from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.accounts import Accounts
 from application.identity.api_keys import ApiKeys
 from application.identity.clients import ServiceClients
+from application.identity.ports import KeyGenerator, KeyStore
 from application.identity.sessions import Sessions
 from application.identity.signing_keys import SigningKeys
 from application.members import Membership
-from entrypoints.security import build_key_store, build_token_service
+from application.ports import Clock
 from entrypoints.settings import Settings
 from entrypoints.startup import SchemaNotAtHead
+
+if TYPE_CHECKING:
+    from adapters.security.keys import Ed25519KeyGenerator, FileKeyStore, StaticKeyStore
+    from adapters.security.tokens import JwtTokenService
 
 # The modules whose ``@inject`` functions take providers by string id (``Provide["circulation"]``).
 WIRED_PACKAGES = ["entrypoints.http", "entrypoints.cli"]
@@ -54,6 +60,28 @@ WIRED_PACKAGES = ["entrypoints.http", "entrypoints.cli"]
 # Catalogue cache: keys in Redis start with this; the in-process cache holds at most this many.
 CACHE_PREFIX = "circulate:cache:"
 CACHE_ENTRIES = 10_000
+
+
+# The token machinery (cryptography, PyJWT) is imported when first asked for, not with the
+# container: most CLI commands never sign or check a token.
+def _key_generator() -> Ed25519KeyGenerator:
+    from adapters.security.keys import Ed25519KeyGenerator
+
+    return Ed25519KeyGenerator()
+
+
+def _key_store(
+    settings: Settings, generator: KeyGenerator, clock: Clock
+) -> StaticKeyStore | FileKeyStore:
+    from entrypoints.security import build_key_store
+
+    return build_key_store(settings, generator, clock)
+
+
+def _token_service(settings: Settings, keys: KeyStore, clock: Clock) -> JwtTokenService:
+    from entrypoints.security import build_token_service
+
+    return build_token_service(settings, keys, clock)
 
 
 class Container(containers.DeclarativeContainer):
@@ -156,9 +184,9 @@ class Container(containers.DeclarativeContainer):
 
     # --- identity and access ----------------------------------------------------------------
     # One key set and one token service per process; the key file is re-read when it changes.
-    key_generator = providers.ThreadSafeSingleton(Ed25519KeyGenerator)
-    key_store = providers.ThreadSafeSingleton(build_key_store, settings, key_generator, clock)
-    tokens = providers.ThreadSafeSingleton(build_token_service, settings, key_store, clock)
+    key_generator = providers.ThreadSafeSingleton(_key_generator)
+    key_store = providers.ThreadSafeSingleton(_key_store, settings, key_generator, clock)
+    tokens = providers.ThreadSafeSingleton(_token_service, settings, key_store, clock)
     # Revoked tokens: in process with memory storage, else shared by every worker.
     revocations = providers.Selector(
         providers.Callable(Settings.revocation_backend, settings),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from adapters.sqlalchemy import migrate
 from adapters.sqlalchemy.engine import create_engine_for
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
@@ -33,6 +32,9 @@ class SchemaNotAtHead(RuntimeError):
 
 def check_schema(engine: Engine) -> None:
     """Raise, with one line that says what to run, unless the schema is at the migration head."""
+    # Imported here: alembic is needed only by the processes that check, not by every import.
+    from adapters.sqlalchemy import migrate
+
     problem = migrate.schema_problem(engine)
     if problem is None:
         return

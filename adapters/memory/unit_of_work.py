@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from adapters.memory.bulk import MemoryBulkWriter
 from adapters.memory.database import MemoryDatabase
 from adapters.memory.idempotency import MemoryIdempotencyStore
 from adapters.memory.identity import (
@@ -49,6 +50,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.refresh_tokens = MemoryRefreshTokenRepository(tracker, self._db, self._undo)
         self.api_keys = MemoryApiKeyRepository(tracker, self._db, self._undo)
         self.service_clients = MemoryServiceClientRepository(tracker, self._db, self._undo)
+        self.bulk = MemoryBulkWriter(self._db, self._undo)
 
     def _write_record(self, record: object) -> None:
         if isinstance(record, KeyUsed) and self._idempotency is not None:

@@ -1,6 +1,8 @@
 """Rows to domain entities and back: one small pair of functions per table.
 
-``*_values`` give the column values for an INSERT or UPDATE, derived search keys included.
+``*_values`` give the column values for an INSERT or UPDATE, derived search keys included;
+``*_row`` give the same values as a tuple in the order of ``*_COLUMNS``, for bulk loads, which
+convert the few values their driver needs converted themselves (``adapters.sqlalchemy.bulk``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ def fold(text: str) -> str:
     return text.casefold()
 
 
+def authors_key(authors: tuple[str, ...]) -> str:
+    return AUTHOR_SEPARATOR.join(fold(author) for author in authors)
+
+
 def book_values(book: Book) -> dict[str, Any]:
     return {
         "id": book.id,
@@ -34,11 +40,44 @@ def book_values(book: Book) -> dict[str, Any]:
         "year": book.year,
         "subjects": list(book.subjects),
         "title_key": fold(book.title),
-        "authors_key": AUTHOR_SEPARATOR.join(fold(author) for author in book.authors),
+        "authors_key": authors_key(book.authors),
         "created_at": book.created_at,
         "updated_at": book.updated_at,
         "version": book.version,
     }
+
+
+BOOK_COLUMNS = (
+    "id",
+    "isbn",
+    "title",
+    "authors",
+    "publisher",
+    "year",
+    "subjects",
+    "title_key",
+    "authors_key",
+    "created_at",
+    "updated_at",
+    "version",
+)
+
+
+def book_row(book: Book) -> tuple[Any, ...]:
+    return (
+        book.id,
+        book.isbn,
+        book.title,
+        book.authors,
+        book.publisher,
+        book.year,
+        book.subjects,
+        fold(book.title),
+        authors_key(book.authors),
+        book.created_at,
+        book.updated_at,
+        book.version,
+    )
 
 
 def book_from_row(row: BookRow) -> Book:
@@ -68,6 +107,21 @@ def copy_values(copy: Copy) -> dict[str, Any]:
     }
 
 
+COPY_COLUMNS = ("id", "book_id", "barcode", "status", "created_at", "updated_at", "version")
+
+
+def copy_row(copy: Copy) -> tuple[Any, ...]:
+    return (
+        copy.id,
+        copy.book_id,
+        copy.barcode,
+        copy.status.value,
+        copy.created_at,
+        copy.updated_at,
+        copy.version,
+    )
+
+
 def copy_from_row(row: CopyRow) -> Copy:
     return Copy(
         id=row.id,
@@ -94,6 +148,37 @@ def member_values(member: Member) -> dict[str, Any]:
         "updated_at": member.updated_at,
         "version": member.version,
     }
+
+
+MEMBER_COLUMNS = (
+    "id",
+    "email",
+    "name",
+    "name_key",
+    "role",
+    "status",
+    "membership_expires_at",
+    "password_hash",
+    "created_at",
+    "updated_at",
+    "version",
+)
+
+
+def member_row(member: Member) -> tuple[Any, ...]:
+    return (
+        member.id,
+        member.email,
+        member.name,
+        fold(member.name),
+        member.role.value,
+        member.status.value,
+        member.membership_expires_at,
+        member.password_hash,
+        member.created_at,
+        member.updated_at,
+        member.version,
+    )
 
 
 def member_from_row(row: MemberRow) -> Member:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from adapters.sqlalchemy.bulk import SqlBulkWriter
 from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.idempotency import use_key
 from adapters.sqlalchemy.identity import (
@@ -66,6 +67,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.refresh_tokens = SqlRefreshTokenRepository(tracker, session)
         self.api_keys = SqlApiKeyRepository(tracker, session)
         self.service_clients = SqlServiceClientRepository(tracker, session)
+        self.bulk = SqlBulkWriter(session)
 
     def _write_record(self, record: object) -> None:
         if isinstance(record, KeyUsed):

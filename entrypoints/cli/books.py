@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import sys
-from collections.abc import Iterator
-from itertools import islice
-from pathlib import Path
-from typing import IO, TypeVar
 
 import click
 from dependency_injector.wiring import Provide, inject
@@ -15,16 +10,21 @@ from dependency_injector.wiring import Provide, inject
 from application.catalogue import (
     BookDetails,
     Catalogue,
-    CatalogueRecord,
     ImportReport,
-    RejectedRecord,
     copy_barcode,
 )
 from application.circulation import Circulation
 from application.queries import BookFilter, BookSort, PageRequest
 from domain.isbn import normalise_isbn
 from entrypoints.cli import lookup
-from entrypoints.cli.importing import BadFile, FileFormat, read_records, write_entries
+from entrypoints.cli.importing import FileFormat, read_records, write_entries
+from entrypoints.cli.loading import (
+    DEFAULT_BATCH,
+    MAX_BATCH,
+    chosen_format,
+    load_file,
+    print_rejections,
+)
 from entrypoints.cli.output import (
     json_option,
     page_json,
@@ -34,14 +34,9 @@ from entrypoints.cli.output import (
     print_page_footer,
     print_table,
 )
-from entrypoints.cli.progress import progress
 from entrypoints.cli.views import availability_json, book_json, copy_json, import_report_json
 
-T = TypeVar("T")
-
 FORMATS = click.Choice([f.value for f in FileFormat], case_sensitive=False)
-# Rejected rows listed on a terminal; ``--json`` lists every one.
-SHOWN_REJECTIONS = 50
 
 
 @click.group()
@@ -237,8 +232,8 @@ def remove(book_ref: str, yes: bool, catalogue: Catalogue = Provide["catalogue"]
 )
 @click.option(
     "--batch-size",
-    type=click.IntRange(1, 10_000),
-    default=1000,
+    type=click.IntRange(1, MAX_BATCH),
+    default=DEFAULT_BATCH,
     show_default=True,
     help="Rows loaded per transaction.",
 )
@@ -254,7 +249,8 @@ def import_books(
     """Load books and copies from a CSV or JSON Lines file (- for standard input).
 
     Every row is checked; bad rows are reported with their line numbers and reasons, and the
-    good ones are loaded in batches, one transaction each. Books whose ISBN is already in the
+    good ones are loaded in batches, one transaction each (an interrupted import keeps the
+    batches it finished, never part of one). Books whose ISBN is already in the
     catalogue are skipped, so importing a file twice adds nothing the second time. Exits with
     status 1 if any row was rejected.
 
@@ -268,26 +264,15 @@ def import_books(
       circulate books import catalogue.csv
       circulate books export --format jsonl | circulate books import - --format jsonl
     """
-    chosen = FileFormat(file_format.lower()) if file_format else FileFormat.for_name(file)
-    if chosen is None:
-        raise click.UsageError(
-            f"cannot tell the format of {file!r} from its name; give --format csv or jsonl"
-        )
-    report = ImportReport()
-    with _open_text(file) as stream:
-        total = _data_lines(file, chosen)
-        try:
-            with progress("import", total) as advance:
-                rows = read_records(stream, chosen)
-                for batch in _batches(rows, batch_size):
-                    records = [row for row in batch if isinstance(row, CatalogueRecord)]
-                    report.rejected.extend(row for row in batch if isinstance(row, RejectedRecord))
-                    if records:
-                        report.include(catalogue.import_books(records))
-                    advance(len(batch))
-        except BadFile as error:
-            raise click.ClickException(f"{file}: {error}; nothing was imported") from error
-    report.rejected.sort(key=lambda row: row.line)
+    report = load_file(
+        file,
+        chosen_format(file, file_format),
+        batch_size,
+        read_records,
+        catalogue.prepare_books,
+        catalogue.store_books,
+        ImportReport(),
+    )
     if as_json:
         print_json(import_report_json(report))
     else:
@@ -296,11 +281,7 @@ def import_books(
             f"{report.already_present} already in the catalogue; "
             f"{len(report.rejected)} rows rejected"
         )
-        for row in report.rejected[:SHOWN_REJECTIONS]:
-            click.echo(f"line {row.line}: {row.code}: {row.reason}", err=True)
-        hidden = len(report.rejected) - SHOWN_REJECTIONS
-        if hidden > 0:
-            click.echo(f"... and {hidden} more rejected rows (--json lists them all)", err=True)
+        print_rejections(report.rejected)
     if report.rejected:
         raise click.exceptions.Exit(1)
 
@@ -348,37 +329,3 @@ def export(
             written = write_entries(stream, entries, chosen)
     where = "" if output is None else f" to {output}"
     click.echo(f"exported {written} books{where}", err=True)
-
-
-def _open_text(file: str) -> IO[str]:
-    # newline="": the csv module handles line endings itself, including inside quoted fields;
-    # utf-8-sig: spreadsheets often start a CSV file with a byte-order mark.
-    if file == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
-    try:
-        return open(file, encoding="utf-8-sig", newline="")
-    except OSError as error:
-        raise click.FileError(file, error.strerror) from error
-
-
-def _data_lines(file: str, file_format: FileFormat) -> int | None:
-    """About how many rows the file holds (its line count), for the progress bar."""
-    if file == "-":
-        return None
-    path = Path(file)
-    with path.open("rb") as raw:
-        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: raw.read(1 << 20), b""))
-    if path.stat().st_size and not _ends_with_newline(path):
-        lines += 1
-    return max(lines - 1, 0) if file_format is FileFormat.CSV else lines
-
-
-def _ends_with_newline(path: Path) -> bool:
-    with path.open("rb") as raw:
-        raw.seek(-1, 2)
-        return raw.read(1) == b"\n"
-
-
-def _batches(rows: Iterator[T], size: int) -> Iterator[list[T]]:
-    while batch := list(islice(rows, size)):
-        yield batch

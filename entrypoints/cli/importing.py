@@ -1,10 +1,15 @@
-"""Catalogue files: CSV and JSON Lines, read into records for the import use case and written
-back by the export, in the same shape, so an export can be imported again.
+"""Files to load: CSV and JSON Lines, read into records for the import use cases. Catalogue
+files are written back by the export, in the same shape, so an export can be imported again.
 
-CSV: a header row names the columns, in any order and any case: ``isbn`` and ``title`` are
-required; ``authors`` (separated by ``;``), ``publisher``, ``year``, ``copies`` (default 1) and
-``subjects`` (separated by ``;``) are optional. JSON Lines: one object per line with the same
-keys, ``authors`` and ``subjects`` as lists. Blank lines are ignored in both.
+CSV: a header row names the columns, in any order and any case. JSON Lines: one object per line
+with the same keys. Blank lines are ignored in both.
+
+- Books: ``isbn`` and ``title`` are required; ``authors`` (separated by ``;`` in CSV, a list in
+  JSON), ``publisher``, ``year``, ``copies`` (default 1) and ``subjects`` (like ``authors``) are
+  optional.
+- Members: ``email`` and ``name`` are required; ``role`` (member, librarian or admin; default
+  member) and ``expires_on`` (``YYYY-MM-DD``, the day the membership ends, UTC; default one
+  membership period) are optional. A file of members holds no passwords.
 
 Here only the shape of each row is checked (a number where a number belongs, no unknown
 fields); what the values mean (a valid ISBN, a title that is not empty, a plausible year) is the
@@ -15,17 +20,26 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import IO, Any
+from typing import IO, Any, Generic, TypeVar
 
-from application.catalogue import BookDetails, CatalogueEntry, CatalogueRecord, RejectedRecord
+from application.catalogue import BookDetails, CatalogueEntry, CatalogueRecord
+from application.loading import RejectedRecord
+from application.members import MemberRecord
 from domain.errors import InvalidValue
 
 COLUMNS = ("isbn", "title", "authors", "publisher", "year", "copies", "subjects")
 REQUIRED = frozenset({"isbn", "title"})
+MEMBER_COLUMNS = ("email", "name", "role", "expires_on")
+MEMBER_REQUIRED = frozenset({"email", "name"})
 LIST_SEPARATOR = ";"
+DATE_FORMAT = "%Y-%m-%d"
 _INVALID = InvalidValue.code
+
+R = TypeVar("R")
 
 
 class FileFormat(StrEnum):
@@ -48,16 +62,41 @@ class BadFile(Exception):
 
 
 Row = CatalogueRecord | RejectedRecord
+MemberRow = MemberRecord | RejectedRecord
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape(Generic[R]):
+    """What the rows of one kind of file hold, and how one row's fields become a record."""
+
+    columns: tuple[str, ...]
+    required: frozenset[str]
+    lists: frozenset[str]  # columns that hold several names (separated by ``;`` in CSV)
+    record: Callable[[int, dict[str, Any]], R | RejectedRecord]
+    refused: dict[str, str]  # column -> why a file may not have it
 
 
 def read_records(stream: IO[str], file_format: FileFormat) -> Iterator[Row]:
-    """Every data row of ``stream`` as a record to load or a row rejected with its reason."""
+    """Every data row of a catalogue file as a record to load or a row rejected with its
+    reason."""
+    return _read(stream, file_format, _BOOKS)
+
+
+def read_member_records(stream: IO[str], file_format: FileFormat) -> Iterator[MemberRow]:
+    """Every data row of a file of members as a record to load or a row rejected with its
+    reason."""
+    return _read(stream, file_format, _MEMBERS)
+
+
+def _read(
+    stream: IO[str], file_format: FileFormat, shape: _Shape[R]
+) -> Iterator[R | RejectedRecord]:
     if file_format is FileFormat.CSV:
-        return _read_csv(stream)
-    return _read_jsonl(stream)
+        return _read_csv(stream, shape)
+    return _read_jsonl(stream, shape)
 
 
-def _read_csv(stream: IO[str]) -> Iterator[Row]:
+def _read_csv(stream: IO[str], shape: _Shape[R]) -> Iterator[R | RejectedRecord]:
     reader = csv.reader(stream, strict=True)
     try:
         header = next(reader)
@@ -66,13 +105,16 @@ def _read_csv(stream: IO[str]) -> Iterator[Row]:
     except csv.Error as error:
         raise BadFile(f"line 1: {error}") from None
     names = [name.strip().lower() for name in header]
-    unknown = [name for name in names if name not in COLUMNS]
+    for name in names:
+        if name in shape.refused:
+            raise BadFile(shape.refused[name])
+    unknown = [name for name in names if name not in shape.columns]
     if unknown:
         raise BadFile(
             f"unknown column(s) {', '.join(map(repr, unknown))} in the header; "
-            f"the columns are {', '.join(COLUMNS)}"
+            f"the columns are {', '.join(shape.columns)}"
         )
-    missing = REQUIRED - set(names)
+    missing = shape.required - set(names)
     if missing:
         raise BadFile(f"the header has no {' or '.join(sorted(missing))} column")
     if len(set(names)) != len(names):
@@ -96,14 +138,14 @@ def _read_csv(stream: IO[str]) -> Iterator[Row]:
         fields: dict[str, Any] = {}
         for name, cell in zip(names, cells, strict=True):
             value = cell.strip()
-            if name in ("authors", "subjects"):
+            if name in shape.lists:
                 fields[name] = [part.strip() for part in value.split(LIST_SEPARATOR)]
             else:
                 fields[name] = value or None
-        yield _record(line, fields)
+        yield shape.record(line, fields)
 
 
-def _read_jsonl(stream: IO[str]) -> Iterator[Row]:
+def _read_jsonl(stream: IO[str], shape: _Shape[R]) -> Iterator[R | RejectedRecord]:
     for line, text in enumerate(stream, start=1):
         if not text.strip():
             continue
@@ -115,11 +157,15 @@ def _read_jsonl(stream: IO[str]) -> Iterator[Row]:
         if not isinstance(fields, dict):
             yield RejectedRecord(line, _INVALID, "each line must be a JSON object")
             continue
-        unknown = sorted(set(fields) - set(COLUMNS))
+        refused = sorted(set(fields) & set(shape.refused))
+        if refused:
+            yield RejectedRecord(line, _INVALID, shape.refused[refused[0]])
+            continue
+        unknown = sorted(set(fields) - set(shape.columns))
         if unknown:
             yield RejectedRecord(line, _INVALID, f"unknown field(s): {', '.join(unknown)}")
             continue
-        yield _record(line, fields)
+        yield shape.record(line, fields)
 
 
 def _record(line: int, fields: dict[str, Any]) -> Row:
@@ -143,6 +189,47 @@ def _record(line: int, fields: dict[str, Any]) -> Row:
         )
     except InvalidValue as error:
         return RejectedRecord(line, error.code, error.message)
+
+
+def _member_record(line: int, fields: dict[str, Any]) -> MemberRow:
+    """A member to register from one row's raw fields, or the reason its shape is wrong."""
+    try:
+        return MemberRecord(
+            line=line,
+            email=_required_text(fields, "email"),
+            name=_required_text(fields, "name"),
+            role=_text(fields, "role"),
+            membership_expires_at=_date(fields, "expires_on"),
+        )
+    except InvalidValue as error:
+        return RejectedRecord(line, error.code, error.message)
+
+
+_NO_PASSWORDS = (
+    "a file of members holds no passwords: imported members have none until one is set "
+    "(circulate members reset-password)"
+)
+_BOOKS: _Shape[CatalogueRecord] = _Shape(
+    COLUMNS, REQUIRED, frozenset({"authors", "subjects"}), _record, {}
+)
+_MEMBERS: _Shape[MemberRecord] = _Shape(
+    MEMBER_COLUMNS,
+    MEMBER_REQUIRED,
+    frozenset(),
+    _member_record,
+    dict.fromkeys(("password", "password_hash"), _NO_PASSWORDS),
+)
+
+
+def _date(fields: dict[str, Any], name: str) -> datetime | None:
+    """A ``YYYY-MM-DD`` day, as the instant it starts in UTC."""
+    text = _text(fields, name)
+    if text is None:
+        return None
+    try:
+        return datetime.strptime(text.strip(), DATE_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        raise InvalidValue(name, f"{name} must be a date (YYYY-MM-DD), not {text!r}") from None
 
 
 def _required_text(fields: dict[str, Any], name: str) -> str:

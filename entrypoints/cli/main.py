@@ -1,7 +1,13 @@
-"""``circulate``: the root command group, its options and how refusals are reported."""
+"""``circulate``: the root command group, its options and how refusals are reported.
+
+Each command's module is imported only when that command runs (or when help lists them all),
+and only it is wired to the container: ``circulate books import`` does not pay for the HTTP
+application, the migration tool or the demo data at start-up.
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -12,21 +18,28 @@ from dependency_injector import containers, providers
 from pydantic import ValidationError
 
 from domain.errors import DomainError
-from entrypoints.cli.account import account
-from entrypoints.cli.books import books
-from entrypoints.cli.db import db
-from entrypoints.cli.demo import demo
-from entrypoints.cli.holds import holds
-from entrypoints.cli.identity import api_keys, clients, keys, sessions
-from entrypoints.cli.loans import loans
-from entrypoints.cli.members import members
-from entrypoints.cli.report import report
-from entrypoints.cli.serve import serve
 from entrypoints.container import Container, build_container, dispose
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, describe_validation_error
 from entrypoints.startup import checked_engine
 
+# Command name -> "module:attribute" of its click command.
+COMMANDS = {
+    "db": "entrypoints.cli.db:db",
+    "serve": "entrypoints.cli.serve:serve",
+    "members": "entrypoints.cli.members:members",
+    "books": "entrypoints.cli.books:books",
+    "loans": "entrypoints.cli.loans:loans",
+    "holds": "entrypoints.cli.holds:holds",
+    "account": "entrypoints.cli.account:account",
+    "report": "entrypoints.cli.report:report",
+    "demo": "entrypoints.cli.demo:demo",
+    "keys": "entrypoints.cli.identity:keys",
+    "api-keys": "entrypoints.cli.identity:api_keys",
+    "clients": "entrypoints.cli.identity:clients",
+    "sessions": "entrypoints.cli.identity:sessions",
+}
+_CLI_PACKAGE = "entrypoints.cli."
 # Commands that work on the schema itself, or never touch the database.
 SCHEMA_FREE_COMMANDS = {"db", "keys"}
 
@@ -44,10 +57,23 @@ def describe(error: Exception) -> str:
 class CirculateGroup(click.Group):
     """Turns any failure into ``Error: <one line>`` on stderr and exit status 1.
 
-    A closed pipe on standard output ends the command quietly with status 0.
-
-    With ``--debug`` the exception propagates instead, traceback and all.
+    With ``--debug`` the exception propagates instead, traceback and all. A closed pipe on
+    standard output ends the command quietly with status 0. Commands are loaded from
+    ``COMMANDS`` when first asked for.
     """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{target} is not a click command")
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -79,7 +105,18 @@ def main(ctx: click.Context, debug: bool) -> None:
         container = cast(Container, ctx.obj)  # given by the caller (tests), who disposes of it
         container.wire()
     else:
-        container = build_container(Settings())
+        container = build_container(Settings(), wire=False)
+        # The invoked command's module is imported by now (click resolves the command before it
+        # calls this group): wire it, and only what else of the CLI has been imported.
+        container.wire(
+            modules=[
+                module
+                for name, module in list(sys.modules.items())
+                if name.startswith(_CLI_PACKAGE)
+            ],
+            packages=[],  # not the configured packages, which would import them all
+            warn_unresolved=True,
+        )
         ctx.call_on_close(lambda: dispose(container))
         ctx.obj = container
     settings = container.settings()
@@ -91,18 +128,3 @@ def main(ctx: click.Context, debug: bool) -> None:
     # A command reports what it did itself; its log shows warnings and errors unless --debug.
     quieter = max(logging.getLevelName(settings.log_level), logging.WARNING)
     configure_logging(settings, level="DEBUG" if debug else logging.getLevelName(quieter))
-
-
-main.add_command(db)
-main.add_command(serve)
-main.add_command(members)
-main.add_command(books)
-main.add_command(loans)
-main.add_command(holds)
-main.add_command(account)
-main.add_command(report)
-main.add_command(demo)
-main.add_command(keys)
-main.add_command(api_keys)
-main.add_command(clients)
-main.add_command(sessions)

@@ -11,6 +11,7 @@ from typing import Any
 from application.accounts import Arrears
 from application.catalogue import ImportReport
 from application.circulation import Availability
+from application.members import MemberImportReport
 from domain.catalogue import Book, Copy
 from domain.holds import Hold
 from domain.loans import Loan
@@ -116,6 +117,16 @@ def import_report_json(report: ImportReport) -> dict[str, Any]:
     return {
         "added": report.added,
         "copies_added": report.copies_added,
+        "already_present": report.already_present,
+        "rejected": [
+            {"line": row.line, "code": row.code, "reason": row.reason} for row in report.rejected
+        ],
+    }
+
+
+def member_import_report_json(report: MemberImportReport) -> dict[str, Any]:
+    return {
+        "added": report.added,
         "already_present": report.already_present,
         "rejected": [
             {"line": row.line, "code": row.code, "reason": row.reason} for row in report.rejected

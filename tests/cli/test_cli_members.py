@@ -246,6 +246,7 @@ def test_every_members_command_has_help_with_an_example(cli: Cli) -> None:
         "remove",
         "set-role",
         "reset-password",
+        "import",
     ):
         result = cli("members", command, "--help")
         assert result.exit_code == 0, command

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from application.members import MemberChanges
+from application.members import MemberChanges, MemberRecord
 from application.queries import MemberFilter, PageRequest
 from domain.catalogue import CopyStatus
 from domain.errors import (
@@ -240,3 +240,63 @@ class TestRemove:
         with pytest.raises(VersionMismatch):
             app.membership.remove(ada.id, expected_version=1)
         assert len(app.members()) == 1
+
+
+class TestImport:
+    def test_valid_records_are_registered_without_passwords(self, app: App) -> None:
+        expiry = app.now() + 30 * DAY
+        report = app.membership.import_members(
+            [
+                MemberRecord(line=2, email=" Ada@Example.org ", name="Ada"),
+                MemberRecord(
+                    line=3,
+                    email="desk@example.org",
+                    name="Desk",
+                    role="Librarian",
+                    membership_expires_at=expiry,
+                ),
+            ]
+        )
+        assert (report.added, report.already_present, report.rejected) == (2, 0, [])
+        ada = app.membership.find_by_email("ada@example.org")
+        desk = app.membership.find_by_email("desk@example.org")
+        assert ada is not None
+        assert desk is not None
+        assert (ada.role, ada.password_hash) == (Role.MEMBER, None)
+        assert ada.membership_expires_at == app.now() + app.policy.membership_period
+        assert (desk.role, desk.membership_expires_at) == (Role.LIBRARIAN, expiry)
+        assert app.hasher.calls == 0
+
+    def test_invalid_records_are_reported_by_line_not_loaded(self, app: App) -> None:
+        report = app.membership.import_members(
+            [
+                MemberRecord(line=7, email="nobody", name="N"),
+                MemberRecord(line=8, email="x@example.org", name="  "),
+                MemberRecord(line=9, email="y@example.org", name="Y", role="owner"),
+            ]
+        )
+        assert [(r.line, r.code) for r in report.rejected] == [
+            (7, "INVALID_VALUE"),
+            (8, "INVALID_VALUE"),
+            (9, "INVALID_VALUE"),
+        ]
+        assert report.added == 0
+        assert app.membership.list(MemberFilter(), PageRequest()).total == 0
+
+    def test_an_email_registered_or_repeated_is_skipped_so_a_rerun_adds_nothing(
+        self, app: App
+    ) -> None:
+        app.membership.register(email="ada@example.org", name="Ada")
+        records = [
+            MemberRecord(line=2, email="ADA@example.org", name="Ada again"),
+            MemberRecord(line=3, email="bob@example.org", name="Bob"),
+            MemberRecord(line=4, email="Bob@Example.org", name="Bob twice"),
+        ]
+        first = app.membership.import_members(records)
+        again = app.membership.import_members(records)
+        assert (first.added, first.already_present) == (1, 2)
+        assert (again.added, again.already_present) == (0, 3)
+        bob = app.membership.find_by_email("bob@example.org")
+        assert bob is not None
+        assert bob.name == "Bob"
+        assert app.membership.list(MemberFilter(), PageRequest()).total == 2
