@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0007"
+revision: str = "0007_bulk_import"
 down_revision: str | Sequence[str] | None = "0005_book_availability"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
