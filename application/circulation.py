@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.common import check_version, emit_ready, found
+from application.common import check_version, found
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.queries import HoldFilter, LoanFilter, Page, PageRequest
 from application.retry import retry_on_conflict
@@ -24,8 +24,7 @@ from domain.errors import (
     LoanNotFound,
     MemberNotFound,
 )
-from domain.events import BookLent, BookReturned, HoldClosed, HoldPlaced, LoanRenewed
-from domain.holds import Hold, HoldStatus
+from domain.holds import Hold
 from domain.ledger import EntryKind, LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
@@ -66,39 +65,24 @@ class Circulation:
         self, member_id: str, *, book_id: str | None = None, copy_id: str | None = None
     ) -> Loan:
         """Lend the copy given; or, by book, the copy set aside for the member or a free one."""
-        if book_id is not None and copy_id is not None:
+        if (book_id is None) == (copy_id is None):
             raise InvalidValue("book_id", "give exactly one of book_id and copy_id")
         now = self._clock.now()
         with self._uow() as uow:
             member = found(uow.members.get(member_id, for_update=True), MemberNotFound, member_id)
             if copy_id is not None:
                 book_id = found(uow.copies.get(copy_id), CopyNotFound, copy_id).book_id
-            elif book_id is not None:
-                found(uow.books.get(book_id), BookNotFound, book_id)
-            else:
-                raise InvalidValue("book_id", "give exactly one of book_id and copy_id")
-            copies = uow.copies.for_book(book_id)
-            holds = uow.holds.active_for_book(book_id)
-            standing = self._standing(uow, member_id, member)
-            circulation.ensure_may_borrow(standing, self._policy, now)
-            copy = circulation.choose_copy(member_id, copies, holds, copy_id)
-            loan, ready = circulation.lend(
+            book_id = found(uow.books.get(str(book_id)), BookNotFound, str(book_id)).id
+            state = uow.circulation.get(book_id)
+            loan = state.lend(
                 loan_id=self._ids.new_id(),
-                standing=standing,
-                copy=copy,
-                book_holds=holds,
-                copies=copies,
+                standing=self._standing(uow, member),
                 policy=self._policy,
                 now=now,
+                copy_id=copy_id,
             )
             uow.loans.add(loan)
-            uow.emit(
-                BookLent(occurred_at=now, loan_id=loan.id, copy_id=copy.id, member_id=member_id)
-            )
-            for hold in holds:  # all were active before lending: the closed ones closed now
-                if hold.status is HoldStatus.FULFILLED:
-                    uow.emit(_closed(hold, now))
-            emit_ready(uow, ready)
+            uow.circulation.save(state)
             uow.commit()
             return loan
 
@@ -124,10 +108,8 @@ class Circulation:
             return self._take_back(uow, loan, now)
 
     def _take_back(self, uow: UnitOfWork, loan: Loan, now: datetime) -> Loan:
-        copy = found(uow.copies.get(loan.copy_id), CopyNotFound, loan.copy_id)
-        copies = uow.copies.for_book(loan.book_id)
-        holds = uow.holds.active_for_book(loan.book_id)
-        fine, ready = circulation.take_back(loan, copy, holds, copies, self._policy, now)
+        state = uow.circulation.get(loan.book_id)
+        fine = state.take_back(loan, self._policy, now)
         if fine:
             uow.ledger.add(
                 LedgerEntry(
@@ -137,19 +119,10 @@ class Circulation:
                     amount_cents=fine,
                     created_at=now,
                     loan_id=loan.id,
-                    note=f"overdue fine for copy {copy.barcode}",
+                    note=f"overdue fine for copy {state.copy(loan.copy_id).barcode}",
                 )
             )
-        uow.emit(
-            BookReturned(
-                occurred_at=now,
-                loan_id=loan.id,
-                copy_id=copy.id,
-                member_id=loan.member_id,
-                fine_cents=fine,
-            )
-        )
-        emit_ready(uow, ready)
+        uow.circulation.save(state)
         uow.commit()
         return loan
 
@@ -159,17 +132,9 @@ class Circulation:
         with self._uow() as uow:
             loan = found(uow.loans.get(loan_id), LoanNotFound, loan_id)
             member = found(uow.members.get(loan.member_id), MemberNotFound, loan.member_id)
-            holds = uow.holds.active_for_book(loan.book_id)
-            copies = uow.copies.for_book(loan.book_id)
-            circulation.renew(loan, member, holds, copies, self._policy, now)
-            uow.emit(
-                LoanRenewed(
-                    occurred_at=now,
-                    loan_id=loan.id,
-                    member_id=loan.member_id,
-                    renewals=loan.renewals,
-                )
-            )
+            state = uow.circulation.get(loan.book_id)
+            state.renew(loan, member, self._policy, now)
+            uow.circulation.save(state)
             uow.commit()
             return loan
 
@@ -192,20 +157,17 @@ class Circulation:
         with self._uow() as uow:
             member = found(uow.members.get(member_id, for_update=True), MemberNotFound, member_id)
             found(uow.books.get(book_id), BookNotFound, book_id)
-            copies = uow.copies.for_book(book_id)
-            standing = self._standing(uow, member_id, member)
-            mine = uow.holds.active_for_member(member_id)
-            circulation.ensure_may_hold(standing, mine, book_id, copies, self._policy, now)
-            hold = Hold.place(id=self._ids.new_id(), book_id=book_id, member_id=member_id, now=now)
-            uow.holds.add(hold)
-            book_holds = [*uow.holds.active_for_book(book_id), hold]
-            ready = circulation.allocate(copies, book_holds, self._policy, now)
-            uow.emit(
-                HoldPlaced(occurred_at=now, hold_id=hold.id, book_id=book_id, member_id=member_id)
+            state = uow.circulation.get(book_id)
+            hold = state.place_hold(
+                hold_id=self._ids.new_id(),
+                standing=self._standing(uow, member),
+                member_holds=uow.holds.active_for_member(member_id),
+                policy=self._policy,
+                now=now,
             )
-            emit_ready(uow, ready)
+            uow.circulation.save(state)
             uow.commit()
-            return HoldInQueue(hold, _position(hold, book_holds))
+            return HoldInQueue(hold, state.position(hold.id))
 
     @retry_on_conflict
     def cancel_hold(self, hold_id: str, expected_version: int | None = None) -> Hold:
@@ -213,13 +175,9 @@ class Circulation:
         with self._uow() as uow:
             hold = found(uow.holds.get(hold_id), HoldNotFound, hold_id)
             check_version(hold, expected_version)
-            copies = uow.copies.for_book(hold.book_id)
-            book_holds = uow.holds.active_for_book(hold.book_id)
-            ready = circulation.release_hold(
-                hold, copies, book_holds, self._policy, now, expired=False
-            )
-            uow.emit(_closed(hold, now))
-            emit_ready(uow, ready)
+            state = uow.circulation.get(hold.book_id)
+            state.cancel_hold(hold, self._policy, now)
+            uow.circulation.save(state)
             uow.commit()
             return hold
 
@@ -234,34 +192,26 @@ class Circulation:
             for hold in uow.holds.ready_past_pickup(now):
                 overdue_by_book[hold.book_id].append(hold.id)
         expired: list[Hold] = []
-        for hold_ids in overdue_by_book.values():
-            expired.extend(self._expire(hold_ids))
+        for book_id, hold_ids in overdue_by_book.items():
+            expired.extend(self._expire(book_id, hold_ids))
         return expired
 
     @retry_on_conflict
-    def _expire(self, hold_ids: list[str]) -> list[Hold]:
+    def _expire(self, book_id: str, hold_ids: list[str]) -> list[Hold]:
         now = self._clock.now()
-        expired: list[Hold] = []
         with self._uow() as uow:
-            for hold_id in hold_ids:
-                hold = uow.holds.get(hold_id)
-                if hold is None or not hold.pickup_overdue(now):
-                    continue  # collected or cancelled since we looked
-                copies = uow.copies.for_book(hold.book_id)
-                book_holds = uow.holds.active_for_book(hold.book_id)
-                ready = circulation.release_hold(
-                    hold, copies, book_holds, self._policy, now, expired=True
-                )
-                uow.emit(_closed(hold, now))
-                emit_ready(uow, ready)
-                expired.append(hold)
+            state = uow.circulation.get(book_id)
+            due = [h for h in state.holds if h.id in hold_ids and h.pickup_overdue(now)]
+            for hold in due:  # the others were collected or cancelled since we looked
+                state.expire_hold(hold, self._policy, now)
+            uow.circulation.save(state)
             uow.commit()
-        return expired
+        return due
 
     def get_hold(self, hold_id: str) -> HoldInQueue:
         with self._uow() as uow:
             hold = found(uow.holds.get(hold_id), HoldNotFound, hold_id)
-            return HoldInQueue(hold, _position(hold, uow.holds.active_for_book(hold.book_id)))
+            return HoldInQueue(hold, uow.circulation.get(hold.book_id).position(hold.id))
 
     def list_holds(self, query: HoldFilter, page: PageRequest) -> Page[Hold]:
         with self._uow() as uow:
@@ -276,19 +226,18 @@ class Circulation:
         now = self._clock.now()
         with self._uow() as uow:
             found(uow.books.get(book_id), BookNotFound, book_id)
-            copies = uow.copies.for_book(book_id)
-            holds = uow.holds.active_for_book(book_id)
+            state = uow.circulation.get(book_id)
             counts = defaultdict(int, dict.fromkeys(CopyStatus, 0))
-            for copy in copies:
+            for copy in state.copies:
                 counts[copy.status] += 1
             can_borrow: bool | None = None
             reasons: list[DomainError] = []
             if member_id is not None:
                 member = found(uow.members.get(member_id), MemberNotFound, member_id)
-                standing = self._standing(uow, member_id, member)
+                standing = self._standing(uow, member)
                 for check in (
                     lambda: circulation.ensure_may_borrow(standing, self._policy, now),
-                    lambda: circulation.choose_copy(member_id, copies, holds, None),
+                    lambda: state.choose_copy(member_id, None),
                 ):
                     try:
                         check()
@@ -297,35 +246,20 @@ class Circulation:
                 can_borrow = not reasons
             return Availability(
                 book_id=book_id,
-                copies=sum(1 for copy in copies if copy.circulates),
+                copies=sum(1 for copy in state.copies if copy.circulates),
                 available=counts[CopyStatus.AVAILABLE],
                 on_loan=counts[CopyStatus.ON_LOAN],
                 on_hold_shelf=counts[CopyStatus.ON_HOLD_SHELF],
-                holds_waiting=sum(1 for hold in holds if hold.status is HoldStatus.WAITING),
+                holds_waiting=len(state.waiting),
                 can_borrow=can_borrow,
                 reasons=reasons,
             )
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _standing(self, uow: UnitOfWork, member_id: str, member: Member) -> Standing:
-        open_loans = uow.loans.open_for_member(member_id)
+    def _standing(self, uow: UnitOfWork, member: Member) -> Standing:
+        open_loans = uow.loans.open_for_member(member.id)
         owed = circulation.balance(
-            uow.ledger.for_member(member_id), open_loans, self._policy, self._clock.now()
+            uow.ledger.for_member(member.id), open_loans, self._policy, self._clock.now()
         )
         return Standing(member=member, open_loans=open_loans, balance_cents=owed)
-
-
-def _closed(hold: Hold, now: datetime) -> HoldClosed:
-    return HoldClosed(
-        occurred_at=now, hold_id=hold.id, member_id=hold.member_id, status=hold.status
-    )
-
-
-def _position(hold: Hold, book_holds: list[Hold]) -> int | None:
-    if hold.status is not HoldStatus.WAITING:
-        return None
-    waiting = sorted(
-        (h for h in book_holds if h.status is HoldStatus.WAITING), key=lambda h: h.queue_key
-    )
-    return next(i for i, h in enumerate(waiting, start=1) if h.id == hold.id)

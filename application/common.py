@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar
 
-from application.unit_of_work import UnitOfWork
 from domain.errors import NotFound, VersionMismatch
-from domain.events import HoldReady
-from domain.holds import Hold
 
 
 class _Versioned(Protocol):
@@ -34,20 +31,4 @@ def check_version(entity: _Versioned, expected_version: int | None) -> None:
             f"{entity.id} is at version {entity.version}, not {expected_version}",
             id=entity.id,
             current_version=entity.version,
-        )
-
-
-def emit_ready(uow: UnitOfWork, holds: list[Hold]) -> None:
-    """Announce holds that just had a copy set aside for them."""
-    for hold in holds:
-        if hold.copy_id is None or hold.ready_at is None or hold.pickup_by is None:
-            raise AssertionError(f"hold {hold.id} is not ready")
-        uow.emit(
-            HoldReady(
-                occurred_at=hold.ready_at,
-                hold_id=hold.id,
-                copy_id=hold.copy_id,
-                member_id=hold.member_id,
-                pickup_by=hold.pickup_by,
-            )
         )

@@ -5,19 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.common import check_version, emit_ready, found
+from application.common import check_version, found
 from application.passwords import check_password
 from application.ports import Clock, IdGenerator, PasswordHasher, UnitOfWorkFactory
 from application.queries import MemberFilter, Page, PageRequest
 from application.unit_of_work import UnitOfWork
-from domain import circulation
 from domain.errors import (
     EmailAlreadyRegistered,
     MemberHasDebt,
     MemberHasOpenLoans,
     MemberNotFound,
 )
-from domain.events import HoldClosed
 from domain.members import Member, MemberStatus, Role, normalise_email
 from domain.policy import Policy
 from domain.values import UNSET, Unset
@@ -169,17 +167,9 @@ class Membership:
             if owed > 0:
                 raise MemberHasDebt(f"member owes {owed} cents", balance_cents=owed)
             for hold in uow.holds.active_for_member(member_id):
-                book_holds = uow.holds.active_for_book(hold.book_id)
-                copies = uow.copies.for_book(hold.book_id)
-                ready = circulation.release_hold(
-                    hold, copies, book_holds, self._policy, now, expired=False
-                )
-                uow.emit(
-                    HoldClosed(
-                        occurred_at=now, hold_id=hold.id, member_id=member_id, status=hold.status
-                    )
-                )
-                emit_ready(uow, ready)
+                state = uow.circulation.get(hold.book_id)
+                state.cancel_hold(hold, self._policy, now)
+                uow.circulation.save(state)
             for hold in uow.holds.for_member(member_id):
                 uow.holds.remove(hold)
             for loan in uow.loans.closed_for_member(member_id):

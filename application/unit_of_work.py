@@ -9,7 +9,7 @@ methods, and commit. Every adapter shares this logic and supplies the writes.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from itertools import groupby
 from types import TracebackType
@@ -30,6 +30,7 @@ from application.ports import (
     MemberRepository,
 )
 from domain.catalogue import Book, Copy
+from domain.circulation import BookCirculation
 from domain.credentials import ApiKey, RefreshToken, ServiceClient
 from domain.events import Event
 from domain.holds import Hold
@@ -107,6 +108,10 @@ class ChangeTracker:
         self._entries[key] = _Tracked(entity, store, _state(entity))
         return entity
 
+    def knows(self, entity: Entity) -> bool:
+        """Whether ``entity`` was loaded or added in this unit of work."""
+        return (type(entity), entity.id) in self._entries
+
     def added(self, entity: E, store: EntityStore[E]) -> None:
         key = (type(entity), entity.id)
         if key in self._entries:
@@ -143,6 +148,45 @@ class ChangeTracker:
         self._removals.clear()
 
 
+class BookCirculationStore(ABC):
+    """Loads and saves a book's circulation state (``domain.circulation.BookCirculation``).
+
+    ``get`` reads the book's copies and active holds as tracked entities; ``save`` adds the
+    copies and holds the aggregate made and queues the events it recorded, so the commit writes
+    the whole change and publishes its events afterwards.
+    """
+
+    def __init__(
+        self,
+        tracker: ChangeTracker,
+        copies: EntityStore[Copy],
+        holds: EntityStore[Hold],
+        emit: Callable[[Sequence[Event]], None],
+    ) -> None:
+        self._tracker = tracker
+        self._copies = copies
+        self._holds = holds
+        self._emit = emit
+
+    def get(self, book_id: str) -> BookCirculation:
+        """The state of ``book_id`` (no copies and no holds for an unknown book)."""
+        copies, holds = self._load(book_id)
+        return BookCirculation(book_id=book_id, copies=copies, holds=holds)
+
+    def save(self, state: BookCirculation) -> None:
+        for copy in state.copies:
+            if not self._tracker.knows(copy):
+                self._copies.add(copy)
+        for hold in state.holds:
+            if not self._tracker.knows(hold):
+                self._holds.add(hold)
+        self._emit(state.pull_events())
+
+    @abstractmethod
+    def _load(self, book_id: str) -> tuple[list[Copy], list[Hold]]:
+        """The book's copies by barcode and its active holds in queue order, tracked."""
+
+
 class UnitOfWork(ABC):
     """``with uow: load -> domain method -> uow.commit()``; leaving without commit rolls back."""
 
@@ -155,6 +199,7 @@ class UnitOfWork(ABC):
     refresh_tokens: RefreshTokenRepository
     api_keys: ApiKeyRepository
     service_clients: ServiceClientRepository
+    circulation: BookCirculationStore
 
     def __init__(self, publisher: EventPublisher | None = None) -> None:
         self._publisher = publisher
@@ -180,6 +225,9 @@ class UnitOfWork(ABC):
 
     def emit(self, *events: Event) -> None:
         """Queue events to publish once the transaction has committed."""
+        self._events.extend(events)
+
+    def _emit_all(self, events: Sequence[Event]) -> None:
         self._events.extend(events)
 
     def commit(self) -> None:

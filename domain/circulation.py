@@ -1,13 +1,15 @@
-"""The rules of circulation, as functions over entities the caller has loaded.
+"""The rules of circulation: a member's standing, and each book's circulation state.
 
-Each function either refuses with a domain error, changing nothing, or applies the whole change
-to the entities it was given. Loading and saving is the application layer's job.
+``BookCirculation`` is the aggregate of one book's copies and hold queue. Every change to either
+goes through one of its methods, which refuses with a domain error (changing nothing) or applies
+the whole change and records the domain events it caused. Loading and saving it is the
+application layer's job (one repository, ``uow.circulation``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.catalogue import Copy, CopyStatus
@@ -19,6 +21,7 @@ from domain.errors import (
     DebtLimitReached,
     HoldAlreadyPlaced,
     HoldLimitReached,
+    HoldNotFound,
     LoanAlreadyReturned,
     LoanLimitReached,
     MemberHasOverdueLoans,
@@ -26,6 +29,15 @@ from domain.errors import (
     RenewalBlockedByHold,
     RenewalBlockedOverdue,
     RenewalLimitReached,
+)
+from domain.events import (
+    BookLent,
+    BookReturned,
+    Event,
+    HoldClosed,
+    HoldPlaced,
+    HoldReady,
+    LoanRenewed,
 )
 from domain.holds import Hold, HoldStatus
 from domain.ledger import LedgerEntry
@@ -104,187 +116,287 @@ def _ensure_unblocked(standing: Standing, policy: Policy, now: datetime) -> None
         )
 
 
-def choose_copy(
-    member_id: str, copies: Sequence[Copy], holds: Sequence[Hold], copy_id: str | None
-) -> Copy:
-    """The copy a member gets: the one asked for, the one set aside for them, or any free one.
+@dataclass(slots=True, eq=False)
+class BookCirculation:
+    """One book's circulation state: its copies and its queue of active holds.
 
-    ``holds`` are the book's active holds. A copy on the hold shelf goes only to the member it
-    was set aside for.
+    ``copies`` are every copy of the book (by barcode); ``holds`` the holds that were active when
+    the state was loaded, in queue order, plus any placed since (closed ones stay in the list so
+    their change is saved, but no rule looks at them). ``events`` collects what happened, in
+    order, for the unit of work to publish once the change is committed.
     """
-    if copy_id is not None:
-        copy = next((c for c in copies if c.id == copy_id), None)
-        if copy is None:
+
+    book_id: str
+    copies: list[Copy]
+    holds: list[Hold]
+    events: list[Event] = field(default_factory=list)
+
+    # --- questions -------------------------------------------------------------------------
+
+    def copy(self, copy_id: str) -> Copy:
+        found = next((c for c in self.copies if c.id == copy_id), None)
+        if found is None:
             raise CopyNotAvailable(f"copy {copy_id} is not a copy of this book", copy_id=copy_id)
-        if copy.status is CopyStatus.AVAILABLE:
-            return copy
-        if copy.status is CopyStatus.ON_HOLD_SHELF:
-            reserved_for = next((h.member_id for h in holds if h.copy_id == copy.id), None)
-            if reserved_for == member_id:
+        return found
+
+    def hold(self, hold_id: str) -> Hold:
+        found = next((h for h in self.holds if h.id == hold_id), None)
+        if found is None:
+            raise HoldNotFound(hold_id)
+        return found
+
+    @property
+    def active_holds(self) -> list[Hold]:
+        return [h for h in self.holds if h.is_active]
+
+    @property
+    def waiting(self) -> list[Hold]:
+        """Holds waiting for a copy, first in line first."""
+        return sorted(
+            (h for h in self.holds if h.status is HoldStatus.WAITING), key=lambda h: h.queue_key
+        )
+
+    @property
+    def free_copies(self) -> list[Copy]:
+        return sorted(
+            (c for c in self.copies if c.status is CopyStatus.AVAILABLE), key=lambda c: c.barcode
+        )
+
+    def position(self, hold_id: str) -> int | None:
+        """1 for the next in line; None once the hold is no longer waiting (or is unknown)."""
+        return next((i for i, h in enumerate(self.waiting, start=1) if h.id == hold_id), None)
+
+    def choose_copy(self, member_id: str, copy_id: str | None) -> Copy:
+        """The copy a member gets: the one asked for, the one set aside for them, or any free one.
+
+        A copy on the hold shelf goes only to the member it was set aside for.
+        """
+        if copy_id is not None:
+            copy = self.copy(copy_id)
+            if copy.status is CopyStatus.AVAILABLE:
                 return copy
-            raise CopyReservedForAnotherMember(
-                f"copy {copy.barcode} is set aside for another member", copy_id=copy.id
+            if copy.status is CopyStatus.ON_HOLD_SHELF:
+                reserved_for = next(
+                    (h.member_id for h in self.active_holds if h.copy_id == copy.id), None
+                )
+                if reserved_for == member_id:
+                    return copy
+                raise CopyReservedForAnotherMember(
+                    f"copy {copy.barcode} is set aside for another member", copy_id=copy.id
+                )
+            raise CopyNotAvailable(
+                f"copy {copy.barcode} is {copy.status}", copy_id=copy.id, status=str(copy.status)
             )
-        raise CopyNotAvailable(
-            f"copy {copy.barcode} is {copy.status}", copy_id=copy.id, status=str(copy.status)
+        mine = next(
+            (h for h in self.holds if h.member_id == member_id and h.status is HoldStatus.READY),
+            None,
         )
-    mine = next(
-        (h for h in holds if h.member_id == member_id and h.status is HoldStatus.READY), None
-    )
-    if mine is not None:
-        return next(c for c in copies if c.id == mine.copy_id)
-    free = sorted((c for c in copies if c.status is CopyStatus.AVAILABLE), key=lambda c: c.barcode)
-    if not free:
-        raise NoCopyAvailable("no copy of this book is available; place a hold to queue for it")
-    return free[0]
+        if mine is not None and mine.copy_id is not None:
+            return self.copy(mine.copy_id)
+        free = self.free_copies
+        if not free:
+            raise NoCopyAvailable("no copy of this book is available; place a hold to queue for it")
+        return free[0]
 
+    # --- lending ---------------------------------------------------------------------------
 
-def lend(
-    *,
-    loan_id: str,
-    standing: Standing,
-    copy: Copy,
-    book_holds: Sequence[Hold],
-    copies: Sequence[Copy],
-    policy: Policy,
-    now: datetime,
-) -> tuple[Loan, list[Hold]]:
-    """Lend ``copy`` to the member; returns the loan and the holds that became ready as a result.
+    def lend(
+        self,
+        *,
+        loan_id: str,
+        standing: Standing,
+        policy: Policy,
+        now: datetime,
+        copy_id: str | None = None,
+    ) -> Loan:
+        """Lend a copy (``copy_id``, or by book) to the member in ``standing``.
 
-    The member's own active hold on the book is fulfilled. If it had a different copy set aside,
-    that copy goes back to serve the rest of the queue.
-    """
-    ensure_may_borrow(standing, policy, now)
-    member_id = standing.member.id
-    copy.lend(now)
-    loan = Loan.start(
-        id=loan_id,
-        copy_id=copy.id,
-        book_id=copy.book_id,
-        member_id=member_id,
-        now=now,
-        policy=policy,
-    )
-    for hold in book_holds:
-        if hold.member_id == member_id and hold.is_active:
-            if hold.status is HoldStatus.READY and hold.copy_id != copy.id:
-                next(c for c in copies if c.id == hold.copy_id).release(now)
-            hold.fulfil(now)
-    return loan, allocate(copies, book_holds, policy, now)
-
-
-def ensure_may_renew(
-    loan: Loan,
-    member: Member,
-    book_holds: Sequence[Hold],
-    copies: Sequence[Copy],
-    policy: Policy,
-    now: datetime,
-) -> None:
-    member.ensure_in_good_standing(now)
-    if not loan.is_open:
-        raise LoanAlreadyReturned(f"loan {loan.id} was already returned", loan_id=loan.id)
-    if loan.is_overdue(now):
-        raise RenewalBlockedOverdue("an overdue loan cannot be renewed; return it", loan_id=loan.id)
-    if loan.renewals >= policy.max_renewals:
-        raise RenewalLimitReached(
-            f"loan was renewed {loan.renewals} times (limit {policy.max_renewals})",
-            limit=policy.max_renewals,
+        The member's own active hold on the book is fulfilled. If it had a different copy set
+        aside, that copy goes back to serve the rest of the queue.
+        """
+        ensure_may_borrow(standing, policy, now)
+        member_id = standing.member.id
+        copy = self.choose_copy(member_id, copy_id)
+        copy.lend(now)
+        loan = Loan.start(
+            id=loan_id,
+            copy_id=copy.id,
+            book_id=self.book_id,
+            member_id=member_id,
+            now=now,
+            policy=policy,
         )
-    waiting = sum(1 for hold in book_holds if hold.status is HoldStatus.WAITING)
-    spare = sum(1 for copy in copies if copy.status is CopyStatus.AVAILABLE)
-    if waiting > spare:
-        raise RenewalBlockedByHold(
-            f"{waiting} member(s) wait for this book", loan_id=loan.id, waiting=waiting
+        self.events.append(
+            BookLent(occurred_at=now, loan_id=loan.id, copy_id=copy.id, member_id=member_id)
+        )
+        for hold in self.active_holds:
+            if hold.member_id == member_id:
+                if hold.status is HoldStatus.READY and hold.copy_id != copy.id:
+                    self.copy(str(hold.copy_id)).release(now)
+                hold.fulfil(now)
+                self._closed(hold, now)
+        self.allocate(policy, now)
+        return loan
+
+    def take_back(self, loan: Loan, policy: Policy, now: datetime) -> int:
+        """Close the loan and shelve the copy, or set it aside for the next in the queue.
+
+        Returns the fine assessed, in cents.
+        """
+        copy = self.copy(loan.copy_id)
+        fine = loan.close(now, policy)
+        copy.take_back(now)
+        self.events.append(
+            BookReturned(
+                occurred_at=now,
+                loan_id=loan.id,
+                copy_id=copy.id,
+                member_id=loan.member_id,
+                fine_cents=fine,
+            )
+        )
+        self.allocate(policy, now)
+        return fine
+
+    def renew(self, loan: Loan, member: Member, policy: Policy, now: datetime) -> None:
+        self.ensure_may_renew(loan, member, policy, now)
+        loan.extend(policy)
+        self.events.append(
+            LoanRenewed(
+                occurred_at=now, loan_id=loan.id, member_id=loan.member_id, renewals=loan.renewals
+            )
         )
 
+    def ensure_may_renew(self, loan: Loan, member: Member, policy: Policy, now: datetime) -> None:
+        member.ensure_in_good_standing(now)
+        if not loan.is_open:
+            raise LoanAlreadyReturned(f"loan {loan.id} was already returned", loan_id=loan.id)
+        if loan.is_overdue(now):
+            raise RenewalBlockedOverdue(
+                "an overdue loan cannot be renewed; return it", loan_id=loan.id
+            )
+        if loan.renewals >= policy.max_renewals:
+            raise RenewalLimitReached(
+                f"loan was renewed {loan.renewals} times (limit {policy.max_renewals})",
+                limit=policy.max_renewals,
+            )
+        waiting = len(self.waiting)
+        spare = len(self.free_copies)
+        if waiting > spare:
+            raise RenewalBlockedByHold(
+                f"{waiting} member(s) wait for this book", loan_id=loan.id, waiting=waiting
+            )
 
-def renew(
-    loan: Loan,
-    member: Member,
-    book_holds: Sequence[Hold],
-    copies: Sequence[Copy],
-    policy: Policy,
-    now: datetime,
-) -> None:
-    ensure_may_renew(loan, member, book_holds, copies, policy, now)
-    loan.extend(policy)
+    # --- holds -----------------------------------------------------------------------------
 
+    def place_hold(
+        self,
+        *,
+        hold_id: str,
+        standing: Standing,
+        member_holds: Sequence[Hold],
+        policy: Policy,
+        now: datetime,
+    ) -> Hold:
+        """Queue the member for the book; when a copy is free it is set aside at once.
 
-def allocate(
-    copies: Sequence[Copy], book_holds: Sequence[Hold], policy: Policy, now: datetime
-) -> list[Hold]:
-    """Set free copies aside for waiting holds, first come first served.
+        ``member_holds`` are the member's active holds on any book.
+        """
+        ensure_may_hold(standing, member_holds, self.book_id, self.copies, policy, now)
+        member_id = standing.member.id
+        hold = Hold.place(id=hold_id, book_id=self.book_id, member_id=member_id, now=now)
+        self.holds.append(hold)
+        self.events.append(
+            HoldPlaced(occurred_at=now, hold_id=hold.id, book_id=self.book_id, member_id=member_id)
+        )
+        self.allocate(policy, now)
+        return hold
 
-    Afterwards no copy of the book is available while a hold on it waits. Returns the holds that
-    became ready.
-    """
-    waiting = sorted(
-        (h for h in book_holds if h.status is HoldStatus.WAITING), key=lambda h: h.queue_key
-    )
-    free = sorted((c for c in copies if c.status is CopyStatus.AVAILABLE), key=lambda c: c.barcode)
-    served: list[Hold] = []
-    for hold, copy in zip(waiting, free, strict=False):
-        copy.set_aside(now)
-        hold.make_ready(copy.id, now, policy.pickup_window)
-        served.append(hold)
-    return served
+    def cancel_hold(self, hold: Hold, policy: Policy, now: datetime) -> None:
+        """Cancel a hold; a copy it had set aside passes to the next in the queue."""
+        self._release(hold, policy, now, expired=False)
 
+    def expire_hold(self, hold: Hold, policy: Policy, now: datetime) -> None:
+        """A ready hold nobody collected in time; its copy passes to the next in the queue."""
+        self._release(hold, policy, now, expired=True)
 
-def take_back(
-    loan: Loan,
-    copy: Copy,
-    book_holds: Sequence[Hold],
-    copies: Sequence[Copy],
-    policy: Policy,
-    now: datetime,
-) -> tuple[int, list[Hold]]:
-    """Close the loan and shelve the copy, or set it aside for the next in the queue.
+    def _release(self, hold: Hold, policy: Policy, now: datetime, *, expired: bool) -> None:
+        if hold.book_id != self.book_id:
+            raise HoldNotFound(hold.id)
+        if hold not in self.holds:
+            self.holds.append(hold)  # a closed hold: closing it again is refused below
+        set_aside = hold.copy_id if hold.status is HoldStatus.READY else None
+        if expired:
+            hold.expire(now)
+        else:
+            hold.cancel(now)
+        self._closed(hold, now)
+        if set_aside is not None:
+            self.copy(set_aside).release(now)
+        self.allocate(policy, now)
 
-    Returns the fine assessed and the holds that became ready.
-    """
-    fine = loan.close(now, policy)
-    copy.take_back(now)
-    return fine, allocate(copies, book_holds, policy, now)
+    def allocate(self, policy: Policy, now: datetime) -> list[Hold]:
+        """Set free copies aside for waiting holds, first come first served.
 
+        Afterwards no copy of the book is available while a hold on it waits. Returns the holds
+        that became ready.
+        """
+        served: list[Hold] = []
+        for hold, copy in zip(self.waiting, self.free_copies, strict=False):
+            copy.set_aside(now)
+            hold.make_ready(copy.id, now, policy.pickup_window)
+            served.append(hold)
+            self.events.append(
+                HoldReady(
+                    occurred_at=now,
+                    hold_id=hold.id,
+                    copy_id=copy.id,
+                    member_id=hold.member_id,
+                    pickup_by=now + policy.pickup_window,
+                )
+            )
+        return served
 
-def release_hold(
-    hold: Hold,
-    copies: Sequence[Copy],
-    book_holds: Sequence[Hold],
-    policy: Policy,
-    now: datetime,
-    *,
-    expired: bool,
-) -> list[Hold]:
-    """Cancel or expire a hold; a copy it had set aside passes to the next in the queue."""
-    set_aside = hold.copy_id if hold.status is HoldStatus.READY else None
-    if expired:
-        hold.expire(now)
-    else:
-        hold.cancel(now)
-    if set_aside is not None:
-        next(c for c in copies if c.id == set_aside).release(now)
-    return allocate(copies, book_holds, policy, now)
+    # --- copies ----------------------------------------------------------------------------
 
+    def add_copy(self, copy: Copy, policy: Policy, now: datetime) -> None:
+        """A new copy joins the book; if members wait for it, it goes to the hold shelf."""
+        if copy.book_id != self.book_id:
+            raise CopyNotAvailable(f"copy {copy.id} is not a copy of this book", copy_id=copy.id)
+        self.copies.append(copy)
+        self.copies.sort(key=lambda c: c.barcode)
+        self.allocate(policy, now)
 
-def withdraw_from_circulation(
-    copy: Copy,
-    book_holds: Sequence[Hold],
-    copies: Sequence[Copy],
-    policy: Policy,
-    now: datetime,
-    *,
-    lost: bool,
-) -> list[Hold]:
-    """Mark a copy lost or withdrawn; a hold it was set aside for waits again at its old place."""
-    holder = next(
-        (h for h in book_holds if h.status is HoldStatus.READY and h.copy_id == copy.id), None
-    )
-    if lost:
-        copy.mark_lost(now)
-    else:
-        copy.withdraw(now)
-    if holder is not None:
-        holder.requeue()
-    return allocate(copies, book_holds, policy, now)
+    def withdraw(self, copy_id: str, policy: Policy, now: datetime, *, lost: bool) -> Copy:
+        """Mark a copy lost or withdrawn; a hold it was set aside for waits again at its place."""
+        copy = self.copy(copy_id)
+        holder = next(
+            (h for h in self.holds if h.status is HoldStatus.READY and h.copy_id == copy.id), None
+        )
+        if lost:
+            copy.mark_lost(now)
+        else:
+            copy.withdraw(now)
+        if holder is not None:
+            holder.requeue()
+        self.allocate(policy, now)
+        return copy
+
+    def mark_found(self, copy_id: str, policy: Policy, now: datetime) -> Copy:
+        """A lost copy turned up: it serves the hold queue first, then goes back on the shelf."""
+        copy = self.copy(copy_id)
+        copy.mark_found(now)
+        self.allocate(policy, now)
+        return copy
+
+    def pull_events(self) -> list[Event]:
+        """The events recorded so far, handing them over once."""
+        events, self.events = self.events, []
+        return events
+
+    def _closed(self, hold: Hold, now: datetime) -> None:
+        self.events.append(
+            HoldClosed(
+                occurred_at=now, hold_id=hold.id, member_id=hold.member_id, status=hold.status
+            )
+        )

@@ -18,7 +18,7 @@ from application.queries import (
     Page,
     PageRequest,
 )
-from application.unit_of_work import ChangeTracker, Entity, EntityStore
+from application.unit_of_work import BookCirculationStore, ChangeTracker, Entity, EntityStore
 from domain.catalogue import Book, Copy, CopyStatus
 from domain.errors import (
     BarcodeAlreadyExists,
@@ -329,3 +329,11 @@ class MemoryLedgerRepository(_MemoryStore[LedgerEntry]):
         for entry in self._rows.values():
             totals[entry.member_id] = totals.get(entry.member_id, 0) + entry.signed_cents
         return {member_id: cents for member_id, cents in totals.items() if cents}
+
+
+class MemoryBookCirculationRepository(BookCirculationStore):
+    _copies: MemoryCopyRepository
+    _holds: MemoryHoldRepository
+
+    def _load(self, book_id: str) -> tuple[list[Copy], list[Hold]]:
+        return self._copies.for_book(book_id), self._holds.active_for_book(book_id)

@@ -11,6 +11,7 @@ from adapters.memory.identity import (
     MemoryServiceClientRepository,
 )
 from adapters.memory.repositories import (
+    MemoryBookCirculationRepository,
     MemoryBookRepository,
     MemoryCopyRepository,
     MemoryHoldRepository,
@@ -40,6 +41,9 @@ class MemoryUnitOfWork(UnitOfWork):
         self.refresh_tokens = MemoryRefreshTokenRepository(tracker, self._db, self._undo)
         self.api_keys = MemoryApiKeyRepository(tracker, self._db, self._undo)
         self.service_clients = MemoryServiceClientRepository(tracker, self._db, self._undo)
+        self.circulation = MemoryBookCirculationRepository(
+            tracker, self.copies, self.holds, self._emit_all
+        )
 
     def _commit(self) -> None:
         self._undo.clear()

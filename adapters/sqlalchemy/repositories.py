@@ -50,7 +50,7 @@ from application.queries import (
     Page,
     PageRequest,
 )
-from application.unit_of_work import ChangeTracker, Entity, EntityStore
+from application.unit_of_work import BookCirculationStore, ChangeTracker, Entity, EntityStore
 from domain.catalogue import Book, Copy, CopyStatus
 from domain.errors import ConcurrentUpdate
 from domain.holds import ACTIVE_HOLD_STATUSES, Hold, HoldStatus
@@ -501,3 +501,13 @@ class SqlLedgerRepository(_SqlStore[LedgerEntry, LedgerEntryRow]):
         )
         with translated_errors():
             return {member_id: int(cents) for member_id, cents in self._session.execute(statement)}
+
+
+class SqlBookCirculationRepository(BookCirculationStore):
+    _copies: SqlCopyRepository
+    _holds: SqlHoldRepository
+
+    def _load(self, book_id: str) -> tuple[list[Copy], list[Hold]]:
+        # Two indexed reads: (book_id, status) on copies, (book_id, status, placed_at, id) on
+        # holds. The member row lock taken by the use cases orders competing decisions.
+        return self._copies.for_book(book_id), self._holds.active_for_book(book_id)

@@ -13,6 +13,7 @@ from adapters.sqlalchemy.identity import (
     SqlServiceClientRepository,
 )
 from adapters.sqlalchemy.repositories import (
+    SqlBookCirculationRepository,
     SqlBookRepository,
     SqlCopyRepository,
     SqlHoldRepository,
@@ -64,6 +65,9 @@ class SqlUnitOfWork(UnitOfWork):
         self.refresh_tokens = SqlRefreshTokenRepository(tracker, session)
         self.api_keys = SqlApiKeyRepository(tracker, session)
         self.service_clients = SqlServiceClientRepository(tracker, session)
+        self.circulation = SqlBookCirculationRepository(
+            tracker, self.copies, self.holds, self._emit_all
+        )
 
     def _commit(self) -> None:
         with translated_errors():

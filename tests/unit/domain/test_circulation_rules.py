@@ -8,7 +8,7 @@ import pytest
 
 from domain import circulation
 from domain.catalogue import Copy, CopyStatus
-from domain.circulation import Standing
+from domain.circulation import BookCirculation, Standing
 from domain.errors import (
     BookAlreadyOnLoan,
     BookNotCirculating,
@@ -29,6 +29,7 @@ from domain.errors import (
     RenewalBlockedOverdue,
     RenewalLimitReached,
 )
+from domain.events import BookLent, BookReturned, HoldClosed, HoldPlaced, HoldReady, LoanRenewed
 from domain.holds import Hold, HoldStatus
 from domain.ledger import EntryKind, LedgerEntry
 from domain.loans import Loan
@@ -220,141 +221,124 @@ class TestEnsureMayHold:
         self.check(copies=[copy("c1", CopyStatus.LOST), copy("c2", CopyStatus.ON_HOLD_SHELF)])
 
 
+def state(copies: list[Copy], holds: list[Hold] | None = None) -> BookCirculation:
+    return BookCirculation(book_id="b1", copies=copies, holds=holds or [])
+
+
+def ready_holds(book: BookCirculation) -> list[str]:
+    """The holds the recorded events say became ready, in order."""
+    return [e.hold_id for e in book.events if isinstance(e, HoldReady)]
+
+
 class TestChooseCopy:
     def test_asked_for_an_available_copy(self) -> None:
         copies = [copy("c1"), copy("c2")]
-        assert circulation.choose_copy("m1", copies, [], "c2") is copies[1]
+        assert state(copies).choose_copy("m1", "c2") is copies[1]
 
     def test_asked_for_a_copy_of_another_book(self) -> None:
         with pytest.raises(CopyNotAvailable) as refused:
-            circulation.choose_copy("m1", [copy("c1")], [], "elsewhere")
+            state([copy("c1")]).choose_copy("m1", "elsewhere")
         assert refused.value.code == "COPY_NOT_AVAILABLE"
 
     @pytest.mark.parametrize("status", [CopyStatus.ON_LOAN, CopyStatus.LOST, CopyStatus.WITHDRAWN])
     def test_asked_for_a_copy_that_cannot_be_lent(self, status: CopyStatus) -> None:
         with pytest.raises(CopyNotAvailable) as refused:
-            circulation.choose_copy("m1", [copy("c1", status)], [], "c1")
+            state([copy("c1", status)]).choose_copy("m1", "c1")
         assert refused.value.details["status"] == str(status)
 
     def test_asked_for_the_copy_set_aside_for_me(self) -> None:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF)]
         holds = [hold("h1", "m1", ready_copy="c1")]
-        assert circulation.choose_copy("m1", copies, holds, "c1") is copies[0]
+        assert state(copies, holds).choose_copy("m1", "c1") is copies[0]
 
     def test_asked_for_a_copy_set_aside_for_someone_else(self) -> None:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF)]
         holds = [hold("h1", "m2", ready_copy="c1")]
         with pytest.raises(CopyReservedForAnotherMember) as refused:
-            circulation.choose_copy("m1", copies, holds, "c1")
+            state(copies, holds).choose_copy("m1", "c1")
         assert refused.value.code == "COPY_RESERVED_FOR_ANOTHER_MEMBER"
 
     def test_by_book_my_set_aside_copy_comes_first(self) -> None:
         copies = [copy("c1"), copy("c2", CopyStatus.ON_HOLD_SHELF)]
         holds = [hold("h1", "m1", ready_copy="c2")]
-        assert circulation.choose_copy("m1", copies, holds, None).id == "c2"
+        assert state(copies, holds).choose_copy("m1", None).id == "c2"
 
     def test_by_book_the_free_copy_with_the_lowest_barcode(self) -> None:
         copies = [copy("c3"), copy("c1", CopyStatus.ON_LOAN), copy("c2")]
-        assert circulation.choose_copy("m1", copies, [], None).id == "c2"
+        assert state(copies).choose_copy("m1", None).id == "c2"
 
     def test_by_book_never_someone_elses_set_aside_copy(self) -> None:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF), copy("c2", CopyStatus.ON_LOAN)]
         holds = [hold("h1", "m2", ready_copy="c1")]
         with pytest.raises(NoCopyAvailable) as refused:
-            circulation.choose_copy("m1", copies, holds, None)
+            state(copies, holds).choose_copy("m1", None)
         assert refused.value.code == "NO_COPY_AVAILABLE"
 
 
 class TestLend:
     def test_lend_a_free_copy(self) -> None:
-        copies = [copy("c1")]
-        made, ready = circulation.lend(
-            loan_id="l9",
-            standing=standing(),
-            copy=copies[0],
-            book_holds=[],
-            copies=copies,
-            policy=POLICY,
-            now=NOW,
-        )
+        book = state([copy("c1")])
+        made = book.lend(loan_id="l9", standing=standing(), policy=POLICY, now=NOW)
         assert (made.id, made.copy_id, made.book_id, made.member_id) == ("l9", "c1", "b1", "m1")
         assert made.due_at == NOW + POLICY.loan_period
-        assert copies[0].status is CopyStatus.ON_LOAN
-        assert ready == []
+        assert book.copies[0].status is CopyStatus.ON_LOAN
+        assert book.events == [
+            BookLent(occurred_at=NOW, loan_id="l9", copy_id="c1", member_id="m1")
+        ]
 
     def test_lending_fulfils_the_members_hold(self) -> None:
-        copies = [copy("c1", CopyStatus.ON_HOLD_SHELF)]
         mine = hold("h1", "m1", ready_copy="c1")
-        circulation.lend(
-            loan_id="l9",
-            standing=standing(),
-            copy=copies[0],
-            book_holds=[mine],
-            copies=copies,
-            policy=POLICY,
-            now=NOW,
-        )
+        book = state([copy("c1", CopyStatus.ON_HOLD_SHELF)], [mine])
+        book.lend(loan_id="l9", standing=standing(), policy=POLICY, now=NOW, copy_id="c1")
         assert mine.status is HoldStatus.FULFILLED
         assert mine.closed_at == NOW
+        assert (
+            HoldClosed(occurred_at=NOW, hold_id="h1", member_id="m1", status=HoldStatus.FULFILLED)
+            in book.events
+        )
 
     def test_a_different_copy_passes_my_set_aside_one_to_the_next_in_line(self) -> None:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF), copy("c2")]
         mine = hold("h1", "m1", ready_copy="c1")
         theirs = hold("h2", "m2", placed=NOW - timedelta(hours=1))
-        _, ready = circulation.lend(
-            loan_id="l9",
-            standing=standing(),
-            copy=copies[1],
-            book_holds=[mine, theirs],
-            copies=copies,
-            policy=POLICY,
-            now=NOW,
-        )
+        book = state(copies, [mine, theirs])
+        book.lend(loan_id="l9", standing=standing(), policy=POLICY, now=NOW, copy_id="c2")
         assert mine.status is HoldStatus.FULFILLED
-        assert ready == [theirs]
+        assert ready_holds(book) == ["h2"]
         assert theirs.copy_id == "c1"
         assert copies[0].status is CopyStatus.ON_HOLD_SHELF
 
     def test_refused_lending_changes_nothing(self) -> None:
-        copies = [copy("c1")]
+        book = state([copy("c1")])
         with pytest.raises(DebtLimitReached):
-            circulation.lend(
-                loan_id="l9",
-                standing=standing(owed=10_000),
-                copy=copies[0],
-                book_holds=[],
-                copies=copies,
-                policy=POLICY,
-                now=NOW,
-            )
-        assert copies[0].status is CopyStatus.AVAILABLE
+            book.lend(loan_id="l9", standing=standing(owed=10_000), policy=POLICY, now=NOW)
+        assert book.copies[0].status is CopyStatus.AVAILABLE
+        assert book.events == []
 
     def test_a_copy_on_loan_cannot_be_lent_again(self) -> None:
-        copies = [copy("c1", CopyStatus.ON_LOAN)]
-        with pytest.raises(CopyOnLoan):
-            circulation.lend(
-                loan_id="l9",
-                standing=standing(),
-                copy=copies[0],
-                book_holds=[],
-                copies=copies,
-                policy=POLICY,
-                now=NOW,
-            )
+        book = state([copy("c1", CopyStatus.ON_LOAN)])
+        with pytest.raises(CopyNotAvailable):
+            book.lend(loan_id="l9", standing=standing(), policy=POLICY, now=NOW, copy_id="c1")
+        assert book.events == []
 
 
 class TestRenew:
     def renew(
         self, out: Loan, holds: list[Hold], copies: list[Copy], who: Member | None = None
-    ) -> None:
-        circulation.renew(out, who or member(), holds, copies, POLICY, NOW)
+    ) -> BookCirculation:
+        book = state(copies, holds)
+        book.renew(out, who or member(), POLICY, NOW)
+        return book
 
     def test_renew_extends_by_a_loan_period(self) -> None:
         out = loan()
         due = out.due_at
-        self.renew(out, [], [copy("cx", CopyStatus.ON_LOAN)])
+        book = self.renew(out, [], [copy("cx", CopyStatus.ON_LOAN)])
         assert out.due_at == due + POLICY.loan_period
         assert out.renewals == 1
+        assert book.events == [
+            LoanRenewed(occurred_at=NOW, loan_id="l1", member_id="m1", renewals=1)
+        ]
 
     def test_renewal_limit(self) -> None:
         out = loan()
@@ -404,14 +388,46 @@ class TestRenew:
         assert out.renewals == 1
 
 
+class TestPlaceHold:
+    def test_a_free_copy_is_set_aside_at_once(self) -> None:
+        book = state([copy("c1")])
+        placed = book.place_hold(
+            hold_id="h1", standing=standing(), member_holds=[], policy=POLICY, now=NOW
+        )
+        assert placed.status is HoldStatus.READY
+        assert placed.copy_id == "c1"
+        assert book.position("h1") is None
+        assert [type(e) for e in book.events] == [HoldPlaced, HoldReady]
+
+    def test_queued_behind_the_others(self) -> None:
+        first = hold("h1", "m2")
+        book = state([copy("c1", CopyStatus.ON_LOAN)], [first])
+        book.place_hold(hold_id="h2", standing=standing(), member_holds=[], policy=POLICY, now=NOW)
+        assert (book.position("h1"), book.position("h2")) == (1, 2)
+        assert book.events == [
+            HoldPlaced(occurred_at=NOW, hold_id="h2", book_id="b1", member_id="m1")
+        ]
+
+    def test_refused_placing_changes_nothing(self) -> None:
+        book = state([copy("c1", CopyStatus.ON_LOAN)])
+        with pytest.raises(DebtLimitReached):
+            book.place_hold(
+                hold_id="h1", standing=standing(owed=900), member_holds=[], policy=POLICY, now=NOW
+            )
+        assert book.holds == []
+        assert book.events == []
+
+
 class TestAllocate:
     def test_first_come_first_served_lowest_barcode_first(self) -> None:
         copies = [copy("c2"), copy("c1"), copy("c3", CopyStatus.ON_LOAN)]
         late = hold("h-late", "m3", placed=NOW - timedelta(hours=1))
         early = hold("h-early", "m1", placed=NOW - 3 * DAY)
         middle = hold("h-middle", "m2", placed=NOW - 2 * DAY)
-        ready = circulation.allocate(copies, [late, early, middle], POLICY, NOW)
+        book = state(copies, [late, early, middle])
+        ready = book.allocate(POLICY, NOW)
         assert ready == [early, middle]
+        assert ready_holds(book) == ["h-early", "h-middle"]
         assert (early.copy_id, middle.copy_id) == ("c1", "c2")
         assert late.status is HoldStatus.WAITING
         assert early.pickup_by == NOW + POLICY.pickup_window
@@ -420,44 +436,47 @@ class TestAllocate:
     def test_ready_holds_are_left_alone(self) -> None:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF), copy("c2")]
         served = hold("h1", "m1", ready_copy="c1", placed=NOW - 2 * DAY)
-        assert circulation.allocate(copies, [served], POLICY, NOW) == []
+        assert state(copies, [served]).allocate(POLICY, NOW) == []
         assert served.copy_id == "c1"
         assert copies[1].status is CopyStatus.AVAILABLE
 
     def test_nothing_free(self) -> None:
         waiting = hold("h1", "m1")
-        assert circulation.allocate([copy("c1", CopyStatus.LOST)], [waiting], POLICY, NOW) == []
+        assert state([copy("c1", CopyStatus.LOST)], [waiting]).allocate(POLICY, NOW) == []
         assert waiting.status is HoldStatus.WAITING
 
 
 class TestTakeBack:
     def test_the_fine_is_assessed_and_the_copy_shelved(self) -> None:
         out = loan(copy_id="c1", loaned_at=NOW - POLICY.loan_period - 2 * DAY)
-        copies = [copy("c1", CopyStatus.ON_LOAN)]
-        fine, ready = circulation.take_back(out, copies[0], [], copies, POLICY, NOW)
+        book = state([copy("c1", CopyStatus.ON_LOAN)])
+        fine = book.take_back(out, POLICY, NOW)
         assert fine == 50
         assert out.returned_at == NOW
-        assert copies[0].status is CopyStatus.AVAILABLE
-        assert ready == []
+        assert book.copies[0].status is CopyStatus.AVAILABLE
+        assert book.events == [
+            BookReturned(occurred_at=NOW, loan_id="l1", copy_id="c1", member_id="m1", fine_cents=50)
+        ]
 
     def test_the_copy_goes_to_the_first_in_line(self) -> None:
         out = loan(copy_id="c1")
-        copies = [copy("c1", CopyStatus.ON_LOAN)]
         first = hold("h1", "m2", placed=NOW - 2 * DAY)
         second = hold("h2", "m3", placed=NOW - DAY)
-        fine, ready = circulation.take_back(out, copies[0], [second, first], copies, POLICY, NOW)
+        book = state([copy("c1", CopyStatus.ON_LOAN)], [second, first])
+        fine = book.take_back(out, POLICY, NOW)
         assert fine == 0
-        assert ready == [first]
-        assert copies[0].status is CopyStatus.ON_HOLD_SHELF
+        assert ready_holds(book) == ["h1"]
+        assert book.copies[0].status is CopyStatus.ON_HOLD_SHELF
         assert second.status is HoldStatus.WAITING
 
     def test_returning_twice_is_refused(self) -> None:
         out = loan(copy_id="c1")
         out.close(NOW, POLICY)
-        copies = [copy("c1")]
+        book = state([copy("c1")])
         with pytest.raises(LoanAlreadyReturned):
-            circulation.take_back(out, copies[0], [], copies, POLICY, NOW)
-        assert copies[0].status is CopyStatus.AVAILABLE
+            book.take_back(out, POLICY, NOW)
+        assert book.copies[0].status is CopyStatus.AVAILABLE
+        assert book.events == []
 
 
 class TestReleaseHold:
@@ -466,34 +485,48 @@ class TestReleaseHold:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF)]
         first = hold("h1", "m1", ready_copy="c1", placed=NOW - 2 * DAY)
         second = hold("h2", "m2", placed=NOW - DAY)
-        ready = circulation.release_hold(
-            first, copies, [first, second], POLICY, NOW, expired=expired
-        )
+        book = state(copies, [first, second])
+        if expired:
+            book.expire_hold(first, POLICY, NOW)
+        else:
+            book.cancel_hold(first, POLICY, NOW)
         assert first.status is (HoldStatus.EXPIRED if expired else HoldStatus.CANCELLED)
-        assert ready == [second]
+        assert ready_holds(book) == ["h2"]
         assert second.copy_id == "c1"
         assert copies[0].status is CopyStatus.ON_HOLD_SHELF
+        assert isinstance(book.events[0], HoldClosed)
 
     def test_a_set_aside_copy_with_nobody_waiting_goes_back_on_the_shelf(self) -> None:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF)]
         only = hold("h1", "m1", ready_copy="c1")
-        assert circulation.release_hold(only, copies, [only], POLICY, NOW, expired=False) == []
+        book = state(copies, [only])
+        book.cancel_hold(only, POLICY, NOW)
+        assert ready_holds(book) == []
         assert copies[0].status is CopyStatus.AVAILABLE
 
     def test_cancelling_a_waiting_hold(self) -> None:
         waiting = hold("h1", "m1")
-        copies = [copy("c1", CopyStatus.ON_LOAN)]
-        assert (
-            circulation.release_hold(waiting, copies, [waiting], POLICY, NOW, expired=False) == []
-        )
+        book = state([copy("c1", CopyStatus.ON_LOAN)], [waiting])
+        book.cancel_hold(waiting, POLICY, NOW)
+        assert ready_holds(book) == []
         assert waiting.status is HoldStatus.CANCELLED
 
     def test_a_waiting_hold_cannot_expire(self) -> None:
         waiting = hold("h1", "m1")
+        book = state([], [waiting])
         with pytest.raises(DomainError) as refused:
-            circulation.release_hold(waiting, [], [waiting], POLICY, NOW, expired=True)
+            book.expire_hold(waiting, POLICY, NOW)
         assert refused.value.code == "HOLD_NOT_ACTIVE"
         assert waiting.status is HoldStatus.WAITING
+        assert book.events == []
+
+    def test_a_closed_hold_cannot_be_cancelled_again(self) -> None:
+        closed = hold("h1", "m1")
+        closed.cancel(NOW - DAY)
+        book = state([copy("c1")], [])
+        with pytest.raises(DomainError) as refused:
+            book.cancel_hold(closed, POLICY, NOW)
+        assert refused.value.code == "HOLD_NOT_ACTIVE"
 
 
 class TestWithdrawFromCirculation:
@@ -505,24 +538,37 @@ class TestWithdrawFromCirculation:
     ) -> None:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF), copy("c2", CopyStatus.ON_LOAN)]
         holder = hold("h1", "m1", ready_copy="c1")
-        ready = circulation.withdraw_from_circulation(
-            copies[0], [holder], copies, POLICY, NOW, lost=lost
-        )
+        book = state(copies, [holder])
+        book.withdraw("c1", POLICY, NOW, lost=lost)
         assert copies[0].status is status
         assert holder.status is HoldStatus.WAITING
-        assert ready == []
+        assert ready_holds(book) == []
 
     def test_the_holder_gets_another_free_copy_at_once(self) -> None:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF), copy("c2")]
         holder = hold("h1", "m1", ready_copy="c1")
-        ready = circulation.withdraw_from_circulation(
-            copies[0], [holder], copies, POLICY, NOW, lost=True
-        )
-        assert ready == [holder]
+        book = state(copies, [holder])
+        book.withdraw("c1", POLICY, NOW, lost=True)
+        assert ready_holds(book) == ["h1"]
         assert holder.copy_id == "c2"
 
     def test_a_copy_on_loan_cannot_be_marked_lost(self) -> None:
         copies = [copy("c1", CopyStatus.ON_LOAN)]
         with pytest.raises(CopyOnLoan):
-            circulation.withdraw_from_circulation(copies[0], [], copies, POLICY, NOW, lost=True)
+            state(copies).withdraw("c1", POLICY, NOW, lost=True)
         assert copies[0].status is CopyStatus.ON_LOAN
+
+    def test_a_found_copy_serves_the_queue_first(self) -> None:
+        waiting = hold("h1", "m1")
+        book = state([copy("c1", CopyStatus.LOST)], [waiting])
+        book.mark_found("c1", POLICY, NOW)
+        assert waiting.copy_id == "c1"
+        assert book.copies[0].status is CopyStatus.ON_HOLD_SHELF
+
+
+class TestPullEvents:
+    def test_events_are_handed_over_once(self) -> None:
+        book = state([copy("c1")])
+        book.lend(loan_id="l9", standing=standing(), policy=POLICY, now=NOW)
+        assert [type(e) for e in book.pull_events()] == [BookLent]
+        assert book.pull_events() == []
