@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from application.common import check_version, found
+from application.common import check_version, found, rule_book
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.queries import BookFilter, Page, PageRequest
 from application.unit_of_work import UnitOfWork
@@ -286,11 +286,17 @@ class Catalogue:
         """Add a copy; if members wait for the book, it goes straight to the hold shelf."""
         now = self._clock.now()
         with self._uow() as uow:
-            found(uow.books.get(book_id), BookNotFound, book_id)
-            copy = Copy.create(id=self._ids.new_id(), book_id=book_id, barcode=barcode, now=now)
+            book = found(uow.books.get(book_id), BookNotFound, book_id)
+            copy = Copy.create(
+                id=self._ids.new_id(),
+                book_id=book_id,
+                barcode=barcode,
+                now=now,
+                item_type=book.item_type,
+            )
             self._ensure_barcode_free(uow, copy.barcode)
             state = uow.circulation.get(book_id)
-            state.add_copy(copy, self._policy, now)
+            state.add_copy(copy, rule_book(uow, self._policy), now)
             uow.circulation.save(state)
             uow.commit()
             return copy
@@ -322,7 +328,7 @@ class Catalogue:
             copy = found(uow.copies.get(copy_id), CopyNotFound, copy_id)
             check_version(copy, expected_version)
             state = uow.circulation.get(copy.book_id)
-            state.mark_found(copy_id, self._policy, now)
+            state.mark_found(copy_id, rule_book(uow, self._policy), now)
             uow.circulation.save(state)
             uow.commit()
             return copy
@@ -335,7 +341,7 @@ class Catalogue:
             copy = found(uow.copies.get(copy_id), CopyNotFound, copy_id)
             check_version(copy, expected_version)
             state = uow.circulation.get(copy.book_id)
-            state.withdraw(copy_id, self._policy, now, lost=lost)
+            state.withdraw(copy_id, rule_book(uow, self._policy), now, lost=lost)
             uow.circulation.save(state)
             uow.commit()
             return copy

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.common import check_version, found
+from application.common import check_version, found, rule_book
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.queries import HoldFilter, LoanFilter, Page, PageRequest
 from application.retry import retry_on_conflict
@@ -29,6 +29,7 @@ from domain.ledger import EntryKind, LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
 from domain.policy import Policy
+from domain.rules import RuleBook
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +75,11 @@ class Circulation:
                 book_id = found(uow.copies.get(copy_id), CopyNotFound, copy_id).book_id
             book_id = found(uow.books.get(str(book_id)), BookNotFound, str(book_id)).id
             state = uow.circulation.get(book_id)
+            rules = rule_book(uow, self._policy)
             loan = state.lend(
                 loan_id=self._ids.new_id(),
-                standing=self._standing(uow, member),
-                policy=self._policy,
+                standing=self._standing(uow, member, rules),
+                rules=rules,
                 now=now,
                 copy_id=copy_id,
             )
@@ -108,8 +110,9 @@ class Circulation:
             return self._take_back(uow, loan, now)
 
     def _take_back(self, uow: UnitOfWork, loan: Loan, now: datetime) -> Loan:
+        member = found(uow.members.get(loan.member_id), MemberNotFound, loan.member_id)
         state = uow.circulation.get(loan.book_id)
-        fine = state.take_back(loan, self._policy, now)
+        fine = state.take_back(loan, member, rule_book(uow, self._policy), now)
         if fine:
             uow.ledger.add(
                 LedgerEntry(
@@ -133,7 +136,7 @@ class Circulation:
             loan = found(uow.loans.get(loan_id), LoanNotFound, loan_id)
             member = found(uow.members.get(loan.member_id), MemberNotFound, loan.member_id)
             state = uow.circulation.get(loan.book_id)
-            state.renew(loan, member, self._policy, now)
+            state.renew(loan, member, rule_book(uow, self._policy), now)
             uow.circulation.save(state)
             uow.commit()
             return loan
@@ -158,11 +161,12 @@ class Circulation:
             member = found(uow.members.get(member_id, for_update=True), MemberNotFound, member_id)
             found(uow.books.get(book_id), BookNotFound, book_id)
             state = uow.circulation.get(book_id)
+            rules = rule_book(uow, self._policy)
             hold = state.place_hold(
                 hold_id=self._ids.new_id(),
-                standing=self._standing(uow, member),
+                standing=self._standing(uow, member, rules),
                 member_holds=uow.holds.active_for_member(member_id),
-                policy=self._policy,
+                rules=rules,
                 now=now,
             )
             uow.circulation.save(state)
@@ -176,7 +180,7 @@ class Circulation:
             hold = found(uow.holds.get(hold_id), HoldNotFound, hold_id)
             check_version(hold, expected_version)
             state = uow.circulation.get(hold.book_id)
-            state.cancel_hold(hold, self._policy, now)
+            state.cancel_hold(hold, rule_book(uow, self._policy), now)
             uow.circulation.save(state)
             uow.commit()
             return hold
@@ -201,9 +205,10 @@ class Circulation:
         now = self._clock.now()
         with self._uow() as uow:
             state = uow.circulation.get(book_id)
+            rules = rule_book(uow, self._policy)
             due = [h for h in state.holds if h.id in hold_ids and h.pickup_overdue(now)]
             for hold in due:  # the others were collected or cancelled since we looked
-                state.expire_hold(hold, self._policy, now)
+                state.expire_hold(hold, rules, now)
             uow.circulation.save(state)
             uow.commit()
         return due
@@ -234,9 +239,10 @@ class Circulation:
             reasons: list[DomainError] = []
             if member_id is not None:
                 member = found(uow.members.get(member_id), MemberNotFound, member_id)
-                standing = self._standing(uow, member)
+                rules = rule_book(uow, self._policy)
+                standing = self._standing(uow, member, rules)
                 for check in (
-                    lambda: circulation.ensure_may_borrow(standing, self._policy, now),
+                    lambda: circulation.ensure_may_borrow(standing, rules, now),
                     lambda: state.choose_copy(member_id, None),
                 ):
                     try:
@@ -257,9 +263,9 @@ class Circulation:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _standing(self, uow: UnitOfWork, member: Member) -> Standing:
+    def _standing(self, uow: UnitOfWork, member: Member, rules: RuleBook) -> Standing:
         open_loans = uow.loans.open_for_member(member.id)
         owed = circulation.balance(
-            uow.ledger.for_member(member.id), open_loans, self._policy, self._clock.now()
+            uow.ledger.for_member(member.id), open_loans, rules, member.category, self._clock.now()
         )
         return Standing(member=member, open_loans=open_loans, balance_cents=owed)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar
 
+from application.unit_of_work import UnitOfWork
 from domain.errors import NotFound, VersionMismatch
+from domain.policy import Policy
+from domain.rules import RuleBook
 
 
 class _Versioned(Protocol):
@@ -32,3 +35,8 @@ def check_version(entity: _Versioned, expected_version: int | None) -> None:
             id=entity.id,
             current_version=entity.version,
         )
+
+
+def rule_book(uow: UnitOfWork, policy: Policy) -> RuleBook:
+    """The rules matrix and member categories in force, with ``policy`` behind them."""
+    return RuleBook.of(uow.rules.all(), uow.member_categories.all(), policy)

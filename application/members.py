@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.common import check_version, found
+from application.common import check_version, found, rule_book
 from application.passwords import check_password
 from application.ports import Clock, IdGenerator, PasswordHasher, UnitOfWorkFactory
 from application.queries import MemberFilter, Page, PageRequest
@@ -166,9 +166,10 @@ class Membership:
             owed = uow.ledger.balance(member_id)
             if owed > 0:
                 raise MemberHasDebt(f"member owes {owed} cents", balance_cents=owed)
+            rules = rule_book(uow, self._policy)
             for hold in uow.holds.active_for_member(member_id):
                 state = uow.circulation.get(hold.book_id)
-                state.cancel_hold(hold, self._policy, now)
+                state.cancel_hold(hold, rules, now)
                 uow.circulation.save(state)
             for hold in uow.holds.for_member(member_id):
                 uow.holds.remove(hold)

@@ -13,6 +13,7 @@ from domain.holds import Hold
 from domain.ledger import LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
+from domain.rules import CirculationRule, ItemType, MemberCategory
 
 if TYPE_CHECKING:
     from application.unit_of_work import UnitOfWork
@@ -187,3 +188,35 @@ class LedgerRepository(Protocol):
     def add(self, entry: LedgerEntry) -> None: ...
 
     def remove(self, entry: LedgerEntry) -> None: ...
+
+
+class MemberCategoryRepository(Protocol):
+    def get(self, code: str) -> MemberCategory | None: ...
+
+    def all(self) -> list[MemberCategory]:
+        """Every category, retired ones included, by code."""
+        ...
+
+    def add(self, category: MemberCategory) -> None: ...
+
+
+class ItemTypeRepository(Protocol):
+    def get(self, code: str) -> ItemType | None: ...
+
+    def all(self) -> list[ItemType]:
+        """Every item type, retired ones included, by code."""
+        ...
+
+    def add(self, item_type: ItemType) -> None: ...
+
+
+class CirculationRuleRepository(Protocol):
+    def get(self, rule_id: str) -> CirculationRule | None: ...
+
+    def all(self) -> list[CirculationRule]:
+        """Every stored rule (a handful to a few hundred: the whole matrix is read at once)."""
+        ...
+
+    def add(self, rule: CirculationRule) -> None: ...
+
+    def remove(self, rule: CirculationRule) -> None: ...

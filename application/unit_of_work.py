@@ -22,11 +22,14 @@ from application.identity.ports import (
 )
 from application.ports import (
     BookRepository,
+    CirculationRuleRepository,
     CopyRepository,
     EventPublisher,
     HoldRepository,
+    ItemTypeRepository,
     LedgerRepository,
     LoanRepository,
+    MemberCategoryRepository,
     MemberRepository,
 )
 from domain.catalogue import Book, Copy
@@ -37,8 +40,22 @@ from domain.holds import Hold
 from domain.ledger import LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
+from domain.rules import DEFAULT_ITEM_TYPE, CirculationRule, ItemType, MemberCategory
 
-Entity = Book | Copy | Member | Loan | Hold | LedgerEntry | RefreshToken | ApiKey | ServiceClient
+Entity = (
+    Book
+    | Copy
+    | Member
+    | Loan
+    | Hold
+    | LedgerEntry
+    | RefreshToken
+    | ApiKey
+    | ServiceClient
+    | MemberCategory
+    | ItemType
+    | CirculationRule
+)
 E = TypeVar("E", bound=Entity)
 
 
@@ -159,19 +176,27 @@ class BookCirculationStore(ABC):
     def __init__(
         self,
         tracker: ChangeTracker,
+        books: BookRepository,
         copies: EntityStore[Copy],
         holds: EntityStore[Hold],
         emit: Callable[[Sequence[Event]], None],
     ) -> None:
         self._tracker = tracker
+        self._books = books
         self._copies = copies
         self._holds = holds
         self._emit = emit
 
     def get(self, book_id: str) -> BookCirculation:
         """The state of ``book_id`` (no copies and no holds for an unknown book)."""
+        book = self._books.get(book_id)
         copies, holds = self._load(book_id)
-        return BookCirculation(book_id=book_id, copies=copies, holds=holds)
+        return BookCirculation(
+            book_id=book_id,
+            copies=copies,
+            holds=holds,
+            item_type=book.item_type if book is not None else DEFAULT_ITEM_TYPE,
+        )
 
     def save(self, state: BookCirculation) -> None:
         for copy in state.copies:
@@ -200,6 +225,9 @@ class UnitOfWork(ABC):
     api_keys: ApiKeyRepository
     service_clients: ServiceClientRepository
     circulation: BookCirculationStore
+    member_categories: MemberCategoryRepository
+    item_types: ItemTypeRepository
+    rules: CirculationRuleRepository
 
     def __init__(self, publisher: EventPublisher | None = None) -> None:
         self._publisher = publisher

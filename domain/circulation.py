@@ -22,6 +22,8 @@ from domain.errors import (
     HoldAlreadyPlaced,
     HoldLimitReached,
     HoldNotFound,
+    HoldsNotAllowed,
+    ItemTypeLoanLimitReached,
     LoanAlreadyReturned,
     LoanLimitReached,
     MemberHasOverdueLoans,
@@ -43,7 +45,7 @@ from domain.holds import Hold, HoldStatus
 from domain.ledger import LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
-from domain.policy import Policy
+from domain.rules import DEFAULT_ITEM_TYPE, CirculationRule, RuleBook
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,21 +61,30 @@ class Standing:
 
 
 def balance(
-    entries: Iterable[LedgerEntry], open_loans: Iterable[Loan], policy: Policy, now: datetime
+    entries: Iterable[LedgerEntry],
+    open_loans: Iterable[Loan],
+    rules: RuleBook,
+    category: str,
+    now: datetime,
 ) -> int:
-    """Fines charged minus payments, plus what open overdue loans have accrued so far."""
+    """Fines charged minus payments, plus what open overdue loans have accrued so far (each at
+    the rule for the member's ``category`` and the loan's item type)."""
     settled = sum(entry.signed_cents for entry in entries)
-    accruing = sum(loan.fine_at(now, policy) for loan in open_loans if loan.is_open)
+    accruing = sum(
+        loan.fine_at(now, rules.rule_for(category, loan.item_type))
+        for loan in open_loans
+        if loan.is_open
+    )
     return settled + accruing
 
 
-def ensure_may_borrow(standing: Standing, policy: Policy, now: datetime) -> None:
-    _ensure_unblocked(standing, policy, now)
-    if len(standing.open_loans) >= policy.max_open_loans:
+def ensure_may_borrow(standing: Standing, rules: RuleBook, now: datetime) -> None:
+    ensure_unblocked(standing, rules, now)
+    limit = rules.loan_limit(standing.member.category)
+    if len(standing.open_loans) >= limit:
         raise LoanLimitReached(
-            f"member already has {len(standing.open_loans)} open loans "
-            f"(limit {policy.max_open_loans})",
-            limit=policy.max_open_loans,
+            f"member already has {len(standing.open_loans)} open loans (limit {limit})",
+            limit=limit,
         )
 
 
@@ -82,24 +93,34 @@ def ensure_may_hold(
     active_holds: Sequence[Hold],
     book_id: str,
     copies: Sequence[Copy],
-    policy: Policy,
+    rule: CirculationRule,
+    rules: RuleBook,
     now: datetime,
 ) -> None:
-    _ensure_unblocked(standing, policy, now)
+    """``rule`` is the one for the member's category and the book's item type."""
+    ensure_unblocked(standing, rules, now)
+    if not rule.holds_allowed:
+        raise HoldsNotAllowed(
+            "holds are not allowed for this member category and item type",
+            book_id=book_id,
+            rule_id=rule.id,
+        )
     if any(hold.book_id == book_id for hold in active_holds):
         raise HoldAlreadyPlaced("member already holds this book", book_id=book_id)
     if any(loan.book_id == book_id for loan in standing.open_loans):
         raise BookAlreadyOnLoan("member already has a copy of this book", book_id=book_id)
-    if len(active_holds) >= policy.max_holds:
+    if len(active_holds) >= rule.max_holds:
         raise HoldLimitReached(
-            f"member already has {len(active_holds)} active holds (limit {policy.max_holds})",
-            limit=policy.max_holds,
+            f"member already has {len(active_holds)} active holds (limit {rule.max_holds})",
+            limit=rule.max_holds,
         )
     if not any(copy.circulates for copy in copies):
         raise BookNotCirculating("no copy of this book can be lent", book_id=book_id)
 
 
-def _ensure_unblocked(standing: Standing, policy: Policy, now: datetime) -> None:
+def ensure_unblocked(standing: Standing, rules: RuleBook, now: datetime) -> None:
+    """The member's standing allows new business: not suspended or expired, nothing overdue,
+    debt below the category's limit."""
     standing.member.ensure_in_good_standing(now)
     overdue = standing.overdue_loans(now)
     if overdue:
@@ -107,12 +128,12 @@ def _ensure_unblocked(standing: Standing, policy: Policy, now: datetime) -> None
             f"member has {len(overdue)} overdue loan(s)",
             loan_ids=[loan.id for loan in overdue],
         )
-    if standing.balance_cents > 0 and standing.balance_cents >= policy.debt_limit_cents:
+    limit = rules.debt_limit_cents(standing.member.category)
+    if standing.balance_cents > 0 and standing.balance_cents >= limit:
         raise DebtLimitReached(
-            f"member owes {standing.balance_cents} cents "
-            f"(borrowing stops at {policy.debt_limit_cents})",
+            f"member owes {standing.balance_cents} cents (borrowing stops at {limit})",
             balance_cents=standing.balance_cents,
-            limit_cents=policy.debt_limit_cents,
+            limit_cents=limit,
         )
 
 
@@ -129,6 +150,7 @@ class BookCirculation:
     book_id: str
     copies: list[Copy]
     holds: list[Hold]
+    item_type: str = DEFAULT_ITEM_TYPE  # the book's: what a hold on it is looked up by
     events: list[Event] = field(default_factory=list)
 
     # --- questions -------------------------------------------------------------------------
@@ -205,7 +227,7 @@ class BookCirculation:
         *,
         loan_id: str,
         standing: Standing,
-        policy: Policy,
+        rules: RuleBook,
         now: datetime,
         copy_id: str | None = None,
     ) -> Loan:
@@ -214,9 +236,20 @@ class BookCirculation:
         The member's own active hold on the book is fulfilled. If it had a different copy set
         aside, that copy goes back to serve the rest of the queue.
         """
-        ensure_may_borrow(standing, policy, now)
-        member_id = standing.member.id
-        copy = self.choose_copy(member_id, copy_id)
+        ensure_may_borrow(standing, rules, now)
+        member = standing.member
+        copy = self.choose_copy(member.id, copy_id)
+        rule = rules.rule_for(member.category, copy.item_type)
+        if rule.max_loans is not None:
+            of_type = sum(1 for loan in standing.open_loans if loan.item_type == copy.item_type)
+            if of_type >= rule.max_loans:
+                raise ItemTypeLoanLimitReached(
+                    f"member already has {of_type} open loans of item type {copy.item_type} "
+                    f"(limit {rule.max_loans})",
+                    item_type=copy.item_type,
+                    limit=rule.max_loans,
+                )
+        member_id = member.id
         copy.lend(now)
         loan = Loan.start(
             id=loan_id,
@@ -224,7 +257,9 @@ class BookCirculation:
             book_id=self.book_id,
             member_id=member_id,
             now=now,
-            policy=policy,
+            policy=rule,
+            due_at=rules.due_at(rule, now),
+            item_type=copy.item_type,
         )
         self.events.append(
             BookLent(occurred_at=now, loan_id=loan.id, copy_id=copy.id, member_id=member_id)
@@ -235,16 +270,16 @@ class BookCirculation:
                     self.copy(str(hold.copy_id)).release(now)
                 hold.fulfil(now)
                 self._closed(hold, now)
-        self.allocate(policy, now)
+        self.allocate(rules, now)
         return loan
 
-    def take_back(self, loan: Loan, policy: Policy, now: datetime) -> int:
+    def take_back(self, loan: Loan, member: Member, rules: RuleBook, now: datetime) -> int:
         """Close the loan and shelve the copy, or set it aside for the next in the queue.
 
-        Returns the fine assessed, in cents.
+        Returns the fine assessed, in cents, at the rule for the borrower and the loan's type.
         """
         copy = self.copy(loan.copy_id)
-        fine = loan.close(now, policy)
+        fine = loan.close(now, rules.rule_for(member.category, loan.item_type))
         copy.take_back(now)
         self.events.append(
             BookReturned(
@@ -255,19 +290,23 @@ class BookCirculation:
                 fine_cents=fine,
             )
         )
-        self.allocate(policy, now)
+        self.allocate(rules, now)
         return fine
 
-    def renew(self, loan: Loan, member: Member, policy: Policy, now: datetime) -> None:
-        self.ensure_may_renew(loan, member, policy, now)
-        loan.extend(policy)
+    def renew(self, loan: Loan, member: Member, rules: RuleBook, now: datetime) -> None:
+        rule = self.ensure_may_renew(loan, member, rules, now)
+        loan.extend(rule)
         self.events.append(
             LoanRenewed(
                 occurred_at=now, loan_id=loan.id, member_id=loan.member_id, renewals=loan.renewals
             )
         )
 
-    def ensure_may_renew(self, loan: Loan, member: Member, policy: Policy, now: datetime) -> None:
+    def ensure_may_renew(
+        self, loan: Loan, member: Member, rules: RuleBook, now: datetime
+    ) -> CirculationRule:
+        """The rule the renewal follows, if the loan may be renewed now."""
+        rule = rules.rule_for(member.category, loan.item_type)
         member.ensure_in_good_standing(now)
         if not loan.is_open:
             raise LoanAlreadyReturned(f"loan {loan.id} was already returned", loan_id=loan.id)
@@ -275,10 +314,10 @@ class BookCirculation:
             raise RenewalBlockedOverdue(
                 "an overdue loan cannot be renewed; return it", loan_id=loan.id
             )
-        if loan.renewals >= policy.max_renewals:
+        if loan.renewals >= rule.max_renewals:
             raise RenewalLimitReached(
-                f"loan was renewed {loan.renewals} times (limit {policy.max_renewals})",
-                limit=policy.max_renewals,
+                f"loan was renewed {loan.renewals} times (limit {rule.max_renewals})",
+                limit=rule.max_renewals,
             )
         waiting = len(self.waiting)
         spare = len(self.free_copies)
@@ -286,6 +325,7 @@ class BookCirculation:
             raise RenewalBlockedByHold(
                 f"{waiting} member(s) wait for this book", loan_id=loan.id, waiting=waiting
             )
+        return rule
 
     # --- holds -----------------------------------------------------------------------------
 
@@ -295,32 +335,40 @@ class BookCirculation:
         hold_id: str,
         standing: Standing,
         member_holds: Sequence[Hold],
-        policy: Policy,
+        rules: RuleBook,
         now: datetime,
     ) -> Hold:
         """Queue the member for the book; when a copy is free it is set aside at once.
 
         ``member_holds`` are the member's active holds on any book.
         """
-        ensure_may_hold(standing, member_holds, self.book_id, self.copies, policy, now)
-        member_id = standing.member.id
-        hold = Hold.place(id=hold_id, book_id=self.book_id, member_id=member_id, now=now)
+        member = standing.member
+        rule = rules.rule_for(member.category, self.item_type)
+        ensure_may_hold(standing, member_holds, self.book_id, self.copies, rule, rules, now)
+        member_id = member.id
+        hold = Hold.place(
+            id=hold_id,
+            book_id=self.book_id,
+            member_id=member_id,
+            now=now,
+            member_category=member.category,
+        )
         self.holds.append(hold)
         self.events.append(
             HoldPlaced(occurred_at=now, hold_id=hold.id, book_id=self.book_id, member_id=member_id)
         )
-        self.allocate(policy, now)
+        self.allocate(rules, now)
         return hold
 
-    def cancel_hold(self, hold: Hold, policy: Policy, now: datetime) -> None:
+    def cancel_hold(self, hold: Hold, rules: RuleBook, now: datetime) -> None:
         """Cancel a hold; a copy it had set aside passes to the next in the queue."""
-        self._release(hold, policy, now, expired=False)
+        self._release(hold, rules, now, expired=False)
 
-    def expire_hold(self, hold: Hold, policy: Policy, now: datetime) -> None:
+    def expire_hold(self, hold: Hold, rules: RuleBook, now: datetime) -> None:
         """A ready hold nobody collected in time; its copy passes to the next in the queue."""
-        self._release(hold, policy, now, expired=True)
+        self._release(hold, rules, now, expired=True)
 
-    def _release(self, hold: Hold, policy: Policy, now: datetime, *, expired: bool) -> None:
+    def _release(self, hold: Hold, rules: RuleBook, now: datetime, *, expired: bool) -> None:
         if hold.book_id != self.book_id:
             raise HoldNotFound(hold.id)
         if hold not in self.holds:
@@ -333,9 +381,9 @@ class BookCirculation:
         self._closed(hold, now)
         if set_aside is not None:
             self.copy(set_aside).release(now)
-        self.allocate(policy, now)
+        self.allocate(rules, now)
 
-    def allocate(self, policy: Policy, now: datetime) -> list[Hold]:
+    def allocate(self, rules: RuleBook, now: datetime) -> list[Hold]:
         """Set free copies aside for waiting holds, first come first served.
 
         Afterwards no copy of the book is available while a hold on it waits. Returns the holds
@@ -343,8 +391,9 @@ class BookCirculation:
         """
         served: list[Hold] = []
         for hold, copy in zip(self.waiting, self.free_copies, strict=False):
+            window = rules.rule_for(hold.member_category, copy.item_type).pickup_window
             copy.set_aside(now)
-            hold.make_ready(copy.id, now, policy.pickup_window)
+            hold.make_ready(copy.id, now, window)
             served.append(hold)
             self.events.append(
                 HoldReady(
@@ -352,22 +401,22 @@ class BookCirculation:
                     hold_id=hold.id,
                     copy_id=copy.id,
                     member_id=hold.member_id,
-                    pickup_by=now + policy.pickup_window,
+                    pickup_by=now + window,
                 )
             )
         return served
 
     # --- copies ----------------------------------------------------------------------------
 
-    def add_copy(self, copy: Copy, policy: Policy, now: datetime) -> None:
+    def add_copy(self, copy: Copy, rules: RuleBook, now: datetime) -> None:
         """A new copy joins the book; if members wait for it, it goes to the hold shelf."""
         if copy.book_id != self.book_id:
             raise CopyNotAvailable(f"copy {copy.id} is not a copy of this book", copy_id=copy.id)
         self.copies.append(copy)
         self.copies.sort(key=lambda c: c.barcode)
-        self.allocate(policy, now)
+        self.allocate(rules, now)
 
-    def withdraw(self, copy_id: str, policy: Policy, now: datetime, *, lost: bool) -> Copy:
+    def withdraw(self, copy_id: str, rules: RuleBook, now: datetime, *, lost: bool) -> Copy:
         """Mark a copy lost or withdrawn; a hold it was set aside for waits again at its place."""
         copy = self.copy(copy_id)
         holder = next(
@@ -379,14 +428,14 @@ class BookCirculation:
             copy.withdraw(now)
         if holder is not None:
             holder.requeue()
-        self.allocate(policy, now)
+        self.allocate(rules, now)
         return copy
 
-    def mark_found(self, copy_id: str, policy: Policy, now: datetime) -> Copy:
+    def mark_found(self, copy_id: str, rules: RuleBook, now: datetime) -> Copy:
         """A lost copy turned up: it serves the hold queue first, then goes back on the shelf."""
         copy = self.copy(copy_id)
         copy.mark_found(now)
-        self.allocate(policy, now)
+        self.allocate(rules, now)
         return copy
 
     def pull_events(self) -> list[Event]:

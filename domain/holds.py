@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.errors import HoldNotActive
+from domain.rules import DEFAULT_CATEGORY
 from domain.values import require_utc
 
 
@@ -32,12 +33,28 @@ class Hold:
     ready_at: datetime | None = None
     pickup_by: datetime | None = None
     closed_at: datetime | None = None
+    # The member's category when the hold was placed: which rule's pickup window it gets.
+    member_category: str = DEFAULT_CATEGORY
     version: int = 1
 
     @classmethod
-    def place(cls, *, id: str, book_id: str, member_id: str, now: datetime) -> Hold:
+    def place(
+        cls,
+        *,
+        id: str,
+        book_id: str,
+        member_id: str,
+        now: datetime,
+        member_category: str = DEFAULT_CATEGORY,
+    ) -> Hold:
         require_utc("now", now)
-        return cls(id=id, book_id=book_id, member_id=member_id, placed_at=now)
+        return cls(
+            id=id,
+            book_id=book_id,
+            member_id=member_id,
+            placed_at=now,
+            member_category=member_category,
+        )
 
     @property
     def is_active(self) -> bool:

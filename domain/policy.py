@@ -28,3 +28,12 @@ class Policy:
                     raise InvalidValue(field.name, f"{field.name} must be positive")
             elif isinstance(value, int) and value < 0:
                 raise InvalidValue(field.name, f"{field.name} must not be negative")
+
+    # The loan terms a rule sets that the policy settings never had (see ``domain.rules``).
+    @property
+    def renewal_period(self) -> timedelta:
+        return self.loan_period
+
+    @property
+    def grace_days(self) -> int:
+        return 0

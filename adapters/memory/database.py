@@ -11,6 +11,13 @@ from domain.holds import Hold
 from domain.ledger import LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
+from domain.rules import (
+    CirculationRule,
+    ItemType,
+    MemberCategory,
+    seeded_categories,
+    seeded_item_types,
+)
 
 TABLES: tuple[type, ...] = (
     Book,
@@ -22,6 +29,9 @@ TABLES: tuple[type, ...] = (
     RefreshToken,
     ApiKey,
     ServiceClient,
+    MemberCategory,
+    ItemType,
+    CirculationRule,
 )
 
 
@@ -32,6 +42,8 @@ class MemoryDatabase:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.tables: dict[type, dict[str, Any]] = {table: {} for table in TABLES}
+        self.tables[MemberCategory].update((c.code, c) for c in seeded_categories())
+        self.tables[ItemType].update((t.code, t) for t in seeded_item_types())
 
     def count(self, table: type) -> int:
         with self.lock:

@@ -19,6 +19,11 @@ from adapters.memory.repositories import (
     MemoryLoanRepository,
     MemoryMemberRepository,
 )
+from adapters.memory.rules import (
+    MemoryCirculationRuleRepository,
+    MemoryItemTypeRepository,
+    MemoryMemberCategoryRepository,
+)
 from application.ports import EventPublisher
 from application.unit_of_work import ChangeTracker, UnitOfWork
 
@@ -41,8 +46,11 @@ class MemoryUnitOfWork(UnitOfWork):
         self.refresh_tokens = MemoryRefreshTokenRepository(tracker, self._db, self._undo)
         self.api_keys = MemoryApiKeyRepository(tracker, self._db, self._undo)
         self.service_clients = MemoryServiceClientRepository(tracker, self._db, self._undo)
+        self.member_categories = MemoryMemberCategoryRepository(tracker, self._db, self._undo)
+        self.item_types = MemoryItemTypeRepository(tracker, self._db, self._undo)
+        self.rules = MemoryCirculationRuleRepository(tracker, self._db, self._undo)
         self.circulation = MemoryBookCirculationRepository(
-            tracker, self.copies, self.holds, self._emit_all
+            tracker, self.books, self.copies, self.holds, self._emit_all
         )
 
     def _commit(self) -> None:

@@ -34,10 +34,13 @@ from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.models import (
     Base,
     BookRow,
+    CirculationRuleRow,
     CopyRow,
     HoldRow,
+    ItemTypeRow,
     LedgerEntryRow,
     LoanRow,
+    MemberCategoryRow,
     MemberRow,
 )
 from application.queries import (
@@ -57,6 +60,7 @@ from domain.holds import ACTIVE_HOLD_STATUSES, Hold, HoldStatus
 from domain.ledger import EntryKind, LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
+from domain.rules import CirculationRule, ItemType, MemberCategory
 
 E = TypeVar("E", bound=Entity)
 R = TypeVar("R", bound=Base)
@@ -511,3 +515,70 @@ class SqlBookCirculationRepository(BookCirculationStore):
         # Two indexed reads: (book_id, status) on copies, (book_id, status, placed_at, id) on
         # holds. The member row lock taken by the use cases orders competing decisions.
         return self._copies.for_book(book_id), self._holds.active_for_book(book_id)
+
+
+class SqlMemberCategoryRepository(_SqlStore[MemberCategory, MemberCategoryRow]):
+    row = MemberCategoryRow
+
+    def _to_entity(self, row: MemberCategoryRow) -> MemberCategory:
+        return mappers.member_category_from_row(row)
+
+    def _to_values(self, entity: MemberCategory) -> dict[str, Any]:
+        return mappers.member_category_values(entity)
+
+    def get(self, entity_id: str) -> MemberCategory | None:
+        return self._first(select(MemberCategoryRow).where(MemberCategoryRow.code == entity_id))
+
+    def all(self) -> list[MemberCategory]:
+        return self._all(select(MemberCategoryRow).order_by(MemberCategoryRow.code))
+
+    def write_changes(self, entity: MemberCategory, expected_version: int) -> None:
+        _write_by_code(self._session, self._table(), self._to_values(entity), expected_version)
+
+
+class SqlItemTypeRepository(_SqlStore[ItemType, ItemTypeRow]):
+    row = ItemTypeRow
+
+    def _to_entity(self, row: ItemTypeRow) -> ItemType:
+        return mappers.item_type_from_row(row)
+
+    def _to_values(self, entity: ItemType) -> dict[str, Any]:
+        return mappers.item_type_values(entity)
+
+    def get(self, entity_id: str) -> ItemType | None:
+        return self._first(select(ItemTypeRow).where(ItemTypeRow.code == entity_id))
+
+    def all(self) -> list[ItemType]:
+        return self._all(select(ItemTypeRow).order_by(ItemTypeRow.code))
+
+    def write_changes(self, entity: ItemType, expected_version: int) -> None:
+        _write_by_code(self._session, self._table(), self._to_values(entity), expected_version)
+
+
+def _write_by_code(
+    session: Session, table: Table, values: dict[str, Any], expected_version: int
+) -> None:
+    """The versioned UPDATE of a table keyed by ``code`` rather than ``id``."""
+    code = values.pop("code")
+    statement = (
+        update(table)
+        .where(table.c.code == code, table.c.version == expected_version)
+        .values(values)
+    )
+    with translated_errors():
+        result = session.connection().execute(statement)
+    if result.rowcount != 1:
+        raise ConcurrentUpdate(f"{code} was changed or removed by another transaction", id=code)
+
+
+class SqlCirculationRuleRepository(_SqlStore[CirculationRule, CirculationRuleRow]):
+    row = CirculationRuleRow
+
+    def _to_entity(self, row: CirculationRuleRow) -> CirculationRule:
+        return mappers.rule_from_row(row)
+
+    def _to_values(self, entity: CirculationRule) -> dict[str, Any]:
+        return mappers.rule_values(entity)
+
+    def all(self) -> list[CirculationRule]:
+        return self._all(select(CirculationRuleRow).order_by(CirculationRuleRow.id))

@@ -15,10 +15,13 @@ from adapters.sqlalchemy.identity import (
 from adapters.sqlalchemy.repositories import (
     SqlBookCirculationRepository,
     SqlBookRepository,
+    SqlCirculationRuleRepository,
     SqlCopyRepository,
     SqlHoldRepository,
+    SqlItemTypeRepository,
     SqlLedgerRepository,
     SqlLoanRepository,
+    SqlMemberCategoryRepository,
     SqlMemberRepository,
 )
 from application.ports import EventPublisher
@@ -65,8 +68,11 @@ class SqlUnitOfWork(UnitOfWork):
         self.refresh_tokens = SqlRefreshTokenRepository(tracker, session)
         self.api_keys = SqlApiKeyRepository(tracker, session)
         self.service_clients = SqlServiceClientRepository(tracker, session)
+        self.member_categories = SqlMemberCategoryRepository(tracker, session)
+        self.item_types = SqlItemTypeRepository(tracker, session)
+        self.rules = SqlCirculationRuleRepository(tracker, session)
         self.circulation = SqlBookCirculationRepository(
-            tracker, self.copies, self.holds, self._emit_all
+            tracker, self.books, self.copies, self.holds, self._emit_all
         )
 
     def _commit(self) -> None:

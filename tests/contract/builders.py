@@ -15,6 +15,7 @@ from domain.ledger import EntryKind, LedgerEntry
 from domain.loans import Loan
 from domain.members import Member, Role
 from domain.policy import Policy
+from domain.rules import CirculationRule, ItemType, MemberCategory
 
 # Microseconds on purpose: they must survive every store.
 T0 = datetime(2030, 3, 4, 9, 15, 30, 123456, tzinfo=UTC)
@@ -131,6 +132,12 @@ def add(uow: UnitOfWork, entity: Entity) -> None:
         uow.api_keys.add(entity)
     elif isinstance(entity, ServiceClient):
         uow.service_clients.add(entity)
+    elif isinstance(entity, MemberCategory):
+        uow.member_categories.add(entity)
+    elif isinstance(entity, ItemType):
+        uow.item_types.add(entity)
+    elif isinstance(entity, CirculationRule):
+        uow.rules.add(entity)
     else:
         uow.ledger.add(entity)
 

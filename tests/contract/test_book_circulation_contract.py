@@ -6,9 +6,12 @@ from domain.catalogue import CopyStatus
 from domain.circulation import Standing
 from domain.events import BookLent, HoldPlaced, HoldReady
 from domain.holds import HoldStatus
+from domain.rules import RuleBook
 from tests.contract.builders import DAY, POLICY, T0, book, copy, hold, member, new_id, store
 from tests.contract.conftest import UowFactory
 from tests.unit.support import RecordingPublisher
+
+RULES = RuleBook.from_policy(POLICY)
 
 
 def test_the_state_holds_the_copies_and_the_active_queue(new_uow: UowFactory) -> None:
@@ -50,7 +53,7 @@ def test_saving_writes_new_holds_and_changes_and_publishes_the_events(
         loan = state.lend(
             loan_id=new_id(),
             standing=Standing(member=lender, open_loans=[], balance_cents=0),
-            policy=POLICY,
+            rules=RULES,
             now=T0,
         )
         uow.loans.add(loan)
@@ -58,7 +61,7 @@ def test_saving_writes_new_holds_and_changes_and_publishes_the_events(
             hold_id=new_id(),
             standing=Standing(member=holder, open_loans=[], balance_cents=0),
             member_holds=[],
-            policy=POLICY,
+            rules=RULES,
             now=T0,
         )
         uow.circulation.save(state)
@@ -72,7 +75,7 @@ def test_saving_writes_new_holds_and_changes_and_publishes_the_events(
         assert [(h.member_id, h.status) for h in state.holds] == [(holder.id, HoldStatus.WAITING)]
         stored = uow.loans.get(loan.id)
         assert stored is not None
-        state.take_back(stored, POLICY, T0 + DAY)
+        state.take_back(stored, lender, RULES, T0 + DAY)
         uow.circulation.save(state)
         uow.commit()
     ready = publisher.of_type(HoldReady)
@@ -94,7 +97,7 @@ def test_leaving_without_commit_saves_nothing(new_uow: UowFactory) -> None:
             hold_id=new_id(),
             standing=Standing(member=m, open_loans=[], balance_cents=0),
             member_holds=[],
-            policy=POLICY,
+            rules=RULES,
             now=T0,
         )
         uow.circulation.save(state)

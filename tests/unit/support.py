@@ -15,6 +15,7 @@ from application.accounts import Accounts
 from application.catalogue import BookDetails, Catalogue, NewBook
 from application.circulation import Circulation
 from application.members import Membership
+from application.rules import CirculationRules
 from domain.catalogue import Book, Copy
 from domain.events import Event
 from domain.holds import Hold
@@ -88,6 +89,7 @@ class App:
     membership: Membership
     circulation: Circulation
     accounts: Accounts
+    rules: CirculationRules
     _isbns: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _barcodes: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _emails: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -207,4 +209,5 @@ def build_app(policy: Policy | None = None, start: datetime = START) -> App:
         membership=Membership(uow, clock, ids, policy, hasher),
         circulation=Circulation(uow, clock, ids, policy),
         accounts=Accounts(uow, clock, ids, policy),
+        rules=CirculationRules(uow, clock, ids, policy),
     )

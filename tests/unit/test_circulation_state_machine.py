@@ -21,8 +21,15 @@ from domain.errors import DomainError
 from domain.holds import Hold, HoldStatus
 from domain.ledger import EntryKind
 from domain.loans import Loan, overdue_fine
-from domain.members import MemberStatus
+from domain.members import Member, MemberStatus
 from domain.policy import Policy
+from domain.rules import (
+    DEFAULT_CATEGORY,
+    DEFAULT_ITEM_TYPE,
+    CirculationRule,
+    MemberCategory,
+    RuleBook,
+)
 from tests.unit.support import DAY, HOUR, App, build_app
 
 T = TypeVar("T")
@@ -39,6 +46,19 @@ POLICY = Policy(
     max_holds=2,
     pickup_window=timedelta(days=3),
 )
+# One member is a child (one loan at a time, no holds, a lower debt limit); one book is a DVD
+# (three-day loans, one renewal, a day's grace, and one DVD out per member).
+CHILD = {"loan_limit": 1, "debt_limit_cents": 200}
+DVD_RULE = {
+    "loan_days": 3,
+    "renewal_days": 3,
+    "max_renewals": 1,
+    "max_loans": 1,
+    "grace_days": 1,
+    "fine_per_day_cents": 50,
+    "pickup_window_days": 2,
+}
+CHILD_RULE = {"holds_allowed": False, "max_holds": 0}
 COPIES_PER_BOOK = (1, 2, 2)
 MEMBERS = 4
 
@@ -69,6 +89,18 @@ class CirculationMachine(RuleBasedStateMachine):
         self.member_ids = [self.app.add_member().id for _ in range(MEMBERS - 1)]
         # The last member's membership runs out within the first few dozen steps.
         self.member_ids.append(self.app.add_member(expires_in=timedelta(days=30)).id)
+        rules = self.app.rules
+        rules.create_category("child", "Child", **CHILD)
+        rules.create_item_type("dvd", "DVD")
+        rules.create_rule(None, "dvd", **DVD_RULE)
+        rules.create_rule("child", None, **CHILD_RULE)
+        rules.assign_category(self.member_ids[1], "child")
+        rules.assign_book_item_type(self.book_ids[2], "dvd")
+        for copy in added[2].copies:
+            rules.assign_item_type(copy.id, "dvd")
+        self.matrix = RuleBook.of(
+            self.app.rows(CirculationRule), self.app.rows(MemberCategory), POLICY
+        )
         self.new_barcodes = 0
         self.removed: set[str] = set()
         # Holds that went back to waiting because their set-aside copy was lost: they keep
@@ -142,7 +174,7 @@ class CirculationMachine(RuleBasedStateMachine):
                 loan.member_id == member_id and loan.is_overdue(self.now())
                 for loan in self.app.loans()
             )
-            or self.balance(member_id) >= POLICY.debt_limit_cents
+            or self.balance(member_id) >= self.matrix.debt_limit_cents(stored.category)
         )
 
     @rule(member=members, book=books)
@@ -173,7 +205,9 @@ class CirculationMachine(RuleBasedStateMachine):
         stored = self.app.loan(loan.id)
         assert stored.member_id == self.member_ids[member]
         assert stored.loaned_at == self.now()
-        assert stored.due_at == self.now() + POLICY.loan_period
+        rule = self.rule_of(stored)
+        assert stored.due_at == self.now() + rule.loan_period
+        assert stored.item_type == self.app.copy(loan.copy_id).item_type
         assert stored.renewals == 0
         assert stored.is_open
         assert self.app.copy(loan.copy_id).status is CopyStatus.ON_LOAN
@@ -195,7 +229,7 @@ class CirculationMachine(RuleBasedStateMachine):
         assert returned is not None, "returning an open loan is never refused"
         stored = self.app.loan(chosen.id)
         assert stored.returned_at == self.now()
-        assert stored.fine_cents == overdue_fine(chosen.due_at, self.now(), POLICY)
+        assert stored.fine_cents == overdue_fine(chosen.due_at, self.now(), self.rule_of(chosen))
         # The fine was accruing already: returning moves it to the ledger, the debt stays put.
         assert self.balance(chosen.member_id) == balance_before
 
@@ -213,8 +247,9 @@ class CirculationMachine(RuleBasedStateMachine):
         renewed = self.attempt(lambda: self.app.circulation.renew(chosen.id))
         if renewed is not None:
             stored = self.app.loan(chosen.id)
-            assert stored.renewals == chosen.renewals + 1 <= POLICY.max_renewals
-            assert stored.due_at == chosen.due_at + POLICY.loan_period
+            rule = self.rule_of(chosen)
+            assert stored.renewals == chosen.renewals + 1 <= rule.max_renewals
+            assert stored.due_at == chosen.due_at + rule.renewal_period
             assert not any(
                 h.book_id == chosen.book_id and h.status is HoldStatus.WAITING
                 for h in self.app.holds()
@@ -338,7 +373,16 @@ class CirculationMachine(RuleBasedStateMachine):
         open_loans = [
             loan for loan in self.app.loans() if loan.member_id == member_id and loan.is_open
         ]
-        return circulation.balance(entries, open_loans, POLICY, self.now())
+        return circulation.balance(
+            entries, open_loans, self.matrix, self.category_of(member_id), self.now()
+        )
+
+    def category_of(self, member_id: str) -> str:
+        member = self.app.db.tables[Member].get(member_id)
+        return member.category if member is not None else DEFAULT_CATEGORY
+
+    def rule_of(self, loan: Loan) -> CirculationRule:
+        return self.matrix.rule_for(self.category_of(loan.member_id), loan.item_type)
 
     @invariant()
     def copy_status_agrees_with_loans_and_holds(self) -> None:
@@ -361,9 +405,16 @@ class CirculationMachine(RuleBasedStateMachine):
         for member_id in self.member_ids:
             open_loans = [loan for loan in loans if loan.member_id == member_id and loan.is_open]
             active = [h for h in holds if h.member_id == member_id and h.is_active]
-            assert len(open_loans) <= POLICY.max_open_loans
+            category = self.category_of(member_id)
+            assert len(open_loans) <= self.matrix.loan_limit(category)
+            assert all(loan.renewals <= self.rule_of(loan).max_renewals for loan in open_loans)
+            for loan in open_loans:
+                limit = self.rule_of(loan).max_loans
+                same_type = [other for other in open_loans if other.item_type == loan.item_type]
+                assert limit is None or len(same_type) <= limit
+            if not self.matrix.rule_for(category, DEFAULT_ITEM_TYPE).holds_allowed:
+                assert not active, "a member whose rule allows no holds holds a book"
             assert len(active) <= POLICY.max_holds
-            assert all(loan.renewals <= POLICY.max_renewals for loan in open_loans)
             # One active hold per book, and none on a book the member already has.
             held = [h.book_id for h in active]
             assert len(held) == len(set(held))
@@ -389,7 +440,9 @@ class CirculationMachine(RuleBasedStateMachine):
             for hold in queue:
                 if hold.status is HoldStatus.READY:
                     assert hold.ready_at is not None
-                    assert hold.pickup_by == hold.ready_at + POLICY.pickup_window
+                    copy = self.app.copy(str(hold.copy_id))
+                    window = self.matrix.rule_for(hold.member_category, copy.item_type)
+                    assert hold.pickup_by == hold.ready_at + window.pickup_window
 
     @invariant()
     def nobody_owes_less_than_nothing(self) -> None:
@@ -408,7 +461,9 @@ class CirculationMachine(RuleBasedStateMachine):
                 assert loan.fine_cents == 0
                 assert loan.id not in charged
             else:
-                assert loan.fine_cents == overdue_fine(loan.due_at, loan.returned_at, POLICY)
+                assert loan.fine_cents == overdue_fine(
+                    loan.due_at, loan.returned_at, self.rule_of(loan)
+                )
                 assert charged.get(loan.id, 0) == loan.fine_cents
 
     @invariant()

@@ -35,10 +35,12 @@ from domain.ledger import EntryKind, LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
 from domain.policy import Policy
+from domain.rules import RuleBook
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 POLICY = Policy()
+RULES = RuleBook.from_policy(POLICY)
 
 
 def member(member_id: str = "m1") -> Member:
@@ -107,54 +109,54 @@ class TestBalance:
         on_time = loan("l2", copy_id="cy")
         returned = loan("l3", copy_id="cz", loaned_at=NOW - 60 * DAY)
         returned.close(NOW - DAY, POLICY)
-        got = circulation.balance(entries, [overdue, on_time, returned], POLICY, NOW)
+        got = circulation.balance(entries, [overdue, on_time, returned], RULES, "standard", NOW)
         assert got == 300 - 100 + 75
 
     def test_nothing_owed(self) -> None:
-        assert circulation.balance([], [], POLICY, NOW) == 0
+        assert circulation.balance([], [], RULES, "standard", NOW) == 0
 
 
 class TestEnsureMayBorrow:
     def test_a_member_in_good_standing_may_borrow(self) -> None:
-        circulation.ensure_may_borrow(standing(), POLICY, NOW)
+        circulation.ensure_may_borrow(standing(), RULES, NOW)
 
     def test_suspended(self) -> None:
         who = member()
         who.suspend(NOW)
         with pytest.raises(MemberSuspended):
-            circulation.ensure_may_borrow(standing(who), POLICY, NOW)
+            circulation.ensure_may_borrow(standing(who), RULES, NOW)
 
     def test_expired(self) -> None:
         who = member()
         who.membership_expires_at = NOW
         with pytest.raises(MembershipExpired):
-            circulation.ensure_may_borrow(standing(who), POLICY, NOW)
+            circulation.ensure_may_borrow(standing(who), RULES, NOW)
 
     def test_overdue_loan(self) -> None:
         late = loan(loaned_at=NOW - POLICY.loan_period - timedelta(seconds=1))
         with pytest.raises(MemberHasOverdueLoans) as refused:
-            circulation.ensure_may_borrow(standing(loans=[late]), POLICY, NOW)
+            circulation.ensure_may_borrow(standing(loans=[late]), RULES, NOW)
         assert refused.value.code == "MEMBER_HAS_OVERDUE_LOANS"
         assert refused.value.details == {"loan_ids": ["l1"]}
 
     def test_debt_blocks_at_the_limit_not_below(self) -> None:
-        circulation.ensure_may_borrow(standing(owed=499), POLICY, NOW)
+        circulation.ensure_may_borrow(standing(owed=499), RULES, NOW)
         with pytest.raises(DebtLimitReached) as refused:
-            circulation.ensure_may_borrow(standing(owed=500), POLICY, NOW)
+            circulation.ensure_may_borrow(standing(owed=500), RULES, NOW)
         assert refused.value.code == "DEBT_LIMIT_REACHED"
         assert refused.value.details == {"balance_cents": 500, "limit_cents": 500}
 
     def test_with_a_zero_debt_limit_any_debt_blocks_but_no_debt_does_not(self) -> None:
         strict = Policy(debt_limit_cents=0)
-        circulation.ensure_may_borrow(standing(owed=0), strict, NOW)
+        circulation.ensure_may_borrow(standing(owed=0), RuleBook.from_policy(strict), NOW)
         with pytest.raises(DebtLimitReached):
-            circulation.ensure_may_borrow(standing(owed=1), strict, NOW)
+            circulation.ensure_may_borrow(standing(owed=1), RuleBook.from_policy(strict), NOW)
 
     def test_loan_limit(self) -> None:
         loans = [loan(f"l{i}", copy_id=f"c{i}") for i in range(POLICY.max_open_loans)]
-        circulation.ensure_may_borrow(standing(loans=loans[:-1]), POLICY, NOW)
+        circulation.ensure_may_borrow(standing(loans=loans[:-1]), RULES, NOW)
         with pytest.raises(LoanLimitReached) as refused:
-            circulation.ensure_may_borrow(standing(loans=loans), POLICY, NOW)
+            circulation.ensure_may_borrow(standing(loans=loans), RULES, NOW)
         assert refused.value.code == "LOAN_LIMIT_REACHED"
         assert refused.value.details == {"limit": 5}
 
@@ -172,7 +174,8 @@ class TestEnsureMayHold:
             mine or [],
             "b1",
             copies if copies is not None else [copy("c1", CopyStatus.ON_LOAN)],
-            POLICY,
+            RULES.default_rule,
+            RULES,
             NOW,
         )
 
@@ -278,7 +281,7 @@ class TestChooseCopy:
 class TestLend:
     def test_lend_a_free_copy(self) -> None:
         book = state([copy("c1")])
-        made = book.lend(loan_id="l9", standing=standing(), policy=POLICY, now=NOW)
+        made = book.lend(loan_id="l9", standing=standing(), rules=RULES, now=NOW)
         assert (made.id, made.copy_id, made.book_id, made.member_id) == ("l9", "c1", "b1", "m1")
         assert made.due_at == NOW + POLICY.loan_period
         assert book.copies[0].status is CopyStatus.ON_LOAN
@@ -289,7 +292,7 @@ class TestLend:
     def test_lending_fulfils_the_members_hold(self) -> None:
         mine = hold("h1", "m1", ready_copy="c1")
         book = state([copy("c1", CopyStatus.ON_HOLD_SHELF)], [mine])
-        book.lend(loan_id="l9", standing=standing(), policy=POLICY, now=NOW, copy_id="c1")
+        book.lend(loan_id="l9", standing=standing(), rules=RULES, now=NOW, copy_id="c1")
         assert mine.status is HoldStatus.FULFILLED
         assert mine.closed_at == NOW
         assert (
@@ -302,7 +305,7 @@ class TestLend:
         mine = hold("h1", "m1", ready_copy="c1")
         theirs = hold("h2", "m2", placed=NOW - timedelta(hours=1))
         book = state(copies, [mine, theirs])
-        book.lend(loan_id="l9", standing=standing(), policy=POLICY, now=NOW, copy_id="c2")
+        book.lend(loan_id="l9", standing=standing(), rules=RULES, now=NOW, copy_id="c2")
         assert mine.status is HoldStatus.FULFILLED
         assert ready_holds(book) == ["h2"]
         assert theirs.copy_id == "c1"
@@ -311,14 +314,14 @@ class TestLend:
     def test_refused_lending_changes_nothing(self) -> None:
         book = state([copy("c1")])
         with pytest.raises(DebtLimitReached):
-            book.lend(loan_id="l9", standing=standing(owed=10_000), policy=POLICY, now=NOW)
+            book.lend(loan_id="l9", standing=standing(owed=10_000), rules=RULES, now=NOW)
         assert book.copies[0].status is CopyStatus.AVAILABLE
         assert book.events == []
 
     def test_a_copy_on_loan_cannot_be_lent_again(self) -> None:
         book = state([copy("c1", CopyStatus.ON_LOAN)])
         with pytest.raises(CopyNotAvailable):
-            book.lend(loan_id="l9", standing=standing(), policy=POLICY, now=NOW, copy_id="c1")
+            book.lend(loan_id="l9", standing=standing(), rules=RULES, now=NOW, copy_id="c1")
         assert book.events == []
 
 
@@ -327,7 +330,7 @@ class TestRenew:
         self, out: Loan, holds: list[Hold], copies: list[Copy], who: Member | None = None
     ) -> BookCirculation:
         book = state(copies, holds)
-        book.renew(out, who or member(), POLICY, NOW)
+        book.renew(out, who or member(), RULES, NOW)
         return book
 
     def test_renew_extends_by_a_loan_period(self) -> None:
@@ -392,7 +395,7 @@ class TestPlaceHold:
     def test_a_free_copy_is_set_aside_at_once(self) -> None:
         book = state([copy("c1")])
         placed = book.place_hold(
-            hold_id="h1", standing=standing(), member_holds=[], policy=POLICY, now=NOW
+            hold_id="h1", standing=standing(), member_holds=[], rules=RULES, now=NOW
         )
         assert placed.status is HoldStatus.READY
         assert placed.copy_id == "c1"
@@ -402,7 +405,7 @@ class TestPlaceHold:
     def test_queued_behind_the_others(self) -> None:
         first = hold("h1", "m2")
         book = state([copy("c1", CopyStatus.ON_LOAN)], [first])
-        book.place_hold(hold_id="h2", standing=standing(), member_holds=[], policy=POLICY, now=NOW)
+        book.place_hold(hold_id="h2", standing=standing(), member_holds=[], rules=RULES, now=NOW)
         assert (book.position("h1"), book.position("h2")) == (1, 2)
         assert book.events == [
             HoldPlaced(occurred_at=NOW, hold_id="h2", book_id="b1", member_id="m1")
@@ -412,7 +415,7 @@ class TestPlaceHold:
         book = state([copy("c1", CopyStatus.ON_LOAN)])
         with pytest.raises(DebtLimitReached):
             book.place_hold(
-                hold_id="h1", standing=standing(owed=900), member_holds=[], policy=POLICY, now=NOW
+                hold_id="h1", standing=standing(owed=900), member_holds=[], rules=RULES, now=NOW
             )
         assert book.holds == []
         assert book.events == []
@@ -425,7 +428,7 @@ class TestAllocate:
         early = hold("h-early", "m1", placed=NOW - 3 * DAY)
         middle = hold("h-middle", "m2", placed=NOW - 2 * DAY)
         book = state(copies, [late, early, middle])
-        ready = book.allocate(POLICY, NOW)
+        ready = book.allocate(RULES, NOW)
         assert ready == [early, middle]
         assert ready_holds(book) == ["h-early", "h-middle"]
         assert (early.copy_id, middle.copy_id) == ("c1", "c2")
@@ -436,13 +439,13 @@ class TestAllocate:
     def test_ready_holds_are_left_alone(self) -> None:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF), copy("c2")]
         served = hold("h1", "m1", ready_copy="c1", placed=NOW - 2 * DAY)
-        assert state(copies, [served]).allocate(POLICY, NOW) == []
+        assert state(copies, [served]).allocate(RULES, NOW) == []
         assert served.copy_id == "c1"
         assert copies[1].status is CopyStatus.AVAILABLE
 
     def test_nothing_free(self) -> None:
         waiting = hold("h1", "m1")
-        assert state([copy("c1", CopyStatus.LOST)], [waiting]).allocate(POLICY, NOW) == []
+        assert state([copy("c1", CopyStatus.LOST)], [waiting]).allocate(RULES, NOW) == []
         assert waiting.status is HoldStatus.WAITING
 
 
@@ -450,7 +453,7 @@ class TestTakeBack:
     def test_the_fine_is_assessed_and_the_copy_shelved(self) -> None:
         out = loan(copy_id="c1", loaned_at=NOW - POLICY.loan_period - 2 * DAY)
         book = state([copy("c1", CopyStatus.ON_LOAN)])
-        fine = book.take_back(out, POLICY, NOW)
+        fine = book.take_back(out, member(), RULES, NOW)
         assert fine == 50
         assert out.returned_at == NOW
         assert book.copies[0].status is CopyStatus.AVAILABLE
@@ -463,7 +466,7 @@ class TestTakeBack:
         first = hold("h1", "m2", placed=NOW - 2 * DAY)
         second = hold("h2", "m3", placed=NOW - DAY)
         book = state([copy("c1", CopyStatus.ON_LOAN)], [second, first])
-        fine = book.take_back(out, POLICY, NOW)
+        fine = book.take_back(out, member(), RULES, NOW)
         assert fine == 0
         assert ready_holds(book) == ["h1"]
         assert book.copies[0].status is CopyStatus.ON_HOLD_SHELF
@@ -474,7 +477,7 @@ class TestTakeBack:
         out.close(NOW, POLICY)
         book = state([copy("c1")])
         with pytest.raises(LoanAlreadyReturned):
-            book.take_back(out, POLICY, NOW)
+            book.take_back(out, member(), RULES, NOW)
         assert book.copies[0].status is CopyStatus.AVAILABLE
         assert book.events == []
 
@@ -487,9 +490,9 @@ class TestReleaseHold:
         second = hold("h2", "m2", placed=NOW - DAY)
         book = state(copies, [first, second])
         if expired:
-            book.expire_hold(first, POLICY, NOW)
+            book.expire_hold(first, RULES, NOW)
         else:
-            book.cancel_hold(first, POLICY, NOW)
+            book.cancel_hold(first, RULES, NOW)
         assert first.status is (HoldStatus.EXPIRED if expired else HoldStatus.CANCELLED)
         assert ready_holds(book) == ["h2"]
         assert second.copy_id == "c1"
@@ -500,14 +503,14 @@ class TestReleaseHold:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF)]
         only = hold("h1", "m1", ready_copy="c1")
         book = state(copies, [only])
-        book.cancel_hold(only, POLICY, NOW)
+        book.cancel_hold(only, RULES, NOW)
         assert ready_holds(book) == []
         assert copies[0].status is CopyStatus.AVAILABLE
 
     def test_cancelling_a_waiting_hold(self) -> None:
         waiting = hold("h1", "m1")
         book = state([copy("c1", CopyStatus.ON_LOAN)], [waiting])
-        book.cancel_hold(waiting, POLICY, NOW)
+        book.cancel_hold(waiting, RULES, NOW)
         assert ready_holds(book) == []
         assert waiting.status is HoldStatus.CANCELLED
 
@@ -515,7 +518,7 @@ class TestReleaseHold:
         waiting = hold("h1", "m1")
         book = state([], [waiting])
         with pytest.raises(DomainError) as refused:
-            book.expire_hold(waiting, POLICY, NOW)
+            book.expire_hold(waiting, RULES, NOW)
         assert refused.value.code == "HOLD_NOT_ACTIVE"
         assert waiting.status is HoldStatus.WAITING
         assert book.events == []
@@ -525,7 +528,7 @@ class TestReleaseHold:
         closed.cancel(NOW - DAY)
         book = state([copy("c1")], [])
         with pytest.raises(DomainError) as refused:
-            book.cancel_hold(closed, POLICY, NOW)
+            book.cancel_hold(closed, RULES, NOW)
         assert refused.value.code == "HOLD_NOT_ACTIVE"
 
 
@@ -539,7 +542,7 @@ class TestWithdrawFromCirculation:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF), copy("c2", CopyStatus.ON_LOAN)]
         holder = hold("h1", "m1", ready_copy="c1")
         book = state(copies, [holder])
-        book.withdraw("c1", POLICY, NOW, lost=lost)
+        book.withdraw("c1", RULES, NOW, lost=lost)
         assert copies[0].status is status
         assert holder.status is HoldStatus.WAITING
         assert ready_holds(book) == []
@@ -548,20 +551,20 @@ class TestWithdrawFromCirculation:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF), copy("c2")]
         holder = hold("h1", "m1", ready_copy="c1")
         book = state(copies, [holder])
-        book.withdraw("c1", POLICY, NOW, lost=True)
+        book.withdraw("c1", RULES, NOW, lost=True)
         assert ready_holds(book) == ["h1"]
         assert holder.copy_id == "c2"
 
     def test_a_copy_on_loan_cannot_be_marked_lost(self) -> None:
         copies = [copy("c1", CopyStatus.ON_LOAN)]
         with pytest.raises(CopyOnLoan):
-            state(copies).withdraw("c1", POLICY, NOW, lost=True)
+            state(copies).withdraw("c1", RULES, NOW, lost=True)
         assert copies[0].status is CopyStatus.ON_LOAN
 
     def test_a_found_copy_serves_the_queue_first(self) -> None:
         waiting = hold("h1", "m1")
         book = state([copy("c1", CopyStatus.LOST)], [waiting])
-        book.mark_found("c1", POLICY, NOW)
+        book.mark_found("c1", RULES, NOW)
         assert waiting.copy_id == "c1"
         assert book.copies[0].status is CopyStatus.ON_HOLD_SHELF
 
@@ -569,6 +572,6 @@ class TestWithdrawFromCirculation:
 class TestPullEvents:
     def test_events_are_handed_over_once(self) -> None:
         book = state([copy("c1")])
-        book.lend(loan_id="l9", standing=standing(), policy=POLICY, now=NOW)
+        book.lend(loan_id="l9", standing=standing(), rules=RULES, now=NOW)
         assert [type(e) for e in book.pull_events()] == [BookLent]
         assert book.pull_events() == []
