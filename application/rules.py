@@ -19,6 +19,7 @@ from domain.errors import (
     RuleConflict,
     RuleNotFound,
 )
+from domain.events import ItemTypeAssigned
 from domain.policy import Policy
 from domain.rules import (
     DEFAULT_RULE_ID,
@@ -160,7 +161,9 @@ class CirculationRules:
         with self._uow() as uow:
             copy = found(uow.copies.get(copy_id), CopyNotFound, copy_id)
             check_version(copy, expected_version)
-            copy.change_item_type(_current_item_type(uow, code).code, self._clock.now())
+            now = self._clock.now()
+            copy.change_item_type(_current_item_type(uow, code).code, now)
+            uow.emit(ItemTypeAssigned(now, copy.book_id, copy.id, copy.item_type))
             uow.commit()
 
     def assign_book_item_type(
@@ -170,7 +173,9 @@ class CirculationRules:
         with self._uow() as uow:
             book = found(uow.books.get(book_id), BookNotFound, book_id)
             check_version(book, expected_version)
-            book.change_item_type(_current_item_type(uow, code).code, self._clock.now())
+            now = self._clock.now()
+            book.change_item_type(_current_item_type(uow, code).code, now)
+            uow.emit(ItemTypeAssigned(now, book.id, None, book.item_type))
             uow.commit()
 
     # --- the rules matrix --------------------------------------------------------------------

@@ -59,3 +59,12 @@ class HoldClosed(Event):
 class PaymentReceived(Event):
     member_id: str
     amount_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemTypeAssigned(Event):
+    """A book's or a copy's item type changed (``copy_id`` is None for the book's)."""
+
+    book_id: str
+    copy_id: str | None
+    item_type: str

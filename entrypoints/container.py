@@ -44,6 +44,7 @@ from application.identity.clients import ServiceClients
 from application.identity.sessions import Sessions
 from application.identity.signing_keys import SigningKeys
 from application.members import Membership
+from application.rules import CirculationRules
 from entrypoints.security import build_key_store, build_token_service
 from entrypoints.settings import Settings
 
@@ -151,6 +152,9 @@ class Container(containers.DeclarativeContainer):
     )
     accounts = providers.ThreadSafeSingleton(
         Accounts, uow=uow.provider, clock=clock, ids=ids, policy=policy
+    )
+    circulation_rules = providers.ThreadSafeSingleton(
+        CirculationRules, uow=uow.provider, clock=clock, ids=ids, policy=policy
     )
 
     # --- identity and access ----------------------------------------------------------------

@@ -26,6 +26,7 @@ from entrypoints.http import (
     request_body,
     request_id,
     root,
+    rules,
 )
 from entrypoints.http.context import CONTAINER_KEY, get_container
 from entrypoints.http.problem import Problem
@@ -68,6 +69,7 @@ API_BLUEPRINTS = (
     members.bp,
     loans.bp,
     holds.bp,
+    rules.bp,
     admin.bp,
 )
 # Outside the API proper: no credentials read, no rate limit (see guard.py).
@@ -117,6 +119,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     errors.init_app(app)
     guard.init_app(app, container, unguarded=UNGUARDED_ENDPOINTS)
     app.url_map.converters["member_id"] = members.MemberIdConverter
+    app.url_map.converters["rule_id"] = rules.RuleIdConverter
     for blueprint in API_BLUEPRINTS:
         app.register_api(blueprint)
     app.register_api(health.bp)
