@@ -136,7 +136,7 @@ class Accounts:
         entries = uow.ledger.for_member(member_id)
         open_loans = uow.loans.open_for_member(member_id)
         accruing = [
-            AccruingFine(loan, loan.fine_at(now, rules.rule_for(member.category, loan.item_type)))
+            AccruingFine(loan, loan.fine_at(now, rules.terms(member.category, loan.item_type)))
             for loan in open_loans
             if loan.is_overdue(now)
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,7 +30,7 @@ from domain.ledger import EntryKind, LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
 from domain.policy import Policy
-from domain.rules import RuleBook
+from domain.rules import DEFAULT_CATEGORY, RuleBook
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +145,24 @@ class Circulation:
     def get_loan(self, loan_id: str) -> Loan:
         with self._uow() as uow:
             return found(uow.loans.get(loan_id), LoanNotFound, loan_id)
+
+    def accrued_fines(self, loans: Sequence[Loan]) -> dict[str, int]:
+        """Each loan's fine by id: assessed at return, or accrued so far (open days late, at
+        the rule for its borrower's category and its item type)."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            rules = rule_book(uow, self._policy)
+            categories: dict[str, str] = {}
+            fines: dict[str, int] = {}
+            for loan in loans:
+                if loan.member_id not in categories:
+                    member = uow.members.get(loan.member_id)
+                    categories[loan.member_id] = (
+                        member.category if member is not None else DEFAULT_CATEGORY
+                    )
+                terms = rules.terms(categories[loan.member_id], loan.item_type)
+                fines[loan.id] = loan.fine_at(now, terms)
+            return fines
 
     def list_loans(self, query: LoanFilter, page: PageRequest) -> Page[Loan]:
         with self._uow() as uow:

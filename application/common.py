@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol, TypeVar
 
 from application.unit_of_work import UnitOfWork
+from domain.calendar import LibraryCalendar
 from domain.errors import NotFound, VersionMismatch
 from domain.policy import Policy
 from domain.rules import RuleBook
@@ -38,5 +39,6 @@ def check_version(entity: _Versioned, expected_version: int | None) -> None:
 
 
 def rule_book(uow: UnitOfWork, policy: Policy) -> RuleBook:
-    """The rules matrix and member categories in force, with ``policy`` behind them."""
-    return RuleBook.of(uow.rules.all(), uow.member_categories.all(), policy)
+    """The rules matrix, member categories and calendar in force, with ``policy`` behind them."""
+    calendar = LibraryCalendar.of(policy.time_zone, uow.closures.all())
+    return RuleBook.of(uow.rules.all(), uow.member_categories.all(), policy, calendar)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from application.queries import BookFilter, HoldFilter, LoanFilter, MemberFilter, Page, PageRequest
+from domain.calendar import Closure
 from domain.catalogue import Book, Copy
 from domain.events import Event
 from domain.holds import Hold
@@ -220,3 +221,15 @@ class CirculationRuleRepository(Protocol):
     def add(self, rule: CirculationRule) -> None: ...
 
     def remove(self, rule: CirculationRule) -> None: ...
+
+
+class ClosureRepository(Protocol):
+    def get(self, closure_id: str) -> Closure | None: ...
+
+    def all(self) -> list[Closure]:
+        """Weekly closures (by weekday), then single dates (by date)."""
+        ...
+
+    def add(self, closure: Closure) -> None: ...
+
+    def remove(self, closure: Closure) -> None: ...

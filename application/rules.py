@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from application.common import check_version, found, rule_book
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.unit_of_work import UnitOfWork
+from domain.calendar import Closure, ensure_some_day_open
 from domain.errors import (
     BookNotFound,
+    ClosedDayNotFound,
     CodeAlreadyExists,
     CopyNotFound,
     ItemTypeNotFound,
@@ -176,6 +179,44 @@ class CirculationRules:
             now = self._clock.now()
             book.change_item_type(_current_item_type(uow, code).code, now)
             uow.emit(ItemTypeAssigned(now, book.id, None, book.item_type))
+            uow.commit()
+
+    # --- the library calendar ---------------------------------------------------------------
+
+    def list_closures(self) -> list[Closure]:
+        """Weekly closures, then single closed dates."""
+        with self._uow() as uow:
+            return uow.closures.all()
+
+    def close_on(self, day: date, note: str = "") -> Closure:
+        """Close the library on ``day``. Loans already due that day keep their due date."""
+        closure = Closure.on_date(id=self._ids.new_id(), day=day, note=note)
+        return self._close(closure)
+
+    def close_every(self, weekday: int, note: str = "") -> Closure:
+        """Close the library every week on ``weekday`` (0 = Monday)."""
+        closure = Closure.every(id=self._ids.new_id(), weekday=weekday, note=note)
+        return self._close(closure)
+
+    def _close(self, closure: Closure) -> Closure:
+        with self._uow() as uow:
+            existing = uow.closures.all()
+            if any(
+                (closure.day is not None and c.day == closure.day)
+                or (closure.weekday is not None and c.weekday == closure.weekday)
+                for c in existing
+            ):
+                raise RuleConflict(f"the library is already closed {closure.describes}")
+            ensure_some_day_open([*existing, closure])
+            uow.closures.add(closure)
+            uow.commit()
+            return closure
+
+    def reopen(self, closure_id: str, expected_version: int | None = None) -> None:
+        with self._uow() as uow:
+            closure = found(uow.closures.get(closure_id), ClosedDayNotFound, closure_id)
+            check_version(closure, expected_version)
+            uow.closures.remove(closure)
             uow.commit()
 
     # --- the rules matrix --------------------------------------------------------------------

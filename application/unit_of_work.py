@@ -23,6 +23,7 @@ from application.identity.ports import (
 from application.ports import (
     BookRepository,
     CirculationRuleRepository,
+    ClosureRepository,
     CopyRepository,
     EventPublisher,
     HoldRepository,
@@ -32,6 +33,7 @@ from application.ports import (
     MemberCategoryRepository,
     MemberRepository,
 )
+from domain.calendar import Closure
 from domain.catalogue import Book, Copy
 from domain.circulation import BookCirculation
 from domain.credentials import ApiKey, RefreshToken, ServiceClient
@@ -55,6 +57,7 @@ Entity = (
     | MemberCategory
     | ItemType
     | CirculationRule
+    | Closure
 )
 E = TypeVar("E", bound=Entity)
 
@@ -228,6 +231,7 @@ class UnitOfWork(ABC):
     member_categories: MemberCategoryRepository
     item_types: ItemTypeRepository
     rules: CirculationRuleRepository
+    closures: ClosureRepository
 
     def __init__(self, publisher: EventPublisher | None = None) -> None:
         self._publisher = publisher

@@ -71,7 +71,7 @@ def balance(
     the rule for the member's ``category`` and the loan's item type)."""
     settled = sum(entry.signed_cents for entry in entries)
     accruing = sum(
-        loan.fine_at(now, rules.rule_for(category, loan.item_type))
+        loan.fine_at(now, rules.terms(category, loan.item_type))
         for loan in open_loans
         if loan.is_open
     )
@@ -279,7 +279,7 @@ class BookCirculation:
         Returns the fine assessed, in cents, at the rule for the borrower and the loan's type.
         """
         copy = self.copy(loan.copy_id)
-        fine = loan.close(now, rules.rule_for(member.category, loan.item_type))
+        fine = loan.close(now, rules.terms(member.category, loan.item_type))
         copy.take_back(now)
         self.events.append(
             BookReturned(
@@ -295,7 +295,7 @@ class BookCirculation:
 
     def renew(self, loan: Loan, member: Member, rules: RuleBook, now: datetime) -> None:
         rule = self.ensure_may_renew(loan, member, rules, now)
-        loan.extend(rule)
+        loan.extend(rule, rules.renewed_due_at(rule, loan.due_at))
         self.events.append(
             LoanRenewed(
                 occurred_at=now, loan_id=loan.id, member_id=loan.member_id, renewals=loan.renewals

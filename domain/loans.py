@@ -30,17 +30,26 @@ class LoanTerms(Protocol):
     @property
     def grace_days(self) -> int: ...
 
+    def overdue_days(self, due_at: datetime, until: datetime) -> int:
+        """How many days a loan due at ``due_at`` is late at ``until`` (0 when it is not)."""
+        ...
+
+
+def started_days_late(due_at: datetime, until: datetime) -> int:
+    """Every started 24 hours past ``due_at`` (terms that know no calendar count so)."""
+    if until <= due_at:
+        return 0
+    return -(-(until - due_at) // _DAY)  # ceiling division, exact in integers
+
 
 def overdue_fine(due_at: datetime, until: datetime, terms: LoanTerms) -> int:
     """Fine in cents for a loan due at ``due_at`` and returned (or still out) at ``until``.
 
-    Every started day past the due instant counts, so a book returned an hour late costs one
-    day's fine; the total never passes the per-loan cap. Within the grace days nothing is
-    owed; past them every day counts, so the grace forgives lateness, not part of the fine.
+    The terms say which days count (with the library calendar: open days after the due date);
+    the total never passes the per-loan cap. Within the grace days nothing is owed; past them
+    every day counts, so the grace forgives lateness, not part of the fine.
     """
-    if until <= due_at:
-        return 0
-    days = -(-(until - due_at) // _DAY)  # ceiling division, exact in integers
+    days = terms.overdue_days(due_at, until)
     if days <= terms.grace_days:
         return 0
     return min(days * terms.fine_per_day_cents, terms.fine_cap_cents)

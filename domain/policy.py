@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from domain.errors import InvalidValue
+from domain.loans import started_days_late
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -19,6 +20,7 @@ class Policy:
     max_holds: int = 5
     pickup_window: timedelta = timedelta(days=7)
     membership_period: timedelta = timedelta(days=365)
+    time_zone: str = "UTC"  # the library's IANA time zone: loans fall due at its day's end
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -37,3 +39,6 @@ class Policy:
     @property
     def grace_days(self) -> int:
         return 0
+
+    def overdue_days(self, due_at: datetime, until: datetime) -> int:
+        return started_days_late(due_at, until)

@@ -15,10 +15,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
+from domain.calendar import LibraryCalendar
 from domain.errors import InvalidValue, RuleConflict
+from domain.loans import started_days_late
 from domain.policy import Policy
 from domain.values import UNSET, Unset, clean_text, require_utc
 
@@ -283,6 +285,9 @@ class CirculationRule:
     def pickup_window(self) -> timedelta:
         return timedelta(days=self.pickup_window_days)
 
+    def overdue_days(self, due_at: datetime, until: datetime) -> int:
+        return started_days_late(due_at, until)
+
     def terms(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in TERMS}
 
@@ -350,12 +355,45 @@ class Resolution:
 
 
 @dataclass(frozen=True, slots=True)
+class CalendarTerms:
+    """A rule's loan terms, with overdue days counted on the library calendar."""
+
+    rule: CirculationRule
+    calendar: LibraryCalendar
+
+    @property
+    def loan_period(self) -> timedelta:
+        return self.rule.loan_period
+
+    @property
+    def renewal_period(self) -> timedelta:
+        return self.rule.renewal_period
+
+    @property
+    def fine_per_day_cents(self) -> int:
+        return self.rule.fine_per_day_cents
+
+    @property
+    def fine_cap_cents(self) -> int:
+        return self.rule.fine_cap_cents
+
+    @property
+    def grace_days(self) -> int:
+        return self.rule.grace_days
+
+    def overdue_days(self, due_at: datetime, until: datetime) -> int:
+        return self.calendar.open_days_late(due_at, until)
+
+
+@dataclass(frozen=True, slots=True)
 class RuleBook:
-    """Every rule and member category in force, with the library's defaults behind them."""
+    """Every rule and member category in force, and the library calendar, with the library's
+    defaults behind them."""
 
     rules: tuple[CirculationRule, ...]
     categories: Mapping[str, MemberCategory] = field(default_factory=dict)
     defaults: Policy = field(default_factory=Policy)
+    calendar: LibraryCalendar = field(default_factory=LibraryCalendar)
 
     @classmethod
     def of(
@@ -363,13 +401,23 @@ class RuleBook:
         rules: Iterable[CirculationRule],
         categories: Iterable[MemberCategory],
         defaults: Policy,
+        calendar: LibraryCalendar | None = None,
     ) -> RuleBook:
-        return cls(tuple(rules), {c.code: c for c in categories}, defaults)
+        return cls(
+            tuple(rules),
+            {c.code: c for c in categories},
+            defaults,
+            calendar or LibraryCalendar.of(defaults.time_zone),
+        )
 
     @classmethod
     def from_policy(cls, policy: Policy) -> RuleBook:
         """Only the default rule and default limits: circulation as the policy settings say."""
-        return cls((), {}, policy)
+        return cls.of((), (), policy)
+
+    def terms(self, member_category: str, item_type: str) -> CalendarTerms:
+        """The loan terms for the pair, overdue days counted on the calendar."""
+        return CalendarTerms(self.rule_for(member_category, item_type), self.calendar)
 
     @property
     def default_rule(self) -> CirculationRule:
@@ -397,12 +445,16 @@ class RuleBook:
         return self.resolve(Criteria(member_category=member_category, item_type=item_type)).rule
 
     def due_at(self, rule: CirculationRule, now: datetime) -> datetime:
-        """When a loan made ``now`` under ``rule`` falls due."""
+        """When a loan made ``now`` under ``rule`` falls due: the end of a local open day."""
         if rule.fixed_due_date is not None:
-            end = datetime.combine(rule.fixed_due_date, time(23, 59, 59), tzinfo=UTC)
+            due = self.calendar.due_on(rule.fixed_due_date)
             # A fixed date already past (a term that ended) lends for a day, not for nothing.
-            return end if end > now else now + timedelta(days=1)
-        return now + rule.loan_period
+            return due if due > now else self.calendar.due_after(now, 1)
+        return self.calendar.due_after(now, rule.loan_days or 1)
+
+    def renewed_due_at(self, rule: CirculationRule, due_at: datetime) -> datetime:
+        """A renewal's new due date: ``renewal_days`` local days after the old one."""
+        return self.calendar.due_after(due_at, rule.renewal_days)
 
     def loan_limit(self, category: str) -> int:
         known = self.categories.get(category)

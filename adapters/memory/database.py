@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from domain.calendar import Closure
 from domain.catalogue import Book, Copy
 from domain.credentials import ApiKey, RefreshToken, ServiceClient
 from domain.holds import Hold
@@ -32,6 +33,7 @@ TABLES: tuple[type, ...] = (
     MemberCategory,
     ItemType,
     CirculationRule,
+    Closure,
 )
 
 

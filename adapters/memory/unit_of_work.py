@@ -21,6 +21,7 @@ from adapters.memory.repositories import (
 )
 from adapters.memory.rules import (
     MemoryCirculationRuleRepository,
+    MemoryClosureRepository,
     MemoryItemTypeRepository,
     MemoryMemberCategoryRepository,
 )
@@ -49,6 +50,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.member_categories = MemoryMemberCategoryRepository(tracker, self._db, self._undo)
         self.item_types = MemoryItemTypeRepository(tracker, self._db, self._undo)
         self.rules = MemoryCirculationRuleRepository(tracker, self._db, self._undo)
+        self.closures = MemoryClosureRepository(tracker, self._db, self._undo)
         self.circulation = MemoryBookCirculationRepository(
             tracker, self.books, self.copies, self.holds, self._emit_all
         )

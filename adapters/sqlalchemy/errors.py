@@ -54,6 +54,8 @@ _SQLITE_UNIQUE_COLUMNS = {
     "circulation_rules.member_category, circulation_rules.item_type": UQ_RULE_PAIR,
     "member_categories.code": "pk_member_categories",
     "item_types.code": "pk_item_types",
+    "closures.day": "uq_closures_day",
+    "closures.weekday": "uq_closures_weekday",
 }
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<columns>[\w.]+(?:, [\w.]+)*)")
 _SQLITE_PRIMARY_KEY_COLUMN = re.compile(r"^\w+\.id$")
@@ -118,6 +120,8 @@ def _unique_violation(constraint: str | None, entity: Any) -> DomainError | None
     if constraint in (UQ_API_KEY_PREFIX, UQ_REFRESH_TOKEN_HASH):
         # A freshly drawn random value met a stored one: drawing again (a retry) fixes it.
         return ConcurrentUpdate("a new credential collided with a stored one; try again")
+    if constraint in ("uq_closures_day", "uq_closures_weekday"):
+        return RuleConflict("the library is already closed on that day")
     if constraint == UQ_RULE_PAIR:
         return RuleConflict("another rule already covers this pair; try again")
     if constraint is not None and constraint.startswith("pk_"):

@@ -11,6 +11,7 @@ from adapters.sqlalchemy.models import (
     ANY_CODE,
     BookRow,
     CirculationRuleRow,
+    ClosureRow,
     CopyRow,
     HoldRow,
     ItemTypeRow,
@@ -19,6 +20,7 @@ from adapters.sqlalchemy.models import (
     MemberCategoryRow,
     MemberRow,
 )
+from domain.calendar import Closure
 from domain.catalogue import Book, Copy
 from domain.holds import Hold
 from domain.ledger import LedgerEntry
@@ -283,3 +285,17 @@ def rule_from_row(row: CirculationRuleRow) -> CirculationRule:
         version=row.version,
         **{name: getattr(row, name) for name in TERMS},
     )
+
+
+def closure_values(closure: Closure) -> dict[str, Any]:
+    return {
+        "id": closure.id,
+        "day": closure.day,
+        "weekday": closure.weekday,
+        "note": closure.note,
+        "version": closure.version,
+    }
+
+
+def closure_from_row(row: ClosureRow) -> Closure:
+    return Closure(id=row.id, day=row.day, weekday=row.weekday, note=row.note, version=row.version)

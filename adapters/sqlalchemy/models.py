@@ -361,6 +361,24 @@ class CirculationRuleRow(Base):
     )
 
 
+class ClosureRow(Base):
+    """A day the library is closed: one date, or a weekday every week (0 = Monday)."""
+
+    __tablename__ = "closures"
+
+    id: Mapped[str] = _id()
+    day: Mapped[date | None] = mapped_column(Date, unique=True)
+    weekday: Mapped[int | None] = mapped_column(Integer, unique=True)
+    note: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = _version()
+
+    __table_args__ = (
+        CheckConstraint("(day IS NULL) <> (weekday IS NULL)", name="day_or_weekday"),
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+
 # --- identity and access -------------------------------------------------------------------
 # Secrets are stored as SHA-256 hex digests (64 characters), never in the clear.
 DIGEST_LENGTH = 64
@@ -478,6 +496,7 @@ __all__ = [
     "Base",
     "BookRow",
     "CirculationRuleRow",
+    "ClosureRow",
     "CopyRow",
     "HoldRow",
     "IdempotencyKeyRow",

@@ -35,6 +35,7 @@ from adapters.sqlalchemy.models import (
     Base,
     BookRow,
     CirculationRuleRow,
+    ClosureRow,
     CopyRow,
     HoldRow,
     ItemTypeRow,
@@ -54,6 +55,7 @@ from application.queries import (
     PageRequest,
 )
 from application.unit_of_work import BookCirculationStore, ChangeTracker, Entity, EntityStore
+from domain.calendar import Closure
 from domain.catalogue import Book, Copy, CopyStatus
 from domain.errors import ConcurrentUpdate
 from domain.holds import ACTIVE_HOLD_STATUSES, Hold, HoldStatus
@@ -582,3 +584,20 @@ class SqlCirculationRuleRepository(_SqlStore[CirculationRule, CirculationRuleRow
 
     def all(self) -> list[CirculationRule]:
         return self._all(select(CirculationRuleRow).order_by(CirculationRuleRow.id))
+
+
+class SqlClosureRepository(_SqlStore[Closure, ClosureRow]):
+    row = ClosureRow
+
+    def _to_entity(self, row: ClosureRow) -> Closure:
+        return mappers.closure_from_row(row)
+
+    def _to_values(self, entity: Closure) -> dict[str, Any]:
+        return mappers.closure_values(entity)
+
+    def all(self) -> list[Closure]:
+        return self._all(
+            select(ClosureRow).order_by(
+                ClosureRow.weekday.is_(None), ClosureRow.weekday, ClosureRow.day
+            )
+        )

@@ -16,6 +16,7 @@ from adapters.sqlalchemy.repositories import (
     SqlBookCirculationRepository,
     SqlBookRepository,
     SqlCirculationRuleRepository,
+    SqlClosureRepository,
     SqlCopyRepository,
     SqlHoldRepository,
     SqlItemTypeRepository,
@@ -71,6 +72,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.member_categories = SqlMemberCategoryRepository(tracker, session)
         self.item_types = SqlItemTypeRepository(tracker, session)
         self.rules = SqlCirculationRuleRepository(tracker, session)
+        self.closures = SqlClosureRepository(tracker, session)
         self.circulation = SqlBookCirculationRepository(
             tracker, self.books, self.copies, self.holds, self._emit_all
         )

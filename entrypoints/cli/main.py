@@ -18,7 +18,7 @@ from entrypoints.cli.identity import api_keys, clients, keys, sessions
 from entrypoints.cli.loans import loans
 from entrypoints.cli.members import members
 from entrypoints.cli.report import report
-from entrypoints.cli.rules import categories, item_types, rules
+from entrypoints.cli.rules import calendar, categories, item_types, rules
 from entrypoints.cli.serve import serve
 from entrypoints.container import Container, build_container, dispose
 from entrypoints.logs import configure_logging
@@ -84,6 +84,7 @@ main.add_command(holds)
 main.add_command(categories)
 main.add_command(item_types)
 main.add_command(rules)
+main.add_command(calendar)
 main.add_command(report)
 main.add_command(demo)
 main.add_command(keys)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import click
@@ -11,6 +11,7 @@ from dependency_injector.wiring import Provide, inject
 from application.catalogue import Catalogue
 from application.members import Membership
 from application.rules import CirculationRules
+from domain.calendar import WEEKDAYS
 from domain.rules import ANY, TERMS, CirculationRule, ItemType, MemberCategory
 from entrypoints.cli import lookup
 from entrypoints.cli.output import json_option, print_fields, print_json, print_table
@@ -39,11 +40,13 @@ def item_type_json(item_type: ItemType) -> dict[str, Any]:
 
 
 def rule_json(rule: CirculationRule) -> dict[str, Any]:
+    fixed = rule.fixed_due_date
     return {
         "id": rule.id,
         "member_category": rule.member_category or ANY,
         "item_type": rule.item_type or ANY,
         **rule.terms(),
+        "fixed_due_date": fixed.isoformat() if fixed is not None else None,
         "version": rule.version,
     }
 
@@ -449,3 +452,70 @@ def resolve_rule(
             ("matching", ", ".join(r.id for r in resolution.candidates)),
         ]
     )
+
+
+# --- the library calendar --------------------------------------------------------------------
+
+
+@click.group()
+def calendar() -> None:
+    """The days the library is closed (in the CIRCULATE_TIMEZONE time zone)."""
+
+
+@calendar.command("list")
+@json_option
+@inject
+def list_closures(as_json: bool, rules: CirculationRules = RULES) -> None:
+    """List weekly closures, then single closed dates."""
+    found = rules.list_closures()
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": c.id,
+                    "date": c.day.isoformat() if c.day is not None else None,
+                    "weekday": WEEKDAYS[c.weekday] if c.weekday is not None else None,
+                    "note": c.note,
+                }
+                for c in found
+            ]
+        )
+        return
+    print_table(
+        ["CLOSURE", "CLOSED", "NOTE"],
+        ([c.id, c.describes, c.note] for c in found),
+        empty="The library never closes.",
+    )
+
+
+@calendar.command("close")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="One day.")
+@click.option("--weekday", type=click.Choice(WEEKDAYS), help="Every week on this day.")
+@click.option("--note", default="")
+@inject
+def close(
+    day: datetime | None, weekday: str | None, note: str, rules: CirculationRules = RULES
+) -> None:
+    """Close the library on a date, or on a weekday every week.
+
+    \b
+    Example:
+      circulate calendar close --date 2030-12-25 --note Christmas
+      circulate calendar close --weekday sunday
+    """
+    if (day is None) == (weekday is None):
+        raise click.UsageError("give exactly one of --date and --weekday")
+    if day is not None:
+        closure = rules.close_on(day.date(), note)
+    else:
+        closure = rules.close_every(WEEKDAYS.index(str(weekday)), note)
+    click.echo(f"the library is closed {closure.describes} (closure {closure.id})")
+
+
+@calendar.command("reopen")
+@click.argument("closure_id")
+@inject
+def reopen(closure_id: str, rules: CirculationRules = RULES) -> None:
+    """Open the library again on a closed day (loans already made keep their due dates)."""
+    rules.reopen(closure_id)
+    click.echo(f"closure {closure_id} removed")

@@ -58,7 +58,7 @@ READY_EXAMPLE = {
     "status": "ok",
     "checks": {
         "database": {"status": "ok", "detail": "answered"},
-        "migrations": {"status": "ok", "detail": "at 0006_circulation_rules"},
+        "migrations": {"status": "ok", "detail": "at 0006a_library_calendar"},
         "redis": {"status": "skipped", "detail": "not configured"},
     },
 }

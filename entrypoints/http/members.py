@@ -14,7 +14,6 @@ from application.members import MemberChanges, Membership
 from application.ports import Clock
 from application.queries import HoldFilter, LoanFilter, MemberFilter
 from domain.access import Scope
-from domain.policy import Policy
 from entrypoints.http import access, conditional
 from entrypoints.http.conditional import entity_etag
 from entrypoints.http.idempotency import idempotent
@@ -233,13 +232,12 @@ def list_member_loans(
     query: MemberLoanQuery,
     circulation: Circulation = Provide["circulation"],
     clock: Clock = Provide["clock"],
-    policy: Policy = Provide["policy"],
 ) -> Response:
     found = circulation.list_loans(
         LoanFilter(member_id=path.member_id, state=query.status), page_request(query)
     )
-    now = clock.now()
-    return page_response(found, lambda loan: LoanOut.of(loan, now, policy), LoanPage)
+    fines, now = circulation.accrued_fines(found.items), clock.now()
+    return page_response(found, lambda loan: LoanOut.of(loan, now, fines[loan.id]), LoanPage)
 
 
 @operation(

@@ -12,6 +12,7 @@ from application.catalogue import Catalogue
 from application.members import Membership
 from application.rules import CirculationRules
 from domain.access import Scope
+from domain.calendar import WEEKDAYS
 from entrypoints.http import access, conditional
 from entrypoints.http.conditional import entity_etag
 from entrypoints.http.openapi import NOT_MODIFIED, created, listed, no_content, ok, operation
@@ -24,6 +25,7 @@ from entrypoints.http.schemas.books import BookPath, CopyPath
 from entrypoints.http.schemas.members import MemberPath
 from entrypoints.http.schemas.rules import (
     CATEGORY_EXAMPLE,
+    CLOSURE_EXAMPLE,
     ITEM_TYPE_EXAMPLE,
     RESOLUTION_EXAMPLE,
     RULE_EXAMPLE,
@@ -32,6 +34,10 @@ from entrypoints.http.schemas.rules import (
     CategoryOut,
     CategoryPage,
     CategoryPatch,
+    ClosureCreate,
+    ClosureOut,
+    ClosurePage,
+    ClosurePath,
     CodePath,
     ItemTypeAssign,
     ItemTypeCreate,
@@ -358,6 +364,68 @@ def set_book_item_type(
         path.book_id, lambda: catalogue.get_book(path.book_id).version
     )
     rules.assign_book_item_type(path.book_id, body.item_type, expected)
+    return no_content_response()
+
+
+# --- the library calendar ------------------------------------------------------------------
+
+
+@operation(
+    bp,
+    "GET",
+    "/closures",
+    summary="List the days the library is closed",
+    description="Weekdays closed every week, then single closed dates. Loans never fall due on "
+    "a closed day, and closed days do not count towards fines. The time zone these dates are "
+    "in is the `CIRCULATE_TIMEZONE` setting.",
+    replies=[listed(ClosurePage, _page_example(CLOSURE_EXAMPLE), "A page of closures.")],
+    access=STAFF_READ,
+)
+@inject
+def list_closures(query: ListQuery, rules: CirculationRules = RULES) -> Response:
+    found = slice_page(rules.list_closures(), page_request(query))
+    return page_response(found, ClosureOut.of, ClosurePage)
+
+
+@operation(
+    bp,
+    "POST",
+    "/closures",
+    summary="Close the library on a day",
+    description="One `date`, or a `weekday` every week. Loans made from now on move their due "
+    "date to the next open day; loans already made keep theirs. Closing a day twice, or every "
+    "weekday, is refused (`CIRCULATION_RULE_CONFLICT`).",
+    replies=[created(ClosureOut, CLOSURE_EXAMPLE, "The library is closed that day.")],
+    errors=(409,),
+    access=ADMIN,
+)
+@inject
+def create_closure(body: ClosureCreate, rules: CirculationRules = RULES) -> Response:
+    if body.date is not None:
+        closure = rules.close_on(body.date, body.note)
+    else:
+        closure = rules.close_every(WEEKDAYS.index(str(body.weekday)), body.note)
+    return created_response(
+        ClosureOut.of(closure),
+        f"{API_PREFIX}/closures/{closure.id}",
+        entity_etag(closure.id, closure.version),
+    )
+
+
+@operation(
+    bp,
+    "DELETE",
+    "/closures/<closure_id>",
+    summary="Open the library on a closed day again",
+    description="Loans already made keep their due dates.",
+    replies=[no_content("The day is open again.")],
+    errors=(412,),
+    headers=("If-Match",),
+    access=ADMIN,
+)
+@inject
+def delete_closure(path: ClosurePath, rules: CirculationRules = RULES) -> Response:
+    rules.reopen(path.closure_id, conditional.expected_version(path.closure_id, lambda: 1))
     return no_content_response()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -41,6 +41,7 @@ class Scene:
     api_key: str
     client_id: str
     rule: str  # a circulation rule for (any, dvd); a category "child" exists too
+    closure: str  # the library is closed on 2030-12-25
     client_secret: str = field(repr=False)
 
 
@@ -62,6 +63,7 @@ def scene(client: FlaskClient, users: Users, clock: ManualClock) -> Scene:
     rules.create_category("child", "Child")
     rules.create_item_type("dvd", "DVD")
     rule = rules.create_rule(None, "dvd", loan_days=7)
+    closure = rules.close_on(date(2030, 12, 25), "Christmas")
     for user in (users.admin, users.librarian, users.ada, users.grace):
         users.sign_in_again(user)  # the clock moved past their first tokens
     return Scene(
@@ -77,6 +79,7 @@ def scene(client: FlaskClient, users: Users, clock: ManualClock) -> Scene:
         client_id=service.client.id,
         client_secret=service.secret,
         rule=rule.id,
+        closure=closure.id,
     )
 
 
@@ -335,6 +338,7 @@ ROUTES = [
             ("rules.get_item_type", lambda s: "/api/v1/item-types/dvd"),
             ("rules.list_rules", lambda s: "/api/v1/circulation-rules"),
             ("rules.get_rule", lambda s: f"/api/v1/circulation-rules/{s.rule}"),
+            ("rules.list_closures", lambda s: "/api/v1/closures"),
             (
                 "rules.resolve_rule",
                 lambda s: (
@@ -389,6 +393,14 @@ ROUTES = [
         lambda s: {"loan_days": 5},
     ),
     _admin("rules.delete_rule", "DELETE", lambda s: f"/api/v1/circulation-rules/{s.rule}", 204),
+    _admin(
+        "rules.create_closure",
+        "POST",
+        lambda s: "/api/v1/closures",
+        201,
+        lambda s: {"weekday": "sunday", "note": "Sunday"},
+    ),
+    _admin("rules.delete_closure", "DELETE", lambda s: f"/api/v1/closures/{s.closure}", 204),
     Route(
         "rules.set_member_category",
         "PUT",

@@ -19,7 +19,7 @@ def test_a_book_is_lent_and_the_loan_read_back(client: FlaskClient) -> None:
     assert response.status_code == 201
     loan = response.get_json()
     assert loan["status"] == "open"
-    assert loan["due_at"] == "2030-01-22T09:00:00Z"
+    assert loan["due_at"] == "2030-01-22T23:59:59Z"
     assert loan["fine_cents"] == 0
     assert response.headers["Location"].endswith(f"/api/v1/loans/{loan['id']}")
     read = client.get(f"/api/v1/loans/{loan['id']}")
@@ -128,7 +128,7 @@ def test_a_loan_is_renewed_until_the_limit(client: FlaskClient) -> None:
 
     assert first.status_code == 200
     assert first.get_json()["renewals"] == 1
-    assert first.get_json()["due_at"] == "2030-02-12T09:00:00Z"
+    assert first.get_json()["due_at"] == "2030-02-12T23:59:59Z"
     assert_problem(third, 409, "RENEWAL_LIMIT_REACHED")
 
 

@@ -60,7 +60,7 @@ def test_a_dvd_goes_out_for_its_rule_and_resolve_says_why(client: FlaskClient) -
     assert "most specific" in body["reason"]
 
     loan = borrow(client, member, book)
-    assert loan["due_at"] == "2030-01-08T09:00:00Z"  # seven days, not 21
+    assert loan["due_at"] == "2030-01-08T23:59:59Z"  # seven days, not 21
     assert client.get(f"/api/v1/copies/{copy_id}").get_json()["item_type"] == "dvd"
 
 
@@ -162,3 +162,28 @@ def test_a_member_moved_to_a_category_borrows_within_its_limit(client: FlaskClie
         409,
         "MEMBER_CATEGORY_RETIRED",
     )
+
+
+def test_closed_days_move_due_dates_and_are_listed(client: FlaskClient) -> None:
+    # The test library lends at 2030-01-01 09:00 UTC (a Tuesday); 21 days on is Tuesday 22.
+    christmas = client.post("/api/v1/closures", json={"date": "2030-01-22", "note": "Inventory"})
+    tuesdays_too = client.post("/api/v1/closures", json={"weekday": "wednesday"})
+    assert christmas.status_code == 201
+    assert tuesdays_too.get_json()["weekday"] == "wednesday"
+    listed = client.get("/api/v1/closures").get_json()["items"]
+    assert [(c["date"], c["weekday"]) for c in listed] == [
+        (None, "wednesday"),
+        ("2030-01-22", None),
+    ]
+
+    loan = borrow(client, register(client), add_book(client, 1))
+
+    assert loan["due_at"] == "2030-01-24T23:59:59Z"  # Tuesday closed, Wednesday closed
+    assert_problem(
+        client.post("/api/v1/closures", json={"weekday": "wednesday"}),
+        409,
+        "CIRCULATION_RULE_CONFLICT",
+    )
+    assert client.delete(f"/api/v1/closures/{christmas.get_json()['id']}").status_code == 204
+    wrong = client.post("/api/v1/closures", json={"date": "2030-01-22", "weekday": "monday"})
+    assert wrong.status_code == 422

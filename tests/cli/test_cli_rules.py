@@ -74,3 +74,19 @@ def test_changing_the_default_rule_and_refusals(cli: Cli) -> None:
     ok(cli, "item-types", "add", "map", "--name", "Map")
     ok(cli, "item-types", "retire", "map")
     assert json.loads(ok(cli, "item-types", "list", "--json"))[1]["retired_at"] is not None
+
+
+def test_the_calendar_from_the_command_line(cli: Cli) -> None:
+    assert "closed every sunday" in ok(cli, "calendar", "close", "--weekday", "sunday")
+    closed = ok(cli, "calendar", "close", "--date", "2030-12-25", "--note", "Christmas")
+    closure_id = closed.strip().rsplit(" ", 1)[-1].rstrip(")")
+    listed = json.loads(ok(cli, "calendar", "list", "--json"))
+    assert [(c["date"], c["weekday"], c["note"]) for c in listed] == [
+        (None, "sunday", ""),
+        ("2030-12-25", None, "Christmas"),
+    ]
+    ok(cli, "calendar", "reopen", closure_id)
+    assert len(json.loads(ok(cli, "calendar", "list", "--json"))) == 1
+    twice = cli("calendar", "close", "--weekday", "sunday")
+    assert twice.exit_code != 0
+    assert "CIRCULATION_RULE_CONFLICT" in twice.output

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from adapters.ids import UuidV7Generator
 from application.unit_of_work import Entity, UnitOfWork
+from domain.calendar import Closure
 from domain.catalogue import Book, Copy
 from domain.credentials import ApiKey, RefreshToken, ServiceClient
 from domain.holds import Hold
@@ -138,6 +139,8 @@ def add(uow: UnitOfWork, entity: Entity) -> None:
         uow.item_types.add(entity)
     elif isinstance(entity, CirculationRule):
         uow.rules.add(entity)
+    elif isinstance(entity, Closure):
+        uow.closures.add(entity)
     else:
         uow.ledger.add(entity)
 

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from domain.calendar import Closure
 from domain.errors import RuleConflict
 from domain.rules import (
     DEFAULT_CATEGORY,
@@ -95,3 +96,23 @@ def test_codes_on_members_copies_loans_and_holds_round_trip(new_uow: UowFactory)
         assert stored_member is not None
         assert (stored_book.item_type, stored_copy.item_type) == ("dvd", "dvd")
         assert stored_member.category == "child"
+
+
+def test_closures_round_trip_in_order_and_each_day_once(new_uow: UowFactory) -> None:
+    christmas = Closure.on_date(id=new_id(), day=date(2030, 12, 25), note="Christmas")
+    new_year = Closure.on_date(id=new_id(), day=date(2030, 1, 1))
+    sunday = Closure.every(id=new_id(), weekday=6, note="Sunday")
+    store(new_uow, christmas, sunday, new_year)
+    with new_uow() as uow:
+        assert uow.closures.all() == [sunday, new_year, christmas]
+    with pytest.raises(RuleConflict):
+        store(new_uow, Closure.on_date(id=new_id(), day=date(2030, 12, 25)))
+    with pytest.raises(RuleConflict):
+        store(new_uow, Closure.every(id=new_id(), weekday=6))
+    with new_uow() as uow:
+        stored = uow.closures.get(sunday.id)
+        assert stored is not None
+        uow.closures.remove(stored)
+        uow.commit()
+    with new_uow() as uow:
+        assert [c.id for c in uow.closures.all()] == [new_year.id, christmas.id]

@@ -32,6 +32,7 @@ TABLES = {
     "member_categories",
     "item_types",
     "circulation_rules",
+    "closures",
 }
 
 

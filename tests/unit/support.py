@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from adapters.clock import ManualClock
@@ -27,6 +27,13 @@ from domain.policy import Policy
 START = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
+
+
+def end_of_day(instant: datetime) -> datetime:
+    """23:59:59 UTC on ``instant``'s day: when a loan due that day falls due (the tests' library
+    keeps UTC and never closes)."""
+    return datetime.combine(instant.date(), time(23, 59, 59), tzinfo=UTC)
+
 
 Snapshot = dict[str, dict[str, tuple[Any, ...]]]
 

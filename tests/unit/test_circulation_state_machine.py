@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from domain import circulation
+from domain.calendar import END_OF_DAY, Closure, LibraryCalendar
 from domain.catalogue import CopyStatus
 from domain.errors import DomainError
 from domain.holds import Hold, HoldStatus
@@ -26,11 +27,12 @@ from domain.policy import Policy
 from domain.rules import (
     DEFAULT_CATEGORY,
     DEFAULT_ITEM_TYPE,
+    CalendarTerms,
     CirculationRule,
     MemberCategory,
     RuleBook,
 )
-from tests.unit.support import DAY, HOUR, App, build_app
+from tests.unit.support import DAY, HOUR, START, App, build_app
 
 T = TypeVar("T")
 
@@ -98,8 +100,15 @@ class CirculationMachine(RuleBasedStateMachine):
         rules.assign_book_item_type(self.book_ids[2], "dvd")
         for copy in added[2].copies:
             rules.assign_item_type(copy.id, "dvd")
+        # The library closes on Sundays and on two single days within the first weeks.
+        rules.close_every(6, "Sunday")
+        for day in (START.date() + 9 * DAY, START.date() + 10 * DAY):
+            rules.close_on(day)
         self.matrix = RuleBook.of(
-            self.app.rows(CirculationRule), self.app.rows(MemberCategory), POLICY
+            self.app.rows(CirculationRule),
+            self.app.rows(MemberCategory),
+            POLICY,
+            LibraryCalendar.of(POLICY.time_zone, self.app.rows(Closure)),
         )
         self.new_barcodes = 0
         self.removed: set[str] = set()
@@ -206,7 +215,9 @@ class CirculationMachine(RuleBasedStateMachine):
         assert stored.member_id == self.member_ids[member]
         assert stored.loaned_at == self.now()
         rule = self.rule_of(stored)
-        assert stored.due_at == self.now() + rule.loan_period
+        assert stored.due_at == self.matrix.due_at(rule, self.now())
+        assert self.matrix.calendar.is_open(self.matrix.calendar.local_date(stored.due_at))
+        assert stored.due_at.time() == END_OF_DAY
         assert stored.item_type == self.app.copy(loan.copy_id).item_type
         assert stored.renewals == 0
         assert stored.is_open
@@ -229,7 +240,7 @@ class CirculationMachine(RuleBasedStateMachine):
         assert returned is not None, "returning an open loan is never refused"
         stored = self.app.loan(chosen.id)
         assert stored.returned_at == self.now()
-        assert stored.fine_cents == overdue_fine(chosen.due_at, self.now(), self.rule_of(chosen))
+        assert stored.fine_cents == overdue_fine(chosen.due_at, self.now(), self.terms_of(chosen))
         # The fine was accruing already: returning moves it to the ledger, the debt stays put.
         assert self.balance(chosen.member_id) == balance_before
 
@@ -249,7 +260,7 @@ class CirculationMachine(RuleBasedStateMachine):
             stored = self.app.loan(chosen.id)
             rule = self.rule_of(chosen)
             assert stored.renewals == chosen.renewals + 1 <= rule.max_renewals
-            assert stored.due_at == chosen.due_at + rule.renewal_period
+            assert stored.due_at == self.matrix.renewed_due_at(rule, chosen.due_at)
             assert not any(
                 h.book_id == chosen.book_id and h.status is HoldStatus.WAITING
                 for h in self.app.holds()
@@ -381,6 +392,9 @@ class CirculationMachine(RuleBasedStateMachine):
         member = self.app.db.tables[Member].get(member_id)
         return member.category if member is not None else DEFAULT_CATEGORY
 
+    def terms_of(self, loan: Loan) -> CalendarTerms:
+        return self.matrix.terms(self.category_of(loan.member_id), loan.item_type)
+
     def rule_of(self, loan: Loan) -> CirculationRule:
         return self.matrix.rule_for(self.category_of(loan.member_id), loan.item_type)
 
@@ -462,7 +476,7 @@ class CirculationMachine(RuleBasedStateMachine):
                 assert loan.id not in charged
             else:
                 assert loan.fine_cents == overdue_fine(
-                    loan.due_at, loan.returned_at, self.rule_of(loan)
+                    loan.due_at, loan.returned_at, self.terms_of(loan)
                 )
                 assert charged.get(loan.id, 0) == loan.fine_cents
 

@@ -11,7 +11,6 @@ from application.circulation import HoldInQueue
 from application.queries import LoanState
 from domain.holds import Hold, HoldStatus
 from domain.loans import Loan
-from domain.policy import Policy
 from entrypoints.http.schemas.common import BodyModel, PageMeta, PageQuery, PathModel, ResourceId
 
 LOAN_EXAMPLE: dict[str, Any] = {
@@ -124,7 +123,8 @@ class LoanOut(BaseModel):
     version: int
 
     @classmethod
-    def of(cls, loan: Loan, now: datetime, policy: Policy) -> LoanOut:
+    def of(cls, loan: Loan, now: datetime, fine_cents: int) -> LoanOut:
+        """``fine_cents``: the fine the use case computed (``Circulation.accrued_fines``)."""
         if not loan.is_open:
             status = LoanState.RETURNED
         elif loan.is_overdue(now):
@@ -141,7 +141,7 @@ class LoanOut(BaseModel):
             renewals=loan.renewals,
             returned_at=loan.returned_at,
             status=status,
-            fine_cents=loan.fine_at(now, policy),
+            fine_cents=fine_cents,
             version=loan.version,
         )
 

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, Self, cast
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
 
+from domain.calendar import WEEKDAYS, Closure
 from domain.rules import ANY, CirculationRule, ItemType, MemberCategory, Resolution
 from entrypoints.http.schemas.common import (
     BodyModel,
@@ -312,3 +322,52 @@ RESOLUTION_EXAMPLE: dict[str, Any] = {
 
 class ListQuery(PageQuery):
     pass
+
+
+# --- the library calendar --------------------------------------------------------------------
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+CLOSURE_EXAMPLE: dict[str, Any] = {
+    "id": "0190f1e2-7c4d-7a8b-9c0d-eeeeeeeeeeee",
+    "date": "2030-12-25",
+    "weekday": None,
+    "note": "Christmas",
+}
+
+
+class ClosurePath(PathModel):
+    closure_id: ResourceId
+
+
+class ClosureCreate(BodyModel):
+    """A closed day: give `date` (once) or `weekday` (every week)."""
+
+    model_config = ConfigDict(
+        openapi_extra={"example": {"date": "2030-12-25", "note": "Christmas"}}  # type: ignore[typeddict-unknown-key]
+    )
+
+    date: IsoDate | None = None
+    weekday: Weekday | None = None
+    note: str = Field("", max_length=200)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        if (self.date is None) == (self.weekday is None):
+            raise ValueError("give exactly one of date and weekday")
+        return self
+
+
+class ClosureOut(BaseModel):
+    id: str
+    date: dt.date | None = Field(description="A single closed date.")
+    weekday: Weekday | None = Field(description="Closed every week on this day.")
+    note: str
+
+    @classmethod
+    def of(cls, closure: Closure) -> ClosureOut:
+        weekday = WEEKDAYS[closure.weekday] if closure.weekday is not None else None
+        return cls(id=closure.id, date=closure.day, weekday=cast(Any, weekday), note=closure.note)
+
+
+class ClosurePage(PageMeta):
+    items: list[ClosureOut]

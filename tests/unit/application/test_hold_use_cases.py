@@ -145,7 +145,7 @@ class TestPlaceHold:
         with pytest.raises(MemberSuspended):
             app.circulation.place_hold(ada.id, book.book.id)
         app.circulation.borrow(bob.id, book_id=app.add_book().book.id)
-        app.advance(LOAN_PERIOD + HOUR)
+        app.advance(LOAN_PERIOD + DAY)
         with pytest.raises(MemberHasOverdueLoans):
             app.circulation.place_hold(bob.id, book.book.id)
 

@@ -19,7 +19,7 @@ from domain.errors import (
     VersionMismatch,
 )
 from domain.rules import DEFAULT_RULE_ID
-from tests.unit.support import DAY, App
+from tests.unit.support import DAY, App, end_of_day
 
 
 @pytest.fixture
@@ -59,9 +59,9 @@ def test_the_rule_for_the_pair_sets_the_loan_period(library: App) -> None:
     adult, kid = app.add_member().id, child(app)
     on_dvd = app.circulation.borrow(adult, book_id=dvd(app))
     on_book = app.circulation.borrow(kid, book_id=app.add_book().book.id)
-    assert on_dvd.due_at == app.now() + 7 * DAY
+    assert on_dvd.due_at == end_of_day(app.now() + 7 * DAY)
     assert on_dvd.item_type == "dvd"
-    assert on_book.due_at == app.now() + 14 * DAY
+    assert on_book.due_at == end_of_day(app.now() + 14 * DAY)
 
 
 def test_a_child_gets_the_category_rule_for_a_dvd_too(library: App) -> None:
@@ -118,7 +118,7 @@ def test_changing_the_default_rule_stores_it(app: App) -> None:
     changed = app.rules.change_rule(DEFAULT_RULE_ID, loan_days=28, fine_per_day_cents=10)
     assert (changed.loan_days, changed.fine_per_day_cents) == (28, 10)
     loan = app.circulation.borrow(app.add_member().id, book_id=app.add_book().book.id)
-    assert loan.due_at == app.now() + 28 * DAY
+    assert loan.due_at == end_of_day(app.now() + 28 * DAY)
     with pytest.raises(RuleConflict):
         app.rules.remove_rule(DEFAULT_RULE_ID)
     with pytest.raises(RuleConflict):
@@ -156,7 +156,7 @@ def test_retired_codes_are_not_assigned_again(library: App) -> None:
         app.rules.assign_item_type(app.add_book().copies[0].id, "dvd")
     # Members already in it keep its terms.
     loan = app.circulation.borrow(kid, book_id=app.add_book().book.id)
-    assert loan.due_at == app.now() + 14 * DAY
+    assert loan.due_at == end_of_day(app.now() + 14 * DAY)
 
 
 def test_stale_versions_are_refused(library: App) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
@@ -283,7 +283,7 @@ class TestLend:
         book = state([copy("c1")])
         made = book.lend(loan_id="l9", standing=standing(), rules=RULES, now=NOW)
         assert (made.id, made.copy_id, made.book_id, made.member_id) == ("l9", "c1", "b1", "m1")
-        assert made.due_at == NOW + POLICY.loan_period
+        assert made.due_at == datetime(2030, 6, 22, 23, 59, 59, tzinfo=UTC)  # end of day 21
         assert book.copies[0].status is CopyStatus.ON_LOAN
         assert book.events == [
             BookLent(occurred_at=NOW, loan_id="l9", copy_id="c1", member_id="m1")
@@ -337,7 +337,7 @@ class TestRenew:
         out = loan()
         due = out.due_at
         book = self.renew(out, [], [copy("cx", CopyStatus.ON_LOAN)])
-        assert out.due_at == due + POLICY.loan_period
+        assert out.due_at == datetime.combine((due + 21 * DAY).date(), time(23, 59, 59), UTC)
         assert out.renewals == 1
         assert book.events == [
             LoanRenewed(occurred_at=NOW, loan_id="l1", member_id="m1", renewals=1)

@@ -167,4 +167,6 @@ class TestDueDates:
 
     def test_a_passed_fixed_due_date_lends_for_a_day(self) -> None:
         fixed = DEFAULT.changed(fixed_due_date=date(2030, 5, 1))
-        assert RuleBook.from_policy(POLICY).due_at(fixed, NOW) == NOW + timedelta(days=1)
+        assert RuleBook.from_policy(POLICY).due_at(fixed, NOW) == datetime(
+            2030, 6, 2, 23, 59, 59, tzinfo=UTC
+        )
