@@ -40,6 +40,16 @@ class HoldInQueue:
 
 
 @dataclass(frozen=True, slots=True)
+class RenewalOutcome:
+    loan: Loan  # as it is after the attempt
+    refusal: DomainError | None  # why it was not renewed; None when it was
+
+    @property
+    def renewed(self) -> bool:
+        return self.refusal is None
+
+
+@dataclass(frozen=True, slots=True)
 class Availability:
     book_id: str
     copies: int  # copies that circulate (neither lost nor withdrawn)
@@ -135,12 +145,29 @@ class Circulation:
         now = self._clock.now()
         with self._uow() as uow:
             loan = found(uow.loans.get(loan_id), LoanNotFound, loan_id)
-            member = found(uow.members.get(loan.member_id), MemberNotFound, loan.member_id)
+            member = found(
+                uow.members.get(loan.member_id, for_update=True), MemberNotFound, loan.member_id
+            )
             state = uow.circulation.get(loan.book_id)
-            state.renew(loan, member, rule_book(uow, self._policy), now)
+            rules = rule_book(uow, self._policy)
+            state.renew(loan, self._standing(uow, member, rules), rules, now)
             uow.circulation.save(state)
             uow.commit()
             return loan
+
+    def renew_all(self, member_id: str) -> list[RenewalOutcome]:
+        """Try to renew each of the member's open loans, each on its own: one refused renewal
+        leaves the others to be granted. Says per loan what happened and why."""
+        with self._uow() as uow:
+            found(uow.members.get(member_id), MemberNotFound, member_id)
+            loans = uow.loans.open_for_member(member_id)
+        outcomes: list[RenewalOutcome] = []
+        for loan in loans:
+            try:
+                outcomes.append(RenewalOutcome(self.renew(loan.id), None))
+            except DomainError as refusal:
+                outcomes.append(RenewalOutcome(self.get_loan(loan.id), refusal))
+        return outcomes
 
     def get_loan(self, loan_id: str) -> Loan:
         with self._uow() as uow:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.catalogue import Copy, CopyStatus
 from domain.errors import (
@@ -31,6 +31,7 @@ from domain.errors import (
     RenewalBlockedByHold,
     RenewalBlockedOverdue,
     RenewalLimitReached,
+    RenewalTooSoon,
 )
 from domain.events import (
     BookLent,
@@ -293,8 +294,9 @@ class BookCirculation:
         self.allocate(rules, now)
         return fine
 
-    def renew(self, loan: Loan, member: Member, rules: RuleBook, now: datetime) -> None:
-        rule = self.ensure_may_renew(loan, member, rules, now)
+    def renew(self, loan: Loan, standing: Standing, rules: RuleBook, now: datetime) -> None:
+        """Push the due date ``renewal_days`` local days on, if the rules allow it now."""
+        rule = self.ensure_may_renew(loan, standing, rules, now)
         loan.extend(rule, rules.renewed_due_at(rule, loan.due_at))
         self.events.append(
             LoanRenewed(
@@ -303,9 +305,15 @@ class BookCirculation:
         )
 
     def ensure_may_renew(
-        self, loan: Loan, member: Member, rules: RuleBook, now: datetime
+        self, loan: Loan, standing: Standing, rules: RuleBook, now: datetime
     ) -> CirculationRule:
-        """The rule the renewal follows, if the loan may be renewed now."""
+        """The rule the renewal follows, if the loan may be renewed now.
+
+        The member's standing blocks a renewal exactly as it blocks borrowing (suspended,
+        expired, overdue elsewhere, debt at the category's limit): a renewal is a new loan of
+        the same copy in all but paperwork.
+        """
+        member = standing.member
         rule = rules.rule_for(member.category, loan.item_type)
         member.ensure_in_good_standing(now)
         if not loan.is_open:
@@ -313,6 +321,14 @@ class BookCirculation:
         if loan.is_overdue(now):
             raise RenewalBlockedOverdue(
                 "an overdue loan cannot be renewed; return it", loan_id=loan.id
+            )
+        ensure_unblocked(standing, rules, now)
+        opens = loan.due_at - timedelta(days=rule.renew_too_soon_days)
+        if rule.renew_too_soon_days and now < opens:
+            raise RenewalTooSoon(
+                f"renewal opens {rule.renew_too_soon_days} day(s) before the due date",
+                loan_id=loan.id,
+                opens_at=opens.isoformat(),
             )
         if loan.renewals >= rule.max_renewals:
             raise RenewalLimitReached(

@@ -35,12 +35,15 @@ from entrypoints.http.root import API_PREFIX
 from entrypoints.http.schemas.loans import (
     HOLD_EXAMPLE,
     LOAN_EXAMPLE,
+    RENEWALS_EXAMPLE,
     HoldOut,
     HoldPage,
     LoanOut,
     LoanPage,
     MemberHoldQuery,
     MemberLoanQuery,
+    RenewalOut,
+    RenewalsOut,
 )
 from entrypoints.http.schemas.members import (
     ACCOUNT_EXAMPLE,
@@ -215,6 +218,41 @@ def delete_member(path: MemberPath, membership: Membership = Provide["membership
     )
     membership.remove(path.member_id, expected_version=expected)
     return no_content_response()
+
+
+@operation(
+    bp,
+    "POST",
+    "/members/<member_id:member_id>/renewals",
+    summary="Renew all of a member's loans",
+    description="Try to renew each open loan of the member, each on its own: one refused "
+    "renewal does not stop the others. Answers per loan whether it was renewed and, if not, "
+    "the refusal's `code` and `message` (`RENEWAL_BLOCKED_BY_HOLD`, `RENEWAL_TOO_SOON`, "
+    "`RENEWAL_LIMIT_REACHED`, `MEMBER_HAS_OVERDUE_LOANS`, `DEBT_LIMIT_REACHED`...).",
+    replies=[ok(RenewalsOut, RENEWALS_EXAMPLE, "What happened to each loan.", etag=False)],
+    access=access.requires(Scope.LOANS_WRITE, owner=access.Owner.PATH),
+)
+@inject
+def renew_member_loans(
+    path: MemberPath,
+    circulation: Circulation = Provide["circulation"],
+    clock: Clock = Provide["clock"],
+) -> Response:
+    outcomes = circulation.renew_all(path.member_id)
+    fines, now = circulation.accrued_fines([o.loan for o in outcomes]), clock.now()
+    return json_response(
+        RenewalsOut(
+            items=[
+                RenewalOut(
+                    loan=LoanOut.of(o.loan, now, fines[o.loan.id]),
+                    renewed=o.renewed,
+                    code=o.refusal.code if o.refusal is not None else None,
+                    message=o.refusal.message if o.refusal is not None else None,
+                )
+                for o in outcomes
+            ]
+        )
+    )
 
 
 @operation(

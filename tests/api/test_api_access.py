@@ -257,6 +257,12 @@ ROUTES = [
         ok=204,
     ),
     _member_route("members.list_member_loans", "/loans", other="grace"),
+    Route(
+        "members.renew_member_loans",
+        "POST",
+        lambda s: f"/api/v1/members/{s.users.ada.id}/renewals",
+        other="grace",
+    ),
     _member_route("members.list_member_holds", "/holds", other="grace"),
     _member_route("members.get_account", "/account", other="grace"),
     Route(

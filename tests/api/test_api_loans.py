@@ -143,3 +143,24 @@ def test_an_unknown_field_in_the_loan_body_is_refused(client: FlaskClient) -> No
 
     body = assert_problem(response, 422, "VALIDATION_FAILED")
     assert ("body", "due") in field_errors(body)
+
+
+def test_renew_all_answers_per_loan(client: FlaskClient) -> None:
+    member = register(client)
+    free, wanted = add_book(client, 1), add_book(client, 2)
+    kept = borrow(client, member, free)
+    held = borrow(client, member, wanted)
+    client.post(
+        "/api/v1/holds", json={"member_id": register(client)["id"], "book_id": wanted["id"]}
+    )
+
+    response = client.post(f"/api/v1/members/{member['id']}/renewals")
+
+    assert response.status_code == 200
+    items = {item["loan"]["id"]: item for item in response.get_json()["items"]}
+    assert items[kept["id"]]["renewed"] is True
+    assert items[kept["id"]]["loan"]["renewals"] == 1
+    assert (items[held["id"]]["renewed"], items[held["id"]]["code"]) == (
+        False,
+        "RENEWAL_BLOCKED_BY_HOLD",
+    )

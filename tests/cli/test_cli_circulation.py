@@ -183,3 +183,19 @@ def test_every_circulation_command_has_help_with_an_example(cli: Cli) -> None:
         assert result.exit_code == 0, command
         assert "Example" in result.stdout, command
         assert f"circulate {command[0]}" in result.stdout, command
+
+
+@pytest.mark.usefixtures("library")
+def test_renew_all_says_what_happened_to_each_loan(cli: Cli) -> None:
+    kr = borrow(cli, "ada@example.org", "--book", KR)
+    sicp = borrow(cli, "ada@example.org", "--book", SICP)
+    assert cli("holds", "place", "--member", "grace@example.org", "--book", SICP).exit_code == 0
+
+    result = cli("loans", "renew-all", "--member", "ada@example.org", "--json")
+
+    assert result.exit_code == 0, result.output
+    outcomes = {o["loan"]["id"]: o for o in json.loads(result.stdout)}
+    assert outcomes[kr["id"]]["renewed"] is True
+    assert outcomes[sicp["id"]]["code"] == "RENEWAL_BLOCKED_BY_HOLD"
+    table = cli("loans", "renew-all", "--member", "ada@example.org")
+    assert "RENEWAL_BLOCKED_BY_HOLD" in table.stdout

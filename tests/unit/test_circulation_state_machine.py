@@ -59,6 +59,7 @@ DVD_RULE = {
     "grace_days": 1,
     "fine_per_day_cents": 50,
     "pickup_window_days": 2,
+    "renew_too_soon_days": 2,
 }
 CHILD_RULE = {"holds_allowed": False, "max_holds": 0}
 COPIES_PER_BOOK = (1, 2, 2)
@@ -255,10 +256,16 @@ class CirculationMachine(RuleBasedStateMachine):
     def renew(self, pick: int) -> None:
         loans = self.app.loans()
         chosen = loans[pick % len(loans)]
+        blocked = chosen.member_id in self.member_ids and self.blocked(
+            self.member_ids.index(chosen.member_id)
+        )
         renewed = self.attempt(lambda: self.app.circulation.renew(chosen.id))
         if renewed is not None:
+            assert not blocked, "a member barred from borrowing renewed a loan"
             stored = self.app.loan(chosen.id)
             rule = self.rule_of(chosen)
+            too_soon = timedelta(days=rule.renew_too_soon_days)
+            assert not rule.renew_too_soon_days or self.now() >= chosen.due_at - too_soon
             assert stored.renewals == chosen.renewals + 1 <= rule.max_renewals
             assert stored.due_at == self.matrix.renewed_due_at(rule, chosen.due_at)
             assert not any(

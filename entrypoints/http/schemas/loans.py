@@ -150,6 +150,37 @@ class LoanPage(PageMeta):
     items: list[LoanOut]
 
 
+class RenewalOut(BaseModel):
+    """What renewing one loan did: ``renewed``, or the refusal's ``code`` and ``message``."""
+
+    loan: LoanOut
+    renewed: bool
+    code: str | None = Field(description="The refusal's code, e.g. `RENEWAL_BLOCKED_BY_HOLD`.")
+    message: str | None
+
+
+class RenewalsOut(BaseModel):
+    items: list[RenewalOut]
+
+
+RENEWALS_EXAMPLE: dict[str, Any] = {
+    "items": [
+        {
+            "loan": {**LOAN_EXAMPLE, "due_at": "2030-02-12T23:59:59Z", "renewals": 1},
+            "renewed": True,
+            "code": None,
+            "message": None,
+        },
+        {
+            "loan": {**LOAN_EXAMPLE, "id": "0190f1e2-7c4d-7a8b-9c0d-cccccccccccd"},
+            "renewed": False,
+            "code": "RENEWAL_BLOCKED_BY_HOLD",
+            "message": "1 member(s) wait for this book",
+        },
+    ]
+}
+
+
 class HoldOut(BaseModel):
     id: str
     book_id: str

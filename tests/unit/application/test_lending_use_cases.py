@@ -487,3 +487,48 @@ def test_returns_serve_the_queue_in_the_order_it_formed(order: list[int], copies
             loan = app.circulation.borrow(waiting[i].id, book_id=book.book.id)
             app.circulation.return_loan(loan.id)
     assert served == order
+
+
+class TestRenewAll:
+    def test_each_loan_on_its_own_with_the_reason(self, app: App) -> None:
+        ada, bob = app.add_member(), app.add_member()
+        free, wanted = app.add_book(), app.add_book()
+        first = app.circulation.borrow(ada.id, book_id=free.book.id)
+        second = app.circulation.borrow(ada.id, book_id=wanted.book.id)
+        app.circulation.place_hold(bob.id, wanted.book.id)
+        app.publisher.clear()
+
+        outcomes = app.circulation.renew_all(ada.id)
+
+        assert [(o.loan.id, o.renewed) for o in outcomes] == [(first.id, True), (second.id, False)]
+        refusal = outcomes[1].refusal
+        assert refusal is not None
+        assert refusal.code == "RENEWAL_BLOCKED_BY_HOLD"
+        assert app.loan(first.id).renewals == 1
+        assert app.loan(second.id).renewals == 0
+        assert [type(e) for e in app.publisher.events] == [LoanRenewed]
+
+    def test_a_blocked_member_renews_nothing(self, app: App) -> None:
+        ada = app.add_member()
+        loan = app.circulation.borrow(ada.id, book_id=app.add_book().book.id)
+        app.membership.suspend(ada.id)
+        [outcome] = app.circulation.renew_all(ada.id)
+        assert outcome.refusal is not None
+        assert outcome.refusal.code == "MEMBER_SUSPENDED"
+        assert app.loan(loan.id).renewals == 0
+        with pytest.raises(MemberNotFound):
+            app.circulation.renew_all("nobody")
+
+    def test_debt_blocks_renewal_as_it_blocks_borrowing(self, app: App) -> None:
+        ada = app.add_member()
+        late = app.circulation.borrow(ada.id, book_id=app.add_book().book.id)
+        app.advance(LOAN_PERIOD - DAY)
+        kept = app.circulation.borrow(ada.id, book_id=app.add_book().book.id)
+        app.advance(LOAN_PERIOD)  # ``late`` is 20 open days late; ``kept`` is due tonight
+        assert app.circulation.return_loan(late.id).fine_cents == 500
+        with pytest.raises(DebtLimitReached) as refused:
+            app.circulation.renew(kept.id)
+        assert refused.value.details == {"balance_cents": 500, "limit_cents": 500}
+        [outcome] = app.circulation.renew_all(ada.id)
+        assert outcome.refusal is not None
+        assert outcome.refusal.code == "DEBT_LIMIT_REACHED"

@@ -28,6 +28,7 @@ from domain.errors import (
     RenewalBlockedByHold,
     RenewalBlockedOverdue,
     RenewalLimitReached,
+    RenewalTooSoon,
 )
 from domain.events import BookLent, BookReturned, HoldClosed, HoldPlaced, HoldReady, LoanRenewed
 from domain.holds import Hold, HoldStatus
@@ -327,10 +328,18 @@ class TestLend:
 
 class TestRenew:
     def renew(
-        self, out: Loan, holds: list[Hold], copies: list[Copy], who: Member | None = None
+        self,
+        out: Loan,
+        holds: list[Hold],
+        copies: list[Copy],
+        who: Member | None = None,
+        *,
+        others: list[Loan] | None = None,
+        owed: int = 0,
+        rules: RuleBook = RULES,
     ) -> BookCirculation:
         book = state(copies, holds)
-        book.renew(out, who or member(), RULES, NOW)
+        book.renew(out, standing(who, [out, *(others or [])], owed), rules, NOW)
         return book
 
     def test_renew_extends_by_a_loan_period(self) -> None:
@@ -368,6 +377,32 @@ class TestRenew:
         who.suspend(NOW)
         with pytest.raises(MemberSuspended):
             self.renew(loan(), [], [], who)
+
+    def test_the_standing_that_blocks_borrowing_blocks_renewing(self) -> None:
+        out = loan()
+        late_elsewhere = loan("l2", copy_id="cy", book_id="b9", loaned_at=NOW - 30 * DAY)
+        with pytest.raises(MemberHasOverdueLoans) as overdue:
+            self.renew(out, [], [], others=[late_elsewhere])
+        assert overdue.value.details == {"loan_ids": ["l2"]}
+        with pytest.raises(DebtLimitReached):
+            self.renew(out, [], [], owed=POLICY.debt_limit_cents)
+        who = member()
+        who.membership_expires_at = NOW - DAY
+        with pytest.raises(MembershipExpired):
+            self.renew(out, [], [], who)
+        assert out.renewals == 0
+
+    def test_too_soon(self) -> None:
+        rule = RULES.default_rule.changed(renew_too_soon_days=3)
+        rules = RuleBook.of([rule], [], POLICY)
+        early = loan()  # due in 20 days
+        with pytest.raises(RenewalTooSoon) as refused:
+            self.renew(early, [], [], rules=rules)
+        assert refused.value.code == "RENEWAL_TOO_SOON"
+        assert refused.value.details["opens_at"] == (early.due_at - 3 * DAY).isoformat()
+        nearly_due = loan(loaned_at=NOW - POLICY.loan_period + 2 * DAY)  # due in 2 days
+        self.renew(nearly_due, [], [], rules=rules)
+        assert nearly_due.renewals == 1
 
     def test_blocked_when_someone_waits_and_no_copy_is_free(self) -> None:
         out = loan()
