@@ -190,7 +190,17 @@ CATALOGUE_READS = frozenset(
         "catalogue_pages",
     }
 )
-CIRCULATION_READS = frozenset({"get_loan", "list_loans", "get_hold", "list_holds", "availability"})
+CIRCULATION_READS = frozenset(
+    {
+        "get_loan",
+        "list_loans",
+        "get_hold",
+        "list_holds",
+        "availability",
+        "accrued_fines",
+        "positions",
+    }
+)
 
 
 class CachedCatalogue(Catalogue):

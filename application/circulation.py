@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from application.common import check_version, found, rule_book
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
@@ -13,6 +13,7 @@ from application.queries import HoldFilter, LoanFilter, Page, PageRequest
 from application.retry import retry_on_conflict
 from application.unit_of_work import UnitOfWork
 from domain import circulation
+from domain.calendar import LibraryCalendar
 from domain.catalogue import CopyStatus
 from domain.circulation import Standing
 from domain.errors import (
@@ -31,6 +32,7 @@ from domain.loans import Loan
 from domain.members import Member
 from domain.policy import Policy
 from domain.rules import DEFAULT_CATEGORY, RuleBook
+from domain.values import UNSET, Unset
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,8 +202,11 @@ class Circulation:
     # --- holds -----------------------------------------------------------------------------
 
     @retry_on_conflict
-    def place_hold(self, member_id: str, book_id: str) -> HoldInQueue:
-        """Queue for a book; when a copy is free it is set aside at once."""
+    def place_hold(
+        self, member_id: str, book_id: str, not_needed_after: date | None = None
+    ) -> HoldInQueue:
+        """Queue for a book; when a copy is free it is set aside at once. After
+        ``not_needed_after`` (a local date) a hold still waiting is expired by the daily job."""
         now = self._clock.now()
         with self._uow() as uow:
             member = found(uow.members.get(member_id, for_update=True), MemberNotFound, member_id)
@@ -214,6 +219,7 @@ class Circulation:
                 member_holds=uow.holds.active_for_member(member_id),
                 rules=rules,
                 now=now,
+                not_needed_after=not_needed_after,
             )
             uow.circulation.save(state)
             uow.commit()
@@ -231,15 +237,49 @@ class Circulation:
             uow.commit()
             return hold
 
+    @retry_on_conflict
+    def change_hold(
+        self,
+        hold_id: str,
+        expected_version: int | None = None,
+        *,
+        suspended: bool | Unset = UNSET,
+        not_needed_after: date | Unset | None = UNSET,
+    ) -> HoldInQueue:
+        """Suspend or resume a waiting hold (it keeps its place), or change the last day it is
+        needed."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            hold = found(uow.holds.get(hold_id), HoldNotFound, hold_id)
+            check_version(hold, expected_version)
+            state = uow.circulation.get(hold.book_id)
+            if not isinstance(not_needed_after, Unset):
+                hold.change_not_needed_after(not_needed_after)
+            if suspended is True:
+                state.suspend_hold(hold, now)
+            elif suspended is False:
+                state.resume_hold(hold, rule_book(uow, self._policy), now)
+            uow.circulation.save(state)
+            uow.commit()
+            return HoldInQueue(hold, state.position(hold.id))
+
+    def positions(self, holds: Sequence[Hold]) -> dict[str, int | None]:
+        """Each hold's place in its book's queue (None once it no longer waits)."""
+        with self._uow() as uow:
+            states = {b: uow.circulation.get(b) for b in {h.book_id for h in holds}}
+            return {h.id: states[h.book_id].position(h.id) for h in holds}
+
     def expire_pickups(self) -> list[Hold]:
-        """Expire ready holds nobody collected in time; each copy passes down its queue.
+        """The daily job: expire ready holds nobody collected in time (each copy passes down
+        its queue) and waiting holds past their not-needed-after date.
 
         One transaction per book, so one busy book cannot hold up (or roll back) the rest.
         """
         now = self._clock.now()
+        today = LibraryCalendar.of(self._policy.time_zone).local_date(now)
         with self._uow() as uow:
             overdue_by_book: dict[str, list[str]] = defaultdict(list)
-            for hold in uow.holds.ready_past_pickup(now):
+            for hold in [*uow.holds.ready_past_pickup(now), *uow.holds.waiting_not_needed(today)]:
                 overdue_by_book[hold.book_id].append(hold.id)
         expired: list[Hold] = []
         for book_id, hold_ids in overdue_by_book.items():
@@ -252,9 +292,17 @@ class Circulation:
         with self._uow() as uow:
             state = uow.circulation.get(book_id)
             rules = rule_book(uow, self._policy)
-            due = [h for h in state.holds if h.id in hold_ids and h.pickup_overdue(now)]
+            today = rules.calendar.local_date(now)
+            due = [
+                h
+                for h in state.holds
+                if h.id in hold_ids and (h.pickup_overdue(now) or h.no_longer_needed(today))
+            ]
             for hold in due:  # the others were collected or cancelled since we looked
-                state.expire_hold(hold, rules, now)
+                if hold.no_longer_needed(today):
+                    state.lapse_hold(hold, now)
+                else:
+                    state.expire_hold(hold, rules, now)
             uow.circulation.save(state)
             uow.commit()
         return due

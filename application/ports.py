@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from application.queries import BookFilter, HoldFilter, LoanFilter, MemberFilter, Page, PageRequest
@@ -158,6 +158,10 @@ class HoldRepository(Protocol):
 
     def ready_past_pickup(self, now: datetime) -> list[Hold]:
         """Ready holds whose pickup deadline is before ``now``."""
+        ...
+
+    def waiting_not_needed(self, today: date) -> list[Hold]:
+        """Waiting holds whose not-needed-after date is before ``today``."""
         ...
 
     def for_member(self, member_id: str) -> list[Hold]: ...

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from domain.catalogue import Copy, CopyStatus
 from domain.errors import (
@@ -40,6 +40,7 @@ from domain.events import (
     HoldClosed,
     HoldPlaced,
     HoldReady,
+    HoldSuspended,
     LoanRenewed,
 )
 from domain.holds import Hold, HoldStatus
@@ -178,6 +179,11 @@ class BookCirculation:
         return sorted(
             (h for h in self.holds if h.status is HoldStatus.WAITING), key=lambda h: h.queue_key
         )
+
+    @property
+    def in_line(self) -> list[Hold]:
+        """Waiting holds a free copy may serve (suspended ones keep their place, unserved)."""
+        return [h for h in self.waiting if not h.suspended]
 
     @property
     def free_copies(self) -> list[Copy]:
@@ -335,7 +341,7 @@ class BookCirculation:
                 f"loan was renewed {loan.renewals} times (limit {rule.max_renewals})",
                 limit=rule.max_renewals,
             )
-        waiting = len(self.waiting)
+        waiting = len(self.in_line)  # a suspended hold waits for nobody's copy
         spare = len(self.free_copies)
         if waiting > spare:
             raise RenewalBlockedByHold(
@@ -353,6 +359,7 @@ class BookCirculation:
         member_holds: Sequence[Hold],
         rules: RuleBook,
         now: datetime,
+        not_needed_after: date | None = None,
     ) -> Hold:
         """Queue the member for the book; when a copy is free it is set aside at once.
 
@@ -368,6 +375,7 @@ class BookCirculation:
             member_id=member_id,
             now=now,
             member_category=member.category,
+            not_needed_after=not_needed_after,
         )
         self.holds.append(hold)
         self.events.append(
@@ -399,6 +407,29 @@ class BookCirculation:
             self.copy(set_aside).release(now)
         self.allocate(rules, now)
 
+    def suspend_hold(self, hold: Hold, now: datetime) -> None:
+        """The hold keeps its place but is passed over until resumed."""
+        self._own(hold).suspend()
+        self.events.append(HoldSuspended(occurred_at=now, hold_id=hold.id, suspended=True))
+
+    def resume_hold(self, hold: Hold, rules: RuleBook, now: datetime) -> None:
+        """Back in line at its old place; a free copy is set aside for it at once."""
+        self._own(hold).resume()
+        self.events.append(HoldSuspended(occurred_at=now, hold_id=hold.id, suspended=False))
+        self.allocate(rules, now)
+
+    def lapse_hold(self, hold: Hold, now: datetime) -> None:
+        """Expire a waiting hold whose not-needed-after date has passed."""
+        self._own(hold).lapse(now)
+        self._closed(hold, now)
+
+    def _own(self, hold: Hold) -> Hold:
+        if hold.book_id != self.book_id:
+            raise HoldNotFound(hold.id)
+        if hold not in self.holds:
+            self.holds.append(hold)  # a closed hold: its methods refuse to change it
+        return hold
+
     def allocate(self, rules: RuleBook, now: datetime) -> list[Hold]:
         """Set free copies aside for waiting holds, first come first served.
 
@@ -406,7 +437,7 @@ class BookCirculation:
         that became ready.
         """
         served: list[Hold] = []
-        for hold, copy in zip(self.waiting, self.free_copies, strict=False):
+        for hold, copy in zip(self.in_line, self.free_copies, strict=False):
             window = rules.rule_for(hold.member_category, copy.item_type).pickup_window
             copy.set_aside(now)
             hold.make_ready(copy.id, now, window)

@@ -68,3 +68,11 @@ class ItemTypeAssigned(Event):
     book_id: str
     copy_id: str | None
     item_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class HoldSuspended(Event):
+    """A waiting hold was suspended (``suspended``) or resumed."""
+
+    hold_id: str
+    suspended: bool

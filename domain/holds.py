@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from domain.errors import HoldNotActive
@@ -35,6 +35,10 @@ class Hold:
     closed_at: datetime | None = None
     # The member's category when the hold was placed: which rule's pickup window it gets.
     member_category: str = DEFAULT_CATEGORY
+    # A suspended hold keeps its place in the queue but is passed over when a copy comes free.
+    suspended: bool = False
+    # The last (local) day the member still wants the book; after it the daily job expires it.
+    not_needed_after: date | None = None
     version: int = 1
 
     @classmethod
@@ -46,6 +50,7 @@ class Hold:
         member_id: str,
         now: datetime,
         member_category: str = DEFAULT_CATEGORY,
+        not_needed_after: date | None = None,
     ) -> Hold:
         require_utc("now", now)
         return cls(
@@ -54,7 +59,39 @@ class Hold:
             member_id=member_id,
             placed_at=now,
             member_category=member_category,
+            not_needed_after=not_needed_after,
         )
+
+    @property
+    def in_line(self) -> bool:
+        """Waiting and not suspended: a copy that comes free may be set aside for it."""
+        return self.status is HoldStatus.WAITING and not self.suspended
+
+    def suspend(self) -> None:
+        """Keep the place in the queue, but let others be served meanwhile."""
+        self._require(HoldStatus.WAITING)
+        self.suspended = True
+
+    def resume(self) -> None:
+        self._require(HoldStatus.WAITING)
+        self.suspended = False
+
+    def change_not_needed_after(self, day: date | None) -> None:
+        self._require(HoldStatus.WAITING, HoldStatus.READY)
+        self.not_needed_after = day
+
+    def no_longer_needed(self, today: date) -> bool:
+        """Still waiting after the last day the member wanted the book (``today`` is local)."""
+        return (
+            self.status is HoldStatus.WAITING
+            and self.not_needed_after is not None
+            and today > self.not_needed_after
+        )
+
+    def lapse(self, now: datetime) -> None:
+        """The not-needed-after date passed while the hold waited."""
+        self._require(HoldStatus.WAITING)
+        self._close(HoldStatus.EXPIRED, now)
 
     @property
     def is_active(self) -> bool:

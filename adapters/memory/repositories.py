@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy as copying
 from collections.abc import Callable, Collection, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
 
 from adapters.memory.database import MemoryDatabase
@@ -295,6 +295,9 @@ class MemoryHoldRepository(_MemoryStore[Hold]):
     def ready_past_pickup(self, now: datetime) -> list[Hold]:
         rows = self._where(lambda h: h.pickup_overdue(now))
         return self._many(sorted(rows, key=lambda h: (h.pickup_by, h.id)))
+
+    def waiting_not_needed(self, today: date) -> list[Hold]:
+        return self._many(self._sorted(lambda h: h.no_longer_needed(today)))
 
     def for_member(self, member_id: str) -> list[Hold]:
         return self._many(self._sorted(lambda h: h.member_id == member_id))

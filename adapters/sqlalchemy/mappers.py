@@ -176,6 +176,8 @@ def hold_values(hold: Hold) -> dict[str, Any]:
         "closed_at": hold.closed_at,
         "version": hold.version,
         "member_category": hold.member_category,
+        "suspended": hold.suspended,
+        "not_needed_after": hold.not_needed_after,
     }
 
 
@@ -192,6 +194,8 @@ def hold_from_row(row: HoldRow) -> Hold:
         closed_at=row.closed_at,
         version=row.version,
         member_category=row.member_category,
+        suspended=row.suspended,
+        not_needed_after=row.not_needed_after,
     )
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     desc,
+    false,
     literal_column,
     nulls_last,
     text,
@@ -264,6 +265,8 @@ class HoldRow(Base):
     closed_at: Mapped[datetime | None]
     version: Mapped[int] = _version()
     member_category: Mapped[str] = _code(DEFAULT_CATEGORY)
+    suspended: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    not_needed_after: Mapped[date | None] = mapped_column(Date)
 
     __table_args__ = (
         CheckConstraint(values_check("status", HoldStatus), name="status"),

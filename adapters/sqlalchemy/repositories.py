@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Collection, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from sqlalchemy import (
@@ -439,6 +439,11 @@ class SqlHoldRepository(_SqlStore[Hold, HoldRow]):
 
     def active_for_member(self, member_id: str) -> list[Hold]:
         return self._in_queue_order(HoldRow.member_id == member_id, _HOLD_IS_ACTIVE)
+
+    def waiting_not_needed(self, today: date) -> list[Hold]:
+        return self._in_queue_order(
+            HoldRow.status == HoldStatus.WAITING, HoldRow.not_needed_after < today
+        )
 
     def ready_past_pickup(self, now: datetime) -> list[Hold]:
         return self._all(

@@ -294,7 +294,8 @@ def list_member_holds(
     found = circulation.list_holds(
         HoldFilter(member_id=path.member_id, status=query.status), page_request(query)
     )
-    return page_response(found, HoldOut.of, HoldPage)
+    positions = circulation.positions(found.items)
+    return page_response(found, lambda h: HoldOut.of(h, positions[h.id]), HoldPage)
 
 
 @operation(

@@ -319,6 +319,13 @@ ROUTES = [
     ),
     Route("holds.get_hold", "GET", lambda s: f"/api/v1/holds/{s.ada_hold}", other="grace"),
     Route(
+        "holds.update_hold",
+        "PATCH",
+        lambda s: f"/api/v1/holds/{s.ada_hold}",
+        lambda s: {"suspended": True},
+        other="grace",
+    ),
+    Route(
         "holds.cancel_hold",
         "DELETE",
         lambda s: f"/api/v1/holds/{s.ada_hold}",

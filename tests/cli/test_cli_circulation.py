@@ -199,3 +199,30 @@ def test_renew_all_says_what_happened_to_each_loan(cli: Cli) -> None:
     assert outcomes[sicp["id"]]["code"] == "RENEWAL_BLOCKED_BY_HOLD"
     table = cli("loans", "renew-all", "--member", "ada@example.org")
     assert "RENEWAL_BLOCKED_BY_HOLD" in table.stdout
+
+
+@pytest.mark.usefixtures("library")
+def test_suspend_and_resume_a_hold(cli: Cli) -> None:
+    borrow(cli, "ada@example.org", "--book", SICP)
+    placed = cli(
+        "holds",
+        "place",
+        "--member",
+        "grace@example.org",
+        "--book",
+        SICP,
+        "--not-needed-after",
+        "2030-02-01",
+        "--json",
+    )
+    assert placed.exit_code == 0, placed.output
+    hold = json.loads(placed.stdout)
+    assert hold["not_needed_after"] == "2030-02-01"
+
+    suspended = cli("holds", "suspend", hold["id"])
+    assert suspended.exit_code == 0, suspended.output
+    assert "number 1 in the queue" in suspended.stdout
+    listed = json.loads(cli("holds", "list", "--json").stdout)["items"]
+    assert [(h["suspended"], h["position"]) for h in listed] == [(True, 1)]
+    resumed = cli("holds", "resume", hold["id"])
+    assert resumed.exit_code == 0, resumed.output

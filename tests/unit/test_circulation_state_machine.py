@@ -116,6 +116,8 @@ class CirculationMachine(RuleBasedStateMachine):
         # Holds that went back to waiting because their set-aside copy was lost: they keep
         # their place, so later holds may already be ready while they wait.
         self.requeued: set[str] = set()
+        # Holds that were ever suspended: others may have been served past them meanwhile.
+        self.passed_over: set[str] = set()
 
     # --- driving the use cases ---------------------------------------------------------------
 
@@ -148,13 +150,11 @@ class CirculationMachine(RuleBasedStateMachine):
                 hold.copy_id,
             ):
                 continue
-            # ``hold`` was just given a copy: nobody ahead of it may still be waiting.
+            # ``hold`` was just given a copy: nobody ahead of it may still be waiting in line.
             ahead = [
                 h
                 for h in holds
-                if h.book_id == hold.book_id
-                and h.status is HoldStatus.WAITING
-                and h.queue_key < hold.queue_key
+                if h.book_id == hold.book_id and h.in_line and h.queue_key < hold.queue_key
             ]
             assert not ahead, f"hold {hold.id} was served before {[h.id for h in ahead]}"
         for hold in holds:
@@ -302,6 +302,36 @@ class CirculationMachine(RuleBasedStateMachine):
             assert chosen.is_active
             assert self.app.hold(chosen.id).status is HoldStatus.CANCELLED
 
+    @precondition(lambda self: bool(self.app.holds()))
+    @rule(pick=picks, suspend=st.booleans())
+    def suspend_or_resume_hold(self, pick: int, suspend: bool) -> None:
+        holds = self.app.holds()
+        chosen = holds[pick % len(holds)]
+        changed = self.attempt(
+            lambda: self.app.circulation.change_hold(chosen.id, suspended=suspend)
+        )
+        if changed is None:
+            assert chosen.status is not HoldStatus.WAITING
+            return
+        self.passed_over.add(chosen.id)
+        stored = self.app.hold(chosen.id)
+        assert stored.suspended is (suspend and stored.status is HoldStatus.WAITING)
+        if suspend:
+            assert stored.status is HoldStatus.WAITING
+            assert changed.position is not None  # it keeps its place
+
+    @rule(days=st.integers(-2, 5))
+    def place_a_hold_needed_only_for_a_while(self, days: int) -> None:
+        member, book = days % MEMBERS, days % len(self.book_ids)
+        last_day = self.now().date() + timedelta(days=days)
+        placed = self.attempt(
+            lambda: self.app.circulation.place_hold(
+                self.member_ids[member], self.book_ids[book], last_day
+            )
+        )
+        if placed is not None:
+            assert self.app.hold(placed.hold.id).not_needed_after == last_day
+
     @rule(hours=st.integers(0, 10 * 24))
     def advance_the_clock(self, hours: int) -> None:
         self.app.advance(hours * HOUR)
@@ -316,6 +346,7 @@ class CirculationMachine(RuleBasedStateMachine):
         assert expired is not None
         assert all(self.app.hold(h.id).status is HoldStatus.EXPIRED for h in expired)
         assert not any(h.pickup_overdue(self.now()) for h in self.app.holds())
+        assert not any(h.no_longer_needed(self.now().date()) for h in self.app.holds())
 
     @rule(member=members, cents=st.integers(1, 700), more_than_owed=st.booleans())
     def pay(self, member: int, cents: int, more_than_owed: bool) -> None:
@@ -446,13 +477,13 @@ class CirculationMachine(RuleBasedStateMachine):
         holds, copies = self.app.holds(), self.app.copies()
         for book_id in self.book_ids:
             queue = [h for h in holds if h.book_id == book_id]  # in queue order
-            waiting = [h for h in queue if h.status is HoldStatus.WAITING]
+            waiting = [h for h in queue if h.in_line]
             if waiting:
                 assert not any(
                     c.book_id == book_id and c.status is CopyStatus.AVAILABLE for c in copies
                 ), "a copy sits on the shelf while a member waits for it"
             for first in waiting:
-                if first.id in self.requeued:
+                if first.id in self.requeued or first.id in self.passed_over:
                     continue
                 served_later = [
                     h.id for h in queue if h.queue_key > first.queue_key and h.ready_at is not None

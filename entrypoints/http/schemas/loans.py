@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from application.circulation import HoldInQueue
 from application.queries import LoanState
 from domain.holds import Hold, HoldStatus
 from domain.loans import Loan
-from entrypoints.http.schemas.common import BodyModel, PageMeta, PageQuery, PathModel, ResourceId
+from entrypoints.http.schemas.common import (
+    BodyModel,
+    PageMeta,
+    PageQuery,
+    PathModel,
+    ResourceId,
+    omitted,
+)
+from entrypoints.http.schemas.rules import IsoDate
 
 LOAN_EXAMPLE: dict[str, Any] = {
     "id": "0190f1e2-7c4d-7a8b-9c0d-cccccccccccc",
@@ -36,7 +44,10 @@ HOLD_EXAMPLE: dict[str, Any] = {
     "ready_at": None,
     "pickup_by": None,
     "closed_at": None,
+    "suspended": False,
+    "not_needed_after": None,
     "version": 1,
+    "position": 1,
 }
 
 
@@ -83,6 +94,23 @@ class HoldCreate(BodyModel):
 
     member_id: ResourceId
     book_id: ResourceId
+    not_needed_after: IsoDate | None = Field(
+        None, description="The last (local) day the member wants the book; then it expires."
+    )
+
+
+class HoldPatch(BodyModel):
+    """Only the fields given change."""
+
+    model_config = ConfigDict(
+        openapi_extra={"example": {"suspended": True}}  # type: ignore[typeddict-unknown-key]
+    )
+
+    suspended: StrictBool = omitted()
+    not_needed_after: IsoDate | None = None
+
+    def given(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class LoanQuery(PageQuery):
@@ -191,7 +219,12 @@ class HoldOut(BaseModel):
     ready_at: datetime | None
     pickup_by: datetime | None = Field(description="Collect by then, or the hold expires.")
     closed_at: datetime | None
+    suspended: bool = Field(description="Keeps its place in the queue but is passed over.")
+    not_needed_after: date | None
     version: int
+    position: int | None = Field(
+        description="Place in the queue (1: next in line); null once the hold is not waiting."
+    )
 
     @classmethod
     def fields_of(cls, hold: Hold) -> dict[str, Any]:
@@ -205,19 +238,17 @@ class HoldOut(BaseModel):
             "ready_at": hold.ready_at,
             "pickup_by": hold.pickup_by,
             "closed_at": hold.closed_at,
+            "suspended": hold.suspended,
+            "not_needed_after": hold.not_needed_after,
             "version": hold.version,
         }
 
     @classmethod
-    def of(cls, hold: Hold) -> HoldOut:
-        return cls(**cls.fields_of(hold))
+    def of(cls, hold: Hold, position: int | None) -> HoldOut:
+        return cls(**cls.fields_of(hold), position=position)
 
 
 class HoldDetail(HoldOut):
-    position: int | None = Field(
-        description="Place in the queue (1: next in line); null once the hold is not waiting."
-    )
-
     @classmethod
     def of_queued(cls, queued: HoldInQueue) -> HoldDetail:
         return cls(**cls.fields_of(queued.hold), position=queued.position)
@@ -227,4 +258,4 @@ class HoldPage(PageMeta):
     items: list[HoldOut]
 
 
-HOLD_DETAIL_EXAMPLE: dict[str, Any] = {**HOLD_EXAMPLE, "position": 1}
+HOLD_DETAIL_EXAMPLE: dict[str, Any] = HOLD_EXAMPLE

@@ -610,3 +610,52 @@ class TestPullEvents:
         book.lend(loan_id="l9", standing=standing(), rules=RULES, now=NOW)
         assert [type(e) for e in book.pull_events()] == [BookLent]
         assert book.pull_events() == []
+
+
+class TestSuspendedHolds:
+    def test_a_suspended_hold_keeps_its_place_but_is_passed_over(self) -> None:
+        first = hold("h1", "m1", placed=NOW - 2 * DAY)
+        second = hold("h2", "m2", placed=NOW - DAY)
+        book = state([copy("c1", CopyStatus.ON_LOAN)], [first, second])
+        book.suspend_hold(first, NOW)
+        assert (book.position("h1"), book.position("h2")) == (1, 2)
+        book.copies.append(copy("c2"))
+        book.allocate(RULES, NOW)
+        assert (first.status, second.status) == (HoldStatus.WAITING, HoldStatus.READY)
+        assert first.suspended
+
+    def test_resuming_serves_a_free_copy_at_once(self) -> None:
+        waiting = hold("h1", "m1")
+        book = state([copy("c1", CopyStatus.ON_LOAN)], [waiting])
+        book.suspend_hold(waiting, NOW)
+        book.copies.append(copy("c2"))
+        book.allocate(RULES, NOW)
+        assert waiting.status is HoldStatus.WAITING
+        book.resume_hold(waiting, RULES, NOW)
+        assert (waiting.status, waiting.copy_id) == (HoldStatus.READY, "c2")
+
+    def test_a_suspended_hold_does_not_block_renewal(self) -> None:
+        out = loan()
+        waiting = hold("h1", "m2")
+        waiting.suspend()
+        self_state = state([copy("cx", CopyStatus.ON_LOAN)], [waiting])
+        self_state.renew(out, standing(loans=[out]), RULES, NOW)
+        assert out.renewals == 1
+
+    def test_only_a_waiting_hold_is_suspended(self) -> None:
+        ready = hold("h1", "m1", ready_copy="c1")
+        book = state([copy("c1", CopyStatus.ON_HOLD_SHELF)], [ready])
+        with pytest.raises(DomainError) as refused:
+            book.suspend_hold(ready, NOW)
+        assert refused.value.code == "HOLD_NOT_ACTIVE"
+
+    def test_a_hold_no_longer_needed_lapses(self) -> None:
+        waiting = Hold.place(
+            id="h1", book_id="b1", member_id="m1", now=NOW, not_needed_after=NOW.date()
+        )
+        assert not waiting.no_longer_needed(NOW.date())
+        assert waiting.no_longer_needed(NOW.date() + DAY)
+        book = state([], [waiting])
+        book.lapse_hold(waiting, NOW + DAY)
+        assert waiting.status is HoldStatus.EXPIRED
+        assert isinstance(book.events[-1], HoldClosed)
