@@ -263,6 +263,21 @@ class Circulation:
             uow.commit()
             return HoldInQueue(hold, state.position(hold.id))
 
+    @retry_on_conflict
+    def move_hold(
+        self, hold_id: str, position: int, expected_version: int | None = None
+    ) -> HoldInQueue:
+        """Staff put a waiting hold at ``position`` in its book's queue (1: next in line)."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            hold = found(uow.holds.get(hold_id), HoldNotFound, hold_id)
+            check_version(hold, expected_version)
+            state = uow.circulation.get(hold.book_id)
+            state.move_hold(hold, position, now)
+            uow.circulation.save(state)
+            uow.commit()
+            return HoldInQueue(hold, state.position(hold.id))
+
     def positions(self, holds: Sequence[Hold]) -> dict[str, int | None]:
         """Each hold's place in its book's queue (None once it no longer waits)."""
         with self._uow() as uow:

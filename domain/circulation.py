@@ -23,6 +23,7 @@ from domain.errors import (
     HoldLimitReached,
     HoldNotFound,
     HoldsNotAllowed,
+    InvalidValue,
     ItemTypeLoanLimitReached,
     LoanAlreadyReturned,
     LoanLimitReached,
@@ -38,6 +39,7 @@ from domain.events import (
     BookReturned,
     Event,
     HoldClosed,
+    HoldMoved,
     HoldPlaced,
     HoldReady,
     HoldSuspended,
@@ -422,6 +424,19 @@ class BookCirculation:
         """Expire a waiting hold whose not-needed-after date has passed."""
         self._own(hold).lapse(now)
         self._closed(hold, now)
+
+    def move_hold(self, hold: Hold, position: int, now: datetime) -> None:
+        """Staff put a waiting hold at ``position`` (1: next in line) in the queue."""
+        self._own(hold)
+        others = [h for h in self.waiting if h.id != hold.id]
+        if hold.status is not HoldStatus.WAITING:
+            hold.move_between(None, None)  # refused: HOLD_NOT_ACTIVE
+        if not 1 <= position <= len(others) + 1:
+            raise InvalidValue("position", f"position must be between 1 and {len(others) + 1}")
+        before = others[position - 2].queued_at if position > 1 else None
+        after = others[position - 1].queued_at if position <= len(others) else None
+        hold.move_between(before, after)
+        self.events.append(HoldMoved(occurred_at=now, hold_id=hold.id, position=position))
 
     def _own(self, hold: Hold) -> Hold:
         if hold.book_id != self.book_id:

@@ -76,3 +76,11 @@ class HoldSuspended(Event):
 
     hold_id: str
     suspended: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HoldMoved(Event):
+    """Staff moved a waiting hold to ``position`` in its book's queue."""
+
+    hold_id: str
+    position: int

@@ -20,6 +20,7 @@ class HoldStatus(StrEnum):
 
 
 ACTIVE_HOLD_STATUSES = frozenset({HoldStatus.WAITING, HoldStatus.READY})
+_TICK = timedelta(microseconds=1)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -39,7 +40,13 @@ class Hold:
     suspended: bool = False
     # The last (local) day the member still wants the book; after it the daily job expires it.
     not_needed_after: date | None = None
+    # The instant the queue is ordered by: when the hold was placed, unless staff moved it.
+    queued_at: datetime | None = None
     version: int = 1
+
+    def __post_init__(self) -> None:
+        if self.queued_at is None:
+            self.queued_at = self.placed_at
 
     @classmethod
     def place(
@@ -99,8 +106,21 @@ class Hold:
 
     @property
     def queue_key(self) -> tuple[datetime, str]:
-        """Order of service: earliest placement first, ids (time-ordered) breaking ties."""
-        return (self.placed_at, self.id)
+        """Order of service: earliest in the queue first (placement, unless staff moved the
+        hold), ids (time-ordered) breaking ties."""
+        return (self.queued_at or self.placed_at, self.id)
+
+    def move_between(self, before: datetime | None, after: datetime | None) -> None:
+        """Take a place in the queue between holds queued at ``before`` and ``after``."""
+        self._require(HoldStatus.WAITING)
+        if before is None and after is None:
+            return
+        if before is None:
+            self.queued_at = after - _TICK if after is not None else self.queued_at
+        elif after is None:
+            self.queued_at = before + _TICK
+        else:
+            self.queued_at = before + (after - before) / 2
 
     def make_ready(self, copy_id: str, now: datetime, pickup_window: timedelta) -> None:
         self._require(HoldStatus.WAITING)

@@ -178,6 +178,7 @@ def hold_values(hold: Hold) -> dict[str, Any]:
         "member_category": hold.member_category,
         "suspended": hold.suspended,
         "not_needed_after": hold.not_needed_after,
+        "queued_at": hold.queued_at,
     }
 
 
@@ -196,6 +197,7 @@ def hold_from_row(row: HoldRow) -> Hold:
         member_category=row.member_category,
         suspended=row.suspended,
         not_needed_after=row.not_needed_after,
+        queued_at=row.queued_at,
     )
 
 

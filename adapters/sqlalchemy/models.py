@@ -267,11 +267,15 @@ class HoldRow(Base):
     member_category: Mapped[str] = _code(DEFAULT_CATEGORY)
     suspended: Mapped[bool] = mapped_column(Boolean, server_default=false())
     not_needed_after: Mapped[date | None] = mapped_column(Date)
+    # The queue's order: placed_at unless staff moved the hold (migration 0006c filled it in).
+    queued_at: Mapped[datetime | None]
 
     __table_args__ = (
         CheckConstraint(values_check("status", HoldStatus), name="status"),
         CheckConstraint("version >= 1", name="version_positive"),
         Index(None, "book_id", "status", "placed_at", "id"),
+        Index(None, "book_id", "status", "queued_at", "id"),
+        Index(None, "queued_at", "id"),
         Index(None, "member_id", "status"),
         Index(None, "status", "pickup_by"),
         Index(None, "placed_at", "id"),

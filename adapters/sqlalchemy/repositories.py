@@ -419,7 +419,7 @@ class SqlLoanRepository(_SqlStore[Loan, LoanRow]):
 
 
 _HOLD_IS_ACTIVE = HoldRow.status.in_(sorted(ACTIVE_HOLD_STATUSES))
-_QUEUE_ORDER = (HoldRow.placed_at.asc(), HoldRow.id.asc())
+_QUEUE_ORDER = (HoldRow.queued_at.asc(), HoldRow.id.asc())
 
 
 class SqlHoldRepository(_SqlStore[Hold, HoldRow]):
@@ -519,7 +519,7 @@ class SqlBookCirculationRepository(BookCirculationStore):
     _holds: SqlHoldRepository
 
     def _load(self, book_id: str) -> tuple[list[Copy], list[Hold]]:
-        # Two indexed reads: (book_id, status) on copies, (book_id, status, placed_at, id) on
+        # Two indexed reads: (book_id, status) on copies, (book_id, status, queued_at, id) on
         # holds. The member row lock taken by the use cases orders competing decisions.
         return self._copies.for_book(book_id), self._holds.active_for_book(book_id)
 

@@ -179,3 +179,18 @@ def resume(hold_id: str, circulation: Circulation = Provide["circulation"]) -> N
         else f"it is {queued.hold.status}"
     )
     click.echo(f"hold {hold_id} resumed: {where}")
+
+
+@holds.command()
+@click.argument("hold_id")
+@click.option("--to", "position", type=click.IntRange(min=1), required=True, help="1: next.")
+@inject
+def move(hold_id: str, position: int, circulation: Circulation = Provide["circulation"]) -> None:
+    """Move a waiting hold to another place in its book's queue.
+
+    \b
+    Example:
+      circulate holds move 0190a1b2-0000-7000-8000-000000000000 --to 1
+    """
+    queued = circulation.move_hold(hold_id, position)
+    click.echo(f"hold {hold_id} is now number {queued.position} in the queue")

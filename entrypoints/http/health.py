@@ -58,7 +58,7 @@ READY_EXAMPLE = {
     "status": "ok",
     "checks": {
         "database": {"status": "ok", "detail": "answered"},
-        "migrations": {"status": "ok", "detail": "at 0006b_hold_suspension"},
+        "migrations": {"status": "ok", "detail": "at 0006c_hold_queue_order"},
         "redis": {"status": "skipped", "detail": "not configured"},
     },
 }

@@ -28,6 +28,7 @@ from entrypoints.http.schemas.loans import (
     HoldPage,
     HoldPatch,
     HoldPath,
+    HoldPosition,
     HoldQuery,
 )
 
@@ -139,6 +140,30 @@ def update_hold(
     checked = conditional.require_match(conditional.model_etag(HoldDetail.of_queued(current)))
     queued = circulation.change_hold(
         path.hold_id, current.hold.version if checked else None, **body.given()
+    )
+    return json_response(HoldDetail.of_queued(queued))
+
+
+@operation(
+    bp,
+    "PUT",
+    "/holds/<hold_id>/position",
+    summary="Move a hold in its book's queue",
+    description="Staff put a waiting hold at `position` (1: next in line); the holds between "
+    "its old and new place shift by one. Only a waiting hold moves (`HOLD_NOT_ACTIVE`).",
+    replies=[ok(HoldDetail, HOLD_DETAIL_EXAMPLE, "The hold at its new place.", etag=False)],
+    errors=(409, 412),
+    headers=("If-Match",),
+    access=access.requires(Scope.LOANS_WRITE, staff=True),
+)
+@inject
+def move_hold(
+    path: HoldPath, body: HoldPosition, circulation: Circulation = Provide["circulation"]
+) -> Response:
+    current = circulation.get_hold(path.hold_id)
+    checked = conditional.require_match(conditional.model_etag(HoldDetail.of_queued(current)))
+    queued = circulation.move_hold(
+        path.hold_id, body.position, current.hold.version if checked else None
     )
     return json_response(HoldDetail.of_queued(queued))
 

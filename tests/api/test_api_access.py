@@ -319,6 +319,14 @@ ROUTES = [
     ),
     Route("holds.get_hold", "GET", lambda s: f"/api/v1/holds/{s.ada_hold}", other="grace"),
     Route(
+        "holds.move_hold",
+        "PUT",
+        lambda s: f"/api/v1/holds/{s.ada_hold}/position",
+        lambda s: {"position": 1},
+        refused=STAFF,
+        allowed="librarian",
+    ),
+    Route(
         "holds.update_hold",
         "PATCH",
         lambda s: f"/api/v1/holds/{s.ada_hold}",

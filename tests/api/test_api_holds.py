@@ -133,3 +133,24 @@ def test_a_hold_can_say_when_it_is_no_longer_needed(client: FlaskClient) -> None
         f"/api/v1/holds/{placed.get_json()['id']}", json={"not_needed_after": None}
     )
     assert changed.get_json()["not_needed_after"] is None
+
+
+def test_staff_reorder_a_queue(client: FlaskClient) -> None:
+    book = add_book(client, 0)
+    borrow(client, register(client), book)
+    placed = [
+        client.post(
+            "/api/v1/holds", json={"member_id": register(client)["id"], "book_id": book["id"]}
+        ).get_json()
+        for _ in range(3)
+    ]
+
+    moved = client.put(f"/api/v1/holds/{placed[2]['id']}/position", json={"position": 1})
+
+    assert moved.status_code == 200
+    assert moved.get_json()["position"] == 1
+    listed = client.get(f"/api/v1/holds?book_id={book['id']}").get_json()["items"]
+    assert [h["id"] for h in listed] == [placed[2]["id"], placed[0]["id"], placed[1]["id"]]
+    assert [h["position"] for h in listed] == [1, 2, 3]
+    out_of_range = client.put(f"/api/v1/holds/{placed[0]['id']}/position", json={"position": 9})
+    assert_problem(out_of_range, 422, "INVALID_VALUE")

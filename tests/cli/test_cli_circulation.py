@@ -226,3 +226,21 @@ def test_suspend_and_resume_a_hold(cli: Cli) -> None:
     assert [(h["suspended"], h["position"]) for h in listed] == [(True, 1)]
     resumed = cli("holds", "resume", hold["id"])
     assert resumed.exit_code == 0, resumed.output
+
+
+@pytest.mark.usefixtures("library")
+def test_move_a_hold(cli: Cli) -> None:
+    borrow(cli, "ada@example.org", "--book", SICP)
+    created = cli("members", "create", "--email", "cy@example.org", "--name", "Cy", "--no-password")
+    assert created.exit_code == 0, created.output
+    ids = []
+    for email in ("grace@example.org", "cy@example.org"):
+        placed = cli("holds", "place", "--member", email, "--book", SICP, "--json")
+        ids.append(json.loads(placed.stdout)["id"])
+
+    moved = cli("holds", "move", ids[1], "--to", "1")
+
+    assert moved.exit_code == 0, moved.output
+    assert "number 1 in the queue" in moved.stdout
+    listed = json.loads(cli("holds", "list", "--json").stdout)["items"]
+    assert [(h["id"], h["position"]) for h in listed] == [(ids[1], 1), (ids[0], 2)]

@@ -17,7 +17,14 @@ from domain.policy import Policy
 from domain.rules import DEFAULT_CATEGORY, DEFAULT_ITEM_TYPE
 from tests.contract.builders import DAY, T0, book, copy, hold, loan, member
 
-NEW_COLUMNS = {"item_type", "category", "member_category", "suspended", "not_needed_after"}
+NEW_COLUMNS = {
+    "item_type",
+    "category",
+    "member_category",
+    "suspended",
+    "not_needed_after",
+    "queued_at",
+}
 
 
 def _before(values: dict[str, Any]) -> dict[str, Any]:

@@ -320,6 +320,18 @@ class CirculationMachine(RuleBasedStateMachine):
             assert stored.status is HoldStatus.WAITING
             assert changed.position is not None  # it keeps its place
 
+    @precondition(lambda self: bool(self.app.holds()))
+    @rule(pick=picks, position=st.integers(1, MEMBERS))
+    def staff_move_a_hold(self, pick: int, position: int) -> None:
+        holds = self.app.holds()
+        chosen = holds[pick % len(holds)]
+        moved = self.attempt(lambda: self.app.circulation.move_hold(chosen.id, position))
+        if moved is None:
+            return
+        # Others may have been served before it took its new place.
+        self.passed_over.update(h.id for h in holds if h.book_id == chosen.book_id)
+        assert moved.position == position
+
     @rule(days=st.integers(-2, 5))
     def place_a_hold_needed_only_for_a_while(self, days: int) -> None:
         member, book = days % MEMBERS, days % len(self.book_ids)

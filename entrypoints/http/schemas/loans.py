@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from application.circulation import HoldInQueue
 from application.queries import LoanState
@@ -111,6 +111,12 @@ class HoldPatch(BodyModel):
 
     def given(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class HoldPosition(BodyModel):
+    model_config = ConfigDict(openapi_extra={"example": {"position": 1}})  # type: ignore[typeddict-unknown-key]
+
+    position: StrictInt = Field(ge=1, le=100_000, description="1: next in line.")
 
 
 class LoanQuery(PageQuery):

@@ -432,3 +432,14 @@ class TestSuspensionAndNotNeededAfter:
             first.id: 1,
             second.id: None,
         }
+
+
+def test_staff_move_a_hold_and_the_queue_follows(app: App) -> None:
+    book = app.add_book()
+    loan = app.circulation.borrow(app.add_member().id, book_id=book.book.id)
+    holds = [app.circulation.place_hold(app.add_member().id, book.book.id).hold for _ in range(3)]
+    moved = app.circulation.move_hold(holds[2].id, 1)
+    assert moved.position == 1
+    assert [app.circulation.get_hold(h.id).position for h in holds] == [2, 3, 1]
+    app.circulation.return_loan(loan.id)
+    assert app.hold(holds[2].id).status is HoldStatus.READY

@@ -659,3 +659,45 @@ class TestSuspendedHolds:
         book.lapse_hold(waiting, NOW + DAY)
         assert waiting.status is HoldStatus.EXPIRED
         assert isinstance(book.events[-1], HoldClosed)
+
+
+class TestMoveHold:
+    def queue(self) -> tuple[BookCirculation, list[Hold]]:
+        holds = [hold(f"h{i}", f"m{i}", placed=NOW - (5 - i) * DAY) for i in range(4)]
+        return state([copy("c1", CopyStatus.ON_LOAN)], holds), holds
+
+    @pytest.mark.parametrize(
+        ("moved", "position", "order"),
+        [
+            (3, 1, ["h3", "h0", "h1", "h2"]),
+            (0, 4, ["h1", "h2", "h3", "h0"]),
+            (2, 2, ["h0", "h2", "h1", "h3"]),
+            (1, 3, ["h0", "h2", "h1", "h3"]),
+            (1, 2, ["h0", "h1", "h2", "h3"]),
+        ],
+    )
+    def test_a_hold_takes_the_place_given(
+        self, moved: int, position: int, order: list[str]
+    ) -> None:
+        book, holds = self.queue()
+        book.move_hold(holds[moved], position, NOW)
+        assert [h.id for h in book.waiting] == order
+        assert book.position(holds[moved].id) == position
+        assert holds[moved].placed_at == NOW - (5 - moved) * DAY  # the record stays true
+
+    def test_the_next_free_copy_goes_to_the_new_first(self) -> None:
+        book, holds = self.queue()
+        book.move_hold(holds[2], 1, NOW)
+        book.copies.append(copy("c2"))
+        book.allocate(RULES, NOW)
+        assert holds[2].status is HoldStatus.READY
+
+    def test_positions_out_of_range_and_holds_not_waiting(self) -> None:
+        book, holds = self.queue()
+        with pytest.raises(DomainError) as refused:
+            book.move_hold(holds[0], 5, NOW)
+        assert refused.value.code == "INVALID_VALUE"
+        holds[1].cancel(NOW)
+        with pytest.raises(DomainError) as closed:
+            book.move_hold(holds[1], 1, NOW)
+        assert closed.value.code == "HOLD_NOT_ACTIVE"
