@@ -193,7 +193,17 @@ CATALOGUE_READS = frozenset(
         "prepare_books",  # validates and makes entities; stores nothing
     }
 )
-CIRCULATION_READS = frozenset({"get_loan", "list_loans", "get_hold", "list_holds", "availability"})
+CIRCULATION_READS = frozenset(
+    {
+        "get_loan",
+        "list_loans",
+        "get_hold",
+        "list_holds",
+        "availability",
+        "accrued_fines",
+        "positions",
+    }
+)
 
 
 class CachedCatalogue(Catalogue):

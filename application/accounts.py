@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from application.common import found
+from application.common import found, rule_book
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.unit_of_work import UnitOfWork
 from domain import circulation
@@ -131,10 +131,12 @@ class Accounts:
 
     def _statement(self, uow: UnitOfWork, member_id: str) -> Statement:
         now = self._clock.now()
+        member = found(uow.members.get(member_id), MemberNotFound, member_id)
+        rules = rule_book(uow, self._policy)
         entries = uow.ledger.for_member(member_id)
         open_loans = uow.loans.open_for_member(member_id)
         accruing = [
-            AccruingFine(loan, loan.fine_at(now, self._policy))
+            AccruingFine(loan, loan.fine_at(now, rules.terms(member.category, loan.item_type)))
             for loan in open_loans
             if loan.is_overdue(now)
         ]
@@ -142,5 +144,5 @@ class Accounts:
             member_id=member_id,
             entries=entries,
             accruing=accruing,
-            balance_cents=circulation.balance(entries, open_loans, self._policy, now),
+            balance_cents=circulation.balance(entries, open_loans, rules, member.category, now),
         )

@@ -6,13 +6,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from application.common import check_version, emit_ready, found
+from application.common import check_version, found, rule_book
 from application.loading import RejectedRecord
 from application.ports import BookAddition, BookLoadOutcome, Clock, IdGenerator, UnitOfWorkFactory
 from application.queries import BookFilter, Page, PageRequest
 from application.retry import retry_on_conflict
 from application.unit_of_work import UnitOfWork
-from domain import circulation
 from domain.catalogue import Book, Copy
 from domain.errors import (
     BarcodeAlreadyExists,
@@ -311,15 +310,18 @@ class Catalogue:
         """Add a copy; if members wait for the book, it goes straight to the hold shelf."""
         now = self._clock.now()
         with self._uow() as uow:
-            found(uow.books.get(book_id), BookNotFound, book_id)
-            copy = Copy.create(id=self._ids.new_id(), book_id=book_id, barcode=barcode, now=now)
-            self._ensure_barcode_free(uow, copy.barcode)
-            uow.copies.add(copy)
-            copies = [*uow.copies.for_book(book_id), copy]
-            ready = circulation.allocate(
-                copies, uow.holds.active_for_book(book_id), self._policy, now
+            book = found(uow.books.get(book_id), BookNotFound, book_id)
+            copy = Copy.create(
+                id=self._ids.new_id(),
+                book_id=book_id,
+                barcode=barcode,
+                now=now,
+                item_type=book.item_type,
             )
-            emit_ready(uow, ready)
+            self._ensure_barcode_free(uow, copy.barcode)
+            state = uow.circulation.get(book_id)
+            state.add_copy(copy, rule_book(uow, self._policy), now)
+            uow.circulation.save(state)
             uow.commit()
             return copy
 
@@ -349,10 +351,9 @@ class Catalogue:
         with self._uow() as uow:
             copy = found(uow.copies.get(copy_id), CopyNotFound, copy_id)
             check_version(copy, expected_version)
-            copy.mark_found(now)
-            copies = uow.copies.for_book(copy.book_id)
-            holds = uow.holds.active_for_book(copy.book_id)
-            emit_ready(uow, circulation.allocate(copies, holds, self._policy, now))
+            state = uow.circulation.get(copy.book_id)
+            state.mark_found(copy_id, rule_book(uow, self._policy), now)
+            uow.circulation.save(state)
             uow.commit()
             return copy
 
@@ -363,12 +364,9 @@ class Catalogue:
         with self._uow() as uow:
             copy = found(uow.copies.get(copy_id), CopyNotFound, copy_id)
             check_version(copy, expected_version)
-            copies = uow.copies.for_book(copy.book_id)
-            holds = uow.holds.active_for_book(copy.book_id)
-            ready = circulation.withdraw_from_circulation(
-                copy, holds, copies, self._policy, now, lost=lost
-            )
-            emit_ready(uow, ready)
+            state = uow.circulation.get(copy.book_id)
+            state.withdraw(copy_id, rule_book(uow, self._policy), now, lost=lost)
+            uow.circulation.save(state)
             uow.commit()
             return copy
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from application.common import check_version, emit_ready, found
+from application.common import check_version, found, rule_book
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.queries import HoldFilter, LoanFilter, Page, PageRequest
 from application.retry import retry_on_conflict
 from application.unit_of_work import UnitOfWork
 from domain import circulation
+from domain.calendar import LibraryCalendar
 from domain.catalogue import CopyStatus
 from domain.circulation import Standing
 from domain.errors import (
@@ -24,18 +26,29 @@ from domain.errors import (
     LoanNotFound,
     MemberNotFound,
 )
-from domain.events import BookLent, BookReturned, HoldClosed, HoldPlaced, LoanRenewed
-from domain.holds import Hold, HoldStatus
+from domain.holds import Hold
 from domain.ledger import EntryKind, LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
 from domain.policy import Policy
+from domain.rules import DEFAULT_CATEGORY, RuleBook
+from domain.values import UNSET, Unset
 
 
 @dataclass(frozen=True, slots=True)
 class HoldInQueue:
     hold: Hold
     position: int | None  # 1 for the next in line; None once the hold is no longer waiting
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalOutcome:
+    loan: Loan  # as it is after the attempt
+    refusal: DomainError | None  # why it was not renewed; None when it was
+
+    @property
+    def renewed(self) -> bool:
+        return self.refusal is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,39 +79,25 @@ class Circulation:
         self, member_id: str, *, book_id: str | None = None, copy_id: str | None = None
     ) -> Loan:
         """Lend the copy given; or, by book, the copy set aside for the member or a free one."""
-        if book_id is not None and copy_id is not None:
+        if (book_id is None) == (copy_id is None):
             raise InvalidValue("book_id", "give exactly one of book_id and copy_id")
         now = self._clock.now()
         with self._uow() as uow:
             member = found(uow.members.get(member_id, for_update=True), MemberNotFound, member_id)
             if copy_id is not None:
                 book_id = found(uow.copies.get(copy_id), CopyNotFound, copy_id).book_id
-            elif book_id is not None:
-                found(uow.books.get(book_id), BookNotFound, book_id)
-            else:
-                raise InvalidValue("book_id", "give exactly one of book_id and copy_id")
-            copies = uow.copies.for_book(book_id)
-            holds = uow.holds.active_for_book(book_id)
-            standing = self._standing(uow, member_id, member)
-            circulation.ensure_may_borrow(standing, self._policy, now)
-            copy = circulation.choose_copy(member_id, copies, holds, copy_id)
-            loan, ready = circulation.lend(
+            book_id = found(uow.books.get(str(book_id)), BookNotFound, str(book_id)).id
+            state = uow.circulation.get(book_id)
+            rules = rule_book(uow, self._policy)
+            loan = state.lend(
                 loan_id=self._ids.new_id(),
-                standing=standing,
-                copy=copy,
-                book_holds=holds,
-                copies=copies,
-                policy=self._policy,
+                standing=self._standing(uow, member, rules),
+                rules=rules,
                 now=now,
+                copy_id=copy_id,
             )
             uow.loans.add(loan)
-            uow.emit(
-                BookLent(occurred_at=now, loan_id=loan.id, copy_id=copy.id, member_id=member_id)
-            )
-            for hold in holds:  # all were active before lending: the closed ones closed now
-                if hold.status is HoldStatus.FULFILLED:
-                    uow.emit(_closed(hold, now))
-            emit_ready(uow, ready)
+            uow.circulation.save(state)
             uow.commit()
             return loan
 
@@ -124,10 +123,9 @@ class Circulation:
             return self._take_back(uow, loan, now)
 
     def _take_back(self, uow: UnitOfWork, loan: Loan, now: datetime) -> Loan:
-        copy = found(uow.copies.get(loan.copy_id), CopyNotFound, loan.copy_id)
-        copies = uow.copies.for_book(loan.book_id)
-        holds = uow.holds.active_for_book(loan.book_id)
-        fine, ready = circulation.take_back(loan, copy, holds, copies, self._policy, now)
+        member = found(uow.members.get(loan.member_id), MemberNotFound, loan.member_id)
+        state = uow.circulation.get(loan.book_id)
+        fine = state.take_back(loan, member, rule_book(uow, self._policy), now)
         if fine:
             uow.ledger.add(
                 LedgerEntry(
@@ -137,19 +135,10 @@ class Circulation:
                     amount_cents=fine,
                     created_at=now,
                     loan_id=loan.id,
-                    note=f"overdue fine for copy {copy.barcode}",
+                    note=f"overdue fine for copy {state.copy(loan.copy_id).barcode}",
                 )
             )
-        uow.emit(
-            BookReturned(
-                occurred_at=now,
-                loan_id=loan.id,
-                copy_id=copy.id,
-                member_id=loan.member_id,
-                fine_cents=fine,
-            )
-        )
-        emit_ready(uow, ready)
+        uow.circulation.save(state)
         uow.commit()
         return loan
 
@@ -158,24 +147,51 @@ class Circulation:
         now = self._clock.now()
         with self._uow() as uow:
             loan = found(uow.loans.get(loan_id), LoanNotFound, loan_id)
-            member = found(uow.members.get(loan.member_id), MemberNotFound, loan.member_id)
-            holds = uow.holds.active_for_book(loan.book_id)
-            copies = uow.copies.for_book(loan.book_id)
-            circulation.renew(loan, member, holds, copies, self._policy, now)
-            uow.emit(
-                LoanRenewed(
-                    occurred_at=now,
-                    loan_id=loan.id,
-                    member_id=loan.member_id,
-                    renewals=loan.renewals,
-                )
+            member = found(
+                uow.members.get(loan.member_id, for_update=True), MemberNotFound, loan.member_id
             )
+            state = uow.circulation.get(loan.book_id)
+            rules = rule_book(uow, self._policy)
+            state.renew(loan, self._standing(uow, member, rules), rules, now)
+            uow.circulation.save(state)
             uow.commit()
             return loan
+
+    def renew_all(self, member_id: str) -> list[RenewalOutcome]:
+        """Try to renew each of the member's open loans, each on its own: one refused renewal
+        leaves the others to be granted. Says per loan what happened and why."""
+        with self._uow() as uow:
+            found(uow.members.get(member_id), MemberNotFound, member_id)
+            loans = uow.loans.open_for_member(member_id)
+        outcomes: list[RenewalOutcome] = []
+        for loan in loans:
+            try:
+                outcomes.append(RenewalOutcome(self.renew(loan.id), None))
+            except DomainError as refusal:
+                outcomes.append(RenewalOutcome(self.get_loan(loan.id), refusal))
+        return outcomes
 
     def get_loan(self, loan_id: str) -> Loan:
         with self._uow() as uow:
             return found(uow.loans.get(loan_id), LoanNotFound, loan_id)
+
+    def accrued_fines(self, loans: Sequence[Loan]) -> dict[str, int]:
+        """Each loan's fine by id: assessed at return, or accrued so far (open days late, at
+        the rule for its borrower's category and its item type)."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            rules = rule_book(uow, self._policy)
+            categories: dict[str, str] = {}
+            fines: dict[str, int] = {}
+            for loan in loans:
+                if loan.member_id not in categories:
+                    member = uow.members.get(loan.member_id)
+                    categories[loan.member_id] = (
+                        member.category if member is not None else DEFAULT_CATEGORY
+                    )
+                terms = rules.terms(categories[loan.member_id], loan.item_type)
+                fines[loan.id] = loan.fine_at(now, terms)
+            return fines
 
     def list_loans(self, query: LoanFilter, page: PageRequest) -> Page[Loan]:
         with self._uow() as uow:
@@ -186,26 +202,28 @@ class Circulation:
     # --- holds -----------------------------------------------------------------------------
 
     @retry_on_conflict
-    def place_hold(self, member_id: str, book_id: str) -> HoldInQueue:
-        """Queue for a book; when a copy is free it is set aside at once."""
+    def place_hold(
+        self, member_id: str, book_id: str, not_needed_after: date | None = None
+    ) -> HoldInQueue:
+        """Queue for a book; when a copy is free it is set aside at once. After
+        ``not_needed_after`` (a local date) a hold still waiting is expired by the daily job."""
         now = self._clock.now()
         with self._uow() as uow:
             member = found(uow.members.get(member_id, for_update=True), MemberNotFound, member_id)
             found(uow.books.get(book_id), BookNotFound, book_id)
-            copies = uow.copies.for_book(book_id)
-            standing = self._standing(uow, member_id, member)
-            mine = uow.holds.active_for_member(member_id)
-            circulation.ensure_may_hold(standing, mine, book_id, copies, self._policy, now)
-            hold = Hold.place(id=self._ids.new_id(), book_id=book_id, member_id=member_id, now=now)
-            uow.holds.add(hold)
-            book_holds = [*uow.holds.active_for_book(book_id), hold]
-            ready = circulation.allocate(copies, book_holds, self._policy, now)
-            uow.emit(
-                HoldPlaced(occurred_at=now, hold_id=hold.id, book_id=book_id, member_id=member_id)
+            state = uow.circulation.get(book_id)
+            rules = rule_book(uow, self._policy)
+            hold = state.place_hold(
+                hold_id=self._ids.new_id(),
+                standing=self._standing(uow, member, rules),
+                member_holds=uow.holds.active_for_member(member_id),
+                rules=rules,
+                now=now,
+                not_needed_after=not_needed_after,
             )
-            emit_ready(uow, ready)
+            uow.circulation.save(state)
             uow.commit()
-            return HoldInQueue(hold, _position(hold, book_holds))
+            return HoldInQueue(hold, state.position(hold.id))
 
     @retry_on_conflict
     def cancel_hold(self, hold_id: str, expected_version: int | None = None) -> Hold:
@@ -213,55 +231,101 @@ class Circulation:
         with self._uow() as uow:
             hold = found(uow.holds.get(hold_id), HoldNotFound, hold_id)
             check_version(hold, expected_version)
-            copies = uow.copies.for_book(hold.book_id)
-            book_holds = uow.holds.active_for_book(hold.book_id)
-            ready = circulation.release_hold(
-                hold, copies, book_holds, self._policy, now, expired=False
-            )
-            uow.emit(_closed(hold, now))
-            emit_ready(uow, ready)
+            state = uow.circulation.get(hold.book_id)
+            state.cancel_hold(hold, rule_book(uow, self._policy), now)
+            uow.circulation.save(state)
             uow.commit()
             return hold
 
+    @retry_on_conflict
+    def change_hold(
+        self,
+        hold_id: str,
+        expected_version: int | None = None,
+        *,
+        suspended: bool | Unset = UNSET,
+        not_needed_after: date | Unset | None = UNSET,
+    ) -> HoldInQueue:
+        """Suspend or resume a waiting hold (it keeps its place), or change the last day it is
+        needed."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            hold = found(uow.holds.get(hold_id), HoldNotFound, hold_id)
+            check_version(hold, expected_version)
+            state = uow.circulation.get(hold.book_id)
+            if not isinstance(not_needed_after, Unset):
+                hold.change_not_needed_after(not_needed_after)
+            if suspended is True:
+                state.suspend_hold(hold, now)
+            elif suspended is False:
+                state.resume_hold(hold, rule_book(uow, self._policy), now)
+            uow.circulation.save(state)
+            uow.commit()
+            return HoldInQueue(hold, state.position(hold.id))
+
+    @retry_on_conflict
+    def move_hold(
+        self, hold_id: str, position: int, expected_version: int | None = None
+    ) -> HoldInQueue:
+        """Staff put a waiting hold at ``position`` in its book's queue (1: next in line)."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            hold = found(uow.holds.get(hold_id), HoldNotFound, hold_id)
+            check_version(hold, expected_version)
+            state = uow.circulation.get(hold.book_id)
+            state.move_hold(hold, position, now)
+            uow.circulation.save(state)
+            uow.commit()
+            return HoldInQueue(hold, state.position(hold.id))
+
+    def positions(self, holds: Sequence[Hold]) -> dict[str, int | None]:
+        """Each hold's place in its book's queue (None once it no longer waits)."""
+        with self._uow() as uow:
+            states = {b: uow.circulation.get(b) for b in {h.book_id for h in holds}}
+            return {h.id: states[h.book_id].position(h.id) for h in holds}
+
     def expire_pickups(self) -> list[Hold]:
-        """Expire ready holds nobody collected in time; each copy passes down its queue.
+        """The daily job: expire ready holds nobody collected in time (each copy passes down
+        its queue) and waiting holds past their not-needed-after date.
 
         One transaction per book, so one busy book cannot hold up (or roll back) the rest.
         """
         now = self._clock.now()
+        today = LibraryCalendar.of(self._policy.time_zone).local_date(now)
         with self._uow() as uow:
             overdue_by_book: dict[str, list[str]] = defaultdict(list)
-            for hold in uow.holds.ready_past_pickup(now):
+            for hold in [*uow.holds.ready_past_pickup(now), *uow.holds.waiting_not_needed(today)]:
                 overdue_by_book[hold.book_id].append(hold.id)
         expired: list[Hold] = []
-        for hold_ids in overdue_by_book.values():
-            expired.extend(self._expire(hold_ids))
+        for book_id, hold_ids in overdue_by_book.items():
+            expired.extend(self._expire(book_id, hold_ids))
         return expired
 
     @retry_on_conflict
-    def _expire(self, hold_ids: list[str]) -> list[Hold]:
+    def _expire(self, book_id: str, hold_ids: list[str]) -> list[Hold]:
         now = self._clock.now()
-        expired: list[Hold] = []
         with self._uow() as uow:
-            for hold_id in hold_ids:
-                hold = uow.holds.get(hold_id)
-                if hold is None or not hold.pickup_overdue(now):
-                    continue  # collected or cancelled since we looked
-                copies = uow.copies.for_book(hold.book_id)
-                book_holds = uow.holds.active_for_book(hold.book_id)
-                ready = circulation.release_hold(
-                    hold, copies, book_holds, self._policy, now, expired=True
-                )
-                uow.emit(_closed(hold, now))
-                emit_ready(uow, ready)
-                expired.append(hold)
+            state = uow.circulation.get(book_id)
+            rules = rule_book(uow, self._policy)
+            today = rules.calendar.local_date(now)
+            due = [
+                h
+                for h in state.holds
+                if h.id in hold_ids and (h.pickup_overdue(now) or h.no_longer_needed(today))
+            ]
+            for hold in due:  # the others were collected or cancelled since we looked
+                if hold.no_longer_needed(today):
+                    state.lapse_hold(hold, now)
+                else:
+                    state.expire_hold(hold, rules, now)
+            uow.circulation.save(state)
             uow.commit()
-        return expired
+        return due
 
     def get_hold(self, hold_id: str) -> HoldInQueue:
         with self._uow() as uow:
             hold = found(uow.holds.get(hold_id), HoldNotFound, hold_id)
-            return HoldInQueue(hold, _position(hold, uow.holds.active_for_book(hold.book_id)))
+            return HoldInQueue(hold, uow.circulation.get(hold.book_id).position(hold.id))
 
     def list_holds(self, query: HoldFilter, page: PageRequest) -> Page[Hold]:
         with self._uow() as uow:
@@ -276,19 +340,19 @@ class Circulation:
         now = self._clock.now()
         with self._uow() as uow:
             found(uow.books.get(book_id), BookNotFound, book_id)
-            copies = uow.copies.for_book(book_id)
-            holds = uow.holds.active_for_book(book_id)
+            state = uow.circulation.get(book_id)
             counts = defaultdict(int, dict.fromkeys(CopyStatus, 0))
-            for copy in copies:
+            for copy in state.copies:
                 counts[copy.status] += 1
             can_borrow: bool | None = None
             reasons: list[DomainError] = []
             if member_id is not None:
                 member = found(uow.members.get(member_id), MemberNotFound, member_id)
-                standing = self._standing(uow, member_id, member)
+                rules = rule_book(uow, self._policy)
+                standing = self._standing(uow, member, rules)
                 for check in (
-                    lambda: circulation.ensure_may_borrow(standing, self._policy, now),
-                    lambda: circulation.choose_copy(member_id, copies, holds, None),
+                    lambda: circulation.ensure_may_borrow(standing, rules, now),
+                    lambda: state.choose_copy(member_id, None),
                 ):
                     try:
                         check()
@@ -297,35 +361,20 @@ class Circulation:
                 can_borrow = not reasons
             return Availability(
                 book_id=book_id,
-                copies=sum(1 for copy in copies if copy.circulates),
+                copies=sum(1 for copy in state.copies if copy.circulates),
                 available=counts[CopyStatus.AVAILABLE],
                 on_loan=counts[CopyStatus.ON_LOAN],
                 on_hold_shelf=counts[CopyStatus.ON_HOLD_SHELF],
-                holds_waiting=sum(1 for hold in holds if hold.status is HoldStatus.WAITING),
+                holds_waiting=len(state.waiting),
                 can_borrow=can_borrow,
                 reasons=reasons,
             )
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _standing(self, uow: UnitOfWork, member_id: str, member: Member) -> Standing:
-        open_loans = uow.loans.open_for_member(member_id)
+    def _standing(self, uow: UnitOfWork, member: Member, rules: RuleBook) -> Standing:
+        open_loans = uow.loans.open_for_member(member.id)
         owed = circulation.balance(
-            uow.ledger.for_member(member_id), open_loans, self._policy, self._clock.now()
+            uow.ledger.for_member(member.id), open_loans, rules, member.category, self._clock.now()
         )
         return Standing(member=member, open_loans=open_loans, balance_cents=owed)
-
-
-def _closed(hold: Hold, now: datetime) -> HoldClosed:
-    return HoldClosed(
-        occurred_at=now, hold_id=hold.id, member_id=hold.member_id, status=hold.status
-    )
-
-
-def _position(hold: Hold, book_holds: list[Hold]) -> int | None:
-    if hold.status is not HoldStatus.WAITING:
-        return None
-    waiting = sorted(
-        (h for h in book_holds if h.status is HoldStatus.WAITING), key=lambda h: h.queue_key
-    )
-    return next(i for i, h in enumerate(waiting, start=1) if h.id == hold.id)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Protocol, TypeVar
 
 from application.unit_of_work import UnitOfWork
+from domain.calendar import LibraryCalendar
 from domain.errors import NotFound, VersionMismatch
-from domain.events import HoldReady
-from domain.holds import Hold
+from domain.policy import Policy
+from domain.rules import RuleBook
 
 
 class _Versioned(Protocol):
@@ -37,17 +38,7 @@ def check_version(entity: _Versioned, expected_version: int | None) -> None:
         )
 
 
-def emit_ready(uow: UnitOfWork, holds: list[Hold]) -> None:
-    """Announce holds that just had a copy set aside for them."""
-    for hold in holds:
-        if hold.copy_id is None or hold.ready_at is None or hold.pickup_by is None:
-            raise AssertionError(f"hold {hold.id} is not ready")
-        uow.emit(
-            HoldReady(
-                occurred_at=hold.ready_at,
-                hold_id=hold.id,
-                copy_id=hold.copy_id,
-                member_id=hold.member_id,
-                pickup_by=hold.pickup_by,
-            )
-        )
+def rule_book(uow: UnitOfWork, policy: Policy) -> RuleBook:
+    """The rules matrix, member categories and calendar in force, with ``policy`` behind them."""
+    calendar = LibraryCalendar.of(policy.time_zone, uow.closures.all())
+    return RuleBook.of(uow.rules.all(), uow.member_categories.all(), policy, calendar)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from application.common import check_version, emit_ready, found
+from application.common import check_version, found, rule_book
 from application.identity.ports import SessionRevoker
 from application.loading import RejectedRecord
 from application.passwords import check_password
@@ -14,7 +14,6 @@ from application.ports import Clock, IdGenerator, PasswordHasher, UnitOfWorkFact
 from application.queries import MemberFilter, Page, PageRequest
 from application.retry import retry_on_conflict
 from application.unit_of_work import UnitOfWork
-from domain import circulation
 from domain.errors import (
     DomainError,
     EmailAlreadyRegistered,
@@ -23,7 +22,6 @@ from domain.errors import (
     MemberHasOpenLoans,
     MemberNotFound,
 )
-from domain.events import HoldClosed
 from domain.members import Member, MemberStatus, Role, normalise_email
 from domain.policy import Policy
 from domain.values import UNSET, Unset
@@ -269,18 +267,11 @@ class Membership:
             owed = uow.ledger.balance(member_id)
             if owed > 0:
                 raise MemberHasDebt(f"member owes {owed} cents", balance_cents=owed)
+            rules = rule_book(uow, self._policy)
             for hold in uow.holds.active_for_member(member_id):
-                book_holds = uow.holds.active_for_book(hold.book_id)
-                copies = uow.copies.for_book(hold.book_id)
-                ready = circulation.release_hold(
-                    hold, copies, book_holds, self._policy, now, expired=False
-                )
-                uow.emit(
-                    HoldClosed(
-                        occurred_at=now, hold_id=hold.id, member_id=member_id, status=hold.status
-                    )
-                )
-                emit_ready(uow, ready)
+                state = uow.circulation.get(hold.book_id)
+                state.cancel_hold(hold, rules, now)
+                uow.circulation.save(state)
             for hold in uow.holds.for_member(member_id):
                 uow.holds.remove(hold)
             for loan in uow.loans.closed_for_member(member_id):

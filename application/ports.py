@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from application.queries import BookFilter, HoldFilter, LoanFilter, MemberFilter, Page, PageRequest
+from domain.calendar import Closure
 from domain.catalogue import Book, Copy
 from domain.events import Event
 from domain.holds import Hold
 from domain.ledger import LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
+from domain.rules import CirculationRule, ItemType, MemberCategory
 
 if TYPE_CHECKING:
     from application.unit_of_work import UnitOfWork
@@ -170,6 +172,10 @@ class HoldRepository(Protocol):
         """Ready holds whose pickup deadline is before ``now``."""
         ...
 
+    def waiting_not_needed(self, today: date) -> list[Hold]:
+        """Waiting holds whose not-needed-after date is before ``today``."""
+        ...
+
     def for_member(self, member_id: str) -> list[Hold]: ...
 
     def for_book(self, book_id: str) -> list[Hold]: ...
@@ -242,3 +248,47 @@ class BulkWriter(Protocol):
         """Store each member whose email is not registered yet (also by a transaction that
         commits meanwhile); returns the ids of those stored. The emails must be distinct."""
         ...
+
+
+class MemberCategoryRepository(Protocol):
+    def get(self, code: str) -> MemberCategory | None: ...
+
+    def all(self) -> list[MemberCategory]:
+        """Every category, retired ones included, by code."""
+        ...
+
+    def add(self, category: MemberCategory) -> None: ...
+
+
+class ItemTypeRepository(Protocol):
+    def get(self, code: str) -> ItemType | None: ...
+
+    def all(self) -> list[ItemType]:
+        """Every item type, retired ones included, by code."""
+        ...
+
+    def add(self, item_type: ItemType) -> None: ...
+
+
+class CirculationRuleRepository(Protocol):
+    def get(self, rule_id: str) -> CirculationRule | None: ...
+
+    def all(self) -> list[CirculationRule]:
+        """Every stored rule (a handful to a few hundred: the whole matrix is read at once)."""
+        ...
+
+    def add(self, rule: CirculationRule) -> None: ...
+
+    def remove(self, rule: CirculationRule) -> None: ...
+
+
+class ClosureRepository(Protocol):
+    def get(self, closure_id: str) -> Closure | None: ...
+
+    def all(self) -> list[Closure]:
+        """Weekly closures (by weekday), then single dates (by date)."""
+        ...
+
+    def add(self, closure: Closure) -> None: ...
+
+    def remove(self, closure: Closure) -> None: ...

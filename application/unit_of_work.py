@@ -9,7 +9,7 @@ methods, and commit. Every adapter shares this logic and supplies the writes.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
@@ -25,22 +25,43 @@ from application.identity.ports import (
 from application.ports import (
     BookRepository,
     BulkWriter,
+    CirculationRuleRepository,
+    ClosureRepository,
     CopyRepository,
     EventPublisher,
     HoldRepository,
+    ItemTypeRepository,
     LedgerRepository,
     LoanRepository,
+    MemberCategoryRepository,
     MemberRepository,
 )
+from domain.calendar import Closure
 from domain.catalogue import Book, Copy
+from domain.circulation import BookCirculation
 from domain.credentials import ApiKey, RefreshToken, ServiceClient
 from domain.events import Event
 from domain.holds import Hold
 from domain.ledger import LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
+from domain.rules import DEFAULT_ITEM_TYPE, CirculationRule, ItemType, MemberCategory
 
-Entity = Book | Copy | Member | Loan | Hold | LedgerEntry | RefreshToken | ApiKey | ServiceClient
+Entity = (
+    Book
+    | Copy
+    | Member
+    | Loan
+    | Hold
+    | LedgerEntry
+    | RefreshToken
+    | ApiKey
+    | ServiceClient
+    | MemberCategory
+    | ItemType
+    | CirculationRule
+    | Closure
+)
 E = TypeVar("E", bound=Entity)
 
 
@@ -110,6 +131,10 @@ class ChangeTracker:
         self._entries[key] = _Tracked(entity, store, _state(entity))
         return entity
 
+    def knows(self, entity: Entity) -> bool:
+        """Whether ``entity`` was loaded or added in this unit of work."""
+        return (type(entity), entity.id) in self._entries
+
     def added(self, entity: E, store: EntityStore[E]) -> None:
         key = (type(entity), entity.id)
         if key in self._entries:
@@ -144,6 +169,53 @@ class ChangeTracker:
         for tracked in entries:
             tracked.snapshot = _state(tracked.entity)
         self._removals.clear()
+
+
+class BookCirculationStore(ABC):
+    """Loads and saves a book's circulation state (``domain.circulation.BookCirculation``).
+
+    ``get`` reads the book's copies and active holds as tracked entities; ``save`` adds the
+    copies and holds the aggregate made and queues the events it recorded, so the commit writes
+    the whole change and publishes its events afterwards.
+    """
+
+    def __init__(
+        self,
+        tracker: ChangeTracker,
+        books: BookRepository,
+        copies: EntityStore[Copy],
+        holds: EntityStore[Hold],
+        emit: Callable[[Sequence[Event]], None],
+    ) -> None:
+        self._tracker = tracker
+        self._books = books
+        self._copies = copies
+        self._holds = holds
+        self._emit = emit
+
+    def get(self, book_id: str) -> BookCirculation:
+        """The state of ``book_id`` (no copies and no holds for an unknown book)."""
+        book = self._books.get(book_id)
+        copies, holds = self._load(book_id)
+        return BookCirculation(
+            book_id=book_id,
+            copies=copies,
+            holds=holds,
+            item_type=book.item_type if book is not None else DEFAULT_ITEM_TYPE,
+        )
+
+    def save(self, state: BookCirculation) -> None:
+        for copy in state.copies:
+            if not self._tracker.knows(copy):
+                self._copies.add(copy)
+        for hold in state.holds:
+            if not self._tracker.knows(hold):
+                self._holds.add(hold)
+        self._emit(state.pull_events())
+
+    @abstractmethod
+    def _load(self, book_id: str) -> tuple[list[Copy], list[Hold]]:
+        """The book's copies by barcode and its active holds in queue order, tracked."""
 
 
 # --- records written with a commit --------------------------------------------------------
@@ -198,6 +270,11 @@ class UnitOfWork(ABC):
     api_keys: ApiKeyRepository
     service_clients: ServiceClientRepository
     bulk: BulkWriter
+    circulation: BookCirculationStore
+    member_categories: MemberCategoryRepository
+    item_types: ItemTypeRepository
+    rules: CirculationRuleRepository
+    closures: ClosureRepository
 
     def __init__(self, publisher: EventPublisher | None = None) -> None:
         self._publisher = publisher
@@ -230,6 +307,9 @@ class UnitOfWork(ABC):
     def also_write(self, *records: object) -> None:
         """Write ``records`` in this transaction: with the commit, or not at all."""
         self._records.extend(records)
+
+    def _emit_all(self, events: Sequence[Event]) -> None:
+        self._events.extend(events)
 
     def commit(self) -> None:
         self._tracker.flush()

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from domain.errors import CopyOnLoan, InvalidCopyTransition, InvalidValue
 from domain.isbn import normalise_isbn
+from domain.rules import DEFAULT_ITEM_TYPE
 from domain.values import UNSET, Unset, clean_text, require_utc
 
 MAX_TITLE = 500
@@ -55,6 +56,7 @@ class Book:
     subjects: tuple[str, ...]
     created_at: datetime
     updated_at: datetime
+    item_type: str = DEFAULT_ITEM_TYPE  # what its new copies are, unless told otherwise
     version: int = 1
 
     @classmethod
@@ -69,9 +71,11 @@ class Book:
         year: int | None = None,
         subjects: list[str] | tuple[str, ...] = (),
         now: datetime,
+        item_type: str = DEFAULT_ITEM_TYPE,
     ) -> Book:
         require_utc("now", now)
         return cls(
+            item_type=item_type,
             id=id,
             isbn=normalise_isbn(isbn),
             title=clean_text("title", title, max_length=MAX_TITLE),
@@ -125,6 +129,12 @@ class Book:
         self.publisher, self.year, self.subjects = new_publisher, new_year, new_subjects
         self.updated_at = now
 
+    def change_item_type(self, item_type: str, now: datetime) -> None:
+        """The type new copies default to; copies already made keep theirs."""
+        if item_type != self.item_type:
+            self.item_type = item_type
+            self.updated_at = now
+
 
 class CopyStatus(StrEnum):
     AVAILABLE = "available"
@@ -153,12 +163,22 @@ class Copy:
     status: CopyStatus
     created_at: datetime
     updated_at: datetime
+    item_type: str = DEFAULT_ITEM_TYPE  # a ``domain.rules.ItemType`` code
     version: int = 1
 
     @classmethod
-    def create(cls, *, id: str, book_id: str, barcode: str, now: datetime) -> Copy:
+    def create(
+        cls,
+        *,
+        id: str,
+        book_id: str,
+        barcode: str,
+        now: datetime,
+        item_type: str = DEFAULT_ITEM_TYPE,
+    ) -> Copy:
         require_utc("now", now)
         return cls(
+            item_type=item_type,
             id=id,
             book_id=book_id,
             barcode=clean_barcode(barcode),
@@ -186,6 +206,12 @@ class Copy:
             )
         self.status = target
         self.updated_at = now
+
+    def change_item_type(self, item_type: str, now: datetime) -> None:
+        """Loans already made keep the terms they were made under."""
+        if item_type != self.item_type:
+            self.item_type = item_type
+            self.updated_at = now
 
     def lend(self, now: datetime) -> None:
         self._move({CopyStatus.AVAILABLE, CopyStatus.ON_HOLD_SHELF}, CopyStatus.ON_LOAN, now)

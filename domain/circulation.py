@@ -1,14 +1,16 @@
-"""The rules of circulation, as functions over entities the caller has loaded.
+"""The rules of circulation: a member's standing, and each book's circulation state.
 
-Each function either refuses with a domain error, changing nothing, or applies the whole change
-to the entities it was given. Loading and saving is the application layer's job.
+``BookCirculation`` is the aggregate of one book's copies and hold queue. Every change to either
+goes through one of its methods, which refuses with a domain error (changing nothing) or applies
+the whole change and records the domain events it caused. Loading and saving it is the
+application layer's job (one repository, ``uow.circulation``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from domain.catalogue import Copy, CopyStatus
 from domain.errors import (
@@ -19,6 +21,10 @@ from domain.errors import (
     DebtLimitReached,
     HoldAlreadyPlaced,
     HoldLimitReached,
+    HoldNotFound,
+    HoldsNotAllowed,
+    InvalidValue,
+    ItemTypeLoanLimitReached,
     LoanAlreadyReturned,
     LoanLimitReached,
     MemberHasOverdueLoans,
@@ -26,12 +32,24 @@ from domain.errors import (
     RenewalBlockedByHold,
     RenewalBlockedOverdue,
     RenewalLimitReached,
+    RenewalTooSoon,
+)
+from domain.events import (
+    BookLent,
+    BookReturned,
+    Event,
+    HoldClosed,
+    HoldMoved,
+    HoldPlaced,
+    HoldReady,
+    HoldSuspended,
+    LoanRenewed,
 )
 from domain.holds import Hold, HoldStatus
 from domain.ledger import LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
-from domain.policy import Policy
+from domain.rules import DEFAULT_ITEM_TYPE, CirculationRule, RuleBook
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,21 +65,30 @@ class Standing:
 
 
 def balance(
-    entries: Iterable[LedgerEntry], open_loans: Iterable[Loan], policy: Policy, now: datetime
+    entries: Iterable[LedgerEntry],
+    open_loans: Iterable[Loan],
+    rules: RuleBook,
+    category: str,
+    now: datetime,
 ) -> int:
-    """Fines charged minus payments, plus what open overdue loans have accrued so far."""
+    """Fines charged minus payments, plus what open overdue loans have accrued so far (each at
+    the rule for the member's ``category`` and the loan's item type)."""
     settled = sum(entry.signed_cents for entry in entries)
-    accruing = sum(loan.fine_at(now, policy) for loan in open_loans if loan.is_open)
+    accruing = sum(
+        loan.fine_at(now, rules.terms(category, loan.item_type))
+        for loan in open_loans
+        if loan.is_open
+    )
     return settled + accruing
 
 
-def ensure_may_borrow(standing: Standing, policy: Policy, now: datetime) -> None:
-    _ensure_unblocked(standing, policy, now)
-    if len(standing.open_loans) >= policy.max_open_loans:
+def ensure_may_borrow(standing: Standing, rules: RuleBook, now: datetime) -> None:
+    ensure_unblocked(standing, rules, now)
+    limit = rules.loan_limit(standing.member.category)
+    if len(standing.open_loans) >= limit:
         raise LoanLimitReached(
-            f"member already has {len(standing.open_loans)} open loans "
-            f"(limit {policy.max_open_loans})",
-            limit=policy.max_open_loans,
+            f"member already has {len(standing.open_loans)} open loans (limit {limit})",
+            limit=limit,
         )
 
 
@@ -70,24 +97,34 @@ def ensure_may_hold(
     active_holds: Sequence[Hold],
     book_id: str,
     copies: Sequence[Copy],
-    policy: Policy,
+    rule: CirculationRule,
+    rules: RuleBook,
     now: datetime,
 ) -> None:
-    _ensure_unblocked(standing, policy, now)
+    """``rule`` is the one for the member's category and the book's item type."""
+    ensure_unblocked(standing, rules, now)
+    if not rule.holds_allowed:
+        raise HoldsNotAllowed(
+            "holds are not allowed for this member category and item type",
+            book_id=book_id,
+            rule_id=rule.id,
+        )
     if any(hold.book_id == book_id for hold in active_holds):
         raise HoldAlreadyPlaced("member already holds this book", book_id=book_id)
     if any(loan.book_id == book_id for loan in standing.open_loans):
         raise BookAlreadyOnLoan("member already has a copy of this book", book_id=book_id)
-    if len(active_holds) >= policy.max_holds:
+    if len(active_holds) >= rule.max_holds:
         raise HoldLimitReached(
-            f"member already has {len(active_holds)} active holds (limit {policy.max_holds})",
-            limit=policy.max_holds,
+            f"member already has {len(active_holds)} active holds (limit {rule.max_holds})",
+            limit=rule.max_holds,
         )
     if not any(copy.circulates for copy in copies):
         raise BookNotCirculating("no copy of this book can be lent", book_id=book_id)
 
 
-def _ensure_unblocked(standing: Standing, policy: Policy, now: datetime) -> None:
+def ensure_unblocked(standing: Standing, rules: RuleBook, now: datetime) -> None:
+    """The member's standing allows new business: not suspended or expired, nothing overdue,
+    debt below the category's limit."""
     standing.member.ensure_in_good_standing(now)
     overdue = standing.overdue_loans(now)
     if overdue:
@@ -95,196 +132,382 @@ def _ensure_unblocked(standing: Standing, policy: Policy, now: datetime) -> None
             f"member has {len(overdue)} overdue loan(s)",
             loan_ids=[loan.id for loan in overdue],
         )
-    if standing.balance_cents > 0 and standing.balance_cents >= policy.debt_limit_cents:
+    limit = rules.debt_limit_cents(standing.member.category)
+    if standing.balance_cents > 0 and standing.balance_cents >= limit:
         raise DebtLimitReached(
-            f"member owes {standing.balance_cents} cents "
-            f"(borrowing stops at {policy.debt_limit_cents})",
+            f"member owes {standing.balance_cents} cents (borrowing stops at {limit})",
             balance_cents=standing.balance_cents,
-            limit_cents=policy.debt_limit_cents,
+            limit_cents=limit,
         )
 
 
-def choose_copy(
-    member_id: str, copies: Sequence[Copy], holds: Sequence[Hold], copy_id: str | None
-) -> Copy:
-    """The copy a member gets: the one asked for, the one set aside for them, or any free one.
+@dataclass(slots=True, eq=False)
+class BookCirculation:
+    """One book's circulation state: its copies and its queue of active holds.
 
-    ``holds`` are the book's active holds. A copy on the hold shelf goes only to the member it
-    was set aside for.
+    ``copies`` are every copy of the book (by barcode); ``holds`` the holds that were active when
+    the state was loaded, in queue order, plus any placed since (closed ones stay in the list so
+    their change is saved, but no rule looks at them). ``events`` collects what happened, in
+    order, for the unit of work to publish once the change is committed.
     """
-    if copy_id is not None:
-        copy = next((c for c in copies if c.id == copy_id), None)
-        if copy is None:
+
+    book_id: str
+    copies: list[Copy]
+    holds: list[Hold]
+    item_type: str = DEFAULT_ITEM_TYPE  # the book's: what a hold on it is looked up by
+    events: list[Event] = field(default_factory=list)
+
+    # --- questions -------------------------------------------------------------------------
+
+    def copy(self, copy_id: str) -> Copy:
+        found = next((c for c in self.copies if c.id == copy_id), None)
+        if found is None:
             raise CopyNotAvailable(f"copy {copy_id} is not a copy of this book", copy_id=copy_id)
-        if copy.status is CopyStatus.AVAILABLE:
-            return copy
-        if copy.status is CopyStatus.ON_HOLD_SHELF:
-            reserved_for = next((h.member_id for h in holds if h.copy_id == copy.id), None)
-            if reserved_for == member_id:
+        return found
+
+    def hold(self, hold_id: str) -> Hold:
+        found = next((h for h in self.holds if h.id == hold_id), None)
+        if found is None:
+            raise HoldNotFound(hold_id)
+        return found
+
+    @property
+    def active_holds(self) -> list[Hold]:
+        return [h for h in self.holds if h.is_active]
+
+    @property
+    def waiting(self) -> list[Hold]:
+        """Holds waiting for a copy, first in line first."""
+        return sorted(
+            (h for h in self.holds if h.status is HoldStatus.WAITING), key=lambda h: h.queue_key
+        )
+
+    @property
+    def in_line(self) -> list[Hold]:
+        """Waiting holds a free copy may serve (suspended ones keep their place, unserved)."""
+        return [h for h in self.waiting if not h.suspended]
+
+    @property
+    def free_copies(self) -> list[Copy]:
+        return sorted(
+            (c for c in self.copies if c.status is CopyStatus.AVAILABLE), key=lambda c: c.barcode
+        )
+
+    def position(self, hold_id: str) -> int | None:
+        """1 for the next in line; None once the hold is no longer waiting (or is unknown)."""
+        return next((i for i, h in enumerate(self.waiting, start=1) if h.id == hold_id), None)
+
+    def choose_copy(self, member_id: str, copy_id: str | None) -> Copy:
+        """The copy a member gets: the one asked for, the one set aside for them, or any free one.
+
+        A copy on the hold shelf goes only to the member it was set aside for.
+        """
+        if copy_id is not None:
+            copy = self.copy(copy_id)
+            if copy.status is CopyStatus.AVAILABLE:
                 return copy
-            raise CopyReservedForAnotherMember(
-                f"copy {copy.barcode} is set aside for another member", copy_id=copy.id
+            if copy.status is CopyStatus.ON_HOLD_SHELF:
+                reserved_for = next(
+                    (h.member_id for h in self.active_holds if h.copy_id == copy.id), None
+                )
+                if reserved_for == member_id:
+                    return copy
+                raise CopyReservedForAnotherMember(
+                    f"copy {copy.barcode} is set aside for another member", copy_id=copy.id
+                )
+            raise CopyNotAvailable(
+                f"copy {copy.barcode} is {copy.status}", copy_id=copy.id, status=str(copy.status)
             )
-        raise CopyNotAvailable(
-            f"copy {copy.barcode} is {copy.status}", copy_id=copy.id, status=str(copy.status)
+        mine = next(
+            (h for h in self.holds if h.member_id == member_id and h.status is HoldStatus.READY),
+            None,
         )
-    mine = next(
-        (h for h in holds if h.member_id == member_id and h.status is HoldStatus.READY), None
-    )
-    if mine is not None:
-        return next(c for c in copies if c.id == mine.copy_id)
-    free = sorted((c for c in copies if c.status is CopyStatus.AVAILABLE), key=lambda c: c.barcode)
-    if not free:
-        raise NoCopyAvailable("no copy of this book is available; place a hold to queue for it")
-    return free[0]
+        if mine is not None and mine.copy_id is not None:
+            return self.copy(mine.copy_id)
+        free = self.free_copies
+        if not free:
+            raise NoCopyAvailable("no copy of this book is available; place a hold to queue for it")
+        return free[0]
 
+    # --- lending ---------------------------------------------------------------------------
 
-def lend(
-    *,
-    loan_id: str,
-    standing: Standing,
-    copy: Copy,
-    book_holds: Sequence[Hold],
-    copies: Sequence[Copy],
-    policy: Policy,
-    now: datetime,
-) -> tuple[Loan, list[Hold]]:
-    """Lend ``copy`` to the member; returns the loan and the holds that became ready as a result.
+    def lend(
+        self,
+        *,
+        loan_id: str,
+        standing: Standing,
+        rules: RuleBook,
+        now: datetime,
+        copy_id: str | None = None,
+    ) -> Loan:
+        """Lend a copy (``copy_id``, or by book) to the member in ``standing``.
 
-    The member's own active hold on the book is fulfilled. If it had a different copy set aside,
-    that copy goes back to serve the rest of the queue.
-    """
-    ensure_may_borrow(standing, policy, now)
-    member_id = standing.member.id
-    copy.lend(now)
-    loan = Loan.start(
-        id=loan_id,
-        copy_id=copy.id,
-        book_id=copy.book_id,
-        member_id=member_id,
-        now=now,
-        policy=policy,
-    )
-    for hold in book_holds:
-        if hold.member_id == member_id and hold.is_active:
-            if hold.status is HoldStatus.READY and hold.copy_id != copy.id:
-                next(c for c in copies if c.id == hold.copy_id).release(now)
-            hold.fulfil(now)
-    return loan, allocate(copies, book_holds, policy, now)
-
-
-def ensure_may_renew(
-    loan: Loan,
-    member: Member,
-    book_holds: Sequence[Hold],
-    copies: Sequence[Copy],
-    policy: Policy,
-    now: datetime,
-) -> None:
-    member.ensure_in_good_standing(now)
-    if not loan.is_open:
-        raise LoanAlreadyReturned(f"loan {loan.id} was already returned", loan_id=loan.id)
-    if loan.is_overdue(now):
-        raise RenewalBlockedOverdue("an overdue loan cannot be renewed; return it", loan_id=loan.id)
-    if loan.renewals >= policy.max_renewals:
-        raise RenewalLimitReached(
-            f"loan was renewed {loan.renewals} times (limit {policy.max_renewals})",
-            limit=policy.max_renewals,
+        The member's own active hold on the book is fulfilled. If it had a different copy set
+        aside, that copy goes back to serve the rest of the queue.
+        """
+        ensure_may_borrow(standing, rules, now)
+        member = standing.member
+        copy = self.choose_copy(member.id, copy_id)
+        rule = rules.rule_for(member.category, copy.item_type)
+        if rule.max_loans is not None:
+            of_type = sum(1 for loan in standing.open_loans if loan.item_type == copy.item_type)
+            if of_type >= rule.max_loans:
+                raise ItemTypeLoanLimitReached(
+                    f"member already has {of_type} open loans of item type {copy.item_type} "
+                    f"(limit {rule.max_loans})",
+                    item_type=copy.item_type,
+                    limit=rule.max_loans,
+                )
+        member_id = member.id
+        copy.lend(now)
+        loan = Loan.start(
+            id=loan_id,
+            copy_id=copy.id,
+            book_id=self.book_id,
+            member_id=member_id,
+            now=now,
+            policy=rule,
+            due_at=rules.due_at(rule, now),
+            item_type=copy.item_type,
         )
-    waiting = sum(1 for hold in book_holds if hold.status is HoldStatus.WAITING)
-    spare = sum(1 for copy in copies if copy.status is CopyStatus.AVAILABLE)
-    if waiting > spare:
-        raise RenewalBlockedByHold(
-            f"{waiting} member(s) wait for this book", loan_id=loan.id, waiting=waiting
+        self.events.append(
+            BookLent(occurred_at=now, loan_id=loan.id, copy_id=copy.id, member_id=member_id)
+        )
+        for hold in self.active_holds:
+            if hold.member_id == member_id:
+                if hold.status is HoldStatus.READY and hold.copy_id != copy.id:
+                    self.copy(str(hold.copy_id)).release(now)
+                hold.fulfil(now)
+                self._closed(hold, now)
+        self.allocate(rules, now)
+        return loan
+
+    def take_back(self, loan: Loan, member: Member, rules: RuleBook, now: datetime) -> int:
+        """Close the loan and shelve the copy, or set it aside for the next in the queue.
+
+        Returns the fine assessed, in cents, at the rule for the borrower and the loan's type.
+        """
+        copy = self.copy(loan.copy_id)
+        fine = loan.close(now, rules.terms(member.category, loan.item_type))
+        copy.take_back(now)
+        self.events.append(
+            BookReturned(
+                occurred_at=now,
+                loan_id=loan.id,
+                copy_id=copy.id,
+                member_id=loan.member_id,
+                fine_cents=fine,
+            )
+        )
+        self.allocate(rules, now)
+        return fine
+
+    def renew(self, loan: Loan, standing: Standing, rules: RuleBook, now: datetime) -> None:
+        """Push the due date ``renewal_days`` local days on, if the rules allow it now."""
+        rule = self.ensure_may_renew(loan, standing, rules, now)
+        loan.extend(rule, rules.renewed_due_at(rule, loan.due_at))
+        self.events.append(
+            LoanRenewed(
+                occurred_at=now, loan_id=loan.id, member_id=loan.member_id, renewals=loan.renewals
+            )
         )
 
+    def ensure_may_renew(
+        self, loan: Loan, standing: Standing, rules: RuleBook, now: datetime
+    ) -> CirculationRule:
+        """The rule the renewal follows, if the loan may be renewed now.
 
-def renew(
-    loan: Loan,
-    member: Member,
-    book_holds: Sequence[Hold],
-    copies: Sequence[Copy],
-    policy: Policy,
-    now: datetime,
-) -> None:
-    ensure_may_renew(loan, member, book_holds, copies, policy, now)
-    loan.extend(policy)
+        The member's standing blocks a renewal exactly as it blocks borrowing (suspended,
+        expired, overdue elsewhere, debt at the category's limit): a renewal is a new loan of
+        the same copy in all but paperwork.
+        """
+        member = standing.member
+        rule = rules.rule_for(member.category, loan.item_type)
+        member.ensure_in_good_standing(now)
+        if not loan.is_open:
+            raise LoanAlreadyReturned(f"loan {loan.id} was already returned", loan_id=loan.id)
+        if loan.is_overdue(now):
+            raise RenewalBlockedOverdue(
+                "an overdue loan cannot be renewed; return it", loan_id=loan.id
+            )
+        ensure_unblocked(standing, rules, now)
+        opens = loan.due_at - timedelta(days=rule.renew_too_soon_days)
+        if rule.renew_too_soon_days and now < opens:
+            raise RenewalTooSoon(
+                f"renewal opens {rule.renew_too_soon_days} day(s) before the due date",
+                loan_id=loan.id,
+                opens_at=opens.isoformat(),
+            )
+        if loan.renewals >= rule.max_renewals:
+            raise RenewalLimitReached(
+                f"loan was renewed {loan.renewals} times (limit {rule.max_renewals})",
+                limit=rule.max_renewals,
+            )
+        waiting = len(self.in_line)  # a suspended hold waits for nobody's copy
+        spare = len(self.free_copies)
+        if waiting > spare:
+            raise RenewalBlockedByHold(
+                f"{waiting} member(s) wait for this book", loan_id=loan.id, waiting=waiting
+            )
+        return rule
 
+    # --- holds -----------------------------------------------------------------------------
 
-def allocate(
-    copies: Sequence[Copy], book_holds: Sequence[Hold], policy: Policy, now: datetime
-) -> list[Hold]:
-    """Set free copies aside for waiting holds, first come first served.
+    def place_hold(
+        self,
+        *,
+        hold_id: str,
+        standing: Standing,
+        member_holds: Sequence[Hold],
+        rules: RuleBook,
+        now: datetime,
+        not_needed_after: date | None = None,
+    ) -> Hold:
+        """Queue the member for the book; when a copy is free it is set aside at once.
 
-    Afterwards no copy of the book is available while a hold on it waits. Returns the holds that
-    became ready.
-    """
-    waiting = sorted(
-        (h for h in book_holds if h.status is HoldStatus.WAITING), key=lambda h: h.queue_key
-    )
-    free = sorted((c for c in copies if c.status is CopyStatus.AVAILABLE), key=lambda c: c.barcode)
-    served: list[Hold] = []
-    for hold, copy in zip(waiting, free, strict=False):
-        copy.set_aside(now)
-        hold.make_ready(copy.id, now, policy.pickup_window)
-        served.append(hold)
-    return served
+        ``member_holds`` are the member's active holds on any book.
+        """
+        member = standing.member
+        rule = rules.rule_for(member.category, self.item_type)
+        ensure_may_hold(standing, member_holds, self.book_id, self.copies, rule, rules, now)
+        member_id = member.id
+        hold = Hold.place(
+            id=hold_id,
+            book_id=self.book_id,
+            member_id=member_id,
+            now=now,
+            member_category=member.category,
+            not_needed_after=not_needed_after,
+        )
+        self.holds.append(hold)
+        self.events.append(
+            HoldPlaced(occurred_at=now, hold_id=hold.id, book_id=self.book_id, member_id=member_id)
+        )
+        self.allocate(rules, now)
+        return hold
 
+    def cancel_hold(self, hold: Hold, rules: RuleBook, now: datetime) -> None:
+        """Cancel a hold; a copy it had set aside passes to the next in the queue."""
+        self._release(hold, rules, now, expired=False)
 
-def take_back(
-    loan: Loan,
-    copy: Copy,
-    book_holds: Sequence[Hold],
-    copies: Sequence[Copy],
-    policy: Policy,
-    now: datetime,
-) -> tuple[int, list[Hold]]:
-    """Close the loan and shelve the copy, or set it aside for the next in the queue.
+    def expire_hold(self, hold: Hold, rules: RuleBook, now: datetime) -> None:
+        """A ready hold nobody collected in time; its copy passes to the next in the queue."""
+        self._release(hold, rules, now, expired=True)
 
-    Returns the fine assessed and the holds that became ready.
-    """
-    fine = loan.close(now, policy)
-    copy.take_back(now)
-    return fine, allocate(copies, book_holds, policy, now)
+    def _release(self, hold: Hold, rules: RuleBook, now: datetime, *, expired: bool) -> None:
+        if hold.book_id != self.book_id:
+            raise HoldNotFound(hold.id)
+        if hold not in self.holds:
+            self.holds.append(hold)  # a closed hold: closing it again is refused below
+        set_aside = hold.copy_id if hold.status is HoldStatus.READY else None
+        if expired:
+            hold.expire(now)
+        else:
+            hold.cancel(now)
+        self._closed(hold, now)
+        if set_aside is not None:
+            self.copy(set_aside).release(now)
+        self.allocate(rules, now)
 
+    def suspend_hold(self, hold: Hold, now: datetime) -> None:
+        """The hold keeps its place but is passed over until resumed."""
+        self._own(hold).suspend()
+        self.events.append(HoldSuspended(occurred_at=now, hold_id=hold.id, suspended=True))
 
-def release_hold(
-    hold: Hold,
-    copies: Sequence[Copy],
-    book_holds: Sequence[Hold],
-    policy: Policy,
-    now: datetime,
-    *,
-    expired: bool,
-) -> list[Hold]:
-    """Cancel or expire a hold; a copy it had set aside passes to the next in the queue."""
-    set_aside = hold.copy_id if hold.status is HoldStatus.READY else None
-    if expired:
-        hold.expire(now)
-    else:
-        hold.cancel(now)
-    if set_aside is not None:
-        next(c for c in copies if c.id == set_aside).release(now)
-    return allocate(copies, book_holds, policy, now)
+    def resume_hold(self, hold: Hold, rules: RuleBook, now: datetime) -> None:
+        """Back in line at its old place; a free copy is set aside for it at once."""
+        self._own(hold).resume()
+        self.events.append(HoldSuspended(occurred_at=now, hold_id=hold.id, suspended=False))
+        self.allocate(rules, now)
 
+    def lapse_hold(self, hold: Hold, now: datetime) -> None:
+        """Expire a waiting hold whose not-needed-after date has passed."""
+        self._own(hold).lapse(now)
+        self._closed(hold, now)
 
-def withdraw_from_circulation(
-    copy: Copy,
-    book_holds: Sequence[Hold],
-    copies: Sequence[Copy],
-    policy: Policy,
-    now: datetime,
-    *,
-    lost: bool,
-) -> list[Hold]:
-    """Mark a copy lost or withdrawn; a hold it was set aside for waits again at its old place."""
-    holder = next(
-        (h for h in book_holds if h.status is HoldStatus.READY and h.copy_id == copy.id), None
-    )
-    if lost:
-        copy.mark_lost(now)
-    else:
-        copy.withdraw(now)
-    if holder is not None:
-        holder.requeue()
-    return allocate(copies, book_holds, policy, now)
+    def move_hold(self, hold: Hold, position: int, now: datetime) -> None:
+        """Staff put a waiting hold at ``position`` (1: next in line) in the queue."""
+        self._own(hold)
+        others = [h for h in self.waiting if h.id != hold.id]
+        if hold.status is not HoldStatus.WAITING:
+            hold.move_between(None, None)  # refused: HOLD_NOT_ACTIVE
+        if not 1 <= position <= len(others) + 1:
+            raise InvalidValue("position", f"position must be between 1 and {len(others) + 1}")
+        before = others[position - 2].queued_at if position > 1 else None
+        after = others[position - 1].queued_at if position <= len(others) else None
+        hold.move_between(before, after)
+        self.events.append(HoldMoved(occurred_at=now, hold_id=hold.id, position=position))
+
+    def _own(self, hold: Hold) -> Hold:
+        if hold.book_id != self.book_id:
+            raise HoldNotFound(hold.id)
+        if hold not in self.holds:
+            self.holds.append(hold)  # a closed hold: its methods refuse to change it
+        return hold
+
+    def allocate(self, rules: RuleBook, now: datetime) -> list[Hold]:
+        """Set free copies aside for waiting holds, first come first served.
+
+        Afterwards no copy of the book is available while a hold on it waits. Returns the holds
+        that became ready.
+        """
+        served: list[Hold] = []
+        for hold, copy in zip(self.in_line, self.free_copies, strict=False):
+            window = rules.rule_for(hold.member_category, copy.item_type).pickup_window
+            copy.set_aside(now)
+            hold.make_ready(copy.id, now, window)
+            served.append(hold)
+            self.events.append(
+                HoldReady(
+                    occurred_at=now,
+                    hold_id=hold.id,
+                    copy_id=copy.id,
+                    member_id=hold.member_id,
+                    pickup_by=now + window,
+                )
+            )
+        return served
+
+    # --- copies ----------------------------------------------------------------------------
+
+    def add_copy(self, copy: Copy, rules: RuleBook, now: datetime) -> None:
+        """A new copy joins the book; if members wait for it, it goes to the hold shelf."""
+        if copy.book_id != self.book_id:
+            raise CopyNotAvailable(f"copy {copy.id} is not a copy of this book", copy_id=copy.id)
+        self.copies.append(copy)
+        self.copies.sort(key=lambda c: c.barcode)
+        self.allocate(rules, now)
+
+    def withdraw(self, copy_id: str, rules: RuleBook, now: datetime, *, lost: bool) -> Copy:
+        """Mark a copy lost or withdrawn; a hold it was set aside for waits again at its place."""
+        copy = self.copy(copy_id)
+        holder = next(
+            (h for h in self.holds if h.status is HoldStatus.READY and h.copy_id == copy.id), None
+        )
+        if lost:
+            copy.mark_lost(now)
+        else:
+            copy.withdraw(now)
+        if holder is not None:
+            holder.requeue()
+        self.allocate(rules, now)
+        return copy
+
+    def mark_found(self, copy_id: str, rules: RuleBook, now: datetime) -> Copy:
+        """A lost copy turned up: it serves the hold queue first, then goes back on the shelf."""
+        copy = self.copy(copy_id)
+        copy.mark_found(now)
+        self.allocate(rules, now)
+        return copy
+
+    def pull_events(self) -> list[Event]:
+        """The events recorded so far, handing them over once."""
+        events, self.events = self.events, []
+        return events
+
+    def _closed(self, hold: Hold, now: datetime) -> None:
+        self.events.append(
+            HoldClosed(
+                occurred_at=now, hold_id=hold.id, member_id=hold.member_id, status=hold.status
+            )
+        )

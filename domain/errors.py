@@ -86,6 +86,26 @@ class HoldNotFound(NotFound):
     resource = "hold"
 
 
+class MemberCategoryNotFound(NotFound):
+    code = "MEMBER_CATEGORY_NOT_FOUND"
+    resource = "member category"
+
+
+class ItemTypeNotFound(NotFound):
+    code = "ITEM_TYPE_NOT_FOUND"
+    resource = "item type"
+
+
+class RuleNotFound(NotFound):
+    code = "CIRCULATION_RULE_NOT_FOUND"
+    resource = "circulation rule"
+
+
+class ClosedDayNotFound(NotFound):
+    code = "CLOSED_DAY_NOT_FOUND"
+    resource = "closed day"
+
+
 # --- uniqueness and concurrency ----------------------------------------------------------
 
 
@@ -180,6 +200,39 @@ class RenewalBlockedByHold(DomainError):
     code = "RENEWAL_BLOCKED_BY_HOLD"
 
 
+class ItemTypeLoanLimitReached(DomainError):
+    """The member has as many open loans of this item type as its rule allows."""
+
+    code = "ITEM_TYPE_LOAN_LIMIT_REACHED"
+
+
+class RenewalTooSoon(DomainError):
+    """The loan is not yet within its rule's renewal window."""
+
+    code = "RENEWAL_TOO_SOON"
+
+
+# --- circulation rules -----------------------------------------------------------------------
+
+
+class RuleConflict(DomainError):
+    """Two rules for one pair, or a change that would leave the library without a default."""
+
+    code = "CIRCULATION_RULE_CONFLICT"
+
+
+class CodeAlreadyExists(DomainError):
+    code = "CODE_ALREADY_EXISTS"
+
+
+class MemberCategoryRetired(DomainError):
+    code = "MEMBER_CATEGORY_RETIRED"
+
+
+class ItemTypeRetired(DomainError):
+    code = "ITEM_TYPE_RETIRED"
+
+
 # --- holds ---------------------------------------------------------------------------------
 
 
@@ -197,6 +250,12 @@ class BookNotCirculating(DomainError):
     """No copy of the book can ever be lent, so a hold would wait forever."""
 
     code = "BOOK_NOT_CIRCULATING"
+
+
+class HoldsNotAllowed(DomainError):
+    """The rule for this member category and item type allows no holds."""
+
+    code = "HOLDS_NOT_ALLOWED"
 
 
 class HoldNotActive(DomainError):

@@ -59,3 +59,28 @@ class HoldClosed(Event):
 class PaymentReceived(Event):
     member_id: str
     amount_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemTypeAssigned(Event):
+    """A book's or a copy's item type changed (``copy_id`` is None for the book's)."""
+
+    book_id: str
+    copy_id: str | None
+    item_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class HoldSuspended(Event):
+    """A waiting hold was suspended (``suspended``) or resumed."""
+
+    hold_id: str
+    suspended: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HoldMoved(Event):
+    """Staff moved a waiting hold to ``position`` in its book's queue."""
+
+    hold_id: str
+    position: int

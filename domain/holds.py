@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from domain.errors import HoldNotActive
+from domain.rules import DEFAULT_CATEGORY
 from domain.values import require_utc
 
 
@@ -19,6 +20,7 @@ class HoldStatus(StrEnum):
 
 
 ACTIVE_HOLD_STATUSES = frozenset({HoldStatus.WAITING, HoldStatus.READY})
+_TICK = timedelta(microseconds=1)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -32,12 +34,71 @@ class Hold:
     ready_at: datetime | None = None
     pickup_by: datetime | None = None
     closed_at: datetime | None = None
+    # The member's category when the hold was placed: which rule's pickup window it gets.
+    member_category: str = DEFAULT_CATEGORY
+    # A suspended hold keeps its place in the queue but is passed over when a copy comes free.
+    suspended: bool = False
+    # The last (local) day the member still wants the book; after it the daily job expires it.
+    not_needed_after: date | None = None
+    # The instant the queue is ordered by: when the hold was placed, unless staff moved it.
+    queued_at: datetime | None = None
     version: int = 1
 
+    def __post_init__(self) -> None:
+        if self.queued_at is None:
+            self.queued_at = self.placed_at
+
     @classmethod
-    def place(cls, *, id: str, book_id: str, member_id: str, now: datetime) -> Hold:
+    def place(
+        cls,
+        *,
+        id: str,
+        book_id: str,
+        member_id: str,
+        now: datetime,
+        member_category: str = DEFAULT_CATEGORY,
+        not_needed_after: date | None = None,
+    ) -> Hold:
         require_utc("now", now)
-        return cls(id=id, book_id=book_id, member_id=member_id, placed_at=now)
+        return cls(
+            id=id,
+            book_id=book_id,
+            member_id=member_id,
+            placed_at=now,
+            member_category=member_category,
+            not_needed_after=not_needed_after,
+        )
+
+    @property
+    def in_line(self) -> bool:
+        """Waiting and not suspended: a copy that comes free may be set aside for it."""
+        return self.status is HoldStatus.WAITING and not self.suspended
+
+    def suspend(self) -> None:
+        """Keep the place in the queue, but let others be served meanwhile."""
+        self._require(HoldStatus.WAITING)
+        self.suspended = True
+
+    def resume(self) -> None:
+        self._require(HoldStatus.WAITING)
+        self.suspended = False
+
+    def change_not_needed_after(self, day: date | None) -> None:
+        self._require(HoldStatus.WAITING, HoldStatus.READY)
+        self.not_needed_after = day
+
+    def no_longer_needed(self, today: date) -> bool:
+        """Still waiting after the last day the member wanted the book (``today`` is local)."""
+        return (
+            self.status is HoldStatus.WAITING
+            and self.not_needed_after is not None
+            and today > self.not_needed_after
+        )
+
+    def lapse(self, now: datetime) -> None:
+        """The not-needed-after date passed while the hold waited."""
+        self._require(HoldStatus.WAITING)
+        self._close(HoldStatus.EXPIRED, now)
 
     @property
     def is_active(self) -> bool:
@@ -45,8 +106,21 @@ class Hold:
 
     @property
     def queue_key(self) -> tuple[datetime, str]:
-        """Order of service: earliest placement first, ids (time-ordered) breaking ties."""
-        return (self.placed_at, self.id)
+        """Order of service: earliest in the queue first (placement, unless staff moved the
+        hold), ids (time-ordered) breaking ties."""
+        return (self.queued_at or self.placed_at, self.id)
+
+    def move_between(self, before: datetime | None, after: datetime | None) -> None:
+        """Take a place in the queue between holds queued at ``before`` and ``after``."""
+        self._require(HoldStatus.WAITING)
+        if before is None and after is None:
+            return
+        if before is None:
+            self.queued_at = after - _TICK if after is not None else self.queued_at
+        elif after is None:
+            self.queued_at = before + _TICK
+        else:
+            self.queued_at = before + (after - before) / 2
 
     def make_ready(self, copy_id: str, now: datetime, pickup_window: timedelta) -> None:
         self._require(HoldStatus.WAITING)

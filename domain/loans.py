@@ -4,24 +4,55 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from domain.errors import LoanAlreadyReturned
-from domain.policy import Policy
 from domain.values import require_utc
 
 _DAY = timedelta(days=1)
 
 
-def overdue_fine(due_at: datetime, until: datetime, policy: Policy) -> int:
-    """Fine in cents for a loan due at ``due_at`` and returned (or still out) at ``until``.
+class LoanTerms(Protocol):
+    """What a loan's due date and fine follow: a circulation rule (or the plain policy)."""
 
-    Every started day past the due instant counts, so a book returned an hour late costs one
-    day's fine; the total never passes the per-loan cap.
-    """
+    @property
+    def loan_period(self) -> timedelta: ...
+
+    @property
+    def renewal_period(self) -> timedelta: ...
+
+    @property
+    def fine_per_day_cents(self) -> int: ...
+
+    @property
+    def fine_cap_cents(self) -> int: ...
+
+    @property
+    def grace_days(self) -> int: ...
+
+    def overdue_days(self, due_at: datetime, until: datetime) -> int:
+        """How many days a loan due at ``due_at`` is late at ``until`` (0 when it is not)."""
+        ...
+
+
+def started_days_late(due_at: datetime, until: datetime) -> int:
+    """Every started 24 hours past ``due_at`` (terms that know no calendar count so)."""
     if until <= due_at:
         return 0
-    days = -(-(until - due_at) // _DAY)  # ceiling division, exact in integers
-    return min(days * policy.fine_per_day_cents, policy.fine_cap_cents)
+    return -(-(until - due_at) // _DAY)  # ceiling division, exact in integers
+
+
+def overdue_fine(due_at: datetime, until: datetime, terms: LoanTerms) -> int:
+    """Fine in cents for a loan due at ``due_at`` and returned (or still out) at ``until``.
+
+    The terms say which days count (with the library calendar: open days after the due date);
+    the total never passes the per-loan cap. Within the grace days nothing is owed; past them
+    every day counts, so the grace forgives lateness, not part of the fine.
+    """
+    days = terms.overdue_days(due_at, until)
+    if days <= terms.grace_days:
+        return 0
+    return min(days * terms.fine_per_day_cents, terms.fine_cap_cents)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -35,12 +66,24 @@ class Loan:
     renewals: int = 0
     returned_at: datetime | None = None
     fine_cents: int = 0
+    item_type: str = "book"  # the copy's item type when lent: which rule's limits count it
     version: int = 1
 
     @classmethod
     def start(
-        cls, *, id: str, copy_id: str, book_id: str, member_id: str, now: datetime, policy: Policy
+        cls,
+        *,
+        id: str,
+        copy_id: str,
+        book_id: str,
+        member_id: str,
+        now: datetime,
+        policy: LoanTerms,
+        due_at: datetime | None = None,
+        item_type: str = "book",
     ) -> Loan:
+        """A loan from ``now``, due ``due_at`` (the rule and calendar decide it) or one loan
+        period later."""
         require_utc("now", now)
         return cls(
             id=id,
@@ -48,7 +91,8 @@ class Loan:
             book_id=book_id,
             member_id=member_id,
             loaned_at=now,
-            due_at=now + policy.loan_period,
+            due_at=now + policy.loan_period if due_at is None else require_utc("due_at", due_at),
+            item_type=item_type,
         )
 
     @property
@@ -58,18 +102,19 @@ class Loan:
     def is_overdue(self, now: datetime) -> bool:
         return self.is_open and now > self.due_at
 
-    def fine_at(self, now: datetime, policy: Policy) -> int:
+    def fine_at(self, now: datetime, policy: LoanTerms) -> int:
         """The fine owed for this loan: assessed at return, or accruing while still out."""
         if self.returned_at is not None:
             return self.fine_cents
         return overdue_fine(self.due_at, now, policy)
 
-    def extend(self, policy: Policy) -> None:
-        """Push the due date one loan period further (rules are checked by the caller)."""
-        self.due_at += policy.loan_period
+    def extend(self, policy: LoanTerms, due_at: datetime | None = None) -> None:
+        """Push the due date to ``due_at`` or one renewal period further (rules are checked by
+        the caller)."""
+        self.due_at = self.due_at + policy.renewal_period if due_at is None else due_at
         self.renewals += 1
 
-    def close(self, now: datetime, policy: Policy) -> int:
+    def close(self, now: datetime, policy: LoanTerms) -> int:
         """Mark the loan returned and assess its fine; returns the fine in cents."""
         if self.returned_at is not None:
             raise LoanAlreadyReturned(f"loan {self.id} was already returned", loan_id=self.id)

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import InvalidValue, MembershipExpired, MemberSuspended
+from domain.rules import DEFAULT_CATEGORY
 from domain.values import UNSET, Unset, clean_text, require_utc
 
 MAX_EMAIL = 254
@@ -56,6 +57,7 @@ class Member:
     password_hash: str | None
     created_at: datetime
     updated_at: datetime
+    category: str = DEFAULT_CATEGORY  # a ``domain.rules.MemberCategory`` code
     version: int = 1
 
     def __repr__(self) -> str:  # keeps the password hash out of logs and tracebacks
@@ -72,9 +74,11 @@ class Member:
         now: datetime,
         role: Role = Role.MEMBER,
         password_hash: str | None = None,
+        category: str = DEFAULT_CATEGORY,
     ) -> Member:
         require_utc("now", now)
         return cls(
+            category=category,
             id=id,
             email=normalise_email(email),
             name=clean_text("name", name, max_length=200),
@@ -107,6 +111,12 @@ class Member:
             return  # nothing changed: keep the version (and so the ETag) as it is
         self.email, self.name, self.membership_expires_at = new_email, new_name, new_expiry
         self.updated_at = now
+
+    def change_category(self, category: str, now: datetime) -> None:
+        """Move the member to another category (the caller checks it exists and is current)."""
+        if category != self.category:
+            self.category = category
+            self.updated_at = now
 
     def change_role(self, role: Role, now: datetime) -> None:
         if role is not self.role:

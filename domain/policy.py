@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from domain.errors import InvalidValue
+from domain.loans import started_days_late
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -19,6 +20,7 @@ class Policy:
     max_holds: int = 5
     pickup_window: timedelta = timedelta(days=7)
     membership_period: timedelta = timedelta(days=365)
+    time_zone: str = "UTC"  # the library's IANA time zone: loans fall due at its day's end
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -28,3 +30,15 @@ class Policy:
                     raise InvalidValue(field.name, f"{field.name} must be positive")
             elif isinstance(value, int) and value < 0:
                 raise InvalidValue(field.name, f"{field.name} must not be negative")
+
+    # The loan terms a rule sets that the policy settings never had (see ``domain.rules``).
+    @property
+    def renewal_period(self) -> timedelta:
+        return self.loan_period
+
+    @property
+    def grace_days(self) -> int:
+        return 0
+
+    def overdue_days(self, due_at: datetime, until: datetime) -> int:
+        return started_days_late(due_at, until)

@@ -47,6 +47,7 @@ from application.identity.sessions import Sessions
 from application.identity.signing_keys import SigningKeys
 from application.members import Membership
 from application.ports import Clock
+from application.rules import CirculationRules
 from entrypoints.settings import Settings
 from entrypoints.startup import SchemaNotAtHead
 
@@ -180,6 +181,9 @@ class Container(containers.DeclarativeContainer):
     )
     accounts = providers.ThreadSafeSingleton(
         Accounts, uow=uow.provider, clock=clock, ids=ids, policy=policy
+    )
+    circulation_rules = providers.ThreadSafeSingleton(
+        CirculationRules, uow=uow.provider, clock=clock, ids=ids, policy=policy
     )
 
     # --- identity and access ----------------------------------------------------------------

@@ -12,6 +12,8 @@ from limits import parse_many
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.calendar import time_zone
+from domain.errors import InvalidValue
 from domain.policy import Policy
 
 ENV_PREFIX = "CIRCULATE_"
@@ -63,6 +65,12 @@ class Settings(BaseSettings):
     max_holds: int = Field(5, ge=0, le=1000)
     pickup_window_days: int = Field(7, ge=1, le=365)
     membership_period_days: int = Field(365, ge=1, le=_TEN_YEARS)
+    timezone: str = Field(
+        "UTC",
+        min_length=1,
+        max_length=64,
+        description="The library's IANA time zone: loans fall due at the end of its days.",
+    )
 
     # --- serving ---
     host: str = Field("127.0.0.1", min_length=1)
@@ -152,6 +160,15 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = Field(
         None, description="When set, GET /metrics needs 'Authorization: Bearer <token>'."
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            time_zone(value)
+        except InvalidValue as error:
+            raise ValueError(error.message) from None
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -253,6 +270,7 @@ class Settings(BaseSettings):
             max_holds=self.max_holds,
             pickup_window=timedelta(days=self.pickup_window_days),
             membership_period=timedelta(days=self.membership_period_days),
+            time_zone=self.timezone,
         )
 
 

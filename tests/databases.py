@@ -13,12 +13,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import Engine, create_engine, delete
+from sqlalchemy import Engine, create_engine, delete, insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
+from adapters.sqlalchemy import mappers
 from adapters.sqlalchemy.engine import normalise_url
-from adapters.sqlalchemy.models import metadata
+from adapters.sqlalchemy.models import ItemTypeRow, MemberCategoryRow, metadata
+from domain.rules import seeded_categories, seeded_item_types
 
 POSTGRES_URL_VARIABLE = "CIRCULATE_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -55,7 +57,16 @@ def temporary_postgres_database() -> Iterator[str]:
 
 
 def empty_tables(engine: Engine) -> None:
-    """Delete every row, children before parents."""
+    """Delete every row, children before parents, and put back the rows a fresh migration
+    seeds (the default member category and item type)."""
     with engine.begin() as connection:
         for table in reversed(metadata.sorted_tables):
             connection.execute(delete(table))
+        connection.execute(
+            insert(MemberCategoryRow),
+            [mappers.member_category_values(c) for c in seeded_categories()],
+        )
+        connection.execute(
+            insert(ItemTypeRow),
+            [mappers.item_type_values(t) for t in seeded_item_types()],
+        )

@@ -5,12 +5,20 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from domain.calendar import Closure
 from domain.catalogue import Book, Copy
 from domain.credentials import ApiKey, RefreshToken, ServiceClient
 from domain.holds import Hold
 from domain.ledger import LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
+from domain.rules import (
+    CirculationRule,
+    ItemType,
+    MemberCategory,
+    seeded_categories,
+    seeded_item_types,
+)
 
 TABLES: tuple[type, ...] = (
     Book,
@@ -22,6 +30,10 @@ TABLES: tuple[type, ...] = (
     RefreshToken,
     ApiKey,
     ServiceClient,
+    MemberCategory,
+    ItemType,
+    CirculationRule,
+    Closure,
 )
 
 
@@ -32,6 +44,8 @@ class MemoryDatabase:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.tables: dict[type, dict[str, Any]] = {table: {} for table in TABLES}
+        self.tables[MemberCategory].update((c.code, c) for c in seeded_categories())
+        self.tables[ItemType].update((t.code, t) for t in seeded_item_types())
 
     def count(self, table: type) -> int:
         with self.lock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy as copying
 from collections.abc import Callable, Collection, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
 
 from adapters.memory.database import MemoryDatabase
@@ -18,7 +18,7 @@ from application.queries import (
     Page,
     PageRequest,
 )
-from application.unit_of_work import ChangeTracker, Entity, EntityStore
+from application.unit_of_work import BookCirculationStore, ChangeTracker, Entity, EntityStore
 from domain.catalogue import Book, Copy, CopyStatus
 from domain.errors import (
     BarcodeAlreadyExists,
@@ -296,6 +296,9 @@ class MemoryHoldRepository(_MemoryStore[Hold]):
         rows = self._where(lambda h: h.pickup_overdue(now))
         return self._many(sorted(rows, key=lambda h: (h.pickup_by, h.id)))
 
+    def waiting_not_needed(self, today: date) -> list[Hold]:
+        return self._many(self._sorted(lambda h: h.no_longer_needed(today)))
+
     def for_member(self, member_id: str) -> list[Hold]:
         return self._many(self._sorted(lambda h: h.member_id == member_id))
 
@@ -329,3 +332,11 @@ class MemoryLedgerRepository(_MemoryStore[LedgerEntry]):
         for entry in self._rows.values():
             totals[entry.member_id] = totals.get(entry.member_id, 0) + entry.signed_cents
         return {member_id: cents for member_id, cents in totals.items() if cents}
+
+
+class MemoryBookCirculationRepository(BookCirculationStore):
+    _copies: MemoryCopyRepository
+    _holds: MemoryHoldRepository
+
+    def _load(self, book_id: str) -> tuple[list[Copy], list[Hold]]:
+        return self._copies.for_book(book_id), self._holds.active_for_book(book_id)

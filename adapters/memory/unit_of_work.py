@@ -13,12 +13,19 @@ from adapters.memory.identity import (
     MemoryServiceClientRepository,
 )
 from adapters.memory.repositories import (
+    MemoryBookCirculationRepository,
     MemoryBookRepository,
     MemoryCopyRepository,
     MemoryHoldRepository,
     MemoryLedgerRepository,
     MemoryLoanRepository,
     MemoryMemberRepository,
+)
+from adapters.memory.rules import (
+    MemoryCirculationRuleRepository,
+    MemoryClosureRepository,
+    MemoryItemTypeRepository,
+    MemoryMemberCategoryRepository,
 )
 from application.idempotency import KeyUsed
 from application.ports import EventPublisher
@@ -50,6 +57,13 @@ class MemoryUnitOfWork(UnitOfWork):
         self.refresh_tokens = MemoryRefreshTokenRepository(tracker, self._db, self._undo)
         self.api_keys = MemoryApiKeyRepository(tracker, self._db, self._undo)
         self.service_clients = MemoryServiceClientRepository(tracker, self._db, self._undo)
+        self.member_categories = MemoryMemberCategoryRepository(tracker, self._db, self._undo)
+        self.item_types = MemoryItemTypeRepository(tracker, self._db, self._undo)
+        self.rules = MemoryCirculationRuleRepository(tracker, self._db, self._undo)
+        self.closures = MemoryClosureRepository(tracker, self._db, self._undo)
+        self.circulation = MemoryBookCirculationRepository(
+            tracker, self.books, self.copies, self.holds, self._emit_all
+        )
         self.bulk = MemoryBulkWriter(self._db, self._undo)
 
     def _write_record(self, record: object) -> None:

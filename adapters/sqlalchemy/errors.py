@@ -23,6 +23,7 @@ from adapters.sqlalchemy.models import (
     UQ_MEMBER_EMAIL,
     UQ_OPEN_LOAN_PER_COPY,
     UQ_REFRESH_TOKEN_HASH,
+    UQ_RULE_PAIR,
 )
 from domain.errors import (
     BarcodeAlreadyExists,
@@ -30,6 +31,7 @@ from domain.errors import (
     DomainError,
     EmailAlreadyRegistered,
     IsbnAlreadyExists,
+    RuleConflict,
 )
 
 # PostgreSQL SQLSTATEs
@@ -49,6 +51,11 @@ _SQLITE_UNIQUE_COLUMNS = {
     "loans.copy_id": UQ_OPEN_LOAN_PER_COPY,
     "refresh_tokens.token_hash": UQ_REFRESH_TOKEN_HASH,
     "api_keys.prefix": UQ_API_KEY_PREFIX,
+    "circulation_rules.member_category, circulation_rules.item_type": UQ_RULE_PAIR,
+    "member_categories.code": "pk_member_categories",
+    "item_types.code": "pk_item_types",
+    "closures.day": "uq_closures_day",
+    "closures.weekday": "uq_closures_weekday",
 }
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<columns>[\w.]+(?:, [\w.]+)*)")
 _SQLITE_PRIMARY_KEY_COLUMN = re.compile(r"^\w+\.id$")
@@ -113,6 +120,10 @@ def _unique_violation(constraint: str | None, entity: Any) -> DomainError | None
     if constraint in (UQ_API_KEY_PREFIX, UQ_REFRESH_TOKEN_HASH):
         # A freshly drawn random value met a stored one: drawing again (a retry) fixes it.
         return ConcurrentUpdate("a new credential collided with a stored one; try again")
+    if constraint in ("uq_closures_day", "uq_closures_weekday"):
+        return RuleConflict("the library is already closed on that day")
+    if constraint == UQ_RULE_PAIR:
+        return RuleConflict("another rule already covers this pair; try again")
     if constraint is not None and constraint.startswith("pk_"):
         entity_id = getattr(entity, "id", None)
         return ConcurrentUpdate(f"{entity_id} already exists", id=entity_id)

@@ -9,12 +9,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.sqlalchemy.models import BookRow, CopyRow, HoldRow, LedgerEntryRow, LoanRow, MemberRow
+from adapters.sqlalchemy.models import (
+    ANY_CODE,
+    BookRow,
+    CirculationRuleRow,
+    ClosureRow,
+    CopyRow,
+    HoldRow,
+    ItemTypeRow,
+    LedgerEntryRow,
+    LoanRow,
+    MemberCategoryRow,
+    MemberRow,
+)
+from domain.calendar import Closure
 from domain.catalogue import Book, Copy
 from domain.holds import Hold
 from domain.ledger import LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
+from domain.rules import TERMS, CirculationRule, ItemType, MemberCategory
 
 # Separates authors in ``authors_key``; author names never contain it (the domain collapses
 # whitespace), so a substring match cannot run from one author into the next.
@@ -44,6 +58,7 @@ def book_values(book: Book) -> dict[str, Any]:
         "created_at": book.created_at,
         "updated_at": book.updated_at,
         "version": book.version,
+        "item_type": book.item_type,
     }
 
 
@@ -92,6 +107,7 @@ def book_from_row(row: BookRow) -> Book:
         created_at=row.created_at,
         updated_at=row.updated_at,
         version=row.version,
+        item_type=row.item_type,
     )
 
 
@@ -104,6 +120,7 @@ def copy_values(copy: Copy) -> dict[str, Any]:
         "created_at": copy.created_at,
         "updated_at": copy.updated_at,
         "version": copy.version,
+        "item_type": copy.item_type,
     }
 
 
@@ -131,6 +148,7 @@ def copy_from_row(row: CopyRow) -> Copy:
         created_at=row.created_at,
         updated_at=row.updated_at,
         version=row.version,
+        item_type=row.item_type,
     )
 
 
@@ -147,6 +165,7 @@ def member_values(member: Member) -> dict[str, Any]:
         "created_at": member.created_at,
         "updated_at": member.updated_at,
         "version": member.version,
+        "category": member.category,
     }
 
 
@@ -193,6 +212,7 @@ def member_from_row(row: MemberRow) -> Member:
         created_at=row.created_at,
         updated_at=row.updated_at,
         version=row.version,
+        category=row.category,
     )
 
 
@@ -208,6 +228,7 @@ def loan_values(loan: Loan) -> dict[str, Any]:
         "returned_at": loan.returned_at,
         "fine_cents": loan.fine_cents,
         "version": loan.version,
+        "item_type": loan.item_type,
     }
 
 
@@ -223,6 +244,7 @@ def loan_from_row(row: LoanRow) -> Loan:
         returned_at=row.returned_at,
         fine_cents=row.fine_cents,
         version=row.version,
+        item_type=row.item_type,
     )
 
 
@@ -238,6 +260,10 @@ def hold_values(hold: Hold) -> dict[str, Any]:
         "pickup_by": hold.pickup_by,
         "closed_at": hold.closed_at,
         "version": hold.version,
+        "member_category": hold.member_category,
+        "suspended": hold.suspended,
+        "not_needed_after": hold.not_needed_after,
+        "queued_at": hold.queued_at,
     }
 
 
@@ -253,6 +279,10 @@ def hold_from_row(row: HoldRow) -> Hold:
         pickup_by=row.pickup_by,
         closed_at=row.closed_at,
         version=row.version,
+        member_category=row.member_category,
+        suspended=row.suspended,
+        not_needed_after=row.not_needed_after,
+        queued_at=row.queued_at,
     )
 
 
@@ -278,3 +308,85 @@ def ledger_entry_from_row(row: LedgerEntryRow) -> LedgerEntry:
         loan_id=row.loan_id,
         note=row.note,
     )
+
+
+def member_category_values(category: MemberCategory) -> dict[str, Any]:
+    return {
+        "code": category.code,
+        "name": category.name,
+        "loan_limit": category.loan_limit,
+        "debt_limit_cents": category.debt_limit_cents,
+        "retired_at": category.retired_at,
+        "created_at": category.created_at,
+        "updated_at": category.updated_at,
+        "version": category.version,
+    }
+
+
+def member_category_from_row(row: MemberCategoryRow) -> MemberCategory:
+    return MemberCategory(
+        code=row.code,
+        name=row.name,
+        loan_limit=row.loan_limit,
+        debt_limit_cents=row.debt_limit_cents,
+        retired_at=row.retired_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=row.version,
+    )
+
+
+def item_type_values(item_type: ItemType) -> dict[str, Any]:
+    return {
+        "code": item_type.code,
+        "name": item_type.name,
+        "retired_at": item_type.retired_at,
+        "created_at": item_type.created_at,
+        "updated_at": item_type.updated_at,
+        "version": item_type.version,
+    }
+
+
+def item_type_from_row(row: ItemTypeRow) -> ItemType:
+    return ItemType(
+        code=row.code,
+        name=row.name,
+        retired_at=row.retired_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=row.version,
+    )
+
+
+def rule_values(rule: CirculationRule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "member_category": rule.member_category or ANY_CODE,
+        "item_type": rule.item_type or ANY_CODE,
+        **rule.terms(),
+        "version": rule.version,
+    }
+
+
+def rule_from_row(row: CirculationRuleRow) -> CirculationRule:
+    return CirculationRule(
+        id=row.id,
+        member_category=None if row.member_category == ANY_CODE else row.member_category,
+        item_type=None if row.item_type == ANY_CODE else row.item_type,
+        version=row.version,
+        **{name: getattr(row, name) for name in TERMS},
+    )
+
+
+def closure_values(closure: Closure) -> dict[str, Any]:
+    return {
+        "id": closure.id,
+        "day": closure.day,
+        "weekday": closure.weekday,
+        "note": closure.note,
+        "version": closure.version,
+    }
+
+
+def closure_from_row(row: ClosureRow) -> Closure:
+    return Closure(id=row.id, day=row.day, weekday=row.weekday, note=row.note, version=row.version)

@@ -16,11 +16,13 @@ PostgreSQL), like Python's string order.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -28,7 +30,9 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     desc,
+    false,
     literal_column,
     nulls_last,
     text,
@@ -42,6 +46,7 @@ from domain.catalogue import CopyStatus
 from domain.holds import HoldStatus
 from domain.ledger import EntryKind
 from domain.members import MemberStatus, Role
+from domain.rules import DEFAULT_CATEGORY, DEFAULT_ITEM_TYPE
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -81,6 +86,17 @@ def _version() -> Mapped[int]:
     return mapped_column(Integer, nullable=False)
 
 
+CODE_LENGTH = 32
+ANY_CODE = "*"  # a rule's "any" member category or item type (NULL would defeat the unique key)
+
+
+def _code(default: str) -> Mapped[str]:
+    """A member category or item type code. The default lets rows written before rules were
+    data (migration 0006) keep working; the codes are checked by the use cases, not by foreign
+    keys, so adding the columns rebuilt no table."""
+    return mapped_column(String(CODE_LENGTH), server_default=text(f"'{default}'"))
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {  # noqa: RUF012 (SQLAlchemy reads this class attribute as given)
@@ -104,6 +120,7 @@ class BookRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = _version()
+    item_type: Mapped[str] = _code(DEFAULT_ITEM_TYPE)
     # How many of the book's copies are on the shelf (status available), for the availability
     # filter: kept by triggers on ``copies`` (migration 0005_book_availability), never written
     # by the application and not part of the domain's ``Book``.
@@ -160,6 +177,7 @@ class CopyRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = _version()
+    item_type: Mapped[str] = _code(DEFAULT_ITEM_TYPE)
 
     __table_args__ = (
         CheckConstraint(values_check("status", CopyStatus), name="status"),
@@ -182,6 +200,7 @@ class MemberRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = _version()
+    category: Mapped[str] = _code(DEFAULT_CATEGORY)
 
     __table_args__ = (
         CheckConstraint(values_check("role", Role), name="role"),
@@ -204,6 +223,7 @@ class LoanRow(Base):
     returned_at: Mapped[datetime | None]
     fine_cents: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = _version()
+    item_type: Mapped[str] = _code(DEFAULT_ITEM_TYPE)
 
     __table_args__ = (
         CheckConstraint("renewals >= 0", name="renewals_not_negative"),
@@ -244,11 +264,18 @@ class HoldRow(Base):
     pickup_by: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     version: Mapped[int] = _version()
+    member_category: Mapped[str] = _code(DEFAULT_CATEGORY)
+    suspended: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    not_needed_after: Mapped[date | None] = mapped_column(Date)
+    # The queue's order: placed_at unless staff moved the hold (migration 0006c filled it in).
+    queued_at: Mapped[datetime | None]
 
     __table_args__ = (
         CheckConstraint(values_check("status", HoldStatus), name="status"),
         CheckConstraint("version >= 1", name="version_positive"),
         Index(None, "book_id", "status", "placed_at", "id"),
+        Index(None, "book_id", "status", "queued_at", "id"),
+        Index(None, "queued_at", "id"),
         Index(None, "member_id", "status"),
         Index(None, "status", "pickup_by"),
         Index(None, "placed_at", "id"),
@@ -274,6 +301,88 @@ class LedgerEntryRow(Base):
         CheckConstraint(values_check("kind", EntryKind), name="kind"),
         CheckConstraint("amount_cents > 0", name="amount_cents_positive"),
         Index(None, "member_id", "created_at"),
+    )
+
+
+# --- circulation rules ---------------------------------------------------------------------
+
+UQ_RULE_PAIR = "uq_circulation_rules_member_category_item_type"
+
+
+class MemberCategoryRow(Base):
+    __tablename__ = "member_categories"
+
+    code: Mapped[str] = mapped_column(String(CODE_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    loan_limit: Mapped[int | None] = mapped_column(Integer)
+    debt_limit_cents: Mapped[int | None] = mapped_column(Integer)
+    retired_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = _version()
+
+    __table_args__ = (CheckConstraint("version >= 1", name="version_positive"),)
+
+
+class ItemTypeRow(Base):
+    __tablename__ = "item_types"
+
+    code: Mapped[str] = mapped_column(String(CODE_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    retired_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = _version()
+
+    __table_args__ = (CheckConstraint("version >= 1", name="version_positive"),)
+
+
+class CirculationRuleRow(Base):
+    """One cell of the rules matrix; ``*`` stands for any member category or item type."""
+
+    __tablename__ = "circulation_rules"
+
+    id: Mapped[str] = _id()
+    member_category: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    item_type: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    loan_days: Mapped[int | None] = mapped_column(Integer)
+    fixed_due_date: Mapped[date | None] = mapped_column(Date)
+    max_loans: Mapped[int | None] = mapped_column(Integer)
+    max_renewals: Mapped[int] = mapped_column(Integer)
+    renew_too_soon_days: Mapped[int] = mapped_column(Integer)
+    renewal_days: Mapped[int] = mapped_column(Integer)
+    fine_per_day_cents: Mapped[int] = mapped_column(Integer)
+    grace_days: Mapped[int] = mapped_column(Integer)
+    fine_cap_cents: Mapped[int] = mapped_column(Integer)
+    holds_allowed: Mapped[bool] = mapped_column(Boolean)
+    max_holds: Mapped[int] = mapped_column(Integer)
+    pickup_window_days: Mapped[int] = mapped_column(Integer)
+    replacement_fee_cents: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = _version()
+
+    __table_args__ = (
+        # No two rules for one pair (the default rule is the pair (*, *)).
+        UniqueConstraint("member_category", "item_type", name=UQ_RULE_PAIR),
+        CheckConstraint("(loan_days IS NULL) <> (fixed_due_date IS NULL)", name="one_loan_period"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+
+class ClosureRow(Base):
+    """A day the library is closed: one date, or a weekday every week (0 = Monday)."""
+
+    __tablename__ = "closures"
+
+    id: Mapped[str] = _id()
+    day: Mapped[date | None] = mapped_column(Date, unique=True)
+    weekday: Mapped[int | None] = mapped_column(Integer, unique=True)
+    note: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = _version()
+
+    __table_args__ = (
+        CheckConstraint("(day IS NULL) <> (weekday IS NULL)", name="day_or_weekday"),
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("version >= 1", name="version_positive"),
     )
 
 
@@ -388,15 +497,20 @@ __all__ = [
     "UQ_MEMBER_EMAIL",
     "UQ_OPEN_LOAN_PER_COPY",
     "UQ_REFRESH_TOKEN_HASH",
+    "UQ_RULE_PAIR",
     "YEAR_DESC_INDEX",
     "ApiKeyRow",
     "Base",
     "BookRow",
+    "CirculationRuleRow",
+    "ClosureRow",
     "CopyRow",
     "HoldRow",
     "IdempotencyKeyRow",
+    "ItemTypeRow",
     "LedgerEntryRow",
     "LoanRow",
+    "MemberCategoryRow",
     "MemberRow",
     "RefreshTokenRow",
     "RevokedTokenRow",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Collection, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from sqlalchemy import (
@@ -34,10 +34,14 @@ from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.models import (
     Base,
     BookRow,
+    CirculationRuleRow,
+    ClosureRow,
     CopyRow,
     HoldRow,
+    ItemTypeRow,
     LedgerEntryRow,
     LoanRow,
+    MemberCategoryRow,
     MemberRow,
 )
 from application.queries import (
@@ -50,13 +54,15 @@ from application.queries import (
     Page,
     PageRequest,
 )
-from application.unit_of_work import ChangeTracker, Entity, EntityStore
+from application.unit_of_work import BookCirculationStore, ChangeTracker, Entity, EntityStore
+from domain.calendar import Closure
 from domain.catalogue import Book, Copy, CopyStatus
 from domain.errors import ConcurrentUpdate
 from domain.holds import ACTIVE_HOLD_STATUSES, Hold, HoldStatus
 from domain.ledger import EntryKind, LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
+from domain.rules import CirculationRule, ItemType, MemberCategory
 
 E = TypeVar("E", bound=Entity)
 R = TypeVar("R", bound=Base)
@@ -413,7 +419,7 @@ class SqlLoanRepository(_SqlStore[Loan, LoanRow]):
 
 
 _HOLD_IS_ACTIVE = HoldRow.status.in_(sorted(ACTIVE_HOLD_STATUSES))
-_QUEUE_ORDER = (HoldRow.placed_at.asc(), HoldRow.id.asc())
+_QUEUE_ORDER = (HoldRow.queued_at.asc(), HoldRow.id.asc())
 
 
 class SqlHoldRepository(_SqlStore[Hold, HoldRow]):
@@ -433,6 +439,11 @@ class SqlHoldRepository(_SqlStore[Hold, HoldRow]):
 
     def active_for_member(self, member_id: str) -> list[Hold]:
         return self._in_queue_order(HoldRow.member_id == member_id, _HOLD_IS_ACTIVE)
+
+    def waiting_not_needed(self, today: date) -> list[Hold]:
+        return self._in_queue_order(
+            HoldRow.status == HoldStatus.WAITING, HoldRow.not_needed_after < today
+        )
 
     def ready_past_pickup(self, now: datetime) -> list[Hold]:
         return self._all(
@@ -501,3 +512,97 @@ class SqlLedgerRepository(_SqlStore[LedgerEntry, LedgerEntryRow]):
         )
         with translated_errors():
             return {member_id: int(cents) for member_id, cents in self._session.execute(statement)}
+
+
+class SqlBookCirculationRepository(BookCirculationStore):
+    _copies: SqlCopyRepository
+    _holds: SqlHoldRepository
+
+    def _load(self, book_id: str) -> tuple[list[Copy], list[Hold]]:
+        # Two indexed reads: (book_id, status) on copies, (book_id, status, queued_at, id) on
+        # holds. The member row lock taken by the use cases orders competing decisions.
+        return self._copies.for_book(book_id), self._holds.active_for_book(book_id)
+
+
+class SqlMemberCategoryRepository(_SqlStore[MemberCategory, MemberCategoryRow]):
+    row = MemberCategoryRow
+
+    def _to_entity(self, row: MemberCategoryRow) -> MemberCategory:
+        return mappers.member_category_from_row(row)
+
+    def _to_values(self, entity: MemberCategory) -> dict[str, Any]:
+        return mappers.member_category_values(entity)
+
+    def get(self, entity_id: str) -> MemberCategory | None:
+        return self._first(select(MemberCategoryRow).where(MemberCategoryRow.code == entity_id))
+
+    def all(self) -> list[MemberCategory]:
+        return self._all(select(MemberCategoryRow).order_by(MemberCategoryRow.code))
+
+    def write_changes(self, entity: MemberCategory, expected_version: int) -> None:
+        _write_by_code(self._session, self._table(), self._to_values(entity), expected_version)
+
+
+class SqlItemTypeRepository(_SqlStore[ItemType, ItemTypeRow]):
+    row = ItemTypeRow
+
+    def _to_entity(self, row: ItemTypeRow) -> ItemType:
+        return mappers.item_type_from_row(row)
+
+    def _to_values(self, entity: ItemType) -> dict[str, Any]:
+        return mappers.item_type_values(entity)
+
+    def get(self, entity_id: str) -> ItemType | None:
+        return self._first(select(ItemTypeRow).where(ItemTypeRow.code == entity_id))
+
+    def all(self) -> list[ItemType]:
+        return self._all(select(ItemTypeRow).order_by(ItemTypeRow.code))
+
+    def write_changes(self, entity: ItemType, expected_version: int) -> None:
+        _write_by_code(self._session, self._table(), self._to_values(entity), expected_version)
+
+
+def _write_by_code(
+    session: Session, table: Table, values: dict[str, Any], expected_version: int
+) -> None:
+    """The versioned UPDATE of a table keyed by ``code`` rather than ``id``."""
+    code = values.pop("code")
+    statement = (
+        update(table)
+        .where(table.c.code == code, table.c.version == expected_version)
+        .values(values)
+    )
+    with translated_errors():
+        result = session.connection().execute(statement)
+    if result.rowcount != 1:
+        raise ConcurrentUpdate(f"{code} was changed or removed by another transaction", id=code)
+
+
+class SqlCirculationRuleRepository(_SqlStore[CirculationRule, CirculationRuleRow]):
+    row = CirculationRuleRow
+
+    def _to_entity(self, row: CirculationRuleRow) -> CirculationRule:
+        return mappers.rule_from_row(row)
+
+    def _to_values(self, entity: CirculationRule) -> dict[str, Any]:
+        return mappers.rule_values(entity)
+
+    def all(self) -> list[CirculationRule]:
+        return self._all(select(CirculationRuleRow).order_by(CirculationRuleRow.id))
+
+
+class SqlClosureRepository(_SqlStore[Closure, ClosureRow]):
+    row = ClosureRow
+
+    def _to_entity(self, row: ClosureRow) -> Closure:
+        return mappers.closure_from_row(row)
+
+    def _to_values(self, entity: Closure) -> dict[str, Any]:
+        return mappers.closure_values(entity)
+
+    def all(self) -> list[Closure]:
+        return self._all(
+            select(ClosureRow).order_by(
+                ClosureRow.weekday.is_(None), ClosureRow.weekday, ClosureRow.day
+            )
+        )

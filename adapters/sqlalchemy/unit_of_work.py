@@ -15,11 +15,16 @@ from adapters.sqlalchemy.identity import (
     SqlServiceClientRepository,
 )
 from adapters.sqlalchemy.repositories import (
+    SqlBookCirculationRepository,
     SqlBookRepository,
+    SqlCirculationRuleRepository,
+    SqlClosureRepository,
     SqlCopyRepository,
     SqlHoldRepository,
+    SqlItemTypeRepository,
     SqlLedgerRepository,
     SqlLoanRepository,
+    SqlMemberCategoryRepository,
     SqlMemberRepository,
 )
 from application.idempotency import KeyUsed
@@ -67,6 +72,13 @@ class SqlUnitOfWork(UnitOfWork):
         self.refresh_tokens = SqlRefreshTokenRepository(tracker, session)
         self.api_keys = SqlApiKeyRepository(tracker, session)
         self.service_clients = SqlServiceClientRepository(tracker, session)
+        self.member_categories = SqlMemberCategoryRepository(tracker, session)
+        self.item_types = SqlItemTypeRepository(tracker, session)
+        self.rules = SqlCirculationRuleRepository(tracker, session)
+        self.closures = SqlClosureRepository(tracker, session)
+        self.circulation = SqlBookCirculationRepository(
+            tracker, self.books, self.copies, self.holds, self._emit_all
+        )
         self.bulk = SqlBulkWriter(session)
 
     def _write_record(self, record: object) -> None:

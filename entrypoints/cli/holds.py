@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 from dependency_injector.wiring import Provide, inject
 
@@ -61,7 +63,8 @@ def list_holds(
     )
     result = circulation.list_holds(query, PageRequest(page, per_page))
     if as_json:
-        print_json(page_json(result, hold_json))
+        positions = circulation.positions(result.items)
+        print_json(page_json(result, lambda h: {**hold_json(h), "position": positions[h.id]}))
         return
     print_table(
         ["HOLD", "MEMBER", "BOOK", "STATUS", "PLACED", "PICK UP BY"],
@@ -74,11 +77,17 @@ def list_holds(
 @holds.command()
 @click.option("--member", "member_ref", required=True, help="Who queues (id or email).")
 @click.option("--book", "book_ref", required=True, help="For which book (id or ISBN).")
+@click.option(
+    "--not-needed-after",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The last day the member wants the book; then the daily job expires the hold.",
+)
 @json_option
 @inject
 def place(
     member_ref: str,
     book_ref: str,
+    not_needed_after: datetime | None,
     as_json: bool,
     circulation: Circulation = Provide["circulation"],
     membership: Membership = Provide["membership"],
@@ -92,7 +101,8 @@ def place(
     """
     member = lookup.member(membership, member_ref)
     book = lookup.book(catalogue, book_ref)
-    queued = circulation.place_hold(member.id, book.id)
+    last_day = not_needed_after.date() if not_needed_after is not None else None
+    queued = circulation.place_hold(member.id, book.id, last_day)
     if as_json:
         print_json({**hold_json(queued.hold), "position": queued.position})
         return
@@ -141,3 +151,46 @@ def expire(as_json: bool, circulation: Circulation = Provide["circulation"]) -> 
     click.echo(f"expired {len(expired)} uncollected hold{'' if len(expired) == 1 else 's'}")
     for hold in expired:
         click.echo(f"  hold {hold.id}: member {hold.member_id}, book {hold.book_id}")
+
+
+@holds.command()
+@click.argument("hold_id")
+@inject
+def suspend(hold_id: str, circulation: Circulation = Provide["circulation"]) -> None:
+    """Suspend a waiting hold: it keeps its place but is passed over until resumed.
+
+    \b
+    Example:
+      circulate holds suspend 0190a1b2-0000-7000-8000-000000000000
+    """
+    queued = circulation.change_hold(hold_id, suspended=True)
+    click.echo(f"hold {hold_id} suspended at number {queued.position} in the queue")
+
+
+@holds.command()
+@click.argument("hold_id")
+@inject
+def resume(hold_id: str, circulation: Circulation = Provide["circulation"]) -> None:
+    """Put a suspended hold back in line; a free copy is set aside for it at once."""
+    queued = circulation.change_hold(hold_id, suspended=False)
+    where = (
+        f"number {queued.position} in the queue"
+        if queued.position is not None
+        else f"it is {queued.hold.status}"
+    )
+    click.echo(f"hold {hold_id} resumed: {where}")
+
+
+@holds.command()
+@click.argument("hold_id")
+@click.option("--to", "position", type=click.IntRange(min=1), required=True, help="1: next.")
+@inject
+def move(hold_id: str, position: int, circulation: Circulation = Provide["circulation"]) -> None:
+    """Move a waiting hold to another place in its book's queue.
+
+    \b
+    Example:
+      circulate holds move 0190a1b2-0000-7000-8000-000000000000 --to 1
+    """
+    queued = circulation.move_hold(hold_id, position)
+    click.echo(f"hold {hold_id} is now number {queued.position} in the queue")

@@ -214,3 +214,48 @@ def renew(loan_id: str, as_json: bool, circulation: Circulation = Provide["circu
         print_json(loan_json(loan))
     else:
         click.echo(f"renewed loan {loan.id}: due {loan.due_at:%Y-%m-%d %H:%M} UTC")
+
+
+@loans.command("renew-all")
+@click.option("--member", "member_ref", required=True, help="Whose loans (id or email).")
+@json_option
+@inject
+def renew_all(
+    member_ref: str,
+    as_json: bool,
+    circulation: Circulation = Provide["circulation"],
+    membership: Membership = Provide["membership"],
+) -> None:
+    """Try to renew every open loan of a member; says per loan what happened and why.
+
+    \b
+    Example:
+      circulate loans renew-all --member ada@example.org
+    """
+    member = lookup.member(membership, member_ref)
+    outcomes = circulation.renew_all(member.id)
+    if as_json:
+        print_json(
+            [
+                {
+                    "loan": loan_json(o.loan),
+                    "renewed": o.renewed,
+                    "code": o.refusal.code if o.refusal is not None else None,
+                    "message": o.refusal.message if o.refusal is not None else None,
+                }
+                for o in outcomes
+            ]
+        )
+        return
+    print_table(
+        ["LOAN", "DUE", "RESULT"],
+        (
+            [
+                o.loan.id,
+                o.loan.due_at,
+                "renewed" if o.refusal is None else f"{o.refusal.code}: {o.refusal.message}",
+            ]
+            for o in outcomes
+        ),
+        empty="No open loans.",
+    )

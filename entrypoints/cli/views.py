@@ -94,6 +94,10 @@ def hold_json(hold: Hold) -> dict[str, Any]:
         "ready_at": hold.ready_at,
         "pickup_by": hold.pickup_by,
         "closed_at": hold.closed_at,
+        "suspended": hold.suspended,
+        "not_needed_after": (
+            hold.not_needed_after.isoformat() if hold.not_needed_after is not None else None
+        ),
         "version": hold.version,
     }
 

@@ -30,6 +30,7 @@ from entrypoints.http import (
     request_body,
     request_id,
     root,
+    rules,
 )
 from entrypoints.http.context import CONTAINER_KEY, get_container
 from entrypoints.http.problem import Problem
@@ -73,6 +74,7 @@ API_BLUEPRINTS = (
     members.bp,
     loans.bp,
     holds.bp,
+    rules.bp,
     admin.bp,
 )
 # Outside the API proper: no credentials read, no rate limit (see guard.py).
@@ -125,6 +127,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     input_policy.init_app(app)  # no control characters in any path, query or body text
     conditional.init_app(app)  # If-Match and If-None-Match as RFC 9110 writes them
     app.url_map.converters["member_id"] = members.MemberIdConverter
+    app.url_map.converters["rule_id"] = rules.RuleIdConverter
     for blueprint in API_BLUEPRINTS:
         app.register_api(blueprint)
     app.register_api(health.bp)

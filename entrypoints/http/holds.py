@@ -16,6 +16,7 @@ from entrypoints.http.idempotency import idempotent
 from entrypoints.http.openapi import NOT_MODIFIED, created, listed, no_content, ok, operation
 from entrypoints.http.pagination import page_request, page_response
 from entrypoints.http.rendering import created as created_response
+from entrypoints.http.rendering import json_response
 from entrypoints.http.rendering import no_content as no_content_response
 from entrypoints.http.root import API_PREFIX
 from entrypoints.http.schemas.loans import (
@@ -25,7 +26,9 @@ from entrypoints.http.schemas.loans import (
     HoldDetail,
     HoldOut,
     HoldPage,
+    HoldPatch,
     HoldPath,
+    HoldPosition,
     HoldQuery,
 )
 
@@ -61,7 +64,7 @@ def _own_hold(circulation: Circulation, hold_id: str) -> HoldInQueue:
 @idempotent
 @inject
 def create_hold(body: HoldCreate, circulation: Circulation = Provide["circulation"]) -> Response:
-    queued = circulation.place_hold(body.member_id, body.book_id)
+    queued = circulation.place_hold(body.member_id, body.book_id, body.not_needed_after)
     rendered = HoldDetail.of_queued(queued)
     return created_response(
         rendered,
@@ -96,7 +99,8 @@ def list_holds(query: HoldQuery, circulation: Circulation = Provide["circulation
         ),
         page_request(query),
     )
-    return page_response(found, HoldOut.of, HoldPage)
+    positions = circulation.positions(found.items)
+    return page_response(found, lambda h: HoldOut.of(h, positions[h.id]), HoldPage)
 
 
 @operation(
@@ -112,6 +116,56 @@ def list_holds(query: HoldQuery, circulation: Circulation = Provide["circulation
 @inject
 def get_hold(path: HoldPath, circulation: Circulation = Provide["circulation"]) -> Response:
     return conditional.read(HoldDetail.of_queued(_own_hold(circulation, path.hold_id)))
+
+
+@operation(
+    bp,
+    "PATCH",
+    "/holds/<hold_id>",
+    summary="Suspend or resume a hold, or change when it is no longer needed",
+    description="`suspended: true` keeps the hold's place in the queue but passes it over when "
+    "a copy comes free (a waiting hold only: `HOLD_NOT_ACTIVE` otherwise); `false` puts it back "
+    "in line, and a free copy is set aside for it at once. `not_needed_after` is the last local "
+    "day the member wants the book; a hold still waiting after it is expired by the daily job.",
+    replies=[ok(HoldDetail, HOLD_DETAIL_EXAMPLE, "The hold as changed.", etag=False)],
+    errors=(409, 412),
+    headers=("If-Match",),
+    access=access.requires(Scope.LOANS_WRITE, owner=access.Owner.RECORD),
+)
+@inject
+def update_hold(
+    path: HoldPath, body: HoldPatch, circulation: Circulation = Provide["circulation"]
+) -> Response:
+    current = _own_hold(circulation, path.hold_id)
+    checked = conditional.require_match(conditional.model_etag(HoldDetail.of_queued(current)))
+    queued = circulation.change_hold(
+        path.hold_id, current.hold.version if checked else None, **body.given()
+    )
+    return json_response(HoldDetail.of_queued(queued))
+
+
+@operation(
+    bp,
+    "PUT",
+    "/holds/<hold_id>/position",
+    summary="Move a hold in its book's queue",
+    description="Staff put a waiting hold at `position` (1: next in line); the holds between "
+    "its old and new place shift by one. Only a waiting hold moves (`HOLD_NOT_ACTIVE`).",
+    replies=[ok(HoldDetail, HOLD_DETAIL_EXAMPLE, "The hold at its new place.", etag=False)],
+    errors=(409, 412),
+    headers=("If-Match",),
+    access=access.requires(Scope.LOANS_WRITE, staff=True),
+)
+@inject
+def move_hold(
+    path: HoldPath, body: HoldPosition, circulation: Circulation = Provide["circulation"]
+) -> Response:
+    current = circulation.get_hold(path.hold_id)
+    checked = conditional.require_match(conditional.model_etag(HoldDetail.of_queued(current)))
+    queued = circulation.move_hold(
+        path.hold_id, body.position, current.hold.version if checked else None
+    )
+    return json_response(HoldDetail.of_queued(queued))
 
 
 @operation(

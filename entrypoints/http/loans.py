@@ -13,7 +13,6 @@ from application.queries import LoanFilter
 from domain.access import Scope
 from domain.errors import LoanNotFound
 from domain.loans import Loan
-from domain.policy import Policy
 from entrypoints.http import access, conditional
 from entrypoints.http.idempotency import idempotent
 from entrypoints.http.openapi import NOT_MODIFIED, created, listed, ok, operation
@@ -38,8 +37,8 @@ bp = APIBlueprint(
 )
 
 
-def _render(loan: Loan, clock: Clock, policy: Policy) -> LoanOut:
-    return LoanOut.of(loan, clock.now(), policy)
+def _render(loan: Loan, clock: Clock, circulation: Circulation) -> LoanOut:
+    return LoanOut.of(loan, clock.now(), circulation.accrued_fines([loan])[loan.id])
 
 
 def _own_loan(circulation: Circulation, loan_id: str) -> Loan:
@@ -69,10 +68,9 @@ def create_loan(
     body: LoanCreate,
     circulation: Circulation = Provide["circulation"],
     clock: Clock = Provide["clock"],
-    policy: Policy = Provide["policy"],
 ) -> Response:
     loan = circulation.borrow(body.member_id, book_id=body.book_id, copy_id=body.copy_id)
-    rendered = _render(loan, clock, policy)
+    rendered = _render(loan, clock, circulation)
     return created_response(
         rendered, f"{API_PREFIX}/loans/{loan.id}", conditional.model_etag(rendered)
     )
@@ -100,7 +98,6 @@ def list_loans(
     query: LoanQuery,
     circulation: Circulation = Provide["circulation"],
     clock: Clock = Provide["clock"],
-    policy: Policy = Provide["policy"],
 ) -> Response:
     found = circulation.list_loans(
         LoanFilter(
@@ -110,7 +107,7 @@ def list_loans(
         ),
         page_request(query),
     )
-    return page_response(found, lambda loan: _render(loan, clock, policy), LoanPage)
+    return page_response(found, lambda loan: _render(loan, clock, circulation), LoanPage)
 
 
 @operation(
@@ -128,9 +125,8 @@ def get_loan(
     path: LoanPath,
     circulation: Circulation = Provide["circulation"],
     clock: Clock = Provide["clock"],
-    policy: Policy = Provide["policy"],
 ) -> Response:
-    return conditional.read(_render(_own_loan(circulation, path.loan_id), clock, policy))
+    return conditional.read(_render(_own_loan(circulation, path.loan_id), clock, circulation))
 
 
 @operation(
@@ -157,9 +153,8 @@ def return_loan(
     path: LoanPath,
     circulation: Circulation = Provide["circulation"],
     clock: Clock = Provide["clock"],
-    policy: Policy = Provide["policy"],
 ) -> Response:
-    return json_response(_render(circulation.return_loan(path.loan_id), clock, policy))
+    return json_response(_render(circulation.return_loan(path.loan_id), clock, circulation))
 
 
 @operation(
@@ -185,7 +180,6 @@ def renew_loan(
     path: LoanPath,
     circulation: Circulation = Provide["circulation"],
     clock: Clock = Provide["clock"],
-    policy: Policy = Provide["policy"],
 ) -> Response:
     _own_loan(circulation, path.loan_id)
-    return json_response(_render(circulation.renew(path.loan_id), clock, policy))
+    return json_response(_render(circulation.renew(path.loan_id), clock, circulation))

@@ -14,7 +14,6 @@ from application.members import MemberChanges, Membership
 from application.ports import Clock
 from application.queries import HoldFilter, LoanFilter, MemberFilter
 from domain.access import Scope
-from domain.policy import Policy
 from entrypoints.http import access, conditional
 from entrypoints.http.conditional import entity_etag
 from entrypoints.http.idempotency import idempotent
@@ -36,12 +35,15 @@ from entrypoints.http.root import API_PREFIX
 from entrypoints.http.schemas.loans import (
     HOLD_EXAMPLE,
     LOAN_EXAMPLE,
+    RENEWALS_EXAMPLE,
     HoldOut,
     HoldPage,
     LoanOut,
     LoanPage,
     MemberHoldQuery,
     MemberLoanQuery,
+    RenewalOut,
+    RenewalsOut,
 )
 from entrypoints.http.schemas.members import (
     ACCOUNT_EXAMPLE,
@@ -220,6 +222,41 @@ def delete_member(path: MemberPath, membership: Membership = Provide["membership
 
 @operation(
     bp,
+    "POST",
+    "/members/<member_id:member_id>/renewals",
+    summary="Renew all of a member's loans",
+    description="Try to renew each open loan of the member, each on its own: one refused "
+    "renewal does not stop the others. Answers per loan whether it was renewed and, if not, "
+    "the refusal's `code` and `message` (`RENEWAL_BLOCKED_BY_HOLD`, `RENEWAL_TOO_SOON`, "
+    "`RENEWAL_LIMIT_REACHED`, `MEMBER_HAS_OVERDUE_LOANS`, `DEBT_LIMIT_REACHED`...).",
+    replies=[ok(RenewalsOut, RENEWALS_EXAMPLE, "What happened to each loan.", etag=False)],
+    access=access.requires(Scope.LOANS_WRITE, owner=access.Owner.PATH),
+)
+@inject
+def renew_member_loans(
+    path: MemberPath,
+    circulation: Circulation = Provide["circulation"],
+    clock: Clock = Provide["clock"],
+) -> Response:
+    outcomes = circulation.renew_all(path.member_id)
+    fines, now = circulation.accrued_fines([o.loan for o in outcomes]), clock.now()
+    return json_response(
+        RenewalsOut(
+            items=[
+                RenewalOut(
+                    loan=LoanOut.of(o.loan, now, fines[o.loan.id]),
+                    renewed=o.renewed,
+                    code=o.refusal.code if o.refusal is not None else None,
+                    message=o.refusal.message if o.refusal is not None else None,
+                )
+                for o in outcomes
+            ]
+        )
+    )
+
+
+@operation(
+    bp,
     "GET",
     "/members/<member_id:member_id>/loans",
     summary="List a member's loans",
@@ -233,13 +270,12 @@ def list_member_loans(
     query: MemberLoanQuery,
     circulation: Circulation = Provide["circulation"],
     clock: Clock = Provide["clock"],
-    policy: Policy = Provide["policy"],
 ) -> Response:
     found = circulation.list_loans(
         LoanFilter(member_id=path.member_id, state=query.status), page_request(query)
     )
-    now = clock.now()
-    return page_response(found, lambda loan: LoanOut.of(loan, now, policy), LoanPage)
+    fines, now = circulation.accrued_fines(found.items), clock.now()
+    return page_response(found, lambda loan: LoanOut.of(loan, now, fines[loan.id]), LoanPage)
 
 
 @operation(
@@ -258,7 +294,8 @@ def list_member_holds(
     found = circulation.list_holds(
         HoldFilter(member_id=path.member_id, status=query.status), page_request(query)
     )
-    return page_response(found, HoldOut.of, HoldPage)
+    positions = circulation.positions(found.items)
+    return page_response(found, lambda h: HoldOut.of(h, positions[h.id]), HoldPage)
 
 
 @operation(

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0007_bulk_import"
-down_revision: str | Sequence[str] | None = "0005_book_availability"
+down_revision: str | Sequence[str] | None = "0006c_hold_queue_order"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

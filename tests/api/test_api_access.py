@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -40,6 +40,8 @@ class Scene:
     carol: str  # a member with no loans, for removal
     api_key: str
     client_id: str
+    rule: str  # a circulation rule for (any, dvd); a category "child" exists too
+    closure: str  # the library is closed on 2030-12-25
     client_secret: str = field(repr=False)
 
 
@@ -57,6 +59,11 @@ def scene(client: FlaskClient, users: Users, clock: ManualClock) -> Scene:
     carol = users.container.membership().register(email="carol@example.org", name="Carol")
     key = users.container.api_keys().create("sync", [Scope.BOOKS_READ])
     service = users.container.service_clients().create("portal", [Scope.BOOKS_READ])
+    rules = users.container.circulation_rules()
+    rules.create_category("child", "Child")
+    rules.create_item_type("dvd", "DVD")
+    rule = rules.create_rule(None, "dvd", loan_days=7)
+    closure = rules.close_on(date(2030, 12, 25), "Christmas")
     for user in (users.admin, users.librarian, users.ada, users.grace):
         users.sign_in_again(user)  # the clock moved past their first tokens
     return Scene(
@@ -71,6 +78,8 @@ def scene(client: FlaskClient, users: Users, clock: ManualClock) -> Scene:
         api_key=key.key.id,
         client_id=service.client.id,
         client_secret=service.secret,
+        rule=rule.id,
+        closure=closure.id,
     )
 
 
@@ -249,6 +258,12 @@ ROUTES = [
         ok=204,
     ),
     _member_route("members.list_member_loans", "/loans", other="grace"),
+    Route(
+        "members.renew_member_loans",
+        "POST",
+        lambda s: f"/api/v1/members/{s.users.ada.id}/renewals",
+        other="grace",
+    ),
     _member_route("members.list_member_holds", "/holds", other="grace"),
     _member_route("members.get_account", "/account", other="grace"),
     Route(
@@ -305,6 +320,21 @@ ROUTES = [
     ),
     Route("holds.get_hold", "GET", lambda s: f"/api/v1/holds/{s.ada_hold}", other="grace"),
     Route(
+        "holds.move_hold",
+        "PUT",
+        lambda s: f"/api/v1/holds/{s.ada_hold}/position",
+        lambda s: {"position": 1},
+        refused=STAFF,
+        allowed="librarian",
+    ),
+    Route(
+        "holds.update_hold",
+        "PATCH",
+        lambda s: f"/api/v1/holds/{s.ada_hold}",
+        lambda s: {"suspended": True},
+        other="grace",
+    ),
+    Route(
         "holds.cancel_hold",
         "DELETE",
         lambda s: f"/api/v1/holds/{s.ada_hold}",
@@ -320,6 +350,106 @@ ROUTES = [
         lambda s: {"name": "new", "scopes": ["books:read"]},
     ),
     _admin("admin.list_api_keys", "GET", lambda s: "/api/v1/api-keys", 200),
+    # --- circulation rules: read by staff, changed by admins
+    *(
+        Route(endpoint, "GET", url, refused=STAFF, allowed="librarian")
+        for endpoint, url in (
+            ("rules.list_categories", lambda s: "/api/v1/member-categories"),
+            ("rules.get_category", lambda s: "/api/v1/member-categories/child"),
+            ("rules.list_item_types", lambda s: "/api/v1/item-types"),
+            ("rules.get_item_type", lambda s: "/api/v1/item-types/dvd"),
+            ("rules.list_rules", lambda s: "/api/v1/circulation-rules"),
+            ("rules.get_rule", lambda s: f"/api/v1/circulation-rules/{s.rule}"),
+            ("rules.list_closures", lambda s: "/api/v1/closures"),
+            (
+                "rules.resolve_rule",
+                lambda s: (
+                    "/api/v1/circulation-rules/resolve"
+                    f"?member_id={s.users.ada.id}&copy_id={s.spare_copy}"
+                ),
+            ),
+        )
+    ),
+    _admin(
+        "rules.create_category",
+        "POST",
+        lambda s: "/api/v1/member-categories",
+        201,
+        lambda s: {"code": "teen", "name": "Teen"},
+    ),
+    _admin(
+        "rules.update_category",
+        "PATCH",
+        lambda s: "/api/v1/member-categories/child",
+        200,
+        lambda s: {"loan_limit": 4},
+    ),
+    _admin("rules.retire_category", "DELETE", lambda s: "/api/v1/member-categories/child", 204),
+    _admin(
+        "rules.create_item_type",
+        "POST",
+        lambda s: "/api/v1/item-types",
+        201,
+        lambda s: {"code": "map", "name": "Map"},
+    ),
+    _admin(
+        "rules.update_item_type",
+        "PATCH",
+        lambda s: "/api/v1/item-types/dvd",
+        200,
+        lambda s: {"name": "DVDs"},
+    ),
+    _admin("rules.retire_item_type", "DELETE", lambda s: "/api/v1/item-types/dvd", 204),
+    _admin(
+        "rules.create_rule",
+        "POST",
+        lambda s: "/api/v1/circulation-rules",
+        201,
+        lambda s: {"member_category": "child", "item_type": "any", "loan_days": 14},
+    ),
+    _admin(
+        "rules.update_rule",
+        "PATCH",
+        lambda s: f"/api/v1/circulation-rules/{s.rule}",
+        200,
+        lambda s: {"loan_days": 5},
+    ),
+    _admin("rules.delete_rule", "DELETE", lambda s: f"/api/v1/circulation-rules/{s.rule}", 204),
+    _admin(
+        "rules.create_closure",
+        "POST",
+        lambda s: "/api/v1/closures",
+        201,
+        lambda s: {"weekday": "sunday", "note": "Sunday"},
+    ),
+    _admin("rules.delete_closure", "DELETE", lambda s: f"/api/v1/closures/{s.closure}", 204),
+    Route(
+        "rules.set_member_category",
+        "PUT",
+        lambda s: f"/api/v1/members/{s.users.ada.id}/category",
+        lambda s: {"category": "child"},
+        refused=STAFF,
+        allowed="librarian",
+        ok=204,
+    ),
+    Route(
+        "rules.set_copy_item_type",
+        "PUT",
+        lambda s: f"/api/v1/copies/{s.spare_copy}/item-type",
+        lambda s: {"item_type": "dvd"},
+        refused=STAFF,
+        allowed="librarian",
+        ok=204,
+    ),
+    Route(
+        "rules.set_book_item_type",
+        "PUT",
+        lambda s: f"/api/v1/books/{s.spare}/item-type",
+        lambda s: {"item_type": "dvd"},
+        refused=STAFF,
+        allowed="librarian",
+        ok=204,
+    ),
     _admin("admin.get_api_key", "GET", lambda s: f"/api/v1/api-keys/{s.api_key}", 200),
     _admin("admin.revoke_api_key", "DELETE", lambda s: f"/api/v1/api-keys/{s.api_key}", 204),
     _admin(

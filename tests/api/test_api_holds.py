@@ -67,7 +67,8 @@ def test_holds_are_listed_with_filters(client: FlaskClient) -> None:
     assert mine["total"] == 2
     assert [h["id"] for h in for_book["items"]] == [on_book.get_json()["id"]]
     assert cancelled["total"] == 0
-    assert "position" not in mine["items"][0]
+    # Every representation of a hold says where it stands in its queue.
+    assert [h["position"] for h in mine["items"]] == [None, None]  # both ready at once
 
 
 def test_hold_refusals(client: FlaskClient) -> None:
@@ -85,3 +86,71 @@ def test_hold_refusals(client: FlaskClient) -> None:
     assert_problem(client.get("/api/v1/holds/nope"), 404, "HOLD_NOT_FOUND")
     assert_problem(client.delete("/api/v1/holds/nope"), 404, "HOLD_NOT_FOUND")
     assert_problem(client.get("/api/v1/holds?member_id=nobody"), 404, "MEMBER_NOT_FOUND")
+
+
+def test_a_suspended_hold_keeps_its_place_but_is_passed_over(client: FlaskClient) -> None:
+    book = add_book(client, 0)
+    loan = borrow(client, register(client), book)
+    first = client.post(
+        "/api/v1/holds", json={"member_id": register(client)["id"], "book_id": book["id"]}
+    ).get_json()
+    second = client.post(
+        "/api/v1/holds", json={"member_id": register(client)["id"], "book_id": book["id"]}
+    ).get_json()
+
+    suspended = client.patch(f"/api/v1/holds/{first['id']}", json={"suspended": True})
+    assert suspended.status_code == 200
+    assert (suspended.get_json()["suspended"], suspended.get_json()["position"]) == (True, 1)
+    listed = client.get(f"/api/v1/holds?book_id={book['id']}").get_json()["items"]
+    assert [(h["id"], h["position"]) for h in listed] == [(first["id"], 1), (second["id"], 2)]
+
+    client.post(f"/api/v1/loans/{loan['id']}/return")
+
+    assert client.get(f"/api/v1/holds/{second['id']}").get_json()["status"] == "ready"
+    resumed = client.patch(f"/api/v1/holds/{first['id']}", json={"suspended": False})
+    assert (resumed.get_json()["suspended"], resumed.get_json()["position"]) == (False, 1)
+    ready = client.get(f"/api/v1/holds/{second['id']}").get_json()
+    assert_problem(
+        client.patch(f"/api/v1/holds/{ready['id']}", json={"suspended": True}),
+        409,
+        "HOLD_NOT_ACTIVE",
+    )
+
+
+def test_a_hold_can_say_when_it_is_no_longer_needed(client: FlaskClient) -> None:
+    book = add_book(client, 0)
+    borrow(client, register(client), book)
+    placed = client.post(
+        "/api/v1/holds",
+        json={
+            "member_id": register(client)["id"],
+            "book_id": book["id"],
+            "not_needed_after": "2030-01-10",
+        },
+    )
+    assert placed.get_json()["not_needed_after"] == "2030-01-10"
+    changed = client.patch(
+        f"/api/v1/holds/{placed.get_json()['id']}", json={"not_needed_after": None}
+    )
+    assert changed.get_json()["not_needed_after"] is None
+
+
+def test_staff_reorder_a_queue(client: FlaskClient) -> None:
+    book = add_book(client, 0)
+    borrow(client, register(client), book)
+    placed = [
+        client.post(
+            "/api/v1/holds", json={"member_id": register(client)["id"], "book_id": book["id"]}
+        ).get_json()
+        for _ in range(3)
+    ]
+
+    moved = client.put(f"/api/v1/holds/{placed[2]['id']}/position", json={"position": 1})
+
+    assert moved.status_code == 200
+    assert moved.get_json()["position"] == 1
+    listed = client.get(f"/api/v1/holds?book_id={book['id']}").get_json()["items"]
+    assert [h["id"] for h in listed] == [placed[2]["id"], placed[0]["id"], placed[1]["id"]]
+    assert [h["position"] for h in listed] == [1, 2, 3]
+    out_of_range = client.put(f"/api/v1/holds/{placed[0]['id']}/position", json={"position": 9})
+    assert_problem(out_of_range, 422, "INVALID_VALUE")

@@ -19,7 +19,7 @@ def test_a_book_is_lent_and_the_loan_read_back(client: FlaskClient) -> None:
     assert response.status_code == 201
     loan = response.get_json()
     assert loan["status"] == "open"
-    assert loan["due_at"] == "2030-01-22T09:00:00Z"
+    assert loan["due_at"] == "2030-01-22T23:59:59Z"
     assert loan["fine_cents"] == 0
     assert response.headers["Location"].endswith(f"/api/v1/loans/{loan['id']}")
     read = client.get(f"/api/v1/loans/{loan['id']}")
@@ -128,7 +128,7 @@ def test_a_loan_is_renewed_until_the_limit(client: FlaskClient) -> None:
 
     assert first.status_code == 200
     assert first.get_json()["renewals"] == 1
-    assert first.get_json()["due_at"] == "2030-02-12T09:00:00Z"
+    assert first.get_json()["due_at"] == "2030-02-12T23:59:59Z"
     assert_problem(third, 409, "RENEWAL_LIMIT_REACHED")
 
 
@@ -143,3 +143,24 @@ def test_an_unknown_field_in_the_loan_body_is_refused(client: FlaskClient) -> No
 
     body = assert_problem(response, 422, "VALIDATION_FAILED")
     assert ("body", "due") in field_errors(body)
+
+
+def test_renew_all_answers_per_loan(client: FlaskClient) -> None:
+    member = register(client)
+    free, wanted = add_book(client, 1), add_book(client, 2)
+    kept = borrow(client, member, free)
+    held = borrow(client, member, wanted)
+    client.post(
+        "/api/v1/holds", json={"member_id": register(client)["id"], "book_id": wanted["id"]}
+    )
+
+    response = client.post(f"/api/v1/members/{member['id']}/renewals")
+
+    assert response.status_code == 200
+    items = {item["loan"]["id"]: item for item in response.get_json()["items"]}
+    assert items[kept["id"]]["renewed"] is True
+    assert items[kept["id"]]["loan"]["renewals"] == 1
+    assert (items[held["id"]]["renewed"], items[held["id"]]["code"]) == (
+        False,
+        "RENEWAL_BLOCKED_BY_HOLD",
+    )

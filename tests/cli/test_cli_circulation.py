@@ -183,3 +183,64 @@ def test_every_circulation_command_has_help_with_an_example(cli: Cli) -> None:
         assert result.exit_code == 0, command
         assert "Example" in result.stdout, command
         assert f"circulate {command[0]}" in result.stdout, command
+
+
+@pytest.mark.usefixtures("library")
+def test_renew_all_says_what_happened_to_each_loan(cli: Cli) -> None:
+    kr = borrow(cli, "ada@example.org", "--book", KR)
+    sicp = borrow(cli, "ada@example.org", "--book", SICP)
+    assert cli("holds", "place", "--member", "grace@example.org", "--book", SICP).exit_code == 0
+
+    result = cli("loans", "renew-all", "--member", "ada@example.org", "--json")
+
+    assert result.exit_code == 0, result.output
+    outcomes = {o["loan"]["id"]: o for o in json.loads(result.stdout)}
+    assert outcomes[kr["id"]]["renewed"] is True
+    assert outcomes[sicp["id"]]["code"] == "RENEWAL_BLOCKED_BY_HOLD"
+    table = cli("loans", "renew-all", "--member", "ada@example.org")
+    assert "RENEWAL_BLOCKED_BY_HOLD" in table.stdout
+
+
+@pytest.mark.usefixtures("library")
+def test_suspend_and_resume_a_hold(cli: Cli) -> None:
+    borrow(cli, "ada@example.org", "--book", SICP)
+    placed = cli(
+        "holds",
+        "place",
+        "--member",
+        "grace@example.org",
+        "--book",
+        SICP,
+        "--not-needed-after",
+        "2030-02-01",
+        "--json",
+    )
+    assert placed.exit_code == 0, placed.output
+    hold = json.loads(placed.stdout)
+    assert hold["not_needed_after"] == "2030-02-01"
+
+    suspended = cli("holds", "suspend", hold["id"])
+    assert suspended.exit_code == 0, suspended.output
+    assert "number 1 in the queue" in suspended.stdout
+    listed = json.loads(cli("holds", "list", "--json").stdout)["items"]
+    assert [(h["suspended"], h["position"]) for h in listed] == [(True, 1)]
+    resumed = cli("holds", "resume", hold["id"])
+    assert resumed.exit_code == 0, resumed.output
+
+
+@pytest.mark.usefixtures("library")
+def test_move_a_hold(cli: Cli) -> None:
+    borrow(cli, "ada@example.org", "--book", SICP)
+    created = cli("members", "create", "--email", "cy@example.org", "--name", "Cy", "--no-password")
+    assert created.exit_code == 0, created.output
+    ids = []
+    for email in ("grace@example.org", "cy@example.org"):
+        placed = cli("holds", "place", "--member", email, "--book", SICP, "--json")
+        ids.append(json.loads(placed.stdout)["id"])
+
+    moved = cli("holds", "move", ids[1], "--to", "1")
+
+    assert moved.exit_code == 0, moved.output
+    assert "number 1 in the queue" in moved.stdout
+    listed = json.loads(cli("holds", "list", "--json").stdout)["items"]
+    assert [(h["id"], h["position"]) for h in listed] == [(ids[1], 1), (ids[0], 2)]

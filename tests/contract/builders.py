@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from adapters.ids import UuidV7Generator
 from application.unit_of_work import Entity, UnitOfWork
+from domain.calendar import Closure
 from domain.catalogue import Book, Copy
 from domain.credentials import ApiKey, RefreshToken, ServiceClient
 from domain.holds import Hold
@@ -15,6 +16,7 @@ from domain.ledger import EntryKind, LedgerEntry
 from domain.loans import Loan
 from domain.members import Member, Role
 from domain.policy import Policy
+from domain.rules import CirculationRule, ItemType, MemberCategory
 
 # Microseconds on purpose: they must survive every store.
 T0 = datetime(2030, 3, 4, 9, 15, 30, 123456, tzinfo=UTC)
@@ -131,6 +133,14 @@ def add(uow: UnitOfWork, entity: Entity) -> None:
         uow.api_keys.add(entity)
     elif isinstance(entity, ServiceClient):
         uow.service_clients.add(entity)
+    elif isinstance(entity, MemberCategory):
+        uow.member_categories.add(entity)
+    elif isinstance(entity, ItemType):
+        uow.item_types.add(entity)
+    elif isinstance(entity, CirculationRule):
+        uow.rules.add(entity)
+    elif isinstance(entity, Closure):
+        uow.closures.add(entity)
     else:
         uow.ledger.add(entity)
 

@@ -660,3 +660,25 @@ def test_balances_per_member_leave_out_settled_accounts(new_uow: UowFactory) -> 
     )
     with new_uow() as uow:
         assert uow.ledger.balances() == {owing.id: 375}
+
+
+def test_waiting_holds_past_their_not_needed_after_date(new_uow: UowFactory) -> None:
+    b, m1, m2, m3 = book(), member(), member(), member()
+    lapsed = hold(b, m1)
+    lapsed.not_needed_after = T0.date()
+    still_wanted = hold(b, m2)
+    still_wanted.not_needed_after = T0.date() + DAY
+    no_date = hold(b, m3)
+    store(new_uow, b, m1, m2, m3)
+    store(new_uow, lapsed, still_wanted, no_date)
+    with new_uow() as uow:
+        assert ids_of(uow.holds.waiting_not_needed(T0.date() + DAY)) == [lapsed.id]
+        stored = uow.holds.get(lapsed.id)
+        assert stored is not None
+        assert (stored.not_needed_after, stored.suspended) == (T0.date(), False)
+        stored.suspend()
+        uow.commit()
+    with new_uow() as uow:
+        again = uow.holds.get(lapsed.id)
+        assert again is not None
+        assert again.suspended

@@ -66,6 +66,7 @@ def test_policy_carries_every_policy_setting() -> None:
         max_holds=2,
         pickup_window_days=3,
         membership_period_days=30,
+        timezone="Europe/Paris",
     )
 
     assert settings.policy() == Policy(
@@ -78,6 +79,7 @@ def test_policy_carries_every_policy_setting() -> None:
         max_holds=2,
         pickup_window=timedelta(days=3),
         membership_period=timedelta(days=30),
+        time_zone="Europe/Paris",
     )
 
 
@@ -96,6 +98,7 @@ def test_policy_carries_every_policy_setting() -> None:
         ("CIRCULATE_MAX_OPEN_LOANS", "-1"),
         ("CIRCULATE_FINE_PER_DAY_CENTS", "2.5"),
         ("CIRCULATE_DATABASE_URL", ""),
+        ("CIRCULATE_TIMEZONE", "Mars/Olympus_Mons"),
     ],
 )
 def test_bad_values_are_refused_naming_the_variable(

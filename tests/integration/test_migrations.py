@@ -29,6 +29,10 @@ TABLES = {
     "service_clients",
     "revoked_tokens",
     "idempotency_keys",
+    "member_categories",
+    "item_types",
+    "circulation_rules",
+    "closures",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from adapters.clock import ManualClock
@@ -15,6 +15,7 @@ from application.accounts import Accounts
 from application.catalogue import BookDetails, Catalogue, NewBook
 from application.circulation import Circulation
 from application.members import Membership
+from application.rules import CirculationRules
 from domain.catalogue import Book, Copy
 from domain.events import Event
 from domain.holds import Hold
@@ -26,6 +27,13 @@ from domain.policy import Policy
 START = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
+
+
+def end_of_day(instant: datetime) -> datetime:
+    """23:59:59 UTC on ``instant``'s day: when a loan due that day falls due (the tests' library
+    keeps UTC and never closes)."""
+    return datetime.combine(instant.date(), time(23, 59, 59), tzinfo=UTC)
+
 
 Snapshot = dict[str, dict[str, tuple[Any, ...]]]
 
@@ -88,6 +96,7 @@ class App:
     membership: Membership
     circulation: Circulation
     accounts: Accounts
+    rules: CirculationRules
     _isbns: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _barcodes: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _emails: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -207,4 +216,5 @@ def build_app(policy: Policy | None = None, start: datetime = START) -> App:
         membership=Membership(uow, clock, ids, policy, hasher),
         circulation=Circulation(uow, clock, ids, policy),
         accounts=Accounts(uow, clock, ids, policy),
+        rules=CirculationRules(uow, clock, ids, policy),
     )

@@ -16,14 +16,23 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from domain import circulation
+from domain.calendar import END_OF_DAY, Closure, LibraryCalendar
 from domain.catalogue import CopyStatus
 from domain.errors import DomainError
 from domain.holds import Hold, HoldStatus
 from domain.ledger import EntryKind
 from domain.loans import Loan, overdue_fine
-from domain.members import MemberStatus
+from domain.members import Member, MemberStatus
 from domain.policy import Policy
-from tests.unit.support import DAY, HOUR, App, build_app
+from domain.rules import (
+    DEFAULT_CATEGORY,
+    DEFAULT_ITEM_TYPE,
+    CalendarTerms,
+    CirculationRule,
+    MemberCategory,
+    RuleBook,
+)
+from tests.unit.support import DAY, HOUR, START, App, build_app
 
 T = TypeVar("T")
 
@@ -39,6 +48,20 @@ POLICY = Policy(
     max_holds=2,
     pickup_window=timedelta(days=3),
 )
+# One member is a child (one loan at a time, no holds, a lower debt limit); one book is a DVD
+# (three-day loans, one renewal, a day's grace, and one DVD out per member).
+CHILD = {"loan_limit": 1, "debt_limit_cents": 200}
+DVD_RULE = {
+    "loan_days": 3,
+    "renewal_days": 3,
+    "max_renewals": 1,
+    "max_loans": 1,
+    "grace_days": 1,
+    "fine_per_day_cents": 50,
+    "pickup_window_days": 2,
+    "renew_too_soon_days": 2,
+}
+CHILD_RULE = {"holds_allowed": False, "max_holds": 0}
 COPIES_PER_BOOK = (1, 2, 2)
 MEMBERS = 4
 
@@ -69,11 +92,32 @@ class CirculationMachine(RuleBasedStateMachine):
         self.member_ids = [self.app.add_member().id for _ in range(MEMBERS - 1)]
         # The last member's membership runs out within the first few dozen steps.
         self.member_ids.append(self.app.add_member(expires_in=timedelta(days=30)).id)
+        rules = self.app.rules
+        rules.create_category("child", "Child", **CHILD)
+        rules.create_item_type("dvd", "DVD")
+        rules.create_rule(None, "dvd", **DVD_RULE)
+        rules.create_rule("child", None, **CHILD_RULE)
+        rules.assign_category(self.member_ids[1], "child")
+        rules.assign_book_item_type(self.book_ids[2], "dvd")
+        for copy in added[2].copies:
+            rules.assign_item_type(copy.id, "dvd")
+        # The library closes on Sundays and on two single days within the first weeks.
+        rules.close_every(6, "Sunday")
+        for day in (START.date() + 9 * DAY, START.date() + 10 * DAY):
+            rules.close_on(day)
+        self.matrix = RuleBook.of(
+            self.app.rows(CirculationRule),
+            self.app.rows(MemberCategory),
+            POLICY,
+            LibraryCalendar.of(POLICY.time_zone, self.app.rows(Closure)),
+        )
         self.new_barcodes = 0
         self.removed: set[str] = set()
         # Holds that went back to waiting because their set-aside copy was lost: they keep
         # their place, so later holds may already be ready while they wait.
         self.requeued: set[str] = set()
+        # Holds that were ever suspended: others may have been served past them meanwhile.
+        self.passed_over: set[str] = set()
 
     # --- driving the use cases ---------------------------------------------------------------
 
@@ -106,13 +150,11 @@ class CirculationMachine(RuleBasedStateMachine):
                 hold.copy_id,
             ):
                 continue
-            # ``hold`` was just given a copy: nobody ahead of it may still be waiting.
+            # ``hold`` was just given a copy: nobody ahead of it may still be waiting in line.
             ahead = [
                 h
                 for h in holds
-                if h.book_id == hold.book_id
-                and h.status is HoldStatus.WAITING
-                and h.queue_key < hold.queue_key
+                if h.book_id == hold.book_id and h.in_line and h.queue_key < hold.queue_key
             ]
             assert not ahead, f"hold {hold.id} was served before {[h.id for h in ahead]}"
         for hold in holds:
@@ -142,7 +184,7 @@ class CirculationMachine(RuleBasedStateMachine):
                 loan.member_id == member_id and loan.is_overdue(self.now())
                 for loan in self.app.loans()
             )
-            or self.balance(member_id) >= POLICY.debt_limit_cents
+            or self.balance(member_id) >= self.matrix.debt_limit_cents(stored.category)
         )
 
     @rule(member=members, book=books)
@@ -173,7 +215,11 @@ class CirculationMachine(RuleBasedStateMachine):
         stored = self.app.loan(loan.id)
         assert stored.member_id == self.member_ids[member]
         assert stored.loaned_at == self.now()
-        assert stored.due_at == self.now() + POLICY.loan_period
+        rule = self.rule_of(stored)
+        assert stored.due_at == self.matrix.due_at(rule, self.now())
+        assert self.matrix.calendar.is_open(self.matrix.calendar.local_date(stored.due_at))
+        assert stored.due_at.time() == END_OF_DAY
+        assert stored.item_type == self.app.copy(loan.copy_id).item_type
         assert stored.renewals == 0
         assert stored.is_open
         assert self.app.copy(loan.copy_id).status is CopyStatus.ON_LOAN
@@ -195,7 +241,7 @@ class CirculationMachine(RuleBasedStateMachine):
         assert returned is not None, "returning an open loan is never refused"
         stored = self.app.loan(chosen.id)
         assert stored.returned_at == self.now()
-        assert stored.fine_cents == overdue_fine(chosen.due_at, self.now(), POLICY)
+        assert stored.fine_cents == overdue_fine(chosen.due_at, self.now(), self.terms_of(chosen))
         # The fine was accruing already: returning moves it to the ledger, the debt stays put.
         assert self.balance(chosen.member_id) == balance_before
 
@@ -210,11 +256,18 @@ class CirculationMachine(RuleBasedStateMachine):
     def renew(self, pick: int) -> None:
         loans = self.app.loans()
         chosen = loans[pick % len(loans)]
+        blocked = chosen.member_id in self.member_ids and self.blocked(
+            self.member_ids.index(chosen.member_id)
+        )
         renewed = self.attempt(lambda: self.app.circulation.renew(chosen.id))
         if renewed is not None:
+            assert not blocked, "a member barred from borrowing renewed a loan"
             stored = self.app.loan(chosen.id)
-            assert stored.renewals == chosen.renewals + 1 <= POLICY.max_renewals
-            assert stored.due_at == chosen.due_at + POLICY.loan_period
+            rule = self.rule_of(chosen)
+            too_soon = timedelta(days=rule.renew_too_soon_days)
+            assert not rule.renew_too_soon_days or self.now() >= chosen.due_at - too_soon
+            assert stored.renewals == chosen.renewals + 1 <= rule.max_renewals
+            assert stored.due_at == self.matrix.renewed_due_at(rule, chosen.due_at)
             assert not any(
                 h.book_id == chosen.book_id and h.status is HoldStatus.WAITING
                 for h in self.app.holds()
@@ -249,6 +302,48 @@ class CirculationMachine(RuleBasedStateMachine):
             assert chosen.is_active
             assert self.app.hold(chosen.id).status is HoldStatus.CANCELLED
 
+    @precondition(lambda self: bool(self.app.holds()))
+    @rule(pick=picks, suspend=st.booleans())
+    def suspend_or_resume_hold(self, pick: int, suspend: bool) -> None:
+        holds = self.app.holds()
+        chosen = holds[pick % len(holds)]
+        changed = self.attempt(
+            lambda: self.app.circulation.change_hold(chosen.id, suspended=suspend)
+        )
+        if changed is None:
+            assert chosen.status is not HoldStatus.WAITING
+            return
+        self.passed_over.add(chosen.id)
+        stored = self.app.hold(chosen.id)
+        assert stored.suspended is (suspend and stored.status is HoldStatus.WAITING)
+        if suspend:
+            assert stored.status is HoldStatus.WAITING
+            assert changed.position is not None  # it keeps its place
+
+    @precondition(lambda self: bool(self.app.holds()))
+    @rule(pick=picks, position=st.integers(1, MEMBERS))
+    def staff_move_a_hold(self, pick: int, position: int) -> None:
+        holds = self.app.holds()
+        chosen = holds[pick % len(holds)]
+        moved = self.attempt(lambda: self.app.circulation.move_hold(chosen.id, position))
+        if moved is None:
+            return
+        # Others may have been served before it took its new place.
+        self.passed_over.update(h.id for h in holds if h.book_id == chosen.book_id)
+        assert moved.position == position
+
+    @rule(days=st.integers(-2, 5))
+    def place_a_hold_needed_only_for_a_while(self, days: int) -> None:
+        member, book = days % MEMBERS, days % len(self.book_ids)
+        last_day = self.now().date() + timedelta(days=days)
+        placed = self.attempt(
+            lambda: self.app.circulation.place_hold(
+                self.member_ids[member], self.book_ids[book], last_day
+            )
+        )
+        if placed is not None:
+            assert self.app.hold(placed.hold.id).not_needed_after == last_day
+
     @rule(hours=st.integers(0, 10 * 24))
     def advance_the_clock(self, hours: int) -> None:
         self.app.advance(hours * HOUR)
@@ -263,6 +358,7 @@ class CirculationMachine(RuleBasedStateMachine):
         assert expired is not None
         assert all(self.app.hold(h.id).status is HoldStatus.EXPIRED for h in expired)
         assert not any(h.pickup_overdue(self.now()) for h in self.app.holds())
+        assert not any(h.no_longer_needed(self.now().date()) for h in self.app.holds())
 
     @rule(member=members, cents=st.integers(1, 700), more_than_owed=st.booleans())
     def pay(self, member: int, cents: int, more_than_owed: bool) -> None:
@@ -338,7 +434,19 @@ class CirculationMachine(RuleBasedStateMachine):
         open_loans = [
             loan for loan in self.app.loans() if loan.member_id == member_id and loan.is_open
         ]
-        return circulation.balance(entries, open_loans, POLICY, self.now())
+        return circulation.balance(
+            entries, open_loans, self.matrix, self.category_of(member_id), self.now()
+        )
+
+    def category_of(self, member_id: str) -> str:
+        member = self.app.db.tables[Member].get(member_id)
+        return member.category if member is not None else DEFAULT_CATEGORY
+
+    def terms_of(self, loan: Loan) -> CalendarTerms:
+        return self.matrix.terms(self.category_of(loan.member_id), loan.item_type)
+
+    def rule_of(self, loan: Loan) -> CirculationRule:
+        return self.matrix.rule_for(self.category_of(loan.member_id), loan.item_type)
 
     @invariant()
     def copy_status_agrees_with_loans_and_holds(self) -> None:
@@ -361,9 +469,16 @@ class CirculationMachine(RuleBasedStateMachine):
         for member_id in self.member_ids:
             open_loans = [loan for loan in loans if loan.member_id == member_id and loan.is_open]
             active = [h for h in holds if h.member_id == member_id and h.is_active]
-            assert len(open_loans) <= POLICY.max_open_loans
+            category = self.category_of(member_id)
+            assert len(open_loans) <= self.matrix.loan_limit(category)
+            assert all(loan.renewals <= self.rule_of(loan).max_renewals for loan in open_loans)
+            for loan in open_loans:
+                limit = self.rule_of(loan).max_loans
+                same_type = [other for other in open_loans if other.item_type == loan.item_type]
+                assert limit is None or len(same_type) <= limit
+            if not self.matrix.rule_for(category, DEFAULT_ITEM_TYPE).holds_allowed:
+                assert not active, "a member whose rule allows no holds holds a book"
             assert len(active) <= POLICY.max_holds
-            assert all(loan.renewals <= POLICY.max_renewals for loan in open_loans)
             # One active hold per book, and none on a book the member already has.
             held = [h.book_id for h in active]
             assert len(held) == len(set(held))
@@ -374,13 +489,13 @@ class CirculationMachine(RuleBasedStateMachine):
         holds, copies = self.app.holds(), self.app.copies()
         for book_id in self.book_ids:
             queue = [h for h in holds if h.book_id == book_id]  # in queue order
-            waiting = [h for h in queue if h.status is HoldStatus.WAITING]
+            waiting = [h for h in queue if h.in_line]
             if waiting:
                 assert not any(
                     c.book_id == book_id and c.status is CopyStatus.AVAILABLE for c in copies
                 ), "a copy sits on the shelf while a member waits for it"
             for first in waiting:
-                if first.id in self.requeued:
+                if first.id in self.requeued or first.id in self.passed_over:
                     continue
                 served_later = [
                     h.id for h in queue if h.queue_key > first.queue_key and h.ready_at is not None
@@ -389,7 +504,9 @@ class CirculationMachine(RuleBasedStateMachine):
             for hold in queue:
                 if hold.status is HoldStatus.READY:
                     assert hold.ready_at is not None
-                    assert hold.pickup_by == hold.ready_at + POLICY.pickup_window
+                    copy = self.app.copy(str(hold.copy_id))
+                    window = self.matrix.rule_for(hold.member_category, copy.item_type)
+                    assert hold.pickup_by == hold.ready_at + window.pickup_window
 
     @invariant()
     def nobody_owes_less_than_nothing(self) -> None:
@@ -408,7 +525,9 @@ class CirculationMachine(RuleBasedStateMachine):
                 assert loan.fine_cents == 0
                 assert loan.id not in charged
             else:
-                assert loan.fine_cents == overdue_fine(loan.due_at, loan.returned_at, POLICY)
+                assert loan.fine_cents == overdue_fine(
+                    loan.due_at, loan.returned_at, self.terms_of(loan)
+                )
                 assert charged.get(loan.id, 0) == loan.fine_cents
 
     @invariant()

@@ -57,6 +57,7 @@ BOOK_EXAMPLE: dict[str, Any] = {
     "publisher": "Prentice Hall",
     "year": 1988,
     "subjects": ["Programming"],
+    "item_type": "book",
     "created_at": "2030-01-01T09:00:00Z",
     "updated_at": "2030-01-01T09:00:00Z",
     "version": 1,
@@ -66,6 +67,7 @@ COPY_EXAMPLE: dict[str, Any] = {
     "book_id": BOOK_EXAMPLE["id"],
     "barcode": "C-0001",
     "status": "available",
+    "item_type": "book",
     "created_at": "2030-01-01T09:00:00Z",
     "updated_at": "2030-01-01T09:00:00Z",
     "version": 1,
@@ -217,6 +219,7 @@ class BookOut(BaseModel):
     publisher: str | None
     year: int | None
     subjects: list[str]
+    item_type: str = Field(description="The item type its new copies get.")
     created_at: datetime
     updated_at: datetime
     version: int = Field(description="Bumped by every change.")
@@ -231,6 +234,7 @@ class BookOut(BaseModel):
             publisher=book.publisher,
             year=book.year,
             subjects=list(book.subjects),
+            item_type=book.item_type,
             created_at=book.created_at,
             updated_at=book.updated_at,
             version=book.version,
@@ -246,6 +250,7 @@ class CopyOut(BaseModel):
     book_id: str
     barcode: str
     status: CopyStatus
+    item_type: str = Field(description="Which circulation rules its loans follow.")
     created_at: datetime
     updated_at: datetime
     version: int
@@ -257,6 +262,7 @@ class CopyOut(BaseModel):
             book_id=copy.book_id,
             barcode=copy.barcode,
             status=copy.status,
+            item_type=copy.item_type,
             created_at=copy.created_at,
             updated_at=copy.updated_at,
             version=copy.version,

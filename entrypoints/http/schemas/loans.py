@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from application.circulation import HoldInQueue
 from application.queries import LoanState
 from domain.holds import Hold, HoldStatus
 from domain.loans import Loan
-from domain.policy import Policy
 from entrypoints.http.schemas.common import (
     BodyModel,
     PageMeta,
@@ -21,6 +20,7 @@ from entrypoints.http.schemas.common import (
     no_null_defaults,
     omitted,
 )
+from entrypoints.http.schemas.rules import IsoDate
 
 LOAN_EXAMPLE: dict[str, Any] = {
     "id": "0190f1e2-7c4d-7a8b-9c0d-cccccccccccc",
@@ -45,7 +45,10 @@ HOLD_EXAMPLE: dict[str, Any] = {
     "ready_at": None,
     "pickup_by": None,
     "closed_at": None,
+    "suspended": False,
+    "not_needed_after": None,
     "version": 1,
+    "position": 1,
 }
 
 
@@ -99,6 +102,29 @@ class HoldCreate(BodyModel):
 
     member_id: ResourceId
     book_id: ResourceId
+    not_needed_after: IsoDate | None = Field(
+        None, description="The last (local) day the member wants the book; then it expires."
+    )
+
+
+class HoldPatch(BodyModel):
+    """Only the fields given change."""
+
+    model_config = ConfigDict(
+        openapi_extra={"example": {"suspended": True}}  # type: ignore[typeddict-unknown-key]
+    )
+
+    suspended: StrictBool = omitted()
+    not_needed_after: IsoDate | None = None
+
+    def given(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class HoldPosition(BodyModel):
+    model_config = ConfigDict(openapi_extra={"example": {"position": 1}})  # type: ignore[typeddict-unknown-key]
+
+    position: StrictInt = Field(ge=1, le=100_000, description="1: next in line.")
 
 
 class LoanQuery(PageQuery):
@@ -139,7 +165,8 @@ class LoanOut(BaseModel):
     version: int
 
     @classmethod
-    def of(cls, loan: Loan, now: datetime, policy: Policy) -> LoanOut:
+    def of(cls, loan: Loan, now: datetime, fine_cents: int) -> LoanOut:
+        """``fine_cents``: the fine the use case computed (``Circulation.accrued_fines``)."""
         if not loan.is_open:
             status = LoanState.RETURNED
         elif loan.is_overdue(now):
@@ -156,13 +183,44 @@ class LoanOut(BaseModel):
             renewals=loan.renewals,
             returned_at=loan.returned_at,
             status=status,
-            fine_cents=loan.fine_at(now, policy),
+            fine_cents=fine_cents,
             version=loan.version,
         )
 
 
 class LoanPage(PageMeta):
     items: list[LoanOut]
+
+
+class RenewalOut(BaseModel):
+    """What renewing one loan did: ``renewed``, or the refusal's ``code`` and ``message``."""
+
+    loan: LoanOut
+    renewed: bool
+    code: str | None = Field(description="The refusal's code, e.g. `RENEWAL_BLOCKED_BY_HOLD`.")
+    message: str | None
+
+
+class RenewalsOut(BaseModel):
+    items: list[RenewalOut]
+
+
+RENEWALS_EXAMPLE: dict[str, Any] = {
+    "items": [
+        {
+            "loan": {**LOAN_EXAMPLE, "due_at": "2030-02-12T23:59:59Z", "renewals": 1},
+            "renewed": True,
+            "code": None,
+            "message": None,
+        },
+        {
+            "loan": {**LOAN_EXAMPLE, "id": "0190f1e2-7c4d-7a8b-9c0d-cccccccccccd"},
+            "renewed": False,
+            "code": "RENEWAL_BLOCKED_BY_HOLD",
+            "message": "1 member(s) wait for this book",
+        },
+    ]
+}
 
 
 class HoldOut(BaseModel):
@@ -175,7 +233,12 @@ class HoldOut(BaseModel):
     ready_at: datetime | None
     pickup_by: datetime | None = Field(description="Collect by then, or the hold expires.")
     closed_at: datetime | None
+    suspended: bool = Field(description="Keeps its place in the queue but is passed over.")
+    not_needed_after: date | None
     version: int
+    position: int | None = Field(
+        description="Place in the queue (1: next in line); null once the hold is not waiting."
+    )
 
     @classmethod
     def fields_of(cls, hold: Hold) -> dict[str, Any]:
@@ -189,19 +252,17 @@ class HoldOut(BaseModel):
             "ready_at": hold.ready_at,
             "pickup_by": hold.pickup_by,
             "closed_at": hold.closed_at,
+            "suspended": hold.suspended,
+            "not_needed_after": hold.not_needed_after,
             "version": hold.version,
         }
 
     @classmethod
-    def of(cls, hold: Hold) -> HoldOut:
-        return cls(**cls.fields_of(hold))
+    def of(cls, hold: Hold, position: int | None) -> HoldOut:
+        return cls(**cls.fields_of(hold), position=position)
 
 
 class HoldDetail(HoldOut):
-    position: int | None = Field(
-        description="Place in the queue (1: next in line); null once the hold is not waiting."
-    )
-
     @classmethod
     def of_queued(cls, queued: HoldInQueue) -> HoldDetail:
         return cls(**cls.fields_of(queued.hold), position=queued.position)
@@ -211,4 +272,4 @@ class HoldPage(PageMeta):
     items: list[HoldOut]
 
 
-HOLD_DETAIL_EXAMPLE: dict[str, Any] = {**HOLD_EXAMPLE, "position": 1}
+HOLD_DETAIL_EXAMPLE: dict[str, Any] = HOLD_EXAMPLE

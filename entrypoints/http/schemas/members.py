@@ -49,6 +49,7 @@ MEMBER_EXAMPLE: dict[str, Any] = {
     "name": "Ada Lovelace",
     "role": "member",
     "status": "active",
+    "category": "standard",
     "membership_expires_at": "2031-01-01T09:00:00Z",
     "created_at": "2030-01-01T09:00:00Z",
     "updated_at": "2030-01-01T09:00:00Z",
@@ -119,6 +120,7 @@ class MemberOut(BaseModel):
     name: str
     role: Role
     status: MemberStatus
+    category: str = Field(description="The member category: which circulation rules apply.")
     membership_expires_at: datetime
     created_at: datetime
     updated_at: datetime
@@ -132,6 +134,7 @@ class MemberOut(BaseModel):
             name=member.name,
             role=member.role,
             status=member.status,
+            category=member.category,
             membership_expires_at=member.membership_expires_at,
             created_at=member.created_at,
             updated_at=member.updated_at,

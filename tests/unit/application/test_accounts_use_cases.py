@@ -35,7 +35,7 @@ def test_statement_lists_fines_payments_and_what_is_accruing(app: App) -> None:
     ada, loan_id = fined(app, 4)
     app.accounts.record_payment(ada.id, 30, note="  cash ")
     late = app.circulation.borrow(ada.id, book_id=app.add_book().book.id)
-    app.advance(app.policy.loan_period + timedelta(hours=30))  # two started days late
+    app.advance(app.policy.loan_period + timedelta(hours=54))  # two days past the due date
     statement = app.accounts.statement(ada.id)
     assert [(e.kind, e.amount_cents) for e in statement.entries] == [
         (EntryKind.FINE, 100),

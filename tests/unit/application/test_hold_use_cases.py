@@ -145,7 +145,7 @@ class TestPlaceHold:
         with pytest.raises(MemberSuspended):
             app.circulation.place_hold(ada.id, book.book.id)
         app.circulation.borrow(bob.id, book_id=app.add_book().book.id)
-        app.advance(LOAN_PERIOD + HOUR)
+        app.advance(LOAN_PERIOD + DAY)
         with pytest.raises(MemberHasOverdueLoans):
             app.circulation.place_hold(bob.id, book.book.id)
 
@@ -401,3 +401,45 @@ class TestListHolds:
         assert app.circulation.list_holds(HoldFilter(), PageRequest(per_page=2)).total == 3
         with pytest.raises(MemberNotFound):
             app.circulation.list_holds(HoldFilter(member_id="nobody"), PageRequest())
+
+
+class TestSuspensionAndNotNeededAfter:
+    def test_the_daily_job_expires_holds_no_longer_needed(self, app: App) -> None:
+        book = app.add_book()
+        app.circulation.borrow(app.add_member().id, book_id=book.book.id)
+        ada, bob = app.add_member(), app.add_member()
+        brief = app.circulation.place_hold(ada.id, book.book.id, app.now().date() + DAY)
+        patient = app.circulation.place_hold(bob.id, book.book.id)
+        app.advance(DAY)
+        assert app.circulation.expire_pickups() == []  # the last day is not over yet
+        app.advance(DAY)
+        expired = app.circulation.expire_pickups()
+        assert [h.id for h in expired] == [brief.hold.id]
+        assert app.hold(brief.hold.id).status is HoldStatus.EXPIRED
+        assert app.circulation.get_hold(patient.hold.id).position == 1
+
+    def test_suspend_and_resume_through_the_use_case(self, app: App) -> None:
+        book = app.add_book()
+        loan = app.circulation.borrow(app.add_member().id, book_id=book.book.id)
+        ada, bob = app.add_member(), app.add_member()
+        first = app.circulation.place_hold(ada.id, book.book.id).hold
+        second = app.circulation.place_hold(bob.id, book.book.id).hold
+        suspended = app.circulation.change_hold(first.id, first.version, suspended=True)
+        assert (suspended.hold.suspended, suspended.position) == (True, 1)
+        app.circulation.return_loan(loan.id)
+        assert app.hold(second.id).status is HoldStatus.READY
+        assert app.circulation.positions([app.hold(first.id), app.hold(second.id)]) == {
+            first.id: 1,
+            second.id: None,
+        }
+
+
+def test_staff_move_a_hold_and_the_queue_follows(app: App) -> None:
+    book = app.add_book()
+    loan = app.circulation.borrow(app.add_member().id, book_id=book.book.id)
+    holds = [app.circulation.place_hold(app.add_member().id, book.book.id).hold for _ in range(3)]
+    moved = app.circulation.move_hold(holds[2].id, 1)
+    assert moved.position == 1
+    assert [app.circulation.get_hold(h.id).position for h in holds] == [2, 3, 1]
+    app.circulation.return_loan(loan.id)
+    assert app.hold(holds[2].id).status is HoldStatus.READY

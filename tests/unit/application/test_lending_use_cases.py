@@ -34,7 +34,8 @@ from domain.holds import HoldStatus
 from domain.ledger import EntryKind
 from domain.loans import overdue_fine
 from domain.policy import Policy
-from tests.unit.support import DAY, HOUR, App, build_app
+from domain.rules import RuleBook
+from tests.unit.support import DAY, HOUR, App, build_app, end_of_day
 
 LOAN_PERIOD = Policy().loan_period
 
@@ -48,7 +49,7 @@ class TestBorrow:
         assert loan.book_id == book.book.id
         assert loan.member_id == ada.id
         assert loan.loaned_at == app.now()
-        assert loan.due_at == app.now() + LOAN_PERIOD
+        assert loan.due_at == end_of_day(app.now() + LOAN_PERIOD)
         assert loan.renewals == 0
         assert app.copy(loan.copy_id).status is CopyStatus.ON_LOAN
         assert app.loan(loan.id).is_open
@@ -137,7 +138,7 @@ class TestBorrow:
         first, second = app.add_book(), app.add_book()
         ada = app.add_member()
         loan = app.circulation.borrow(ada.id, book_id=first.book.id)
-        app.advance(LOAN_PERIOD)
+        app.advance(loan.due_at - app.now())
         app.circulation.borrow(ada.id, book_id=app.add_book().book.id)  # due now: not yet late
         app.advance(timedelta(seconds=1))
         with pytest.raises(MemberHasOverdueLoans) as refused:
@@ -224,9 +225,9 @@ class TestReturn:
     @pytest.mark.parametrize(
         ("late", "fine"),
         [
-            (timedelta(seconds=1), 25),
-            (3 * DAY + HOUR, 100),
-            (39 * DAY + HOUR, 1000),
+            (15 * HOUR + timedelta(seconds=1), 25),  # a second into the next day
+            (3 * DAY + HOUR, 75),
+            (40 * DAY + HOUR, 1000),
             (100 * DAY, 1000),
         ],
     )
@@ -302,7 +303,7 @@ class TestRenew:
     def test_an_overdue_loan_cannot_be_renewed(self, app: App) -> None:
         book = app.add_book()
         loan = app.circulation.borrow(app.add_member().id, book_id=book.book.id)
-        app.advance(LOAN_PERIOD + timedelta(seconds=1))
+        app.advance(loan.due_at - app.now() + timedelta(seconds=1))
         with pytest.raises(RenewalBlockedOverdue) as refused:
             app.circulation.renew(loan.id)
         assert refused.value.code == "RENEWAL_BLOCKED_OVERDUE"
@@ -358,7 +359,7 @@ class TestListLoans:
         app.advance(HOUR)
         app.circulation.return_loan(names["returned"])
         names["overdue"] = app.circulation.borrow(ada.id, book_id=two.book.id).id
-        app.advance(LOAN_PERIOD + HOUR)
+        app.advance(LOAN_PERIOD + DAY)
         names["open"] = app.circulation.borrow(bob.id, book_id=one.book.id).id
         return app, names
 
@@ -450,7 +451,9 @@ def test_any_return_charges_exactly_the_overdue_fine(late: timedelta, renewals: 
         loan = app.circulation.renew(loan.id)
     app.advance(loan.due_at - app.now() + late)
     returned = app.circulation.return_loan(loan.id)
-    expected = overdue_fine(loan.due_at, app.now(), app.policy)
+    expected = overdue_fine(
+        loan.due_at, app.now(), RuleBook.from_policy(app.policy).terms("standard", "book")
+    )
     assert returned.fine_cents == expected
     assert sum(e.amount_cents for e in app.ledger()) == expected
     assert app.accounts.statement(ada.id).balance_cents == expected
@@ -484,3 +487,48 @@ def test_returns_serve_the_queue_in_the_order_it_formed(order: list[int], copies
             loan = app.circulation.borrow(waiting[i].id, book_id=book.book.id)
             app.circulation.return_loan(loan.id)
     assert served == order
+
+
+class TestRenewAll:
+    def test_each_loan_on_its_own_with_the_reason(self, app: App) -> None:
+        ada, bob = app.add_member(), app.add_member()
+        free, wanted = app.add_book(), app.add_book()
+        first = app.circulation.borrow(ada.id, book_id=free.book.id)
+        second = app.circulation.borrow(ada.id, book_id=wanted.book.id)
+        app.circulation.place_hold(bob.id, wanted.book.id)
+        app.publisher.clear()
+
+        outcomes = app.circulation.renew_all(ada.id)
+
+        assert [(o.loan.id, o.renewed) for o in outcomes] == [(first.id, True), (second.id, False)]
+        refusal = outcomes[1].refusal
+        assert refusal is not None
+        assert refusal.code == "RENEWAL_BLOCKED_BY_HOLD"
+        assert app.loan(first.id).renewals == 1
+        assert app.loan(second.id).renewals == 0
+        assert [type(e) for e in app.publisher.events] == [LoanRenewed]
+
+    def test_a_blocked_member_renews_nothing(self, app: App) -> None:
+        ada = app.add_member()
+        loan = app.circulation.borrow(ada.id, book_id=app.add_book().book.id)
+        app.membership.suspend(ada.id)
+        [outcome] = app.circulation.renew_all(ada.id)
+        assert outcome.refusal is not None
+        assert outcome.refusal.code == "MEMBER_SUSPENDED"
+        assert app.loan(loan.id).renewals == 0
+        with pytest.raises(MemberNotFound):
+            app.circulation.renew_all("nobody")
+
+    def test_debt_blocks_renewal_as_it_blocks_borrowing(self, app: App) -> None:
+        ada = app.add_member()
+        late = app.circulation.borrow(ada.id, book_id=app.add_book().book.id)
+        app.advance(LOAN_PERIOD - DAY)
+        kept = app.circulation.borrow(ada.id, book_id=app.add_book().book.id)
+        app.advance(LOAN_PERIOD)  # ``late`` is 20 open days late; ``kept`` is due tonight
+        assert app.circulation.return_loan(late.id).fine_cents == 500
+        with pytest.raises(DebtLimitReached) as refused:
+            app.circulation.renew(kept.id)
+        assert refused.value.details == {"balance_cents": 500, "limit_cents": 500}
+        [outcome] = app.circulation.renew_all(ada.id)
+        assert outcome.refusal is not None
+        assert outcome.refusal.code == "DEBT_LIMIT_REACHED"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
 from domain import circulation
 from domain.catalogue import Copy, CopyStatus
-from domain.circulation import Standing
+from domain.circulation import BookCirculation, Standing
 from domain.errors import (
     BookAlreadyOnLoan,
     BookNotCirculating,
@@ -28,16 +28,20 @@ from domain.errors import (
     RenewalBlockedByHold,
     RenewalBlockedOverdue,
     RenewalLimitReached,
+    RenewalTooSoon,
 )
+from domain.events import BookLent, BookReturned, HoldClosed, HoldPlaced, HoldReady, LoanRenewed
 from domain.holds import Hold, HoldStatus
 from domain.ledger import EntryKind, LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
 from domain.policy import Policy
+from domain.rules import RuleBook
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 POLICY = Policy()
+RULES = RuleBook.from_policy(POLICY)
 
 
 def member(member_id: str = "m1") -> Member:
@@ -106,54 +110,54 @@ class TestBalance:
         on_time = loan("l2", copy_id="cy")
         returned = loan("l3", copy_id="cz", loaned_at=NOW - 60 * DAY)
         returned.close(NOW - DAY, POLICY)
-        got = circulation.balance(entries, [overdue, on_time, returned], POLICY, NOW)
+        got = circulation.balance(entries, [overdue, on_time, returned], RULES, "standard", NOW)
         assert got == 300 - 100 + 75
 
     def test_nothing_owed(self) -> None:
-        assert circulation.balance([], [], POLICY, NOW) == 0
+        assert circulation.balance([], [], RULES, "standard", NOW) == 0
 
 
 class TestEnsureMayBorrow:
     def test_a_member_in_good_standing_may_borrow(self) -> None:
-        circulation.ensure_may_borrow(standing(), POLICY, NOW)
+        circulation.ensure_may_borrow(standing(), RULES, NOW)
 
     def test_suspended(self) -> None:
         who = member()
         who.suspend(NOW)
         with pytest.raises(MemberSuspended):
-            circulation.ensure_may_borrow(standing(who), POLICY, NOW)
+            circulation.ensure_may_borrow(standing(who), RULES, NOW)
 
     def test_expired(self) -> None:
         who = member()
         who.membership_expires_at = NOW
         with pytest.raises(MembershipExpired):
-            circulation.ensure_may_borrow(standing(who), POLICY, NOW)
+            circulation.ensure_may_borrow(standing(who), RULES, NOW)
 
     def test_overdue_loan(self) -> None:
         late = loan(loaned_at=NOW - POLICY.loan_period - timedelta(seconds=1))
         with pytest.raises(MemberHasOverdueLoans) as refused:
-            circulation.ensure_may_borrow(standing(loans=[late]), POLICY, NOW)
+            circulation.ensure_may_borrow(standing(loans=[late]), RULES, NOW)
         assert refused.value.code == "MEMBER_HAS_OVERDUE_LOANS"
         assert refused.value.details == {"loan_ids": ["l1"]}
 
     def test_debt_blocks_at_the_limit_not_below(self) -> None:
-        circulation.ensure_may_borrow(standing(owed=499), POLICY, NOW)
+        circulation.ensure_may_borrow(standing(owed=499), RULES, NOW)
         with pytest.raises(DebtLimitReached) as refused:
-            circulation.ensure_may_borrow(standing(owed=500), POLICY, NOW)
+            circulation.ensure_may_borrow(standing(owed=500), RULES, NOW)
         assert refused.value.code == "DEBT_LIMIT_REACHED"
         assert refused.value.details == {"balance_cents": 500, "limit_cents": 500}
 
     def test_with_a_zero_debt_limit_any_debt_blocks_but_no_debt_does_not(self) -> None:
         strict = Policy(debt_limit_cents=0)
-        circulation.ensure_may_borrow(standing(owed=0), strict, NOW)
+        circulation.ensure_may_borrow(standing(owed=0), RuleBook.from_policy(strict), NOW)
         with pytest.raises(DebtLimitReached):
-            circulation.ensure_may_borrow(standing(owed=1), strict, NOW)
+            circulation.ensure_may_borrow(standing(owed=1), RuleBook.from_policy(strict), NOW)
 
     def test_loan_limit(self) -> None:
         loans = [loan(f"l{i}", copy_id=f"c{i}") for i in range(POLICY.max_open_loans)]
-        circulation.ensure_may_borrow(standing(loans=loans[:-1]), POLICY, NOW)
+        circulation.ensure_may_borrow(standing(loans=loans[:-1]), RULES, NOW)
         with pytest.raises(LoanLimitReached) as refused:
-            circulation.ensure_may_borrow(standing(loans=loans), POLICY, NOW)
+            circulation.ensure_may_borrow(standing(loans=loans), RULES, NOW)
         assert refused.value.code == "LOAN_LIMIT_REACHED"
         assert refused.value.details == {"limit": 5}
 
@@ -171,7 +175,8 @@ class TestEnsureMayHold:
             mine or [],
             "b1",
             copies if copies is not None else [copy("c1", CopyStatus.ON_LOAN)],
-            POLICY,
+            RULES.default_rule,
+            RULES,
             NOW,
         )
 
@@ -220,141 +225,132 @@ class TestEnsureMayHold:
         self.check(copies=[copy("c1", CopyStatus.LOST), copy("c2", CopyStatus.ON_HOLD_SHELF)])
 
 
+def state(copies: list[Copy], holds: list[Hold] | None = None) -> BookCirculation:
+    return BookCirculation(book_id="b1", copies=copies, holds=holds or [])
+
+
+def ready_holds(book: BookCirculation) -> list[str]:
+    """The holds the recorded events say became ready, in order."""
+    return [e.hold_id for e in book.events if isinstance(e, HoldReady)]
+
+
 class TestChooseCopy:
     def test_asked_for_an_available_copy(self) -> None:
         copies = [copy("c1"), copy("c2")]
-        assert circulation.choose_copy("m1", copies, [], "c2") is copies[1]
+        assert state(copies).choose_copy("m1", "c2") is copies[1]
 
     def test_asked_for_a_copy_of_another_book(self) -> None:
         with pytest.raises(CopyNotAvailable) as refused:
-            circulation.choose_copy("m1", [copy("c1")], [], "elsewhere")
+            state([copy("c1")]).choose_copy("m1", "elsewhere")
         assert refused.value.code == "COPY_NOT_AVAILABLE"
 
     @pytest.mark.parametrize("status", [CopyStatus.ON_LOAN, CopyStatus.LOST, CopyStatus.WITHDRAWN])
     def test_asked_for_a_copy_that_cannot_be_lent(self, status: CopyStatus) -> None:
         with pytest.raises(CopyNotAvailable) as refused:
-            circulation.choose_copy("m1", [copy("c1", status)], [], "c1")
+            state([copy("c1", status)]).choose_copy("m1", "c1")
         assert refused.value.details["status"] == str(status)
 
     def test_asked_for_the_copy_set_aside_for_me(self) -> None:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF)]
         holds = [hold("h1", "m1", ready_copy="c1")]
-        assert circulation.choose_copy("m1", copies, holds, "c1") is copies[0]
+        assert state(copies, holds).choose_copy("m1", "c1") is copies[0]
 
     def test_asked_for_a_copy_set_aside_for_someone_else(self) -> None:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF)]
         holds = [hold("h1", "m2", ready_copy="c1")]
         with pytest.raises(CopyReservedForAnotherMember) as refused:
-            circulation.choose_copy("m1", copies, holds, "c1")
+            state(copies, holds).choose_copy("m1", "c1")
         assert refused.value.code == "COPY_RESERVED_FOR_ANOTHER_MEMBER"
 
     def test_by_book_my_set_aside_copy_comes_first(self) -> None:
         copies = [copy("c1"), copy("c2", CopyStatus.ON_HOLD_SHELF)]
         holds = [hold("h1", "m1", ready_copy="c2")]
-        assert circulation.choose_copy("m1", copies, holds, None).id == "c2"
+        assert state(copies, holds).choose_copy("m1", None).id == "c2"
 
     def test_by_book_the_free_copy_with_the_lowest_barcode(self) -> None:
         copies = [copy("c3"), copy("c1", CopyStatus.ON_LOAN), copy("c2")]
-        assert circulation.choose_copy("m1", copies, [], None).id == "c2"
+        assert state(copies).choose_copy("m1", None).id == "c2"
 
     def test_by_book_never_someone_elses_set_aside_copy(self) -> None:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF), copy("c2", CopyStatus.ON_LOAN)]
         holds = [hold("h1", "m2", ready_copy="c1")]
         with pytest.raises(NoCopyAvailable) as refused:
-            circulation.choose_copy("m1", copies, holds, None)
+            state(copies, holds).choose_copy("m1", None)
         assert refused.value.code == "NO_COPY_AVAILABLE"
 
 
 class TestLend:
     def test_lend_a_free_copy(self) -> None:
-        copies = [copy("c1")]
-        made, ready = circulation.lend(
-            loan_id="l9",
-            standing=standing(),
-            copy=copies[0],
-            book_holds=[],
-            copies=copies,
-            policy=POLICY,
-            now=NOW,
-        )
+        book = state([copy("c1")])
+        made = book.lend(loan_id="l9", standing=standing(), rules=RULES, now=NOW)
         assert (made.id, made.copy_id, made.book_id, made.member_id) == ("l9", "c1", "b1", "m1")
-        assert made.due_at == NOW + POLICY.loan_period
-        assert copies[0].status is CopyStatus.ON_LOAN
-        assert ready == []
+        assert made.due_at == datetime(2030, 6, 22, 23, 59, 59, tzinfo=UTC)  # end of day 21
+        assert book.copies[0].status is CopyStatus.ON_LOAN
+        assert book.events == [
+            BookLent(occurred_at=NOW, loan_id="l9", copy_id="c1", member_id="m1")
+        ]
 
     def test_lending_fulfils_the_members_hold(self) -> None:
-        copies = [copy("c1", CopyStatus.ON_HOLD_SHELF)]
         mine = hold("h1", "m1", ready_copy="c1")
-        circulation.lend(
-            loan_id="l9",
-            standing=standing(),
-            copy=copies[0],
-            book_holds=[mine],
-            copies=copies,
-            policy=POLICY,
-            now=NOW,
-        )
+        book = state([copy("c1", CopyStatus.ON_HOLD_SHELF)], [mine])
+        book.lend(loan_id="l9", standing=standing(), rules=RULES, now=NOW, copy_id="c1")
         assert mine.status is HoldStatus.FULFILLED
         assert mine.closed_at == NOW
+        assert (
+            HoldClosed(occurred_at=NOW, hold_id="h1", member_id="m1", status=HoldStatus.FULFILLED)
+            in book.events
+        )
 
     def test_a_different_copy_passes_my_set_aside_one_to_the_next_in_line(self) -> None:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF), copy("c2")]
         mine = hold("h1", "m1", ready_copy="c1")
         theirs = hold("h2", "m2", placed=NOW - timedelta(hours=1))
-        _, ready = circulation.lend(
-            loan_id="l9",
-            standing=standing(),
-            copy=copies[1],
-            book_holds=[mine, theirs],
-            copies=copies,
-            policy=POLICY,
-            now=NOW,
-        )
+        book = state(copies, [mine, theirs])
+        book.lend(loan_id="l9", standing=standing(), rules=RULES, now=NOW, copy_id="c2")
         assert mine.status is HoldStatus.FULFILLED
-        assert ready == [theirs]
+        assert ready_holds(book) == ["h2"]
         assert theirs.copy_id == "c1"
         assert copies[0].status is CopyStatus.ON_HOLD_SHELF
 
     def test_refused_lending_changes_nothing(self) -> None:
-        copies = [copy("c1")]
+        book = state([copy("c1")])
         with pytest.raises(DebtLimitReached):
-            circulation.lend(
-                loan_id="l9",
-                standing=standing(owed=10_000),
-                copy=copies[0],
-                book_holds=[],
-                copies=copies,
-                policy=POLICY,
-                now=NOW,
-            )
-        assert copies[0].status is CopyStatus.AVAILABLE
+            book.lend(loan_id="l9", standing=standing(owed=10_000), rules=RULES, now=NOW)
+        assert book.copies[0].status is CopyStatus.AVAILABLE
+        assert book.events == []
 
     def test_a_copy_on_loan_cannot_be_lent_again(self) -> None:
-        copies = [copy("c1", CopyStatus.ON_LOAN)]
-        with pytest.raises(CopyOnLoan):
-            circulation.lend(
-                loan_id="l9",
-                standing=standing(),
-                copy=copies[0],
-                book_holds=[],
-                copies=copies,
-                policy=POLICY,
-                now=NOW,
-            )
+        book = state([copy("c1", CopyStatus.ON_LOAN)])
+        with pytest.raises(CopyNotAvailable):
+            book.lend(loan_id="l9", standing=standing(), rules=RULES, now=NOW, copy_id="c1")
+        assert book.events == []
 
 
 class TestRenew:
     def renew(
-        self, out: Loan, holds: list[Hold], copies: list[Copy], who: Member | None = None
-    ) -> None:
-        circulation.renew(out, who or member(), holds, copies, POLICY, NOW)
+        self,
+        out: Loan,
+        holds: list[Hold],
+        copies: list[Copy],
+        who: Member | None = None,
+        *,
+        others: list[Loan] | None = None,
+        owed: int = 0,
+        rules: RuleBook = RULES,
+    ) -> BookCirculation:
+        book = state(copies, holds)
+        book.renew(out, standing(who, [out, *(others or [])], owed), rules, NOW)
+        return book
 
     def test_renew_extends_by_a_loan_period(self) -> None:
         out = loan()
         due = out.due_at
-        self.renew(out, [], [copy("cx", CopyStatus.ON_LOAN)])
-        assert out.due_at == due + POLICY.loan_period
+        book = self.renew(out, [], [copy("cx", CopyStatus.ON_LOAN)])
+        assert out.due_at == datetime.combine((due + 21 * DAY).date(), time(23, 59, 59), UTC)
         assert out.renewals == 1
+        assert book.events == [
+            LoanRenewed(occurred_at=NOW, loan_id="l1", member_id="m1", renewals=1)
+        ]
 
     def test_renewal_limit(self) -> None:
         out = loan()
@@ -382,6 +378,32 @@ class TestRenew:
         with pytest.raises(MemberSuspended):
             self.renew(loan(), [], [], who)
 
+    def test_the_standing_that_blocks_borrowing_blocks_renewing(self) -> None:
+        out = loan()
+        late_elsewhere = loan("l2", copy_id="cy", book_id="b9", loaned_at=NOW - 30 * DAY)
+        with pytest.raises(MemberHasOverdueLoans) as overdue:
+            self.renew(out, [], [], others=[late_elsewhere])
+        assert overdue.value.details == {"loan_ids": ["l2"]}
+        with pytest.raises(DebtLimitReached):
+            self.renew(out, [], [], owed=POLICY.debt_limit_cents)
+        who = member()
+        who.membership_expires_at = NOW - DAY
+        with pytest.raises(MembershipExpired):
+            self.renew(out, [], [], who)
+        assert out.renewals == 0
+
+    def test_too_soon(self) -> None:
+        rule = RULES.default_rule.changed(renew_too_soon_days=3)
+        rules = RuleBook.of([rule], [], POLICY)
+        early = loan()  # due in 20 days
+        with pytest.raises(RenewalTooSoon) as refused:
+            self.renew(early, [], [], rules=rules)
+        assert refused.value.code == "RENEWAL_TOO_SOON"
+        assert refused.value.details["opens_at"] == (early.due_at - 3 * DAY).isoformat()
+        nearly_due = loan(loaned_at=NOW - POLICY.loan_period + 2 * DAY)  # due in 2 days
+        self.renew(nearly_due, [], [], rules=rules)
+        assert nearly_due.renewals == 1
+
     def test_blocked_when_someone_waits_and_no_copy_is_free(self) -> None:
         out = loan()
         due = out.due_at
@@ -404,14 +426,46 @@ class TestRenew:
         assert out.renewals == 1
 
 
+class TestPlaceHold:
+    def test_a_free_copy_is_set_aside_at_once(self) -> None:
+        book = state([copy("c1")])
+        placed = book.place_hold(
+            hold_id="h1", standing=standing(), member_holds=[], rules=RULES, now=NOW
+        )
+        assert placed.status is HoldStatus.READY
+        assert placed.copy_id == "c1"
+        assert book.position("h1") is None
+        assert [type(e) for e in book.events] == [HoldPlaced, HoldReady]
+
+    def test_queued_behind_the_others(self) -> None:
+        first = hold("h1", "m2")
+        book = state([copy("c1", CopyStatus.ON_LOAN)], [first])
+        book.place_hold(hold_id="h2", standing=standing(), member_holds=[], rules=RULES, now=NOW)
+        assert (book.position("h1"), book.position("h2")) == (1, 2)
+        assert book.events == [
+            HoldPlaced(occurred_at=NOW, hold_id="h2", book_id="b1", member_id="m1")
+        ]
+
+    def test_refused_placing_changes_nothing(self) -> None:
+        book = state([copy("c1", CopyStatus.ON_LOAN)])
+        with pytest.raises(DebtLimitReached):
+            book.place_hold(
+                hold_id="h1", standing=standing(owed=900), member_holds=[], rules=RULES, now=NOW
+            )
+        assert book.holds == []
+        assert book.events == []
+
+
 class TestAllocate:
     def test_first_come_first_served_lowest_barcode_first(self) -> None:
         copies = [copy("c2"), copy("c1"), copy("c3", CopyStatus.ON_LOAN)]
         late = hold("h-late", "m3", placed=NOW - timedelta(hours=1))
         early = hold("h-early", "m1", placed=NOW - 3 * DAY)
         middle = hold("h-middle", "m2", placed=NOW - 2 * DAY)
-        ready = circulation.allocate(copies, [late, early, middle], POLICY, NOW)
+        book = state(copies, [late, early, middle])
+        ready = book.allocate(RULES, NOW)
         assert ready == [early, middle]
+        assert ready_holds(book) == ["h-early", "h-middle"]
         assert (early.copy_id, middle.copy_id) == ("c1", "c2")
         assert late.status is HoldStatus.WAITING
         assert early.pickup_by == NOW + POLICY.pickup_window
@@ -420,44 +474,47 @@ class TestAllocate:
     def test_ready_holds_are_left_alone(self) -> None:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF), copy("c2")]
         served = hold("h1", "m1", ready_copy="c1", placed=NOW - 2 * DAY)
-        assert circulation.allocate(copies, [served], POLICY, NOW) == []
+        assert state(copies, [served]).allocate(RULES, NOW) == []
         assert served.copy_id == "c1"
         assert copies[1].status is CopyStatus.AVAILABLE
 
     def test_nothing_free(self) -> None:
         waiting = hold("h1", "m1")
-        assert circulation.allocate([copy("c1", CopyStatus.LOST)], [waiting], POLICY, NOW) == []
+        assert state([copy("c1", CopyStatus.LOST)], [waiting]).allocate(RULES, NOW) == []
         assert waiting.status is HoldStatus.WAITING
 
 
 class TestTakeBack:
     def test_the_fine_is_assessed_and_the_copy_shelved(self) -> None:
         out = loan(copy_id="c1", loaned_at=NOW - POLICY.loan_period - 2 * DAY)
-        copies = [copy("c1", CopyStatus.ON_LOAN)]
-        fine, ready = circulation.take_back(out, copies[0], [], copies, POLICY, NOW)
+        book = state([copy("c1", CopyStatus.ON_LOAN)])
+        fine = book.take_back(out, member(), RULES, NOW)
         assert fine == 50
         assert out.returned_at == NOW
-        assert copies[0].status is CopyStatus.AVAILABLE
-        assert ready == []
+        assert book.copies[0].status is CopyStatus.AVAILABLE
+        assert book.events == [
+            BookReturned(occurred_at=NOW, loan_id="l1", copy_id="c1", member_id="m1", fine_cents=50)
+        ]
 
     def test_the_copy_goes_to_the_first_in_line(self) -> None:
         out = loan(copy_id="c1")
-        copies = [copy("c1", CopyStatus.ON_LOAN)]
         first = hold("h1", "m2", placed=NOW - 2 * DAY)
         second = hold("h2", "m3", placed=NOW - DAY)
-        fine, ready = circulation.take_back(out, copies[0], [second, first], copies, POLICY, NOW)
+        book = state([copy("c1", CopyStatus.ON_LOAN)], [second, first])
+        fine = book.take_back(out, member(), RULES, NOW)
         assert fine == 0
-        assert ready == [first]
-        assert copies[0].status is CopyStatus.ON_HOLD_SHELF
+        assert ready_holds(book) == ["h1"]
+        assert book.copies[0].status is CopyStatus.ON_HOLD_SHELF
         assert second.status is HoldStatus.WAITING
 
     def test_returning_twice_is_refused(self) -> None:
         out = loan(copy_id="c1")
         out.close(NOW, POLICY)
-        copies = [copy("c1")]
+        book = state([copy("c1")])
         with pytest.raises(LoanAlreadyReturned):
-            circulation.take_back(out, copies[0], [], copies, POLICY, NOW)
-        assert copies[0].status is CopyStatus.AVAILABLE
+            book.take_back(out, member(), RULES, NOW)
+        assert book.copies[0].status is CopyStatus.AVAILABLE
+        assert book.events == []
 
 
 class TestReleaseHold:
@@ -466,34 +523,48 @@ class TestReleaseHold:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF)]
         first = hold("h1", "m1", ready_copy="c1", placed=NOW - 2 * DAY)
         second = hold("h2", "m2", placed=NOW - DAY)
-        ready = circulation.release_hold(
-            first, copies, [first, second], POLICY, NOW, expired=expired
-        )
+        book = state(copies, [first, second])
+        if expired:
+            book.expire_hold(first, RULES, NOW)
+        else:
+            book.cancel_hold(first, RULES, NOW)
         assert first.status is (HoldStatus.EXPIRED if expired else HoldStatus.CANCELLED)
-        assert ready == [second]
+        assert ready_holds(book) == ["h2"]
         assert second.copy_id == "c1"
         assert copies[0].status is CopyStatus.ON_HOLD_SHELF
+        assert isinstance(book.events[0], HoldClosed)
 
     def test_a_set_aside_copy_with_nobody_waiting_goes_back_on_the_shelf(self) -> None:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF)]
         only = hold("h1", "m1", ready_copy="c1")
-        assert circulation.release_hold(only, copies, [only], POLICY, NOW, expired=False) == []
+        book = state(copies, [only])
+        book.cancel_hold(only, RULES, NOW)
+        assert ready_holds(book) == []
         assert copies[0].status is CopyStatus.AVAILABLE
 
     def test_cancelling_a_waiting_hold(self) -> None:
         waiting = hold("h1", "m1")
-        copies = [copy("c1", CopyStatus.ON_LOAN)]
-        assert (
-            circulation.release_hold(waiting, copies, [waiting], POLICY, NOW, expired=False) == []
-        )
+        book = state([copy("c1", CopyStatus.ON_LOAN)], [waiting])
+        book.cancel_hold(waiting, RULES, NOW)
+        assert ready_holds(book) == []
         assert waiting.status is HoldStatus.CANCELLED
 
     def test_a_waiting_hold_cannot_expire(self) -> None:
         waiting = hold("h1", "m1")
+        book = state([], [waiting])
         with pytest.raises(DomainError) as refused:
-            circulation.release_hold(waiting, [], [waiting], POLICY, NOW, expired=True)
+            book.expire_hold(waiting, RULES, NOW)
         assert refused.value.code == "HOLD_NOT_ACTIVE"
         assert waiting.status is HoldStatus.WAITING
+        assert book.events == []
+
+    def test_a_closed_hold_cannot_be_cancelled_again(self) -> None:
+        closed = hold("h1", "m1")
+        closed.cancel(NOW - DAY)
+        book = state([copy("c1")], [])
+        with pytest.raises(DomainError) as refused:
+            book.cancel_hold(closed, RULES, NOW)
+        assert refused.value.code == "HOLD_NOT_ACTIVE"
 
 
 class TestWithdrawFromCirculation:
@@ -505,24 +576,128 @@ class TestWithdrawFromCirculation:
     ) -> None:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF), copy("c2", CopyStatus.ON_LOAN)]
         holder = hold("h1", "m1", ready_copy="c1")
-        ready = circulation.withdraw_from_circulation(
-            copies[0], [holder], copies, POLICY, NOW, lost=lost
-        )
+        book = state(copies, [holder])
+        book.withdraw("c1", RULES, NOW, lost=lost)
         assert copies[0].status is status
         assert holder.status is HoldStatus.WAITING
-        assert ready == []
+        assert ready_holds(book) == []
 
     def test_the_holder_gets_another_free_copy_at_once(self) -> None:
         copies = [copy("c1", CopyStatus.ON_HOLD_SHELF), copy("c2")]
         holder = hold("h1", "m1", ready_copy="c1")
-        ready = circulation.withdraw_from_circulation(
-            copies[0], [holder], copies, POLICY, NOW, lost=True
-        )
-        assert ready == [holder]
+        book = state(copies, [holder])
+        book.withdraw("c1", RULES, NOW, lost=True)
+        assert ready_holds(book) == ["h1"]
         assert holder.copy_id == "c2"
 
     def test_a_copy_on_loan_cannot_be_marked_lost(self) -> None:
         copies = [copy("c1", CopyStatus.ON_LOAN)]
         with pytest.raises(CopyOnLoan):
-            circulation.withdraw_from_circulation(copies[0], [], copies, POLICY, NOW, lost=True)
+            state(copies).withdraw("c1", RULES, NOW, lost=True)
         assert copies[0].status is CopyStatus.ON_LOAN
+
+    def test_a_found_copy_serves_the_queue_first(self) -> None:
+        waiting = hold("h1", "m1")
+        book = state([copy("c1", CopyStatus.LOST)], [waiting])
+        book.mark_found("c1", RULES, NOW)
+        assert waiting.copy_id == "c1"
+        assert book.copies[0].status is CopyStatus.ON_HOLD_SHELF
+
+
+class TestPullEvents:
+    def test_events_are_handed_over_once(self) -> None:
+        book = state([copy("c1")])
+        book.lend(loan_id="l9", standing=standing(), rules=RULES, now=NOW)
+        assert [type(e) for e in book.pull_events()] == [BookLent]
+        assert book.pull_events() == []
+
+
+class TestSuspendedHolds:
+    def test_a_suspended_hold_keeps_its_place_but_is_passed_over(self) -> None:
+        first = hold("h1", "m1", placed=NOW - 2 * DAY)
+        second = hold("h2", "m2", placed=NOW - DAY)
+        book = state([copy("c1", CopyStatus.ON_LOAN)], [first, second])
+        book.suspend_hold(first, NOW)
+        assert (book.position("h1"), book.position("h2")) == (1, 2)
+        book.copies.append(copy("c2"))
+        book.allocate(RULES, NOW)
+        assert (first.status, second.status) == (HoldStatus.WAITING, HoldStatus.READY)
+        assert first.suspended
+
+    def test_resuming_serves_a_free_copy_at_once(self) -> None:
+        waiting = hold("h1", "m1")
+        book = state([copy("c1", CopyStatus.ON_LOAN)], [waiting])
+        book.suspend_hold(waiting, NOW)
+        book.copies.append(copy("c2"))
+        book.allocate(RULES, NOW)
+        assert waiting.status is HoldStatus.WAITING
+        book.resume_hold(waiting, RULES, NOW)
+        assert (waiting.status, waiting.copy_id) == (HoldStatus.READY, "c2")
+
+    def test_a_suspended_hold_does_not_block_renewal(self) -> None:
+        out = loan()
+        waiting = hold("h1", "m2")
+        waiting.suspend()
+        self_state = state([copy("cx", CopyStatus.ON_LOAN)], [waiting])
+        self_state.renew(out, standing(loans=[out]), RULES, NOW)
+        assert out.renewals == 1
+
+    def test_only_a_waiting_hold_is_suspended(self) -> None:
+        ready = hold("h1", "m1", ready_copy="c1")
+        book = state([copy("c1", CopyStatus.ON_HOLD_SHELF)], [ready])
+        with pytest.raises(DomainError) as refused:
+            book.suspend_hold(ready, NOW)
+        assert refused.value.code == "HOLD_NOT_ACTIVE"
+
+    def test_a_hold_no_longer_needed_lapses(self) -> None:
+        waiting = Hold.place(
+            id="h1", book_id="b1", member_id="m1", now=NOW, not_needed_after=NOW.date()
+        )
+        assert not waiting.no_longer_needed(NOW.date())
+        assert waiting.no_longer_needed(NOW.date() + DAY)
+        book = state([], [waiting])
+        book.lapse_hold(waiting, NOW + DAY)
+        assert waiting.status is HoldStatus.EXPIRED
+        assert isinstance(book.events[-1], HoldClosed)
+
+
+class TestMoveHold:
+    def queue(self) -> tuple[BookCirculation, list[Hold]]:
+        holds = [hold(f"h{i}", f"m{i}", placed=NOW - (5 - i) * DAY) for i in range(4)]
+        return state([copy("c1", CopyStatus.ON_LOAN)], holds), holds
+
+    @pytest.mark.parametrize(
+        ("moved", "position", "order"),
+        [
+            (3, 1, ["h3", "h0", "h1", "h2"]),
+            (0, 4, ["h1", "h2", "h3", "h0"]),
+            (2, 2, ["h0", "h2", "h1", "h3"]),
+            (1, 3, ["h0", "h2", "h1", "h3"]),
+            (1, 2, ["h0", "h1", "h2", "h3"]),
+        ],
+    )
+    def test_a_hold_takes_the_place_given(
+        self, moved: int, position: int, order: list[str]
+    ) -> None:
+        book, holds = self.queue()
+        book.move_hold(holds[moved], position, NOW)
+        assert [h.id for h in book.waiting] == order
+        assert book.position(holds[moved].id) == position
+        assert holds[moved].placed_at == NOW - (5 - moved) * DAY  # the record stays true
+
+    def test_the_next_free_copy_goes_to_the_new_first(self) -> None:
+        book, holds = self.queue()
+        book.move_hold(holds[2], 1, NOW)
+        book.copies.append(copy("c2"))
+        book.allocate(RULES, NOW)
+        assert holds[2].status is HoldStatus.READY
+
+    def test_positions_out_of_range_and_holds_not_waiting(self) -> None:
+        book, holds = self.queue()
+        with pytest.raises(DomainError) as refused:
+            book.move_hold(holds[0], 5, NOW)
+        assert refused.value.code == "INVALID_VALUE"
+        holds[1].cancel(NOW)
+        with pytest.raises(DomainError) as closed:
+            book.move_hold(holds[1], 1, NOW)
+        assert closed.value.code == "HOLD_NOT_ACTIVE"
