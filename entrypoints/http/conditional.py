@@ -20,10 +20,10 @@ from collections.abc import Callable
 from flask import Flask, Response, request
 from pydantic import BaseModel
 
+from domain.errors import VersionMismatch
 from entrypoints.http.problem import ApiProblem
 from entrypoints.http.rendering import json_response
 
-PRECONDITION_FAILED = "PRECONDITION_FAILED"
 # RFC 9110 section 13.1: "*" or a comma-separated list of entity tags ("...", or W/"..." for
 # a weak one; If-Match compares strongly, so a weak tag there never matches).
 _ETAG = r'(W/)?"[!#-~]*"'
@@ -88,9 +88,10 @@ def _version_in(opaque: str, resource_id: str) -> int | None:
 
 
 def _precondition_failed() -> ApiProblem:
+    # The same code as a stale version found in the transaction: one failure, one code.
     return ApiProblem(
         412,
-        PRECONDITION_FAILED,
+        VersionMismatch.code,
         "If-Match does not match the current representation; fetch it again and retry",
     )
 

@@ -85,7 +85,7 @@ def test_an_if_match_that_cannot_be_this_resource_is_412(client: FlaskClient, he
         f"/api/v1/books/{book['id']}", json={"title": "X"}, headers={"If-Match": header}
     )
 
-    assert_problem(response, 412, "PRECONDITION_FAILED")
+    assert_problem(response, 412, "VERSION_MISMATCH")
 
 
 def test_another_resources_etag_does_not_match(client: FlaskClient) -> None:
@@ -94,7 +94,7 @@ def test_another_resources_etag_does_not_match(client: FlaskClient) -> None:
 
     response = client.delete(f"/api/v1/books/{second['id']}", headers={"If-Match": etag_of_first})
 
-    assert_problem(response, 412, "PRECONDITION_FAILED")
+    assert_problem(response, 412, "VERSION_MISMATCH")
 
 
 def test_if_match_star_and_lists_of_tags(client: FlaskClient) -> None:
@@ -112,7 +112,7 @@ def test_if_match_star_and_lists_of_tags(client: FlaskClient) -> None:
     )
 
     assert listed.status_code == 200
-    assert_problem(stale_list, 412, "PRECONDITION_FAILED")
+    assert_problem(stale_list, 412, "VERSION_MISMATCH")
 
 
 def test_members_and_copies_honour_if_match(client: FlaskClient) -> None:
@@ -173,7 +173,7 @@ def test_cancelling_a_hold_with_a_stale_etag_is_412(client: FlaskClient) -> None
     fresh_etag = client.get(f"/api/v1/holds/{second['id']}").headers["ETag"]
     fresh = client.delete(f"/api/v1/holds/{second['id']}", headers={"If-Match": fresh_etag})
 
-    assert_problem(stale, 412, "PRECONDITION_FAILED")
+    assert_problem(stale, 412, "VERSION_MISMATCH")
     assert fresh.status_code == 204
 
 
