@@ -336,19 +336,17 @@ class InsufficientScope(DomainError):
 
 
 class InvalidClient(DomainError):
-    """RFC 6749 section 5.2 ``invalid_client``: unknown client, wrong secret, or revoked."""
+    """A service client that is unknown, revoked, or gave the wrong secret."""
 
     code = "INVALID_CLIENT"
     kind = ErrorKind.UNAUTHENTICATED
-    oauth_error: ClassVar[str] = "invalid_client"
 
 
 class InvalidScope(DomainError):
-    """RFC 6749 section 5.2 ``invalid_scope``: unknown, malformed, or beyond what was granted."""
+    """A scope asked for that is unknown, malformed, or beyond what was granted."""
 
     code = "INVALID_SCOPE"
     kind = ErrorKind.INVALID
-    oauth_error: ClassVar[str] = "invalid_scope"
 
 
 class PasswordTooCommon(InvalidValue):

@@ -31,7 +31,6 @@ from domain.errors import (
 )
 from domain.members import Member, normalise_email
 
-BEARER = "Bearer"
 WRONG_CREDENTIALS = "the email or the password is wrong"
 
 
@@ -41,7 +40,6 @@ class TokenPair:
     refresh_token: str = field(repr=False)
     expires_in: int  # seconds the access token lives
     scopes: frozenset[Scope]
-    token_type: str = BEARER
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,6 @@ def test_scopes_not_granted_or_unknown_are_invalid_scope(identity: Identity, sco
     created = identity.clients.create("reports", GRANTED)
     with pytest.raises(InvalidScope) as raised:
         identity.clients.issue_token(created.client.id, created.secret, scope)
-    assert raised.value.oauth_error == "invalid_scope"
     assert raised.value.code == "INVALID_SCOPE"
 
 
@@ -64,7 +63,6 @@ def test_a_wrong_secret_an_unknown_or_a_revoked_client_is_invalid_client(
     for client_id, secret in attempts:
         with pytest.raises(InvalidClient) as raised:
             identity.clients.issue_token(client_id, secret)
-        assert raised.value.oauth_error == "invalid_client"
         assert raised.value.kind is ErrorKind.UNAUTHENTICATED
 
     identity.clients.revoke(created.client.id)
