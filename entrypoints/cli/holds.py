@@ -13,6 +13,7 @@ from application.members import Membership
 from application.queries import HoldFilter, PageRequest
 from domain.holds import Hold, HoldStatus
 from entrypoints.cli import lookup
+from entrypoints.cli.names import Names
 from entrypoints.cli.output import (
     json_option,
     page_json,
@@ -66,9 +67,22 @@ def list_holds(
         positions = circulation.positions(result.items)
         print_json(page_json(result, lambda h: {**hold_json(h), "position": positions[h.id]}))
         return
+    positions = circulation.positions(result.items)
+    names = Names(membership, catalogue)
     print_table(
-        ["HOLD", "MEMBER", "BOOK", "STATUS", "PLACED", "PICK UP BY"],
-        ([h.id, h.member_id, h.book_id, h.status, h.placed_at, h.pickup_by] for h in result.items),
+        ["HOLD", "MEMBER", "BOOK", "STATUS", "IN LINE", "PLACED", "PICK UP BY"],
+        (
+            [
+                h.id,
+                names.member(h.member_id),
+                names.title(h.book_id),
+                h.status,
+                positions[h.id],
+                h.placed_at,
+                h.pickup_by,
+            ]
+            for h in result.items
+        ),
         empty="No holds match.",
     )
     print_page_footer(result, "holds")
@@ -135,7 +149,12 @@ def cancel(hold_id: str, as_json: bool, circulation: Circulation = Provide["circ
 @holds.command()
 @json_option
 @inject
-def expire(as_json: bool, circulation: Circulation = Provide["circulation"]) -> None:
+def expire(
+    as_json: bool,
+    circulation: Circulation = Provide["circulation"],
+    membership: Membership = Provide["membership"],
+    catalogue: Catalogue = Provide["catalogue"],
+) -> None:
     """Expire ready holds whose pickup deadline has passed; each copy goes to the next member
     waiting, or back on the shelf. Run it daily (cron, a systemd timer).
 
@@ -149,8 +168,11 @@ def expire(as_json: bool, circulation: Circulation = Provide["circulation"]) -> 
         print_json({"expired": [hold_json(hold) for hold in expired]})
         return
     click.echo(f"expired {len(expired)} uncollected hold{'' if len(expired) == 1 else 's'}")
+    names = Names(membership, catalogue)
     for hold in expired:
-        click.echo(f"  hold {hold.id}: member {hold.member_id}, book {hold.book_id}")
+        click.echo(
+            f"  {names.member(hold.member_id)}: {names.title(hold.book_id)!r} (hold {hold.id})"
+        )
 
 
 @holds.command()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 import click
@@ -14,9 +14,10 @@ from application.members import Membership
 from application.ports import Clock
 from application.queries import LoanFilter, LoanState, PageRequest
 from domain.catalogue import CopyStatus
-from domain.errors import LoanNotFound, NotFound
+from domain.errors import LoanNotFound
 from domain.loans import Loan
 from entrypoints.cli import lookup
+from entrypoints.cli.names import Names
 from entrypoints.cli.output import (
     json_option,
     money,
@@ -78,18 +79,16 @@ def list_loans(
 def print_loans(
     items: Sequence[Loan], membership: Membership, catalogue: Catalogue, now: datetime
 ) -> None:
-    """Loans with the member's email and the book's title (one lookup per distinct one)."""
-    email = _cached(lambda member_id: membership.get(member_id).email)
-    title = _cached(lambda book_id: catalogue.get_book(book_id).title)
-    barcode = _cached(lambda copy_id: catalogue.get_copy(copy_id).barcode)
+    """Loans with the member's email, the book's title and the copy's barcode."""
+    names = Names(membership, catalogue)
     print_table(
         ["LOAN", "MEMBER", "BOOK", "COPY", "DUE", "STATE"],
         (
             [
                 loan.id,
-                email(loan.member_id),
-                title(loan.book_id),
-                barcode(loan.copy_id),
+                names.email(loan.member_id),
+                names.title(loan.book_id),
+                names.barcode(loan.copy_id),
                 loan.due_at,
                 _state(loan, now),
             ]
@@ -106,20 +105,6 @@ def _state(loan: Loan, now: datetime) -> str:
     if loan.is_overdue(now):
         return "OVERDUE"
     return "open"
-
-
-def _cached(load: Callable[[str], str]) -> Callable[[str], str]:
-    known: dict[str, str] = {}
-
-    def get(key: str) -> str:
-        if key not in known:
-            try:
-                known[key] = load(key)
-            except NotFound:
-                known[key] = key  # removed since: show the id
-        return known[key]
-
-    return get
 
 
 @loans.command()

@@ -9,6 +9,7 @@ import click
 from dependency_injector.wiring import Provide, inject
 
 from application.accounts import Accounts
+from application.catalogue import Catalogue
 from application.circulation import Circulation
 from application.members import MemberChanges, MemberImportReport, Membership
 from application.queries import LoanFilter, LoanState, MemberFilter, PageRequest
@@ -24,6 +25,7 @@ from entrypoints.cli.loading import (
     load_file,
     print_rejections,
 )
+from entrypoints.cli.names import Names
 from entrypoints.cli.output import (
     json_option,
     money,
@@ -184,6 +186,7 @@ def show(
     membership: Membership = Provide["membership"],
     circulation: Circulation = Provide["circulation"],
     accounts: Accounts = Provide["accounts"],
+    catalogue: Catalogue = Provide["catalogue"],
 ) -> None:
     """Show a member (by id or email) with their open loans and what they owe.
 
@@ -221,10 +224,18 @@ def show(
     )
     if loans.items:
         click.echo()
+        names = Names(membership, catalogue)
         print_table(
-            ["LOAN", "COPY", "LOANED", "DUE", "RENEWALS"],
+            ["LOAN", "BOOK", "COPY", "LOANED", "DUE", "RENEWALS"],
             (
-                [loan.id, loan.copy_id, loan.loaned_at, loan.due_at, loan.renewals]
+                [
+                    loan.id,
+                    names.title(loan.book_id),
+                    names.barcode(loan.copy_id),
+                    loan.loaned_at,
+                    loan.due_at,
+                    loan.renewals,
+                ]
                 for loan in loans.items
             ),
         )
