@@ -21,6 +21,7 @@ from typing import Any
 from redis import Redis
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
@@ -63,6 +64,19 @@ def redis_client(url: str, breaker: CircuitBreaker | None = None) -> Redis:
         raise TypeError(f"expected a GuardedRedis, got {type(client).__name__}")
     client.breaker = breaker or redis_breaker()
     return client
+
+
+def persists(client: Redis) -> bool | None:
+    """Whether Redis keeps its data across a restart (the append-only file, or RDB snapshots);
+    ``None`` when the server will not say (CONFIG is disabled on some managed services)."""
+    info: dict[str, Any] = client.info("persistence")
+    if info.get("aof_enabled"):
+        return True
+    try:
+        save = client.config_get("save").get("save") or ""
+    except ResponseError:
+        return None
+    return bool(str(save).strip())
 
 
 class RedisRevocationStore:

@@ -49,15 +49,18 @@ def _answers(port: int) -> bool:
 
 
 class PrivateRedis:
-    """``redis-server`` on a free port, without persistence (as a careless deployment would)."""
+    """``redis-server`` on a free port; without persistence (as a careless deployment would run
+    it) unless ``persistent``, then with the append-only file in a directory of its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, persistent: bool = False) -> None:
+        self.persistent = persistent
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("redis-server is not installed", pytrace=False)
         self.binary = binary
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self.directory = ""
 
     @property
     def url(self) -> str:
@@ -65,11 +68,17 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", *NO_PERSISTENCE],
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", *self._persistence()],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         wait_until(lambda: _answers(self.port), f"Redis answering on port {self.port}")
+
+    def _persistence(self) -> list[str]:
+        if not self.persistent:
+            return NO_PERSISTENCE
+        self.directory = tempfile.mkdtemp(prefix="circulate-redis-")
+        return ["--save", "", "--appendonly", "yes", "--dir", self.directory]
 
     def stop(self) -> None:
         if self.process is not None:
@@ -157,13 +166,15 @@ class PrivatePostgres:
 
 
 @contextmanager
-def private_redis() -> Iterator[PrivateRedis]:
-    server = PrivateRedis()
+def private_redis(*, persistent: bool = False) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(persistent=persistent)
     server.start()
     try:
         yield server
     finally:
         server.stop()
+        if persistent:
+            shutil.rmtree(server.directory, ignore_errors=True)
 
 
 @contextmanager

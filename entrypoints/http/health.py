@@ -22,17 +22,20 @@ from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 from pydantic import BaseModel, Field
 
+from adapters.redis_store import persists
 from adapters.sqlalchemy import migrate
 from entrypoints.container import Container
 from entrypoints.http.context import get_container
 from entrypoints.http.openapi import Reply, operation
 from entrypoints.http.problem import problem_response
 from entrypoints.http.rendering import json_response
+from entrypoints.logs import get_logger
 
 # The operations endpoints: no authentication, no rate limit.
 OPERATIONS_ENDPOINTS = frozenset({"root.healthz", "health.readyz", "metrics.metrics"})
 CHECK_TIMEOUT_SECONDS = 3.0
 NOT_READY = "NOT_READY"
+log = get_logger("circulate.health")
 
 bp = APIBlueprint(
     "health", __name__, abp_tags=[Tag(name="Service", description="Liveness and the API index.")]
@@ -82,8 +85,18 @@ def _migrations(container: Container) -> Check:
     return Check(status="ok", detail=f"at {current}")
 
 
+NO_PERSISTENCE = (
+    "answered; no persistence: a restart forgets every revoked token (see docs/security.md)"
+)
+
+
 def _redis(container: Container) -> Check:
-    container.redis().ping()
+    client = container.redis()
+    client.ping()
+    if container.settings().revocation_backend() == "redis" and persists(client) is False:
+        # Ready (it answers), but not as a deployment should run it: said on every probe.
+        log.warning("redis keeps revocations without persistence")
+        return Check(status="ok", detail=NO_PERSISTENCE)
     return Check(status="ok", detail="answered")
 
 

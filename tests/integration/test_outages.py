@@ -179,3 +179,26 @@ def test_postgres_down_is_503_and_recovers_without_a_restart(
         recovers(lambda: client.get("/api/v1/books"))
     finally:
         dispose(container)
+
+
+@pytest.mark.parametrize("persistent", [False, True])
+def test_readiness_says_when_redis_would_forget_the_revocations(
+    tmp_path: Path, persistent: bool
+) -> None:
+    with private_redis(persistent=persistent) as server:
+        container = _container(
+            tmp_path,
+            database_url=f"sqlite:///{tmp_path / 'circulate.db'}",
+            redis_url=server.url,
+            revocation_store="redis",
+        )
+        migrate.upgrade(container.settings().database_url)
+        try:
+            ready = create_app(container=container).test_client().get("/readyz")
+        finally:
+            dispose(container)
+
+    assert ready.status_code == 200, ready.get_data(as_text=True)
+    redis = ready.get_json()["checks"]["redis"]
+    assert redis["status"] == "ok"
+    assert ("no persistence" in redis["detail"]) is not persistent
