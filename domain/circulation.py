@@ -8,6 +8,7 @@ application layer's job (one repository, ``uow.circulation``).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -436,6 +437,12 @@ class BookCirculation:
         before = others[position - 2].queued_at if position > 1 else None
         after = others[position - 1].queued_at if position <= len(others) else None
         hold.move_between(before, after)
+        # Holds placed in the same instant tie (their ids decide): nudge the moved hold, and any
+        # that tie behind it, a microsecond on, so the queue reads in exactly the new order.
+        order = [*others[: position - 1], hold, *others[position - 1 :]]
+        for previous, current in itertools.pairwise(order):
+            if current.queue_key <= previous.queue_key:
+                current.queue_after(previous.queue_key[0])
         self.events.append(HoldMoved(occurred_at=now, hold_id=hold.id, position=position))
 
     def _own(self, hold: Hold) -> Hold:

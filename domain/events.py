@@ -84,3 +84,8 @@ class HoldMoved(Event):
 
     hold_id: str
     position: int
+
+
+@dataclass(frozen=True, slots=True)
+class CirculationRulesChanged(Event):
+    """A member category, item type, rule, closed day or member's category changed."""

@@ -110,6 +110,11 @@ class Hold:
         hold), ids (time-ordered) breaking ties."""
         return (self.queued_at or self.placed_at, self.id)
 
+    def queue_after(self, instant: datetime) -> None:
+        """Take the first place after ``instant`` (keeping a moved queue strictly ordered)."""
+        self._require(HoldStatus.WAITING)
+        self.queued_at = instant + _TICK
+
     def move_between(self, before: datetime | None, after: datetime | None) -> None:
         """Take a place in the queue between holds queued at ``before`` and ``after``."""
         self._require(HoldStatus.WAITING)

@@ -701,3 +701,12 @@ class TestMoveHold:
         with pytest.raises(DomainError) as closed:
             book.move_hold(holds[1], 1, NOW)
         assert closed.value.code == "HOLD_NOT_ACTIVE"
+
+
+def test_moving_among_holds_placed_in_the_same_instant() -> None:
+    tied = [hold(f"h{i}", f"m{i}", placed=NOW) for i in range(4)]
+    book = state([copy("c1", CopyStatus.ON_LOAN)], tied)
+    book.move_hold(tied[0], 3, NOW)
+    assert [h.id for h in book.waiting] == ["h1", "h2", "h0", "h3"]
+    book.move_hold(tied[3], 1, NOW)
+    assert [h.id for h in book.waiting] == ["h3", "h1", "h2", "h0"]
