@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from adapters.sqlalchemy import mappers, search
+from adapters.sqlalchemy.engine import read_only_transaction
 from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.models import (
     Base,
@@ -63,6 +64,10 @@ R = TypeVar("R", bound=Base)
 
 # Values per ``IN (...)`` list; well under SQLite's limit of bound parameters per statement.
 _IN_CHUNK = 900
+# A page's total is counted this far past the page's end and no further: exact for any list
+# shorter than that, a lower bound (``Page.total_exact`` false) for longer ones, so that no
+# page pays for counting a million rows. Beyond the page, the count reads index entries only.
+COUNT_AHEAD = 1000
 
 
 class _SqlStore(EntityStore[E], Generic[E, R]):
@@ -116,6 +121,23 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         with translated_errors():
             return int(self._session.execute(statement).scalar_one())
 
+    def _count_upto(self, limit: int, *conditions: ColumnElement[bool]) -> int:
+        """The number of rows matching ``conditions``, counting no further than ``limit``."""
+        table = self._table()
+        matching = select(table.c.id).where(*conditions).limit(limit).subquery()
+        statement = select(func.count()).select_from(matching)
+        with translated_errors():
+            return int(self._session.execute(statement).scalar_one())
+
+    def _total(
+        self, conditions: Sequence[ColumnElement[bool]], page: PageRequest
+    ) -> tuple[int, bool]:
+        """``(total, exact)``: exact when fewer than ``COUNT_AHEAD`` rows follow the page,
+        else the lower bound counted so far."""
+        limit = page.offset + page.per_page + COUNT_AHEAD
+        counted = self._count_upto(limit + 1, *conditions)
+        return (counted, True) if counted <= limit else (limit, False)
+
     def _page(
         self,
         conditions: Sequence[ColumnElement[bool]],
@@ -134,8 +156,9 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         )
         statement = select(self.row).where(table.c.id.in_(page_ids)).order_by(*order_by)
         items = self._all(cast(Select[R], statement))
+        total, exact = self._total(conditions, page)
         return Page(
-            items=items, total=self._count(*conditions), page=page.page, per_page=page.per_page
+            items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
         )
 
     def get(self, entity_id: str) -> E | None:
@@ -216,6 +239,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         return self._all(statement)
 
     def search(self, query: BookFilter, page: PageRequest) -> Page[Book]:
+        read_only_transaction(self._session)  # searching the catalogue never writes
         author = mappers.fold(query.author) if query.author else None
         conditions = self._text_conditions(query.words, author)
         if query.isbn is not None:

@@ -143,4 +143,14 @@ class PageQuery(QueryModel):
 class PageMeta(BaseModel):
     page: int = Field(ge=1)
     per_page: int = Field(ge=1, le=MAX_PER_PAGE)
-    total: int = Field(ge=0, description="Items matching the filters, on every page.")
+    total: int = Field(
+        ge=0,
+        description="Items matching the filters, on every page: the exact number when "
+        "`total_exact` is true, otherwise a lower bound (at least this many match; more pages "
+        "follow while `total` reaches past this one).",
+    )
+    total_exact: bool = Field(
+        True,
+        description="Whether `total` is exact. Large lists count only so far past the page "
+        "asked for, so that no page costs a count of the whole table.",
+    )
