@@ -389,7 +389,7 @@ def profile(folder: Path, seconds: int, keep: Path | None) -> None:
         )  # fmt: skip
         subprocess.run(  # noqa: S603
             [py_spy, "record", "--pid", str(worker), "--duration", str(seconds), "--rate", "250",
-             "--format", "raw", "--output", str(raw), "--nonblocking"],
+             "--format", "raw", "--output", str(raw), "--nonblocking", "--gil"],
             capture_output=True, check=True,
         )  # fmt: skip
         load.wait()
