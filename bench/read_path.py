@@ -377,6 +377,8 @@ def profile(folder: Path, seconds: int, keep: Path | None) -> None:
         print("\nprofile: py-spy is not installed (pip install py-spy)")
         return
     url = f"sqlite:///{folder / 'catalogue.db'}"
+    if not Path(url.removeprefix("sqlite:///")).exists():
+        url = sqlite_catalogue(folder, 1000)
     with circulate_server(folder, url) as (port, pid, key):
         auth = {"Authorization": f"ApiKey {key}"}
         get_many(port, LIST_PATH, 20, auth)
@@ -437,6 +439,7 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=1_000_000, help="books, large catalogue")
     parser.add_argument("--repeat", type=int, default=30, help="timed requests each (30)")
     parser.add_argument("--skip-postgres", action="store_true", help="rows 1 and 2 only")
+    parser.add_argument("--skip-throughput", action="store_true", help="row 3 only")
     parser.add_argument("--keep-databases", action="store_true", help="reuse them next time")
     parser.add_argument("--profile-seconds", type=int, default=10, help="0: no profile")
     parser.add_argument(
@@ -448,7 +451,8 @@ def main() -> None:
     print(f"load average at start: {load_average()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="circulate-bench-") as name:
         folder = Path(name)
-        throughput_and_memory(folder, args.seconds, args.rounds)
+        if not args.skip_throughput:
+            throughput_and_memory(folder, args.seconds, args.rounds)
         if not args.skip_postgres:
             latency_at_scale(folder, args.small, args.large, args.repeat, args.keep_databases)
         if args.profile_seconds:
