@@ -35,14 +35,25 @@ class PageRequest:
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
+    """One page of a list. ``total`` is the number of matching items when ``total_exact``;
+    otherwise a lower bound (at least that many match), which an adapter reports when counting
+    every match would cost more than the page itself. A bound always reaches past this page
+    when more items follow it, so ``has_next`` holds either way."""
+
     items: Sequence[T]
     total: int
     page: int
     per_page: int
+    total_exact: bool = True
 
     @property
     def pages(self) -> int:
+        """The number of pages (when ``total_exact``; else the pages known to exist)."""
         return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * self.per_page < self.total
 
 
 class BookSort(StrEnum):

@@ -36,6 +36,8 @@ OUTAGE_RETRY_AFTER_SECONDS = 5
 # SQLSTATE classes of a server that is going away or not accepting connections.
 _OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 _POSTGRES_SCHEMES = {"postgres", "postgresql"}
+# Execution option of a connection whose transaction only reads (``read_only_transaction``).
+READ_ONLY = "circulate_read_only"
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -79,6 +81,16 @@ def _outage(context: ExceptionContext) -> BaseException | None:
     if context.is_disconnect or unreachable:
         return DependencyUnavailable("database", OUTAGE_RETRY_AFTER_SECONDS)
     return None
+
+
+def read_only_transaction(session: Session) -> None:
+    """Declare that ``session``'s transaction will only read, when nothing has run in it yet
+    (on SQLite it then takes no write lock; other databases ignore this). Call it first thing in
+    a repository method that opens a unit of work's reads and is used only by use cases that
+    never write in that unit of work: a write after it could fail on SQLite with "database is
+    locked" if another transaction wrote in between."""
+    if not session.in_transaction():
+        session.connection(execution_options={READ_ONLY: True})
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -146,6 +158,12 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction that may write takes the write lock at once, so two of them never
+        # deadlock upgrading their read locks. One that only reads takes none: under WAL it
+        # reads a consistent snapshot and never waits for a writer or for another reader.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

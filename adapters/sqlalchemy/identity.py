@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Engine, Table, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from adapters.sqlalchemy.engine import read_only_transaction
 from adapters.sqlalchemy.models import ApiKeyRow, RefreshTokenRow, RevokedTokenRow, ServiceClientRow
 from adapters.sqlalchemy.repositories import _SqlStore
 from application.ports import Clock
@@ -109,6 +110,7 @@ class SqlApiKeyRepository(_SqlStore[ApiKey, ApiKeyRow]):
         }
 
     def get_by_prefix(self, prefix: str) -> ApiKey | None:
+        read_only_transaction(self._session)  # only authentication looks keys up by prefix
         return self._first(select(ApiKeyRow).where(ApiKeyRow.prefix == prefix))
 
     def list(self) -> list[ApiKey]:

@@ -112,8 +112,11 @@ def _print(table: Table) -> None:
 
 def print_page_footer(page: Page[Any], noun: str) -> None:
     if page.total > len(page.items):
-        more = f"; --page {page.page + 1} for more" if page.page < page.pages else ""
-        click.echo(f"page {page.page} of {page.pages} ({page.total} {noun}){more}")
+        more = f"; --page {page.page + 1} for more" if page.has_next else ""
+        if page.total_exact:
+            click.echo(f"page {page.page} of {page.pages} ({page.total} {noun}){more}")
+        else:  # a lower bound (see Page): say so
+            click.echo(f"page {page.page} of {page.pages}+ ({page.total}+ {noun}){more}")
 
 
 def page_json(page: Page[Any], item: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
@@ -123,6 +126,7 @@ def page_json(page: Page[Any], item: Callable[[Any], dict[str, Any]]) -> dict[st
         "page": page.page,
         "per_page": page.per_page,
         "total": page.total,
+        "total_exact": page.total_exact,
     }
 
 

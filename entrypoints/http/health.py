@@ -23,7 +23,6 @@ from flask_openapi3.models.tag import Tag
 from pydantic import BaseModel, Field
 
 from adapters.redis_store import persists
-from adapters.sqlalchemy import migrate
 from entrypoints.container import Container
 from entrypoints.http.context import get_container
 from entrypoints.http.openapi import Reply, operation
@@ -67,8 +66,14 @@ READY_EXAMPLE = {
 }
 
 
+# alembic is imported by the readiness check when it first runs, not by every worker at start:
+# it is the largest import the API would otherwise make and serves this one probe.
+
+
 @cache
 def _head() -> str:
+    from adapters.sqlalchemy import migrate
+
     return migrate.head()
 
 
@@ -79,6 +84,8 @@ def _database(container: Container) -> Check:
 
 
 def _migrations(container: Container) -> Check:
+    from adapters.sqlalchemy import migrate
+
     current = migrate.revision_of(container.engine())
     if current != _head():
         return Check(status="failed", detail=f"at {current or 'no revision'}, code needs {_head()}")

@@ -39,6 +39,7 @@ from domain.members import MAX_EMAIL
 from entrypoints.http import access
 from entrypoints.http.client_credentials import claimed_client_id
 from entrypoints.http.identity import current_caller
+from entrypoints.http.memory_limits import SCHEME as MEMORY_SCHEME
 from entrypoints.http.problem import problem_response
 from entrypoints.logs import get_logger
 from entrypoints.settings import Settings
@@ -176,7 +177,7 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
                 scope="account",
             ),
         ],
-        storage_uri=settings.redis_url or "memory://",
+        storage_uri=settings.redis_url or f"{MEMORY_SCHEME}://",
         # As short as every other use of Redis (adapters.redis_store): a frozen Redis must not
         # hold each request up; the limiter then counts in this process until Redis is back.
         storage_options=_storage_options(settings),

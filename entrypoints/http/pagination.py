@@ -28,11 +28,15 @@ def _page_url(number: int) -> str:
 
 
 def link_header(page: Page[Any]) -> str:
+    """``first``, ``prev`` and ``next`` always where they exist; ``last`` only when the total is
+    exact (a lower bound does not say which page is the last)."""
     last = page.pages
-    links = {"first": 1, "last": last}
+    links = {"first": 1}
+    if page.total_exact:
+        links["last"] = last
     if page.page > 1:
-        links["prev"] = min(page.page - 1, last)
-    if page.page < last:
+        links["prev"] = min(page.page - 1, last) if page.total_exact else page.page - 1
+    if page.has_next:
         links["next"] = page.page + 1
     order = ("first", "prev", "next", "last")
     return ", ".join(f'<{_page_url(links[rel])}>; rel="{rel}"' for rel in order if rel in links)
@@ -48,6 +52,7 @@ def page_response(
             "page": page.page,
             "per_page": page.per_page,
             "total": page.total,
+            "total_exact": page.total_exact,
         }
     )
     return json_response(body, headers={"Link": link_header(page)})

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -14,6 +15,7 @@ from pydantic import (
     Field,
     StrictInt,
 )
+from pydantic.json_schema import DEFAULT_REF_TEMPLATE, GenerateJsonSchema, JsonSchemaMode
 
 from application.queries import MAX_PER_PAGE
 
@@ -74,11 +76,37 @@ class BodyModel(_Located):
     model_config = ConfigDict(extra="forbid", json_schema_extra=no_null_defaults)
 
 
+# JSON schemas of query models, made once per model and arguments (see QueryModel).
+_QUERY_SCHEMAS: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
 class QueryModel(_Located):
     """Query parameters: an unknown parameter is an error, not something to ignore."""
 
     location = "query"
     model_config = ConfigDict(extra="forbid")
+
+    @classmethod
+    def model_json_schema(
+        cls,
+        by_alias: bool | None = None,
+        ref_template: str = DEFAULT_REF_TEMPLATE,
+        schema_generator: type[GenerateJsonSchema] = GenerateJsonSchema,
+        mode: JsonSchemaMode = "validation",
+        *,
+        union_format: Literal["any_of", "primitive_type_array"] = "any_of",
+    ) -> dict[str, Any]:
+        """The model's JSON schema, generated once: flask-openapi3 asks for it on every request
+        to read the query string by, and generating it cost more than the rest of validation.
+        Callers get a copy, so none can change what the next one reads."""
+        key = (cls, by_alias, ref_template, schema_generator, mode, union_format)
+        schema = _QUERY_SCHEMAS.get(key)
+        if schema is None:
+            schema = super().model_json_schema(
+                by_alias, ref_template, schema_generator, mode, union_format=union_format
+            )
+            _QUERY_SCHEMAS[key] = schema
+        return copy.deepcopy(schema)
 
 
 class PathModel(_Located):
@@ -143,4 +171,14 @@ class PageQuery(QueryModel):
 class PageMeta(BaseModel):
     page: int = Field(ge=1)
     per_page: int = Field(ge=1, le=MAX_PER_PAGE)
-    total: int = Field(ge=0, description="Items matching the filters, on every page.")
+    total: int = Field(
+        ge=0,
+        description="Items matching the filters, on every page: the exact number when "
+        "`total_exact` is true, otherwise a lower bound (at least this many match; more pages "
+        "follow while `total` reaches past this one).",
+    )
+    total_exact: bool = Field(
+        True,
+        description="Whether `total` is exact. Large lists count only so far past the page "
+        "asked for, so that no page costs a count of the whole table.",
+    )

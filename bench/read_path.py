@@ -1,0 +1,464 @@
+"""Benchmark: the read path as served, against a bare Flask peer measured in the same run.
+
+    .venv/bin/python bench/read_path.py --help
+    .venv/bin/python bench/read_path.py                       # all three rows, 1M books
+    .venv/bin/python bench/read_path.py --skip-postgres       # throughput and memory only
+    .venv/bin/python bench/read_path.py --large 100000 --keep-databases
+
+Prints three rows, each as a ratio against a peer measured in the same run (the machine may be
+shared: absolute figures move with its load, ratios much less):
+
+1. Throughput: authenticated ``GET /api/v1/books?per_page=20`` (an API key) on SQLite, served by
+   ``circulate serve --workers 2`` in production settings, under ``wrk -c8``; the peer is a bare
+   Flask app answering a 20-item JSON page under ``gunicorn -w2 -k gthread``.
+2. Memory: resident set size of each worker after 500 reads, against the bare Flask worker's.
+3. Latency at scale: p50 of list requests on PostgreSQL with ``--large`` books (default 1,000,000)
+   against the same requests with ``--small`` books (default 1,000), each through a real server.
+
+Then the per-request profile of a worker under ``wrk`` (py-spy, sampled), top 10 functions by
+time spent in them or below (``--profile-seconds 0`` skips it).
+
+Needs ``wrk`` on the PATH and, for the profile, ``py-spy`` (``pip install py-spy``; sampling
+another process may need root or ``CAP_SYS_PTRACE``). PostgreSQL is the server in
+CIRCULATE_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test); its
+databases are ``circulate_bench_reads_<rows>``, loaded once and reused with ``--keep-databases``
+(otherwise dropped at the end). Rate limits stay on, with a ceiling wrk cannot reach. Prints
+the load average next to the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BIN = Path(sys.executable).parent
+LIST_PATH = "/api/v1/books?per_page=20"
+
+# A bare Flask app: the floor any Flask JSON API stands on.
+PEER_APP = """
+from flask import Flask, jsonify
+app = Flask(__name__)
+ITEMS = [{"id": f"book-{n}", "isbn": "9780000000000", "title": f"A Title {n}",
+          "authors": ["An Author"], "publisher": "A Publisher", "year": 2000,
+          "subjects": [], "version": 1} for n in range(20)]
+@app.get("/api/v1/books")
+def books():
+    return jsonify({"items": ITEMS, "page": 1, "per_page": 20, "total": 1000})
+"""
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_up(port: int, path: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with suppress(OSError, http.client.HTTPException):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", path)
+            if connection.getresponse().status < 500:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing answered on port {port}")
+
+
+@contextmanager
+def running(command: list[str], env: dict[str, str], port: int, probe: str) -> Iterator[int]:
+    """Start a server (its own process group), wait for it, yield the master's pid."""
+    log = tempfile.NamedTemporaryFile(prefix="circulate-bench-", suffix=".log", delete=False)  # noqa: SIM115
+    process = subprocess.Popen(  # noqa: S603
+        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        wait_until_up(port, probe)
+        yield process.pid
+    except Exception:
+        print(Path(log.name).read_text()[-3000:], file=sys.stderr)
+        raise
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(20)
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        Path(log.name).unlink()
+
+
+def children(pid: int) -> list[int]:
+    found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in found]
+
+
+def gunicorn_workers(pid: int) -> list[int]:
+    """The worker pids below a master started as ``pid`` (possibly through an exec)."""
+    for _ in range(50):
+        workers = children(pid)
+        if workers:
+            return workers
+        time.sleep(0.1)
+    raise RuntimeError("no gunicorn workers")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def wrk(port: int, path: str, seconds: int, headers: dict[str, str]) -> float:
+    command = ["wrk", "-t2", "-c8", f"-d{seconds}s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run(  # noqa: S603
+        [*command, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True
+    ).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if errors:
+        raise RuntimeError(f"wrk saw {errors.group(1)} failed responses:\n{output}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if match is None:
+        raise RuntimeError(output)
+    return float(match.group(1))
+
+
+def get_many(port: int, path: str, count: int, headers: dict[str, str]) -> list[float]:
+    """``count`` requests on one keep-alive connection; the latency of each in ms."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    timings = []
+    for _ in range(count):
+        started = time.perf_counter()
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        body = response.read()
+        timings.append((time.perf_counter() - started) * 1000)
+        if response.status != 200:
+            raise RuntimeError(f"{path}: {response.status} {body[:300]!r}")
+    connection.close()
+    return timings
+
+
+# ---------------------------------------------------------------- the service under test
+
+
+def circulate_env(folder: Path, database_url: str, port: int) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("CIRCULATE_") and key != "PROMETHEUS_MULTIPROC_DIR"
+    }
+    env.update(
+        CIRCULATE_ENVIRONMENT="production",
+        CIRCULATE_DATABASE_URL=database_url,
+        CIRCULATE_SIGNING_KEYS_FILE=str(folder / "signing-keys.json"),
+        CIRCULATE_PORT=str(port),
+        CIRCULATE_WORKERS="2",
+        # Limits stay on (their cost is part of the path) with a ceiling wrk cannot reach.
+        CIRCULATE_RATE_LIMIT_DEFAULT="100000000 per minute",
+    )
+    return env
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(  # noqa: S603
+        [str(BIN / "circulate"), *args], env=env, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def api_key(env: dict[str, str]) -> str:
+    if not Path(env["CIRCULATE_SIGNING_KEYS_FILE"]).exists():
+        cli(env, "keys", "rotate")
+    created = json.loads(
+        cli(env, "api-keys", "create", "--name", "bench", "--scope", "books:read", "--json")
+    )
+    return str(created["key"])
+
+
+@contextmanager
+def circulate_server(folder: Path, database_url: str) -> Iterator[tuple[int, int, str]]:
+    """``circulate serve --workers 2`` on ``database_url``: (port, master pid, API key)."""
+    port = free_port()
+    env = circulate_env(folder, database_url, port)
+    key = api_key(env)
+    command = [str(BIN / "circulate"), "serve", "--workers", "2"]
+    with running(command, env, port, "/healthz") as pid:
+        yield port, pid, key
+
+
+@contextmanager
+def peer_server(folder: Path) -> Iterator[tuple[int, int]]:
+    (folder / "bare_peer.py").write_text(PEER_APP)
+    (folder / "bare_peer_conf.py").write_text("")  # not the gunicorn.conf.py of a checkout
+    port = free_port()
+    command = [
+        str(BIN / "gunicorn"), "-c", str(folder / "bare_peer_conf.py"),
+        "-w2", "-k", "gthread", "--threads", "4",
+        "-b", f"127.0.0.1:{port}", "--chdir", str(folder), "bare_peer:app",
+    ]  # fmt: skip
+    with running(command, dict(os.environ), port, "/api/v1/books") as pid:
+        yield port, pid
+
+
+# ---------------------------------------------------------------- databases
+
+
+def sqlite_catalogue(folder: Path, rows: int) -> str:
+    from list_books import load
+
+    from adapters.sqlalchemy import migrate
+
+    url = f"sqlite:///{folder / 'catalogue.db'}"
+    migrate.upgrade(url)
+    load(url, rows)
+    return url
+
+
+def postgres_catalogue(rows: int) -> str:
+    """``circulate_bench_reads_<rows>``, made and loaded unless it already holds ``rows`` books;
+    brought to the migration head either way."""
+    from list_books import load
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    from adapters.sqlalchemy import migrate
+    from adapters.sqlalchemy.engine import normalise_url
+
+    server = normalise_url(os.environ.get("CIRCULATE_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL)
+    name = f"circulate_bench_reads_{rows}"
+    url = server.set(database=name).render_as_string(hide_password=False)
+    admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).first()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    migrate.upgrade(url)
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as connection:
+        loaded = connection.execute(text("SELECT count(*) FROM books")).scalar_one()
+    engine.dispose()
+    if loaded != rows:
+        if loaded:
+            raise RuntimeError(f"{name} holds {loaded} books, not {rows}: drop it first")
+        print(f"  loading {rows:,} books into {name} ...", flush=True)
+        load(url, rows)
+    return url
+
+
+def drop_postgres(rows: int) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    from adapters.sqlalchemy.engine import normalise_url
+
+    server = normalise_url(os.environ.get("CIRCULATE_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL)
+    admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "circulate_bench_reads_{rows}"'))
+    admin.dispose()
+
+
+# ---------------------------------------------------------------- the three rows
+
+
+def throughput_and_memory(folder: Path, seconds: int, rounds: int) -> None:
+    url = sqlite_catalogue(folder, 1000)
+    peer_rates, rates = [], []
+    with (
+        peer_server(folder) as (peer_port, peer_pid),
+        circulate_server(folder, url) as (
+            port,
+            pid,
+            key,
+        ),
+    ):
+        auth = {"Authorization": f"ApiKey {key}"}
+        get_many(port, LIST_PATH, 20, auth)  # warm-up
+        wrk(peer_port, "/api/v1/books", 2, {})
+        wrk(port, LIST_PATH, 2, auth)
+        for _ in range(rounds):  # alternated, so a change in the machine's load hits both
+            peer_rates.append(wrk(peer_port, "/api/v1/books", seconds, {}))
+            rates.append(wrk(port, LIST_PATH, seconds, auth))
+        # 500 reads more per worker (wrk has already made thousands), then the memory.
+        for _ in range(2):
+            get_many(port, LIST_PATH, 500, auth)
+            get_many(peer_port, "/api/v1/books", 500, {})
+        memory = [rss_mb(worker) for worker in gunicorn_workers(pid)]
+        peer_memory = [rss_mb(worker) for worker in gunicorn_workers(peer_pid)]
+    rate, peer_rate = statistics.median(rates), statistics.median(peer_rates)
+    print(f"\n1. authenticated GET {LIST_PATH}, SQLite, wrk -c8 {seconds}s x{rounds} "
+          f"(load average {load_average()})")  # fmt: skip
+    print(f"   circulate    {rate:8.0f} req/s   (runs: {', '.join(f'{r:.0f}' for r in rates)})")
+    print(f"   bare Flask   {peer_rate:8.0f} req/s   "
+          f"(runs: {', '.join(f'{r:.0f}' for r in peer_rates)})")  # fmt: skip
+    print(f"   ratio        {rate / peer_rate:8.2f}       (target >= 0.5, goal 0.75)")
+    worst = max(memory)
+    print(f"\n2. resident memory per worker after the reads (load average {load_average()})")
+    print(f"   circulate    {', '.join(f'{m:.1f}' for m in memory)} MB")
+    print(f"   bare Flask   {', '.join(f'{m:.1f}' for m in peer_memory)} MB")
+    print(f"   ratio        {worst / max(peer_memory):8.2f}       "
+          f"(target <= 60 MB, goal 48: worst worker {worst:.1f} MB)")  # fmt: skip
+
+
+def latency_requests() -> list[tuple[str, str]]:
+    return [
+        ("first page", "/api/v1/books"),
+        ("page 2000", "/api/v1/books?page=2000"),
+        ("sort=-year", "/api/v1/books?sort=-year"),
+        ("available=true", "/api/v1/books?available=true"),
+        ("author=Name", "/api/v1/books?author=haddad+42"),
+        ("q=common word", "/api/v1/books?q=lighthouse"),
+    ]
+
+
+def p50s(folder: Path, url: str, repeat: int) -> dict[str, float]:
+    found = {}
+    with circulate_server(folder, url) as (port, _pid, key):
+        auth = {"Authorization": f"ApiKey {key}"}
+        for name, path in latency_requests():
+            get_many(port, path, 2, auth)  # warm-up
+            found[name] = statistics.median(get_many(port, path, repeat, auth))
+    return found
+
+
+def latency_at_scale(folder: Path, small: int, large: int, repeat: int, keep: bool) -> None:
+    try:
+        small_url, large_url = postgres_catalogue(small), postgres_catalogue(large)
+        small_ms = p50s(folder, small_url, repeat)
+        large_ms = p50s(folder, large_url, repeat)
+    finally:
+        if not keep:
+            drop_postgres(small)
+            drop_postgres(large)
+    print(f"\n3. p50 of list requests on PostgreSQL, {large:,} vs {small:,} books, {repeat} each "
+          f"(load average {load_average()})")  # fmt: skip
+    print(f"   {'request':16} {'large ms':>9} {'small ms':>9} {'ratio':>6}   (target <= 1.5 and "
+          "< 15 ms; goal 1.3)")  # fmt: skip
+    for name, _path in latency_requests():
+        ratio = large_ms[name] / small_ms[name]
+        print(f"   {name:16} {large_ms[name]:9.1f} {small_ms[name]:9.1f} {ratio:6.2f}")
+
+
+# ---------------------------------------------------------------- the profile
+
+
+def profile(folder: Path, seconds: int, keep: Path | None) -> None:
+    py_spy = shutil.which("py-spy") or str(BIN / "py-spy")
+    if not Path(py_spy).exists():
+        print("\nprofile: py-spy is not installed (pip install py-spy)")
+        return
+    url = f"sqlite:///{folder / 'catalogue.db'}"
+    if not Path(url.removeprefix("sqlite:///")).exists():
+        url = sqlite_catalogue(folder, 1000)
+    with circulate_server(folder, url) as (port, pid, key):
+        auth = {"Authorization": f"ApiKey {key}"}
+        get_many(port, LIST_PATH, 20, auth)
+        worker = gunicorn_workers(pid)[0]
+        raw = folder / "profile.txt"
+        load = subprocess.Popen(  # noqa: S603
+            ["wrk", "-t2", "-c8", f"-d{seconds + 2}s", "-H", f"Authorization: ApiKey {key}",  # noqa: S607
+             f"http://127.0.0.1:{port}{LIST_PATH}"],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        subprocess.run(  # noqa: S603
+            [py_spy, "record", "--pid", str(worker), "--duration", str(seconds), "--rate", "250",
+             "--format", "raw", "--output", str(raw), "--nonblocking", "--gil"],
+            capture_output=True, check=True,
+        )  # fmt: skip
+        load.wait()
+    if keep is not None:
+        shutil.copy(raw, keep)
+    inclusive: collections.Counter[str] = collections.Counter()
+    own: collections.Counter[str] = collections.Counter()
+    request_samples = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [frame.rpartition(" (")[0] or frame for frame in stack.split(";")]
+        # Only samples inside a request: idle threads waiting for sockets say nothing.
+        if not any(frame.startswith("wsgi_app") or "handle_request" in frame for frame in frames):
+            continue
+        samples = int(count)
+        request_samples += samples
+        own[frames[-1]] += samples
+        for frame in set(frames):
+            inclusive[frame] += samples
+    print(f"\nprofile of one worker under wrk -c8, {seconds}s, {request_samples} samples inside "
+          f"requests (load average {load_average()})")  # fmt: skip
+    print("   top 10 by own time (the function itself, not its callees):")
+    for frame, samples in own.most_common(10):
+        print(f"   {100 * samples / request_samples:5.1f}%  {frame}")
+    print("   top 10 by inclusive time, below the request handler:")
+    skip = ("wsgi_app", "handle_request", "handle", "run", "_bootstrap", "__call__", "accept")
+    shown = 0
+    for frame, samples in inclusive.most_common():
+        if frame.split(" ")[0] in skip or samples == request_samples:
+            continue
+        print(f"   {100 * samples / request_samples:5.1f}%  {frame}")
+        shown += 1
+        if shown == 10:
+            break
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.epilog = __doc__.split("\n\n", 1)[1]
+    parser.add_argument("--seconds", type=int, default=10, help="wrk run length (default 10)")
+    parser.add_argument("--rounds", type=int, default=2, help="alternated wrk runs each (2)")
+    parser.add_argument("--small", type=int, default=1_000, help="books, small catalogue")
+    parser.add_argument("--large", type=int, default=1_000_000, help="books, large catalogue")
+    parser.add_argument("--repeat", type=int, default=30, help="timed requests each (30)")
+    parser.add_argument("--skip-postgres", action="store_true", help="rows 1 and 2 only")
+    parser.add_argument("--skip-throughput", action="store_true", help="row 3 only")
+    parser.add_argument("--keep-databases", action="store_true", help="reuse them next time")
+    parser.add_argument("--profile-seconds", type=int, default=10, help="0: no profile")
+    parser.add_argument(
+        "--profile-output", type=Path, help="keep the raw profile (py-spy's collapsed stacks)"
+    )
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("error: wrk is not installed (apt-get install wrk)")
+    print(f"load average at start: {load_average()}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="circulate-bench-") as name:
+        folder = Path(name)
+        if not args.skip_throughput:
+            throughput_and_memory(folder, args.seconds, args.rounds)
+        if not args.skip_postgres:
+            latency_at_scale(folder, args.small, args.large, args.repeat, args.keep_databases)
+        if args.profile_seconds:
+            profile(folder, args.profile_seconds, args.profile_output)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""A page's total is counted only so far past the page; reads take no write lock on SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine
+
+from adapters.sqlalchemy import repositories
+from adapters.sqlalchemy.engine import create_engine_for, session_factory
+from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+from application.queries import BookFilter, Page, PageRequest
+from domain.catalogue import Book
+from entrypoints.http.pagination import link_header
+from tests.databases import empty_tables
+
+NOW = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
+
+
+def isbn13(body: int) -> str:
+    digits = f"978{body:09d}"
+    total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits))
+    return digits + str((10 - total % 10) % 10)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    url: str = request.getfixturevalue(f"migrated_{request.param}_url")
+    engine = create_engine_for(url)
+    empty_tables(engine)
+    yield engine
+    engine.dispose()
+
+
+def _add_books(engine: Engine, count: int) -> None:
+    with SqlUnitOfWork(session_factory(engine)) as uow:
+        for n in range(count):
+            uow.books.add(
+                Book.create(id=f"b{n:02d}", isbn=isbn13(n), title=f"Book {n:02d}", now=NOW)
+            )
+        uow.commit()
+
+
+def _search(engine: Engine, page: PageRequest, query: BookFilter | None = None) -> Page[Book]:
+    with SqlUnitOfWork(session_factory(engine)) as uow:
+        return uow.books.search(query or BookFilter(), page)
+
+
+def test_a_long_list_reports_a_lower_bound_past_the_page(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repositories, "COUNT_AHEAD", 3)
+    _add_books(engine, 10)
+
+    first = _search(engine, PageRequest(page=1, per_page=2))
+    near_end = _search(engine, PageRequest(page=4, per_page=2))
+    filtered = _search(engine, PageRequest(page=1, per_page=2), BookFilter(q="book 0"))
+
+    assert [b.title for b in first.items] == ["Book 00", "Book 01"]
+    assert (first.total, first.total_exact, first.has_next) == (5, False, True)
+    assert (near_end.total, near_end.total_exact) == (10, True)
+    assert [b.title for b in near_end.items] == ["Book 06", "Book 07"]
+    # Ten books hold "book 0" (00 to 09): more than the page and three more. PostgreSQL reads
+    # common words from the head of the sort order, here the whole catalogue: exact.
+    expected = (10, True) if engine.dialect.name == "postgresql" else (5, False)
+    assert (filtered.total, filtered.total_exact) == expected
+    assert [b.title for b in filtered.items] == ["Book 00", "Book 01"]
+
+
+def test_a_short_list_is_counted_exactly(engine: Engine) -> None:
+    _add_books(engine, 3)
+
+    page = _search(engine, PageRequest(page=1, per_page=2))
+
+    assert (page.total, page.total_exact, page.has_next) == (3, True, True)
+
+
+def test_a_search_on_sqlite_does_not_wait_for_a_writer(migrated_sqlite_url: str) -> None:
+    engine = create_engine_for(migrated_sqlite_url)
+    empty_tables(engine)
+    _add_books(engine, 2)
+    try:
+        with engine.connect() as writer:
+            writer.exec_driver_sql("SELECT 1")  # holds BEGIN IMMEDIATE: the write lock
+            # A search taking the write lock too would wait out the busy timeout, then fail
+            # with "database is locked".
+            found = _search(engine, PageRequest())
+            writer.rollback()
+    finally:
+        engine.dispose()
+
+    assert [b.title for b in found.items] == ["Book 00", "Book 01"]
+
+
+def _links(page: Page[int], url: str = "/api/v1/books?page=2&per_page=2") -> str:
+    with Flask(__name__).test_request_context(url):
+        return link_header(page)
+
+
+def test_links_of_a_bounded_total_name_no_last_page() -> None:
+    bounded = Page(items=[3, 4], total=1002, page=2, per_page=2, total_exact=False)
+    exact = Page(items=[3, 4], total=5, page=2, per_page=2)
+
+    assert 'rel="last"' not in _links(bounded)
+    assert '</api/v1/books?per_page=2&page=3>; rel="next"' in _links(bounded)
+    assert 'page=1>; rel="prev"' in _links(bounded)
+    assert '</api/v1/books?per_page=2&page=3>; rel="last"' in _links(exact)
+
+
+@pytest.mark.postgres
+def test_a_common_word_is_paged_from_the_head_of_the_sort_order(
+    migrated_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine_for(migrated_postgres_url)
+    empty_tables(engine)
+    with SqlUnitOfWork(session_factory(engine)) as uow:
+        for n in range(12):
+            title = f"Book {n:02d} {'lighthouse' if n % 4 else 'orchard'}"
+            uow.books.add(Book.create(id=f"b{n:02d}", isbn=isbn13(n), title=title, now=NOW))
+        uow.commit()
+
+    def pages(query: BookFilter) -> list[tuple[list[str], int, bool]]:
+        found = [_search(engine, PageRequest(page=n, per_page=2), query) for n in (1, 2, 5)]
+        return [([b.title for b in p.items], p.total, p.total_exact) for p in found]
+
+    try:
+        whole = pages(BookFilter(q="lighthouse"))
+        monkeypatch.setattr(repositories, "SEARCH_HEAD", 6)
+        from_head = pages(BookFilter(q="lighthouse"))
+        rare = pages(BookFilter(q="orchard"))
+    finally:
+        engine.dispose()
+
+    assert whole == [
+        (["Book 01 lighthouse", "Book 02 lighthouse"], 9, True),
+        (["Book 03 lighthouse", "Book 05 lighthouse"], 9, True),
+        (["Book 11 lighthouse"], 9, True),
+    ]
+    # The first six books hold four matches: pages 1 (and its next) come from them, with that
+    # lower bound; page 2 needs five matches, so it is looked up by the index, as is page 5.
+    assert from_head[0] == (["Book 01 lighthouse", "Book 02 lighthouse"], 4, False)
+    assert from_head[1:] == whole[1:]
+    # Three matches in all, one in the head: the index answers, with the exact total.
+    assert rare == [
+        (["Book 00 orchard", "Book 04 orchard"], 3, True),
+        (["Book 08 orchard"], 3, True),
+        ([], 3, True),
+    ]
