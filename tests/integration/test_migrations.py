@@ -33,6 +33,8 @@ TABLES = {
     "item_types",
     "circulation_rules",
     "closures",
+    "outbox_messages",
+    "job_runs",
 }
 
 
