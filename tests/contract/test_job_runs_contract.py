@@ -40,6 +40,7 @@ def test_several_schedulers_run_each_job_once_per_period(store: JobRunStore) -> 
     runs: list[str] = []
     jobs = JobRegistry()
     jobs.add(Job("hourly", timedelta(hours=1), lambda: runs.append("hourly")))
+
     def daily() -> int:
         runs.append("daily")
         return 7
