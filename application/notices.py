@@ -27,6 +27,13 @@ from application.outbox import (
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.queries import Page, PageRequest
 from application.unit_of_work import UnitOfWork
+from application.webhooks import (
+    WEBHOOK_FOR,
+    SubscriptionStore,
+    TargetRefused,
+    WebhookSender,
+    delivery_for,
+)
 from domain.errors import MemberNotFound
 from domain.events import Event, HoldReady
 from domain.holds import HoldStatus
@@ -81,6 +88,22 @@ class NoticeRouter:
     def __call__(self, events: Sequence[Event]) -> list[OutboxMessage]:
         messages = []
         for event in events:
+            hook = WEBHOOK_FOR.get(type(event))
+            described = hook(event) if hook is not None else None
+            if described is not None:
+                kind, resource_id, resource = described
+                messages.append(
+                    OutboxMessage(
+                        id=self._ids.new_id(),
+                        channel=Channel.WEBHOOK,
+                        topic=kind,
+                        dedupe_key=f"{kind}:{resource_id}:{event.occurred_at.isoformat()}",
+                        member_id=getattr(event, "member_id", None),
+                        subject_id=resource_id,
+                        payload={**resource, "occurred_at": event.occurred_at.isoformat()},
+                        created_at=event.occurred_at,
+                    )
+                )
             make = NOTICE_FOR.get(type(event))
             if make is None:
                 continue
@@ -195,7 +218,10 @@ class NoticeDelivery:
         backoff: Backoff = DEFAULT_BACKOFF,
         lease: timedelta = timedelta(minutes=5),
         batch: int = 50,
+        subscriptions: SubscriptionStore | None = None,
+        sender: WebhookSender | None = None,
     ) -> None:
+        self._subscriptions, self._sender = subscriptions, sender
         self._uow, self._outbox, self._notifier, self._clock = uow, outbox, notifier, clock
         self._policy, self._backoff, self._lease, self._batch = policy, backoff, lease, batch
 
@@ -232,6 +258,8 @@ class NoticeDelivery:
         )
 
     def _attempt(self, message: OutboxMessage) -> tuple[MessageStatus, str | None, datetime | None]:
+        if message.channel is Channel.WEBHOOK:
+            return self._post(message)
         with self._uow() as uow:
             reason, context = _still_true(uow, message)
             member = uow.members.get(message.member_id) if message.member_id else None
@@ -258,6 +286,41 @@ class NoticeDelivery:
                 return MessageStatus.FAILED, text, None
             return MessageStatus.PENDING, text, retry_at
         return MessageStatus.DELIVERED, None, None
+
+    def _post(self, message: OutboxMessage) -> tuple[MessageStatus, str | None, datetime | None]:
+        """Post the event to every subscription for its type; all must accept it (2xx)."""
+        targets = [
+            s
+            for s in (self._subscriptions.all() if self._subscriptions else [])
+            if message.topic in s.events
+        ]
+        if not targets or self._sender is None:
+            return MessageStatus.CANCELLED, "no webhook subscribed to this event", None
+        occurred_at = str(message.payload.get("occurred_at"))
+        resource = {k: v for k, v in message.payload.items() if k != "occurred_at"}
+        answers, failed = [], False
+        for target in targets:
+            delivery = delivery_for(
+                target, message.id, message.topic, occurred_at, resource, self._clock.now()
+            )
+            try:
+                status = self._sender.post(delivery)
+            except TargetRefused as refusal:
+                answers.append(f"{target.url}: refused: {refusal.message}")
+                continue  # retrying cannot help
+            except Exception as error:
+                answers.append(f"{target.url}: {type(error).__name__}: {error}")
+                failed = True
+                continue
+            answers.append(f"{target.url}: {status}")
+            failed = failed or not 200 <= status < 300
+        text = "; ".join(answers)[:500]
+        if not failed:
+            return MessageStatus.DELIVERED, text, None
+        retry_at = self._backoff.retry_at(self._clock.now(), message.attempts + 1)
+        if retry_at is None:
+            return MessageStatus.FAILED, text, None
+        return MessageStatus.PENDING, text, retry_at
 
 
 def _still_true(uow: UnitOfWork, message: OutboxMessage) -> tuple[str | None, Payload]:

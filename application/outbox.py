@@ -30,6 +30,7 @@ class MessageStatus(StrEnum):
 
 class Channel(StrEnum):
     EMAIL = "email"
+    WEBHOOK = "webhook"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,6 +57,7 @@ class OutboxMessage:
 class OutboxFilter:
     member_id: str | None = None
     status: MessageStatus | None = None
+    channel: Channel | None = None
 
 
 class OutboxStore(Protocol):

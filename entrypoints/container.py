@@ -46,6 +46,12 @@ from adapters.sqlalchemy.identity import SqlRevocationStore
 from adapters.sqlalchemy.jobs import SqlJobRunStore
 from adapters.sqlalchemy.outbox import SqlOutboxStore
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+from adapters.webhooks import (
+    HttpSender,
+    MemorySubscriptionStore,
+    SqlSubscriptionStore,
+    TargetCheck,
+)
 from application.accounts import Accounts
 from application.identity.api_keys import ApiKeys
 from application.identity.clients import ServiceClients
@@ -57,6 +63,7 @@ from application.members import Membership
 from application.notices import NoticeDelivery, NoticeLog, NoticeRouter, Reminders
 from application.ports import Clock
 from application.rules import CirculationRules
+from application.webhooks import Webhooks
 from entrypoints.jobs import Worker, scheduled_jobs
 from entrypoints.settings import Settings
 from entrypoints.startup import SchemaNotAtHead
@@ -229,6 +236,17 @@ class Container(containers.DeclarativeContainer):
         policy=policy,
         schedule=providers.Callable(Settings.reminder_schedule, settings),
     )
+    # Webhooks: subscriptions, and the sender that refuses non-public targets (SSRF).
+    webhook_targets = providers.ThreadSafeSingleton(TargetCheck, config.webhook_allow_private)
+    webhook_subscriptions = providers.Selector(
+        config.storage,
+        sql=providers.ThreadSafeSingleton(SqlSubscriptionStore, engine),
+        memory=providers.ThreadSafeSingleton(MemorySubscriptionStore),
+    )
+    webhook_sender = providers.ThreadSafeSingleton(HttpSender, webhook_targets)
+    webhooks = providers.ThreadSafeSingleton(
+        Webhooks, webhook_subscriptions, webhook_targets, clock, ids
+    )
     notice_delivery = providers.ThreadSafeSingleton(
         NoticeDelivery,
         uow=uow.provider,
@@ -237,6 +255,8 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         policy=policy,
         lease=providers.Callable(Settings.worker_lease, settings),
+        subscriptions=webhook_subscriptions,
+        sender=webhook_sender,
     )
     notices = providers.ThreadSafeSingleton(NoticeLog, uow=uow.provider, outbox=outbox)
 

@@ -183,6 +183,9 @@ class Settings(BaseSettings):
     overdue_notice_interval_days: int = Field(7, ge=1, le=365)
     worker_poll_seconds: float = Field(5.0, gt=0, le=3600)
     worker_lease_seconds: int = Field(300, ge=1, le=86_400)
+    webhook_allow_private: bool = Field(
+        False, description="Let webhooks reach loopback, link-local and private addresses."
+    )
     worker_in_serve: WorkerMode = Field(
         "auto",
         description="Whether 'circulate serve' runs the worker in its own process: 'auto' does "

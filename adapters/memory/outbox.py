@@ -84,6 +84,7 @@ class MemoryOutboxStore:
                     for m in self._db.outbox.values()
                     if (query.member_id is None or m.member_id == query.member_id)
                     and (query.status is None or m.status is query.status)
+                    and (query.channel is None or m.channel is query.channel)
                 ),
                 key=lambda m: m.id,
                 reverse=True,

@@ -540,6 +540,18 @@ class JobRunRow(Base):
     __table_args__ = (CheckConstraint(values_check("outcome", RunOutcome), name="outcome"),)
 
 
+class WebhookSubscriptionRow(Base):
+    """A URL subscribed to event types (``application.webhooks``)."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[str] = _id()
+    url: Mapped[str] = mapped_column(String(2048))
+    events: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
 metadata = Base.metadata
 
 __all__ = [

@@ -138,6 +138,8 @@ class SqlOutboxStore:
             conditions.append(TABLE.c.member_id == query.member_id)
         if query.status is not None:
             conditions.append(TABLE.c.status == query.status.value)
+        if query.channel is not None:
+            conditions.append(TABLE.c.channel == query.channel.value)
         with self._engine.connect() as connection:
             total = connection.scalar(select(func.count()).select_from(TABLE).where(*conditions))
             rows = connection.execute(

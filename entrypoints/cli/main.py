@@ -45,6 +45,7 @@ COMMANDS = {
     "worker": "entrypoints.cli.worker:worker",
     "jobs": "entrypoints.cli.worker:jobs",
     "notices": "entrypoints.cli.worker:notices",
+    "webhooks": "entrypoints.cli.webhooks:webhooks",
 }
 _CLI_PACKAGE = "entrypoints.cli."
 # Commands that work on the schema itself, or never touch the database.

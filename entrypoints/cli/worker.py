@@ -12,7 +12,7 @@ from dependency_injector.wiring import Provide, inject
 
 from application.jobs import JobRegistry, JobRun, Scheduler
 from application.notices import NoticeLog
-from application.outbox import MessageStatus, OutboxFilter, OutboxMessage
+from application.outbox import Channel, MessageStatus, OutboxFilter, OutboxMessage
 from application.queries import PageRequest
 from entrypoints.cli.output import (
     json_option,
@@ -175,7 +175,11 @@ def list_notices(
     Example:
       circulate notices list --status failed
     """
-    query = OutboxFilter(member_id=member_id, status=MessageStatus(status) if status else None)
+    query = OutboxFilter(
+        member_id=member_id,
+        status=MessageStatus(status) if status else None,
+        channel=Channel.EMAIL,
+    )
     found = log.list(query, PageRequest(page=page, per_page=per_page))
     if as_json:
         print_json(page_json(found, message_json))

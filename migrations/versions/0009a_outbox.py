@@ -42,7 +42,9 @@ def upgrade() -> None:
             "status IN ('pending', 'delivered', 'failed', 'cancelled')",
             name=op.f("ck_outbox_messages_status"),
         ),
-        sa.CheckConstraint("channel IN ('email')", name=op.f("ck_outbox_messages_channel")),
+        sa.CheckConstraint(
+            "channel IN ('email', 'webhook')", name=op.f("ck_outbox_messages_channel")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_messages")),
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_outbox_messages_dedupe_key")),
     )

@@ -99,8 +99,9 @@ def test_events_become_messages_in_their_transaction(adapter: Adapter) -> None:
             uow.emit(ready)
             uow.commit()
 
-    [stored] = everything(store)
-    assert (stored.topic, stored.subject_id) == ("hold_ready", "h1")
+    stored, event = sorted(everything(store), key=lambda m: m.channel)  # email, webhook
+    assert (stored.channel, stored.topic, stored.subject_id) == (Channel.EMAIL, "hold_ready", "h1")
+    assert (event.channel, event.topic, event.subject_id) == (Channel.WEBHOOK, "hold.ready", "h1")
     assert store.known_keys([stored.dedupe_key, "other"]) == {stored.dedupe_key}
 
 

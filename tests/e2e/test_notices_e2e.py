@@ -7,6 +7,9 @@ installed ``circulate worker`` as separate processes against the same database f
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import os
 import sqlite3
 import subprocess
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,7 +32,7 @@ from dependency_injector import providers
 from adapters.clock import ManualClock
 from adapters.sqlalchemy import migrate
 from application.catalogue import BookDetails
-from application.outbox import MessageStatus, OutboxFilter
+from application.outbox import Channel, MessageStatus, OutboxFilter
 from application.queries import PageRequest
 from entrypoints.container import Container, build_container, dispose
 from entrypoints.settings import Settings
@@ -104,6 +108,7 @@ def library(
         smtp_port=port,
         mail_from="desk@library.example",
         signing_keys_file=str(tmp_path / "keys.json"),
+        webhook_allow_private=True,  # the receiver below listens on loopback
     )
     container = build_container(settings, wire=False)
     clock = ManualClock()
@@ -156,15 +161,62 @@ def test_a_return_cancels_the_reminders_still_pending(
     container.worker().tick()
 
     assert box.messages == []
-    [message] = container.notices().list(OutboxFilter(), PageRequest()).items
+    [message] = [
+        m
+        for m in container.notices().list(OutboxFilter(), PageRequest()).items
+        if m.channel is Channel.EMAIL
+    ]
     assert (message.topic, message.status) == ("due_soon", MessageStatus.CANCELLED)
 
 
-def test_a_returned_copy_a_hold_waits_for_makes_one_hold_ready_email(
-    library: tuple[Container, ManualClock], mailbox: tuple[Mailbox, int]
+@dataclass
+class Receiver:
+    """A webhook receiver on loopback: keeps each request's headers and body."""
+
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    url: str = ""
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    received = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.requests.append((dict(self.headers.items()), body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            del format, args
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    received.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def verify(secret: str, header: str, body: bytes, now: float, tolerance: int = 300) -> bool:
+    """The verification snippet of docs/notices.md, as a receiver would run it."""
+    fields = dict(part.split("=", 1) for part in header.split(","))
+    signed = fields["t"].encode() + b"." + body
+    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    fresh = abs(now - int(fields["t"])) <= tolerance
+    return fresh and hmac.compare_digest(expected, fields["v1"])
+
+
+def test_a_returned_copy_a_hold_waits_for_makes_one_hold_ready_email_and_one_signed_webhook(
+    library: tuple[Container, ManualClock], mailbox: tuple[Mailbox, int], receiver: Receiver
 ) -> None:
-    container, _ = library
+    container, clock = library
     box, _ = mailbox
+    hook = container.webhooks().subscribe(receiver.url, ["hold.ready", "hold.expired"])
     loan_id, _ = _lend(container, title="SICP")
     grace = container.membership().register(email="grace@example.org", name="Grace Hopper")
     book_id = container.circulation().get_loan(loan_id).book_id
@@ -177,6 +229,15 @@ def test_a_returned_copy_a_hold_waits_for_makes_one_hold_ready_email(
     [email] = box.messages
     assert email["To"] == "grace@example.org"
     assert str(email["Subject"]).strip().startswith('"SICP" is waiting for you until ')
+    [(headers, body)] = receiver.requests
+    assert headers["Circulate-Event-Type"] == "hold.ready"
+    assert verify(hook.secret, headers["Circulate-Signature"], body, clock.now().timestamp())
+    assert not verify(
+        "another secret", headers["Circulate-Signature"], body, clock.now().timestamp()
+    )
+    event = json.loads(body)
+    assert event["id"] == headers["Circulate-Event-Id"]
+    assert (event["type"], event["data"]["member_id"]) == ("hold.ready", grace.id)
 
 
 # --- separate worker processes ----------------------------------------------------------------
@@ -201,7 +262,7 @@ def _env(database: str, smtp_port: int, workdir: Path) -> dict[str, str]:
 def _outbox(database: str) -> list[tuple[str, str, int]]:
     with sqlite3.connect(database.removeprefix("sqlite:///")) as connection:
         return connection.execute(
-            "SELECT id, status, attempts FROM outbox_messages ORDER BY id"
+            "SELECT id, status, attempts FROM outbox_messages WHERE channel = 'email' ORDER BY id"
         ).fetchall()
 
 

@@ -35,6 +35,7 @@ TABLES = {
     "closures",
     "outbox_messages",
     "job_runs",
+    "webhook_subscriptions",
 }
 
 
