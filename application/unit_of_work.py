@@ -233,6 +233,9 @@ class Riders:
     written: bool = field(default=False)
 
 
+# Turns a transaction's domain events into records written with it (the outbox's messages).
+RecordsForEvents = Callable[[Sequence[Event]], Sequence[object]]
+
 _RIDERS: ContextVar[tuple[Riders, ...]] = ContextVar("circulate_commit_riders", default=())
 
 
@@ -258,6 +261,8 @@ class UnitOfWork(ABC):
 
     ``also_write(record)`` adds a record (not an entity: nothing loads it back) to the
     transaction; the adapter knows how to store each kind of record and refuses others.
+    ``records_for_events``, when given, turns the transaction's domain events into such records
+    at commit (the outbox messages they cause), so they commit with the change or not at all.
     """
 
     books: BookRepository
@@ -276,8 +281,13 @@ class UnitOfWork(ABC):
     rules: CirculationRuleRepository
     closures: ClosureRepository
 
-    def __init__(self, publisher: EventPublisher | None = None) -> None:
+    def __init__(
+        self,
+        publisher: EventPublisher | None = None,
+        records_for_events: RecordsForEvents | None = None,
+    ) -> None:
         self._publisher = publisher
+        self._records_for_events = records_for_events
         self._tracker = ChangeTracker()
         self._events: list[Event] = []
         self._records: list[object] = []
@@ -312,6 +322,8 @@ class UnitOfWork(ABC):
         self._events.extend(events)
 
     def commit(self) -> None:
+        if self._records_for_events is not None and self._events:
+            self.also_write(*self._records_for_events(self._events))
         self._tracker.flush()
         riders = [riders for riders in _RIDERS.get() if not riders.written]
         for record in [*self._records, *(r for riders in riders for r in riders.records)]:

@@ -31,23 +31,40 @@ from adapters.ids import UuidV7Generator
 from adapters.memory import MemoryDatabase, MemoryUnitOfWork
 from adapters.memory.idempotency import MemoryIdempotencyStore
 from adapters.memory.identity import MemoryRevocationStore
+from adapters.memory.jobs import MemoryJobRunStore
+from adapters.memory.outbox import MemoryOutboxStore
 from adapters.metrics import CirculationMetrics, PublishToAll
+from adapters.notices.memory import MemoryNotifier
+from adapters.notices.smtp import SmtpNotifier
+from adapters.notices.templates import NoticeTemplates
 from adapters.redis_store import RedisRevocationStore, redis_client
 from adapters.security import Argon2PasswordHasher
 from adapters.sqlalchemy.engine import create_engine_for
 from adapters.sqlalchemy.engine import session_factory as make_session_factory
 from adapters.sqlalchemy.idempotency import SqlIdempotencyStore
 from adapters.sqlalchemy.identity import SqlRevocationStore
+from adapters.sqlalchemy.jobs import SqlJobRunStore
+from adapters.sqlalchemy.outbox import SqlOutboxStore
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+from adapters.webhooks import (
+    HttpSender,
+    MemorySubscriptionStore,
+    SqlSubscriptionStore,
+    TargetCheck,
+)
 from application.accounts import Accounts
 from application.identity.api_keys import ApiKeys
 from application.identity.clients import ServiceClients
 from application.identity.ports import KeyGenerator, KeyStore
 from application.identity.sessions import Sessions
 from application.identity.signing_keys import SigningKeys
+from application.jobs import Scheduler
 from application.members import Membership
+from application.notices import NoticeDelivery, NoticeLog, NoticeRouter, Reminders
 from application.ports import Clock
 from application.rules import CirculationRules
+from application.webhooks import Webhooks
+from entrypoints.jobs import Worker, scheduled_jobs
 from entrypoints.settings import Settings
 from entrypoints.startup import SchemaNotAtHead
 
@@ -146,12 +163,26 @@ class Container(containers.DeclarativeContainer):
     # used up in the transaction of the change it guards, so the unit of work writes to it.
     memory_idempotency = providers.ThreadSafeSingleton(MemoryIdempotencyStore)
 
+    # The outbox messages a transaction's events cause, written in that transaction.
+    notice_router = providers.ThreadSafeSingleton(NoticeRouter, ids)
+
     uow = providers.Selector(
         config.storage,
-        sql=providers.Factory(SqlUnitOfWork, session_factory, publisher=events),
-        memory=providers.Factory(
-            MemoryUnitOfWork, memory_database, publisher=events, idempotency=memory_idempotency
+        sql=providers.Factory(
+            SqlUnitOfWork, session_factory, publisher=events, records_for_events=notice_router
         ),
+        memory=providers.Factory(
+            MemoryUnitOfWork,
+            memory_database,
+            publisher=events,
+            idempotency=memory_idempotency,
+            records_for_events=notice_router,
+        ),
+    )
+    outbox = providers.Selector(
+        config.storage,
+        sql=providers.ThreadSafeSingleton(SqlOutboxStore, engine),
+        memory=providers.ThreadSafeSingleton(MemoryOutboxStore, memory_database),
     )
     idempotency = providers.Selector(
         config.storage,
@@ -185,6 +216,49 @@ class Container(containers.DeclarativeContainer):
     circulation_rules = providers.ThreadSafeSingleton(
         CirculationRules, uow=uow.provider, clock=clock, ids=ids, policy=policy
     )
+
+    # --- notices: the outbox's delivery and the reminder runs -----------------------------
+    notice_templates = providers.ThreadSafeSingleton(NoticeTemplates, config.notice_templates_dir)
+    notifier = providers.Selector(
+        providers.Callable(Settings.notifier_kind, settings),
+        smtp=providers.ThreadSafeSingleton(
+            SmtpNotifier, providers.Callable(Settings.smtp_settings, settings), notice_templates
+        ),
+        memory=providers.ThreadSafeSingleton(MemoryNotifier, notice_templates),
+        none=providers.Object(None),
+    )
+    reminders = providers.ThreadSafeSingleton(
+        Reminders,
+        uow=uow.provider,
+        outbox=outbox,
+        clock=clock,
+        ids=ids,
+        policy=policy,
+        schedule=providers.Callable(Settings.reminder_schedule, settings),
+    )
+    # Webhooks: subscriptions, and the sender that refuses non-public targets (SSRF).
+    webhook_targets = providers.ThreadSafeSingleton(TargetCheck, config.webhook_allow_private)
+    webhook_subscriptions = providers.Selector(
+        config.storage,
+        sql=providers.ThreadSafeSingleton(SqlSubscriptionStore, engine),
+        memory=providers.ThreadSafeSingleton(MemorySubscriptionStore),
+    )
+    webhook_sender = providers.ThreadSafeSingleton(HttpSender, webhook_targets)
+    webhooks = providers.ThreadSafeSingleton(
+        Webhooks, webhook_subscriptions, webhook_targets, clock, ids
+    )
+    notice_delivery = providers.ThreadSafeSingleton(
+        NoticeDelivery,
+        uow=uow.provider,
+        outbox=outbox,
+        notifier=notifier,
+        clock=clock,
+        policy=policy,
+        lease=providers.Callable(Settings.worker_lease, settings),
+        subscriptions=webhook_subscriptions,
+        sender=webhook_sender,
+    )
+    notices = providers.ThreadSafeSingleton(NoticeLog, uow=uow.provider, outbox=outbox)
 
     # --- identity and access ----------------------------------------------------------------
     # One key set and one token service per process; the key file is re-read when it changes.
@@ -230,6 +304,23 @@ class Container(containers.DeclarativeContainer):
         issuer=tokens,
         publisher=tokens,
         clock=clock,
+    )
+
+    # --- the worker: scheduled jobs (once per period on any number of hosts) and delivery ----
+    job_runs = providers.Selector(
+        config.storage,
+        sql=providers.ThreadSafeSingleton(SqlJobRunStore, engine),
+        memory=providers.ThreadSafeSingleton(MemoryJobRunStore),
+    )
+    jobs = providers.ThreadSafeSingleton(
+        scheduled_jobs,
+        expire_holds=circulation.provided.expire_pickups,
+        send_reminders=reminders.provided.run,
+        purge_sessions=sessions.provided.purge_expired,
+    )
+    scheduler = providers.ThreadSafeSingleton(Scheduler, jobs, job_runs, clock.provided.now)
+    worker = providers.Factory(
+        Worker, scheduler, notice_delivery, poll_seconds=config.worker_poll_seconds
     )
 
 

@@ -5,16 +5,20 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 from urllib.parse import urlsplit
 
 from limits import parse_many
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from application.notices import ReminderSchedule
 from domain.calendar import time_zone
 from domain.errors import InvalidValue
 from domain.policy import Policy
+
+if TYPE_CHECKING:
+    from adapters.notices.smtp import SmtpSettings
 
 ENV_PREFIX = "CIRCULATE_"
 
@@ -24,6 +28,8 @@ Environment = Literal["development", "production", "test"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 LogFormat = Literal["json", "console"]
 CacheBackend = Literal["auto", "memory", "redis", "none"]
+SmtpSecurity = Literal["none", "starttls", "ssl"]
+WorkerMode = Literal["auto", "in-process", "off"]
 
 DEFAULT_DATABASE_URL = "sqlite:///circulate.db"
 # Values that mark a secret nobody has set yet (compared ignoring case).
@@ -161,6 +167,31 @@ class Settings(BaseSettings):
         None, description="When set, GET /metrics needs 'Authorization: Bearer <token>'."
     )
 
+    # --- notices and the worker ---
+    smtp_host: str | None = Field(
+        None, description="SMTP server for notices; unset: notices wait in the outbox."
+    )
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_security: SmtpSecurity = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = Field("library@localhost", min_length=3, max_length=254)
+    notice_templates_dir: Path | None = Field(
+        None, description="Directory whose templates replace the bundled ones of the same name."
+    )
+    due_soon_days: int = Field(3, ge=0, le=60)
+    overdue_notice_interval_days: int = Field(7, ge=1, le=365)
+    worker_poll_seconds: float = Field(5.0, gt=0, le=3600)
+    worker_lease_seconds: int = Field(300, ge=1, le=86_400)
+    webhook_allow_private: bool = Field(
+        False, description="Let webhooks reach loopback, link-local and private addresses."
+    )
+    worker_in_serve: WorkerMode = Field(
+        "auto",
+        description="Whether 'circulate serve' runs the worker in its own process: 'auto' does "
+        "on the SQLite default (a fresh clone needs nothing more), never under gunicorn.",
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_time_zone(cls, value: str) -> str:
@@ -211,6 +242,40 @@ class Settings(BaseSettings):
             return "redis"
         return "memory" if self.storage == "memory" else "none"
 
+    def notifier_kind(self) -> str:
+        """How notices go out: ``smtp`` once a server is set; ``memory`` (kept in the process)
+        with in-memory storage; otherwise ``none``, and they wait in the outbox."""
+        if self.smtp_host:
+            return "smtp"
+        return "memory" if self.storage == "memory" else "none"
+
+    def worker_in_this_process(self) -> bool:
+        """Whether the development server runs the worker in a thread of its own process."""
+        if self.worker_in_serve != "auto":
+            return self.worker_in_serve == "in-process"
+        return self.storage == "memory" or self.database_url.startswith("sqlite")
+
+    def worker_lease(self) -> timedelta:
+        return timedelta(seconds=self.worker_lease_seconds)
+
+    def reminder_schedule(self) -> ReminderSchedule:
+        return ReminderSchedule(
+            due_soon=timedelta(days=self.due_soon_days),
+            overdue_every=timedelta(days=self.overdue_notice_interval_days),
+        )
+
+    def smtp_settings(self) -> SmtpSettings:
+        from adapters.notices.smtp import SmtpSettings  # with the mail machinery, when used
+
+        return SmtpSettings(
+            host=self.smtp_host or "localhost",
+            port=self.smtp_port,
+            security=self.smtp_security,
+            username=self.smtp_username,
+            password=self.smtp_password.get_secret_value() if self.smtp_password else None,
+            sender=self.mail_from,
+        )
+
     def trusted_host_list(self) -> list[str]:
         return [host.strip().lower() for host in self.trusted_hosts.split(",") if host.strip()]
 
@@ -241,6 +306,9 @@ class Settings(BaseSettings):
                 f"no signing keys: set CIRCULATE_SIGNING_KEYS or create "
                 f"{self.signing_keys_file} with 'circulate keys rotate'"
             )
+        smtp_password = self.smtp_password.get_secret_value() if self.smtp_password else ""
+        if smtp_password.lower() in PLACEHOLDER_SECRETS:
+            problems.append("CIRCULATE_SMTP_PASSWORD is a placeholder")
         if self.metrics_token is not None and self.metrics_token.get_secret_value():
             token = self.metrics_token.get_secret_value()
             if token.lower() in PLACEHOLDER_SECRETS or len(token) < 16:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from typing import Any
 
+from application.outbox import OutboxMessage
 from domain.calendar import Closure
 from domain.catalogue import Book, Copy
 from domain.credentials import ApiKey, RefreshToken, ServiceClient
@@ -46,6 +48,9 @@ class MemoryDatabase:
         self.tables: dict[type, dict[str, Any]] = {table: {} for table in TABLES}
         self.tables[MemberCategory].update((c.code, c) for c in seeded_categories())
         self.tables[ItemType].update((t.code, t) for t in seeded_item_types())
+        # The outbox: messages by id, and the lease (worker, until) of those being delivered.
+        self.outbox: dict[str, OutboxMessage] = {}
+        self.outbox_leases: dict[str, tuple[str, datetime]] = {}
 
     def count(self, table: type) -> int:
         with self.lock:

@@ -12,6 +12,7 @@ from adapters.memory.identity import (
     MemoryRefreshTokenRepository,
     MemoryServiceClientRepository,
 )
+from adapters.memory.outbox import write_message
 from adapters.memory.repositories import (
     MemoryBookCirculationRepository,
     MemoryBookRepository,
@@ -28,8 +29,9 @@ from adapters.memory.rules import (
     MemoryMemberCategoryRepository,
 )
 from application.idempotency import KeyUsed
+from application.outbox import OutboxMessage
 from application.ports import EventPublisher
-from application.unit_of_work import ChangeTracker, UnitOfWork
+from application.unit_of_work import ChangeTracker, RecordsForEvents, UnitOfWork
 
 
 class MemoryUnitOfWork(UnitOfWork):
@@ -39,8 +41,9 @@ class MemoryUnitOfWork(UnitOfWork):
         publisher: EventPublisher | None = None,
         *,
         idempotency: MemoryIdempotencyStore | None = None,
+        records_for_events: RecordsForEvents | None = None,
     ) -> None:
-        super().__init__(publisher)
+        super().__init__(publisher, records_for_events)
         self._db = db
         self._idempotency = idempotency
         self._undo: list[Callable[[], None]] = []
@@ -69,6 +72,9 @@ class MemoryUnitOfWork(UnitOfWork):
     def _write_record(self, record: object) -> None:
         if isinstance(record, KeyUsed) and self._idempotency is not None:
             self._undo.append(self._idempotency.use_key(record))
+            return
+        if isinstance(record, OutboxMessage):
+            self._undo.append(write_message(self._db, record))
             return
         super()._write_record(record)
 

@@ -42,6 +42,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from adapters.sqlalchemy.types import StrEnumType, UtcDateTime, values_check
 from application.idempotency import KeyState
+from application.jobs import RunOutcome
+from application.outbox import Channel, MessageStatus
 from domain.catalogue import CopyStatus
 from domain.holds import HoldStatus
 from domain.ledger import EntryKind
@@ -486,6 +488,68 @@ class IdempotencyKeyRow(Base):
         CheckConstraint(values_check("state", KeyState), name="state"),
         Index(None, "expires_at"),
     )
+
+
+class OutboxMessageRow(Base):
+    """A message to deliver (``application.outbox``), written with the change that caused it.
+
+    ``locked_by``/``locked_until`` are the lease of the worker delivering it: claimed with
+    ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, under the write lock on SQLite.
+    """
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[str] = _id()
+    channel: Mapped[Channel] = mapped_column(StrEnumType(Channel))
+    topic: Mapped[str] = mapped_column(String(64))
+    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    member_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    subject_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    payload: Mapped[dict[str, str | int | None]] = mapped_column(JSON)
+    status: Mapped[MessageStatus] = mapped_column(StrEnumType(MessageStatus))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    locked_until: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint(values_check("status", MessageStatus), name="status"),
+        CheckConstraint(values_check("channel", Channel), name="channel"),
+        # The worker's question: pending messages by when they are due.
+        Index(None, "status", "next_attempt_at"),
+        Index(None, "member_id", "id"),
+    )
+
+
+class JobRunRow(Base):
+    """One scheduled job's run for one period: the primary key lets one worker claim it."""
+
+    __tablename__ = "job_runs"
+
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period_start: Mapped[datetime] = mapped_column(primary_key=True)
+    worker: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[RunOutcome] = mapped_column(StrEnumType(RunOutcome))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (CheckConstraint(values_check("outcome", RunOutcome), name="outcome"),)
+
+
+class WebhookSubscriptionRow(Base):
+    """A URL subscribed to event types (``application.webhooks``)."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[str] = _id()
+    url: Mapped[str] = mapped_column(String(2048))
+    events: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
 
 
 metadata = Base.metadata

@@ -14,6 +14,7 @@ from adapters.sqlalchemy.identity import (
     SqlRefreshTokenRepository,
     SqlServiceClientRepository,
 )
+from adapters.sqlalchemy.outbox import write_message
 from adapters.sqlalchemy.repositories import (
     SqlBookCirculationRepository,
     SqlBookRepository,
@@ -28,8 +29,9 @@ from adapters.sqlalchemy.repositories import (
     SqlMemberRepository,
 )
 from application.idempotency import KeyUsed
+from application.outbox import OutboxMessage
 from application.ports import EventPublisher
-from application.unit_of_work import ChangeTracker, UnitOfWork
+from application.unit_of_work import ChangeTracker, RecordsForEvents, UnitOfWork
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -46,9 +48,12 @@ class SqlUnitOfWork(UnitOfWork):
     """
 
     def __init__(
-        self, session_factory: Callable[[], Session], publisher: EventPublisher | None = None
+        self,
+        session_factory: Callable[[], Session],
+        publisher: EventPublisher | None = None,
+        records_for_events: RecordsForEvents | None = None,
     ) -> None:
-        super().__init__(publisher)
+        super().__init__(publisher, records_for_events)
         self._session_factory = session_factory
         self._session: Session | None = None
 
@@ -85,6 +90,9 @@ class SqlUnitOfWork(UnitOfWork):
         if isinstance(record, KeyUsed):
             with translated_errors():
                 use_key(self.session.connection(), record)
+            return
+        if isinstance(record, OutboxMessage):
+            write_message(self.session.connection(), record)
             return
         super()._write_record(record)
 

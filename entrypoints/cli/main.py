@@ -42,6 +42,10 @@ COMMANDS = {
     "api-keys": "entrypoints.cli.identity:api_keys",
     "clients": "entrypoints.cli.identity:clients",
     "sessions": "entrypoints.cli.identity:sessions",
+    "worker": "entrypoints.cli.worker:worker",
+    "jobs": "entrypoints.cli.worker:jobs",
+    "notices": "entrypoints.cli.worker:notices",
+    "webhooks": "entrypoints.cli.webhooks:webhooks",
 }
 _CLI_PACKAGE = "entrypoints.cli."
 # Commands that work on the schema itself, or never touch the database.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -77,7 +78,16 @@ def serve(
         return
     app = create_app(container=container)
     click.echo(next_steps(settings, url_of(host, port)), err=True)
-    run_development_server(app, host, port)
+    stop = threading.Event()
+    if settings.worker_in_this_process():
+        # The embedded default needs no other process: notices and jobs run beside the server.
+        threading.Thread(
+            target=container.worker().run, args=(stop,), name="circulate-worker", daemon=True
+        ).start()
+    try:
+        run_development_server(app, host, port)
+    finally:
+        stop.set()
 
 
 def url_of(host: str, port: int) -> str:

@@ -25,6 +25,7 @@ from entrypoints.http import (
     loans,
     members,
     metrics,
+    notices,
     oauth,
     observability,
     request_body,
@@ -74,6 +75,7 @@ API_BLUEPRINTS = (
     members.bp,
     loans.bp,
     holds.bp,
+    notices.bp,
     rules.bp,
     admin.bp,
 )

@@ -60,7 +60,7 @@ READY_EXAMPLE = {
     "status": "ok",
     "checks": {
         "database": {"status": "ok", "detail": "answered"},
-        "migrations": {"status": "ok", "detail": "at 0007_bulk_import"},
+        "migrations": {"status": "ok", "detail": "at 0009c_webhooks"},
         "redis": {"status": "skipped", "detail": "not configured"},
     },
 }

@@ -320,6 +320,12 @@ ROUTES = [
     ),
     Route("holds.get_hold", "GET", lambda s: f"/api/v1/holds/{s.ada_hold}", other="grace"),
     Route(
+        "notices.list_notices",
+        "GET",
+        lambda s: f"/api/v1/notices?member_id={s.users.ada.id}",
+        other="grace",
+    ),
+    Route(
         "holds.move_hold",
         "PUT",
         lambda s: f"/api/v1/holds/{s.ada_hold}/position",

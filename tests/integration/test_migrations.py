@@ -33,6 +33,9 @@ TABLES = {
     "item_types",
     "circulation_rules",
     "closures",
+    "outbox_messages",
+    "job_runs",
+    "webhook_subscriptions",
 }
 
 

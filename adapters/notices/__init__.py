@@ -1,0 +1,1 @@
+"""Notifiers: notices rendered from templates and sent by email (SMTP) or kept in memory."""

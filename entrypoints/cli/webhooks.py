@@ -1,0 +1,73 @@
+"""``circulate webhooks``: subscribe other systems' URLs to event types."""
+
+from __future__ import annotations
+
+import click
+from dependency_injector.wiring import Provide, inject
+
+from adapters.webhooks import subscription_json
+from application.webhooks import EVENT_TYPES, Webhooks
+from entrypoints.cli.output import json_option, print_json, print_table, when
+
+
+@click.group()
+def webhooks() -> None:
+    """Webhooks: signed JSON deliveries of events to other systems."""
+
+
+@webhooks.command("add")
+@click.argument("url")
+@click.option(
+    "--event",
+    "events",
+    type=click.Choice(EVENT_TYPES),
+    multiple=True,
+    required=True,
+    help="An event type to deliver (repeat for several).",
+)
+@inject
+def add(url: str, events: tuple[str, ...], service: Webhooks = Provide["webhooks"]) -> None:
+    """Subscribe URL to event types. Prints the signing secret once, alone on stdout.
+
+    \b
+    Example:
+      circulate webhooks add https://erp.example.org/hooks --event loan.created --event hold.ready
+    """
+    subscription = service.subscribe(url, events)
+    click.echo(f"subscription {subscription.id}; signing secret (shown once):", err=True)
+    click.echo(subscription.secret)
+
+
+@webhooks.command("list")
+@json_option
+@inject
+def list_webhooks(as_json: bool, service: Webhooks = Provide["webhooks"]) -> None:
+    """The subscriptions (never their secrets).
+
+    \b
+    Example:
+      circulate webhooks list
+    """
+    found = service.list()
+    if as_json:
+        print_json({"items": [subscription_json(s) for s in found]})
+        return
+    print_table(
+        ["ID", "URL", "EVENTS", "CREATED"],
+        [[s.id, s.url, ", ".join(s.events), when(s.created_at)] for s in found],
+        empty="No webhooks.",
+    )
+
+
+@webhooks.command("remove")
+@click.argument("subscription_id")
+@inject
+def remove(subscription_id: str, service: Webhooks = Provide["webhooks"]) -> None:
+    """Stop delivering to a subscription.
+
+    \b
+    Example:
+      circulate webhooks remove 0190f1e2-7c4d-7a8b-9c0d-1e2f3a4b5c6d
+    """
+    service.remove(subscription_id)
+    click.echo(f"removed webhook {subscription_id}")
