@@ -16,11 +16,12 @@ read that follows a write therefore always misses, in every worker and host that
 generation (Redis), and the token is random rather than a counter so a generation lost with a
 restarted Redis can never come back and revive old entries.
 
-Writes are caught in two ways, each enough on its own for what it covers:
-- ``CachedCatalogue`` / ``CachedCirculation`` replace the generation after every method of the
-  use case that is not a known read (a method added later invalidates by default);
-- ``InvalidateOnEvents`` replaces it after any transaction whose domain events show a change to
-  loans or holds, whichever use case made it (removing a member cancels their holds).
+Writes are caught once, where they are certain: ``InvalidateOnEvents`` is told of every committed
+transaction's domain events (every unit of work publishes them after its commit, whichever use
+case or process made the change) and replaces the generation when they show a change to the
+catalogue, its copies, loans or holds. The reads themselves are wrapped by composition
+(``CachedCatalogueReads``): the use cases know nothing of the cache, and a write added to them
+later needs nothing here, only the domain event it records.
 
 Reads that depend on who asks (availability for a member) or on the time are never cached.
 """
@@ -32,7 +33,6 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from functools import wraps
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from cachelib.base import BaseCache
@@ -146,9 +146,11 @@ class CatalogueCache:
 
 
 class InvalidateOnEvents:
-    """An ``EventPublisher``: a committed change to loans or holds invalidates the cache."""
+    """An ``EventPublisher``: a committed change to what a catalogue read shows (books, copies,
+    loans, holds, item types) invalidates the cache, once per transaction."""
 
-    # Events that change nothing a catalogue read shows.
+    # Events that change nothing a catalogue read shows. Any other event invalidates, so an
+    # event added later errs on the side of a needless miss, never of a stale read.
     IRRELEVANT: tuple[type[Event], ...] = (PaymentReceived,)
 
     def __init__(self, cache: CatalogueCache) -> None:
@@ -159,94 +161,35 @@ class InvalidateOnEvents:
             self._cache.invalidate()
 
 
-def _invalidating(method: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(method)
-    def write(self: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        finally:
-            # Even after a failure: a method may commit part of its work before failing (an
-            # import commits in batches), and one needless miss costs little.
-            self._cache.invalidate()
+class CachedCatalogueReads:
+    """``CatalogueReads`` answered from the cache, else by the use cases (and kept)."""
 
-    return write
-
-
-def _wrap_writes(cls: type[Any], base: type[Any], reads: frozenset[str]) -> None:
-    """Make every public method of ``base`` that is not in ``reads`` invalidate the cache."""
-    missing = reads - set(vars(base))
-    if missing:
-        raise TypeError(f"{base.__name__} has no read(s) {sorted(missing)}")
-    for name, member in vars(base).items():
-        if not name.startswith("_") and callable(member) and name not in reads:
-            setattr(cls, name, _invalidating(member))
-
-
-CATALOGUE_READS = frozenset(
-    {
-        "get_book",
-        "search_books",
-        "list_copies",
-        "get_copy",
-        "get_copy_by_barcode",
-        "catalogue_pages",
-        "prepare_books",  # validates and makes entities; stores nothing
-    }
-)
-CIRCULATION_READS = frozenset(
-    {
-        "get_loan",
-        "list_loans",
-        "get_hold",
-        "list_holds",
-        "availability",
-        "accrued_fines",
-        "positions",
-    }
-)
-
-
-class CachedCatalogue(Catalogue):
-    """``Catalogue`` with cached book reads and copy lists; every write invalidates."""
-
-    def __init__(self, *args: Any, cache: CatalogueCache, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, catalogue: Catalogue, circulation: Circulation, cache: CatalogueCache
+    ) -> None:
+        self._catalogue = catalogue
+        self._circulation = circulation
         self._cache = cache
 
     def get_book(self, book_id: str) -> Book:
         return self._cache.get_or_compute(
-            "book", (book_id,), lambda: super(CachedCatalogue, self).get_book(book_id)
+            "book", (book_id,), lambda: self._catalogue.get_book(book_id)
         )
 
     def search_books(self, query: BookFilter, page: PageRequest) -> Page[Book]:
         return self._cache.get_or_compute(
-            "books", (query, page), lambda: super(CachedCatalogue, self).search_books(query, page)
+            "books", (query, page), lambda: self._catalogue.search_books(query, page)
         )
 
     def list_copies(self, book_id: str) -> list[Copy]:
         return self._cache.get_or_compute(
-            "copies", (book_id,), lambda: super(CachedCatalogue, self).list_copies(book_id)
+            "copies", (book_id,), lambda: self._catalogue.list_copies(book_id)
         )
-
-
-class CachedCirculation(Circulation):
-    """``Circulation`` with a cached availability of each book (when no member is asked about);
-    every write invalidates."""
-
-    def __init__(self, *args: Any, cache: CatalogueCache, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._cache = cache
 
     def availability(self, book_id: str, member_id: str | None = None) -> Availability:
         if member_id is not None:
             # Depends on the member's standing, which changes with payments and with time.
-            return super().availability(book_id, member_id)
+            return self._circulation.availability(book_id, member_id)
         return self._cache.get_or_compute(
-            "availability",
-            (book_id,),
-            lambda: super(CachedCirculation, self).availability(book_id, None),
+            "availability", (book_id,), lambda: self._circulation.availability(book_id)
         )
-
-
-_wrap_writes(CachedCatalogue, Catalogue, CATALOGUE_READS)
-_wrap_writes(CachedCirculation, Circulation, CIRCULATION_READS)

@@ -22,6 +22,7 @@ from domain.errors import (
     InvalidValue,
     IsbnAlreadyExists,
 )
+from domain.events import BookAdded, BookRemoved, BookRevised
 from domain.isbn import normalise_isbn
 from domain.policy import Policy
 from domain.values import UNSET, Unset
@@ -155,6 +156,7 @@ class Catalogue:
             uow.books.add(book)
             for copy in copies:
                 uow.copies.add(copy)
+            uow.emit(BookAdded(now, book.id))
             uow.commit()
         return NewBook(book, copies)
 
@@ -207,6 +209,8 @@ class Catalogue:
         (also by a transaction that commits meanwhile) are skipped."""
         with self._uow() as uow:
             outcome = uow.bulk.add_books(prepared.additions)
+            now = self._clock.now()
+            uow.emit(*(BookAdded(now, book_id) for book_id in outcome.added))
             uow.commit()
         report = ImportReport(
             already_present=prepared.report.already_present,
@@ -271,8 +275,9 @@ class Catalogue:
                 isbn = normalise_isbn(changes.isbn)
                 if isbn != book.isbn:
                     self._ensure_isbn_free(uow, isbn)
+            now = self._clock.now()
             book.revise(
-                now=self._clock.now(),
+                now=now,
                 isbn=changes.isbn,
                 title=changes.title,
                 authors=_tuple_or_unset(changes.authors),
@@ -280,6 +285,7 @@ class Catalogue:
                 year=changes.year,
                 subjects=_tuple_or_unset(changes.subjects),
             )
+            uow.emit(BookRevised(now, book.id))
             uow.commit()
             return book
 
@@ -304,6 +310,7 @@ class Catalogue:
             for copy in uow.copies.for_book(book_id):
                 uow.copies.remove(copy)
             uow.books.remove(book)
+            uow.emit(BookRemoved(self._clock.now(), book.id))
             uow.commit()
 
     def add_copy(self, book_id: str, barcode: str) -> Copy:

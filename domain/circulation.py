@@ -38,6 +38,9 @@ from domain.errors import (
 from domain.events import (
     BookLent,
     BookReturned,
+    CopyAdded,
+    CopyFound,
+    CopyWithdrawn,
     Event,
     HoldClosed,
     HoldMoved,
@@ -483,6 +486,7 @@ class BookCirculation:
             raise CopyNotAvailable(f"copy {copy.id} is not a copy of this book", copy_id=copy.id)
         self.copies.append(copy)
         self.copies.sort(key=lambda c: c.barcode)
+        self.events.append(CopyAdded(occurred_at=now, book_id=self.book_id, copy_id=copy.id))
         self.allocate(rules, now)
 
     def withdraw(self, copy_id: str, rules: RuleBook, now: datetime, *, lost: bool) -> Copy:
@@ -497,6 +501,9 @@ class BookCirculation:
             copy.withdraw(now)
         if holder is not None:
             holder.requeue()
+        self.events.append(
+            CopyWithdrawn(occurred_at=now, book_id=self.book_id, copy_id=copy.id, lost=lost)
+        )
         self.allocate(rules, now)
         return copy
 
@@ -504,6 +511,7 @@ class BookCirculation:
         """A lost copy turned up: it serves the hold queue first, then goes back on the shelf."""
         copy = self.copy(copy_id)
         copy.mark_found(now)
+        self.events.append(CopyFound(occurred_at=now, book_id=self.book_id, copy_id=copy.id))
         self.allocate(rules, now)
         return copy
 

@@ -1,4 +1,5 @@
-"""Domain events: facts about circulation that other parts (metrics, notices) may react to."""
+"""Domain events: facts about the catalogue and circulation that other parts (metrics, notices,
+the read cache) may react to."""
 
 from __future__ import annotations
 
@@ -9,6 +10,52 @@ from datetime import datetime
 @dataclass(frozen=True, slots=True)
 class Event:
     occurred_at: datetime
+
+
+# --- the catalogue: what its readers (and a cache of its reads) learn of a committed change ---
+
+
+@dataclass(frozen=True, slots=True)
+class BookAdded(Event):
+    book_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class BookRevised(Event):
+    book_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class BookRemoved(Event):
+    """The book left the catalogue with its copies, holds and loan history."""
+
+    book_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CopyAdded(Event):
+    book_id: str
+    copy_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CopyWithdrawn(Event):
+    """A copy left circulation: lost (``lost``) or withdrawn."""
+
+    book_id: str
+    copy_id: str
+    lost: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CopyFound(Event):
+    """A lost copy turned up and circulates again."""
+
+    book_id: str
+    copy_id: str
+
+
+# --- circulation -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,7 @@ from dependency_injector import containers, providers
 from sqlalchemy.exc import ArgumentError
 
 from adapters.caching import (
-    CachedCatalogue,
-    CachedCirculation,
+    CachedCatalogueReads,
     CatalogueCache,
     InvalidateOnEvents,
     MemoryGeneration,
@@ -53,6 +52,8 @@ from adapters.webhooks import (
     TargetCheck,
 )
 from application.accounts import Accounts
+from application.catalogue import Catalogue
+from application.circulation import Circulation
 from application.identity.api_keys import ApiKeys
 from application.identity.clients import ServiceClients
 from application.identity.ports import KeyGenerator, KeyStore
@@ -193,22 +194,16 @@ class Container(containers.DeclarativeContainer):
     # --- use cases --------------------------------------------------------------------------
     # ``uow.provider`` injects the provider itself: a callable that makes a new unit of work
     # each time a service calls it.
-    # Catalogue reads are cached (adapters/caching.py); each write invalidates the cache.
     catalogue = providers.ThreadSafeSingleton(
-        CachedCatalogue,
-        uow=uow.provider,
-        clock=clock,
-        ids=ids,
-        policy=policy,
-        cache=catalogue_cache,
+        Catalogue, uow=uow.provider, clock=clock, ids=ids, policy=policy
     )
     circulation = providers.ThreadSafeSingleton(
-        CachedCirculation,
-        uow=uow.provider,
-        clock=clock,
-        ids=ids,
-        policy=policy,
-        cache=catalogue_cache,
+        Circulation, uow=uow.provider, clock=clock, ids=ids, policy=policy
+    )
+    # The catalogue reads the API serves most, read through the cache (adapters/caching.py);
+    # the events of each committed write invalidate it (``events`` above).
+    catalogue_reads = providers.ThreadSafeSingleton(
+        CachedCatalogueReads, catalogue, circulation, catalogue_cache
     )
     accounts = providers.ThreadSafeSingleton(
         Accounts, uow=uow.provider, clock=clock, ids=ids, policy=policy

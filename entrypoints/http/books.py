@@ -8,7 +8,7 @@ from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 
 from application.catalogue import BookChanges, Catalogue
-from application.circulation import Circulation
+from application.catalogue_reads import CatalogueReads
 from application.queries import BookFilter
 from domain.access import Scope
 from entrypoints.http import access, conditional
@@ -68,8 +68,8 @@ def _page_example(item: object) -> dict[str, object]:
     access=access.catalogue_read(),
 )
 @inject
-def list_books(query: BookQuery, catalogue: Catalogue = Provide["catalogue"]) -> Response:
-    found = catalogue.search_books(
+def list_books(query: BookQuery, reads: CatalogueReads = Provide["catalogue_reads"]) -> Response:
+    found = reads.search_books(
         BookFilter(
             q=query.q,
             author=query.author,
@@ -112,8 +112,8 @@ def create_book(body: BookCreate, catalogue: Catalogue = Provide["catalogue"]) -
     access=access.catalogue_read(),
 )
 @inject
-def get_book(path: BookPath, catalogue: Catalogue = Provide["catalogue"]) -> Response:
-    book = catalogue.get_book(path.book_id)
+def get_book(path: BookPath, reads: CatalogueReads = Provide["catalogue_reads"]) -> Response:
+    book = reads.get_book(path.book_id)
     return conditional.read(BookOut.of(book), entity_etag(book.id, book.version))
 
 
@@ -201,9 +201,9 @@ def delete_book(path: BookPath, catalogue: Catalogue = Provide["catalogue"]) -> 
 )
 @inject
 def list_copies(
-    path: BookPath, query: PageQuery, catalogue: Catalogue = Provide["catalogue"]
+    path: BookPath, query: PageQuery, reads: CatalogueReads = Provide["catalogue_reads"]
 ) -> Response:
-    copies = catalogue.list_copies(path.book_id)
+    copies = reads.list_copies(path.book_id)
     return page_response(slice_page(copies, page_request(query)), CopyOut.of, CopyPage)
 
 
@@ -242,9 +242,9 @@ def add_copy(
 )
 @inject
 def get_availability(
-    path: BookPath, query: AvailabilityQuery, circulation: Circulation = Provide["circulation"]
+    path: BookPath, query: AvailabilityQuery, reads: CatalogueReads = Provide["catalogue_reads"]
 ) -> Response:
     caller = current_caller()
     member_id = query.member_id or (caller.member_id if caller else None)
-    availability = circulation.availability(path.book_id, member_id)
+    availability = reads.availability(path.book_id, member_id)
     return conditional.read(AvailabilityOut.of(availability, member_id))

@@ -23,7 +23,7 @@ from domain.errors import (
     MemberSuspended,
     VersionMismatch,
 )
-from domain.events import HoldClosed, HoldPlaced, HoldReady
+from domain.events import CopyAdded, HoldClosed, HoldPlaced, HoldReady
 from domain.holds import HoldStatus
 from domain.members import Member
 from domain.policy import Policy
@@ -224,7 +224,7 @@ class TestQueue:
         assert app.copy(copy.id).status is CopyStatus.ON_HOLD_SHELF
         assert app.hold(first.id).copy_id == copy.id
         assert app.hold(second.id).status is HoldStatus.WAITING
-        assert [type(e) for e in app.publisher.events] == [HoldReady]
+        assert [type(e) for e in app.publisher.events] == [CopyAdded, HoldReady]
 
     def test_a_found_copy_serves_the_queue(self, app: App) -> None:
         book = app.add_book(copies=2)

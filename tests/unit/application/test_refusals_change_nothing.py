@@ -11,8 +11,17 @@ import pytest
 
 from application.catalogue import BookChanges, BookDetails
 from application.members import MemberChanges
+from domain.catalogue import Book
 from domain.errors import DomainError
-from domain.events import BookLent, BookReturned, Event, HoldPlaced, HoldReady, PaymentReceived
+from domain.events import (
+    BookAdded,
+    BookLent,
+    BookReturned,
+    Event,
+    HoldPlaced,
+    HoldReady,
+    PaymentReceived,
+)
 from domain.holds import Hold
 from domain.ledger import LedgerEntry
 from domain.loans import Loan
@@ -198,7 +207,9 @@ class CheckingPublisher:
 
     def publish(self, events: Sequence[Event]) -> None:
         for event in events:
-            if isinstance(event, BookLent):
+            if isinstance(event, BookAdded):
+                assert event.book_id in self.app.db.tables[Book]
+            elif isinstance(event, BookLent):
                 assert self.app.db.tables[Loan][event.loan_id].is_open
             elif isinstance(event, BookReturned):
                 assert not self.app.db.tables[Loan][event.loan_id].is_open
@@ -223,6 +234,7 @@ def test_events_are_published_once_the_data_is_stored() -> None:
     app.circulation.return_loan(loan.id)
     app.accounts.record_payment(ada.id, 25)
     assert [type(e) for e in checking.seen] == [
+        BookAdded,
         BookLent,
         HoldPlaced,
         BookReturned,

@@ -30,7 +30,17 @@ from domain.errors import (
     RenewalLimitReached,
     RenewalTooSoon,
 )
-from domain.events import BookLent, BookReturned, HoldClosed, HoldPlaced, HoldReady, LoanRenewed
+from domain.events import (
+    BookLent,
+    BookReturned,
+    CopyAdded,
+    CopyFound,
+    CopyWithdrawn,
+    HoldClosed,
+    HoldPlaced,
+    HoldReady,
+    LoanRenewed,
+)
 from domain.holds import Hold, HoldStatus
 from domain.ledger import EntryKind, LedgerEntry
 from domain.loans import Loan
@@ -602,6 +612,20 @@ class TestWithdrawFromCirculation:
         book.mark_found("c1", RULES, NOW)
         assert waiting.copy_id == "c1"
         assert book.copies[0].status is CopyStatus.ON_HOLD_SHELF
+
+    @pytest.mark.parametrize("lost", [True, False])
+    def test_each_change_of_the_copies_is_recorded(self, lost: bool) -> None:
+        book = state([copy("c1"), copy("c2")])
+        book.add_copy(copy("c3"), RULES, NOW)
+        book.withdraw("c1", RULES, NOW, lost=lost)
+        book.withdraw("c2", RULES, NOW, lost=True)
+        book.mark_found("c2", RULES, NOW)
+        assert book.pull_events() == [
+            CopyAdded(NOW, "b1", "c3"),
+            CopyWithdrawn(NOW, "b1", "c1", lost=lost),
+            CopyWithdrawn(NOW, "b1", "c2", lost=True),
+            CopyFound(NOW, "b1", "c2"),
+        ]
 
 
 class TestPullEvents:
