@@ -1,7 +1,8 @@
-"""Idempotency keys: the port that lets a retried request replay the first one's response.
+"""Idempotency keys: the port that lets a retried request get the first one's result again.
 
-The HTTP edge decides what a request and a response are; this layer only fixes what must be
-stored and the one operation that has to be atomic: claiming a key.
+The edge decides what a request is (its fingerprint) and what its result is (the bytes it stores
+to answer a retry with: for the HTTP API, the whole response); this layer only fixes what must be
+kept per key and the one operation that has to be atomic: claiming a key.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from domain.errors import DomainError
 
 class KeyState(StrEnum):
     """``IN_FLIGHT``: claimed, nothing committed. ``COMPLETED``: the change the key guards is
-    committed (the state is set in the change's own transaction, see ``KeyUsed``); the response
+    committed (the state is set in the change's own transaction, see ``KeyUsed``); the result
     is stored just after, and is missing only if the process died in between."""
 
     IN_FLIGHT = "in_flight"
@@ -44,13 +45,6 @@ class KeyUsed:
     token: str
 
 
-@dataclass(frozen=True, slots=True)
-class StoredResponse:
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IdempotencyRecord:
     scope: str  # whose key it is: keys of different callers never meet
@@ -59,7 +53,7 @@ class IdempotencyRecord:
     state: KeyState
     created_at: datetime
     expires_at: datetime
-    response: StoredResponse | None = None
+    result: bytes | None = None  # the edge's own encoding of its answer; opaque here
     token: str = ""  # the claim's: whoever holds it may use the key up
 
     def holds_key(self, now: datetime, lease: timedelta) -> bool:
@@ -97,9 +91,9 @@ class IdempotencyStore(Protocol):
         """
         ...
 
-    def complete(self, *, scope: str, key: str, token: str, response: StoredResponse) -> None:
-        """Store the response of the request whose claim ``token`` still owns the key (a
-        request whose claim was taken over stores nothing)."""
+    def complete(self, *, scope: str, key: str, token: str, result: bytes) -> None:
+        """Store the result of the request whose claim ``token`` still owns the key (a request
+        whose claim was taken over stores nothing)."""
         ...
 
     def release(self, *, scope: str, key: str, token: str) -> None:

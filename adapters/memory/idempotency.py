@@ -7,13 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from application.idempotency import (
-    IdempotencyKeyTaken,
-    IdempotencyRecord,
-    KeyState,
-    KeyUsed,
-    StoredResponse,
-)
+from application.idempotency import IdempotencyKeyTaken, IdempotencyRecord, KeyState, KeyUsed
 
 _SWEEP_EVERY = 1000
 
@@ -75,12 +69,12 @@ class MemoryIdempotencyStore:
 
         return undo
 
-    def complete(self, *, scope: str, key: str, token: str, response: StoredResponse) -> None:
+    def complete(self, *, scope: str, key: str, token: str, result: bytes) -> None:
         with self._lock:
             record = self._records.get((scope, key))
             if record is not None and record.token == token:
                 self._records[(scope, key)] = replace(
-                    record, state=KeyState.COMPLETED, response=response
+                    record, state=KeyState.COMPLETED, result=result
                 )
 
     def release(self, *, scope: str, key: str, token: str) -> None:

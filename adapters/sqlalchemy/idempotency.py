@@ -20,13 +20,7 @@ from sqlalchemy import Connection, Engine, Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sqlalchemy.models import IdempotencyKeyRow
-from application.idempotency import (
-    IdempotencyKeyTaken,
-    IdempotencyRecord,
-    KeyState,
-    KeyUsed,
-    StoredResponse,
-)
+from application.idempotency import IdempotencyKeyTaken, IdempotencyRecord, KeyState, KeyUsed
 
 TABLE = cast(Table, IdempotencyKeyRow.__table__)
 # Every this many claims a process also deletes the expired rows of every key.
@@ -36,13 +30,6 @@ _ATTEMPTS = 5
 
 
 def _record(row: Any) -> IdempotencyRecord:
-    response = None
-    if row.state == KeyState.COMPLETED and row.status is not None:
-        response = StoredResponse(
-            status=row.status,
-            headers=tuple((name, value) for name, value in row.headers or ()),
-            body=row.body or b"",
-        )
     return IdempotencyRecord(
         scope=row.scope,
         key=row.key,
@@ -50,7 +37,7 @@ def _record(row: Any) -> IdempotencyRecord:
         state=KeyState(row.state),
         created_at=row.created_at,
         expires_at=row.expires_at,
-        response=response,
+        result=row.body if row.state == KeyState.COMPLETED else None,
         token=row.token,
     )
 
@@ -110,8 +97,6 @@ class SqlIdempotencyStore:
                 "fingerprint": fingerprint,
                 "state": KeyState.IN_FLIGHT.value,
                 "token": token,
-                "status": None,
-                "headers": None,
                 "body": None,
                 "created_at": now,
                 "expires_at": now + ttl,
@@ -138,17 +123,12 @@ class SqlIdempotencyStore:
             raise RuntimeError(f"could not claim idempotency key {key!r}")
         return held
 
-    def complete(self, *, scope: str, key: str, token: str, response: StoredResponse) -> None:
+    def complete(self, *, scope: str, key: str, token: str, result: bytes) -> None:
         with self._engine.begin() as connection:
             connection.execute(
                 update(TABLE)
                 .where((TABLE.c.scope == scope) & (TABLE.c.key == key) & (TABLE.c.token == token))
-                .values(
-                    state=KeyState.COMPLETED.value,
-                    status=response.status,
-                    headers=[list(header) for header in response.headers],
-                    body=response.body,
-                )
+                .values(state=KeyState.COMPLETED.value, body=result)
             )
 
     def release(self, *, scope: str, key: str, token: str) -> None:

@@ -468,7 +468,8 @@ class RevokedTokenRow(Base):
 
 
 class IdempotencyKeyRow(Base):
-    """A request an ``Idempotency-Key`` was used for, and (once completed) its response."""
+    """A request an ``Idempotency-Key`` was used for, and (once completed) its result: the bytes
+    the edge stores to answer a retry with, kept in ``body``."""
 
     __tablename__ = "idempotency_keys"
 
@@ -478,6 +479,8 @@ class IdempotencyKeyRow(Base):
     state: Mapped[KeyState] = mapped_column(StrEnumType(KeyState))
     # Identifies one claim of the key, so taking over an abandoned claim is a compare-and-swap.
     token: Mapped[str] = mapped_column(String(32))
+    # Written only by releases that stored the HTTP response in three parts; nothing reads them
+    # (such a row's result does not decode, and a retry is told the request was applied).
     status: Mapped[int | None] = mapped_column(Integer)
     headers: Mapped[list[list[str]] | None] = mapped_column(JSON)
     body: Mapped[bytes | None] = mapped_column(LargeBinary)

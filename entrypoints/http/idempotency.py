@@ -17,22 +17,28 @@ A retry with the same key and the same request gets the stored answer again; wit
 request, 422; while the first is still running, 409 ``IDEMPOTENCY_KEY_IN_USE``. A request that
 failed before committing (500, or an exception) gives its key up so that the retry runs afresh.
 Keys belong to the caller (``identity.idempotency_scope``) and expire after ``TTL``.
+
+The store keeps keys and results, and knows nothing of HTTP: the answer is kept as the bytes of a
+``StoredResponse`` (status, headers and body), encoded and decoded here.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Response, make_response, request
 
-from application.idempotency import IdempotencyRecord, KeyState, KeyUsed, StoredResponse
+from application.idempotency import IdempotencyRecord, KeyState, KeyUsed
 from application.unit_of_work import riding_with_next_commit
 from domain.errors import DomainError
 from entrypoints.http.context import get_container
@@ -56,6 +62,63 @@ _KEY = re.compile(r"[!-~]{1,255}")
 
 # Per-request headers are made afresh on a replay rather than repeated.
 _NOT_STORED = {REQUEST_ID_HEADER.lower(), "content-length"}
+
+
+# Marks (and versions) the encoding, so bytes that are not one (a row written before it) are told
+# apart from a response rather than misread as one.
+_FORMAT = b"circulate-response/1\n"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    """The answer a retry gets again: everything but the per-request headers."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    @classmethod
+    def of(cls, response: Response) -> StoredResponse:
+        headers = tuple(
+            (name, value) for name, value in response.headers if name.lower() not in _NOT_STORED
+        )
+        return cls(response.status_code, headers, response.get_data())
+
+    def encode(self) -> bytes:
+        return (
+            _FORMAT
+            + json.dumps(
+                {
+                    "status": self.status,
+                    "headers": [list(header) for header in self.headers],
+                    "body": base64.b64encode(self.body).decode("ascii"),
+                },
+                separators=(",", ":"),
+            ).encode()
+        )
+
+    @classmethod
+    def decode(cls, stored: bytes) -> StoredResponse | None:
+        """The response ``stored`` holds; ``None`` when it holds none this release can read."""
+        if not stored.startswith(_FORMAT):
+            return None
+        try:
+            fields = json.loads(stored[len(_FORMAT) :])
+            return cls(
+                status=int(fields["status"]),
+                headers=tuple((str(name), str(value)) for name, value in fields["headers"]),
+                body=base64.b64decode(fields["body"], validate=True),
+            )
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            return None
+
+    def replay(self) -> Response:
+        response = Response(self.body, status=self.status)
+        response.headers.clear()
+        for name, value in self.headers:
+            response.headers.add(name, value)
+        response.headers[REPLAYED_HEADER] = "true"
+        return response
 
 
 def fingerprint() -> str:
@@ -91,32 +154,26 @@ def _answer_from(held: IdempotencyRecord, fingerprint_: str, now: datetime) -> R
             KEY_REUSED,
             f"{HEADER} was already used with a different request; use a new key",
         )
-    if (
-        held.state is KeyState.COMPLETED
-        and held.response is None
-        and not held.holds_lease(now, LEASE)
+    stored = StoredResponse.decode(held.result) if held.result is not None else None
+    if stored is not None:
+        return stored.replay()
+    if held.state is KeyState.COMPLETED and (
+        held.result is not None or not held.holds_lease(now, LEASE)
     ):
-        # Committed, and the process died before it could store its answer.
+        # Committed, and its answer is lost: the process died before it could store it, or
+        # it is kept in a form this release cannot read.
         raise ApiProblem(
             409,
             KEY_APPLIED,
             f"the request with this {HEADER} was applied, but its response was lost; read the "
             "resource it changed instead of retrying",
         )
-    if held.state is KeyState.IN_FLIGHT or held.response is None:
-        raise ApiProblem(
-            409,
-            KEY_IN_USE,
-            f"a request with this {HEADER} is still being processed; retry shortly",
-            headers={"Retry-After": "1"},
-        )
-    stored = held.response
-    response = Response(stored.body, status=stored.status)
-    response.headers.clear()
-    for name, value in stored.headers:
-        response.headers.add(name, value)
-    response.headers[REPLAYED_HEADER] = "true"
-    return response
+    raise ApiProblem(
+        409,
+        KEY_IN_USE,
+        f"a request with this {HEADER} is still being processed; retry shortly",
+        headers={"Retry-After": "1"},
+    )
 
 
 def _respond(view: Callable[..., Any], args: Any, kwargs: Any) -> Response:
@@ -165,14 +222,8 @@ def idempotent(view: F) -> F:
             if not used.written:
                 store.release(scope=scope, key=key, token=token)
             return response  # not stored: after a commit, a retry hears KEY_APPLIED
-        headers = tuple(
-            (name, value) for name, value in response.headers if name.lower() not in _NOT_STORED
-        )
         store.complete(
-            scope=scope,
-            key=key,
-            token=token,
-            response=StoredResponse(response.status_code, headers, response.get_data()),
+            scope=scope, key=key, token=token, result=StoredResponse.of(response).encode()
         )
         return response
 

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from adapters.clock import ManualClock
+from application.idempotency import KeyUsed
 from entrypoints.container import Container
 from entrypoints.http.idempotency import LEASE, TTL, fingerprint
 from tests.api.support import ISBNS, Users, add_book, assert_problem, register
@@ -111,6 +112,23 @@ def test_a_duplicate_while_the_first_is_in_flight_is_409(
 
     assert_problem(response, 409, "IDEMPOTENCY_KEY_IN_USE")
     assert response.headers["Retry-After"] == "1"
+    assert client.get("/api/v1/books").get_json()["total"] == 0
+
+
+def test_a_result_this_release_cannot_read_is_reported_applied_not_run_again(
+    app: Flask, client: FlaskClient, container: Container, clock: ManualClock, admin_key: str
+) -> None:
+    # As a release that kept only the response body would have left the key.
+    _start_request(app, container, clock, "older", admin_key)
+    store = container.idempotency()
+    caller = container.api_keys().authenticate(admin_key)
+    scope = f"{caller.kind.value}:{caller.id}"
+    store.use_key(KeyUsed(scope, "older", "a-request-still-running"))
+    store.complete(scope=scope, key="older", token="a-request-still-running", result=b'{"id":"1"}')
+
+    response = _post_book(client, "older")
+
+    assert_problem(response, 409, "IDEMPOTENCY_KEY_APPLIED")
     assert client.get("/api/v1/books").get_json()["total"] == 0
 
 

@@ -12,19 +12,15 @@ import pytest
 from adapters.memory.idempotency import MemoryIdempotencyStore
 from adapters.sqlalchemy.engine import create_engine_for
 from adapters.sqlalchemy.idempotency import SqlIdempotencyStore
-from application.idempotency import (
-    IdempotencyRecord,
-    IdempotencyStore,
-    KeyState,
-    StoredResponse,
-)
+from application.idempotency import IdempotencyRecord, IdempotencyStore, KeyState
 from tests.databases import empty_tables
 
 NOW = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 TTL = timedelta(hours=24)
 LEASE = timedelta(seconds=60)
 TOKEN = "the-first-claim"
-RESPONSE = StoredResponse(201, (("Location", "/api/v1/books/1"), ("ETag", '"1-x"')), b'{"id":"1"}')
+# Opaque to the store: any bytes, NUL and non-UTF-8 ones included, come back as they went in.
+RESULT = b'201 {"id":"1"}\x00\xff'
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -61,19 +57,19 @@ def test_the_first_claim_owns_the_key_and_a_second_sees_it_in_flight(
     held = _claim(store, fingerprint="f2")
 
     assert held is not None
-    assert (held.state, held.fingerprint, held.response) == (KeyState.IN_FLIGHT, "f1", None)
+    assert (held.state, held.fingerprint, held.result) == (KeyState.IN_FLIGHT, "f1", None)
     assert held.expires_at == NOW + TTL
 
 
-def test_a_completed_key_returns_its_response(store: IdempotencyStore) -> None:
+def test_a_completed_key_returns_its_result(store: IdempotencyStore) -> None:
     _claim(store)
-    store.complete(scope="anonymous", key="k", token=TOKEN, response=RESPONSE)
+    store.complete(scope="anonymous", key="k", token=TOKEN, result=RESULT)
 
     held = _claim(store)
 
     assert held is not None
     assert held.state is KeyState.COMPLETED
-    assert held.response == RESPONSE
+    assert held.result == RESULT
 
 
 def test_a_released_key_can_be_claimed_again(store: IdempotencyStore) -> None:
@@ -88,7 +84,7 @@ def test_a_released_key_can_be_claimed_again(store: IdempotencyStore) -> None:
 
 def test_an_expired_key_is_claimed_afresh(store: IdempotencyStore) -> None:
     _claim(store)
-    store.complete(scope="anonymous", key="k", token=TOKEN, response=RESPONSE)
+    store.complete(scope="anonymous", key="k", token=TOKEN, result=RESULT)
 
     assert _claim(store, now=NOW + TTL - timedelta(seconds=1)) is not None
     assert _claim(store, fingerprint="f2", now=NOW + TTL) is None
@@ -152,9 +148,9 @@ def test_a_claim_taken_over_can_neither_complete_nor_release_the_key(
     _claim(store, token="slow")
     assert _claim(store, now=NOW + LEASE, token="retry") is None
 
-    store.complete(scope="anonymous", key="k", token="slow", response=RESPONSE)
+    store.complete(scope="anonymous", key="k", token="slow", result=RESULT)
     store.release(scope="anonymous", key="k", token="slow")
 
     held = _claim(store, now=NOW + LEASE, token="third")
     assert held is not None
-    assert (held.state, held.token, held.response) == (KeyState.IN_FLIGHT, "retry", None)
+    assert (held.state, held.token, held.result) == (KeyState.IN_FLIGHT, "retry", None)
