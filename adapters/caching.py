@@ -147,10 +147,11 @@ class CatalogueCache:
 
 class InvalidateOnEvents:
     """An ``EventPublisher``: a committed change to what a catalogue read shows (books, copies,
-    loans, holds, item types) invalidates the cache, once per transaction."""
+    loans, holds, item types) invalidates the cache, once per transaction. Any event not listed
+    as irrelevant invalidates: a new kind errs on the side of a needless miss, never a stale
+    read."""
 
-    # Events that change nothing a catalogue read shows. Any other event invalidates, so an
-    # event added later errs on the side of a needless miss, never of a stale read.
+    # Events that change nothing a catalogue read shows.
     IRRELEVANT: tuple[type[Event], ...] = (PaymentReceived,)
 
     def __init__(self, cache: CatalogueCache) -> None:

@@ -39,8 +39,7 @@ from domain.events import (
     BookLent,
     BookReturned,
     CopyAdded,
-    CopyFound,
-    CopyWithdrawn,
+    CopyStatusChanged,
     Event,
     HoldClosed,
     HoldMoved,
@@ -499,11 +498,9 @@ class BookCirculation:
             copy.mark_lost(now)
         else:
             copy.withdraw(now)
+        self.events.append(CopyStatusChanged(now, copy.id, self.book_id, copy.status.value))
         if holder is not None:
             holder.requeue()
-        self.events.append(
-            CopyWithdrawn(occurred_at=now, book_id=self.book_id, copy_id=copy.id, lost=lost)
-        )
         self.allocate(rules, now)
         return copy
 
@@ -511,7 +508,7 @@ class BookCirculation:
         """A lost copy turned up: it serves the hold queue first, then goes back on the shelf."""
         copy = self.copy(copy_id)
         copy.mark_found(now)
-        self.events.append(CopyFound(occurred_at=now, book_id=self.book_id, copy_id=copy.id))
+        self.events.append(CopyStatusChanged(now, copy.id, self.book_id, copy.status.value))
         self.allocate(rules, now)
         return copy
 

@@ -38,23 +38,6 @@ class CopyAdded(Event):
     copy_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class CopyWithdrawn(Event):
-    """A copy left circulation: lost (``lost``) or withdrawn."""
-
-    book_id: str
-    copy_id: str
-    lost: bool
-
-
-@dataclass(frozen=True, slots=True)
-class CopyFound(Event):
-    """A lost copy turned up and circulates again."""
-
-    book_id: str
-    copy_id: str
-
-
 # --- circulation -------------------------------------------------------------------------
 
 
@@ -136,3 +119,13 @@ class HoldMoved(Event):
 @dataclass(frozen=True, slots=True)
 class CirculationRulesChanged(Event):
     """A member category, item type, rule, closed day or member's category changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class CopyStatusChanged(Event):
+    """Staff marked a copy lost or withdrawn, or a lost copy was found (``status`` is the new
+    one)."""
+
+    copy_id: str
+    book_id: str
+    status: str

@@ -34,8 +34,7 @@ from domain.events import (
     BookLent,
     BookReturned,
     CopyAdded,
-    CopyFound,
-    CopyWithdrawn,
+    CopyStatusChanged,
     HoldClosed,
     HoldPlaced,
     HoldReady,
@@ -622,9 +621,9 @@ class TestWithdrawFromCirculation:
         book.mark_found("c2", RULES, NOW)
         assert book.pull_events() == [
             CopyAdded(NOW, "b1", "c3"),
-            CopyWithdrawn(NOW, "b1", "c1", lost=lost),
-            CopyWithdrawn(NOW, "b1", "c2", lost=True),
-            CopyFound(NOW, "b1", "c2"),
+            CopyStatusChanged(NOW, "c1", "b1", "lost" if lost else "withdrawn"),
+            CopyStatusChanged(NOW, "c2", "b1", "lost"),
+            CopyStatusChanged(NOW, "c2", "b1", "available"),
         ]
 
 
