@@ -22,7 +22,7 @@ from domain.errors import (
     InvalidValue,
     IsbnAlreadyExists,
 )
-from domain.events import BookAdded, BookRemoved, BookRevised
+from domain.events import BookAdded, BookRemoved, BookRevised, BooksImported
 from domain.isbn import normalise_isbn
 from domain.policy import Policy
 from domain.values import UNSET, Unset
@@ -209,8 +209,8 @@ class Catalogue:
         (also by a transaction that commits meanwhile) are skipped."""
         with self._uow() as uow:
             outcome = uow.bulk.add_books(prepared.additions)
-            now = self._clock.now()
-            uow.emit(*(BookAdded(now, book_id) for book_id in outcome.added))
+            if outcome.added:
+                uow.emit(BooksImported(self._clock.now(), len(outcome.added)))
             uow.commit()
         report = ImportReport(
             already_present=prepared.report.already_present,

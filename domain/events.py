@@ -21,6 +21,14 @@ class BookAdded(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class BooksImported(Event):
+    """A bulk load added ``count`` books (with their copies) in one transaction: one event per
+    batch, not per book, so a million-row load stays set-based."""
+
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class BookRevised(Event):
     book_id: str
 

@@ -22,11 +22,11 @@ from adapters.caching import (
 )
 from adapters.clock import ManualClock
 from adapters.redis_store import redis_client
-from application.catalogue import Catalogue
+from application.catalogue import BookDetails, Catalogue, CatalogueRecord
 from application.circulation import Circulation
 from domain.events import BookRevised, PaymentReceived
 from entrypoints.container import Container
-from tests.api.support import add_book, borrow, register
+from tests.api.support import ISBNS, add_book, borrow, register
 
 REDIS_URL_VARIABLE = "CIRCULATE_TEST_REDIS_URL"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -218,6 +218,11 @@ def test_a_write_made_outside_the_api_shows_in_the_next_read(
     container.catalogue().remove_book(book["id"])
     assert client.get("/api/v1/books?q=Book").get_json()["total"] == 0
     assert client.get(url).status_code == 404
+    imported = container.catalogue().import_books(
+        [CatalogueRecord(line=1, details=BookDetails(isbn=ISBNS[1], title="Book 1"), copies=2)]
+    )
+    assert imported.added == 1
+    assert client.get("/api/v1/books?q=Book").get_json()["total"] == 1
 
 
 def test_payments_leave_the_cache_alone(
