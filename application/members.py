@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from application.common import check_version, found, rule_book
@@ -14,7 +15,10 @@ from application.ports import Clock, IdGenerator, PasswordHasher, UnitOfWorkFact
 from application.queries import MemberFilter, Page, PageRequest
 from application.retry import retry_on_conflict
 from application.unit_of_work import UnitOfWork
+from domain.cards import CardNumberFormat, normalise_card_number
 from domain.errors import (
+    CardNumberTaken,
+    ConcurrentUpdate,
     DomainError,
     EmailAlreadyRegistered,
     InvalidValue,
@@ -31,6 +35,7 @@ from domain.values import UNSET, Unset
 class MemberChanges:
     email: str | Unset = UNSET
     name: str | Unset = UNSET
+    card_number: str | Unset = UNSET
     membership_expires_at: datetime | Unset = UNSET
     role: Role | Unset = UNSET
     status: MemberStatus | Unset = UNSET
@@ -78,9 +83,15 @@ class Membership:
         policy: Policy,
         hasher: PasswordHasher,
         sessions: SessionRevoker | None = None,
+        card_numbers: CardNumberFormat | None = None,
+        draw: Callable[[int], int] = secrets.randbelow,
     ) -> None:
         """``sessions``: where a member's sessions are revoked when their role changes or they
-        are removed (their access tokens carry the old role until they expire otherwise)."""
+        are removed (their access tokens carry the old role until they expire otherwise).
+        ``card_numbers``: the format new cards are numbered in; ``draw(n)`` picks a serial
+        below ``n`` (random: a guessable next number would let anyone name other members)."""
+        self._card_numbers = card_numbers or CardNumberFormat()
+        self._draw = draw
         self._uow = uow
         self._clock = clock
         self._ids = ids
@@ -96,8 +107,10 @@ class Membership:
         role: Role = Role.MEMBER,
         password: str | None = None,
         membership_expires_at: datetime | None = None,
+        card_number: str | None = None,
     ) -> Member:
-        """Register a member; the membership runs one policy period unless an expiry is given."""
+        """Register a member; the membership runs one policy period unless an expiry is given.
+        The card number is the one given (a card already printed), or a new one."""
         now = self._clock.now()
         password_hash = None
         if password is not None:
@@ -106,12 +119,17 @@ class Membership:
             id=self._ids.new_id(),
             email=email,
             name=name,
+            card_number=card_number if card_number is not None else self._draw_card_number(),
             role=role,
             membership_expires_at=membership_expires_at or now + self._policy.membership_period,
             now=now,
         )
         with self._uow() as uow:
             self._ensure_email_free(uow, member.email)
+            if card_number is None:  # drawn: draw again while it is taken
+                member.card_number = self._free_card_number(uow, first=member.card_number)
+            else:
+                self._ensure_card_number_free(uow, member.card_number)
             if password is not None:
                 # Hashed only after the cheap checks, so a refused request costs no hashing.
                 password_hash = self._hasher.hash(password)
@@ -141,6 +159,7 @@ class Membership:
                     id=self._ids.new_id(),
                     email=record.email,
                     name=record.name,
+                    card_number=self._draw_card_number(),
                     role=_role(record.role),
                     membership_expires_at=record.membership_expires_at
                     or now + self._policy.membership_period,
@@ -162,7 +181,8 @@ class Membership:
     def store_members(self, prepared: PreparedMembers) -> MemberImportReport:
         """The second half of ``import_members``: one transaction."""
         with self._uow() as uow:
-            added = uow.bulk.add_members(prepared.members)
+            members = list(self._with_free_card_numbers(uow, prepared.members))
+            added = uow.bulk.add_members(members)
             uow.commit()
         return MemberImportReport(
             added=len(added),
@@ -178,7 +198,15 @@ class Membership:
         with self._uow() as uow:
             return uow.members.get_by_email(normalise_email(email))
 
+    def get_by_card_number(self, card_number: str) -> Member:
+        """The member whose card was scanned (spaces, hyphens and case do not matter)."""
+        wanted = normalise_card_number(card_number)
+        with self._uow() as uow:
+            return found(uow.members.get_by_card_number(wanted), MemberNotFound, wanted)
+
     def list(self, query: MemberFilter, page: PageRequest) -> Page[Member]:
+        if query.card_number is not None:  # as scanned or typed: compared in the stored form
+            query = replace(query, card_number=normalise_card_number(query.card_number))
         with self._uow() as uow:
             return uow.members.list(query, page)
 
@@ -193,6 +221,11 @@ class Membership:
                 if email != member.email:
                     self._ensure_email_free(uow, email)
             now = self._clock.now()
+            if not isinstance(changes.card_number, Unset):
+                card_number = normalise_card_number(changes.card_number)
+                if card_number != member.card_number:
+                    self._ensure_card_number_free(uow, card_number)
+                member.change_card_number(card_number, now)
             member.revise(
                 now=now,
                 email=changes.email,
@@ -305,6 +338,54 @@ class Membership:
     def _ensure_email_free(uow: UnitOfWork, email: str) -> None:
         if uow.members.get_by_email(email) is not None:
             raise EmailAlreadyRegistered(f"{email} is already registered", email=email)
+
+    @staticmethod
+    def _ensure_card_number_free(uow: UnitOfWork, card_number: str) -> None:
+        if uow.members.get_by_card_number(card_number) is not None:
+            raise CardNumberTaken(
+                f"card number {card_number} is already in use", card_number=card_number
+            )
+
+    # --- new card numbers ------------------------------------------------------------------
+    # Drawn at random from the format's serials and checked against the stored ones. With the
+    # smallest format (a million serials) a draw meets a taken number as often as the library
+    # has members per million, so a few draws always suffice until the format is nearly full.
+
+    _DRAWS = 20
+
+    def _draw_card_number(self) -> str:
+        return self._card_numbers.number(self._draw(self._card_numbers.serials))
+
+    def _free_card_number(
+        self, uow: UnitOfWork, first: str | None = None, avoiding: set[str] | None = None
+    ) -> str:
+        """``first`` if it is free, else a new draw that is (neither stored nor ``avoiding``)."""
+        candidate = first if first is not None else self._draw_card_number()
+        for _ in range(self._DRAWS):
+            if candidate not in (avoiding or set()) and (
+                uow.members.get_by_card_number(candidate) is None
+            ):
+                return candidate
+            candidate = self._draw_card_number()
+        raise ConcurrentUpdate(
+            f"no free card number found in {self._DRAWS} draws; the format "
+            f"{self._card_numbers} may be nearly full"
+        )
+
+    def _with_free_card_numbers(
+        self, uow: UnitOfWork, members: Sequence[Member]
+    ) -> Iterator[Member]:
+        """The batch, with each drawn card number that is taken (stored, or earlier in the
+        batch) drawn again."""
+        stored = uow.members.existing_card_numbers([m.card_number for m in members])
+        in_batch: set[str] = set()
+        for member in members:
+            card_number = member.card_number
+            if card_number in stored or card_number in in_batch:
+                card_number = self._free_card_number(uow, avoiding=in_batch)
+                member = replace(member, card_number=card_number)
+            in_batch.add(card_number)
+            yield member
 
 
 def _role(text: str | None) -> Role:
