@@ -39,9 +39,10 @@ def test_a_card_number_belongs_to_one_member(new_uow: UowFactory) -> None:
         uow.commit()
     grace.card_number = ada.card_number
 
-    with pytest.raises(CardNumberTaken), new_uow() as uow:
+    with new_uow() as uow:
         uow.members.add(grace)
-        uow.commit()
+        with pytest.raises(CardNumberTaken):
+            uow.commit()
 
     with new_uow() as uow:
         assert uow.members.get(grace.id) is None

@@ -42,7 +42,9 @@ def test_existing_members_are_numbered_in_order_of_registration(
 
         expected = CardNumberFormat(prefix="LIB", digits=6)
         with engine.connect() as connection:
-            cards = dict(connection.execute(text("SELECT id, card_number FROM members")).all())
+            cards: dict[str, str] = dict(
+                connection.execute(text("SELECT id, card_number FROM members")).all()
+            )
         assert cards == {
             first.id: expected.number(1),
             second.id: expected.number(2),

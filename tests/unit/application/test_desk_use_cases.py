@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -126,7 +127,7 @@ class TestLendingAtTheDesk:
         ada = app.add_member()
         before = app.snapshot()
 
-        for attempt in (
+        attempts: list[Callable[[], object]] = [
             lambda: app.circulation.borrow(barcode=book.copies[0].barcode),
             lambda: app.circulation.borrow(
                 ada.id, card_number=ada.card_number, barcode=book.copies[0].barcode
@@ -135,7 +136,8 @@ class TestLendingAtTheDesk:
             lambda: app.circulation.borrow(
                 ada.id, book_id=book.book.id, barcode=book.copies[0].barcode
             ),
-        ):
+        ]
+        for attempt in attempts:
             with pytest.raises(InvalidValue):
                 attempt()
         with pytest.raises(MemberNotFound):
