@@ -17,8 +17,8 @@ from application.retry import retry_on_conflict
 from application.unit_of_work import UnitOfWork
 from domain.cards import CardNumberFormat, normalise_card_number
 from domain.errors import (
+    CardNumbersExhausted,
     CardNumberTaken,
-    ConcurrentUpdate,
     DomainError,
     EmailAlreadyRegistered,
     InvalidValue,
@@ -367,9 +367,10 @@ class Membership:
             ):
                 return candidate
             candidate = self._draw_card_number()
-        raise ConcurrentUpdate(
-            f"no free card number found in {self._DRAWS} draws; the format "
-            f"{self._card_numbers} may be nearly full"
+        raise CardNumbersExhausted(
+            f"no free card number found in {self._DRAWS} draws: the format "
+            f"{self._card_numbers} is nearly full; give it more digits",
+            format=str(self._card_numbers),
         )
 
     def _with_free_card_numbers(

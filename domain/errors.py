@@ -127,6 +127,13 @@ class CardNumberTaken(DomainError):
     code = "CARD_NUMBER_TAKEN"
 
 
+class CardNumbersExhausted(DomainError):
+    """Draw after draw met a number already taken: the card number format is nearly full and
+    needs more digits (or another prefix)."""
+
+    code = "CARD_NUMBERS_EXHAUSTED"
+
+
 class VersionMismatch(DomainError):
     """The caller based a change on a version of the record that is no longer current."""
 

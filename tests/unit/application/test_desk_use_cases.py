@@ -15,6 +15,7 @@ from application.queries import LoanFilter, MemberFilter, PageRequest
 from domain.cards import CardNumberFormat
 from domain.catalogue import CopyStatus
 from domain.errors import (
+    CardNumbersExhausted,
     CardNumberTaken,
     CopyNotFound,
     InvalidValue,
@@ -57,6 +58,19 @@ class TestCardNumbers:
         second = membership.register(email="b@example.org", name="B")
 
         assert (first.card_number, second.card_number) == (fmt.number(7), fmt.number(8))
+
+    def test_a_full_format_is_refused_with_its_own_code(self, app: App) -> None:
+        fmt = CardNumberFormat(prefix="", digits=6)
+        membership = scripted_membership(app, [5], fmt)  # then 999999 forever
+        membership.register(email="a@example.org", name="A")
+        membership.register(email="b@example.org", name="B")  # 999999: free once
+        before = app.snapshot()
+
+        with pytest.raises(CardNumbersExhausted) as refused:
+            membership.register(email="c@example.org", name="C")
+
+        assert refused.value.details == {"format": "{6}"}
+        assert app.snapshot() == before
 
     def test_a_given_card_number_is_kept_as_printed_and_must_be_free(self, app: App) -> None:
         ada = app.membership.register(email="ada@example.org", name="Ada", card_number="x 1234-5")
