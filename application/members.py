@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -51,6 +51,7 @@ class MemberRecord:
     name: str
     role: str | None = None  # default: member
     membership_expires_at: datetime | None = None  # default: one membership period from now
+    card_number: str | None = None  # default: a new one drawn in the library's format
 
 
 @dataclass(slots=True)
@@ -72,6 +73,9 @@ class PreparedMembers:
 
     members: list[Member] = field(default_factory=list)
     report: MemberImportReport = field(default_factory=MemberImportReport)
+    # Members whose card number the file gave (by id, with their line): those are kept as
+    # printed or refused; the others were drawn and are drawn again when taken.
+    given_cards: dict[str, int] = field(default_factory=dict)
 
 
 class Membership:
@@ -153,13 +157,15 @@ class Membership:
         now = self._clock.now()
         prepared = PreparedMembers()
         emails: set[str] = set()
+        cards: set[str] = set()  # given in this batch
         for record in records:
+            given = record.card_number
             try:
                 member = Member.register(
                     id=self._ids.new_id(),
                     email=record.email,
                     name=record.name,
-                    card_number=self._draw_card_number(),
+                    card_number=given if given is not None else self._draw_card_number(),
                     role=_role(record.role),
                     membership_expires_at=record.membership_expires_at
                     or now + self._policy.membership_period,
@@ -173,6 +179,12 @@ class Membership:
             if member.email in emails:
                 prepared.report.already_present += 1
                 continue
+            if given is not None:
+                if member.card_number in cards:
+                    prepared.report.rejected.append(_card_taken(record.line, member.card_number))
+                    continue
+                cards.add(member.card_number)
+                prepared.given_cards[member.id] = record.line
             emails.add(member.email)
             prepared.members.append(member)
         return prepared
@@ -181,13 +193,16 @@ class Membership:
     def store_members(self, prepared: PreparedMembers) -> MemberImportReport:
         """The second half of ``import_members``: one transaction."""
         with self._uow() as uow:
-            members = list(self._with_free_card_numbers(uow, prepared.members))
-            added = uow.bulk.add_members(members)
+            settled = self._settle_card_numbers(uow, prepared)
+            added = uow.bulk.add_members(settled.members)
             uow.commit()
         return MemberImportReport(
             added=len(added),
-            already_present=prepared.report.already_present + len(prepared.members) - len(added),
-            rejected=list(prepared.report.rejected),
+            already_present=prepared.report.already_present
+            + settled.report.already_present
+            + len(settled.members)
+            - len(added),
+            rejected=[*prepared.report.rejected, *settled.report.rejected],
         )
 
     def get(self, member_id: str) -> Member:
@@ -373,20 +388,30 @@ class Membership:
             format=str(self._card_numbers),
         )
 
-    def _with_free_card_numbers(
-        self, uow: UnitOfWork, members: Sequence[Member]
-    ) -> Iterator[Member]:
-        """The batch, with each drawn card number that is taken (stored, or earlier in the
-        batch) drawn again."""
-        stored = uow.members.existing_card_numbers([m.card_number for m in members])
-        in_batch: set[str] = set()
-        for member in members:
-            card_number = member.card_number
-            if card_number in stored or card_number in in_batch:
-                card_number = self._free_card_number(uow, avoiding=in_batch)
-                member = replace(member, card_number=card_number)
-            in_batch.add(card_number)
-            yield member
+    def _settle_card_numbers(self, uow: UnitOfWork, prepared: PreparedMembers) -> PreparedMembers:
+        """The batch with every card number free: a drawn one that is taken (stored, given in
+        the batch, or drawn earlier in it) is drawn again; a given one that is stored is the
+        same member loaded before (same email: already present) or refused."""
+        stored = uow.members.existing_card_numbers([m.card_number for m in prepared.members])
+        taken = stored | {m.card_number for m in prepared.members if m.id in prepared.given_cards}
+        settled = PreparedMembers()
+        for member in prepared.members:
+            line = prepared.given_cards.get(member.id)
+            if line is None:
+                if member.card_number in taken:
+                    member = replace(
+                        member, card_number=self._free_card_number(uow, avoiding=taken)
+                    )
+                taken.add(member.card_number)
+            elif member.card_number in stored:
+                holder = uow.members.get_by_card_number(member.card_number)
+                if holder is not None and holder.email == member.email:
+                    settled.report.already_present += 1
+                else:
+                    settled.report.rejected.append(_card_taken(line, member.card_number))
+                continue
+            settled.members.append(member)
+        return settled
 
 
 def _role(text: str | None) -> Role:
@@ -397,3 +422,9 @@ def _role(text: str | None) -> Role:
     except ValueError:
         roles = ", ".join(role.value for role in Role)
         raise InvalidValue("role", f"role must be one of {roles}, not {text!r}") from None
+
+
+def _card_taken(line: int, card_number: str) -> RejectedRecord:
+    return RejectedRecord(
+        line, CardNumberTaken.code, f"card number {card_number} is already in use"
+    )

@@ -124,6 +124,37 @@ class TestCardNumbers:
         assert stored.card_number == fmt.number(1)
         assert len(set(cards)) == 3
 
+    def test_imported_card_numbers_are_kept_as_printed_or_refused(self, app: App) -> None:
+        held = app.membership.register(email="held@example.org", name="H", card_number="P-0001")
+        fmt = CardNumberFormat(prefix="", digits=6)
+        membership = scripted_membership(app, [1, 2], fmt)
+
+        report = membership.import_members(
+            [
+                MemberRecord(line=2, email="a@example.org", name="A", card_number="p 0002"),
+                MemberRecord(line=3, email="b@example.org", name="B", card_number="P0002"),
+                MemberRecord(line=4, email="c@example.org", name="C", card_number="P-0001"),
+                MemberRecord(line=6, email="d@example.org", name="D"),
+            ]
+        )
+
+        assert (report.added, report.already_present) == (2, 0)
+        assert [(r.line, r.code) for r in report.rejected] == [
+            (3, "CARD_NUMBER_TAKEN"),
+            (4, "CARD_NUMBER_TAKEN"),
+        ]
+        assert app.membership.get_by_card_number("P0002").email == "a@example.org"
+        assert app.membership.get_by_card_number("P0001").id == held.id
+        assert app.membership.find_by_email("d@example.org").card_number == fmt.number(1)  # type: ignore[union-attr]
+
+    def test_importing_the_same_file_again_adds_nobody(self, app: App) -> None:
+        records = [MemberRecord(line=2, email="a@example.org", name="A", card_number="P0002")]
+        app.membership.import_members(records)
+
+        again = app.membership.import_members(records)
+
+        assert (again.added, again.already_present, again.rejected) == (0, 1, [])
+
 
 class TestLendingAtTheDesk:
     def test_borrow_by_card_and_barcode(self, app: App) -> None:
