@@ -4,27 +4,29 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from application.common import check_version, found, rule_book
+from application.desk import CheckIn, CopyAtDesk, HoldShelfSlip
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.queries import HoldFilter, LoanFilter, Page, PageRequest
 from application.retry import retry_on_conflict
 from application.unit_of_work import UnitOfWork
 from domain import circulation
 from domain.calendar import LibraryCalendar
-from domain.catalogue import CopyStatus
-from domain.circulation import Standing
+from domain.cards import normalise_card_number
+from domain.catalogue import Copy, CopyStatus
+from domain.circulation import BookCirculation, Standing
 from domain.errors import (
     BookNotFound,
-    CopyNotAvailable,
     CopyNotFound,
     DomainError,
     HoldNotFound,
     InvalidValue,
     LoanNotFound,
     MemberNotFound,
+    NoOpenLoan,
 )
 from domain.holds import Hold
 from domain.ledger import EntryKind, LedgerEntry
@@ -76,14 +78,25 @@ class Circulation:
 
     @retry_on_conflict
     def borrow(
-        self, member_id: str, *, book_id: str | None = None, copy_id: str | None = None
+        self,
+        member_id: str | None = None,
+        *,
+        card_number: str | None = None,
+        book_id: str | None = None,
+        copy_id: str | None = None,
+        barcode: str | None = None,
     ) -> Loan:
-        """Lend the copy given; or, by book, the copy set aside for the member or a free one."""
-        if (book_id is None) == (copy_id is None):
-            raise InvalidValue("book_id", "give exactly one of book_id and copy_id")
+        """Lend the copy given (by id or scanned barcode); or, by book, the copy set aside for
+        the member or a free one. The member is named by id or by the card scanned."""
+        if (member_id is None) == (card_number is None):
+            raise InvalidValue("member_id", "give exactly one of member_id and card_number")
+        if sum(ref is not None for ref in (book_id, copy_id, barcode)) != 1:
+            raise InvalidValue("book_id", "give exactly one of book_id, copy_id and barcode")
         now = self._clock.now()
         with self._uow() as uow:
-            member = found(uow.members.get(member_id, for_update=True), MemberNotFound, member_id)
+            member = self._borrower(uow, member_id, card_number)
+            if barcode is not None:
+                copy_id = self._scanned(uow, barcode).id
             if copy_id is not None:
                 book_id = found(uow.copies.get(copy_id), CopyNotFound, copy_id).book_id
             book_id = found(uow.books.get(str(book_id)), BookNotFound, str(book_id)).id
@@ -101,28 +114,42 @@ class Circulation:
             uow.commit()
             return loan
 
-    @retry_on_conflict
     def return_loan(self, loan_id: str) -> Loan:
         """Close the loan, charge any fine, and pass the copy to the next member waiting."""
+        return self.check_in_loan(loan_id).loan
+
+    @retry_on_conflict
+    def check_in_loan(self, loan_id: str) -> CheckIn:
+        """``return_loan``, saying where the copy goes now."""
         now = self._clock.now()
         with self._uow() as uow:
             loan = found(uow.loans.get(loan_id), LoanNotFound, loan_id)
             return self._take_back(uow, loan, now)
 
     @retry_on_conflict
-    def return_copy(self, barcode: str) -> Loan:
-        """Return by the barcode scanned at the desk."""
+    def return_copy(self, barcode: str) -> CheckIn:
+        """Check in the copy scanned at the desk: close its open loan (charging any fine) and
+        say where the copy goes now, the shelf or the hold shelf for a named member."""
         now = self._clock.now()
         with self._uow() as uow:
-            copy = found(uow.copies.get_by_barcode(barcode.strip()), CopyNotFound, barcode)
+            copy = self._scanned(uow, barcode)
             loan = uow.loans.open_for_copy(copy.id)
             if loan is None:
-                raise CopyNotAvailable(
-                    f"copy {copy.barcode} is not on loan", copy_id=copy.id, status=str(copy.status)
-                )
+                return self._check_in_without_loan(uow, copy, now)
             return self._take_back(uow, loan, now)
 
-    def _take_back(self, uow: UnitOfWork, loan: Loan, now: datetime) -> Loan:
+    def _check_in_without_loan(self, uow: UnitOfWork, copy: Copy, now: datetime) -> CheckIn:  # noqa: ARG002
+        """A copy scanned at check-in that is on no loan: the one place that decides what such
+        a scan means. Today it is refused (``NO_OPEN_LOAN``), whatever the copy's status; a copy
+        that is lost and turns up would be recovered here."""
+        raise NoOpenLoan(
+            f"copy {copy.barcode} is not on loan ({copy.status}); nothing to check in",
+            copy_id=copy.id,
+            barcode=copy.barcode,
+            status=str(copy.status),
+        )
+
+    def _take_back(self, uow: UnitOfWork, loan: Loan, now: datetime) -> CheckIn:
         member = found(uow.members.get(loan.member_id), MemberNotFound, loan.member_id)
         state = uow.circulation.get(loan.book_id)
         fine = state.take_back(loan, member, rule_book(uow, self._policy), now)
@@ -139,8 +166,18 @@ class Circulation:
                 )
             )
         uow.circulation.save(state)
+        check_in = self._where_next(uow, state, loan)
         uow.commit()
-        return loan
+        return check_in
+
+    @staticmethod
+    def _where_next(uow: UnitOfWork, state: BookCirculation, loan: Loan) -> CheckIn:
+        hold = state.set_aside_for(loan.copy_id)
+        slip = None
+        if hold is not None:
+            waiting = found(uow.members.get(hold.member_id), MemberNotFound, hold.member_id)
+            slip = HoldShelfSlip(hold=hold, member=waiting)
+        return CheckIn(loan=loan, copy=state.copy(loan.copy_id), slip=slip)
 
     @retry_on_conflict
     def renew(self, loan_id: str) -> Loan:
@@ -194,10 +231,23 @@ class Circulation:
             return fines
 
     def list_loans(self, query: LoanFilter, page: PageRequest) -> Page[Loan]:
+        """Loans as filtered; a ``barcode`` names the copy as ``copy_id`` does (404 unknown)."""
         with self._uow() as uow:
             if query.member_id is not None:
                 found(uow.members.get(query.member_id), MemberNotFound, query.member_id)
+            if query.barcode is not None:
+                copy = self._scanned(uow, query.barcode)
+                if query.copy_id not in (None, copy.id):
+                    raise InvalidValue("barcode", "barcode and copy_id name different copies")
+                query = replace(query, copy_id=copy.id, barcode=None)
             return uow.loans.list(query, page, self._clock.now())
+
+    def copy_at_desk(self, barcode: str) -> CopyAtDesk:
+        """The copy scanned: its book, and its open loan if it is on one."""
+        with self._uow() as uow:
+            copy = self._scanned(uow, barcode)
+            book = found(uow.books.get(copy.book_id), BookNotFound, copy.book_id)
+            return CopyAtDesk(copy=copy, book=book, loan=uow.loans.open_for_copy(copy.id))
 
     # --- holds -----------------------------------------------------------------------------
 
@@ -371,6 +421,21 @@ class Circulation:
             )
 
     # --- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _scanned(uow: UnitOfWork, barcode: str) -> Copy:
+        return found(uow.copies.get_by_barcode(barcode.strip()), CopyNotFound, barcode.strip())
+
+    @staticmethod
+    def _borrower(uow: UnitOfWork, member_id: str | None, card_number: str | None) -> Member:
+        """The member named by id or by card, locked: their loans are decided one at a time."""
+        if card_number is not None:
+            card = normalise_card_number(card_number)
+            member = uow.members.get_by_card_number(card)
+            member_id = found(member, MemberNotFound, card).id
+        return found(
+            uow.members.get(str(member_id), for_update=True), MemberNotFound, str(member_id)
+        )
 
     def _standing(self, uow: UnitOfWork, member: Member, rules: RuleBook) -> Standing:
         open_loans = uow.loans.open_for_member(member.id)

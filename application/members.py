@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from application.common import check_version, found, rule_book
@@ -14,7 +15,10 @@ from application.ports import Clock, IdGenerator, PasswordHasher, UnitOfWorkFact
 from application.queries import MemberFilter, Page, PageRequest
 from application.retry import retry_on_conflict
 from application.unit_of_work import UnitOfWork
+from domain.cards import CardNumberFormat, normalise_card_number
 from domain.errors import (
+    CardNumbersExhausted,
+    CardNumberTaken,
     DomainError,
     EmailAlreadyRegistered,
     InvalidValue,
@@ -31,6 +35,7 @@ from domain.values import UNSET, Unset
 class MemberChanges:
     email: str | Unset = UNSET
     name: str | Unset = UNSET
+    card_number: str | Unset = UNSET
     membership_expires_at: datetime | Unset = UNSET
     role: Role | Unset = UNSET
     status: MemberStatus | Unset = UNSET
@@ -46,6 +51,7 @@ class MemberRecord:
     name: str
     role: str | None = None  # default: member
     membership_expires_at: datetime | None = None  # default: one membership period from now
+    card_number: str | None = None  # default: a new one drawn in the library's format
 
 
 @dataclass(slots=True)
@@ -67,6 +73,9 @@ class PreparedMembers:
 
     members: list[Member] = field(default_factory=list)
     report: MemberImportReport = field(default_factory=MemberImportReport)
+    # Members whose card number the file gave (by id, with their line): those are kept as
+    # printed or refused; the others were drawn and are drawn again when taken.
+    given_cards: dict[str, int] = field(default_factory=dict)
 
 
 class Membership:
@@ -78,9 +87,15 @@ class Membership:
         policy: Policy,
         hasher: PasswordHasher,
         sessions: SessionRevoker | None = None,
+        card_numbers: CardNumberFormat | None = None,
+        draw: Callable[[int], int] = secrets.randbelow,
     ) -> None:
         """``sessions``: where a member's sessions are revoked when their role changes or they
-        are removed (their access tokens carry the old role until they expire otherwise)."""
+        are removed (their access tokens carry the old role until they expire otherwise).
+        ``card_numbers``: the format new cards are numbered in; ``draw(n)`` picks a serial
+        below ``n`` (random: a guessable next number would let anyone name other members)."""
+        self._card_numbers = card_numbers or CardNumberFormat()
+        self._draw = draw
         self._uow = uow
         self._clock = clock
         self._ids = ids
@@ -96,8 +111,10 @@ class Membership:
         role: Role = Role.MEMBER,
         password: str | None = None,
         membership_expires_at: datetime | None = None,
+        card_number: str | None = None,
     ) -> Member:
-        """Register a member; the membership runs one policy period unless an expiry is given."""
+        """Register a member; the membership runs one policy period unless an expiry is given.
+        The card number is the one given (a card already printed), or a new one."""
         now = self._clock.now()
         password_hash = None
         if password is not None:
@@ -106,12 +123,17 @@ class Membership:
             id=self._ids.new_id(),
             email=email,
             name=name,
+            card_number=card_number if card_number is not None else self._draw_card_number(),
             role=role,
             membership_expires_at=membership_expires_at or now + self._policy.membership_period,
             now=now,
         )
         with self._uow() as uow:
             self._ensure_email_free(uow, member.email)
+            if card_number is None:  # drawn: draw again while it is taken
+                member.card_number = self._free_card_number(uow, first=member.card_number)
+            else:
+                self._ensure_card_number_free(uow, member.card_number)
             if password is not None:
                 # Hashed only after the cheap checks, so a refused request costs no hashing.
                 password_hash = self._hasher.hash(password)
@@ -135,12 +157,15 @@ class Membership:
         now = self._clock.now()
         prepared = PreparedMembers()
         emails: set[str] = set()
+        cards: set[str] = set()  # given in this batch
         for record in records:
+            given = record.card_number
             try:
                 member = Member.register(
                     id=self._ids.new_id(),
                     email=record.email,
                     name=record.name,
+                    card_number=given if given is not None else self._draw_card_number(),
                     role=_role(record.role),
                     membership_expires_at=record.membership_expires_at
                     or now + self._policy.membership_period,
@@ -154,6 +179,12 @@ class Membership:
             if member.email in emails:
                 prepared.report.already_present += 1
                 continue
+            if given is not None:
+                if member.card_number in cards:
+                    prepared.report.rejected.append(_card_taken(record.line, member.card_number))
+                    continue
+                cards.add(member.card_number)
+                prepared.given_cards[member.id] = record.line
             emails.add(member.email)
             prepared.members.append(member)
         return prepared
@@ -162,12 +193,16 @@ class Membership:
     def store_members(self, prepared: PreparedMembers) -> MemberImportReport:
         """The second half of ``import_members``: one transaction."""
         with self._uow() as uow:
-            added = uow.bulk.add_members(prepared.members)
+            settled = self._settle_card_numbers(uow, prepared)
+            added = uow.bulk.add_members(settled.members)
             uow.commit()
         return MemberImportReport(
             added=len(added),
-            already_present=prepared.report.already_present + len(prepared.members) - len(added),
-            rejected=list(prepared.report.rejected),
+            already_present=prepared.report.already_present
+            + settled.report.already_present
+            + len(settled.members)
+            - len(added),
+            rejected=[*prepared.report.rejected, *settled.report.rejected],
         )
 
     def get(self, member_id: str) -> Member:
@@ -178,7 +213,15 @@ class Membership:
         with self._uow() as uow:
             return uow.members.get_by_email(normalise_email(email))
 
+    def get_by_card_number(self, card_number: str) -> Member:
+        """The member whose card was scanned (spaces, hyphens and case do not matter)."""
+        wanted = normalise_card_number(card_number)
+        with self._uow() as uow:
+            return found(uow.members.get_by_card_number(wanted), MemberNotFound, wanted)
+
     def list(self, query: MemberFilter, page: PageRequest) -> Page[Member]:
+        if query.card_number is not None:  # as scanned or typed: compared in the stored form
+            query = replace(query, card_number=normalise_card_number(query.card_number))
         with self._uow() as uow:
             return uow.members.list(query, page)
 
@@ -193,6 +236,11 @@ class Membership:
                 if email != member.email:
                     self._ensure_email_free(uow, email)
             now = self._clock.now()
+            if not isinstance(changes.card_number, Unset):
+                card_number = normalise_card_number(changes.card_number)
+                if card_number != member.card_number:
+                    self._ensure_card_number_free(uow, card_number)
+                member.change_card_number(card_number, now)
             member.revise(
                 now=now,
                 email=changes.email,
@@ -306,6 +354,65 @@ class Membership:
         if uow.members.get_by_email(email) is not None:
             raise EmailAlreadyRegistered(f"{email} is already registered", email=email)
 
+    @staticmethod
+    def _ensure_card_number_free(uow: UnitOfWork, card_number: str) -> None:
+        if uow.members.get_by_card_number(card_number) is not None:
+            raise CardNumberTaken(
+                f"card number {card_number} is already in use", card_number=card_number
+            )
+
+    # --- new card numbers ------------------------------------------------------------------
+    # Drawn at random from the format's serials and checked against the stored ones. With the
+    # smallest format (a million serials) a draw meets a taken number as often as the library
+    # has members per million, so a few draws always suffice until the format is nearly full.
+
+    _DRAWS = 20
+
+    def _draw_card_number(self) -> str:
+        return self._card_numbers.number(self._draw(self._card_numbers.serials))
+
+    def _free_card_number(
+        self, uow: UnitOfWork, first: str | None = None, avoiding: set[str] | None = None
+    ) -> str:
+        """``first`` if it is free, else a new draw that is (neither stored nor ``avoiding``)."""
+        candidate = first if first is not None else self._draw_card_number()
+        for _ in range(self._DRAWS):
+            if candidate not in (avoiding or set()) and (
+                uow.members.get_by_card_number(candidate) is None
+            ):
+                return candidate
+            candidate = self._draw_card_number()
+        raise CardNumbersExhausted(
+            f"no free card number found in {self._DRAWS} draws: the format "
+            f"{self._card_numbers} is nearly full; give it more digits",
+            format=str(self._card_numbers),
+        )
+
+    def _settle_card_numbers(self, uow: UnitOfWork, prepared: PreparedMembers) -> PreparedMembers:
+        """The batch with every card number free: a drawn one that is taken (stored, given in
+        the batch, or drawn earlier in it) is drawn again; a given one that is stored is the
+        same member loaded before (same email: already present) or refused."""
+        stored = uow.members.existing_card_numbers([m.card_number for m in prepared.members])
+        taken = stored | {m.card_number for m in prepared.members if m.id in prepared.given_cards}
+        settled = PreparedMembers()
+        for member in prepared.members:
+            line = prepared.given_cards.get(member.id)
+            if line is None:
+                if member.card_number in taken:
+                    member = replace(
+                        member, card_number=self._free_card_number(uow, avoiding=taken)
+                    )
+                taken.add(member.card_number)
+            elif member.card_number in stored:
+                holder = uow.members.get_by_card_number(member.card_number)
+                if holder is not None and holder.email == member.email:
+                    settled.report.already_present += 1
+                else:
+                    settled.report.rejected.append(_card_taken(line, member.card_number))
+                continue
+            settled.members.append(member)
+        return settled
+
 
 def _role(text: str | None) -> Role:
     if text is None or not text.strip():
@@ -315,3 +422,9 @@ def _role(text: str | None) -> Role:
     except ValueError:
         roles = ", ".join(role.value for role in Role)
         raise InvalidValue("role", f"role must be one of {roles}, not {text!r}") from None
+
+
+def _card_taken(line: int, card_number: str) -> RejectedRecord:
+    return RejectedRecord(
+        line, CardNumberTaken.code, f"card number {card_number} is already in use"
+    )

@@ -124,6 +124,14 @@ class MemberRepository(Protocol):
         """Case-insensitive."""
         ...
 
+    def get_by_card_number(self, card_number: str) -> Member | None:
+        """By the card number in its normal form (``domain.cards.normalise_card_number``)."""
+        ...
+
+    def existing_card_numbers(self, card_numbers: Collection[str]) -> set[str]:
+        """Those of ``card_numbers`` (normalised) a stored member has, asked at once."""
+        ...
+
     def list(self, query: MemberFilter, page: PageRequest) -> Page[Member]:
         """Oldest registration first (ties by id); ``q`` matches name or email, ignoring case."""
         ...

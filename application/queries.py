@@ -98,6 +98,8 @@ class LoanState(StrEnum):
 class LoanFilter:
     member_id: str | None = None
     book_id: str | None = None
+    copy_id: str | None = None
+    barcode: str | None = None  # the copy by its barcode (the use case resolves it)
     state: LoanState | None = None
 
 
@@ -110,8 +112,9 @@ class HoldFilter:
 
 @dataclass(frozen=True, slots=True)
 class MemberFilter:
-    """``q`` matches name or email."""
+    """``q`` matches name or email; ``card_number`` (normalised) one card exactly."""
 
     q: str | None = None
+    card_number: str | None = None
     role: Role | None = None
     status: MemberStatus | None = None

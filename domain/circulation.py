@@ -196,6 +196,20 @@ class BookCirculation:
             (c for c in self.copies if c.status is CopyStatus.AVAILABLE), key=lambda c: c.barcode
         )
 
+    def set_aside_for(self, copy_id: str) -> Hold | None:
+        """The ready hold a copy on the hold shelf waits for; None when it is not set aside.
+
+        Where a copy goes after a return: to the hold shelf for this hold's member, else (no
+        hold) back to the shelf. ``take_back`` has already decided, by serving the queue.
+        """
+        copy = self.copy(copy_id)
+        if copy.status is not CopyStatus.ON_HOLD_SHELF:
+            return None
+        return next(
+            (h for h in self.active_holds if h.status is HoldStatus.READY and h.copy_id == copy_id),
+            None,
+        )
+
     def position(self, hold_id: str) -> int | None:
         """1 for the next in line; None once the hold is no longer waiting (or is unknown)."""
         return next((i for i, h in enumerate(self.waiting, start=1) if h.id == hold_id), None)

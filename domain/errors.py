@@ -121,6 +121,19 @@ class EmailAlreadyRegistered(DomainError):
     code = "EMAIL_ALREADY_REGISTERED"
 
 
+class CardNumberTaken(DomainError):
+    """Another member's card has this number."""
+
+    code = "CARD_NUMBER_TAKEN"
+
+
+class CardNumbersExhausted(DomainError):
+    """Draw after draw met a number already taken: the card number format is nearly full and
+    needs more digits (or another prefix)."""
+
+    code = "CARD_NUMBERS_EXHAUSTED"
+
+
 class VersionMismatch(DomainError):
     """The caller based a change on a version of the record that is no longer current."""
 
@@ -186,6 +199,12 @@ class InvalidCopyTransition(DomainError):
 
 class LoanAlreadyReturned(DomainError):
     code = "LOAN_ALREADY_RETURNED"
+
+
+class NoOpenLoan(DomainError):
+    """A copy checked in at the desk is not on loan: nothing to take back."""
+
+    code = "NO_OPEN_LOAN"
 
 
 class RenewalLimitReached(DomainError):

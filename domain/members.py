@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from domain.cards import normalise_card_number
 from domain.errors import InvalidValue, MembershipExpired, MemberSuspended
 from domain.rules import DEFAULT_CATEGORY
 from domain.values import UNSET, Unset, clean_text, require_utc
@@ -51,6 +52,7 @@ class Member:
     id: str
     email: str
     name: str
+    card_number: str  # normalised (``domain.cards``), unique: what the desk scans
     role: Role
     status: MemberStatus
     membership_expires_at: datetime
@@ -70,6 +72,7 @@ class Member:
         id: str,
         email: str,
         name: str,
+        card_number: str,
         membership_expires_at: datetime,
         now: datetime,
         role: Role = Role.MEMBER,
@@ -82,6 +85,7 @@ class Member:
             id=id,
             email=normalise_email(email),
             name=clean_text("name", name, max_length=200),
+            card_number=normalise_card_number(card_number),
             role=role,
             status=MemberStatus.ACTIVE,
             membership_expires_at=require_utc("membership_expires_at", membership_expires_at),
@@ -111,6 +115,13 @@ class Member:
             return  # nothing changed: keep the version (and so the ETag) as it is
         self.email, self.name, self.membership_expires_at = new_email, new_name, new_expiry
         self.updated_at = now
+
+    def change_card_number(self, card_number: str, now: datetime) -> None:
+        """A new card (the old one lost, or renumbered); the caller checks it is free."""
+        new = normalise_card_number(card_number)
+        if new != self.card_number:
+            self.card_number = new
+            self.updated_at = now
 
     def change_category(self, category: str, now: datetime) -> None:
         """Move the member to another category (the caller checks it exists and is current)."""

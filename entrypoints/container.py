@@ -287,6 +287,7 @@ class Container(containers.DeclarativeContainer):
         policy=policy,
         hasher=hasher,
         sessions=sessions,
+        card_numbers=providers.Callable(Settings.card_numbers, settings),
     )
     api_keys = providers.ThreadSafeSingleton(ApiKeys, uow=uow.provider, clock=clock, ids=ids)
     service_clients = providers.ThreadSafeSingleton(

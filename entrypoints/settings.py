@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from application.notices import ReminderSchedule
 from domain.calendar import time_zone
+from domain.cards import DEFAULT_CARD_NUMBER_FORMAT, CardNumberFormat
 from domain.errors import InvalidValue
 from domain.policy import Policy
 
@@ -104,6 +105,18 @@ class Settings(BaseSettings):
         description="Redis shared by the workers (revocations when revocation_store=redis).",
     )
     public_catalogue: bool = Field(True, description="Catalogue reads need no credentials.")
+    self_service_by_book: bool = Field(
+        False,
+        description="Members may borrow by book (the server picks the copy), not only the copy "
+        "they scanned; staff always may.",
+    )
+
+    # --- the desk ---
+    card_number_format: str = Field(
+        DEFAULT_CARD_NUMBER_FORMAT,
+        max_length=16,
+        description="New card numbers: PREFIX{DIGITS}, a serial of DIGITS digits, a check digit.",
+    )
 
     # --- rate limits (entrypoints/http/limits.py): "N per second|minute|hour|day", ";" between ---
     rate_limit_enabled: bool = Field(True, description="Off only where limits get in the way.")
@@ -191,6 +204,15 @@ class Settings(BaseSettings):
         description="Whether 'circulate serve' runs the worker in its own process: 'auto' does "
         "on the SQLite default (a fresh clone needs nothing more), never under gunicorn.",
     )
+
+    @field_validator("card_number_format")
+    @classmethod
+    def _card_number_format(cls, value: str) -> str:
+        try:
+            CardNumberFormat.parse(value)
+        except InvalidValue as error:
+            raise ValueError(error.message) from None
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -326,6 +348,9 @@ class Settings(BaseSettings):
         if self.storage == "memory":
             return "memory"
         return "redis" if self.revocation_store == "redis" else "sql"
+
+    def card_numbers(self) -> CardNumberFormat:
+        return CardNumberFormat.parse(self.card_number_format)
 
     def policy(self) -> Policy:
         return Policy(

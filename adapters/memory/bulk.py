@@ -10,6 +10,7 @@ from typing import Any
 from adapters.memory.database import MemoryDatabase
 from application.ports import BookAddition, BookLoadOutcome
 from domain.catalogue import Book, Copy
+from domain.errors import CardNumberTaken
 from domain.members import Member
 
 
@@ -42,10 +43,17 @@ class MemoryBulkWriter:
     def add_members(self, members: Sequence[Member]) -> list[str]:
         rows: dict[str, Member] = self._db.tables[Member]
         emails = {member.email for member in rows.values()}
+        cards = {member.card_number for member in rows.values()}
         added: list[str] = []
         for member in members:
             if member.email not in emails:
+                if member.card_number in cards:  # as the unique index refuses it in SQL
+                    raise CardNumberTaken(
+                        f"card number {member.card_number} is already in use",
+                        card_number=member.card_number,
+                    )
                 self._put(rows, member)
+                cards.add(member.card_number)
                 added.append(member.id)
         return added
 

@@ -22,6 +22,7 @@ from application.unit_of_work import BookCirculationStore, ChangeTracker, Entity
 from domain.catalogue import Book, Copy, CopyStatus
 from domain.errors import (
     BarcodeAlreadyExists,
+    CardNumberTaken,
     ConcurrentUpdate,
     EmailAlreadyRegistered,
     IsbnAlreadyExists,
@@ -195,6 +196,11 @@ class MemoryMemberRepository(_MemoryStore[Member]):
             raise EmailAlreadyRegistered(
                 f"{entity.email} is already registered", email=entity.email
             )
+        if _clashes(self._rows.values(), entity, lambda m: m.card_number):
+            raise CardNumberTaken(
+                f"card number {entity.card_number} is already in use",
+                card_number=entity.card_number,
+            )
 
     def get(self, member_id: str, *, for_update: bool = False) -> Member | None:  # noqa: ARG002
         # Transactions here run one at a time, so every read is as good as a lock.
@@ -204,12 +210,22 @@ class MemoryMemberRepository(_MemoryStore[Member]):
         wanted = email.lower()  # stored lower-cased by the domain, looked up as in SQL
         return self._one(next((m for m in self._rows.values() if m.email == wanted), None))
 
+    def get_by_card_number(self, card_number: str) -> Member | None:
+        return self._one(
+            next((m for m in self._rows.values() if m.card_number == card_number), None)
+        )
+
+    def existing_card_numbers(self, card_numbers: Collection[str]) -> set[str]:
+        wanted = set(card_numbers)
+        return {m.card_number for m in self._rows.values() if m.card_number in wanted}
+
     def list(self, query: MemberFilter, page: PageRequest) -> Page[Member]:
         needle = query.q.casefold() if query.q else None
 
         def matches(member: Member) -> bool:
             return (
                 (needle is None or needle in member.name.casefold() or needle in member.email)
+                and (query.card_number is None or member.card_number == query.card_number)
                 and (query.role is None or member.role is query.role)
                 and (query.status is None or member.status is query.status)
             )
@@ -272,6 +288,7 @@ class MemoryLoanRepository(_MemoryStore[Loan]):
             lambda loan: (
                 (query.member_id is None or loan.member_id == query.member_id)
                 and (query.book_id is None or loan.book_id == query.book_id)
+                and (query.copy_id is None or loan.copy_id == query.copy_id)
                 and in_state(loan)
             )
         )

@@ -20,6 +20,7 @@ from adapters.sqlalchemy.models import (
     UQ_API_KEY_PREFIX,
     UQ_BOOK_ISBN,
     UQ_COPY_BARCODE,
+    UQ_MEMBER_CARD_NUMBER,
     UQ_MEMBER_EMAIL,
     UQ_OPEN_LOAN_PER_COPY,
     UQ_REFRESH_TOKEN_HASH,
@@ -27,6 +28,7 @@ from adapters.sqlalchemy.models import (
 )
 from domain.errors import (
     BarcodeAlreadyExists,
+    CardNumberTaken,
     ConcurrentUpdate,
     DomainError,
     EmailAlreadyRegistered,
@@ -48,6 +50,7 @@ _SQLITE_UNIQUE_COLUMNS = {
     "books.isbn": UQ_BOOK_ISBN,
     "copies.barcode": UQ_COPY_BARCODE,
     "members.email": UQ_MEMBER_EMAIL,
+    "members.card_number": UQ_MEMBER_CARD_NUMBER,
     "loans.copy_id": UQ_OPEN_LOAN_PER_COPY,
     "refresh_tokens.token_hash": UQ_REFRESH_TOKEN_HASH,
     "api_keys.prefix": UQ_API_KEY_PREFIX,
@@ -114,6 +117,10 @@ def _unique_violation(constraint: str | None, entity: Any) -> DomainError | None
     if constraint == UQ_MEMBER_EMAIL:
         email = getattr(entity, "email", None)
         return EmailAlreadyRegistered(f"{email} is already registered", email=email)
+    if constraint == UQ_MEMBER_CARD_NUMBER:
+        card_number = getattr(entity, "card_number", None)
+        which = f"card number {card_number} is" if card_number else "one of these card numbers is"
+        return CardNumberTaken(f"{which} already in use", card_number=card_number)
     if constraint == UQ_OPEN_LOAN_PER_COPY:
         copy_id = getattr(entity, "copy_id", None)
         return ConcurrentUpdate(f"copy {copy_id} is already on loan", copy_id=copy_id)

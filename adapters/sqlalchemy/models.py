@@ -64,6 +64,7 @@ ID_LENGTH = 36  # UUID text: 8-4-4-4-12 hex digits
 UQ_BOOK_ISBN = "uq_books_isbn"
 UQ_COPY_BARCODE = "uq_copies_barcode"
 UQ_MEMBER_EMAIL = "uq_members_email"
+UQ_MEMBER_CARD_NUMBER = "uq_members_card_number"
 UQ_OPEN_LOAN_PER_COPY = "uq_loans_open_copy_id"
 YEAR_DESC_INDEX = "ix_books_year_desc_id_desc"
 
@@ -194,6 +195,7 @@ class MemberRow(Base):
     id: Mapped[str] = _id()
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    card_number: Mapped[str] = mapped_column(String(32), unique=True)
     name_key: Mapped[str] = mapped_column(_Key)
     role: Mapped[Role] = mapped_column(StrEnumType(Role))
     status: Mapped[MemberStatus] = mapped_column(StrEnumType(MemberStatus))
@@ -561,6 +563,7 @@ __all__ = [
     "UQ_API_KEY_PREFIX",
     "UQ_BOOK_ISBN",
     "UQ_COPY_BARCODE",
+    "UQ_MEMBER_CARD_NUMBER",
     "UQ_MEMBER_EMAIL",
     "UQ_OPEN_LOAN_PER_COPY",
     "UQ_REFRESH_TOKEN_HASH",

@@ -448,6 +448,12 @@ class SqlMemberRepository(_SqlStore[Member, MemberRow]):
         # Emails are stored in the domain's normal form (lower case).
         return self._first(select(MemberRow).where(MemberRow.email == email.lower()))
 
+    def get_by_card_number(self, card_number: str) -> Member | None:
+        return self._first(select(MemberRow).where(MemberRow.card_number == card_number))
+
+    def existing_card_numbers(self, card_numbers: Collection[str]) -> set[str]:
+        return self._existing(MemberRow.card_number, card_numbers)
+
     def list(self, query: MemberFilter, page: PageRequest) -> Page[Member]:
         conditions: list[ColumnElement[bool]] = []
         if query.q:
@@ -458,6 +464,8 @@ class SqlMemberRepository(_SqlStore[Member, MemberRow]):
                     MemberRow.email.contains(needle, autoescape=True),
                 )
             )
+        if query.card_number is not None:
+            conditions.append(MemberRow.card_number == query.card_number)
         if query.role is not None:
             conditions.append(MemberRow.role == query.role)
         if query.status is not None:
@@ -508,6 +516,8 @@ class SqlLoanRepository(_SqlStore[Loan, LoanRow]):
             conditions.append(LoanRow.member_id == query.member_id)
         if query.book_id is not None:
             conditions.append(LoanRow.book_id == query.book_id)
+        if query.copy_id is not None:
+            conditions.append(LoanRow.copy_id == query.copy_id)
         if query.state is LoanState.OPEN:
             conditions.append(_LOAN_IS_OPEN)
         elif query.state is LoanState.OVERDUE:

@@ -33,7 +33,7 @@ from domain.errors import InvalidValue
 
 COLUMNS = ("isbn", "title", "authors", "publisher", "year", "copies", "subjects")
 REQUIRED = frozenset({"isbn", "title"})
-MEMBER_COLUMNS = ("email", "name", "role", "expires_on")
+MEMBER_COLUMNS = ("email", "name", "role", "expires_on", "card_number")
 MEMBER_REQUIRED = frozenset({"email", "name"})
 LIST_SEPARATOR = ";"
 DATE_FORMAT = "%Y-%m-%d"
@@ -200,6 +200,7 @@ def _member_record(line: int, fields: dict[str, Any]) -> MemberRow:
             name=_required_text(fields, "name"),
             role=_text(fields, "role"),
             membership_expires_at=_date(fields, "expires_on"),
+            card_number=_text(fields, "card_number"),
         )
     except InvalidValue as error:
         return RejectedRecord(line, error.code, error.message)

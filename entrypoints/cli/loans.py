@@ -10,10 +10,10 @@ from dependency_injector.wiring import Provide, inject
 
 from application.catalogue import Catalogue
 from application.circulation import Circulation
+from application.desk import CheckIn
 from application.members import Membership
 from application.ports import Clock
 from application.queries import LoanFilter, LoanState, PageRequest
-from domain.catalogue import CopyStatus
 from domain.errors import LoanNotFound
 from domain.loans import Loan
 from entrypoints.cli import lookup
@@ -27,7 +27,7 @@ from entrypoints.cli.output import (
     print_page_footer,
     print_table,
 )
-from entrypoints.cli.views import loan_json
+from entrypoints.cli.views import check_in_json, loan_json
 
 
 @click.group()
@@ -108,40 +108,52 @@ def _state(loan: Loan, now: datetime) -> str:
 
 
 @loans.command()
-@click.option("--member", "member_ref", required=True, help="Borrower (id or email).")
+@click.option("--member", "member_ref", help="Borrower (id, email or card number).")
+@click.option("--card", "card_number", help="Borrower, by the card number scanned.")
 @click.option("--book", "book_ref", help="Any free copy of this book (id or ISBN).")
 @click.option("--copy", "copy_ref", help="This copy (id or barcode).")
+@click.option("--barcode", help="This copy, by the barcode scanned.")
 @json_option
 @inject
 def borrow(
-    member_ref: str,
+    member_ref: str | None,
+    card_number: str | None,
     book_ref: str | None,
     copy_ref: str | None,
+    barcode: str | None,
     as_json: bool,
     circulation: Circulation = Provide["circulation"],
     membership: Membership = Provide["membership"],
     catalogue: Catalogue = Provide["catalogue"],
 ) -> None:
     """Lend a book to a member: a given copy, or by book the copy set aside for them or a free
-    one.
+    one. Name the member once (--member or --card) and the copy once (--book, --copy or
+    --barcode).
 
     \b
     Example:
+      circulate loans borrow --card 20000000000018 --barcode 9780131103627-2
       circulate loans borrow --member ada@example.org --book 9780131103627
-      circulate loans borrow --member ada@example.org --copy 9780131103627-2
     """
-    if book_ref is not None and copy_ref is not None:
-        raise click.UsageError("give --book or --copy, not both")
-    member = lookup.member(membership, member_ref)
+    if (member_ref is None) == (card_number is None):
+        raise click.UsageError("give --member or --card (one of them)")
+    if sum(ref is not None for ref in (book_ref, copy_ref, barcode)) != 1:
+        raise click.UsageError("give --book, --copy or --barcode (one of them)")
+    member_id = lookup.member(membership, member_ref).id if member_ref is not None else None
     if copy_ref is not None:
-        loan = circulation.borrow(member.id, copy_id=lookup.copy(catalogue, copy_ref).id)
+        loan = circulation.borrow(
+            member_id, card_number=card_number, copy_id=lookup.copy(catalogue, copy_ref).id
+        )
     elif book_ref is not None:
-        loan = circulation.borrow(member.id, book_id=lookup.book(catalogue, book_ref).id)
+        loan = circulation.borrow(
+            member_id, card_number=card_number, book_id=lookup.book(catalogue, book_ref).id
+        )
     else:
-        raise click.UsageError("give --book or --copy")
+        loan = circulation.borrow(member_id, card_number=card_number, barcode=barcode)
     if as_json:
         print_json(loan_json(loan))
         return
+    member = membership.get(loan.member_id)
     copy = catalogue.get_copy(loan.copy_id)
     click.echo(
         f"lent copy {copy.barcode} to {member.email}, due {loan.due_at:%Y-%m-%d %H:%M} UTC; "
@@ -150,37 +162,55 @@ def borrow(
 
 
 @loans.command("return")
-@click.argument("reference", metavar="BARCODE_OR_LOAN_ID")
+@click.argument("reference", metavar="[BARCODE_OR_LOAN_ID]", required=False)
+@click.option("--barcode", help="The copy, by the barcode scanned.")
 @json_option
 @inject
 def return_loan(
-    reference: str,
+    reference: str | None,
+    barcode: str | None,
     as_json: bool,
     circulation: Circulation = Provide["circulation"],
-    catalogue: Catalogue = Provide["catalogue"],
 ) -> None:
-    """Take a copy back (by its barcode or the loan id); a fine is charged if it is late and
-    the copy goes to the next member waiting for the book.
+    """Take a copy back (by its barcode or the loan id); a fine is charged if it is late. Says
+    where the copy goes now: the shelf, or the hold shelf for the member named.
 
     \b
     Example:
-      circulate loans return 9780131103627-2
+      circulate loans return --barcode 9780131103627-2
+      circulate loans return 0190a1b2-0000-7000-8000-000000000000
     """
-    loan: Loan | None = None
-    if lookup.looks_like_id(reference):
+    if (reference is None) == (barcode is None):
+        raise click.UsageError("give a barcode or loan id, or --barcode (one of them)")
+    check_in: CheckIn | None = None
+    if reference is not None and lookup.looks_like_id(reference):
         try:
-            loan = circulation.return_loan(reference.strip())
+            check_in = circulation.check_in_loan(reference.strip())
         except LoanNotFound:
-            loan = None  # perhaps a barcode that looks like an id
-    if loan is None:
-        loan = circulation.return_copy(reference)
+            check_in = None  # perhaps a barcode that looks like an id
+    if check_in is None:
+        check_in = circulation.return_copy(str(barcode if barcode is not None else reference))
     if as_json:
-        print_json(loan_json(loan))
+        print_json(check_in_json(check_in))
         return
-    copy = catalogue.get_copy(loan.copy_id)
+    loan = check_in.loan
     fine = f"; fine {money(loan.fine_cents)} charged" if loan.fine_cents else ""
-    shelf = "; set aside for a hold" if copy.status is CopyStatus.ON_HOLD_SHELF else ""
-    click.echo(f"returned copy {copy.barcode} (loan {loan.id}){fine}{shelf}")
+    click.echo(f"returned copy {check_in.copy.barcode} (loan {loan.id}){fine}")
+    click.echo(where_next(check_in))
+
+
+def where_next(check_in: CheckIn) -> str:
+    """The line the desk reads: where to put the copy."""
+    slip = check_in.slip
+    if slip is None:
+        return "-> shelf"
+    pickup = (
+        f", to collect by {slip.hold.pickup_by:%Y-%m-%d %H:%M} UTC" if slip.hold.pickup_by else ""
+    )
+    return (
+        f"-> hold shelf for {slip.member.name} (card {slip.member.card_number}){pickup}; "
+        f"hold {slip.hold.id}"
+    )
 
 
 @loans.command()

@@ -1,7 +1,7 @@
 """What an operator types to name a record: an id, or the key they actually have at hand.
 
-A member may be named by email, a book by ISBN (10 or 13 digits, hyphens allowed), a copy by
-its barcode. Lookups go through the use cases, like everything else.
+A member may be named by email or card number, a book by ISBN (10 or 13 digits, hyphens
+allowed), a copy by its barcode. Lookups go through the use cases, like everything else.
 """
 
 from __future__ import annotations
@@ -24,13 +24,18 @@ def looks_like_id(reference: str) -> bool:
 
 
 def member(membership: Membership, reference: str) -> Member:
-    """By id, or by email when the reference has an ``@``."""
+    """By email when the reference has an ``@``, else by id, else by card number."""
     if "@" in reference:
         found = membership.find_by_email(reference)
         if found is None:
             raise MemberNotFound(reference)
         return found
-    return membership.get(reference.strip())
+    if looks_like_id(reference):
+        try:
+            return membership.get(reference.strip())
+        except MemberNotFound:
+            pass  # a card number may look like an id too
+    return membership.get_by_card_number(reference)
 
 
 def book(catalogue: Catalogue, reference: str) -> Book:

@@ -64,7 +64,10 @@ def read_password(from_stdin: bool) -> str:
 
 
 def describe(member: Member) -> str:
-    return f"{member.name} <{member.email}> ({member.role}, {member.status}) id {member.id}"
+    return (
+        f"{member.name} <{member.email}> ({member.role}, {member.status}) "
+        f"card {member.card_number}, id {member.id}"
+    )
 
 
 @click.group()
@@ -94,6 +97,11 @@ def members() -> None:
     is_flag=True,
     help="Read the password from the first line of standard input instead of prompting.",
 )
+@click.option(
+    "--card",
+    "card_number",
+    help="The number of a card already printed [default: a new one in the library's format].",
+)
 @json_option
 @inject
 def create(
@@ -103,6 +111,7 @@ def create(
     no_password: bool,
     expires_on: datetime | None,
     password_stdin: bool,
+    card_number: str | None,
     as_json: bool,
     membership: Membership = Provide["membership"],
 ) -> None:
@@ -126,6 +135,7 @@ def create(
         role=Role(role.lower()),
         password=password,
         membership_expires_at=start_of_day(expires_on),
+        card_number=card_number,
     )
     if as_json:
         print_json(member_json(member))
@@ -135,6 +145,7 @@ def create(
 
 @members.command("list")
 @click.option("--search", "q", help="Match name or email (any case).")
+@click.option("--card", "card_number", help="Only the member with this card number.")
 @click.option("--role", type=ROLES, help="Only this role.")
 @click.option("--status", type=STATUSES, help="Only this status.")
 @page_options
@@ -142,6 +153,7 @@ def create(
 @inject
 def list_members(
     q: str | None,
+    card_number: str | None,
     role: str | None,
     status: str | None,
     page: int,
@@ -158,6 +170,7 @@ def list_members(
     """
     query = MemberFilter(
         q=q,
+        card_number=card_number,
         role=Role(role.lower()) if role else None,
         status=MemberStatus(status.lower()) if status else None,
     )
@@ -166,9 +179,17 @@ def list_members(
         print_json(page_json(result, member_json))
         return
     print_table(
-        ["ID", "NAME", "EMAIL", "ROLE", "STATUS", "EXPIRES"],
+        ["ID", "CARD", "NAME", "EMAIL", "ROLE", "STATUS", "EXPIRES"],
         (
-            [m.id, m.name, m.email, m.role, m.status, m.membership_expires_at.date()]
+            [
+                m.id,
+                m.card_number,
+                m.name,
+                m.email,
+                m.role,
+                m.status,
+                m.membership_expires_at.date(),
+            ]
             for m in result.items
         ),
         empty="No members match.",
@@ -188,11 +209,12 @@ def show(
     accounts: Accounts = Provide["accounts"],
     catalogue: Catalogue = Provide["catalogue"],
 ) -> None:
-    """Show a member (by id or email) with their open loans and what they owe.
+    """Show a member (by id, email or card number) with their open loans and what they owe.
 
     \b
     Example:
       circulate members show ada@example.org
+      circulate members show 20000000000018
     """
     member = lookup.member(membership, member_ref)
     loans = circulation.list_loans(
@@ -213,6 +235,7 @@ def show(
             ("id", member.id),
             ("name", member.name),
             ("email", member.email),
+            ("card number", member.card_number),
             ("role", member.role),
             ("status", member.status),
             ("membership ends", member.membership_expires_at),
@@ -245,6 +268,7 @@ def show(
 @click.argument("member_ref", metavar="MEMBER")
 @click.option("--email", help="New email.")
 @click.option("--name", help="New name.")
+@click.option("--card", "card_number", help="New card number (a replacement card).")
 @click.option(
     "--expires-on", type=DATE, metavar="YYYY-MM-DD", help="New date (UTC) the membership ends."
 )
@@ -254,18 +278,20 @@ def update(
     member_ref: str,
     email: str | None,
     name: str | None,
+    card_number: str | None,
     expires_on: datetime | None,
     as_json: bool,
     membership: Membership = Provide["membership"],
 ) -> None:
-    """Change a member's email, name or membership end date.
+    """Change a member's email, name, card number or membership end date.
 
     \b
     Example:
       circulate members update ada@example.org --name "Ada King" --expires-on 2031-12-31
+      circulate members update ada@example.org --card 20000000000026
     """
-    if email is None and name is None and expires_on is None:
-        raise click.UsageError("give at least one of --email, --name and --expires-on")
+    if email is None and name is None and card_number is None and expires_on is None:
+        raise click.UsageError("give at least one of --email, --name, --card and --expires-on")
     member = lookup.member(membership, member_ref)
     expiry = start_of_day(expires_on)
     updated = membership.update(
@@ -273,6 +299,7 @@ def update(
         MemberChanges(
             email=UNSET if email is None else email,
             name=UNSET if name is None else name,
+            card_number=UNSET if card_number is None else card_number,
             membership_expires_at=UNSET if expiry is None else expiry,
         ),
     )

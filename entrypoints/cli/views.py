@@ -11,6 +11,7 @@ from typing import Any
 from application.accounts import Arrears
 from application.catalogue import ImportReport
 from application.circulation import Availability
+from application.desk import CheckIn
 from application.members import MemberImportReport
 from domain.catalogue import Book, Copy
 from domain.holds import Hold
@@ -58,6 +59,7 @@ def member_json(member: Member) -> dict[str, Any]:
         "id": member.id,
         "email": member.email,
         "name": member.name,
+        "card_number": member.card_number,
         "role": str(member.role),
         "status": str(member.status),
         "membership_expires_at": member.membership_expires_at,
@@ -135,4 +137,23 @@ def member_import_report_json(report: MemberImportReport) -> dict[str, Any]:
         "rejected": [
             {"line": row.line, "code": row.code, "reason": row.reason} for row in report.rejected
         ],
+    }
+
+
+def check_in_json(check_in: CheckIn) -> dict[str, Any]:
+    """The returned loan (as ``loan_json``), with where the copy goes now, named as in the
+    answer of ``POST /api/v1/returns``."""
+    slip = check_in.slip
+    return {
+        **loan_json(check_in.loan),
+        "destination": str(check_in.destination),
+        "hold": None
+        if slip is None
+        else {
+            "id": slip.hold.id,
+            "member_id": slip.member.id,
+            "member_name": slip.member.name,
+            "card_number": slip.member.card_number,
+            "pickup_by": slip.hold.pickup_by,
+        },
     }

@@ -204,13 +204,43 @@ def visible_member(member_id: str | None) -> str | None:
     return caller.member_id
 
 
+# --- lending: who may lend what to whom -----------------------------------------------------
+
+
+def is_member_caller() -> bool:
+    """The caller is a member acting for themselves (not staff, not an integration)."""
+    caller = require_caller()
+    return not caller.acts_for_everyone
+
+
+def require_self_service(
+    member_id: str | None, *, by_book: bool, hidden_as: NotFound | None = None
+) -> None:
+    """Staff lend to anyone, any way. A member borrows only for themselves (another member's
+    card is answered as an unknown member), and by book (the server picks the copy) only where
+    ``self_service_by_book`` is on: otherwise the copy in hand, by id or barcode."""
+    caller = require_caller()
+    if caller.acts_for_everyone:
+        return
+    if member_id is not None:
+        require_member_access(caller, member_id, hidden_as=hidden_as)
+    if by_book and not get_container().settings().self_service_by_book:
+        raise InsufficientScope(
+            "members borrow the copy in hand (copy_id or barcode); borrowing by book_id is "
+            "for library staff",
+            required="staff",
+        )
+
+
 # --- member records: who may set which fields -------------------------------------------------
 
 SELF_SERVICE_FIELDS = frozenset({"name", "email"})
 # A member's email is changed by staff: a change a member made themselves would answer
 # EMAIL_ALREADY_REGISTERED for an address someone else uses (telling them who is a member), and
 # would take an address without proving it is theirs (that needs a message sent to it).
-STAFF_FIELDS = frozenset({"status", "membership_expires_at", "email"})
+# A card number is changed by staff too: the card is issued at the desk, and a member choosing
+# another member's number would learn it is taken.
+STAFF_FIELDS = frozenset({"status", "membership_expires_at", "email", "card_number"})
 ADMIN_FIELDS = frozenset({"role"})
 
 
@@ -224,7 +254,8 @@ def require_member_changes_allowed(
         require_scope(caller, Scope.ADMIN)
     if STAFF_FIELDS & set(fields) and not caller.acts_for_everyone:
         raise InsufficientScope(
-            "only library staff change a member's email, or a membership's status or expiry",
+            "only library staff change a member's email or card number, or a membership's "
+            "status or expiry",
             required="staff",
         )
     require_staff_account_access(member_id, member_role)

@@ -8,6 +8,8 @@ from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 
 from application.catalogue import Catalogue
+from application.circulation import Circulation
+from application.ports import Clock
 from domain.access import Scope
 from entrypoints.http import access, conditional
 from entrypoints.http.conditional import entity_etag
@@ -15,6 +17,8 @@ from entrypoints.http.openapi import NOT_MODIFIED, ok, operation
 from entrypoints.http.rendering import json_response
 from entrypoints.http.root import API_PREFIX
 from entrypoints.http.schemas.books import COPY_EXAMPLE, CopyChange, CopyOut, CopyPath
+from entrypoints.http.schemas.desk import COPY_AT_DESK_EXAMPLE, CopyAtDeskOut, CopyLookup
+from entrypoints.http.schemas.loans import LoanOut
 
 bp = APIBlueprint(
     "copies",
@@ -22,6 +26,32 @@ bp = APIBlueprint(
     url_prefix=API_PREFIX,
     abp_tags=[Tag(name="Copies", description="Physical copies of books.")],
 )
+
+
+@operation(
+    bp,
+    "GET",
+    "/copies",
+    summary="Find a copy by barcode",
+    description="The copy whose `barcode` was scanned, with its book's title, its status and, "
+    "while it is on loan, the open loan (with the fine accrued so far). For library staff; an "
+    "unknown barcode is 404 `COPY_NOT_FOUND`.",
+    replies=[ok(CopyAtDeskOut, COPY_AT_DESK_EXAMPLE, "The copy.", etag=False)],
+    errors=(404,),
+    access=access.requires(Scope.LOANS_READ, staff=True),
+)
+@inject
+def find_copy(
+    query: CopyLookup,
+    circulation: Circulation = Provide["circulation"],
+    clock: Clock = Provide["clock"],
+) -> Response:
+    found = circulation.copy_at_desk(query.barcode)
+    loan = None
+    if found.loan is not None:
+        fine = circulation.accrued_fines([found.loan])[found.loan.id]
+        loan = LoanOut.of(found.loan, clock.now(), fine)
+    return json_response(CopyAtDeskOut.at_desk(found, loan))
 
 
 @operation(

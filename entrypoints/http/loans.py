@@ -8,10 +8,11 @@ from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 
 from application.circulation import Circulation
+from application.members import Membership
 from application.ports import Clock
 from application.queries import LoanFilter
 from domain.access import Scope
-from domain.errors import LoanNotFound
+from domain.errors import LoanNotFound, MemberNotFound
 from domain.loans import Loan
 from entrypoints.http import access, conditional
 from entrypoints.http.idempotency import idempotent
@@ -20,8 +21,10 @@ from entrypoints.http.pagination import page_request, page_response
 from entrypoints.http.rendering import created as created_response
 from entrypoints.http.rendering import json_response
 from entrypoints.http.root import API_PREFIX
+from entrypoints.http.schemas.desk import CHECK_IN_EXAMPLE, CheckInOut
 from entrypoints.http.schemas.loans import (
     LOAN_EXAMPLE,
+    CheckInCreate,
     LoanCreate,
     LoanOut,
     LoanPage,
@@ -53,10 +56,13 @@ def _own_loan(circulation: Circulation, loan_id: str) -> Loan:
     "POST",
     "/loans",
     summary="Lend a copy",
-    description="Lend a copy to a member: by `book_id` (the copy set aside for the member's "
-    "hold, or any copy on the shelf) or by `copy_id`. Refused when the member may not borrow "
-    "(suspended, expired, overdue loans, debt or loan limit) or no copy can be lent; the "
-    "problem's `code` says which.",
+    description="Lend a copy to a member. The member by `member_id` or by the `card_number` "
+    "scanned; the copy by `copy_id` or the `barcode` scanned, or by `book_id` (the copy set "
+    "aside for the member's hold, or any copy on the shelf). Exactly one of each pair (422 "
+    "otherwise). Members borrow only for themselves, and by `book_id` only where self-service "
+    "by book is on (`CIRCULATE_SELF_SERVICE_BY_BOOK`; else 403 `INSUFFICIENT_SCOPE`). Refused "
+    "when the member may not borrow (suspended, expired, overdue loans, debt or loan limit) or "
+    "no copy can be lent; the problem's `code` says which.",
     replies=[created(LoanOut, LOAN_EXAMPLE, "The loan was made.")],
     errors=(404, 409),
     headers=("Idempotency-Key",),
@@ -67,9 +73,24 @@ def _own_loan(circulation: Circulation, loan_id: str) -> Loan:
 def create_loan(
     body: LoanCreate,
     circulation: Circulation = Provide["circulation"],
+    membership: Membership = Provide["membership"],
     clock: Clock = Provide["clock"],
 ) -> Response:
-    loan = circulation.borrow(body.member_id, book_id=body.book_id, copy_id=body.copy_id)
+    by_card = "card_number" in body.model_fields_set
+    borrower: str | None = None if by_card else body.member_id
+    hidden_as = None
+    if by_card and access.is_member_caller():
+        # Another member's card is answered as an unknown card: asking reveals nobody.
+        holder = membership.get_by_card_number(str(body.card_number))
+        borrower, hidden_as = holder.id, MemberNotFound(holder.card_number)
+    access.require_self_service(borrower, by_book=body.book_id is not None, hidden_as=hidden_as)
+    loan = circulation.borrow(
+        body.member_id,
+        card_number=body.card_number,
+        book_id=body.book_id,
+        copy_id=body.copy_id,
+        barcode=body.barcode,
+    )
     rendered = _render(loan, clock, circulation)
     return created_response(
         rendered, f"{API_PREFIX}/loans/{loan.id}", conditional.model_etag(rendered)
@@ -78,11 +99,36 @@ def create_loan(
 
 @operation(
     bp,
+    "POST",
+    "/returns",
+    summary="Check in a copy by barcode",
+    description="The desk scans a returned copy: its open loan is closed (any overdue fine is "
+    "charged; `loan.fine_cents`) and the answer says where the copy goes now: "
+    "`destination` `shelf`, or `hold_shelf` with the `hold` it is set aside for (the member's "
+    "id, name and card number, and the pickup deadline). A copy on no loan is refused with "
+    "409 `NO_OPEN_LOAN`; an unknown barcode is 404 `COPY_NOT_FOUND`.",
+    replies=[ok(CheckInOut, CHECK_IN_EXAMPLE, "The copy was checked in.", etag=False)],
+    errors=(404, 409),
+    headers=("Idempotency-Key",),
+    access=access.requires(Scope.LOANS_WRITE, staff=True),
+)
+@idempotent
+@inject
+def check_in(
+    body: CheckInCreate,
+    circulation: Circulation = Provide["circulation"],
+    clock: Clock = Provide["clock"],
+) -> Response:
+    return json_response(CheckInOut.of(circulation.return_copy(body.barcode), clock.now()))
+
+
+@operation(
+    bp,
     "GET",
     "/loans",
     summary="List loans",
-    description="Newest first. Filters: `member_id`, `book_id`, and `status` (`open` includes "
-    "overdue loans).",
+    description="Newest first. Filters: `member_id`, `book_id`, the copy by `copy_id` or "
+    "`barcode` (one of the two), and `status` (`open` includes overdue loans).",
     replies=[
         listed(
             LoanPage,
@@ -103,6 +149,8 @@ def list_loans(
         LoanFilter(
             member_id=access.visible_member(query.member_id),
             book_id=query.book_id,
+            copy_id=query.copy_id,
+            barcode=query.barcode,
             state=query.status,
         ),
         page_request(query),

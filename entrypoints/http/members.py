@@ -91,14 +91,19 @@ def _page_example(item: object) -> dict[str, object]:
     "GET",
     "/members",
     summary="List members",
-    description="Oldest registration first. `q` matches part of the name or email.",
+    description="Oldest registration first. `q` matches part of the name or email; "
+    "`card_number` finds the member whose card was scanned (spaces, hyphens and case do not "
+    "matter).",
     replies=[listed(MemberPage, _page_example(MEMBER_EXAMPLE), "A page of members.")],
     access=access.requires(Scope.MEMBERS_READ, staff=True),
 )
 @inject
 def list_members(query: MemberQuery, membership: Membership = Provide["membership"]) -> Response:
     found = membership.list(
-        MemberFilter(q=query.q, role=query.role, status=query.status), page_request(query)
+        MemberFilter(
+            q=query.q, card_number=query.card_number, role=query.role, status=query.status
+        ),
+        page_request(query),
     )
     return page_response(found, MemberOut.of, MemberPage)
 
@@ -109,7 +114,9 @@ def list_members(query: MemberQuery, membership: Membership = Provide["membershi
     "/members",
     summary="Register a member",
     description="Register a member; emails are unique regardless of case. The membership runs "
-    "one membership period unless `membership_expires_at` is given. Members are registered by "
+    "one membership period unless `membership_expires_at` is given. The card number is the one "
+    "given (`CARD_NUMBER_TAKEN` when another member has it) or a new one in the library's "
+    "format. Members are registered by "
     "library staff (there is no self-registration); only an admin registers a librarian or an "
     "admin.",
     replies=[created(MemberOut, MEMBER_EXAMPLE, "The member was registered.")],
@@ -127,6 +134,7 @@ def create_member(body: MemberCreate, membership: Membership = Provide["membersh
         role=body.role,
         password=body.password,
         membership_expires_at=body.membership_expires_at,
+        card_number=body.card_number,
     )
     return created_response(
         MemberOut.of(member), member_url(member.id), entity_etag(member.id, member.version)
@@ -172,9 +180,10 @@ def get_member(path: MemberPath, membership: Membership = Provide["membership"])
     "PATCH",
     "/members/<member_id:member_id>",
     summary="Change a member",
-    description="Change the fields given, in one transaction: email, name, membership expiry, "
-    "role, or status (`suspended` stops borrowing and holds; `active` lifts it). Members change "
-    "their own name only; staff also email, status and membership expiry; only admins "
+    description="Change the fields given, in one transaction: email, name, card number (a new "
+    "card; `CARD_NUMBER_TAKEN` when another member has it), membership expiry, role, or status "
+    "(`suspended` stops borrowing and holds; `active` lifts it). Members change their own name "
+    "only; staff also email, card number, status and membership expiry; only admins "
     "change a role, or the account of another librarian or admin (403 `INSUFFICIENT_SCOPE`).",
     replies=[ok(MemberOut, MEMBER_EXAMPLE, "The member as changed.")],
     errors=(409, 412),

@@ -216,6 +216,13 @@ ROUTES = [
     ),
     Route("copies.get_copy", "GET", lambda s: f"/api/v1/copies/{s.spare_copy}", anonymous=200),
     Route(
+        "copies.find_copy",
+        "GET",
+        lambda s: "/api/v1/copies?barcode=B2-0",
+        refused=STAFF,
+        allowed="librarian",
+    ),
+    Route(
         "copies.update_copy",
         "PATCH",
         lambda s: f"/api/v1/copies/{s.spare_copy}",
@@ -280,9 +287,17 @@ ROUTES = [
         "loans.create_loan",
         "POST",
         lambda s: "/api/v1/loans",
-        lambda s: {"member_id": s.users.ada.id, "book_id": s.spare},
+        lambda s: {"member_id": s.users.ada.id, "copy_id": s.spare_copy},
         other="grace",
         ok=201,
+    ),
+    Route(
+        "loans.check_in",
+        "POST",
+        lambda s: "/api/v1/returns",
+        lambda s: {"barcode": "B0-0"},  # the copy of Ada's loan
+        refused=STAFF,
+        allowed="librarian",
     ),
     Route(
         "loans.list_loans",

@@ -129,6 +129,7 @@ def test_idempotent_posts_document_the_key(document: dict[str, Any]) -> None:
         "/api/v1/books",
         "/api/v1/members",
         "/api/v1/loans",
+        "/api/v1/returns",
         "/api/v1/holds",
         "/api/v1/members/{member_id}/payments",
     }

@@ -61,7 +61,7 @@ def test_borrow_refusals_carry_the_domain_code(cli: Cli) -> None:
     assert taken.exit_code == unknown.exit_code == not_lent.exit_code == 1
     assert taken.stderr.startswith("Error: NO_COPY_AVAILABLE: ")
     assert unknown.stderr.startswith("Error: MEMBER_NOT_FOUND: ")
-    assert not_lent.stderr.startswith("Error: COPY_NOT_AVAILABLE: ")
+    assert not_lent.stderr.startswith("Error: NO_OPEN_LOAN: ")
     assert neither.exit_code == 2
 
 

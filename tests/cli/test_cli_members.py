@@ -123,7 +123,7 @@ def test_list_is_an_aligned_table_or_json(cli: Cli) -> None:
 
     assert table.exit_code == 0, table.output
     header, first, second = table.stdout.splitlines()
-    assert header.split() == ["ID", "NAME", "EMAIL", "ROLE", "STATUS", "EXPIRES"]
+    assert header.split() == ["ID", "CARD", "NAME", "EMAIL", "ROLE", "STATUS", "EXPIRES"]
     assert header.index("EMAIL") == first.index("ada@") == second.index("grace@")
     assert "Grace Hopper" in second
     body = json.loads(as_json.stdout)

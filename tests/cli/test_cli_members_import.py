@@ -144,3 +144,28 @@ def test_import_has_help_with_an_example(cli: Cli) -> None:
     assert result.exit_code == 0
     assert "circulate members import" in result.stdout
     assert "no passwords" in result.stdout
+
+
+def test_card_numbers_in_the_file_are_kept_as_printed_or_refused(
+    cli: Cli, container: Container, tmp_path: Path
+) -> None:
+    cards = """\
+email,name,card_number
+ada@example.org,Ada Lovelace,lib 0001
+grace@example.org,Grace Hopper,LIB-0001
+alan@example.org,Alan Turing,
+edsger@example.org,Edsger Dijkstra,a/b
+"""
+    result = cli("members", "import", write(tmp_path, "cards.csv", cards))
+
+    assert result.stdout.splitlines()[0] == "added 2 members; 0 already registered; 2 rows rejected"
+    rejected = [line for line in result.stderr.splitlines() if line.startswith("line ")]
+    assert [line.split(":")[:2] for line in rejected] == [
+        ["line 3", " CARD_NUMBER_TAKEN"],
+        ["line 5", " INVALID_VALUE"],
+    ]
+    membership = container.membership()
+    assert membership.get_by_card_number("LIB0001").email == "ada@example.org"
+    alan = membership.find_by_email("alan@example.org")
+    assert alan is not None
+    assert len(alan.card_number) == 14

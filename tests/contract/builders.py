@@ -80,6 +80,7 @@ def member(
         id=new_id(),
         email=email or f"member{n}@example.org",
         name=name or f"Member {n}",
+        card_number=f"CARD{n:06d}",
         role=role,
         membership_expires_at=now + 365 * DAY,
         now=now,

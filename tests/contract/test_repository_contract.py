@@ -547,6 +547,8 @@ def test_loan_list_by_state_member_and_book(new_uow: UowFactory) -> None:
     assert listed(state=LoanState.RETURNED) == ([returned.id], 1)
     assert listed(member_id=reader.id) == ([current.id, overdue.id, returned.id], 3)
     assert listed(book_id=other_book.id) == ([theirs.id, returned.id], 2)
+    assert listed(copy_id=c3.id) == ([theirs.id, returned.id], 2)
+    assert listed(copy_id=c3.id, state=LoanState.OPEN) == ([theirs.id], 1)
     assert listed(member_id=reader.id, state=LoanState.OPEN) == ([current.id, overdue.id], 2)
     assert listed(PageRequest(2, 3)) == ([returned.id], 4)
     # Overdue means strictly past the due instant.

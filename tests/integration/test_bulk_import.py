@@ -63,6 +63,7 @@ def register(engine: Engine, count: int) -> list[Member]:
             id=ids.new_id(),
             email=f"reader{n}@example.org",
             name=f"Reader {n}",
+            card_number=f"READER{n:06d}",
             membership_expires_at=now.replace(year=now.year + 1),
             now=now,
         )

@@ -43,6 +43,7 @@ def build(engine: Engine) -> tuple[Circulation, Copy, list[Member]]:
             id=ids.new_id(),
             email=f"racer{n}@example.org",
             name=f"Racer {n}",
+            card_number=f"RACER{n:04d}",
             membership_expires_at=now.replace(year=now.year + 1),
             now=now,
         )

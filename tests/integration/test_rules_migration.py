@@ -18,6 +18,7 @@ from domain.rules import DEFAULT_CATEGORY, DEFAULT_ITEM_TYPE
 from tests.contract.builders import DAY, T0, book, copy, hold, loan, member
 
 NEW_COLUMNS = {
+    "card_number",
     "item_type",
     "category",
     "member_category",

@@ -39,6 +39,7 @@ def a_member(n: int = 1) -> Member:
         id=f"member-{n}",
         email=f"m{n}@example.org",
         name=f"Member {n}",
+        card_number=f"SQL{n:06d}",
         membership_expires_at=T0 + timedelta(days=365),
         now=T0,
     )

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from application.desk import CheckIn, Destination
 from domain import circulation
 from domain.calendar import END_OF_DAY, Closure, LibraryCalendar
 from domain.catalogue import CopyStatus
@@ -239,6 +240,13 @@ class CirculationMachine(RuleBasedStateMachine):
             )
         )
         assert returned is not None, "returning an open loan is never refused"
+        if isinstance(returned, CheckIn):  # by barcode: where next is where the copy is
+            copy = self.app.copy(chosen.copy_id)
+            on_hold_shelf = copy.status is CopyStatus.ON_HOLD_SHELF
+            assert (returned.destination is Destination.HOLD_SHELF) == on_hold_shelf
+            if returned.slip is not None:
+                ready = self.app.hold(returned.slip.hold.id)
+                assert (ready.copy_id, ready.member_id) == (copy.id, returned.slip.member.id)
         stored = self.app.loan(chosen.id)
         assert stored.returned_at == self.now()
         assert stored.fine_cents == overdue_fine(chosen.due_at, self.now(), self.terms_of(chosen))

@@ -11,6 +11,7 @@ from application.circulation import HoldInQueue
 from application.queries import LoanState
 from domain.holds import Hold, HoldStatus
 from domain.loans import Loan
+from entrypoints.http.schemas.books import Barcode
 from entrypoints.http.schemas.common import (
     BodyModel,
     PageMeta,
@@ -20,6 +21,7 @@ from entrypoints.http.schemas.common import (
     no_null_defaults,
     omitted,
 )
+from entrypoints.http.schemas.members import CardNumber
 from entrypoints.http.schemas.rules import IsoDate
 
 LOAN_EXAMPLE: dict[str, Any] = {
@@ -60,34 +62,55 @@ class HoldPath(PathModel):
     hold_id: ResourceId
 
 
-def _exactly_one_target(schema: dict[str, Any]) -> None:
+def _exactly_one_of_each(schema: dict[str, Any]) -> None:
     no_null_defaults(schema)
-    schema["oneOf"] = [{"required": ["book_id"]}, {"required": ["copy_id"]}]
+    schema["allOf"] = [
+        {"oneOf": [{"required": ["member_id"]}, {"required": ["card_number"]}]},
+        {
+            "oneOf": [
+                {"required": ["book_id"]},
+                {"required": ["copy_id"]},
+                {"required": ["barcode"]},
+            ]
+        },
+    ]
 
 
 class LoanCreate(BodyModel):
-    """Lend a copy: name the book (a copy set aside for the member, or any free one) or the copy."""
+    """Lend a copy to a member. The member by id or by the card scanned; the copy by id or by
+    the barcode scanned, or by book (a copy set aside for the member, or any free one)."""
 
     model_config = ConfigDict(
         openapi_extra={  # type: ignore[typeddict-unknown-key]
-            "example": {
-                "member_id": "0190f1e2-7c4d-7a8b-9c0d-bbbbbbbbbbbb",
-                "book_id": "0190f1e2-7c4d-7a8b-9c0d-1e2f3a4b5c6d",
-            }
+            "example": {"card_number": "20000000000018", "barcode": "9780131103627-1"}
         },
-        json_schema_extra=_exactly_one_target,
+        json_schema_extra=_exactly_one_of_each,
     )
 
-    member_id: ResourceId
-    # Exactly one of the two, said in the document too (``oneOf``); neither may be null.
+    # Exactly one of each group, said in the document too (``oneOf``); none may be null.
+    member_id: ResourceId = omitted()
+    card_number: CardNumber = omitted()
     book_id: ResourceId = omitted()
     copy_id: ResourceId = omitted()
+    barcode: Barcode = omitted()
 
     @model_validator(mode="after")
-    def _one_target(self) -> Self:
-        if (self.book_id is None) == (self.copy_id is None):
-            raise ValueError("give exactly one of book_id and copy_id")
+    def _one_of_each(self) -> Self:
+        if (self.member_id is None) == (self.card_number is None):
+            raise ValueError("give exactly one of member_id and card_number")
+        if sum(ref is not None for ref in (self.book_id, self.copy_id, self.barcode)) != 1:
+            raise ValueError("give exactly one of book_id, copy_id and barcode")
         return self
+
+
+class CheckInCreate(BodyModel):
+    """The barcode scanned at the desk."""
+
+    model_config = ConfigDict(
+        openapi_extra={"example": {"barcode": "9780131103627-1"}}  # type: ignore[typeddict-unknown-key]
+    )
+
+    barcode: Barcode
 
 
 class HoldCreate(BodyModel):
@@ -130,9 +153,17 @@ class HoldPosition(BodyModel):
 class LoanQuery(PageQuery):
     member_id: ResourceId | None = None
     book_id: ResourceId | None = None
+    copy_id: ResourceId | None = None
+    barcode: Barcode | None = Field(None, description="The copy's loans, by its barcode.")
     status: LoanState | None = Field(
         None, description="`open` (overdue included), `overdue` or `returned`."
     )
+
+    @model_validator(mode="after")
+    def _one_copy(self) -> Self:
+        if self.copy_id is not None and self.barcode is not None:
+            raise ValueError("give copy_id or barcode, not both")
+        return self
 
 
 class MemberLoanQuery(PageQuery):

@@ -34,6 +34,16 @@ Email = Annotated[
 PersonName = Annotated[
     str, Field(min_length=1, max_length=200, json_schema_extra={"example": "Ada Lovelace"})
 ]
+CardNumber = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        description="A library card number: 4-32 letters or digits; spaces and hyphens are "
+        "ignored and letters are stored upper case.",
+        json_schema_extra={"example": "20000000000018"},
+    ),
+]
 Password = Annotated[
     str,
     Field(
@@ -47,6 +57,7 @@ MEMBER_EXAMPLE: dict[str, Any] = {
     "id": "0190f1e2-7c4d-7a8b-9c0d-bbbbbbbbbbbb",
     "email": "ada@example.org",
     "name": "Ada Lovelace",
+    "card_number": "20000000000018",
     "role": "member",
     "status": "active",
     "category": "standard",
@@ -75,6 +86,11 @@ class MemberCreate(BodyModel):
     membership_expires_at: UtcDateTime | None = Field(
         None, description="Default: one membership period from now."
     )
+    card_number: CardNumber | None = Field(
+        None,
+        description="The number of a card already printed; default: a new number in the "
+        "library's format (`CIRCULATE_CARD_NUMBER_FORMAT`).",
+    )
 
 
 class MemberPatch(BodyModel):
@@ -89,6 +105,7 @@ class MemberPatch(BodyModel):
     # A field left out keeps its value; none of them may be set to null.
     email: Email = omitted()
     name: PersonName = omitted()
+    card_number: CardNumber = omitted()
     membership_expires_at: UtcDateTime = omitted()
     role: Role = omitted()
     status: MemberStatus = omitted()
@@ -99,6 +116,7 @@ class MemberPatch(BodyModel):
 
 class MemberQuery(PageQuery):
     q: str | None = Field(None, min_length=1, max_length=200, description="Part of name or email.")
+    card_number: CardNumber | None = Field(None, description="The member with this card.")
     role: Role | None = None
     status: MemberStatus | None = None
 
@@ -118,6 +136,7 @@ class MemberOut(BaseModel):
     id: str
     email: str
     name: str
+    card_number: str = Field(description="The library card: what the desk scans.")
     role: Role
     status: MemberStatus
     category: str = Field(description="The member category: which circulation rules apply.")
@@ -132,6 +151,7 @@ class MemberOut(BaseModel):
             id=member.id,
             email=member.email,
             name=member.name,
+            card_number=member.card_number,
             role=member.role,
             status=member.status,
             category=member.category,

@@ -25,6 +25,7 @@ from domain.errors import (
     MembershipExpired,
     MemberSuspended,
     NoCopyAvailable,
+    NoOpenLoan,
     RenewalBlockedByHold,
     RenewalBlockedOverdue,
     RenewalLimitReached,
@@ -253,12 +254,12 @@ class TestReturn:
         book = app.add_book()
         loan = app.circulation.borrow(app.add_member().id, book_id=book.book.id)
         returned = app.circulation.return_copy(f"  {book.copies[0].barcode} ")
-        assert returned.id == loan.id
+        assert returned.loan.id == loan.id
         assert not app.loan(loan.id).is_open
 
     def test_return_by_barcode_of_a_copy_not_on_loan(self, app: App) -> None:
         book = app.add_book()
-        with pytest.raises(CopyNotAvailable):
+        with pytest.raises(NoOpenLoan):
             app.circulation.return_copy(book.copies[0].barcode)
         with pytest.raises(CopyNotFound):
             app.circulation.return_copy("UNKNOWN")

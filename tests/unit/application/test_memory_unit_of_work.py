@@ -35,6 +35,7 @@ def new_member(n: int, email: str | None = None) -> Member:
         id=f"member-{n}",
         email=email or f"m{n}@example.org",
         name=f"M {n}",
+        card_number=f"MEM{n:06d}",
         membership_expires_at=START + timedelta(days=365),
         now=START,
     )

@@ -110,7 +110,7 @@ REFUSALS: list[tuple[str, Refusal]] = [
     ),
     # returning and renewing
     ("LOAN_ALREADY_RETURNED", lambda w: w.app.circulation.return_loan(w["returned_loan"])),
-    ("COPY_NOT_AVAILABLE", lambda w: w.app.circulation.return_copy(w.barcodes["two.1"])),
+    ("NO_OPEN_LOAN", lambda w: w.app.circulation.return_copy(w.barcodes["two.1"])),
     ("LOAN_NOT_FOUND", lambda w: w.app.circulation.return_loan("no-loan")),
     ("RENEWAL_LIMIT_REACHED", lambda w: w.app.circulation.renew(w["renewed_loan"])),
     ("RENEWAL_BLOCKED_BY_HOLD", lambda w: w.app.circulation.renew(w["ada_loan"])),

@@ -58,6 +58,7 @@ def member(member_id: str = "m1") -> Member:
         id=member_id,
         email=f"{member_id}@example.org",
         name=member_id,
+        card_number=f"CARD-{member_id}",
         membership_expires_at=NOW + 365 * DAY,
         now=NOW - 30 * DAY,
     )

@@ -20,6 +20,7 @@ def a_member(**overrides: object) -> Member:
         "id": "m1",
         "email": " Ada@Example.ORG ",
         "name": "  Ada   Lovelace ",
+        "card_number": "2000000000001 2",
         "membership_expires_at": NOW + timedelta(days=365),
         "now": NOW,
     }
