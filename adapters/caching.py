@@ -41,7 +41,14 @@ from application.catalogue import Catalogue
 from application.circulation import Availability, Circulation
 from application.queries import BookFilter, Page, PageRequest
 from domain.catalogue import Book, Copy
-from domain.events import Event, PaymentReceived
+from domain.events import (
+    ChargeCancelled,
+    ChargePosted,
+    ChargeWaived,
+    Event,
+    PaymentReceived,
+    PaymentRefunded,
+)
 
 if TYPE_CHECKING:  # only annotations: commands that use no Redis do not import it
     from redis import Redis
@@ -148,8 +155,14 @@ class CatalogueCache:
 class InvalidateOnEvents:
     """An ``EventPublisher``: a committed change to loans or holds invalidates the cache."""
 
-    # Events that change nothing a catalogue read shows.
-    IRRELEVANT: tuple[type[Event], ...] = (PaymentReceived,)
+    # Events that change nothing a catalogue read shows: money moving.
+    IRRELEVANT: tuple[type[Event], ...] = (
+        PaymentReceived,
+        ChargePosted,
+        ChargeWaived,
+        ChargeCancelled,
+        PaymentRefunded,
+    )
 
     def __init__(self, cache: CatalogueCache) -> None:
         self._cache = cache

@@ -278,7 +278,50 @@ class MemberHasDebt(DomainError):
 
 
 class PaymentExceedsBalance(DomainError):
+    """A payment larger than what is posted and still owed (accruing fines are not yet owed)."""
+
     code = "PAYMENT_EXCEEDS_BALANCE"
+
+
+class ChargeNotFound(NotFound):
+    code = "CHARGE_NOT_FOUND"
+    resource = "charge"
+
+
+class PaymentNotFound(NotFound):
+    code = "PAYMENT_NOT_FOUND"
+    resource = "payment"
+
+
+class ChargeSettled(DomainError):
+    """Nothing remains owed on the charge: there is nothing left to pay, waive or cancel."""
+
+    code = "CHARGE_SETTLED"
+
+
+class AmountExceedsCharge(DomainError):
+    """A payment, waiver or cancellation for more than remains owed on the named charge."""
+
+    code = "AMOUNT_EXCEEDS_CHARGE"
+
+
+class RefundExceedsPayment(DomainError):
+    """A refund for more than is left of the payment (what it paid, less earlier refunds)."""
+
+    code = "REFUND_EXCEEDS_PAYMENT"
+
+
+# --- lost items ----------------------------------------------------------------------------
+
+
+class LoanDisputed(DomainError):
+    """The member says the loan was returned; it is disputed until a librarian resolves it."""
+
+    code = "LOAN_CLAIMED_RETURNED"
+
+
+class CopyNotLost(DomainError):
+    code = "COPY_NOT_LOST"
 
 
 # --- identity and access -------------------------------------------------------------------

@@ -8,6 +8,7 @@ from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 
 from application.catalogue import Catalogue
+from application.losses import LostItems
 from domain.access import Scope
 from entrypoints.http import access, conditional
 from entrypoints.http.conditional import entity_etag
@@ -15,6 +16,7 @@ from entrypoints.http.openapi import NOT_MODIFIED, ok, operation
 from entrypoints.http.rendering import json_response
 from entrypoints.http.root import API_PREFIX
 from entrypoints.http.schemas.books import COPY_EXAMPLE, CopyChange, CopyOut, CopyPath
+from entrypoints.http.schemas.losses import RECOVERY_EXAMPLE, RecoveryOut
 
 bp = APIBlueprint(
     "copies",
@@ -68,3 +70,23 @@ def update_copy(
     }[body.status]
     copy = change(path.copy_id, expected_version=expected)
     return json_response(CopyOut.of(copy), headers={"ETag": entity_etag(copy.id, copy.version)})
+
+
+@operation(
+    bp,
+    "POST",
+    "/copies/<copy_id>/found",
+    summary="A lost copy was found",
+    description="The copy serves the first waiting hold (to the hold shelf) or goes back on the "
+    "shelf. If it was lost on loan, that loan's replacement fee is cancelled, and what was paid "
+    "of it refunded when `CIRCULATE_FOUND_REPLACEMENT_FEE` is `refund`; the overdue fine, "
+    "posted at the lost date, and the processing fee stay. A copy that is not lost is refused "
+    "(`COPY_NOT_LOST`).",
+    replies=[ok(RecoveryOut, RECOVERY_EXAMPLE, "Where the copy goes.", etag=False)],
+    errors=(404, 409),
+    access=access.requires(Scope.LOANS_WRITE, staff=True),
+)
+@inject
+def found_copy(path: CopyPath, lost_items: LostItems = Provide["lost_items"]) -> Response:
+    recovery = lost_items.recover_lost_copy(path.copy_id)
+    return json_response(RecoveryOut.of(recovery))

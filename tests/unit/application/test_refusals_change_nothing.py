@@ -12,7 +12,15 @@ import pytest
 from application.catalogue import BookChanges, BookDetails
 from application.members import MemberChanges
 from domain.errors import DomainError
-from domain.events import BookLent, BookReturned, Event, HoldPlaced, HoldReady, PaymentReceived
+from domain.events import (
+    BookLent,
+    BookReturned,
+    ChargePosted,
+    Event,
+    HoldPlaced,
+    HoldReady,
+    PaymentReceived,
+)
 from domain.holds import Hold
 from domain.ledger import LedgerEntry
 from domain.loans import Loan
@@ -227,5 +235,6 @@ def test_events_are_published_once_the_data_is_stored() -> None:
         HoldPlaced,
         BookReturned,
         HoldReady,
+        ChargePosted,
         PaymentReceived,
     ]
