@@ -191,10 +191,10 @@ def _live(
     # Of the loans never returned, one copy is declared lost and one is claimed returned.
     overdue = circulation.list_loans(LoanFilter(state=LoanState.OVERDUE), PageRequest(1, 2))
     lost_items: LostItems = container.lost_items()
-    for loan, outcome in zip(
-        overdue.items, (lost_items.declare_lost, lost_items.claim_returned), strict=False
-    ):
-        _attempt(partial(outcome, loan.id))
+    if overdue.items:
+        _attempt(partial(lost_items.declare_lost, overdue.items[0].id))
+    if len(overdue.items) > 1:
+        _attempt(partial(lost_items.claim_returned, overdue.items[1].id))
     clock.set(end)
     if cast.members:
         _attempt(partial(container.membership().suspend, cast.members[-1].id))
