@@ -621,6 +621,9 @@ class SqlLedgerRepository(_SqlStore[LedgerEntry, LedgerEntryRow]):
         self._write_allocations([entity])
 
     def write_new_many(self, entities: Sequence[LedgerEntry]) -> None:
+        if len(entities) == 1:
+            self.write_new(entities[0])  # the base class would, allocations and all
+            return
         super().write_new_many(entities)
         self._write_allocations(entities)
 
