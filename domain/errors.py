@@ -324,6 +324,13 @@ class CopyNotLost(DomainError):
     code = "COPY_NOT_LOST"
 
 
+class CopyLostOnLoan(DomainError):
+    """The copy was lost on a loan: finding it settles that loan's fees, so it is found by the
+    lost-item route, not by a change of the copy's status."""
+
+    code = "COPY_LOST_ON_LOAN"
+
+
 # --- identity and access -------------------------------------------------------------------
 # Refusals of credentials say which rule refused them, never which part of a secret was wrong:
 # an unknown email and a wrong password are the same INVALID_CREDENTIALS.

@@ -50,7 +50,9 @@ def get_copy(path: CopyPath, catalogue: Catalogue = Provide["catalogue"]) -> Res
     summary="Mark a copy lost, withdrawn or found",
     description="`lost` or `withdrawn` takes the copy out of circulation (a hold it was set "
     "aside for waits again at its place in the queue); `available` brings a lost copy back, "
-    "serving the hold queue first. A copy on loan must be returned first (`COPY_ON_LOAN`).",
+    "serving the hold queue first. A copy on loan is returned or its loan declared lost "
+    "(`COPY_ON_LOAN`); a copy lost on a loan is found with `POST /copies/{id}/found`, which "
+    "settles its fees (`COPY_LOST_ON_LOAN`).",
     replies=[ok(CopyOut, {**COPY_EXAMPLE, "status": "lost", "version": 2}, "The copy.")],
     errors=(409, 412),
     headers=("If-Match",),

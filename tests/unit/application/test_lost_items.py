@@ -9,6 +9,7 @@ import pytest
 from application.losses import LostItems
 from domain.catalogue import CopyStatus
 from domain.errors import (
+    CopyLostOnLoan,
     CopyNotLost,
     LoanAlreadyReturned,
     LoanDisputed,
@@ -202,3 +203,12 @@ def test_money_lines_have_their_kinds(app: App) -> None:
     app.lost_items.declare_lost(loan_id)
     kinds = {e.kind for e in app.ledger() if e.member_id == member_id}
     assert kinds == {EntryKind.CHARGE}
+
+
+def test_a_copy_lost_on_loan_is_not_found_by_a_status_change(app: App) -> None:
+    _, loan_id, copy_id = lent(app)
+    app.lost_items.declare_lost(loan_id)
+    with pytest.raises(CopyLostOnLoan) as refused:
+        app.catalogue.mark_copy_found(copy_id)
+    assert refused.value.details == {"copy_id": copy_id, "loan_id": loan_id}
+    assert app.copy(copy_id).status is CopyStatus.LOST
