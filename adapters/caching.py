@@ -41,7 +41,14 @@ from application.catalogue import Catalogue
 from application.circulation import Availability, Circulation
 from application.queries import BookFilter, Page, PageRequest
 from domain.catalogue import Book, Copy
-from domain.events import Event, PaymentReceived
+from domain.events import (
+    ChargeCancelled,
+    ChargePosted,
+    ChargeWaived,
+    Event,
+    PaymentReceived,
+    PaymentRefunded,
+)
 
 if TYPE_CHECKING:  # only annotations: commands that use no Redis do not import it
     from redis import Redis
@@ -151,8 +158,14 @@ class InvalidateOnEvents:
     as irrelevant invalidates: a new kind errs on the side of a needless miss, never a stale
     read."""
 
-    # Events that change nothing a catalogue read shows.
-    IRRELEVANT: tuple[type[Event], ...] = (PaymentReceived,)
+    # Events that change nothing a catalogue read shows: money moving.
+    IRRELEVANT: tuple[type[Event], ...] = (
+        PaymentReceived,
+        ChargePosted,
+        ChargeWaived,
+        ChargeCancelled,
+        PaymentRefunded,
+    )
 
     def __init__(self, cache: CatalogueCache) -> None:
         self._cache = cache

@@ -1,27 +1,25 @@
-"""Use cases of members' accounts: what they owe and what they pay."""
+"""Use cases of members' accounts: charges, payments, waivers, refunds and cancellations."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.common import found, rule_book
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.unit_of_work import UnitOfWork
-from domain import circulation
-from domain.errors import InvalidValue, MemberNotFound, PaymentExceedsBalance
-from domain.events import PaymentReceived
-from domain.ledger import EntryKind, LedgerEntry
+from domain.errors import InvalidValue, LoanNotFound, MemberNotFound
+from domain.ledger import Account, ChargeBalance, ChargeType, EntryKind, LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
 from domain.policy import Policy
 
-MAX_NOTE = 500
-
 
 @dataclass(frozen=True, slots=True)
 class AccruingFine:
-    """A fine still growing on a loan that is out past its due date."""
+    """The fine of a loan still out past its due date (frozen while the loan is disputed): not
+    owed until it is posted, when the loan closes."""
 
     loan: Loan
     amount_cents: int
@@ -30,17 +28,23 @@ class AccruingFine:
 @dataclass(frozen=True, slots=True)
 class Statement:
     member_id: str
-    entries: list[LedgerEntry]  # fines charged and payments made, oldest first
+    entries: list[LedgerEntry]  # every line, oldest first
+    charges: list[ChargeBalance]  # every charge with its remaining balance, oldest first
     accruing: list[AccruingFine]
-    balance_cents: int  # what the member owes now, accruing fines included
+    balance_cents: int  # posted and owed now: the signed sum of the lines
+    credit_cents: int  # paid but allocated to no charge (payments older than typed charges)
+
+    def total(self, kind: EntryKind) -> int:
+        return sum(e.amount_cents for e in self.entries if e.kind is kind)
 
     @property
-    def fines_cents(self) -> int:
-        return sum(e.amount_cents for e in self.entries if e.kind is EntryKind.FINE)
+    def accruing_cents(self) -> int:
+        return sum(a.amount_cents for a in self.accruing)
 
     @property
-    def payments_cents(self) -> int:
-        return sum(e.amount_cents for e in self.entries if e.kind is EntryKind.PAYMENT)
+    def owed_cents(self) -> int:
+        """What counts against the debt limit: the balance and the fines still accruing."""
+        return self.balance_cents + self.accruing_cents
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +53,7 @@ class Arrears:
 
     member: Member
     overdue_loans: list[Loan]  # earliest due first
-    settled_cents: int  # fines charged minus payments made
+    settled_cents: int  # the posted balance
     accruing_cents: int  # fines still growing on the overdue loans
 
     @property
@@ -68,7 +72,6 @@ class Accounts:
 
     def statement(self, member_id: str) -> Statement:
         with self._uow() as uow:
-            found(uow.members.get(member_id), MemberNotFound, member_id)
             return self._statement(uow, member_id)
 
     def arrears(self) -> list[Arrears]:
@@ -99,33 +102,99 @@ class Accounts:
         result.sort(key=lambda a: (-a.owed_cents, a.member.name.casefold(), a.member.id))
         return result
 
-    def record_payment(self, member_id: str, amount_cents: int, note: str = "") -> LedgerEntry:
-        """Record money received; paying more than is owed is refused, so debt stays >= 0."""
-        if amount_cents <= 0:
-            raise InvalidValue("amount_cents", "amount_cents must be a positive number of cents")
-        if len(note) > MAX_NOTE:
-            raise InvalidValue("note", f"note must be at most {MAX_NOTE} characters")
-        now = self._clock.now()
-        with self._uow() as uow:
-            found(uow.members.get(member_id, for_update=True), MemberNotFound, member_id)
-            owed = self._statement(uow, member_id).balance_cents
-            if amount_cents > owed:
-                raise PaymentExceedsBalance(
-                    f"payment of {amount_cents} cents exceeds the {owed} cents owed",
-                    balance_cents=owed,
-                )
-            entry = LedgerEntry(
+    # --- changes: each loads the account, makes one domain call and commits -----------------
+
+    def record_payment(
+        self, member_id: str, amount_cents: int, note: str = "", charge_id: str | None = None
+    ) -> LedgerEntry:
+        """Money received, allocated to ``charge_id`` or to the oldest charges first; never more
+        than is posted and owed now."""
+        return self._change(
+            member_id,
+            lambda account: account.pay(
                 id=self._ids.new_id(),
-                member_id=member_id,
-                kind=EntryKind.PAYMENT,
                 amount_cents=amount_cents,
-                created_at=now,
-                note=note.strip(),
+                now=self._clock.now(),
+                note=note,
+                charge_id=charge_id,
+            ),
+        )
+
+    def charge(
+        self, member_id: str, amount_cents: int, note: str, loan_id: str | None = None
+    ) -> LedgerEntry:
+        """A manual charge by staff (damage, a replacement card), optionally for one loan."""
+        if not note.strip():
+            raise InvalidValue("note", "note is required: say what the charge is for")
+
+        def post(account: Account) -> LedgerEntry:
+            return account.post(
+                id=self._ids.new_id(),
+                charge_type=ChargeType.MANUAL,
+                amount_cents=amount_cents,
+                now=self._clock.now(),
+                loan_id=loan_id,
+                note=note,
             )
+
+        return self._change(member_id, post, loan_id=loan_id)
+
+    def waive(
+        self, member_id: str, charge_id: str, reason: str, amount_cents: int | None = None
+    ) -> LedgerEntry:
+        return self._change(
+            member_id,
+            lambda account: account.waive(
+                id=self._ids.new_id(),
+                charge_id=charge_id,
+                reason=reason,
+                now=self._clock.now(),
+                amount_cents=amount_cents,
+            ),
+        )
+
+    def cancel(self, member_id: str, charge_id: str, reason: str) -> LedgerEntry:
+        return self._change(
+            member_id,
+            lambda account: account.cancel(
+                id=self._ids.new_id(), charge_id=charge_id, reason=reason, now=self._clock.now()
+            ),
+        )
+
+    def refund(
+        self, member_id: str, payment_id: str, reason: str, amount_cents: int | None = None
+    ) -> LedgerEntry:
+        return self._change(
+            member_id,
+            lambda account: account.refund(
+                id=self._ids.new_id(),
+                payment_id=payment_id,
+                reason=reason,
+                now=self._clock.now(),
+                amount_cents=amount_cents,
+            ),
+        )
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _change(
+        self,
+        member_id: str,
+        change: Callable[[Account], LedgerEntry],
+        *,
+        loan_id: str | None = None,
+    ) -> LedgerEntry:
+        with self._uow() as uow:
+            # The member's row lock orders changes to one account, as it orders their loans.
+            found(uow.members.get(member_id, for_update=True), MemberNotFound, member_id)
+            if loan_id is not None:
+                loan = found(uow.loans.get(loan_id), LoanNotFound, loan_id)
+                if loan.member_id != member_id:
+                    raise LoanNotFound(loan_id)
+            account = Account(member_id, uow.ledger.for_member(member_id))
+            entry = change(account)
             uow.ledger.add(entry)
-            uow.emit(
-                PaymentReceived(occurred_at=now, member_id=member_id, amount_cents=amount_cents)
-            )
+            uow.emit(*account.pull_events())
             uow.commit()
             return entry
 
@@ -133,16 +202,17 @@ class Accounts:
         now = self._clock.now()
         member = found(uow.members.get(member_id), MemberNotFound, member_id)
         rules = rule_book(uow, self._policy)
-        entries = uow.ledger.for_member(member_id)
-        open_loans = uow.loans.open_for_member(member_id)
-        accruing = [
+        account = Account(member_id, uow.ledger.for_member(member_id))
+        fines = [
             AccruingFine(loan, loan.fine_at(now, rules.terms(member.category, loan.item_type)))
-            for loan in open_loans
-            if loan.is_overdue(now)
+            for loan in uow.loans.open_for_member(member_id)
         ]
+        accruing = [fine for fine in fines if fine.amount_cents]
         return Statement(
             member_id=member_id,
-            entries=entries,
+            entries=account.entries,
+            charges=account.charges(),
             accruing=accruing,
-            balance_cents=circulation.balance(entries, open_loans, rules, member.category, now),
+            balance_cents=account.balance_cents,
+            credit_cents=account.credit_cents(),
         )

@@ -12,11 +12,12 @@ from application.ports import BookAddition, BookLoadOutcome, Clock, IdGenerator,
 from application.queries import BookFilter, Page, PageRequest
 from application.retry import retry_on_conflict
 from application.unit_of_work import UnitOfWork
-from domain.catalogue import Book, Copy
+from domain.catalogue import Book, Copy, CopyStatus
 from domain.errors import (
     BarcodeAlreadyExists,
     BookHasOpenLoans,
     BookNotFound,
+    CopyLostOnLoan,
     CopyNotFound,
     DomainError,
     InvalidValue,
@@ -358,6 +359,15 @@ class Catalogue:
         with self._uow() as uow:
             copy = found(uow.copies.get(copy_id), CopyNotFound, copy_id)
             check_version(copy, expected_version)
+            lost_on = uow.loans.lost_for_copy(copy_id) if copy.status is CopyStatus.LOST else None
+            if lost_on is not None:
+                raise CopyLostOnLoan(
+                    f"copy {copy.barcode} was lost on loan {lost_on.id}; record it found as a "
+                    "lost item (POST /copies/{id}/found, circulate loans found) so that its "
+                    "replacement fee is settled",
+                    copy_id=copy.id,
+                    loan_id=lost_on.id,
+                )
             state = uow.circulation.get(copy.book_id)
             state.mark_found(copy_id, rule_book(uow, self._policy), now)
             uow.circulation.save(state)

@@ -29,7 +29,7 @@ from domain.errors import (
     NoOpenLoan,
 )
 from domain.holds import Hold
-from domain.ledger import EntryKind, LedgerEntry
+from domain.ledger import ChargeType, new_charge
 from domain.loans import Loan
 from domain.members import Member
 from domain.policy import Policy
@@ -153,19 +153,19 @@ class Circulation:
         member = found(uow.members.get(loan.member_id), MemberNotFound, loan.member_id)
         state = uow.circulation.get(loan.book_id)
         fine = state.take_back(loan, member, rule_book(uow, self._policy), now)
+        uow.circulation.save(state)  # its events (the return) before the charge's
         if fine:
-            uow.ledger.add(
-                LedgerEntry(
-                    id=self._ids.new_id(),
-                    member_id=loan.member_id,
-                    kind=EntryKind.FINE,
-                    amount_cents=fine,
-                    created_at=now,
-                    loan_id=loan.id,
-                    note=f"overdue fine for copy {state.copy(loan.copy_id).barcode}",
-                )
+            entry, posted = new_charge(
+                id=self._ids.new_id(),
+                member_id=loan.member_id,
+                charge_type=ChargeType.OVERDUE,
+                amount_cents=fine,
+                now=now,
+                loan_id=loan.id,
+                note=f"overdue fine for copy {state.copy(loan.copy_id).barcode}",
             )
-        uow.circulation.save(state)
+            uow.ledger.add(entry)
+            uow.emit(posted)
         check_in = self._where_next(uow, state, loan)
         uow.commit()
         return check_in

@@ -155,7 +155,11 @@ class LoanRepository(Protocol):
     def closed_for_book(self, book_id: str) -> list[Loan]: ...
 
     def overdue(self, now: datetime) -> list[Loan]:
-        """Every open loan due before ``now``, earliest due first."""
+        """Every open loan due before ``now`` and not disputed, earliest due first."""
+        ...
+
+    def lost_for_copy(self, copy_id: str) -> Loan | None:
+        """The copy's latest loan, if that loan closed as lost."""
         ...
 
     def list(self, query: LoanFilter, page: PageRequest, now: datetime) -> Page[Loan]:
@@ -203,11 +207,11 @@ class LedgerRepository(Protocol):
         ...
 
     def balance(self, member_id: str) -> int:
-        """Fines minus payments, in cents."""
+        """The signed sum of the member's lines (charges and refunds less credits), in cents."""
         ...
 
     def balances(self) -> dict[str, int]:
-        """Fines minus payments per member, for the members whose balance is not zero."""
+        """Each member's balance, for the members whose balance is not zero."""
         ...
 
     def add(self, entry: LedgerEntry) -> None: ...

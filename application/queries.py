@@ -89,9 +89,11 @@ class BookFilter:
 
 
 class LoanState(StrEnum):
-    OPEN = "open"  # not returned (overdue ones included)
+    OPEN = "open"  # not closed (overdue and disputed ones included)
     OVERDUE = "overdue"
+    CLAIMED_RETURNED = "claimed_returned"  # open, disputed
     RETURNED = "returned"
+    LOST = "lost"  # closed as lost
 
 
 @dataclass(frozen=True, slots=True)

@@ -195,9 +195,8 @@ class Copy:
     def _move(self, allowed: set[CopyStatus], target: CopyStatus, now: datetime) -> None:
         if self.status not in allowed:
             if self.status is CopyStatus.ON_LOAN:
-                raise CopyOnLoan(
-                    f"copy {self.barcode} is on loan; return it first", copy_id=self.id
-                )
+                advice = "declare its loan lost" if target is CopyStatus.LOST else "return it first"
+                raise CopyOnLoan(f"copy {self.barcode} is on loan; {advice}", copy_id=self.id)
             raise InvalidCopyTransition(
                 f"copy {self.barcode} cannot go from {self.status} to {target}",
                 copy_id=self.id,
@@ -227,6 +226,10 @@ class Copy:
 
     def mark_lost(self, now: datetime) -> None:
         self._move({CopyStatus.AVAILABLE, CopyStatus.ON_HOLD_SHELF}, CopyStatus.LOST, now)
+
+    def lose_on_loan(self, now: datetime) -> None:
+        """The copy's loan was declared lost: the copy is gone with it."""
+        self._move({CopyStatus.ON_LOAN}, CopyStatus.LOST, now)
 
     def mark_found(self, now: datetime) -> None:
         self._move({CopyStatus.LOST}, CopyStatus.AVAILABLE, now)

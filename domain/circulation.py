@@ -27,6 +27,7 @@ from domain.errors import (
     InvalidValue,
     ItemTypeLoanLimitReached,
     LoanAlreadyReturned,
+    LoanDisputed,
     LoanLimitReached,
     MemberHasOverdueLoans,
     NoCopyAvailable,
@@ -46,11 +47,14 @@ from domain.events import (
     HoldPlaced,
     HoldReady,
     HoldSuspended,
+    LoanClaimedReturned,
+    LoanDeclaredLost,
     LoanRenewed,
+    LostCopyRecovered,
 )
 from domain.holds import Hold, HoldStatus
 from domain.ledger import LedgerEntry
-from domain.loans import Loan
+from domain.loans import Loan, LoanStatus
 from domain.members import Member
 from domain.rules import DEFAULT_ITEM_TYPE, CirculationRule, RuleBook
 
@@ -142,6 +146,15 @@ def ensure_unblocked(standing: Standing, rules: RuleBook, now: datetime) -> None
             balance_cents=standing.balance_cents,
             limit_cents=limit,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Loss:
+    """What declaring a loan lost costs the member, in cents (each charged when not zero)."""
+
+    fine_cents: int  # the overdue fine, assessed to the lost date
+    replacement_fee_cents: int
+    processing_fee_cents: int
 
 
 @dataclass(slots=True, eq=False)
@@ -319,6 +332,77 @@ class BookCirculation:
         self.allocate(rules, now)
         return fine
 
+    def declare_lost(
+        self, loan: Loan, member: Member, rules: RuleBook, now: datetime, *, aged: bool = False
+    ) -> Loss:
+        """Close the loan as lost: the copy is lost with it, and no hold is served by it.
+
+        The fine is assessed to now (to the claim, for a disputed loan); the rule for the
+        borrower and the loan's item type sets the replacement and processing fees.
+        """
+        copy = self.copy(loan.copy_id)
+        rule = rules.rule_for(member.category, loan.item_type)
+        fine = loan.declare_lost(now, rules.terms(member.category, loan.item_type))
+        copy.lose_on_loan(now)
+        loss = Loss(fine, rule.replacement_fee_cents, rule.processing_fee_cents)
+        self.events.append(
+            LoanDeclaredLost(
+                occurred_at=now,
+                loan_id=loan.id,
+                copy_id=copy.id,
+                book_id=self.book_id,
+                member_id=loan.member_id,
+                fine_cents=fine,
+                replacement_fee_cents=loss.replacement_fee_cents,
+                processing_fee_cents=loss.processing_fee_cents,
+                aged=aged,
+            )
+        )
+        return loss
+
+    def claim_returned(self, loan: Loan, now: datetime) -> None:
+        """The member says the loan came back: it stays open, disputed, and its fine stops."""
+        self.copy(loan.copy_id)
+        loan.claim_returned(now)
+        self.events.append(
+            LoanClaimedReturned(
+                occurred_at=now, loan_id=loan.id, copy_id=loan.copy_id, member_id=loan.member_id
+            )
+        )
+
+    def recover(
+        self,
+        copy_id: str,
+        lost_loan: Loan | None,
+        rules: RuleBook,
+        now: datetime,
+        *,
+        cancelled_cents: int = 0,
+        refunded_cents: int = 0,
+    ) -> Copy:
+        """A lost copy turned up: it serves the first waiting hold, else goes on the shelf.
+
+        ``lost_loan`` is the loan it was lost on (None for a copy lost from the shelf); the
+        amounts are what the account gave up of that loan's replacement fee.
+        """
+        if lost_loan is not None and (
+            lost_loan.copy_id != copy_id or lost_loan.status is not LoanStatus.LOST
+        ):
+            raise InvalidValue("loan_id", f"loan {lost_loan.id} did not lose copy {copy_id}")
+        copy = self.mark_found(copy_id, rules, now)
+        self.events.append(
+            LostCopyRecovered(
+                occurred_at=now,
+                copy_id=copy.id,
+                book_id=self.book_id,
+                loan_id=lost_loan.id if lost_loan is not None else None,
+                member_id=lost_loan.member_id if lost_loan is not None else None,
+                cancelled_cents=cancelled_cents,
+                refunded_cents=refunded_cents,
+            )
+        )
+        return copy
+
     def renew(self, loan: Loan, standing: Standing, rules: RuleBook, now: datetime) -> None:
         """Push the due date ``renewal_days`` local days on, if the rules allow it now."""
         rule = self.ensure_may_renew(loan, standing, rules, now)
@@ -343,6 +427,10 @@ class BookCirculation:
         member.ensure_in_good_standing(now)
         if not loan.is_open:
             raise LoanAlreadyReturned(f"loan {loan.id} was already returned", loan_id=loan.id)
+        if loan.disputed:
+            raise LoanDisputed(
+                "a loan claimed returned cannot be renewed until it is resolved", loan_id=loan.id
+            )
         if loan.is_overdue(now):
             raise RenewalBlockedOverdue(
                 "an overdue loan cannot be renewed; return it", loan_id=loan.id

@@ -297,7 +297,57 @@ class MemberHasDebt(DomainError):
 
 
 class PaymentExceedsBalance(DomainError):
+    """A payment larger than what is posted and still owed (accruing fines are not yet owed)."""
+
     code = "PAYMENT_EXCEEDS_BALANCE"
+
+
+class ChargeNotFound(NotFound):
+    code = "CHARGE_NOT_FOUND"
+    resource = "charge"
+
+
+class PaymentNotFound(NotFound):
+    code = "PAYMENT_NOT_FOUND"
+    resource = "payment"
+
+
+class ChargeSettled(DomainError):
+    """Nothing remains owed on the charge: there is nothing left to pay, waive or cancel."""
+
+    code = "CHARGE_SETTLED"
+
+
+class AmountExceedsCharge(DomainError):
+    """A payment, waiver or cancellation for more than remains owed on the named charge."""
+
+    code = "AMOUNT_EXCEEDS_CHARGE"
+
+
+class RefundExceedsPayment(DomainError):
+    """A refund for more than is left of the payment (what it paid, less earlier refunds)."""
+
+    code = "REFUND_EXCEEDS_PAYMENT"
+
+
+# --- lost items ----------------------------------------------------------------------------
+
+
+class LoanDisputed(DomainError):
+    """The member says the loan was returned; it is disputed until a librarian resolves it."""
+
+    code = "LOAN_CLAIMED_RETURNED"
+
+
+class CopyNotLost(DomainError):
+    code = "COPY_NOT_LOST"
+
+
+class CopyLostOnLoan(DomainError):
+    """The copy was lost on a loan: finding it settles that loan's fees, so it is found by the
+    lost-item route, not by a change of the copy's status."""
+
+    code = "COPY_LOST_ON_LOAN"
 
 
 # --- identity and access -------------------------------------------------------------------

@@ -97,6 +97,88 @@ class HoldClosed(Event):
 class PaymentReceived(Event):
     member_id: str
     amount_cents: int
+    payment_id: str = ""
+    charge_ids: tuple[str, ...] = ()  # the charges it was allocated to, in order
+
+
+# --- money: every line added to an account announces itself -------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChargePosted(Event):
+    member_id: str
+    charge_id: str
+    loan_id: str | None
+    charge_type: str  # overdue, lost, processing or manual
+    amount_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeWaived(Event):
+    member_id: str
+    charge_id: str
+    waiver_id: str
+    loan_id: str | None
+    amount_cents: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeCancelled(Event):
+    member_id: str
+    charge_id: str
+    cancellation_id: str
+    loan_id: str | None
+    amount_cents: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRefunded(Event):
+    member_id: str
+    payment_id: str
+    refund_id: str
+    amount_cents: int
+    charge_ids: tuple[str, ...]  # the charges owed again, in the order they were reopened
+    reason: str
+
+
+# --- lost items ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoanDeclaredLost(Event):
+    """A copy on loan was declared lost (by staff, or ``aged`` by the long-overdue job)."""
+
+    loan_id: str
+    copy_id: str
+    book_id: str
+    member_id: str
+    fine_cents: int
+    replacement_fee_cents: int
+    processing_fee_cents: int
+    aged: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LoanClaimedReturned(Event):
+    """The member says they returned the loan: it is disputed and its fine stops growing."""
+
+    loan_id: str
+    copy_id: str
+    member_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LostCopyRecovered(Event):
+    """A lost copy turned up; ``loan_id`` is the loan it was lost on, if any."""
+
+    copy_id: str
+    book_id: str
+    loan_id: str | None
+    member_id: str | None
+    cancelled_cents: int
+    refunded_cents: int
 
 
 @dataclass(frozen=True, slots=True)

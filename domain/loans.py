@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
 
-from domain.errors import LoanAlreadyReturned
+from domain.errors import LoanAlreadyReturned, LoanDisputed
 from domain.values import require_utc
 
 _DAY = timedelta(days=1)
@@ -55,6 +56,13 @@ def overdue_fine(due_at: datetime, until: datetime, terms: LoanTerms) -> int:
     return min(days * terms.fine_per_day_cents, terms.fine_cap_cents)
 
 
+class LoanStatus(StrEnum):
+    OPEN = "open"
+    CLAIMED_RETURNED = "claimed_returned"  # open, disputed: the member says it came back
+    RETURNED = "returned"
+    LOST = "lost"  # closed: the copy was declared lost (and charged for)
+
+
 @dataclass(slots=True, kw_only=True)
 class Loan:
     id: str
@@ -67,6 +75,8 @@ class Loan:
     returned_at: datetime | None = None
     fine_cents: int = 0
     item_type: str = "book"  # the copy's item type when lent: which rule's limits count it
+    status: LoanStatus = LoanStatus.OPEN
+    claimed_returned_at: datetime | None = None
     version: int = 1
 
     @classmethod
@@ -97,16 +107,29 @@ class Loan:
 
     @property
     def is_open(self) -> bool:
+        """Not closed (returned or lost): ``returned_at`` is when the loan closed either way."""
         return self.returned_at is None
 
+    @property
+    def disputed(self) -> bool:
+        return self.status is LoanStatus.CLAIMED_RETURNED
+
     def is_overdue(self, now: datetime) -> bool:
-        return self.is_open and now > self.due_at
+        """Out past its due date. A disputed loan is not: while a librarian looks, the member
+        gets the benefit of the doubt (no fine grows, nothing is blocked by it)."""
+        return self.is_open and not self.disputed and now > self.due_at
+
+    def fine_until(self, now: datetime) -> datetime:
+        """The instant the fine is counted to: now, or the claim of a disputed loan."""
+        if self.claimed_returned_at is not None:
+            return min(now, self.claimed_returned_at)
+        return now
 
     def fine_at(self, now: datetime, policy: LoanTerms) -> int:
-        """The fine owed for this loan: assessed at return, or accruing while still out."""
+        """The fine owed for this loan: assessed when it closed, or accruing while out."""
         if self.returned_at is not None:
             return self.fine_cents
-        return overdue_fine(self.due_at, now, policy)
+        return overdue_fine(self.due_at, self.fine_until(now), policy)
 
     def extend(self, policy: LoanTerms, due_at: datetime | None = None) -> None:
         """Push the due date to ``due_at`` or one renewal period further (rules are checked by
@@ -115,9 +138,33 @@ class Loan:
         self.renewals += 1
 
     def close(self, now: datetime, policy: LoanTerms) -> int:
-        """Mark the loan returned and assess its fine; returns the fine in cents."""
-        if self.returned_at is not None:
-            raise LoanAlreadyReturned(f"loan {self.id} was already returned", loan_id=self.id)
-        self.fine_cents = overdue_fine(self.due_at, now, policy)
+        """Mark the loan returned and assess its fine; returns the fine in cents.
+
+        A disputed loan that turns up is returned as of the claim: the member said so, and the
+        copy proves it, so no fine grows for the time the library took to find it.
+        """
+        return self._end(now, policy, LoanStatus.RETURNED)
+
+    def declare_lost(self, now: datetime, policy: LoanTerms) -> int:
+        """Close the loan as lost and assess its fine to now (or to the claim, if disputed);
+        no fine accrues for a copy nobody has any more."""
+        return self._end(now, policy, LoanStatus.LOST)
+
+    def claim_returned(self, now: datetime) -> None:
+        """The member says it was returned: the loan stays open, disputed, its fine frozen."""
+        self._ensure_open()
+        if self.disputed:
+            raise LoanDisputed(f"loan {self.id} is already claimed returned", loan_id=self.id)
+        self.status = LoanStatus.CLAIMED_RETURNED
+        self.claimed_returned_at = now
+
+    def _end(self, now: datetime, policy: LoanTerms, status: LoanStatus) -> int:
+        self._ensure_open()
+        self.fine_cents = overdue_fine(self.due_at, self.fine_until(now), policy)
         self.returned_at = now
+        self.status = status
         return self.fine_cents
+
+    def _ensure_open(self) -> None:
+        if self.returned_at is not None:
+            raise LoanAlreadyReturned(f"loan {self.id} was already {self.status}", loan_id=self.id)

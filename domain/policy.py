@@ -6,6 +6,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from domain.errors import InvalidValue
+from domain.ledger import FoundReplacementFee
 from domain.loans import started_days_late
 
 
@@ -21,6 +22,9 @@ class Policy:
     pickup_window: timedelta = timedelta(days=7)
     membership_period: timedelta = timedelta(days=365)
     time_zone: str = "UTC"  # the library's IANA time zone: loans fall due at its day's end
+    # A loan this many days overdue is aged to lost by the daily job; 0: never.
+    lost_after_days_overdue: int = 0
+    found_replacement_fee: FoundReplacementFee = FoundReplacementFee.REFUND
 
     def __post_init__(self) -> None:
         for field in fields(self):

@@ -179,6 +179,7 @@ TERMS: tuple[str, ...] = (
     "max_holds",
     "pickup_window_days",
     "replacement_fee_cents",
+    "processing_fee_cents",
 )
 
 
@@ -201,7 +202,8 @@ class CirculationRule:
     holds_allowed: bool
     max_holds: int
     pickup_window_days: int
-    replacement_fee_cents: int  # the default charge for a lost item
+    replacement_fee_cents: int  # the charge for a lost item
+    processing_fee_cents: int = 0  # charged with it, for the work of replacing the item
     version: int = 1
 
     lookup_fields: ClassVar[tuple[str, ...]] = DIMENSIONS
@@ -224,6 +226,7 @@ class CirculationRule:
         _count("max_holds", self.max_holds, high=1000)
         _count("pickup_window_days", self.pickup_window_days, low=1, high=365)
         _count("replacement_fee_cents", self.replacement_fee_cents)
+        _count("processing_fee_cents", self.processing_fee_cents)
         if self.fine_cap_cents < self.fine_per_day_cents:
             raise InvalidValue(
                 "fine_cap_cents", "fine_cap_cents must be at least one day's fine_per_day_cents"
@@ -257,6 +260,7 @@ class CirculationRule:
             max_holds=policy.max_holds,
             pickup_window_days=max(1, policy.pickup_window.days),
             replacement_fee_cents=0,
+            processing_fee_cents=0,
         )
 
     @property

@@ -60,6 +60,7 @@ from application.identity.ports import KeyGenerator, KeyStore
 from application.identity.sessions import Sessions
 from application.identity.signing_keys import SigningKeys
 from application.jobs import Scheduler
+from application.losses import LostItems
 from application.members import Membership
 from application.notices import NoticeDelivery, NoticeLog, NoticeRouter, Reminders
 from application.ports import Clock
@@ -208,6 +209,10 @@ class Container(containers.DeclarativeContainer):
     accounts = providers.ThreadSafeSingleton(
         Accounts, uow=uow.provider, clock=clock, ids=ids, policy=policy
     )
+    # Its changes reach the catalogue cache through their events (``InvalidateOnEvents``).
+    lost_items = providers.ThreadSafeSingleton(
+        LostItems, uow=uow.provider, clock=clock, ids=ids, policy=policy
+    )
     circulation_rules = providers.ThreadSafeSingleton(
         CirculationRules, uow=uow.provider, clock=clock, ids=ids, policy=policy
     )
@@ -313,6 +318,7 @@ class Container(containers.DeclarativeContainer):
         expire_holds=circulation.provided.expire_pickups,
         send_reminders=reminders.provided.run,
         purge_sessions=sessions.provided.purge_expired,
+        age_to_lost=lost_items.provided.age_to_lost,
     )
     scheduler = providers.ThreadSafeSingleton(Scheduler, jobs, job_runs, clock.provided.now)
     worker = providers.Factory(

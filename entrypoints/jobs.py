@@ -28,11 +28,13 @@ def scheduled_jobs(
     expire_holds: Callable[[], object],
     send_reminders: Callable[[], object],
     purge_sessions: Callable[[], object],
+    age_to_lost: Callable[[], object],
 ) -> JobRegistry:
     jobs = JobRegistry()
     jobs.add(Job("holds-expire", HOURLY, expire_holds, "Expire holds not collected in time"))
     jobs.add(Job("notices-reminders", DAILY, send_reminders, "Due-soon and overdue notices"))
     jobs.add(Job("sessions-purge", DAILY, purge_sessions, "Forget expired refresh tokens"))
+    jobs.add(Job("loans-age-to-lost", DAILY, age_to_lost, "Declare long-overdue loans lost"))
     return jobs
 
 

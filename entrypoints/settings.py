@@ -16,6 +16,7 @@ from application.notices import ReminderSchedule
 from domain.calendar import time_zone
 from domain.cards import DEFAULT_CARD_NUMBER_FORMAT, CardNumberFormat
 from domain.errors import InvalidValue
+from domain.ledger import FoundReplacementFee
 from domain.policy import Policy
 
 if TYPE_CHECKING:
@@ -77,6 +78,17 @@ class Settings(BaseSettings):
         min_length=1,
         max_length=64,
         description="The library's IANA time zone: loans fall due at the end of its days.",
+    )
+    lost_after_days_overdue: int = Field(
+        0,
+        ge=0,
+        le=_TEN_YEARS,
+        description="The daily job ages loans this many days overdue to lost; 0: never.",
+    )
+    found_replacement_fee: FoundReplacementFee = Field(
+        FoundReplacementFee.REFUND,
+        description="A lost copy found: 'refund' gives back what was paid of its replacement "
+        "fee and cancels the rest; 'cancel' cancels only what is unpaid.",
     )
 
     # --- serving ---
@@ -364,6 +376,8 @@ class Settings(BaseSettings):
             pickup_window=timedelta(days=self.pickup_window_days),
             membership_period=timedelta(days=self.membership_period_days),
             time_zone=self.timezone,
+            lost_after_days_overdue=self.lost_after_days_overdue,
+            found_replacement_fee=self.found_replacement_fee,
         )
 
 

@@ -29,7 +29,7 @@ from domain.errors import (
 )
 from domain.holds import Hold
 from domain.ledger import LedgerEntry
-from domain.loans import Loan
+from domain.loans import Loan, LoanStatus
 from domain.members import Member
 
 E = TypeVar("E", bound=Entity)
@@ -274,15 +274,20 @@ class MemoryLoanRepository(_MemoryStore[Loan]):
         rows = self._where(lambda loan: loan.is_overdue(now))
         return self._many(sorted(rows, key=lambda loan: (loan.due_at, loan.id)))
 
+    def lost_for_copy(self, copy_id: str) -> Loan | None:
+        closed = self._where(lambda loan: loan.copy_id == copy_id and not loan.is_open)
+        latest = max(closed, key=lambda loan: (loan.loaned_at, loan.id), default=None)
+        return self._one(latest if latest and latest.status is LoanStatus.LOST else None)
+
     def list(self, query: LoanFilter, page: PageRequest, now: datetime) -> Page[Loan]:
         def in_state(loan: Loan) -> bool:
             if query.state is LoanState.OPEN:
                 return loan.is_open
             if query.state is LoanState.OVERDUE:
                 return loan.is_overdue(now)
-            if query.state is LoanState.RETURNED:
-                return not loan.is_open
-            return True
+            if query.state is None:
+                return True
+            return loan.status is LoanStatus(query.state.value)
 
         rows = self._where(
             lambda loan: (

@@ -7,6 +7,7 @@ convert the few values their driver needs converted themselves (``adapters.sqlal
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from adapters.sqlalchemy.models import (
@@ -25,7 +26,7 @@ from adapters.sqlalchemy.models import (
 from domain.calendar import Closure
 from domain.catalogue import Book, Copy
 from domain.holds import Hold
-from domain.ledger import LedgerEntry
+from domain.ledger import Allocation, LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
 from domain.rules import TERMS, CirculationRule, ItemType, MemberCategory
@@ -233,6 +234,8 @@ def loan_values(loan: Loan) -> dict[str, Any]:
         "fine_cents": loan.fine_cents,
         "version": loan.version,
         "item_type": loan.item_type,
+        "status": loan.status,
+        "claimed_returned_at": loan.claimed_returned_at,
     }
 
 
@@ -249,6 +252,8 @@ def loan_from_row(row: LoanRow) -> Loan:
         fine_cents=row.fine_cents,
         version=row.version,
         item_type=row.item_type,
+        status=row.status,
+        claimed_returned_at=row.claimed_returned_at,
     )
 
 
@@ -299,10 +304,26 @@ def ledger_entry_values(entry: LedgerEntry) -> dict[str, Any]:
         "created_at": entry.created_at,
         "loan_id": entry.loan_id,
         "note": entry.note,
+        "charge_type": entry.charge_type,
+        "target_id": entry.target_id,
     }
 
 
-def ledger_entry_from_row(row: LedgerEntryRow) -> LedgerEntry:
+def allocation_values(entry: LedgerEntry) -> list[dict[str, Any]]:
+    return [
+        {
+            "entry_id": entry.id,
+            "position": position,
+            "charge_id": allocation.charge_id,
+            "amount_cents": allocation.amount_cents,
+        }
+        for position, allocation in enumerate(entry.allocations)
+    ]
+
+
+def ledger_entry_from_row(
+    row: LedgerEntryRow, allocations: Sequence[Allocation] = ()
+) -> LedgerEntry:
     return LedgerEntry(
         id=row.id,
         member_id=row.member_id,
@@ -311,6 +332,9 @@ def ledger_entry_from_row(row: LedgerEntryRow) -> LedgerEntry:
         created_at=row.created_at,
         loan_id=row.loan_id,
         note=row.note,
+        charge_type=row.charge_type,
+        target_id=row.target_id,
+        allocations=tuple(allocations),
     )
 
 

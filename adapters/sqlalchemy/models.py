@@ -46,7 +46,8 @@ from application.jobs import RunOutcome
 from application.outbox import Channel, MessageStatus
 from domain.catalogue import CopyStatus
 from domain.holds import HoldStatus
-from domain.ledger import EntryKind
+from domain.ledger import ChargeType, EntryKind
+from domain.loans import LoanStatus
 from domain.members import MemberStatus, Role
 from domain.rules import DEFAULT_CATEGORY, DEFAULT_ITEM_TYPE
 
@@ -228,8 +229,14 @@ class LoanRow(Base):
     fine_cents: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = _version()
     item_type: Mapped[str] = _code(DEFAULT_ITEM_TYPE)
+    # ``returned_at`` is when the loan closed, returned or lost; ``status`` says which.
+    status: Mapped[LoanStatus] = mapped_column(
+        StrEnumType(LoanStatus), server_default=text(f"'{LoanStatus.OPEN}'")
+    )
+    claimed_returned_at: Mapped[datetime | None]
 
     __table_args__ = (
+        CheckConstraint(values_check("status", LoanStatus), name="status"),
         CheckConstraint("renewals >= 0", name="renewals_not_negative"),
         CheckConstraint("fine_cents >= 0", name="fine_cents_not_negative"),
         CheckConstraint("version >= 1", name="version_positive"),
@@ -300,11 +307,37 @@ class LedgerEntryRow(Base):
     # A reference only, with no foreign key: a fine outlives the loan history of a removed book.
     loan_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     note: Mapped[str] = mapped_column(Text)
+    charge_type: Mapped[ChargeType | None] = mapped_column(StrEnumType(ChargeType))
+    # The charge a waiver or cancellation is for; the payment a refund gives back.
+    target_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
 
     __table_args__ = (
         CheckConstraint(values_check("kind", EntryKind), name="kind"),
+        CheckConstraint(values_check("charge_type", ChargeType), name="charge_type"),
         CheckConstraint("amount_cents > 0", name="amount_cents_positive"),
+        CheckConstraint(
+            "(kind = 'charge') = (charge_type IS NOT NULL)", name="charge_type_on_charges"
+        ),
         Index(None, "member_id", "created_at"),
+    )
+
+
+class LedgerAllocationRow(Base):
+    """The part of a credit (payment, waiver, cancellation) or refund that went to one charge,
+    in the order the line allocated them (``position``)."""
+
+    __tablename__ = "ledger_allocations"
+
+    entry_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("ledger_entries.id"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    charge_id: Mapped[str] = _ref("ledger_entries.id")
+    amount_cents: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="amount_cents_positive"),
+        Index(None, "charge_id"),
     )
 
 
@@ -362,6 +395,7 @@ class CirculationRuleRow(Base):
     max_holds: Mapped[int] = mapped_column(Integer)
     pickup_window_days: Mapped[int] = mapped_column(Integer)
     replacement_fee_cents: Mapped[int] = mapped_column(Integer)
+    processing_fee_cents: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     version: Mapped[int] = _version()
 
     __table_args__ = (
@@ -578,6 +612,7 @@ __all__ = [
     "HoldRow",
     "IdempotencyKeyRow",
     "ItemTypeRow",
+    "LedgerAllocationRow",
     "LedgerEntryRow",
     "LoanRow",
     "MemberCategoryRow",

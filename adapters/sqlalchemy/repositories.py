@@ -18,6 +18,7 @@ from sqlalchemy import (
     Select,
     Table,
     UnaryExpression,
+    and_,
     case,
     delete,
     false,
@@ -41,6 +42,7 @@ from adapters.sqlalchemy.models import (
     CopyRow,
     HoldRow,
     ItemTypeRow,
+    LedgerAllocationRow,
     LedgerEntryRow,
     LoanRow,
     MemberCategoryRow,
@@ -61,8 +63,8 @@ from domain.calendar import Closure
 from domain.catalogue import Book, Copy, CopyStatus
 from domain.errors import ConcurrentUpdate
 from domain.holds import ACTIVE_HOLD_STATUSES, Hold, HoldStatus
-from domain.ledger import EntryKind, LedgerEntry
-from domain.loans import Loan
+from domain.ledger import DEBITS, Allocation, LedgerEntry
+from domain.loans import Loan, LoanStatus
 from domain.members import Member
 from domain.rules import CirculationRule, ItemType, MemberCategory
 
@@ -476,6 +478,11 @@ class SqlMemberRepository(_SqlStore[Member, MemberRow]):
 _LOAN_IS_OPEN = LoanRow.returned_at.is_(None)
 
 
+def _overdue_at(now: datetime) -> ColumnElement[bool]:
+    """Open, past due, and not disputed (a loan claimed returned is no longer overdue)."""
+    return and_(_LOAN_IS_OPEN, LoanRow.due_at < now, LoanRow.status == LoanStatus.OPEN)
+
+
 class SqlLoanRepository(_SqlStore[Loan, LoanRow]):
     row = LoanRow
 
@@ -505,10 +512,16 @@ class SqlLoanRepository(_SqlStore[Loan, LoanRow]):
 
     def overdue(self, now: datetime) -> list[Loan]:
         return self._all(
-            select(LoanRow)
-            .where(_LOAN_IS_OPEN, LoanRow.due_at < now)
-            .order_by(LoanRow.due_at, LoanRow.id)
+            select(LoanRow).where(_overdue_at(now)).order_by(LoanRow.due_at, LoanRow.id)
         )
+
+    def lost_for_copy(self, copy_id: str) -> Loan | None:
+        latest = self._first(
+            select(LoanRow)
+            .where(LoanRow.copy_id == copy_id, ~_LOAN_IS_OPEN)
+            .order_by(LoanRow.loaned_at.desc(), LoanRow.id.desc())
+        )
+        return latest if latest is not None and latest.status is LoanStatus.LOST else None
 
     def list(self, query: LoanFilter, page: PageRequest, now: datetime) -> Page[Loan]:
         conditions: list[ColumnElement[bool]] = []
@@ -521,9 +534,9 @@ class SqlLoanRepository(_SqlStore[Loan, LoanRow]):
         if query.state is LoanState.OPEN:
             conditions.append(_LOAN_IS_OPEN)
         elif query.state is LoanState.OVERDUE:
-            conditions.extend([_LOAN_IS_OPEN, LoanRow.due_at < now])
-        elif query.state is LoanState.RETURNED:
-            conditions.append(~_LOAN_IS_OPEN)
+            conditions.append(_overdue_at(now))
+        elif query.state is not None:
+            conditions.append(LoanRow.status == LoanStatus(query.state.value))
         return self._page(conditions, [LoanRow.loaned_at.desc(), LoanRow.id.desc()], page)
 
 
@@ -578,31 +591,80 @@ class SqlHoldRepository(_SqlStore[Hold, HoldRow]):
         return self._page(conditions, _QUEUE_ORDER, page)
 
 
-# Fines count for the member's debt, payments against it.
+# Charges and refunds count for the member's debt, every other line against it.
 _SIGNED_CENTS = case(
-    (LedgerEntryRow.kind == EntryKind.FINE, LedgerEntryRow.amount_cents),
+    (LedgerEntryRow.kind.in_(sorted(DEBITS)), LedgerEntryRow.amount_cents),
     else_=-LedgerEntryRow.amount_cents,
 )
+_ALLOCATIONS = cast(Table, LedgerAllocationRow.__table__)
 
 
 class SqlLedgerRepository(_SqlStore[LedgerEntry, LedgerEntryRow]):
+    """Lines with their allocations (``ledger_allocations``), written and read together."""
+
     row = LedgerEntryRow
     versioned = False
 
     def _to_entity(self, row: LedgerEntryRow) -> LedgerEntry:
-        return mappers.ledger_entry_from_row(row)
+        return mappers.ledger_entry_from_row(row, self._allocations([row.id]).get(row.id, ()))
 
     def _to_values(self, entity: LedgerEntry) -> dict[str, Any]:
         return mappers.ledger_entry_values(entity)
 
+    def _allocations(self, entry_ids: Sequence[str]) -> dict[str, list[Allocation]]:
+        found: dict[str, list[Allocation]] = {}
+        for start in range(0, len(entry_ids), _IN_CHUNK):
+            statement = (
+                select(_ALLOCATIONS)
+                .where(_ALLOCATIONS.c.entry_id.in_(entry_ids[start : start + _IN_CHUNK]))
+                .order_by(_ALLOCATIONS.c.entry_id, _ALLOCATIONS.c.position)
+            )
+            with translated_errors():
+                for row in self._session.execute(statement):
+                    found.setdefault(row.entry_id, []).append(
+                        Allocation(row.charge_id, row.amount_cents)
+                    )
+        return found
+
+    def write_new(self, entity: LedgerEntry) -> None:
+        super().write_new(entity)
+        self._write_allocations([entity])
+
+    def write_new_many(self, entities: Sequence[LedgerEntry]) -> None:
+        if len(entities) == 1:
+            self.write_new(entities[0])  # the base class would, allocations and all
+            return
+        super().write_new_many(entities)
+        self._write_allocations(entities)
+
+    def _write_allocations(self, entities: Sequence[LedgerEntry]) -> None:
+        rows = [values for entity in entities for values in mappers.allocation_values(entity)]
+        if rows:
+            with translated_errors():
+                self._session.connection().execute(insert(_ALLOCATIONS), rows)
+
     def write_changes(self, entity: LedgerEntry, expected_version: int) -> None:
         raise NotImplementedError("ledger entries are immutable")
 
+    def write_removal(self, entity: LedgerEntry) -> None:
+        # Allocations to the line, and its own, go with it (the member's lines go together).
+        statement = delete(_ALLOCATIONS).where(
+            or_(_ALLOCATIONS.c.entry_id == entity.id, _ALLOCATIONS.c.charge_id == entity.id)
+        )
+        with translated_errors(entity):
+            self._session.connection().execute(statement)
+        super().write_removal(entity)
+
     def for_member(self, member_id: str) -> list[LedgerEntry]:
-        return self._all(
+        statement = (
             select(LedgerEntryRow)
             .where(LedgerEntryRow.member_id == member_id)
             .order_by(LedgerEntryRow.created_at, LedgerEntryRow.id)
+        )
+        rows = self._rows(statement)
+        allocations = self._allocations([row.id for row in rows])
+        return self._track_all(
+            mappers.ledger_entry_from_row(row, allocations.get(row.id, ())) for row in rows
         )
 
     def balance(self, member_id: str) -> int:

@@ -26,6 +26,7 @@ from adapters.clock import ManualClock
 from application.accounts import Accounts
 from application.catalogue import Catalogue
 from application.circulation import Circulation
+from application.losses import LostItems
 from application.members import Membership
 from application.queries import (
     BookFilter,
@@ -111,12 +112,12 @@ def _clock_of(container: Container, clock: ManualClock) -> Iterator[None]:
     after it."""
     services = (container.catalogue, container.membership, container.circulation)
     with container.clock.override(providers.Object(clock)):
-        for service in (*services, container.accounts):
+        for service in (*services, container.accounts, container.lost_items):
             service.reset()
         try:
             yield
         finally:
-            for service in (*services, container.accounts):
+            for service in (*services, container.accounts, container.lost_items):
                 service.reset()
 
 
@@ -187,6 +188,13 @@ def _live(
             owed = accounts.statement(debtor.id).balance_cents
             if owed > 0:
                 _attempt(partial(accounts.record_payment, debtor.id, owed // 2 or owed))
+    # Of the loans never returned, one copy is declared lost and one is claimed returned.
+    overdue = circulation.list_loans(LoanFilter(state=LoanState.OVERDUE), PageRequest(1, 2))
+    lost_items: LostItems = container.lost_items()
+    if overdue.items:
+        _attempt(partial(lost_items.declare_lost, overdue.items[0].id))
+    if len(overdue.items) > 1:
+        _attempt(partial(lost_items.claim_returned, overdue.items[1].id))
     clock.set(end)
     if cast.members:
         _attempt(partial(container.membership().suspend, cast.members[-1].id))

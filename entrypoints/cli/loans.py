@@ -11,6 +11,7 @@ from dependency_injector.wiring import Provide, inject
 from application.catalogue import Catalogue
 from application.circulation import Circulation
 from application.desk import CheckIn
+from application.losses import LostItems
 from application.members import Membership
 from application.ports import Clock
 from application.queries import LoanFilter, LoanState, PageRequest
@@ -28,6 +29,8 @@ from entrypoints.cli.output import (
     print_table,
 )
 from entrypoints.cli.views import check_in_json, loan_json
+from entrypoints.http.schemas.accounts import EntryOut
+from entrypoints.http.schemas.losses import RecoveryOut
 
 
 @click.group()
@@ -101,7 +104,9 @@ def print_loans(
 def _state(loan: Loan, now: datetime) -> str:
     if loan.returned_at is not None:
         fine = f", fine {money(loan.fine_cents)}" if loan.fine_cents else ""
-        return f"returned{fine}"
+        return f"{loan.status}{fine}"
+    if loan.disputed:
+        return "claimed returned"
     if loan.is_overdue(now):
         return "OVERDUE"
     return "open"
@@ -274,3 +279,84 @@ def renew_all(
         ),
         empty="No open loans.",
     )
+
+
+@loans.command("lost")
+@click.argument("loan_id")
+@json_option
+@inject
+def declare_lost(
+    loan_id: str, as_json: bool, lost_items: LostItems = Provide["lost_items"]
+) -> None:
+    """Declare the copy on a loan lost: the loan closes as lost, the copy is lost, and the
+    overdue fine, the replacement fee and the processing fee are charged.
+
+    \b
+    Example:
+      circulate loans lost 0190a1b2-0000-7000-8000-000000000000
+    """
+    outcome = lost_items.declare_lost(loan_id)
+    if as_json:
+        print_json(
+            {
+                "loan": loan_json(outcome.loan),
+                "charges": [
+                    EntryOut.of(c, c.amount_cents).model_dump(mode="json") for c in outcome.charges
+                ],
+            }
+        )
+        return
+    charged = ", ".join(f"{c.charge_type} {money(c.amount_cents)}" for c in outcome.charges)
+    click.echo(f"loan {outcome.loan.id} closed as lost; charged: {charged or 'nothing'}")
+
+
+@loans.command("claimed-returned")
+@click.argument("loan_id")
+@json_option
+@inject
+def claimed_returned(
+    loan_id: str, as_json: bool, lost_items: LostItems = Provide["lost_items"]
+) -> None:
+    """Record that the member says LOAN_ID was returned: the loan is disputed and its fine stops.
+    Resolve it with `loans return` (the copy turned up) or `loans lost`.
+
+    \b
+    Example:
+      circulate loans claimed-returned 0190a1b2-0000-7000-8000-000000000000
+    """
+    loan = lost_items.claim_returned(loan_id)
+    if as_json:
+        print_json(loan_json(loan))
+        return
+    click.echo(f"loan {loan.id} is claimed returned: disputed, its fine stopped")
+
+
+@loans.command("found")
+@click.argument("copy_ref", metavar="BARCODE_OR_COPY_ID")
+@json_option
+@inject
+def found(
+    copy_ref: str,
+    as_json: bool,
+    lost_items: LostItems = Provide["lost_items"],
+    catalogue: Catalogue = Provide["catalogue"],
+) -> None:
+    """A lost copy turned up: its replacement fee is cancelled (or refunded, by
+    CIRCULATE_FOUND_REPLACEMENT_FEE) and it goes to the first waiting hold or the shelf.
+
+    \b
+    Example:
+      circulate loans found 9780131103627-2
+    """
+    recovery = lost_items.recover_lost_copy(lookup.copy(catalogue, copy_ref).id)
+    if as_json:
+        print_json(RecoveryOut.of(recovery).model_dump(mode="json", by_alias=True))
+        return
+    where = f"the hold shelf for member {recovery.hold.member_id}" if recovery.hold else "the shelf"
+    fees = ""
+    if recovery.cancelled_cents or recovery.refunded_cents:
+        fees = (
+            f"; replacement fee cancelled {money(recovery.cancelled_cents)}, "
+            f"refunded {money(recovery.refunded_cents)}"
+        )
+    click.echo(f"copy {recovery.copy.barcode} goes to {where}{fees}")

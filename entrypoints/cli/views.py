@@ -80,6 +80,8 @@ def loan_json(loan: Loan) -> dict[str, Any]:
         "due_at": loan.due_at,
         "renewals": loan.renewals,
         "returned_at": loan.returned_at,
+        "claimed_returned_at": loan.claimed_returned_at,
+        "loan_status": loan.status,
         "fine_cents": loan.fine_cents,
         "version": loan.version,
     }

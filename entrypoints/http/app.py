@@ -10,6 +10,7 @@ from flask_openapi3.openapi import OpenAPI
 from entrypoints.container import Container, build_container
 from entrypoints.http import (
     access,
+    accounts,
     admin,
     auth,
     books,
@@ -73,6 +74,7 @@ API_BLUEPRINTS = (
     books.bp,
     copies.bp,
     members.bp,
+    accounts.bp,
     loans.bp,
     holds.bp,
     notices.bp,

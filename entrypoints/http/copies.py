@@ -9,6 +9,7 @@ from flask_openapi3.models.tag import Tag
 
 from application.catalogue import Catalogue
 from application.circulation import Circulation
+from application.losses import LostItems
 from application.ports import Clock
 from domain.access import Scope
 from entrypoints.http import access, conditional
@@ -19,6 +20,7 @@ from entrypoints.http.root import API_PREFIX
 from entrypoints.http.schemas.books import COPY_EXAMPLE, CopyChange, CopyOut, CopyPath
 from entrypoints.http.schemas.desk import COPY_AT_DESK_EXAMPLE, CopyAtDeskOut, CopyLookup
 from entrypoints.http.schemas.loans import LoanOut
+from entrypoints.http.schemas.losses import RECOVERY_EXAMPLE, RecoveryOut
 
 bp = APIBlueprint(
     "copies",
@@ -78,7 +80,9 @@ def get_copy(path: CopyPath, catalogue: Catalogue = Provide["catalogue"]) -> Res
     summary="Mark a copy lost, withdrawn or found",
     description="`lost` or `withdrawn` takes the copy out of circulation (a hold it was set "
     "aside for waits again at its place in the queue); `available` brings a lost copy back, "
-    "serving the hold queue first. A copy on loan must be returned first (`COPY_ON_LOAN`).",
+    "serving the hold queue first. A copy on loan is returned or its loan declared lost "
+    "(`COPY_ON_LOAN`); a copy lost on a loan is found with `POST /copies/{id}/found`, which "
+    "settles its fees (`COPY_LOST_ON_LOAN`).",
     replies=[ok(CopyOut, {**COPY_EXAMPLE, "status": "lost", "version": 2}, "The copy.")],
     errors=(409, 412),
     headers=("If-Match",),
@@ -98,3 +102,23 @@ def update_copy(
     }[body.status]
     copy = change(path.copy_id, expected_version=expected)
     return json_response(CopyOut.of(copy), headers={"ETag": entity_etag(copy.id, copy.version)})
+
+
+@operation(
+    bp,
+    "POST",
+    "/copies/<copy_id>/found",
+    summary="A lost copy was found",
+    description="The copy serves the first waiting hold (to the hold shelf) or goes back on the "
+    "shelf. If it was lost on loan, that loan's replacement fee is cancelled, and what was paid "
+    "of it refunded when `CIRCULATE_FOUND_REPLACEMENT_FEE` is `refund`; the overdue fine, "
+    "posted at the lost date, and the processing fee stay. A copy that is not lost is refused "
+    "(`COPY_NOT_LOST`).",
+    replies=[ok(RecoveryOut, RECOVERY_EXAMPLE, "Where the copy goes.", etag=False)],
+    errors=(404, 409),
+    access=access.requires(Scope.LOANS_WRITE, staff=True),
+)
+@inject
+def found_copy(path: CopyPath, lost_items: LostItems = Provide["lost_items"]) -> Response:
+    recovery = lost_items.recover_lost_copy(path.copy_id)
+    return json_response(RecoveryOut.of(recovery))

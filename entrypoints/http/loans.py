@@ -8,6 +8,7 @@ from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 
 from application.circulation import Circulation
+from application.losses import LostItems
 from application.members import Membership
 from application.ports import Clock
 from application.queries import LoanFilter
@@ -21,6 +22,7 @@ from entrypoints.http.pagination import page_request, page_response
 from entrypoints.http.rendering import created as created_response
 from entrypoints.http.rendering import json_response
 from entrypoints.http.root import API_PREFIX
+from entrypoints.http.schemas.accounts import EntryOut
 from entrypoints.http.schemas.desk import CHECK_IN_EXAMPLE, CheckInOut
 from entrypoints.http.schemas.loans import (
     LOAN_EXAMPLE,
@@ -31,6 +33,7 @@ from entrypoints.http.schemas.loans import (
     LoanPath,
     LoanQuery,
 )
+from entrypoints.http.schemas.losses import LOSS_EXAMPLE, LossOut
 
 bp = APIBlueprint(
     "loans",
@@ -231,3 +234,69 @@ def renew_loan(
 ) -> Response:
     _own_loan(circulation, path.loan_id)
     return json_response(_render(circulation.renew(path.loan_id), clock, circulation))
+
+
+@operation(
+    bp,
+    "POST",
+    "/loans/<loan_id>/lost",
+    summary="Declare a loan lost",
+    description="The copy on loan is lost: the loan closes as `lost`, the copy is lost and serves "
+    "no hold, and the overdue fine (to today, or to the claim of a disputed loan), the rule's "
+    "replacement fee and its processing fee are charged. A closed loan is refused "
+    "(`LOAN_ALREADY_RETURNED`).",
+    replies=[ok(LossOut, LOSS_EXAMPLE, "The lost loan and its charges.", etag=False)],
+    errors=(404, 409),
+    access=access.requires(Scope.LOANS_WRITE, staff=True),
+)
+@inject
+def declare_lost(
+    path: LoanPath,
+    lost_items: LostItems = Provide["lost_items"],
+    circulation: Circulation = Provide["circulation"],
+    clock: Clock = Provide["clock"],
+) -> Response:
+    outcome = lost_items.declare_lost(path.loan_id)
+    return json_response(
+        LossOut(
+            loan=_render(outcome.loan, clock, circulation),
+            charges=[EntryOut.of(c, c.amount_cents) for c in outcome.charges],
+        )
+    )
+
+
+@operation(
+    bp,
+    "POST",
+    "/loans/<loan_id>/claimed-returned",
+    summary="Record a claim that a loan was returned",
+    description="The member says they returned it: the loan stays open as `claimed_returned`, "
+    "its fine stops growing and it no longer counts as overdue. A librarian resolves it by "
+    "returning the loan (the copy was found: the fine counts to the claim) or declaring it "
+    "lost. Refused for a closed loan (`LOAN_ALREADY_RETURNED`) or one already claimed "
+    "(`LOAN_CLAIMED_RETURNED`).",
+    replies=[
+        ok(
+            LoanOut,
+            {
+                **LOAN_EXAMPLE,
+                "status": "claimed_returned",
+                "claimed_returned_at": "2030-01-25T09:00:00Z",
+                "version": 2,
+            },
+            "The disputed loan.",
+            etag=False,
+        )
+    ],
+    errors=(404, 409),
+    access=access.requires(Scope.LOANS_WRITE, staff=True),
+)
+@inject
+def claim_returned(
+    path: LoanPath,
+    lost_items: LostItems = Provide["lost_items"],
+    circulation: Circulation = Provide["circulation"],
+    clock: Clock = Provide["clock"],
+) -> Response:
+    loan = lost_items.claim_returned(path.loan_id)
+    return json_response(_render(loan, clock, circulation))

@@ -8,7 +8,6 @@ from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 from werkzeug.routing import BaseConverter
 
-from application.accounts import Accounts
 from application.circulation import Circulation
 from application.members import MemberChanges, Membership
 from application.ports import Clock
@@ -20,7 +19,6 @@ from entrypoints.http.idempotency import idempotent
 from entrypoints.http.identity import require_member_caller
 from entrypoints.http.openapi import (
     NOT_MODIFIED,
-    Reply,
     created,
     listed,
     no_content,
@@ -29,7 +27,7 @@ from entrypoints.http.openapi import (
 )
 from entrypoints.http.pagination import page_request, page_response
 from entrypoints.http.rendering import created as created_response
-from entrypoints.http.rendering import json_response, url_for_path
+from entrypoints.http.rendering import json_response
 from entrypoints.http.rendering import no_content as no_content_response
 from entrypoints.http.root import API_PREFIX
 from entrypoints.http.schemas.loans import (
@@ -46,18 +44,13 @@ from entrypoints.http.schemas.loans import (
     RenewalsOut,
 )
 from entrypoints.http.schemas.members import (
-    ACCOUNT_EXAMPLE,
     MEMBER_EXAMPLE,
-    PAYMENT_EXAMPLE,
-    AccountOut,
-    EntryOut,
     MemberCreate,
     MemberOut,
     MemberPage,
     MemberPatch,
     MemberPath,
     MemberQuery,
-    PaymentCreate,
 )
 
 bp = APIBlueprint(
@@ -305,50 +298,3 @@ def list_member_holds(
     )
     positions = circulation.positions(found.items)
     return page_response(found, lambda h: HoldOut.of(h, positions[h.id]), HoldPage)
-
-
-@operation(
-    bp,
-    "GET",
-    "/members/<member_id:member_id>/account",
-    summary="Get a member's account",
-    description="Fines charged and payments made, fines still accruing on overdue loans, and "
-    "the balance owed now (integer cents).",
-    replies=[ok(AccountOut, ACCOUNT_EXAMPLE, "The account."), NOT_MODIFIED],
-    headers=("If-None-Match",),
-    access=access.requires(Scope.MEMBERS_READ, owner=access.Owner.PATH),
-)
-@inject
-def get_account(path: MemberPath, accounts: Accounts = Provide["accounts"]) -> Response:
-    return conditional.read(AccountOut.of(accounts.statement(path.member_id)))
-
-
-@operation(
-    bp,
-    "POST",
-    "/members/<member_id:member_id>/payments",
-    summary="Record a payment",
-    description="Record money received. It may not exceed what is owed "
-    "(`PAYMENT_EXCEEDS_BALANCE`). `Location` is the account the payment was recorded on.",
-    replies=[
-        Reply(
-            201,
-            "The payment was recorded.",
-            EntryOut,
-            PAYMENT_EXAMPLE,
-            ("Location", "Idempotent-Replayed"),
-        )
-    ],
-    errors=(409,),
-    headers=("Idempotency-Key",),
-    access=access.requires(Scope.MEMBERS_WRITE, staff=True),
-)
-@idempotent
-@inject
-def create_payment(
-    path: MemberPath, body: PaymentCreate, accounts: Accounts = Provide["accounts"]
-) -> Response:
-    entry = accounts.record_payment(path.member_id, body.amount_cents, body.note)
-    response = json_response(EntryOut.of(entry), 201)
-    response.headers["Location"] = url_for_path(f"{member_url(path.member_id)}/account")
-    return response

@@ -42,6 +42,9 @@ class Scene:
     client_id: str
     rule: str  # a circulation rule for (any, dvd); a category "child" exists too
     closure: str  # the library is closed on 2030-12-25
+    ada_charge: str  # Ada's fine for the late return
+    ada_payment: str  # 25 cents of it she paid
+    lost_copy: str  # a copy lost from the shelf
     client_secret: str = field(repr=False)
 
 
@@ -56,6 +59,11 @@ def scene(client: FlaskClient, users: Users, clock: ManualClock) -> Scene:
     loan = circulation.borrow(users.ada.id, book_id=book["id"])
     circulation.borrow(users.grace.id, book_id=lent["id"])
     hold = circulation.place_hold(users.ada.id, lent["id"])
+    paid = users.container.accounts().record_payment(users.ada.id, 25)
+    lost = add_book(client, 4)
+    catalogue = users.container.catalogue()
+    lost_copy = catalogue.list_copies(lost["id"])[0].id
+    catalogue.mark_copy_lost(lost_copy)
     carol = users.container.membership().register(email="carol@example.org", name="Carol")
     key = users.container.api_keys().create("sync", [Scope.BOOKS_READ])
     service = users.container.service_clients().create("portal", [Scope.BOOKS_READ])
@@ -80,6 +88,9 @@ def scene(client: FlaskClient, users: Users, clock: ManualClock) -> Scene:
         client_secret=service.secret,
         rule=rule.id,
         closure=closure.id,
+        ada_charge=paid.allocations[0].charge_id,
+        ada_payment=paid.id,
+        lost_copy=lost_copy,
     )
 
 
@@ -272,15 +283,73 @@ ROUTES = [
         other="grace",
     ),
     _member_route("members.list_member_holds", "/holds", other="grace"),
-    _member_route("members.get_account", "/account", other="grace"),
+    # --- accounts: a member reads their own; staff move money
+    _member_route("accounts.get_account", "/account", other="grace"),
     Route(
-        "members.create_payment",
+        "accounts.create_payment",
         "POST",
         lambda s: f"/api/v1/members/{s.users.ada.id}/payments",
         lambda s: {"amount_cents": 25},
         refused=STAFF,
         allowed="librarian",
         ok=201,
+    ),
+    Route(
+        "accounts.create_charge",
+        "POST",
+        lambda s: f"/api/v1/members/{s.users.ada.id}/charges",
+        lambda s: {"amount_cents": 100, "note": "damaged cover"},
+        refused=STAFF,
+        allowed="librarian",
+        ok=201,
+    ),
+    Route(
+        "accounts.create_waiver",
+        "POST",
+        lambda s: f"/api/v1/members/{s.users.ada.id}/charges/{s.ada_charge}/waivers",
+        lambda s: {"amount_cents": 10, "reason": "first time"},
+        refused=STAFF,
+        allowed="librarian",
+        ok=201,
+    ),
+    Route(
+        "accounts.create_cancellation",
+        "POST",
+        lambda s: f"/api/v1/members/{s.users.ada.id}/charges/{s.ada_charge}/cancellation",
+        lambda s: {"reason": "charged in error"},
+        refused=STAFF,
+        allowed="librarian",
+        ok=201,
+    ),
+    Route(
+        "accounts.create_refund",
+        "POST",
+        lambda s: f"/api/v1/members/{s.users.ada.id}/payments/{s.ada_payment}/refunds",
+        lambda s: {"reason": "paid twice"},
+        refused=STAFF,
+        allowed="librarian",
+        ok=201,
+    ),
+    Route(
+        "loans.declare_lost",
+        "POST",
+        lambda s: f"/api/v1/loans/{s.ada_loan}/lost",
+        refused=STAFF,
+        allowed="librarian",
+    ),
+    Route(
+        "loans.claim_returned",
+        "POST",
+        lambda s: f"/api/v1/loans/{s.ada_loan}/claimed-returned",
+        refused=STAFF,
+        allowed="librarian",
+    ),
+    Route(
+        "copies.found_copy",
+        "POST",
+        lambda s: f"/api/v1/copies/{s.lost_copy}/found",
+        refused=STAFF,
+        allowed="librarian",
     ),
     # --- loans and holds: a member's own, by body, query or record
     Route(

@@ -170,9 +170,9 @@ def test_the_account_shows_fines_accruing_and_payments(
     account = client.get(f"/api/v1/members/{member['id']}/account")
 
     body = account.get_json()
-    assert body["fines_cents"] == 50
+    assert body["totals"]["charges_cents"] == 50
     assert body["accruing"] == [{"loan_id": second["id"], "amount_cents": 50}]
-    assert body["balance_cents"] == 100
+    assert (body["balance_cents"], body["accruing_cents"], body["owed_cents"]) == (50, 50, 100)
     assert account.headers["ETag"]
     paid = client.post(
         f"/api/v1/members/{member['id']}/payments", json={"amount_cents": 30, "note": "cash"}
@@ -181,9 +181,10 @@ def test_the_account_shows_fines_accruing_and_payments(
     assert paid.get_json()["kind"] == "payment"
     assert paid.headers["Location"].endswith(f"/api/v1/members/{member['id']}/account")
     after = client.get(f"/api/v1/members/{member['id']}/account").get_json()
-    assert after["balance_cents"] == 70
-    assert after["payments_cents"] == 30
-    assert [e["kind"] for e in after["entries"]] == ["fine", "payment"]
+    assert after["balance_cents"] == 20
+    assert after["totals"]["payments_cents"] == 30
+    assert [e["kind"] for e in after["entries"]] == ["charge", "payment"]
+    assert [e["remaining_cents"] for e in after["entries"]] == [20, None]
 
 
 def test_payment_refusals(client: FlaskClient) -> None:

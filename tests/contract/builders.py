@@ -12,7 +12,7 @@ from domain.calendar import Closure
 from domain.catalogue import Book, Copy
 from domain.credentials import ApiKey, RefreshToken, ServiceClient
 from domain.holds import Hold
-from domain.ledger import EntryKind, LedgerEntry
+from domain.ledger import ChargeType, EntryKind, LedgerEntry
 from domain.loans import Loan
 from domain.members import Member, Role
 from domain.policy import Policy
@@ -102,7 +102,8 @@ def fine(to: Member, cents: int, *, now: datetime = T0, loan_id: str | None = No
     return LedgerEntry(
         id=new_id(),
         member_id=to.id,
-        kind=EntryKind.FINE,
+        kind=EntryKind.CHARGE,
+        charge_type=ChargeType.OVERDUE,
         amount_cents=cents,
         created_at=now,
         loan_id=loan_id,

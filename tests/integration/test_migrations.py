@@ -24,6 +24,7 @@ TABLES = {
     "loans",
     "holds",
     "ledger_entries",
+    "ledger_allocations",
     "refresh_tokens",
     "api_keys",
     "service_clients",

@@ -14,6 +14,7 @@ from adapters.memory import MemoryDatabase, MemoryUnitOfWork
 from application.accounts import Accounts
 from application.catalogue import BookDetails, Catalogue, NewBook
 from application.circulation import Circulation
+from application.losses import LostItems
 from application.members import Membership
 from application.rules import CirculationRules
 from domain.catalogue import Book, Copy
@@ -97,6 +98,7 @@ class App:
     circulation: Circulation
     accounts: Accounts
     rules: CirculationRules
+    lost_items: LostItems
     _isbns: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _barcodes: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _emails: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -217,4 +219,5 @@ def build_app(policy: Policy | None = None, start: datetime = START) -> App:
         circulation=Circulation(uow, clock, ids, policy),
         accounts=Accounts(uow, clock, ids, policy),
         rules=CirculationRules(uow, clock, ids, policy),
+        lost_items=LostItems(uow, clock, ids, policy),
     )

@@ -18,11 +18,11 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from application.desk import CheckIn, Destination
 from domain import circulation
 from domain.calendar import END_OF_DAY, Closure, LibraryCalendar
-from domain.catalogue import CopyStatus
+from domain.catalogue import Copy, CopyStatus
 from domain.errors import DomainError
 from domain.holds import Hold, HoldStatus
-from domain.ledger import EntryKind
-from domain.loans import Loan, overdue_fine
+from domain.ledger import ChargeType
+from domain.loans import Loan, LoanStatus, overdue_fine
 from domain.members import Member, MemberStatus
 from domain.policy import Policy
 from domain.rules import (
@@ -61,8 +61,9 @@ DVD_RULE = {
     "fine_per_day_cents": 50,
     "pickup_window_days": 2,
     "renew_too_soon_days": 2,
+    "replacement_fee_cents": 300,  # a lost DVD costs something (and a child's, processing)
 }
-CHILD_RULE = {"holds_allowed": False, "max_holds": 0}
+CHILD_RULE = {"holds_allowed": False, "max_holds": 0, "processing_fee_cents": 50}
 COPIES_PER_BOOK = (1, 2, 2)
 MEMBERS = 4
 
@@ -249,7 +250,9 @@ class CirculationMachine(RuleBasedStateMachine):
                 assert (ready.copy_id, ready.member_id) == (copy.id, returned.slip.member.id)
         stored = self.app.loan(chosen.id)
         assert stored.returned_at == self.now()
-        assert stored.fine_cents == overdue_fine(chosen.due_at, self.now(), self.terms_of(chosen))
+        assert stored.fine_cents == overdue_fine(
+            chosen.due_at, chosen.fine_until(self.now()), self.terms_of(chosen)
+        )
         # The fine was accruing already: returning moves it to the ledger, the debt stays put.
         assert self.balance(chosen.member_id) == balance_before
 
@@ -368,18 +371,56 @@ class CirculationMachine(RuleBasedStateMachine):
 
     @rule(member=members, cents=st.integers(1, 700), more_than_owed=st.booleans())
     def pay(self, member: int, cents: int, more_than_owed: bool) -> None:
+        # Only what is posted is owed now: fines still accruing are paid once the loan closes.
         member_id = self.member_ids[member]
         before = self.balance(member_id)
-        if before > 0 and not more_than_owed:
-            cents = min(cents, before)
+        payable = self.posted(member_id)
+        if payable > 0 and not more_than_owed:
+            cents = min(cents, payable)
         elif more_than_owed:
-            cents += before
+            cents += payable
         paid = self.attempt(lambda: self.app.accounts.record_payment(member_id, cents))
         if paid is None:
-            assert cents > before
+            assert cents > payable
         else:
-            assert cents <= before
+            assert cents <= payable
             assert self.balance(member_id) == before - cents
+            assert self.posted(member_id) == payable - cents
+
+    @precondition(lambda self: any(loan.is_open for loan in self.app.loans()))
+    @rule(pick=picks, claim_first=st.booleans())
+    def declare_a_loan_lost(self, pick: int, claim_first: bool) -> None:
+        open_loans = [loan for loan in self.app.loans() if loan.is_open]
+        chosen = open_loans[pick % len(open_loans)]
+        if claim_first:
+            self.attempt(lambda: self.app.lost_items.claim_returned(chosen.id))
+        disputed = self.app.loan(chosen.id)
+        balance_before = self.balance(chosen.member_id)
+        outcome = self.attempt(lambda: self.app.lost_items.declare_lost(chosen.id))
+        assert outcome is not None, "declaring an open loan lost is never refused"
+        stored = self.app.loan(chosen.id)
+        assert (stored.status, stored.returned_at) == (LoanStatus.LOST, self.now())
+        assert self.app.copy(chosen.copy_id).status is CopyStatus.LOST
+        rule = self.rule_of(chosen)
+        fees = rule.replacement_fee_cents + rule.processing_fee_cents
+        # The accruing fine is posted; the fees come on top.
+        assert self.balance(chosen.member_id) == balance_before + fees
+        assert stored.fine_cents == overdue_fine(
+            disputed.due_at, disputed.fine_until(self.now()), self.terms_of(disputed)
+        )
+
+    @rule(copy=copies)
+    def a_lost_copy_is_found(self, copy: int) -> None:
+        copy_id = self.copy_id(copy)
+        stored = self.app.db.tables[Copy].get(copy_id)  # None once its book was removed
+        was_lost = stored is not None and stored.status is CopyStatus.LOST
+        recovered = self.attempt(lambda: self.app.lost_items.recover_lost_copy(copy_id))
+        assert (recovered is not None) == was_lost
+        if recovered is not None:
+            assert self.app.copy(copy_id).status in {
+                CopyStatus.AVAILABLE,
+                CopyStatus.ON_HOLD_SHELF,
+            }
 
     @rule(copy=copies)
     def mark_lost(self, copy: int) -> None:
@@ -434,6 +475,9 @@ class CirculationMachine(RuleBasedStateMachine):
             self.attempt(lambda: self.app.membership.reactivate(member_id))
 
     # --- invariants --------------------------------------------------------------------------
+
+    def posted(self, member_id: str) -> int:
+        return sum(e.signed_cents for e in self.app.ledger() if e.member_id == member_id)
 
     def balance(self, member_id: str) -> int:
         entries = [e for e in self.app.ledger() if e.member_id == member_id]
@@ -523,7 +567,7 @@ class CirculationMachine(RuleBasedStateMachine):
     def fines_follow_the_formula_and_reach_the_ledger(self) -> None:
         charged: dict[str, int] = {}
         for entry in self.app.ledger():
-            if entry.kind is EntryKind.FINE:
+            if entry.charge_type is ChargeType.OVERDUE:
                 assert entry.loan_id is not None
                 charged[entry.loan_id] = charged.get(entry.loan_id, 0) + entry.amount_cents
         for loan in self.app.loans():
@@ -532,7 +576,7 @@ class CirculationMachine(RuleBasedStateMachine):
                 assert loan.id not in charged
             else:
                 assert loan.fine_cents == overdue_fine(
-                    loan.due_at, loan.returned_at, self.terms_of(loan)
+                    loan.due_at, loan.fine_until(loan.returned_at), self.terms_of(loan)
                 )
                 assert charged.get(loan.id, 0) == loan.fine_cents
 

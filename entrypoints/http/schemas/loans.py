@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_
 from application.circulation import HoldInQueue
 from application.queries import LoanState
 from domain.holds import Hold, HoldStatus
-from domain.loans import Loan
+from domain.loans import Loan, LoanStatus
 from entrypoints.http.schemas.books import Barcode
 from entrypoints.http.schemas.common import (
     BodyModel,
@@ -33,6 +33,7 @@ LOAN_EXAMPLE: dict[str, Any] = {
     "due_at": "2030-01-22T09:00:00Z",
     "renewals": 0,
     "returned_at": None,
+    "claimed_returned_at": None,
     "status": "open",
     "fine_cents": 0,
     "version": 1,
@@ -156,7 +157,9 @@ class LoanQuery(PageQuery):
     copy_id: ResourceId | None = None
     barcode: Barcode | None = Field(None, description="The copy's loans, by its barcode.")
     status: LoanState | None = Field(
-        None, description="`open` (overdue included), `overdue` or `returned`."
+        None,
+        description="`open` (overdue and disputed included), `overdue`, `claimed_returned`, "
+        "`returned` or `lost`.",
     )
 
     @model_validator(mode="after")
@@ -168,7 +171,9 @@ class LoanQuery(PageQuery):
 
 class MemberLoanQuery(PageQuery):
     status: LoanState | None = Field(
-        None, description="`open` (overdue included), `overdue` or `returned`."
+        None,
+        description="`open` (overdue and disputed included), `overdue`, `claimed_returned`, "
+        "`returned` or `lost`.",
     )
 
 
@@ -190,16 +195,21 @@ class LoanOut(BaseModel):
     loaned_at: datetime
     due_at: datetime
     renewals: int
-    returned_at: datetime | None
+    returned_at: datetime | None = Field(description="When the loan closed, returned or lost.")
+    claimed_returned_at: datetime | None = Field(
+        description="When the member said it was returned (the loan is disputed until resolved)."
+    )
     status: LoanState
-    fine_cents: int = Field(description="Assessed at return; while out, what has accrued so far.")
+    fine_cents: int = Field(
+        description="Assessed when the loan closed; while out, what has accrued so far."
+    )
     version: int
 
     @classmethod
     def of(cls, loan: Loan, now: datetime, fine_cents: int) -> LoanOut:
         """``fine_cents``: the fine the use case computed (``Circulation.accrued_fines``)."""
-        if not loan.is_open:
-            status = LoanState.RETURNED
+        if loan.status is not LoanStatus.OPEN:
+            status = LoanState(loan.status.value)
         elif loan.is_overdue(now):
             status = LoanState.OVERDUE
         else:
@@ -213,6 +223,7 @@ class LoanOut(BaseModel):
             due_at=loan.due_at,
             renewals=loan.renewals,
             returned_at=loan.returned_at,
+            claimed_returned_at=loan.claimed_returned_at,
             status=status,
             fine_cents=fine_cents,
             version=loan.version,

@@ -7,13 +7,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from application.accounts import Statement
 from application.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from domain.ledger import EntryKind, LedgerEntry
 from domain.members import MAX_EMAIL, Member, MemberStatus, Role
 from entrypoints.http.schemas.common import (
     BodyModel,
-    JsonInt,
     PageMeta,
     PageQuery,
     PathModel,
@@ -121,17 +118,6 @@ class MemberQuery(PageQuery):
     status: MemberStatus | None = None
 
 
-class PaymentCreate(BodyModel):
-    model_config = ConfigDict(
-        openapi_extra={  # type: ignore[typeddict-unknown-key]
-            "example": {"amount_cents": 250, "note": "paid at the desk"}
-        }
-    )
-
-    amount_cents: JsonInt = Field(ge=1, le=100_000_000, description="Integer cents.")
-    note: str = Field("", max_length=500)
-
-
 class MemberOut(BaseModel):
     id: str
     email: str
@@ -164,79 +150,3 @@ class MemberOut(BaseModel):
 
 class MemberPage(PageMeta):
     items: list[MemberOut]
-
-
-class EntryOut(BaseModel):
-    id: str
-    kind: EntryKind
-    amount_cents: int
-    created_at: datetime
-    loan_id: str | None
-    note: str
-
-    @classmethod
-    def of(cls, entry: LedgerEntry) -> EntryOut:
-        return cls(
-            id=entry.id,
-            kind=entry.kind,
-            amount_cents=entry.amount_cents,
-            created_at=entry.created_at,
-            loan_id=entry.loan_id,
-            note=entry.note,
-        )
-
-
-class AccruingOut(BaseModel):
-    loan_id: str
-    amount_cents: int = Field(description="Fine so far on a loan still out past its due date.")
-
-
-class AccountOut(BaseModel):
-    member_id: str
-    balance_cents: int = Field(description="Owed now: fines, accruing fines, less payments.")
-    fines_cents: int
-    payments_cents: int
-    entries: list[EntryOut] = Field(description="Fines charged and payments made, oldest first.")
-    accruing: list[AccruingOut]
-
-    @classmethod
-    def of(cls, statement: Statement) -> AccountOut:
-        return cls(
-            member_id=statement.member_id,
-            balance_cents=statement.balance_cents,
-            fines_cents=statement.fines_cents,
-            payments_cents=statement.payments_cents,
-            entries=[EntryOut.of(e) for e in statement.entries],
-            accruing=[
-                AccruingOut(loan_id=a.loan.id, amount_cents=a.amount_cents)
-                for a in statement.accruing
-            ],
-        )
-
-
-PAYMENT_EXAMPLE: dict[str, Any] = {
-    "id": "0190f1e2-7c4d-7a8b-9c0d-eeeeeeeeeeee",
-    "kind": "payment",
-    "amount_cents": 250,
-    "created_at": "2030-02-01T09:00:00Z",
-    "loan_id": None,
-    "note": "paid at the desk",
-}
-ACCOUNT_EXAMPLE: dict[str, Any] = {
-    "member_id": MEMBER_EXAMPLE["id"],
-    "balance_cents": 300,
-    "fines_cents": 500,
-    "payments_cents": 250,
-    "entries": [
-        {
-            "id": "0190f1e2-7c4d-7a8b-9c0d-dddddddddddd",
-            "kind": "fine",
-            "amount_cents": 500,
-            "created_at": "2030-01-30T09:00:00Z",
-            "loan_id": "0190f1e2-7c4d-7a8b-9c0d-cccccccccccc",
-            "note": "overdue fine for copy C-0001",
-        },
-        PAYMENT_EXAMPLE,
-    ],
-    "accruing": [{"loan_id": "0190f1e2-7c4d-7a8b-9c0d-ffffffffffff", "amount_cents": 50}],
-}

@@ -88,6 +88,7 @@ RULE_EXAMPLE: dict[str, Any] = {
     "max_holds": 5,
     "pickup_window_days": 3,
     "replacement_fee_cents": 2500,
+    "processing_fee_cents": 500,
     "version": 1,
 }
 
@@ -225,6 +226,7 @@ class RuleTerms(BodyModel):
     max_holds: Annotated[StrictInt, Field(ge=0, le=1000)] = omitted()
     pickup_window_days: Annotated[StrictInt, Field(ge=1, le=365)] = omitted()
     replacement_fee_cents: Count = omitted()
+    processing_fee_cents: Count = omitted()
 
     def terms(self) -> dict[str, Any]:
         given = self.model_fields_set - {"member_category", "item_type"}
@@ -269,6 +271,7 @@ class RuleOut(BaseModel):
     max_holds: int
     pickup_window_days: int
     replacement_fee_cents: int
+    processing_fee_cents: int
     version: int
 
     @classmethod

@@ -1,4 +1,4 @@
-"""The Accounts use cases: statements and payments."""
+"""The Accounts use cases: statements, payments, charges, waivers, refunds and cancellations."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from domain.errors import InvalidValue, MemberNotFound, PaymentExceedsBalance
 from domain.events import PaymentReceived
-from domain.ledger import EntryKind
+from domain.ledger import Allocation, ChargeType, EntryKind
 from domain.members import Member
 from tests.unit.support import DAY, App
 
@@ -28,7 +28,8 @@ def test_a_new_member_owes_nothing(app: App) -> None:
     assert statement.member_id == ada.id
     assert statement.entries == []
     assert statement.accruing == []
-    assert (statement.balance_cents, statement.fines_cents, statement.payments_cents) == (0, 0, 0)
+    assert statement.charges == []
+    assert (statement.balance_cents, statement.owed_cents, statement.credit_cents) == (0, 0, 0)
 
 
 def test_statement_lists_fines_payments_and_what_is_accruing(app: App) -> None:
@@ -37,16 +38,21 @@ def test_statement_lists_fines_payments_and_what_is_accruing(app: App) -> None:
     late = app.circulation.borrow(ada.id, book_id=app.add_book().book.id)
     app.advance(app.policy.loan_period + timedelta(hours=54))  # two days past the due date
     statement = app.accounts.statement(ada.id)
-    assert [(e.kind, e.amount_cents) for e in statement.entries] == [
-        (EntryKind.FINE, 100),
-        (EntryKind.PAYMENT, 30),
+    assert [(e.kind, e.charge_type, e.amount_cents) for e in statement.entries] == [
+        (EntryKind.CHARGE, ChargeType.OVERDUE, 100),
+        (EntryKind.PAYMENT, None, 30),
     ]
     assert statement.entries[0].loan_id == loan_id
     assert statement.entries[1].note == "cash"
+    assert statement.entries[1].allocations == (Allocation(statement.entries[0].id, 30),)
+    assert [(c.charge.id, c.paid_cents, c.remaining_cents) for c in statement.charges] == [
+        (statement.entries[0].id, 30, 70)
+    ]
     assert [(a.loan.id, a.amount_cents) for a in statement.accruing] == [(late.id, 50)]
-    assert statement.fines_cents == 100
-    assert statement.payments_cents == 30
-    assert statement.balance_cents == 100 - 30 + 50
+    assert statement.total(EntryKind.CHARGE) == 100
+    assert statement.total(EntryKind.PAYMENT) == 30
+    assert statement.balance_cents == 100 - 30  # posted: what may be paid now
+    assert statement.owed_cents == 100 - 30 + 50  # what counts against the debt limit
 
 
 def test_a_payment_reduces_the_balance(app: App) -> None:
@@ -58,8 +64,15 @@ def test_a_payment_reduces_the_balance(app: App) -> None:
     assert entry.member_id == ada.id
     assert entry.created_at == app.now()
     assert app.accounts.statement(ada.id).balance_cents == 150
+    charge_id = app.accounts.statement(ada.id).charges[0].charge.id
     assert app.publisher.events == [
-        PaymentReceived(occurred_at=app.now(), member_id=ada.id, amount_cents=100)
+        PaymentReceived(
+            occurred_at=app.now(),
+            member_id=ada.id,
+            amount_cents=100,
+            payment_id=entry.id,
+            charge_ids=(charge_id,),
+        )
     ]
     app.accounts.record_payment(ada.id, 150)
     assert app.accounts.statement(ada.id).balance_cents == 0
@@ -76,13 +89,16 @@ def test_paying_more_than_is_owed_is_refused(app: App) -> None:
         app.accounts.record_payment(app.add_member().id, 1)
 
 
-def test_a_fine_still_accruing_can_be_paid_and_is_not_charged_twice(app: App) -> None:
+def test_a_fine_still_accruing_is_not_payable_until_it_is_posted(app: App) -> None:
     ada = app.add_member()
     loan = app.circulation.borrow(ada.id, book_id=app.add_book().book.id)
     app.advance(app.policy.loan_period + 3 * DAY)
+    with pytest.raises(PaymentExceedsBalance) as refused:
+        app.accounts.record_payment(ada.id, 75)
+    assert refused.value.details == {"balance_cents": 0}
+    assert app.accounts.statement(ada.id).owed_cents == 75
+    app.circulation.return_loan(loan.id)  # posts the fine
     app.accounts.record_payment(ada.id, 75)
-    assert app.accounts.statement(ada.id).balance_cents == 0
-    app.circulation.return_loan(loan.id)
     assert app.accounts.statement(ada.id).balance_cents == 0
 
 

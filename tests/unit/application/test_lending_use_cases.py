@@ -242,7 +242,7 @@ class TestReturn:
         returned = app.circulation.return_loan(loan.id)
         assert returned.fine_cents == fine
         [entry] = app.ledger()
-        assert entry.kind is EntryKind.FINE
+        assert entry.kind is EntryKind.CHARGE
         assert entry.amount_cents == fine
         assert entry.loan_id == loan.id
         assert entry.member_id == ada.id

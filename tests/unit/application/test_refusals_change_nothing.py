@@ -17,6 +17,7 @@ from domain.events import (
     BookAdded,
     BookLent,
     BookReturned,
+    ChargePosted,
     Event,
     HoldPlaced,
     HoldReady,
@@ -239,5 +240,6 @@ def test_events_are_published_once_the_data_is_stored() -> None:
         HoldPlaced,
         BookReturned,
         HoldReady,
+        ChargePosted,
         PaymentReceived,
     ]

@@ -41,7 +41,7 @@ from domain.events import (
     LoanRenewed,
 )
 from domain.holds import Hold, HoldStatus
-from domain.ledger import EntryKind, LedgerEntry
+from domain.ledger import ChargeType, EntryKind, LedgerEntry
 from domain.loans import Loan
 from domain.members import Member
 from domain.policy import Policy
@@ -110,7 +110,12 @@ class TestBalance:
     def test_fines_minus_payments_plus_accruing(self) -> None:
         entries = [
             LedgerEntry(
-                id="e1", member_id="m1", kind=EntryKind.FINE, amount_cents=300, created_at=NOW
+                id="e1",
+                member_id="m1",
+                kind=EntryKind.CHARGE,
+                charge_type=ChargeType.OVERDUE,
+                amount_cents=300,
+                created_at=NOW,
             ),
             LedgerEntry(
                 id="e2", member_id="m1", kind=EntryKind.PAYMENT, amount_cents=100, created_at=NOW

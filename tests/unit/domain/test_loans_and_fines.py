@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.errors import InvalidValue, LoanAlreadyReturned
-from domain.ledger import EntryKind, LedgerEntry
+from domain.ledger import ChargeType, EntryKind, LedgerEntry
 from domain.loans import Loan, overdue_fine
 from domain.policy import Policy
 
@@ -151,7 +151,12 @@ class TestOverdueFine:
 class TestLedgerEntry:
     def test_fines_are_positive_payments_negative(self) -> None:
         fine = LedgerEntry(
-            id="e1", member_id="m1", kind=EntryKind.FINE, amount_cents=75, created_at=NOW
+            id="e1",
+            member_id="m1",
+            kind=EntryKind.CHARGE,
+            charge_type=ChargeType.OVERDUE,
+            amount_cents=75,
+            created_at=NOW,
         )
         payment = LedgerEntry(
             id="e2", member_id="m1", kind=EntryKind.PAYMENT, amount_cents=50, created_at=NOW
@@ -163,7 +168,12 @@ class TestLedgerEntry:
     def test_amount_must_be_positive(self, amount: int) -> None:
         with pytest.raises(InvalidValue) as refused:
             LedgerEntry(
-                id="e1", member_id="m1", kind=EntryKind.FINE, amount_cents=amount, created_at=NOW
+                id="e1",
+                member_id="m1",
+                kind=EntryKind.CHARGE,
+                charge_type=ChargeType.OVERDUE,
+                amount_cents=amount,
+                created_at=NOW,
             )
         assert refused.value.field == "amount_cents"
 
@@ -180,7 +190,12 @@ class TestLedgerEntry:
 
     def test_entries_are_immutable(self) -> None:
         entry = LedgerEntry(
-            id="e1", member_id="m1", kind=EntryKind.FINE, amount_cents=1, created_at=NOW
+            id="e1",
+            member_id="m1",
+            kind=EntryKind.CHARGE,
+            charge_type=ChargeType.OVERDUE,
+            amount_cents=1,
+            created_at=NOW,
         )
         with pytest.raises(AttributeError):
             entry.amount_cents = 2  # type: ignore[misc]
