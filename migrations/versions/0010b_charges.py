@@ -8,7 +8,7 @@ Loans get a ``status`` (open, claimed_returned, returned, lost) and the instant 
 claimed; rules a ``processing_fee_cents`` charged with a lost item's replacement fee.
 
 Revision ID: 0010b_charges
-Revises: 0009c_webhooks
+Revises: 0010a_card_numbers
 Create Date: 2026-12-04
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010b_charges"
-down_revision: str | Sequence[str] | None = "0009c_webhooks"
+down_revision: str | Sequence[str] | None = "0010a_card_numbers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
