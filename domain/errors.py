@@ -277,6 +277,12 @@ class MemberHasDebt(DomainError):
     code = "MEMBER_HAS_DEBT"
 
 
+class MemberIsAnonymised(DomainError):
+    """The member was removed: their record stays, anonymised, only to keep the books."""
+
+    code = "MEMBER_ANONYMISED"
+
+
 class PaymentExceedsBalance(DomainError):
     code = "PAYMENT_EXCEEDS_BALANCE"
 

@@ -502,6 +502,14 @@ class SqlLoanRepository(_SqlStore[Loan, LoanRow]):
             .order_by(LoanRow.due_at, LoanRow.id)
         )
 
+    def returned_before(self, cutoff: datetime, *, not_of: str, limit: int) -> list[Loan]:
+        return self._all(
+            select(LoanRow)
+            .where(LoanRow.returned_at < cutoff, LoanRow.member_id != not_of)
+            .order_by(LoanRow.returned_at, LoanRow.id)
+            .limit(limit)
+        )
+
     def list(self, query: LoanFilter, page: PageRequest, now: datetime) -> Page[Loan]:
         conditions: list[ColumnElement[bool]] = []
         if query.member_id is not None:
