@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import Enum
@@ -62,11 +62,21 @@ _NOBODY_SAID = Actor(SYSTEM)
 @contextmanager
 def acting_as(actor: Actor) -> Iterator[Actor]:
     """Attribute the changes committed inside the block to ``actor``."""
-    token = _ACTOR.set(actor)
+    token = start_acting(actor)
     try:
         yield actor
     finally:
-        _ACTOR.reset(token)
+        stop_acting(token)
+
+
+def start_acting(actor: Actor) -> Token[Actor | None]:
+    """``acting_as`` for an edge whose work is no one block (a request's before and teardown
+    hooks): hand the token to ``stop_acting`` when the work ends."""
+    return _ACTOR.set(actor)
+
+
+def stop_acting(token: Token[Actor | None]) -> None:
+    _ACTOR.reset(token)
 
 
 def current_actor() -> Actor:

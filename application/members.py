@@ -199,6 +199,8 @@ class Membership:
     def update(
         self, member_id: str, changes: MemberChanges, expected_version: int | None = None
     ) -> Member:
+        if changes.status is MemberStatus.ANONYMISED:
+            raise InvalidValue("status", "a member is anonymised by removing them")
         with self._uow() as uow:
             member = found(uow.members.get(member_id), MemberNotFound, member_id)
             check_version(member, expected_version)

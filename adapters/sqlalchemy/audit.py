@@ -11,6 +11,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Table, func, insert, select
 
 from adapters.sqlalchemy.models import AuditEventRow
+from adapters.sqlalchemy.repositories import COUNT_AHEAD
 from application.audit import AuditFilter, AuditLog, AuditRecord
 from application.queries import Page, PageRequest
 
@@ -63,8 +64,12 @@ class SqlAuditLog(AuditLog):
             conditions.append(TABLE.c.occurred_at >= query.since)
         if query.until is not None:
             conditions.append(TABLE.c.occurred_at < query.until)
+        # The trail only grows: its total is counted a little past the page, no further (as
+        # every list's is), so reading the newest records never costs a count of them all.
+        limit = page.offset + page.per_page + COUNT_AHEAD
+        matching = select(TABLE.c.id).where(*conditions).limit(limit + 1).subquery()
         with self._engine.connect() as connection:
-            total = connection.scalar(select(func.count()).select_from(TABLE).where(*conditions))
+            counted = connection.scalar(select(func.count()).select_from(matching)) or 0
             rows = connection.execute(
                 select(TABLE)
                 .where(*conditions)
@@ -74,7 +79,8 @@ class SqlAuditLog(AuditLog):
             ).all()
         return Page(
             items=[_record(row) for row in rows],
-            total=total or 0,
+            total=min(counted, limit),
             page=page.page,
             per_page=page.per_page,
+            total_exact=counted <= limit,
         )

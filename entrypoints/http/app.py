@@ -11,6 +11,7 @@ from entrypoints.container import Container, build_container
 from entrypoints.http import (
     access,
     admin,
+    audit,
     auth,
     books,
     conditional,
@@ -78,6 +79,7 @@ API_BLUEPRINTS = (
     notices.bp,
     rules.bp,
     admin.bp,
+    audit.bp,
 )
 # Outside the API proper: no credentials read, no rate limit (see guard.py).
 UNGUARDED_ENDPOINTS = health.OPERATIONS_ENDPOINTS | {
@@ -125,6 +127,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     request_body.init_app(app)
     errors.init_app(app)
     guard.init_app(app, container, unguarded=UNGUARDED_ENDPOINTS)
+    audit.init_app(app)  # changes are attributed to the caller the guard authenticated
     request_body.init_parsing(app)  # bodies are read only for requests the limiter counted
     input_policy.init_app(app)  # no control characters in any path, query or body text
     conditional.init_app(app)  # If-Match and If-None-Match as RFC 9110 writes them
