@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -195,14 +196,15 @@ class TestAnonymise:
     def test_nothing_changes_an_anonymised_member(self) -> None:
         member = a_member()
         member.anonymise(NOW)
-        for change in (
+        changes: list[Callable[[], None]] = [
             lambda: member.revise(now=LATER, name="Ada"),
             lambda: member.change_role(Role.ADMIN, LATER),
             lambda: member.set_password_hash("hash", LATER),
             lambda: member.suspend(LATER),
             lambda: member.reactivate(LATER),
             lambda: member.ensure_in_good_standing(LATER),
-        ):
+        ]
+        for change in changes:
             with pytest.raises(MemberIsAnonymised):
                 change()
         assert member.updated_at == NOW
