@@ -25,7 +25,9 @@ def test_a_worker_round_runs_the_jobs_once_and_sends_the_reminders(
     first = cli("worker", "--once")
     again = cli("worker", "--once")
 
-    assert first.output.startswith("ran holds-expire, notices-reminders, sessions-purge;")
+    assert first.output.startswith(
+        "ran holds-expire, loans-anonymise, notices-reminders, sessions-purge;"
+    )
     assert "delivered 1," in first.output  # the email (the loan's event has no webhook)
     assert again.output.startswith("ran no job;")
     [sent] = container.notifier().sent
@@ -35,6 +37,7 @@ def test_a_worker_round_runs_the_jobs_once_and_sends_the_reminders(
     jobs = json.loads(cli("jobs", "list", "--json").output)["items"]
     assert {j["name"]: j["last_run"]["outcome"] for j in jobs} == {
         "holds-expire": "done",
+        "loans-anonymise": "done",
         "notices-reminders": "done",
         "sessions-purge": "done",
     }
