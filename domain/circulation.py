@@ -38,6 +38,7 @@ from domain.errors import (
 from domain.events import (
     BookLent,
     BookReturned,
+    CopyStatusChanged,
     Event,
     HoldClosed,
     HoldMoved,
@@ -495,6 +496,7 @@ class BookCirculation:
             copy.mark_lost(now)
         else:
             copy.withdraw(now)
+        self.events.append(CopyStatusChanged(now, copy.id, self.book_id, copy.status.value))
         if holder is not None:
             holder.requeue()
         self.allocate(rules, now)
@@ -504,6 +506,7 @@ class BookCirculation:
         """A lost copy turned up: it serves the hold queue first, then goes back on the shelf."""
         copy = self.copy(copy_id)
         copy.mark_found(now)
+        self.events.append(CopyStatusChanged(now, copy.id, self.book_id, copy.status.value))
         self.allocate(rules, now)
         return copy
 

@@ -96,6 +96,16 @@ class CirculationRulesChanged(Event):
     subject_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CopyStatusChanged(Event):
+    """Staff marked a copy lost or withdrawn, or a lost copy was found (``status`` is the new
+    one)."""
+
+    copy_id: str
+    book_id: str
+    status: str
+
+
 # --- members and credentials ------------------------------------------------------------------
 # These carry ids and codes only, never a name, an email or a secret: the audit trail keeps every
 # event for good, and an anonymised member must leave no personal data behind in it.

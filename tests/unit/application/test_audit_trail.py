@@ -181,6 +181,19 @@ class TestWhatIsAudited:
             owed,
         )
 
+    def test_copies_taken_out_of_circulation_and_found(self, app: App) -> None:
+        book = app.add_book(copies=2)
+        lost, gone = book.copies
+        app.catalogue.mark_copy_lost(lost.id)
+        app.catalogue.withdraw_copy(gone.id)
+        app.catalogue.mark_copy_found(lost.id)
+        assert [(r.entity_id, r.details["status"]) for r in app.audit_records()] == [
+            (lost.id, "lost"),
+            (gone.id, "withdrawn"),
+            (lost.id, "available"),
+        ]
+        assert {r.action for r in app.audit_records()} == {"copy_status_changed"}
+
     def test_rules_name_what_changed(self, app: App) -> None:
         app.rules.create_item_type("dvd", "DVD")
         rule = app.rules.create_rule(None, "dvd", loan_days=7)
