@@ -139,3 +139,18 @@ class TestRemovingAMember:
         body = assert_problem(response, 422, "INVALID_VALUE")
         assert body["details"]["field"] == "status"
         assert client.get(f"/api/v1/members/{member['id']}").get_json()["status"] == "active"
+
+
+def test_signing_out_and_a_reused_refresh_token_are_recorded(
+    anonymous: FlaskClient, client: FlaskClient, users: Users
+) -> None:
+    refresh = {"refresh_token": users.grace.refresh_token}
+    assert anonymous.post("/api/v1/auth/refresh", json=refresh).status_code == 200
+    assert anonymous.post("/api/v1/auth/refresh", json=refresh).status_code == 401  # reused
+    assert anonymous.post("/api/v1/auth/logout", headers=users.ada.headers).status_code == 204
+
+    revoked = audit(client, action="sessions_revoked")
+    assert [(e["actor"], e["details"]["reason"], e["entity_id"]) for e in revoked] == [
+        (f"member:{users.ada.id}", "signed_out", users.ada.id),
+        ("anonymous", "refresh_token_reused", users.grace.id),
+    ]
