@@ -41,7 +41,23 @@ from application.catalogue import Catalogue
 from application.circulation import Availability, Circulation
 from application.queries import BookFilter, Page, PageRequest
 from domain.catalogue import Book, Copy
-from domain.events import Event, PaymentReceived
+from domain.events import (
+    ApiKeyIssued,
+    ApiKeyRevoked,
+    Event,
+    LoanAnonymised,
+    MemberAnonymised,
+    MemberRegistered,
+    MemberRoleChanged,
+    MembersImported,
+    MemberStatusChanged,
+    MemberUpdated,
+    PasswordChanged,
+    PaymentReceived,
+    ServiceClientIssued,
+    ServiceClientRevoked,
+    SessionsRevoked,
+)
 
 if TYPE_CHECKING:  # only annotations: commands that use no Redis do not import it
     from redis import Redis
@@ -148,8 +164,24 @@ class CatalogueCache:
 class InvalidateOnEvents:
     """An ``EventPublisher``: a committed change to loans or holds invalidates the cache."""
 
-    # Events that change nothing a catalogue read shows.
-    IRRELEVANT: tuple[type[Event], ...] = (PaymentReceived,)
+    # Events that change nothing a catalogue read shows: money, members and credentials, and
+    # loans that only stop naming their borrower.
+    IRRELEVANT: tuple[type[Event], ...] = (
+        PaymentReceived,
+        MemberRegistered,
+        MembersImported,
+        MemberUpdated,
+        MemberRoleChanged,
+        MemberStatusChanged,
+        PasswordChanged,
+        MemberAnonymised,
+        SessionsRevoked,
+        ApiKeyIssued,
+        ApiKeyRevoked,
+        ServiceClientIssued,
+        ServiceClientRevoked,
+        LoanAnonymised,
+    )
 
     def __init__(self, cache: CatalogueCache) -> None:
         self._cache = cache

@@ -48,7 +48,8 @@ def test_existing_members_can_be_anonymised_and_back(empty_database_url: str) ->
 
         migrate.downgrade(url, BEFORE)
         with engine.connect() as connection:
-            statuses = dict(connection.execute(text("SELECT id, status FROM members")).all())
+            rows = connection.execute(text("SELECT id, status FROM members")).all()
+        statuses: dict[str, str] = {row[0]: row[1] for row in rows}
         assert statuses == {ada.id: "suspended", bob.id: "active"}
     finally:
         engine.dispose()
