@@ -42,12 +42,25 @@ from application.circulation import Availability, Circulation
 from application.queries import BookFilter, Page, PageRequest
 from domain.catalogue import Book, Copy
 from domain.events import (
+    ApiKeyIssued,
+    ApiKeyRevoked,
     ChargeCancelled,
     ChargePosted,
     ChargeWaived,
     Event,
+    LoanAnonymised,
+    MemberAnonymised,
+    MemberRegistered,
+    MemberRoleChanged,
+    MembersImported,
+    MemberStatusChanged,
+    MemberUpdated,
+    PasswordChanged,
     PaymentReceived,
     PaymentRefunded,
+    ServiceClientIssued,
+    ServiceClientRevoked,
+    SessionsRevoked,
 )
 
 if TYPE_CHECKING:  # only annotations: commands that use no Redis do not import it
@@ -158,13 +171,27 @@ class InvalidateOnEvents:
     as irrelevant invalidates: a new kind errs on the side of a needless miss, never a stale
     read."""
 
-    # Events that change nothing a catalogue read shows: money moving.
+    # Events that change nothing a catalogue read shows: money, members and credentials, and
+    # loans that only stop naming their borrower.
     IRRELEVANT: tuple[type[Event], ...] = (
         PaymentReceived,
         ChargePosted,
         ChargeWaived,
         ChargeCancelled,
         PaymentRefunded,
+        MemberRegistered,
+        MembersImported,
+        MemberUpdated,
+        MemberRoleChanged,
+        MemberStatusChanged,
+        PasswordChanged,
+        MemberAnonymised,
+        SessionsRevoked,
+        ApiKeyIssued,
+        ApiKeyRevoked,
+        ServiceClientIssued,
+        ServiceClientRevoked,
+        LoanAnonymised,
     )
 
     def __init__(self, cache: CatalogueCache) -> None:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from application.audit import Actor, acting_as
 from domain.errors import NotFound
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -91,6 +92,11 @@ class JobRegistry:
         return job
 
 
+def job_actor(job: Job) -> Actor:
+    """What a job changes is audited as ``job:<name>``, whoever started the run."""
+    return Actor(f"job:{job.name}")
+
+
 class Scheduler:
     def __init__(self, jobs: JobRegistry, runs: JobRunStore, clock: Callable[[], datetime]) -> None:
         self._jobs, self._runs, self._now = jobs, runs, clock
@@ -110,11 +116,14 @@ class Scheduler:
 
     def run_now(self, name: str) -> object:
         """Run ``name`` at once, outside its schedule (an operator's ``jobs run``)."""
-        return self._jobs.get(name).run()
+        job = self._jobs.get(name)
+        with acting_as(job_actor(job)):
+            return job.run()
 
     def _run(self, job: Job, period: datetime) -> None:
         try:
-            result = job.run()
+            with acting_as(job_actor(job)):
+                result = job.run()
         except Exception as error:  # one failing job must not stop the others or the worker
             _log.exception("job %s failed", job.name)
             detail = f"{type(error).__name__}: {error}"[:500]

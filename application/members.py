@@ -26,6 +26,17 @@ from domain.errors import (
     MemberHasOpenLoans,
     MemberNotFound,
 )
+from domain.events import (
+    Event,
+    MemberAnonymised,
+    MemberRegistered,
+    MemberRoleChanged,
+    MembersImported,
+    MemberStatusChanged,
+    MemberUpdated,
+    PasswordChanged,
+    SessionsRevoked,
+)
 from domain.members import Member, MemberStatus, Role, normalise_email
 from domain.policy import Policy
 from domain.values import UNSET, Unset
@@ -139,6 +150,7 @@ class Membership:
                 password_hash = self._hasher.hash(password)
                 member.set_password_hash(password_hash, now)
             uow.members.add(member)
+            uow.emit(MemberRegistered(now, member.id, member.role.value))
             uow.commit()
         return member
 
@@ -195,6 +207,8 @@ class Membership:
         with self._uow() as uow:
             settled = self._settle_card_numbers(uow, prepared)
             added = uow.bulk.add_members(settled.members)
+            if added:
+                uow.emit(MembersImported(self._clock.now(), len(added)))
             uow.commit()
         return MemberImportReport(
             added=len(added),
@@ -228,6 +242,8 @@ class Membership:
     def update(
         self, member_id: str, changes: MemberChanges, expected_version: int | None = None
     ) -> Member:
+        if changes.status is MemberStatus.ANONYMISED:
+            raise InvalidValue("status", "a member is anonymised by removing them")
         with self._uow() as uow:
             member = found(uow.members.get(member_id), MemberNotFound, member_id)
             check_version(member, expected_version)
@@ -236,6 +252,7 @@ class Membership:
                 if email != member.email:
                     self._ensure_email_free(uow, email)
             now = self._clock.now()
+            before = _details(member)
             if not isinstance(changes.card_number, Unset):
                 card_number = normalise_card_number(changes.card_number)
                 if card_number != member.card_number:
@@ -247,14 +264,16 @@ class Membership:
                 name=changes.name,
                 membership_expires_at=changes.membership_expires_at,
             )
+            revised = [name for name, value in _details(member).items() if before[name] != value]
+            if revised:
+                uow.emit(MemberUpdated(now, member_id, ",".join(revised)))
             ended: set[str] = set()
             if not isinstance(changes.role, Unset) and changes.role is not member.role:
-                member.change_role(changes.role, now)
-                ended = self._end_sessions(uow, member_id, now)
+                ended = self._new_role(uow, member, changes.role, now)
             if changes.status is MemberStatus.SUSPENDED:
-                member.suspend(now)
+                self._new_status(uow, member, member.suspend, now)
             elif changes.status is MemberStatus.ACTIVE:
-                member.reactivate(now)
+                self._new_status(uow, member, member.reactivate, now)
             uow.commit()
         self._revoke(ended)
         return member
@@ -267,9 +286,7 @@ class Membership:
             check_version(member, expected_version)
             ended: set[str] = set()
             if role is not member.role:
-                now = self._clock.now()
-                member.change_role(role, now)
-                ended = self._end_sessions(uow, member_id, now)
+                ended = self._new_role(uow, member, role, self._clock.now())
             uow.commit()
         self._revoke(ended)
         return member
@@ -278,7 +295,10 @@ class Membership:
         check_password(password)
         with self._uow() as uow:
             member = found(uow.members.get(member_id), MemberNotFound, member_id)
-            member.set_password_hash(self._hasher.hash(password), self._clock.now())
+            member.ensure_present()  # before paying for the hash
+            now = self._clock.now()
+            member.set_password_hash(self._hasher.hash(password), now)
+            uow.emit(PasswordChanged(now, member_id))
             uow.commit()
             return member
 
@@ -286,7 +306,7 @@ class Membership:
         with self._uow() as uow:
             member = found(uow.members.get(member_id), MemberNotFound, member_id)
             check_version(member, expected_version)
-            member.suspend(self._clock.now())
+            self._new_status(uow, member, member.suspend, self._clock.now())
             uow.commit()
             return member
 
@@ -294,19 +314,23 @@ class Membership:
         with self._uow() as uow:
             member = found(uow.members.get(member_id), MemberNotFound, member_id)
             check_version(member, expected_version)
-            member.reactivate(self._clock.now())
+            self._new_status(uow, member, member.reactivate, self._clock.now())
             uow.commit()
             return member
 
     def remove(self, member_id: str, expected_version: int | None = None) -> None:
-        """Remove a member and their history; refused while they have loans out or owe money.
+        """Remove a member: anonymise them, keeping the loans and ledger lines the library's
+        books need (see docs/security.md); refused while they have loans out or owe money.
 
-        Their waiting holds are cancelled and any copy set aside for them passes down the queue.
+        Their waiting holds are cancelled (a copy set aside for them passes down the queue),
+        their holds and sessions are deleted. Removing an anonymised member changes nothing.
         """
         now = self._clock.now()
         with self._uow() as uow:
             member = found(uow.members.get(member_id, for_update=True), MemberNotFound, member_id)
             check_version(member, expected_version)
+            if member.is_anonymised:
+                return
             open_loans = uow.loans.open_for_member(member_id)
             if open_loans:
                 raise MemberHasOpenLoans(
@@ -322,17 +346,32 @@ class Membership:
                 uow.circulation.save(state)
             for hold in uow.holds.for_member(member_id):
                 uow.holds.remove(hold)
-            for loan in uow.loans.closed_for_member(member_id):
-                uow.loans.remove(loan)
-            for entry in uow.ledger.for_member(member_id):
-                uow.ledger.remove(entry)
             ended = set()
             for token in uow.refresh_tokens.for_member(member_id):  # their sessions end
                 ended.add(token.family_id)
                 uow.refresh_tokens.remove(token)
-            uow.members.remove(member)
+            member.anonymise(now)
+            uow.emit(MemberAnonymised(now, member_id), *_sessions_ended(member, ended, now))
             uow.commit()
         self._revoke(ended)
+
+    def _new_role(self, uow: UnitOfWork, member: Member, role: Role, now: datetime) -> set[str]:
+        """Change the role and end the member's sessions (their tokens carry the old one)."""
+        member.change_role(role, now)
+        ended = self._end_sessions(uow, member.id, now)
+        uow.emit(
+            MemberRoleChanged(now, member.id, role.value), *_sessions_ended(member, ended, now)
+        )
+        return ended
+
+    @staticmethod
+    def _new_status(
+        uow: UnitOfWork, member: Member, change: Callable[[datetime], None], now: datetime
+    ) -> None:
+        before = member.status
+        change(now)
+        if member.status is not before:
+            uow.emit(MemberStatusChanged(now, member.id, member.status.value))
 
     @staticmethod
     def _end_sessions(uow: UnitOfWork, member_id: str, now: datetime) -> set[str]:
@@ -412,6 +451,22 @@ class Membership:
                 continue
             settled.members.append(member)
         return settled
+
+
+def _details(member: Member) -> dict[str, object]:
+    """What ``Member.revise`` and a new card may change, by name (the audit names what changed,
+    not values)."""
+    return {
+        "email": member.email,
+        "name": member.name,
+        "membership_expires_at": member.membership_expires_at,
+        "card_number": member.card_number,
+    }
+
+
+def _sessions_ended(member: Member, family_ids: set[str], now: datetime) -> list[Event]:
+    reason = "anonymised" if member.is_anonymised else "role_changed"
+    return [SessionsRevoked(now, member.id, len(family_ids), reason)] if family_ids else []
 
 
 def _role(text: str | None) -> Role:

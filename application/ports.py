@@ -162,6 +162,11 @@ class LoanRepository(Protocol):
         """The copy's latest loan, if that loan closed as lost."""
         ...
 
+    def returned_before(self, cutoff: datetime, *, not_of: str, limit: int) -> list[Loan]:
+        """Up to ``limit`` loans returned before ``cutoff`` whose borrower is not ``not_of``,
+        earliest returned first (the retention job's batch)."""
+        ...
+
     def list(self, query: LoanFilter, page: PageRequest, now: datetime) -> Page[Loan]:
         """Newest first; ``now`` decides which open loans are overdue."""
         ...

@@ -75,7 +75,7 @@ class CirculationRules:
             if uow.member_categories.get(category.code) is not None:
                 raise CodeAlreadyExists(f"category {category.code} exists", code=category.code)
             uow.member_categories.add(category)
-            self._commit(uow)
+            self._commit(uow, "member_category", category.code)
             return category
 
     def change_category(
@@ -96,7 +96,7 @@ class CirculationRules:
                 loan_limit=loan_limit,
                 debt_limit_cents=debt_limit_cents,
             )
-            self._commit(uow)
+            self._commit(uow, "member_category", category.code)
             return category
 
     def retire_category(self, code: str, expected_version: int | None = None) -> MemberCategory:
@@ -105,7 +105,7 @@ class CirculationRules:
             category = found(uow.member_categories.get(code), MemberCategoryNotFound, code)
             check_version(category, expected_version)
             category.retire(self._clock.now())
-            self._commit(uow)
+            self._commit(uow, "member_category", category.code)
             return category
 
     # --- item types ------------------------------------------------------------------------
@@ -124,7 +124,7 @@ class CirculationRules:
             if uow.item_types.get(item_type.code) is not None:
                 raise CodeAlreadyExists(f"item type {item_type.code} exists", code=item_type.code)
             uow.item_types.add(item_type)
-            self._commit(uow)
+            self._commit(uow, "item_type", item_type.code)
             return item_type
 
     def change_item_type(
@@ -134,7 +134,7 @@ class CirculationRules:
             item_type = found(uow.item_types.get(code), ItemTypeNotFound, code)
             check_version(item_type, expected_version)
             item_type.revise(now=self._clock.now(), name=name)
-            self._commit(uow)
+            self._commit(uow, "item_type", item_type.code)
             return item_type
 
     def retire_item_type(self, code: str, expected_version: int | None = None) -> ItemType:
@@ -143,7 +143,7 @@ class CirculationRules:
             item_type = found(uow.item_types.get(code), ItemTypeNotFound, code)
             check_version(item_type, expected_version)
             item_type.retire(self._clock.now())
-            self._commit(uow)
+            self._commit(uow, "item_type", item_type.code)
             return item_type
 
     # --- assigning them ----------------------------------------------------------------------
@@ -154,8 +154,9 @@ class CirculationRules:
         with self._uow() as uow:
             member = found(uow.members.get(member_id), MemberNotFound, member_id)
             check_version(member, expected_version)
+            member.ensure_present()
             member.change_category(_current_category(uow, code).code, self._clock.now())
-            self._commit(uow)
+            self._commit(uow, "member", member.id)
 
     def assign_item_type(
         self, copy_id: str, code: str, expected_version: int | None = None
@@ -209,7 +210,7 @@ class CirculationRules:
                 raise RuleConflict(f"the library is already closed {closure.describes}")
             ensure_some_day_open([*existing, closure])
             uow.closures.add(closure)
-            self._commit(uow)
+            self._commit(uow, "closure", closure.id)
             return closure
 
     def reopen(self, closure_id: str, expected_version: int | None = None) -> None:
@@ -217,7 +218,7 @@ class CirculationRules:
             closure = found(uow.closures.get(closure_id), ClosedDayNotFound, closure_id)
             check_version(closure, expected_version)
             uow.closures.remove(closure)
-            self._commit(uow)
+            self._commit(uow, "closure", closure.id)
 
     # --- the rules matrix --------------------------------------------------------------------
 
@@ -250,7 +251,7 @@ class CirculationRules:
                 raise RuleConflict("the default rule exists already; change it instead")
             ensure_distinct(uow.rules.all(), rule)
             uow.rules.add(rule)
-            self._commit(uow)
+            self._commit(uow, "rule", rule.id)
             return rule
 
     def change_rule(
@@ -265,10 +266,10 @@ class CirculationRules:
             changed = rule.changed(**terms)
             if uow.rules.get(rule.id) is None:  # the default rule, until now from the settings
                 uow.rules.add(changed)
-                self._commit(uow)
+                self._commit(uow, "rule", changed.id)
                 return changed
             rule.apply(changed)
-            self._commit(uow)
+            self._commit(uow, "rule", rule.id)
             return rule
 
     def remove_rule(self, rule_id: str, expected_version: int | None = None) -> None:
@@ -278,7 +279,7 @@ class CirculationRules:
             if rule.is_default:
                 raise RuleConflict("the default rule cannot be removed; change it instead")
             uow.rules.remove(rule)
-            self._commit(uow)
+            self._commit(uow, "rule", rule.id)
 
     def resolve(self, member_id: str, copy_id: str) -> Resolution:
         """Which rule governs a loan of ``copy_id`` to ``member_id``, and why."""
@@ -288,10 +289,11 @@ class CirculationRules:
             criteria = Criteria(member_category=member.category, item_type=copy.item_type)
             return rule_book(uow, self._policy).resolve(criteria)
 
-    def _commit(self, uow: UnitOfWork) -> None:
+    def _commit(self, uow: UnitOfWork, subject_type: str, subject_id: str) -> None:
         """Commit a change to the rules, announcing it (cached answers that depend on the rules,
-        such as whether a member could borrow a book, are dropped)."""
-        uow.emit(CirculationRulesChanged(occurred_at=self._clock.now()))
+        such as whether a member could borrow a book, are dropped; the audit trail names what
+        changed)."""
+        uow.emit(CirculationRulesChanged(self._clock.now(), subject_type, subject_id))
         uow.commit()
 
     def _rule(self, uow: UnitOfWork, rule_id: str) -> CirculationRule:

@@ -233,8 +233,19 @@ class Riders:
     written: bool = field(default=False)
 
 
-# Turns a transaction's domain events into records written with it (the outbox's messages).
+# Turns a transaction's domain events into records written with it (the outbox's messages, the
+# audit trail's records).
 RecordsForEvents = Callable[[Sequence[Event]], Sequence[object]]
+
+
+def records_from(*makers: RecordsForEvents) -> RecordsForEvents:
+    """One ``records_for_events`` made of several: each event's records from each, in order."""
+
+    def records(events: Sequence[Event]) -> list[object]:
+        return [record for make in makers for record in make(events)]
+
+    return records
+
 
 _RIDERS: ContextVar[tuple[Riders, ...]] = ContextVar("circulate_commit_riders", default=())
 

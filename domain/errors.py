@@ -296,6 +296,12 @@ class MemberHasDebt(DomainError):
     code = "MEMBER_HAS_DEBT"
 
 
+class MemberIsAnonymised(DomainError):
+    """The member was removed: their record stays, anonymised, only to keep the books."""
+
+    code = "MEMBER_ANONYMISED"
+
+
 class PaymentExceedsBalance(DomainError):
     """A payment larger than what is posted and still owed (accruing fines are not yet owed)."""
 

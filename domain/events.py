@@ -210,6 +210,11 @@ class HoldMoved(Event):
 class CirculationRulesChanged(Event):
     """A member category, item type, rule, closed day or member's category changed."""
 
+    # What changed, for the audit trail: ``member_category``, ``item_type``, ``rule``,
+    # ``closure`` or ``member`` (a member's category), and its code or id.
+    subject_type: str = "rules"
+    subject_id: str | None = None
+
 
 @dataclass(frozen=True, slots=True)
 class CopyStatusChanged(Event):
@@ -219,3 +224,99 @@ class CopyStatusChanged(Event):
     copy_id: str
     book_id: str
     status: str
+
+
+# --- members and credentials ------------------------------------------------------------------
+# These carry ids and codes only, never a name, an email or a secret: the audit trail keeps every
+# event for good, and an anonymised member must leave no personal data behind in it.
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRegistered(Event):
+    member_id: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class MembersImported(Event):
+    """A bulk load registered ``count`` members in one transaction."""
+
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberUpdated(Event):
+    """Personal or membership details changed; ``fields`` names them (comma-separated), the
+    values stay out of the event."""
+
+    member_id: str
+    fields: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRoleChanged(Event):
+    member_id: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberStatusChanged(Event):
+    """Suspended or reactivated."""
+
+    member_id: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordChanged(Event):
+    member_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberAnonymised(Event):
+    """A removed member: personal fields erased, loans and ledger kept."""
+
+    member_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionsRevoked(Event):
+    """A member's sign-in sessions ended: signed out, a role change, a removal or a reused
+    refresh token (``reason``)."""
+
+    member_id: str
+    sessions: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyIssued(Event):
+    api_key_id: str
+    scopes: str  # space-separated
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRevoked(Event):
+    api_key_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceClientIssued(Event):
+    service_client_id: str
+    scopes: str  # space-separated
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceClientRevoked(Event):
+    service_client_id: str
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoanAnonymised(Event):
+    """A loan closed long ago no longer names its borrower (the retention period passed)."""
+
+    loan_id: str
+    book_id: str

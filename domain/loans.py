@@ -137,6 +137,15 @@ class Loan:
         self.due_at = self.due_at + policy.renewal_period if due_at is None else due_at
         self.renewals += 1
 
+    def anonymise(self, borrower_id: str) -> bool:
+        """Hand a closed loan to the anonymous ``borrower_id``: it still counts (the copy, the
+        book, the dates, the fine) but no longer says who borrowed. False when it already did,
+        or when the loan is open (a loan out is the library's business, not history)."""
+        if self.is_open or self.member_id == borrower_id:
+            return False
+        self.member_id = borrower_id
+        return True
+
     def close(self, now: datetime, policy: LoanTerms) -> int:
         """Mark the loan returned and assess its fine; returns the fine in cents.
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.cards import normalise_card_number
-from domain.errors import InvalidValue, MembershipExpired, MemberSuspended
+from domain.errors import InvalidValue, MemberIsAnonymised, MembershipExpired, MemberSuspended
 from domain.rules import DEFAULT_CATEGORY
 from domain.values import UNSET, Unset, clean_text, require_utc
 
@@ -45,6 +45,22 @@ _ROLE_RANK = {Role.MEMBER: 0, Role.LIBRARIAN: 1, Role.ADMIN: 2}
 class MemberStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
+    ANONYMISED = "anonymised"  # removed: personal fields erased, loans and ledger kept
+
+
+ANONYMISED_NAME = "Anonymised member"
+# ``.invalid`` is reserved (RFC 2606): the address is unique, well-formed and reaches no one.
+ANONYMISED_EMAIL_DOMAIN = "anonymised.invalid"
+# The borrower that loans past the retention period are handed to (as Koha's AnonymousPatron):
+# the loan keeps counting for statistics without naming who borrowed.
+ANONYMOUS_BORROWER_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def anonymised_card_number(member_id: str) -> str:
+    """What an anonymised member's card number becomes: the card printed for them is forgotten,
+    and the column stays unique and filled with a value no card is printed with (the id's 32 hex
+    digits)."""
+    return member_id.replace("-", "").upper()
 
 
 @dataclass(slots=True, kw_only=True)
@@ -102,6 +118,7 @@ class Member:
         name: str | Unset = UNSET,
         membership_expires_at: datetime | Unset = UNSET,
     ) -> None:
+        self.ensure_present()
         new_email = self.email if isinstance(email, Unset) else normalise_email(email)
         new_name = (
             self.name if isinstance(name, Unset) else clean_text("name", name, max_length=200)
@@ -130,29 +147,72 @@ class Member:
             self.updated_at = now
 
     def change_role(self, role: Role, now: datetime) -> None:
+        self.ensure_present()
         if role is not self.role:
             self.role = role
             self.updated_at = now
 
     def set_password_hash(self, password_hash: str, now: datetime) -> None:
+        self.ensure_present()
         self.password_hash = password_hash
         self.updated_at = now
 
     def suspend(self, now: datetime) -> None:
+        self.ensure_present()
         if self.status is not MemberStatus.SUSPENDED:
             self.status = MemberStatus.SUSPENDED
             self.updated_at = now
 
     def reactivate(self, now: datetime) -> None:
+        self.ensure_present()
         if self.status is not MemberStatus.ACTIVE:
             self.status = MemberStatus.ACTIVE
             self.updated_at = now
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.status is MemberStatus.ANONYMISED
+
+    def ensure_present(self) -> None:
+        """Refuse any change to an anonymised member: nothing may bring their data back."""
+        if self.is_anonymised:
+            raise MemberIsAnonymised(f"member {self.id} was removed", member_id=self.id)
+
+    def anonymise(self, now: datetime) -> bool:
+        """Erase what identifies the member, keeping the id that their loans and ledger lines
+        refer to (the library's books must still add up). False when already anonymised, so
+        removing twice changes nothing."""
+        if self.is_anonymised:
+            return False
+        self.email = f"{self.id}@{ANONYMISED_EMAIL_DOMAIN}"
+        self.name = ANONYMISED_NAME
+        self.card_number = anonymised_card_number(self.id)
+        self.password_hash = None
+        self.role = Role.MEMBER  # no staff rights survive on a record nobody can sign in to
+        self.status = MemberStatus.ANONYMISED
+        self.updated_at = now
+        return True
+
+    @classmethod
+    def anonymous_borrower(cls, now: datetime) -> Member:
+        """The stand-in borrower of loans anonymised by the retention job."""
+        member = cls.register(
+            id=ANONYMOUS_BORROWER_ID,
+            email=f"{ANONYMOUS_BORROWER_ID}@{ANONYMISED_EMAIL_DOMAIN}",
+            name=ANONYMISED_NAME,
+            card_number=anonymised_card_number(ANONYMOUS_BORROWER_ID),
+            membership_expires_at=now,
+            now=now,
+        )
+        member.status = MemberStatus.ANONYMISED
+        return member
 
     def is_expired(self, now: datetime) -> bool:
         return self.membership_expires_at <= now
 
     def ensure_in_good_standing(self, now: datetime) -> None:
         """Refuse a suspended member or an expired membership."""
+        self.ensure_present()
         if self.status is MemberStatus.SUSPENDED:
             raise MemberSuspended(f"member {self.id} is suspended", member_id=self.id)
         if self.is_expired(now):

@@ -28,6 +28,7 @@ from adapters.caching import (
 from adapters.clock import SystemClock
 from adapters.ids import UuidV7Generator
 from adapters.memory import MemoryDatabase, MemoryUnitOfWork
+from adapters.memory.audit import MemoryAuditLog
 from adapters.memory.idempotency import MemoryIdempotencyStore
 from adapters.memory.identity import MemoryRevocationStore
 from adapters.memory.jobs import MemoryJobRunStore
@@ -38,6 +39,7 @@ from adapters.notices.smtp import SmtpNotifier
 from adapters.notices.templates import NoticeTemplates
 from adapters.redis_store import RedisRevocationStore, redis_client
 from adapters.security import Argon2PasswordHasher
+from adapters.sqlalchemy.audit import SqlAuditLog
 from adapters.sqlalchemy.engine import create_engine_for
 from adapters.sqlalchemy.engine import session_factory as make_session_factory
 from adapters.sqlalchemy.idempotency import SqlIdempotencyStore
@@ -52,6 +54,7 @@ from adapters.webhooks import (
     TargetCheck,
 )
 from application.accounts import Accounts
+from application.audit import AuditEvents, AuditTrail
 from application.catalogue import Catalogue
 from application.circulation import Circulation
 from application.identity.api_keys import ApiKeys
@@ -64,7 +67,9 @@ from application.losses import LostItems
 from application.members import Membership
 from application.notices import NoticeDelivery, NoticeLog, NoticeRouter, Reminders
 from application.ports import Clock
+from application.retention import LoanRetention
 from application.rules import CirculationRules
+from application.unit_of_work import records_from
 from application.webhooks import Webhooks
 from entrypoints.jobs import Worker, scheduled_jobs
 from entrypoints.settings import Settings
@@ -165,22 +170,31 @@ class Container(containers.DeclarativeContainer):
     # used up in the transaction of the change it guards, so the unit of work writes to it.
     memory_idempotency = providers.ThreadSafeSingleton(MemoryIdempotencyStore)
 
-    # The outbox messages a transaction's events cause, written in that transaction.
+    # What a transaction's events cause, written in that transaction: outbox messages and an
+    # audit record each (``application.audit``).
     notice_router = providers.ThreadSafeSingleton(NoticeRouter, ids)
+    audit_trail = providers.ThreadSafeSingleton(AuditTrail, ids)
+    records_for_events = providers.ThreadSafeSingleton(records_from, notice_router, audit_trail)
 
     uow = providers.Selector(
         config.storage,
         sql=providers.Factory(
-            SqlUnitOfWork, session_factory, publisher=events, records_for_events=notice_router
+            SqlUnitOfWork, session_factory, publisher=events, records_for_events=records_for_events
         ),
         memory=providers.Factory(
             MemoryUnitOfWork,
             memory_database,
             publisher=events,
             idempotency=memory_idempotency,
-            records_for_events=notice_router,
+            records_for_events=records_for_events,
         ),
     )
+    audit_log = providers.Selector(
+        config.storage,
+        sql=providers.ThreadSafeSingleton(SqlAuditLog, engine),
+        memory=providers.ThreadSafeSingleton(MemoryAuditLog, memory_database),
+    )
+    audit = providers.ThreadSafeSingleton(AuditEvents, audit_log)
     outbox = providers.Selector(
         config.storage,
         sql=providers.ThreadSafeSingleton(SqlOutboxStore, engine),
@@ -307,6 +321,13 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
     )
 
+    loan_retention = providers.ThreadSafeSingleton(
+        LoanRetention,
+        uow=uow.provider,
+        clock=clock,
+        period=providers.Callable(Settings.loan_retention, settings),
+    )
+
     # --- the worker: scheduled jobs (once per period on any number of hosts) and delivery ----
     job_runs = providers.Selector(
         config.storage,
@@ -319,6 +340,7 @@ class Container(containers.DeclarativeContainer):
         send_reminders=reminders.provided.run,
         purge_sessions=sessions.provided.purge_expired,
         age_to_lost=lost_items.provided.age_to_lost,
+        anonymise_loans=loan_retention.provided.anonymise_loans,
     )
     scheduler = providers.ThreadSafeSingleton(Scheduler, jobs, job_runs, clock.provided.now)
     worker = providers.Factory(

@@ -29,12 +29,16 @@ def scheduled_jobs(
     send_reminders: Callable[[], object],
     purge_sessions: Callable[[], object],
     age_to_lost: Callable[[], object],
+    anonymise_loans: Callable[[], object],
 ) -> JobRegistry:
     jobs = JobRegistry()
     jobs.add(Job("holds-expire", HOURLY, expire_holds, "Expire holds not collected in time"))
     jobs.add(Job("notices-reminders", DAILY, send_reminders, "Due-soon and overdue notices"))
     jobs.add(Job("sessions-purge", DAILY, purge_sessions, "Forget expired refresh tokens"))
     jobs.add(Job("loans-age-to-lost", DAILY, age_to_lost, "Declare long-overdue loans lost"))
+    jobs.add(
+        Job("loans-anonymise", DAILY, anonymise_loans, "Loans past retention lose their borrower")
+    )
     return jobs
 
 

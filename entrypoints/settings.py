@@ -211,6 +211,13 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = Field(
         False, description="Let webhooks reach loopback, link-local and private addresses."
     )
+    loan_retention_days: int | None = Field(
+        None,
+        ge=1,
+        le=_TEN_YEARS,
+        description="Loans returned longer ago than this stop naming their borrower (the "
+        "'loans-anonymise' job); unset: kept for good.",
+    )
     worker_in_serve: WorkerMode = Field(
         "auto",
         description="Whether 'circulate serve' runs the worker in its own process: 'auto' does "
@@ -297,6 +304,10 @@ class Settings(BaseSettings):
             due_soon=timedelta(days=self.due_soon_days),
             overdue_every=timedelta(days=self.overdue_notice_interval_days),
         )
+
+    def loan_retention(self) -> timedelta | None:
+        days = self.loan_retention_days
+        return None if days is None else timedelta(days=days)
 
     def smtp_settings(self) -> SmtpSettings:
         from adapters.notices.smtp import SmtpSettings  # with the mail machinery, when used

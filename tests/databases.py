@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import Engine, create_engine, delete, insert
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, insert, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
@@ -61,7 +61,10 @@ def empty_tables(engine: Engine) -> None:
     seeds (the default member category and item type)."""
     with engine.begin() as connection:
         for table in reversed(metadata.sorted_tables):
-            connection.execute(delete(table))
+            if table.name in APPEND_ONLY:
+                _clear_append_only(connection, table)
+            else:
+                connection.execute(delete(table))
         connection.execute(
             insert(MemberCategoryRow),
             [mappers.member_category_values(c) for c in seeded_categories()],
@@ -70,3 +73,24 @@ def empty_tables(engine: Engine) -> None:
             insert(ItemTypeRow),
             [mappers.item_type_values(t) for t in seeded_item_types()],
         )
+
+
+# Tables whose triggers refuse DELETE (the audit trail): tests set them aside to start afresh.
+APPEND_ONLY = {"audit_events"}
+
+
+def _clear_append_only(connection: Connection, table: Table) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"ALTER TABLE {table.name} DISABLE TRIGGER USER"))
+        connection.execute(delete(table))
+        connection.execute(text(f"ALTER TABLE {table.name} ENABLE TRIGGER USER"))
+        return
+    triggers = connection.execute(
+        text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t"),
+        {"t": table.name},
+    ).all()
+    for name, _ in triggers:
+        connection.execute(text(f'DROP TRIGGER "{name}"'))
+    connection.execute(delete(table))
+    for _, sql in triggers:
+        connection.execute(text(sql))

@@ -6,6 +6,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
+from application.audit import AuditRecord
 from application.outbox import OutboxMessage
 from domain.calendar import Closure
 from domain.catalogue import Book, Copy
@@ -51,6 +52,8 @@ class MemoryDatabase:
         # The outbox: messages by id, and the lease (worker, until) of those being delivered.
         self.outbox: dict[str, OutboxMessage] = {}
         self.outbox_leases: dict[str, tuple[str, datetime]] = {}
+        # The audit trail, in the order written.
+        self.audit: list[AuditRecord] = []
 
     def count(self, table: type) -> int:
         with self.lock:

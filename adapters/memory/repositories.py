@@ -279,6 +279,17 @@ class MemoryLoanRepository(_MemoryStore[Loan]):
         latest = max(closed, key=lambda loan: (loan.loaned_at, loan.id), default=None)
         return self._one(latest if latest and latest.status is LoanStatus.LOST else None)
 
+    def returned_before(self, cutoff: datetime, *, not_of: str, limit: int) -> list[Loan]:
+        rows = self._where(
+            lambda loan: (
+                loan.returned_at is not None
+                and loan.returned_at < cutoff
+                and loan.member_id != not_of
+            )
+        )
+        rows.sort(key=lambda loan: (loan.returned_at, loan.id))
+        return self._many(rows[:limit])
+
     def list(self, query: LoanFilter, page: PageRequest, now: datetime) -> Page[Loan]:
         def in_state(loan: Loan) -> bool:
             if query.state is LoanState.OPEN:

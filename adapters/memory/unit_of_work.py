@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from adapters.memory.audit import write_record as write_audit_record
 from adapters.memory.bulk import MemoryBulkWriter
 from adapters.memory.database import MemoryDatabase
 from adapters.memory.idempotency import MemoryIdempotencyStore
@@ -28,6 +29,7 @@ from adapters.memory.rules import (
     MemoryItemTypeRepository,
     MemoryMemberCategoryRepository,
 )
+from application.audit import AuditRecord
 from application.idempotency import KeyUsed
 from application.outbox import OutboxMessage
 from application.ports import EventPublisher
@@ -75,6 +77,9 @@ class MemoryUnitOfWork(UnitOfWork):
             return
         if isinstance(record, OutboxMessage):
             self._undo.append(write_message(self._db, record))
+            return
+        if isinstance(record, AuditRecord):
+            self._undo.append(write_audit_record(self._db, record))
             return
         super()._write_record(record)
 

@@ -259,6 +259,7 @@ class LoanRow(Base):
         Index(None, "book_id"),
         Index(None, "copy_id"),
         Index(None, "loaned_at", "id"),
+        Index(None, "returned_at"),  # the retention job's oldest returns
     )
 
 
@@ -591,6 +592,34 @@ class WebhookSubscriptionRow(Base):
     created_at: Mapped[datetime]
 
 
+class AuditEventRow(Base):
+    """One audit record (``application.audit``), written with the change it records.
+
+    Append-only: the migration adds triggers that refuse UPDATE and DELETE on this table, on
+    PostgreSQL and on SQLite alike.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[str] = _id()  # UUIDv7: in the order written
+    occurred_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str | None] = mapped_column(String(64))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    details: Mapped[dict[str, str | int | bool | None]] = mapped_column(JSON)
+
+    __table_args__ = (
+        # The reader's questions: one entity's history, one actor's doings, one kind of change,
+        # a stretch of time; each newest first.
+        Index(None, "entity_type", "entity_id", "id"),
+        Index(None, "actor", "id"),
+        Index(None, "action", "id"),
+        Index(None, "occurred_at"),
+    )
+
+
 metadata = Base.metadata
 
 __all__ = [
@@ -604,6 +633,7 @@ __all__ = [
     "UQ_RULE_PAIR",
     "YEAR_DESC_INDEX",
     "ApiKeyRow",
+    "AuditEventRow",
     "Base",
     "BookRow",
     "CirculationRuleRow",

@@ -523,6 +523,14 @@ class SqlLoanRepository(_SqlStore[Loan, LoanRow]):
         )
         return latest if latest is not None and latest.status is LoanStatus.LOST else None
 
+    def returned_before(self, cutoff: datetime, *, not_of: str, limit: int) -> list[Loan]:
+        return self._all(
+            select(LoanRow)
+            .where(LoanRow.returned_at < cutoff, LoanRow.member_id != not_of)
+            .order_by(LoanRow.returned_at, LoanRow.id)
+            .limit(limit)
+        )
+
     def list(self, query: LoanFilter, page: PageRequest, now: datetime) -> Page[Loan]:
         conditions: list[ColumnElement[bool]] = []
         if query.member_id is not None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from adapters.sqlalchemy.audit import write_record as write_audit_record
 from adapters.sqlalchemy.bulk import SqlBulkWriter
 from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.idempotency import use_key
@@ -28,6 +29,7 @@ from adapters.sqlalchemy.repositories import (
     SqlMemberCategoryRepository,
     SqlMemberRepository,
 )
+from application.audit import AuditRecord
 from application.idempotency import KeyUsed
 from application.outbox import OutboxMessage
 from application.ports import EventPublisher
@@ -93,6 +95,9 @@ class SqlUnitOfWork(UnitOfWork):
             return
         if isinstance(record, OutboxMessage):
             write_message(self.session.connection(), record)
+            return
+        if isinstance(record, AuditRecord):
+            write_audit_record(self.session.connection(), record)
             return
         super()._write_record(record)
 

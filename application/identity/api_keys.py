@@ -15,9 +15,10 @@ from application.common import found
 from application.identity import opaque
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.retry import retry_on_conflict
-from domain.access import Principal, PrincipalKind, Scope
+from domain.access import Principal, PrincipalKind, Scope, format_scopes
 from domain.credentials import ApiKey
 from domain.errors import ApiKeyNotFound, InvalidCredentials
+from domain.events import ApiKeyIssued, ApiKeyRevoked
 
 KEY_MARK = "circ"
 PREFIX_BYTES = 6  # 12 hex digits: enough that two keys practically never share one
@@ -63,6 +64,7 @@ class ApiKeys:
         )
         with self._uow() as uow:
             uow.api_keys.add(key)
+            uow.emit(ApiKeyIssued(key.created_at, key.id, format_scopes(key.scopes)))
             uow.commit()
         return CreatedApiKey(key, plaintext)
 
@@ -79,7 +81,10 @@ class ApiKeys:
         """Revoke a key for good; revoking it again changes nothing."""
         with self._uow() as uow:
             key = found(uow.api_keys.get(key_id), ApiKeyNotFound, key_id)
-            key.revoke(self._clock.now())
+            if key.revoked_at is None:
+                now = self._clock.now()
+                key.revoke(now)
+                uow.emit(ApiKeyRevoked(now, key.id))
             uow.commit()
             return key
 

@@ -15,9 +15,10 @@ from application.identity import opaque
 from application.identity.ports import AccessToken, TokenIssuer
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.retry import retry_on_conflict
-from domain.access import Scope, parse_scope
+from domain.access import Scope, format_scopes, parse_scope
 from domain.credentials import ServiceClient
 from domain.errors import InvalidClient, InvalidScope, ServiceClientNotFound
+from domain.events import ServiceClientIssued, ServiceClientRevoked
 
 _UNKNOWN_CLIENT_DIGEST = opaque.digest("")
 
@@ -64,6 +65,9 @@ class ServiceClients:
         )
         with self._uow() as uow:
             uow.service_clients.add(client)
+            uow.emit(
+                ServiceClientIssued(client.created_at, client.id, format_scopes(client.scopes))
+            )
             uow.commit()
         return CreatedServiceClient(client, secret)
 
@@ -81,7 +85,10 @@ class ServiceClients:
         lifetime."""
         with self._uow() as uow:
             client = found(uow.service_clients.get(client_id), ServiceClientNotFound, client_id)
-            client.revoke(self._clock.now())
+            if client.is_active:
+                now = self._clock.now()
+                client.revoke(now)
+                uow.emit(ServiceClientRevoked(now, client.id))
             uow.commit()
             return client
 

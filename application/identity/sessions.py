@@ -29,6 +29,7 @@ from domain.errors import (
     TokenInvalid,
     TokenRevoked,
 )
+from domain.events import SessionsRevoked
 from domain.members import Member, normalise_email
 
 WRONG_CREDENTIALS = "the email or the password is wrong"
@@ -140,6 +141,7 @@ class Sessions:
             if record.is_used:
                 for token in uow.refresh_tokens.active_in_family(record.family_id):
                     token.revoke(now)
+                uow.emit(SessionsRevoked(now, record.member_id, 1, "refresh_token_reused"))
                 uow.commit()
                 return _Reused(record.family_id)
             if record.is_revoked:
@@ -201,6 +203,8 @@ class Sessions:
             for family_id in families:
                 for token in uow.refresh_tokens.active_in_family(family_id):
                     token.revoke(now)
+            if principal.member_id is not None:
+                uow.emit(SessionsRevoked(now, principal.member_id, len(families), "signed_out"))
             uow.commit()
         self._revoke_sessions(families)
 

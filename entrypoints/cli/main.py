@@ -7,16 +7,19 @@ application, the migration tool or the demo data at start-up.
 
 from __future__ import annotations
 
+import getpass
 import importlib
 import logging
 import os
 import sys
+import uuid
 from typing import Any, cast
 
 import click
 from dependency_injector import containers, providers
 from pydantic import ValidationError
 
+from application.audit import Actor, acting_as
 from domain.errors import DomainError
 from entrypoints.container import Container, build_container, dispose
 from entrypoints.logs import configure_logging
@@ -36,6 +39,7 @@ COMMANDS = {
     "rules": "entrypoints.cli.rules:rules",
     "calendar": "entrypoints.cli.rules:calendar",
     "account": "entrypoints.cli.account:account",
+    "audit": "entrypoints.cli.audit:audit",
     "report": "entrypoints.cli.report:report",
     "demo": "entrypoints.cli.demo:demo",
     "keys": "entrypoints.cli.identity:keys",
@@ -60,6 +64,14 @@ def describe(error: Exception) -> str:
         return f"{error.code}: {error.message}"
     text = " ".join(str(error).split()) or type(error).__name__
     return text if len(text) <= 500 else text[:497] + "..."
+
+
+def os_user() -> str:
+    """Who runs the command, as the operating system knows them."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container): its number
+        return str(os.getuid())
 
 
 class CirculateGroup(click.Group):
@@ -133,6 +145,9 @@ def main(ctx: click.Context, debug: bool) -> None:
         container.engine.override(
             providers.ThreadSafeSingleton(checked_engine, container.config.database_url)
         )
+    # What the command changes is audited as the operating-system user who ran it; the
+    # invocation's id ties its records together as a request id does over HTTP.
+    ctx.with_resource(acting_as(Actor(f"cli:{os_user()}", uuid.uuid4().hex)))
     # A command reports what it did itself; its log shows warnings and errors unless --debug.
     quieter = max(logging.getLevelName(settings.log_level), logging.WARNING)
     configure_logging(settings, level="DEBUG" if debug else logging.getLevelName(quieter))

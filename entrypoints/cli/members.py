@@ -383,7 +383,8 @@ def reset_password(
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @inject
 def remove(member_ref: str, yes: bool, membership: Membership = Provide["membership"]) -> None:
-    """Remove a member and their history; refused while they have loans out or owe money.
+    """Remove a member: anonymise them, keeping their loans and ledger lines; refused while
+    they have loans out or owe money. Removing them again changes nothing.
 
     \b
     Example:
@@ -391,9 +392,9 @@ def remove(member_ref: str, yes: bool, membership: Membership = Provide["members
     """
     member = lookup.member(membership, member_ref)
     if not yes:
-        click.confirm(f"Remove {describe(member)} and their history?", abort=True)
+        click.confirm(f"Remove {describe(member)}, erasing their personal data?", abort=True)
     membership.remove(member.id)
-    click.echo(f"removed {member.email}")
+    click.echo(f"removed {member.email} (anonymised as member {member.id})")
 
 
 def _report(member: Member, done: str, as_json: bool) -> None:

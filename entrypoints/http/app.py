@@ -12,6 +12,7 @@ from entrypoints.http import (
     access,
     accounts,
     admin,
+    audit,
     auth,
     books,
     conditional,
@@ -80,6 +81,7 @@ API_BLUEPRINTS = (
     notices.bp,
     rules.bp,
     admin.bp,
+    audit.bp,
 )
 # Outside the API proper: no credentials read, no rate limit (see guard.py).
 UNGUARDED_ENDPOINTS = health.OPERATIONS_ENDPOINTS | {
@@ -127,6 +129,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     request_body.init_app(app)
     errors.init_app(app)
     guard.init_app(app, container, unguarded=UNGUARDED_ENDPOINTS)
+    audit.init_app(app)  # changes are attributed to the caller the guard authenticated
     request_body.init_parsing(app)  # bodies are read only for requests the limiter counted
     input_policy.init_app(app)  # no control characters in any path, query or body text
     conditional.init_app(app)  # If-Match and If-None-Match as RFC 9110 writes them

@@ -204,9 +204,12 @@ def update_member(
     "DELETE",
     "/members/<member_id:member_id>",
     summary="Remove a member",
-    description="Remove the member with their history. Refused while they have loans out "
-    "(`MEMBER_HAS_OPEN_LOANS`) or owe money (`MEMBER_HAS_DEBT`); their holds are cancelled.",
-    replies=[no_content("The member was removed.")],
+    description="Remove the member: their name, email and password are erased and their status "
+    "becomes `anonymised`, while their loans and ledger lines stay (the library's books still "
+    "add up). Refused while they have loans out (`MEMBER_HAS_OPEN_LOANS`) or owe money "
+    "(`MEMBER_HAS_DEBT`); their holds are cancelled and their sessions end. Removing an "
+    "anonymised member again changes nothing.",
+    replies=[no_content("The member was removed (anonymised).")],
     errors=(409, 412),
     headers=("If-Match",),
     access=access.requires(Scope.MEMBERS_WRITE, staff=True),

@@ -410,6 +410,13 @@ ROUTES = [
         other="grace",
     ),
     Route(
+        "audit.list_audit_events",
+        "GET",
+        lambda s: f"/api/v1/audit-events?entity_type=member&entity_id={s.users.ada.id}",
+        refused=STAFF,
+        allowed="librarian",
+    ),
+    Route(
         "holds.move_hold",
         "PUT",
         lambda s: f"/api/v1/holds/{s.ada_hold}/position",

@@ -232,7 +232,9 @@ def test_remove_with_yes(cli: Cli) -> None:
     result = cli("members", "remove", member_id, "--yes")
 
     assert result.exit_code == 0, result.output
-    assert result.stdout == "removed ada@example.org\n"
+    assert result.stdout == f"removed ada@example.org (anonymised as member {member_id})\n"
+    shown = cli("members", "show", member_id, "--json")
+    assert json.loads(shown.stdout)["status"] == "anonymised"
 
 
 def test_every_members_command_has_help_with_an_example(cli: Cli) -> None:

@@ -26,7 +26,7 @@ def test_a_worker_round_runs_the_jobs_once_and_sends_the_reminders(
     again = cli("worker", "--once")
 
     assert first.output.startswith(
-        "ran holds-expire, loans-age-to-lost, notices-reminders, sessions-purge;"
+        "ran holds-expire, loans-age-to-lost, loans-anonymise, notices-reminders, sessions-purge;"
     )
     assert "delivered 1," in first.output  # the email (the loan's event has no webhook)
     assert again.output.startswith("ran no job;")
@@ -38,6 +38,7 @@ def test_a_worker_round_runs_the_jobs_once_and_sends_the_reminders(
     assert {j["name"]: j["last_run"]["outcome"] for j in jobs} == {
         "holds-expire": "done",
         "loans-age-to-lost": "done",
+        "loans-anonymise": "done",
         "notices-reminders": "done",
         "sessions-purge": "done",
     }

@@ -37,6 +37,7 @@ TABLES = {
     "outbox_messages",
     "job_runs",
     "webhook_subscriptions",
+    "audit_events",
 }
 
 

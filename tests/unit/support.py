@@ -11,11 +11,15 @@ from typing import Any
 from adapters.clock import ManualClock
 from adapters.ids import UuidV7Generator
 from adapters.memory import MemoryDatabase, MemoryUnitOfWork
+from adapters.memory.audit import MemoryAuditLog
 from application.accounts import Accounts
+from application.audit import AuditEvents, AuditFilter, AuditRecord, AuditTrail
 from application.catalogue import BookDetails, Catalogue, NewBook
 from application.circulation import Circulation
 from application.losses import LostItems
 from application.members import Membership
+from application.queries import PageRequest
+from application.retention import LoanRetention
 from application.rules import CirculationRules
 from domain.catalogue import Book, Copy
 from domain.events import Event
@@ -28,6 +32,8 @@ from domain.policy import Policy
 START = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
+# The tests' loan retention period; small batches so that a run of a few loans takes several.
+RETENTION = timedelta(days=30)
 
 
 def end_of_day(instant: datetime) -> datetime:
@@ -99,12 +105,19 @@ class App:
     accounts: Accounts
     rules: CirculationRules
     lost_items: LostItems
+    audit: AuditEvents
+    retention: LoanRetention
     _isbns: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _barcodes: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _emails: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def uow(self) -> MemoryUnitOfWork:
-        return MemoryUnitOfWork(self.db, self.publisher)
+        return MemoryUnitOfWork(self.db, self.publisher, records_for_events=AuditTrail(self.ids))
+
+    def audit_records(self, **query: Any) -> list[AuditRecord]:
+        """The audit trail (filtered by ``AuditFilter``'s fields), oldest first."""
+        page = self.audit.list(AuditFilter(**query), PageRequest(page=1, per_page=100))
+        return list(reversed(page.items))
 
     def advance(self, delta: timedelta) -> datetime:
         return self.clock.advance(delta)
@@ -187,13 +200,15 @@ class App:
 
 
 def snapshot(db: MemoryDatabase) -> Snapshot:
-    """Every row of every table, as plain tuples of field values."""
-    return {
+    """Every row of every table (the audit trail's too), as plain tuples of field values."""
+    tables = {
         table.__name__: {
             row_id: tuple(getattr(row, f.name) for f in fields(row)) for row_id, row in rows.items()
         }
         for table, rows in db.tables.items()
     }
+    tables["AuditRecord"] = {record.id: (record,) for record in db.audit}
+    return tables
 
 
 def build_app(policy: Policy | None = None, start: datetime = START) -> App:
@@ -204,8 +219,10 @@ def build_app(policy: Policy | None = None, start: datetime = START) -> App:
     publisher = RecordingPublisher()
     hasher = FakeHasher()
 
+    trail = AuditTrail(ids)
+
     def uow() -> MemoryUnitOfWork:
-        return MemoryUnitOfWork(db, publisher)
+        return MemoryUnitOfWork(db, publisher, records_for_events=trail)
 
     return App(
         db=db,
@@ -220,4 +237,6 @@ def build_app(policy: Policy | None = None, start: datetime = START) -> App:
         accounts=Accounts(uow, clock, ids, policy),
         rules=CirculationRules(uow, clock, ids, policy),
         lost_items=LostItems(uow, clock, ids, policy),
+        audit=AuditEvents(MemoryAuditLog(db)),
+        retention=LoanRetention(uow, clock, RETENTION, batch=3),
     )

@@ -446,13 +446,16 @@ class CirculationMachine(RuleBasedStateMachine):
     @rule(member=members)
     def remove_member(self, member: int) -> None:
         member_id = self.member_ids[member]
+        ledger = self.app.ledger()
         removed = self.attempt(succeeded(lambda: self.app.membership.remove(member_id)))
         if removed is None:
             return
         self.removed.add(member_id)
-        assert not any(loan.member_id == member_id for loan in self.app.loans())
+        # Anonymised: no loan out, no hold, and the money history kept as it was.
+        assert self.app.membership.get(member_id).status is MemberStatus.ANONYMISED
+        assert not any(loan.member_id == member_id and loan.is_open for loan in self.app.loans())
         assert not any(hold.member_id == member_id for hold in self.app.holds())
-        assert not any(entry.member_id == member_id for entry in self.app.ledger())
+        assert self.app.ledger() == ledger
 
     @rule(book=books)
     def remove_book(self, book: int) -> None:

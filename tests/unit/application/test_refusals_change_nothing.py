@@ -21,11 +21,13 @@ from domain.events import (
     Event,
     HoldPlaced,
     HoldReady,
+    MemberRegistered,
     PaymentReceived,
 )
 from domain.holds import Hold
 from domain.ledger import LedgerEntry
 from domain.loans import Loan
+from domain.members import Member
 from tests.unit.support import DAY, App, build_app
 
 
@@ -216,6 +218,8 @@ class CheckingPublisher:
                 assert not self.app.db.tables[Loan][event.loan_id].is_open
             elif isinstance(event, HoldPlaced | HoldReady):
                 assert event.hold_id in self.app.db.tables[Hold]
+            elif isinstance(event, MemberRegistered):
+                assert event.member_id in self.app.db.tables[Member]
             elif isinstance(event, PaymentReceived):
                 assert any(
                     e.member_id == event.member_id for e in self.app.db.tables[LedgerEntry].values()
@@ -236,6 +240,8 @@ def test_events_are_published_once_the_data_is_stored() -> None:
     app.accounts.record_payment(ada.id, 25)
     assert [type(e) for e in checking.seen] == [
         BookAdded,
+        MemberRegistered,
+        MemberRegistered,
         BookLent,
         HoldPlaced,
         BookReturned,

@@ -87,6 +87,21 @@ class TestLoan:
         assert loan.fine_at(loan.due_at + 400 * DAY, POLICY) == 1000
 
 
+class TestAnonymise:
+    def test_a_returned_loan_passes_to_the_anonymous_borrower(self) -> None:
+        loan = a_loan()
+        loan.close(NOW + DAY, POLICY)
+        assert loan.anonymise("anon") is True
+        assert loan.member_id == "anon"
+        assert (loan.copy_id, loan.book_id, loan.returned_at) == ("c1", "b1", NOW + DAY)
+        assert loan.anonymise("anon") is False
+
+    def test_an_open_loan_keeps_its_borrower(self) -> None:
+        loan = a_loan()
+        assert loan.anonymise("anon") is False
+        assert loan.member_id == "m1"
+
+
 class TestOverdueFine:
     @pytest.mark.parametrize(
         ("late", "fine"),

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.errors import InvalidValue, MembershipExpired, MemberSuspended
-from domain.members import Member, MemberStatus, Role, normalise_email
+from domain.errors import InvalidValue, MemberIsAnonymised, MembershipExpired, MemberSuspended
+from domain.members import ANONYMISED_NAME, Member, MemberStatus, Role, normalise_email
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
@@ -170,3 +171,41 @@ class TestRole:
         member.set_password_hash("h", LATER)
         assert member.password_hash == "h"
         assert member.updated_at == LATER
+
+
+class TestAnonymise:
+    def test_erases_what_identifies_the_member_and_keeps_the_id(self) -> None:
+        member = a_member(role=Role.ADMIN, password_hash="hash")
+        assert member.anonymise(LATER) is True
+        assert (member.id, member.name, member.email) == (
+            "m1",
+            ANONYMISED_NAME,
+            "m1@anonymised.invalid",
+        )
+        assert member.password_hash is None
+        assert member.role is Role.MEMBER
+        assert member.status is MemberStatus.ANONYMISED
+        assert member.updated_at == LATER
+        assert normalise_email(member.email) == member.email  # still a valid, unique key
+
+    def test_twice_changes_nothing(self) -> None:
+        member = a_member()
+        member.anonymise(NOW)
+        assert member.anonymise(LATER) is False
+        assert member.updated_at == NOW
+
+    def test_nothing_changes_an_anonymised_member(self) -> None:
+        member = a_member()
+        member.anonymise(NOW)
+        changes: list[Callable[[], None]] = [
+            lambda: member.revise(now=LATER, name="Ada"),
+            lambda: member.change_role(Role.ADMIN, LATER),
+            lambda: member.set_password_hash("hash", LATER),
+            lambda: member.suspend(LATER),
+            lambda: member.reactivate(LATER),
+            lambda: member.ensure_in_good_standing(LATER),
+        ]
+        for change in changes:
+            with pytest.raises(MemberIsAnonymised):
+                change()
+        assert member.updated_at == NOW
