@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from dependency_injector.wiring import Provide, inject
 from flask import request
 
 from domain.access import Principal, Scope, require_member_access, require_scope
@@ -37,6 +36,7 @@ from domain.errors import (
     NotFound,
 )
 from domain.members import Role
+from entrypoints.http.context import get_container
 from entrypoints.http.identity import credential_refusal, current_caller, require_caller
 from entrypoints.logs import get_logger
 
@@ -120,9 +120,8 @@ def rule_for(endpoint: str | None) -> Rule | None:
 # --- enforcement ---------------------------------------------------------------------------
 
 
-@inject
-def _public_catalogue(public_catalogue: bool = Provide["config.public_catalogue"]) -> bool:
-    return bool(public_catalogue)
+def _public_catalogue() -> bool:
+    return bool(get_container().settings().public_catalogue)
 
 
 def _member_id_named(owner: Owner) -> Any:

@@ -11,17 +11,13 @@ Refusals are logged with their reason code and the scheme only: never the creden
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from dependency_injector.wiring import Provider, inject
 from flask import request
 
-from application.identity.api_keys import ApiKeys
-from application.identity.sessions import Sessions
 from domain.access import Principal
 from domain.errors import AuthenticationRequired, DomainError, ErrorKind, TokenInvalid
 from entrypoints.http import access
 from entrypoints.http.challenge import API_KEY, BEARER
+from entrypoints.http.context import get_container
 from entrypoints.http.identity import record_caller, record_refusal
 from entrypoints.logs import get_logger
 
@@ -31,20 +27,13 @@ log = get_logger("circulate.auth")
 MAX_CREDENTIALS = 4096
 
 
-@inject
-def _verify(
-    scheme: str,
-    credentials: str,
-    sessions: Callable[[], Sessions] = Provider["sessions"],
-    api_keys: Callable[[], ApiKeys] = Provider["api_keys"],
-) -> Principal:
-    # Providers rather than the services: only the scheme presented builds its service, so a
-    # worker that only ever sees API keys never loads the token machinery.
+def _verify(scheme: str, credentials: str) -> Principal:
+    container = get_container()
     if len(credentials) > MAX_CREDENTIALS:
         raise TokenInvalid("the credentials are too long to be valid")
     if scheme == BEARER:
-        return sessions().authenticate_bearer(credentials)
-    return api_keys().authenticate(credentials)
+        return container.sessions().authenticate_bearer(credentials)
+    return container.api_keys().authenticate(credentials)
 
 
 def authenticate() -> None:

@@ -14,23 +14,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from functools import cache, partial
+from functools import cache
 from typing import Literal
 
-from dependency_injector.wiring import Provide, Provider, inject
 from flask import Response
 from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 from pydantic import BaseModel, Field
-from redis import Redis
-from sqlalchemy import Engine
 
 from adapters.redis_store import persists
+from entrypoints.container import Container
+from entrypoints.http.context import get_container
 from entrypoints.http.openapi import Reply, operation
 from entrypoints.http.problem import problem_response
 from entrypoints.http.rendering import json_response
 from entrypoints.logs import get_logger
-from entrypoints.settings import Settings
 
 # The operations endpoints: no authentication, no rate limit.
 OPERATIONS_ENDPOINTS = frozenset({"root.healthz", "health.readyz", "metrics.metrics"})
@@ -79,20 +77,16 @@ def _head() -> str:
     return migrate.head()
 
 
-# Each check is given the provider of what it checks, not the object: building an engine or a
-# client happens inside the check, under its deadline.
-
-
-def _database(engine: Callable[[], Engine]) -> Check:
-    with engine().connect() as connection:
+def _database(container: Container) -> Check:
+    with container.engine().connect() as connection:
         connection.exec_driver_sql("SELECT 1")
     return Check(status="ok", detail="answered")
 
 
-def _migrations(engine: Callable[[], Engine]) -> Check:
+def _migrations(container: Container) -> Check:
     from adapters.sqlalchemy import migrate
 
-    current = migrate.revision_of(engine())
+    current = migrate.revision_of(container.engine())
     if current != _head():
         return Check(status="failed", detail=f"at {current or 'no revision'}, code needs {_head()}")
     return Check(status="ok", detail=f"at {current}")
@@ -103,18 +97,18 @@ NO_PERSISTENCE = (
 )
 
 
-def _redis(redis: Callable[[], Redis], keeps_revocations: bool) -> Check:
-    client = redis()
+def _redis(container: Container) -> Check:
+    client = container.redis()
     client.ping()
-    if keeps_revocations and persists(client) is False:
+    if container.settings().revocation_backend() == "redis" and persists(client) is False:
         # Ready (it answers), but not as a deployment should run it: said on every probe.
         log.warning("redis keeps revocations without persistence")
         return Check(status="ok", detail=NO_PERSISTENCE)
     return Check(status="ok", detail="answered")
 
 
-def _run(check: Callable[[], Check]) -> Check:
-    future = _checks.submit(check)
+def _run(check: Callable[[Container], Check], container: Container) -> Check:
+    future = _checks.submit(check, container)
     try:
         return future.result(timeout=CHECK_TIMEOUT_SECONDS)
     except FutureTimeout:
@@ -124,24 +118,22 @@ def _run(check: Callable[[], Check]) -> Check:
         return Check(status="failed", detail=type(error).__name__)
 
 
-def readiness(
-    settings: Settings, engine: Callable[[], Engine], redis: Callable[[], Redis]
-) -> dict[str, Check]:
+def readiness(container: Container) -> dict[str, Check]:
+    settings = container.settings()
     checks: dict[str, Check] = {}
     if settings.storage == "memory":
         checks["database"] = Check(status="ok", detail="in-memory storage")
         checks["migrations"] = Check(status="ok", detail="in-memory storage has no schema")
     else:
-        checks["database"] = _run(partial(_database, engine))
+        checks["database"] = _run(_database, container)
         if checks["database"].status == "ok":
-            checks["migrations"] = _run(partial(_migrations, engine))
+            checks["migrations"] = _run(_migrations, container)
         else:
             checks["migrations"] = Check(status="failed", detail="the database does not answer")
     if settings.redis_url is None:
         checks["redis"] = Check(status="skipped", detail="not configured")
     else:
-        keeps_revocations = settings.revocation_backend() == "redis"
-        checks["redis"] = _run(partial(_redis, redis, keeps_revocations))
+        checks["redis"] = _run(_redis, container)
     return checks
 
 
@@ -157,13 +149,8 @@ def readiness(
     errors=(503,),
     probe=True,
 )
-@inject
-def readyz(
-    settings: Settings = Provide["settings"],
-    engine: Callable[[], Engine] = Provider["engine"],
-    redis: Callable[[], Redis] = Provider["redis"],
-) -> Response:
-    checks = readiness(settings, engine, redis)
+def readyz() -> Response:
+    checks = readiness(get_container())
     if any(check.status == "failed" for check in checks.values()):
         failed = ", ".join(name for name, check in checks.items() if check.status == "failed")
         return problem_response(

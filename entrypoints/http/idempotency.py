@@ -36,13 +36,12 @@ from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from dependency_injector.wiring import Provide, inject
 from flask import Response, make_response, request
 
-from application.idempotency import IdempotencyRecord, IdempotencyStore, KeyState, KeyUsed
-from application.ports import Clock
+from application.idempotency import IdempotencyRecord, KeyState, KeyUsed
 from application.unit_of_work import riding_with_next_commit
 from domain.errors import DomainError
+from entrypoints.http.context import get_container
 from entrypoints.http.errors import domain_problem
 from entrypoints.http.identity import idempotency_scope
 from entrypoints.http.problem import ApiProblem, from_api_problem
@@ -195,44 +194,37 @@ def idempotent(view: F) -> F:
         if key is None:
             return view(*args, **kwargs)
         _check_key(key)
-        return _once(key, lambda: _respond(view, args, kwargs))
-
-    return cast(F, run)
-
-
-@inject
-def _once(
-    key: str,
-    respond: Callable[[], Response],
-    store: IdempotencyStore = Provide["idempotency"],
-    clock: Clock = Provide["clock"],
-) -> Response:
-    """The answer to a request with ``key``: the stored one, a refusal, or ``respond()`` (kept)."""
-    scope = idempotency_scope()
-    request_fingerprint = fingerprint()
-    token = secrets.token_hex(16)
-    now = clock.now()
-    held = store.claim(
-        scope=scope,
-        key=key,
-        fingerprint=request_fingerprint,
-        now=now,
-        ttl=TTL,
-        lease=LEASE,
-        token=token,
-    )
-    if held is not None:
-        return _answer_from(held, request_fingerprint, now)
-    with riding_with_next_commit(KeyUsed(scope, key, token)) as used:
-        try:
-            response = respond()
-        except BaseException:
+        container = get_container()
+        store = container.idempotency()
+        scope = idempotency_scope()
+        request_fingerprint = fingerprint()
+        token = secrets.token_hex(16)
+        now = container.clock().now()
+        held = store.claim(
+            scope=scope,
+            key=key,
+            fingerprint=request_fingerprint,
+            now=now,
+            ttl=TTL,
+            lease=LEASE,
+            token=token,
+        )
+        if held is not None:
+            return _answer_from(held, request_fingerprint, now)
+        with riding_with_next_commit(KeyUsed(scope, key, token)) as used:
+            try:
+                response = _respond(view, args, kwargs)
+            except BaseException:
+                if not used.written:
+                    store.release(scope=scope, key=key, token=token)
+                raise
+        if response.status_code >= 500:
             if not used.written:
                 store.release(scope=scope, key=key, token=token)
-            raise
-    if response.status_code >= 500:
-        if not used.written:
-            store.release(scope=scope, key=key, token=token)
-        return response  # not stored: after a commit, a retry hears KEY_APPLIED
-    store.complete(scope=scope, key=key, token=token, result=StoredResponse.of(response).encode())
-    return response
+            return response  # not stored: after a commit, a retry hears KEY_APPLIED
+        store.complete(
+            scope=scope, key=key, token=token, result=StoredResponse.of(response).encode()
+        )
+        return response
+
+    return cast(F, run)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hmac
 import os
 
-from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -34,8 +33,8 @@ from prometheus_client import (
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from adapters.metrics import MULTIPROCESS_VARIABLE, ensure_multiprocess_directory
+from entrypoints.http.context import get_container
 from entrypoints.http.problem import ApiProblem
-from entrypoints.settings import Settings
 
 ensure_multiprocess_directory()
 UNMATCHED = "<unmatched>"
@@ -77,8 +76,8 @@ def registry() -> CollectorRegistry:
     return REGISTRY
 
 
-@inject
-def _authorised(settings: Settings = Provide["settings"]) -> bool:
+def _authorised() -> bool:
+    settings = get_container().settings()
     token = settings.metrics_token
     if token is None or not token.get_secret_value():
         # An empty value is no token, as with compose's ${VARIABLE:-}.
