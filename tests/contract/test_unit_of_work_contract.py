@@ -193,7 +193,7 @@ def test_changing_a_row_that_is_gone_is_refused(new_uow: UowFactory) -> None:
 def test_adding_an_id_that_exists_is_refused(new_uow: UowFactory) -> None:
     m = member()
     store(new_uow, m)
-    twin = replace(m, email="twin@example.org")
+    twin = replace(m, email="twin@example.org", card_number="TWIN0001")
     with new_uow() as uow:
         uow.members.add(twin)
         with pytest.raises(ConcurrentUpdate):
