@@ -212,11 +212,6 @@ def is_member_caller() -> bool:
     return not caller.acts_for_everyone
 
 
-@inject
-def _self_service_by_book(enabled: bool = Provide["config.self_service_by_book"]) -> bool:
-    return enabled
-
-
 def require_self_service(
     member_id: str | None, *, by_book: bool, hidden_as: NotFound | None = None
 ) -> None:
@@ -228,7 +223,7 @@ def require_self_service(
         return
     if member_id is not None:
         require_member_access(caller, member_id, hidden_as=hidden_as)
-    if by_book and not _self_service_by_book():
+    if by_book and not get_container().settings().self_service_by_book:
         raise InsufficientScope(
             "members borrow the copy in hand (copy_id or barcode); borrowing by book_id is "
             "for library staff",

@@ -96,7 +96,7 @@ def test_loans_are_listed_by_member_and_status(client: FlaskClient, clock: Manua
     assert ids("?status=overdue") == [late["id"]]
     assert ids("?status=open") == [fresh["id"], late["id"]]
     assert ids("?status=returned") == [returned["id"]]
-    assert_problem(client.get("/api/v1/loans?status=misplaced"), 422, "VALIDATION_FAILED")
+    assert_problem(client.get("/api/v1/loans?status=gone"), 422, "VALIDATION_FAILED")
     assert_problem(client.get("/api/v1/loans?member_id=nobody"), 404, "MEMBER_NOT_FOUND")
 
 

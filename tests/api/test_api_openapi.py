@@ -132,6 +132,10 @@ def test_idempotent_posts_document_the_key(document: dict[str, Any]) -> None:
         "/api/v1/returns",
         "/api/v1/holds",
         "/api/v1/members/{member_id}/payments",
+        "/api/v1/members/{member_id}/charges",
+        "/api/v1/members/{member_id}/charges/{charge_id}/waivers",
+        "/api/v1/members/{member_id}/charges/{charge_id}/cancellation",
+        "/api/v1/members/{member_id}/payments/{payment_id}/refunds",
     }
 
 
