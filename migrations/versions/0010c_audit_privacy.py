@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision: str = "0010c_audit_privacy"
 down_revision: str | Sequence[str] | None = "0010b_charges"
@@ -58,9 +58,36 @@ def _postgres() -> bool:
     return op.get_bind().dialect.name == "postgresql"
 
 
-def _member_statuses(*statuses: str) -> None:
+def _members_as_of_0009c(*statuses: str) -> sa.Table:
+    """The members table as this migration finds it, for SQLite without a database to reflect
+    (``alembic upgrade --sql``): batch mode rebuilds the table from this definition."""
     listed = ", ".join(f"'{status}'" for status in statuses)
-    with op.batch_alter_table("members") as batch:
+    return sa.Table(
+        "members",
+        sa.MetaData(),
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("email", sa.String(254), nullable=False, unique=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("name_key", sa.Text(), nullable=False),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("membership_expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("password_hash", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("category", sa.String(32), server_default="standard", nullable=False),
+        sa.CheckConstraint("role IN ('member', 'librarian', 'admin')", name="ck_members_role"),
+        sa.CheckConstraint("version >= 1", name="ck_members_version_positive"),
+        sa.CheckConstraint(f"status IN ({listed})", name="ck_members_status"),
+    )
+
+
+def _member_statuses(*statuses: str, were: tuple[str, ...]) -> None:
+    listed = ", ".join(f"'{status}'" for status in statuses)
+    offline = context.is_offline_mode() and not _postgres()
+    copy_from = _members_as_of_0009c(*were) if offline else None
+    with op.batch_alter_table("members", copy_from=copy_from) as batch:
         batch.drop_constraint(op.f("ck_members_status"), type_="check")
         batch.create_check_constraint(op.f("ck_members_status"), f"status IN ({listed})")
 
@@ -88,7 +115,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_audit_events_occurred_at"), "audit_events", ["occurred_at"])
     for statement in _POSTGRES_TRIGGERS if _postgres() else _SQLITE_TRIGGERS:
         op.execute(statement)
-    _member_statuses("active", "suspended", "anonymised")
+    _member_statuses("active", "suspended", "anonymised", were=("active", "suspended"))
     op.create_index(op.f("ix_loans_returned_at"), "loans", ["returned_at"])
 
 
@@ -96,7 +123,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_loans_returned_at"), table_name="loans")
     # Anonymised members stay what they are (their data is gone); they become suspended ones.
     op.execute("UPDATE members SET status = 'suspended' WHERE status = 'anonymised'")
-    _member_statuses("active", "suspended")
+    _member_statuses("active", "suspended", were=("active", "suspended", "anonymised"))
     op.drop_table("audit_events")  # its triggers go with it
     if _postgres():
         op.execute("DROP FUNCTION audit_events_append_only()")

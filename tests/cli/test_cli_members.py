@@ -234,7 +234,7 @@ def test_remove_with_yes(cli: Cli) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == f"removed ada@example.org (anonymised as member {member_id})\n"
     shown = cli("members", "show", member_id, "--json")
-    assert json.loads(shown.stdout)["status"] == "anonymised"
+    assert json.loads(shown.stdout)["member"]["status"] == "anonymised"
 
 
 def test_every_members_command_has_help_with_an_example(cli: Cli) -> None:
