@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision: str = "0010a_card_numbers"
 down_revision: str | Sequence[str] | None = "0009c_webhooks"
@@ -59,6 +59,11 @@ def upgrade() -> None:
     prefix, digits = _card_format()
     op.add_column("members", sa.Column("card_number", CARD_NUMBER, nullable=True))
     members = sa.table("members", sa.column("id", sa.String), sa.column("card_number", CARD_NUMBER))
+    if context.is_offline_mode():
+        raise RuntimeError(
+            "0010a_card_numbers numbers the members it finds, so it cannot be printed as SQL: "
+            "apply it with `circulate db upgrade`"
+        )
     connection = op.get_bind()
     ids = [
         member_id
@@ -79,6 +84,10 @@ def upgrade() -> None:
             body = f"{serial:0{digits}d}"
             rows.append({"member_id": member_id, "number": f"{prefix}{body}{_luhn_digit(body)}"})
         connection.execute(update, rows)
+    _require_card_numbers()
+
+
+def _require_card_numbers() -> None:
     with op.batch_alter_table("members") as batch:
         batch.alter_column("card_number", existing_type=CARD_NUMBER, nullable=False)
         batch.create_unique_constraint(op.f("uq_members_card_number"), ["card_number"])

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision: str = "0010b_charges"
 down_revision: str | Sequence[str] | None = "0010a_card_numbers"
@@ -31,6 +31,11 @@ LOAN_STATUSES = "status IN ('open', 'claimed_returned', 'returned', 'lost')"
 
 
 def upgrade() -> None:
+    if context.is_offline_mode():
+        raise RuntimeError(
+            "0010b_charges allocates the payments it finds to charges, so it cannot be printed "
+            "as SQL: apply it with `circulate db upgrade`"
+        )
     _type_the_ledger()
     _allocate_existing_payments()
     with op.batch_alter_table("loans") as batch:

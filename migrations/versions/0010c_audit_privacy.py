@@ -58,7 +58,7 @@ def _postgres() -> bool:
     return op.get_bind().dialect.name == "postgresql"
 
 
-def _members_as_of_0009c(*statuses: str) -> sa.Table:
+def _members_as_of_0010b(*statuses: str) -> sa.Table:
     """The members table as this migration finds it, for SQLite without a database to reflect
     (``alembic upgrade --sql``): batch mode rebuilds the table from this definition."""
     listed = ", ".join(f"'{status}'" for status in statuses)
@@ -77,6 +77,8 @@ def _members_as_of_0009c(*statuses: str) -> sa.Table:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("category", sa.String(32), server_default="standard", nullable=False),
+        sa.Column("card_number", sa.String(32), nullable=False),
+        sa.UniqueConstraint("card_number", name="uq_members_card_number"),
         sa.CheckConstraint("role IN ('member', 'librarian', 'admin')", name="ck_members_role"),
         sa.CheckConstraint("version >= 1", name="ck_members_version_positive"),
         sa.CheckConstraint(f"status IN ({listed})", name="ck_members_status"),
@@ -86,7 +88,7 @@ def _members_as_of_0009c(*statuses: str) -> sa.Table:
 def _member_statuses(*statuses: str, were: tuple[str, ...]) -> None:
     listed = ", ".join(f"'{status}'" for status in statuses)
     offline = context.is_offline_mode() and not _postgres()
-    copy_from = _members_as_of_0009c(*were) if offline else None
+    copy_from = _members_as_of_0010b(*were) if offline else None
     with op.batch_alter_table("members", copy_from=copy_from) as batch:
         batch.drop_constraint(op.f("ck_members_status"), type_="check")
         batch.create_check_constraint(op.f("ck_members_status"), f"status IN ({listed})")

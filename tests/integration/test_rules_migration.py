@@ -28,12 +28,18 @@ NEW_COLUMNS = {
 }
 
 
-def _before(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in values.items() if name not in NEW_COLUMNS}
+# Columns added later to one table whose name another table had from the start.
+NEW_COLUMNS_OF = {"loans": {"status", "claimed_returned_at"}}
+
+
+def _before(table: str, values: dict[str, Any]) -> dict[str, Any]:
+    new = NEW_COLUMNS | NEW_COLUMNS_OF.get(table, set())
+    return {name: value for name, value in values.items() if name not in new}
 
 
 def _insert(connection: Any, row: Any, values: list[dict[str, Any]]) -> None:
-    connection.execute(insert(cast(Table, row.__table__)), [_before(v) for v in values])
+    table = cast(Table, row.__table__)
+    connection.execute(insert(table), [_before(table.name, v) for v in values])
 
 
 def test_rows_from_before_get_the_seeded_category_and_type(empty_database_url: str) -> None:

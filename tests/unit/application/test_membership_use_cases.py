@@ -216,7 +216,7 @@ class TestRemove:
         assert [m.status for m in app.members()] == [MemberStatus.ANONYMISED]
         assert [loan.member_id for loan in app.loans()] == [ada.id]
         assert [(e.kind.value, e.amount_cents) for e in app.ledger()] == [
-            ("fine", 25),
+            ("charge", 25),
             ("payment", 25),
         ]
         assert app.accounts.statement(ada.id).balance_cents == 0

@@ -88,6 +88,7 @@ class TestRemovingAMember:
 
     def test_an_anonymised_member_cannot_be_brought_back(self, app: App) -> None:
         ada, _ = removed_with_history(app)
+        book_id = app.add_book().book.id
         before = app.snapshot()
         for attempt in (
             lambda: app.membership.update(ada.id, MemberChanges(name="Ada")),
@@ -95,7 +96,7 @@ class TestRemovingAMember:
             lambda: app.membership.suspend(ada.id),
             lambda: app.membership.change_role(ada.id, Role.ADMIN),
             lambda: app.membership.set_password(ada.id, PASSWORD),
-            lambda: app.circulation.borrow(ada.id, book_id=app.add_book().book.id),
+            lambda: app.circulation.borrow(ada.id, book_id=book_id),
         ):
             with pytest.raises(MemberIsAnonymised) as refused:
                 attempt()
