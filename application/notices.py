@@ -28,11 +28,11 @@ from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.queries import Page, PageRequest
 from application.unit_of_work import UnitOfWork
 from application.webhooks import (
-    WEBHOOK_FOR,
     SubscriptionStore,
     TargetRefused,
     WebhookSender,
     delivery_for,
+    webhook_events,
 )
 from domain.errors import MemberNotFound
 from domain.events import Event, HoldReady
@@ -88,10 +88,7 @@ class NoticeRouter:
     def __call__(self, events: Sequence[Event]) -> list[OutboxMessage]:
         messages = []
         for event in events:
-            hook = WEBHOOK_FOR.get(type(event))
-            described = hook(event) if hook is not None else None
-            if described is not None:
-                kind, resource_id, resource = described
+            for kind, resource_id, resource in webhook_events(event):
                 messages.append(
                     OutboxMessage(
                         id=self._ids.new_id(),

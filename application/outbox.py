@@ -58,6 +58,7 @@ class OutboxFilter:
     member_id: str | None = None
     status: MessageStatus | None = None
     channel: Channel | None = None
+    topic: str | None = None
 
 
 class OutboxStore(Protocol):
@@ -91,6 +92,11 @@ class OutboxStore(Protocol):
 
     def list(self, query: OutboxFilter, page: PageRequest) -> Page[OutboxMessage]:
         """Messages, newest first."""
+        ...
+
+    def purge(self, *, before: datetime) -> int:
+        """Forget delivered and cancelled messages created before ``before`` (failed ones stay
+        for someone to look at); returns how many."""
         ...
 
 

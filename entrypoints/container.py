@@ -245,7 +245,7 @@ class Container(containers.DeclarativeContainer):
     )
     webhook_sender = providers.ThreadSafeSingleton(HttpSender, webhook_targets)
     webhooks = providers.ThreadSafeSingleton(
-        Webhooks, webhook_subscriptions, webhook_targets, clock, ids
+        Webhooks, webhook_subscriptions, webhook_targets, clock, ids, outbox
     )
     notice_delivery = providers.ThreadSafeSingleton(
         NoticeDelivery,

@@ -32,6 +32,7 @@ from entrypoints.http import (
     request_id,
     root,
     rules,
+    webhooks,
 )
 from entrypoints.http.context import CONTAINER_KEY, get_container
 from entrypoints.http.problem import Problem
@@ -78,6 +79,7 @@ API_BLUEPRINTS = (
     notices.bp,
     rules.bp,
     admin.bp,
+    webhooks.bp,
 )
 # Outside the API proper: no credentials read, no rate limit (see guard.py).
 UNGUARDED_ENDPOINTS = health.OPERATIONS_ENDPOINTS | {
