@@ -234,7 +234,9 @@ class Riders:
 
 
 # Turns a transaction's domain events into records written with it (the outbox's messages).
-RecordsForEvents = Callable[[Sequence[Event]], Sequence[object]]
+# Given the transaction's events and its unit of work (to read what the records depend on, such
+# as a member's notice preferences, in the same transaction).
+RecordsForEvents = Callable[[Sequence[Event], "UnitOfWork"], Sequence[object]]
 
 _RIDERS: ContextVar[tuple[Riders, ...]] = ContextVar("circulate_commit_riders", default=())
 
@@ -323,7 +325,7 @@ class UnitOfWork(ABC):
 
     def commit(self) -> None:
         if self._records_for_events is not None and self._events:
-            self.also_write(*self._records_for_events(self._events))
+            self.also_write(*self._records_for_events(self._events, self))
         self._tracker.flush()
         riders = [riders for riders in _RIDERS.get() if not riders.written]
         for record in [*self._records, *(r for riders in riders for r in riders.records)]:

@@ -21,6 +21,7 @@ class Policy:
     pickup_window: timedelta = timedelta(days=7)
     membership_period: timedelta = timedelta(days=365)
     time_zone: str = "UTC"  # the library's IANA time zone: loans fall due at its day's end
+    overdue_notice_opt_out: bool = False  # whether members may turn overdue notices off
 
     def __post_init__(self) -> None:
         for field in fields(self):

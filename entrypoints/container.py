@@ -60,7 +60,15 @@ from application.identity.sessions import Sessions
 from application.identity.signing_keys import SigningKeys
 from application.jobs import Scheduler
 from application.members import Membership
-from application.notices import NoticeDelivery, NoticeLog, NoticeRouter, Reminders
+from application.notices import (
+    NoticeChoices,
+    NoticeDelivery,
+    NoticeLog,
+    NoticeRouter,
+    PickupReminders,
+    Reminders,
+)
+from application.outbox import OutboxHousekeeping
 from application.ports import Clock
 from application.rules import CirculationRules
 from application.webhooks import Webhooks
@@ -218,7 +226,9 @@ class Container(containers.DeclarativeContainer):
     )
 
     # --- notices: the outbox's delivery and the reminder runs -----------------------------
-    notice_templates = providers.ThreadSafeSingleton(NoticeTemplates, config.notice_templates_dir)
+    notice_templates = providers.ThreadSafeSingleton(
+        NoticeTemplates, config.notice_templates_dir, config.language
+    )
     notifier = providers.Selector(
         providers.Callable(Settings.notifier_kind, settings),
         smtp=providers.ThreadSafeSingleton(
@@ -235,6 +245,23 @@ class Container(containers.DeclarativeContainer):
         ids=ids,
         policy=policy,
         schedule=providers.Callable(Settings.reminder_schedule, settings),
+    )
+    pickup_reminders = providers.ThreadSafeSingleton(
+        PickupReminders,
+        uow=uow.provider,
+        outbox=outbox,
+        clock=clock,
+        ids=ids,
+        before=providers.Callable(Settings.hold_expiry_notice, settings),
+    )
+    outbox_housekeeping = providers.ThreadSafeSingleton(
+        OutboxHousekeeping,
+        outbox=outbox,
+        clock=clock,
+        keep=providers.Callable(Settings.outbox_retention, settings),
+    )
+    notice_choices = providers.ThreadSafeSingleton(
+        NoticeChoices, uow=uow.provider, clock=clock, policy=policy
     )
     # Webhooks: subscriptions, and the sender that refuses non-public targets (SSRF).
     webhook_targets = providers.ThreadSafeSingleton(TargetCheck, config.webhook_allow_private)
@@ -316,7 +343,9 @@ class Container(containers.DeclarativeContainer):
         scheduled_jobs,
         expire_holds=circulation.provided.expire_pickups,
         send_reminders=reminders.provided.run,
+        send_pickup_reminders=pickup_reminders.provided.run,
         purge_sessions=sessions.provided.purge_expired,
+        purge_outbox=outbox_housekeeping.provided.purge,
     )
     scheduler = providers.ThreadSafeSingleton(Scheduler, jobs, job_runs, clock.provided.now)
     worker = providers.Factory(

@@ -27,7 +27,7 @@ from domain.catalogue import Book, Copy
 from domain.holds import Hold
 from domain.ledger import LedgerEntry
 from domain.loans import Loan
-from domain.members import Member
+from domain.members import Member, NoticePreferences
 from domain.rules import TERMS, CirculationRule, ItemType, MemberCategory
 
 # Separates authors in ``authors_key``; author names never contain it (the domain collapses
@@ -166,6 +166,8 @@ def member_values(member: Member) -> dict[str, Any]:
         "updated_at": member.updated_at,
         "version": member.version,
         "category": member.category,
+        "notice_receipts": member.notices.receipts,
+        "notice_overdue": member.notices.overdue,
     }
 
 
@@ -213,6 +215,7 @@ def member_from_row(row: MemberRow) -> Member:
         updated_at=row.updated_at,
         version=row.version,
         category=row.category,
+        notices=NoticePreferences(receipts=row.notice_receipts, overdue=row.notice_overdue),
     )
 
 

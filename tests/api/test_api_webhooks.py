@@ -6,6 +6,7 @@ import pytest
 from dependency_injector import providers
 from flask.testing import FlaskClient
 
+from adapters.clock import ManualClock
 from adapters.webhooks import TargetCheck
 from application.notices import DEFAULT_BACKOFF
 from application.webhooks import Delivery
@@ -60,7 +61,7 @@ def test_an_admin_subscribes_lists_shows_and_removes_a_webhook(client: FlaskClie
 
 
 def test_deliveries_show_each_attempt_s_last_answer(
-    client: FlaskClient, container: Container
+    client: FlaskClient, container: Container, clock: ManualClock
 ) -> None:
     sender = AnsweringSender(503, 204)
     container.webhook_sender.override(providers.Object(sender))
@@ -77,7 +78,7 @@ def test_deliveries_show_each_attempt_s_last_answer(
     assert failed["last_response"] == f"{HOOK}: 503"
     assert failed["next_attempt_at"] is not None
 
-    container.clock().advance(DEFAULT_BACKOFF.first)
+    clock.advance(DEFAULT_BACKOFF.first)
     container.worker().tick()
     [delivered] = client.get("/api/v1/webhook-deliveries?event=loan.created").get_json()["items"]
     assert (delivered["id"], delivered["status"], delivered["attempts"]) == (

@@ -1,0 +1,36 @@
+"""Notice preferences on members: receipts (opt in) and overdue notices (opt out, if allowed).
+
+Existing members keep what they had before they could choose: no receipts, overdue notices.
+
+Revision ID: 0010d_notice_preferences
+Revises: 0009c_webhooks
+Create Date: 2026-12-04
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0010d_notice_preferences"
+down_revision: str | Sequence[str] | None = "0009c_webhooks"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("members") as batch:
+        batch.add_column(
+            sa.Column("notice_receipts", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+        batch.add_column(
+            sa.Column("notice_overdue", sa.Boolean(), server_default=sa.true(), nullable=False)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("members") as batch:
+        batch.drop_column("notice_overdue")
+        batch.drop_column("notice_receipts")
