@@ -327,11 +327,8 @@ def test_two_workers_at_once_run_each_scheduled_job_once(
 
     ran = [name for out in outputs for name in out.split(";")[0].removeprefix("ran ").split(", ")]
     ran = [name for name in ran if name != "no job"]
-    assert sorted(ran) == ["holds-expire", "notices-reminders", "sessions-purge"]
+    jobs = ["holds-expire", "notices-pickup", "notices-reminders", "outbox-purge", "sessions-purge"]
+    assert sorted(ran) == jobs
     with sqlite3.connect(database.removeprefix("sqlite:///")) as connection:
         rows = connection.execute("SELECT job, outcome FROM job_runs ORDER BY job").fetchall()
-    assert rows == [
-        ("holds-expire", "done"),
-        ("notices-reminders", "done"),
-        ("sessions-purge", "done"),
-    ]
+    assert rows == [(job, "done") for job in jobs]
