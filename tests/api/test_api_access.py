@@ -19,11 +19,14 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from adapters.clock import ManualClock
+from adapters.webhooks import TargetCheck
 from domain.access import Scope
 from entrypoints.container import Container
 from entrypoints.http import access, create_app
 from entrypoints.http.app import UNGUARDED_ENDPOINTS
 from tests.api.support import PASSWORD, Users, add_book, assert_problem
+
+HOOK = "http://127.0.0.1:9/hooks"
 
 
 @dataclass
@@ -42,6 +45,7 @@ class Scene:
     client_id: str
     rule: str  # a circulation rule for (any, dvd); a category "child" exists too
     closure: str  # the library is closed on 2030-12-25
+    webhook: str  # a subscription to a loopback URL (the scene's container allows those)
     client_secret: str = field(repr=False)
 
 
@@ -64,6 +68,8 @@ def scene(client: FlaskClient, users: Users, clock: ManualClock) -> Scene:
     rules.create_item_type("dvd", "DVD")
     rule = rules.create_rule(None, "dvd", loan_days=7)
     closure = rules.close_on(date(2030, 12, 25), "Christmas")
+    users.container.webhook_targets.override(providers.Object(TargetCheck(allow_private=True)))
+    webhook = users.container.webhooks().subscribe(HOOK, ["loan.created"])
     for user in (users.admin, users.librarian, users.ada, users.grace):
         users.sign_in_again(user)  # the clock moved past their first tokens
     return Scene(
@@ -80,6 +86,7 @@ def scene(client: FlaskClient, users: Users, clock: ManualClock) -> Scene:
         client_secret=service.secret,
         rule=rule.id,
         closure=closure.id,
+        webhook=webhook.id,
     )
 
 
@@ -326,6 +333,19 @@ ROUTES = [
         other="grace",
     ),
     Route(
+        "notices.get_notice_preferences",
+        "GET",
+        lambda s: f"/api/v1/members/{s.users.ada.id}/notice-preferences",
+        other="grace",
+    ),
+    Route(
+        "notices.put_notice_preferences",
+        "PUT",
+        lambda s: f"/api/v1/members/{s.users.ada.id}/notice-preferences",
+        lambda s: {"receipts": True},
+        other="grace",
+    ),
+    Route(
         "holds.move_hold",
         "PUT",
         lambda s: f"/api/v1/holds/{s.ada_hold}/position",
@@ -356,6 +376,18 @@ ROUTES = [
         lambda s: {"name": "new", "scopes": ["books:read"]},
     ),
     _admin("admin.list_api_keys", "GET", lambda s: "/api/v1/api-keys", 200),
+    # --- webhooks: admins only
+    _admin(
+        "webhooks.create_webhook",
+        "POST",
+        lambda s: "/api/v1/webhooks",
+        201,
+        lambda s: {"url": HOOK, "events": ["hold.ready"]},
+    ),
+    _admin("webhooks.list_webhooks", "GET", lambda s: "/api/v1/webhooks", 200),
+    _admin("webhooks.get_webhook", "GET", lambda s: f"/api/v1/webhooks/{s.webhook}", 200),
+    _admin("webhooks.delete_webhook", "DELETE", lambda s: f"/api/v1/webhooks/{s.webhook}", 204),
+    _admin("webhooks.list_deliveries", "GET", lambda s: "/api/v1/webhook-deliveries", 200),
     # --- circulation rules: read by staff, changed by admins
     *(
         Route(endpoint, "GET", url, refused=STAFF, allowed="librarian")
