@@ -1,10 +1,12 @@
 """Notices to members: which events and dates make one, and their delivery through a ``Notifier``.
 
-Event-driven notices (a hold ready for pickup) are outbox messages made from the domain events of
-the transaction that caused them (``NoticeRouter``, which the unit of work calls at commit).
-Date-driven ones (due soon, overdue) are made by a scheduled run (``Reminders``). Each message's
-``dedupe_key`` names its cause, so neither can make the same notice twice. ``NoticeDelivery``
-hands due messages to the notifier, checking first that the notice is still true.
+Event-driven notices (a hold ready or expired, receipts) are outbox messages made from the
+domain events of the transaction that caused them (``NoticeRouter``, which the unit of work calls
+at commit). Date-driven ones are made by scheduled runs: due soon and overdue (``Reminders``),
+hold about to expire (``PickupReminders``). Each message's ``dedupe_key`` names its cause, so
+none can make the same notice twice. ``NoticeDelivery`` hands due messages to the notifier,
+checking first that the notice is still true and still wanted (``NoticeChoices``: what the
+member chose, within what the library allows).
 """
 
 from __future__ import annotations
