@@ -21,16 +21,18 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("members") as batch:
-        batch.add_column(
-            sa.Column("notice_receipts", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-        batch.add_column(
-            sa.Column("notice_overdue", sa.Boolean(), server_default=sa.true(), nullable=False)
-        )
+    # Plain ADD COLUMN with a constant default: every existing row gets it, on SQLite too,
+    # without rebuilding the table (and so printable with --sql).
+    op.add_column(
+        "members",
+        sa.Column("notice_receipts", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    op.add_column(
+        "members",
+        sa.Column("notice_overdue", sa.Boolean(), server_default=sa.true(), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("members") as batch:
-        batch.drop_column("notice_overdue")
-        batch.drop_column("notice_receipts")
+    op.drop_column("members", "notice_overdue")
+    op.drop_column("members", "notice_receipts")
