@@ -42,6 +42,10 @@ class MemorySubscriptionStore:
         with self._lock:
             return sorted(self._rows.values(), key=lambda s: s.id)
 
+    def get(self, subscription_id: str) -> Subscription | None:
+        with self._lock:
+            return self._rows.get(subscription_id)
+
 
 class SqlSubscriptionStore:
     def __init__(self, engine: Engine) -> None:
@@ -67,16 +71,22 @@ class SqlSubscriptionStore:
     def all(self) -> list[Subscription]:
         with self._engine.connect() as connection:
             rows = connection.execute(select(TABLE).order_by(TABLE.c.id)).all()
-        return [
-            Subscription(
-                id=row.id,
-                url=row.url,
-                events=tuple(row.events),
-                secret=row.secret,
-                created_at=row.created_at,
-            )
-            for row in rows
-        ]
+        return [_subscription(row) for row in rows]
+
+    def get(self, subscription_id: str) -> Subscription | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(select(TABLE).where(TABLE.c.id == subscription_id)).first()
+        return _subscription(row) if row is not None else None
+
+
+def _subscription(row: Any) -> Subscription:
+    return Subscription(
+        id=row.id,
+        url=row.url,
+        events=tuple(row.events),
+        secret=row.secret,
+        created_at=row.created_at,
+    )
 
 
 class TargetCheck:

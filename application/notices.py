@@ -1,10 +1,12 @@
 """Notices to members: which events and dates make one, and their delivery through a ``Notifier``.
 
-Event-driven notices (a hold ready for pickup) are outbox messages made from the domain events of
-the transaction that caused them (``NoticeRouter``, which the unit of work calls at commit).
-Date-driven ones (due soon, overdue) are made by a scheduled run (``Reminders``). Each message's
-``dedupe_key`` names its cause, so neither can make the same notice twice. ``NoticeDelivery``
-hands due messages to the notifier, checking first that the notice is still true.
+Event-driven notices (a hold ready or expired, receipts) are outbox messages made from the
+domain events of the transaction that caused them (``NoticeRouter``, which the unit of work calls
+at commit). Date-driven ones are made by scheduled runs: due soon and overdue (``Reminders``),
+hold about to expire (``PickupReminders``). Each message's ``dedupe_key`` names its cause, so
+none can make the same notice twice. ``NoticeDelivery`` hands due messages to the notifier,
+checking first that the notice is still true and still wanted (``NoticeChoices``: what the
+member chose, within what the library allows).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from application.common import found, rule_book
+from application.common import check_version, found, rule_book
 from application.outbox import (
     Backoff,
     Channel,
@@ -28,23 +30,31 @@ from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.queries import Page, PageRequest
 from application.unit_of_work import UnitOfWork
 from application.webhooks import (
-    WEBHOOK_FOR,
     SubscriptionStore,
     TargetRefused,
     WebhookSender,
     delivery_for,
+    webhook_events,
 )
 from domain.errors import MemberNotFound
-from domain.events import Event, HoldReady
+from domain.events import BookLent, BookReturned, Event, HoldClosed, HoldReady
 from domain.holds import HoldStatus
 from domain.loans import started_days_late
+from domain.members import Member, NoticePreferences
 from domain.policy import Policy
 
 HOLD_READY = "hold_ready"
+HOLD_EXPIRING = "hold_expiring"
+HOLD_EXPIRED = "hold_expired"
 DUE_SOON = "due_soon"
 OVERDUE = "overdue"
+CHECKOUT_RECEIPT = "checkout_receipt"
+RETURN_RECEIPT = "return_receipt"
 # Reminders about a loan: cancelled, not sent, once the loan is returned.
 LOAN_REMINDERS = frozenset({DUE_SOON, OVERDUE})
+# About a hold waiting on the shelf: cancelled once it is collected, cancelled or expired.
+PICKUP_NOTICES = frozenset({HOLD_READY, HOLD_EXPIRING})
+RECEIPTS = frozenset({CHECKOUT_RECEIPT, RETURN_RECEIPT})
 DEFAULT_BACKOFF = Backoff()
 
 
@@ -67,14 +77,34 @@ class Notifier(Protocol):
 
 
 # --- events -> messages ---------------------------------------------------------------------
-# One entry per event that makes a notice: (topic, what the notice is about, its payload).
-# A new notice for a new event (a lost-item charge, say) is one more entry.
+# One entry per event that makes a notice: (topic, what the notice is about, its payload), or
+# None when this occurrence makes none. A new notice for a new event (a lost-item charge, say)
+# is one more entry, plus its three templates.
 EventNotice = tuple[str, str, Payload]
-NOTICE_FOR: dict[type[Event], Callable[[Any], EventNotice]] = {
+
+
+def _hold_expired(e: HoldClosed) -> EventNotice | None:
+    if e.status != HoldStatus.EXPIRED:
+        return None  # collected or cancelled: the member knows
+    return HOLD_EXPIRED, e.hold_id, {"hold_id": e.hold_id}
+
+
+NOTICE_FOR: dict[type[Event], Callable[[Any], EventNotice | None]] = {
     HoldReady: lambda e: (
         HOLD_READY,
         e.hold_id,
         {"hold_id": e.hold_id, "copy_id": e.copy_id, "pickup_by": e.pickup_by.isoformat()},
+    ),
+    HoldClosed: _hold_expired,
+    BookLent: lambda e: (CHECKOUT_RECEIPT, e.loan_id, {"loan_id": e.loan_id}),
+    BookReturned: lambda e: (
+        RETURN_RECEIPT,
+        e.loan_id,
+        {
+            "loan_id": e.loan_id,
+            "fine_cents": e.fine_cents,
+            "returned_at": e.occurred_at.isoformat(),
+        },
     ),
 }
 
@@ -85,13 +115,10 @@ class NoticeRouter:
     def __init__(self, ids: IdGenerator) -> None:
         self._ids = ids
 
-    def __call__(self, events: Sequence[Event]) -> list[OutboxMessage]:
+    def __call__(self, events: Sequence[Event], uow: UnitOfWork) -> list[OutboxMessage]:
         messages = []
         for event in events:
-            hook = WEBHOOK_FOR.get(type(event))
-            described = hook(event) if hook is not None else None
-            if described is not None:
-                kind, resource_id, resource = described
+            for kind, resource_id, resource in webhook_events(event):
                 messages.append(
                     OutboxMessage(
                         id=self._ids.new_id(),
@@ -105,9 +132,13 @@ class NoticeRouter:
                     )
                 )
             make = NOTICE_FOR.get(type(event))
-            if make is None:
+            notice = make(event) if make is not None else None
+            if notice is None:
                 continue
-            topic, subject_id, payload = make(event)
+            topic, subject_id, payload = notice
+            member_id = getattr(event, "member_id", None)
+            if topic in RECEIPTS and not _wants_receipts(uow, member_id):
+                continue  # receipts are opt-in: most members never get one, so none is written
             messages.append(
                 OutboxMessage(
                     id=self._ids.new_id(),
@@ -115,7 +146,7 @@ class NoticeRouter:
                     topic=topic,
                     # The event's own instant tells two readies of one hold apart.
                     dedupe_key=f"{topic}:{subject_id}:{event.occurred_at.isoformat()}",
-                    member_id=getattr(event, "member_id", None),
+                    member_id=member_id,
                     subject_id=subject_id,
                     payload=payload,
                     created_at=event.occurred_at,
@@ -183,15 +214,63 @@ class Reminders:
                         created_at=now,
                     )
                 )
-        # Asked outside the transaction above (SQLite allows one at a time); the unique
-        # dedupe key still drops a message another run wrote meanwhile.
-        known = self._outbox.known_keys([m.dedupe_key for m in candidates])
-        fresh = [m for m in candidates if m.dedupe_key not in known]
-        if fresh:
-            with self._uow() as uow:
-                uow.also_write(*fresh)
-                uow.commit()
-        return len(fresh)
+        return _write_new(self._uow, self._outbox, candidates)
+
+
+class PickupReminders:
+    """The hold-expiring run: one notice per ready hold and pickup deadline, ``before`` the
+    deadline passes, however often it runs."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        outbox: OutboxStore,
+        clock: Clock,
+        ids: IdGenerator,
+        before: timedelta,
+    ) -> None:
+        self._uow, self._outbox, self._clock, self._ids = uow, outbox, clock, ids
+        self._before = before
+
+    def run(self) -> int:
+        """Write the hold-expiring notices due now; returns how many."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            # Ready holds whose deadline falls within ``before``; those already past it are the
+            # expiry job's (and earn a hold-expired notice instead).
+            closing = [
+                h
+                for h in uow.holds.ready_past_pickup(now + self._before)
+                if h.pickup_by is not None and h.pickup_by >= now
+            ]
+        candidates = [
+            OutboxMessage(
+                id=self._ids.new_id(),
+                channel=Channel.EMAIL,
+                topic=HOLD_EXPIRING,
+                dedupe_key=f"{HOLD_EXPIRING}:{hold.id}:{hold.pickup_by.isoformat()}",
+                member_id=hold.member_id,
+                subject_id=hold.id,
+                payload={"hold_id": hold.id, "pickup_by": hold.pickup_by.isoformat()},
+                created_at=now,
+            )
+            for hold in closing
+            if hold.pickup_by is not None
+        ]
+        return _write_new(self._uow, self._outbox, candidates)
+
+
+def _write_new(uow: UnitOfWorkFactory, outbox: OutboxStore, candidates: list[OutboxMessage]) -> int:
+    """Write the candidates no earlier run wrote; returns how many."""
+    # Asked outside the reading transaction (SQLite allows one at a time); the unique dedupe
+    # key still drops a message another run wrote meanwhile.
+    known = outbox.known_keys([m.dedupe_key for m in candidates])
+    fresh = [m for m in candidates if m.dedupe_key not in known]
+    if fresh:
+        with uow() as writing:
+            writing.also_write(*fresh)
+            writing.commit()
+    return len(fresh)
 
 
 # --- delivery -------------------------------------------------------------------------------
@@ -267,6 +346,9 @@ class NoticeDelivery:
             return MessageStatus.CANCELLED, reason, None
         if member is None:
             return MessageStatus.FAILED, "the member no longer exists", None
+        unwanted = _unwanted(member, message.topic, self._policy)
+        if unwanted is not None:
+            return MessageStatus.CANCELLED, unwanted, None
         notice = Notice(
             message_id=message.id,
             topic=message.topic,
@@ -326,19 +408,51 @@ class NoticeDelivery:
 def _still_true(uow: UnitOfWork, message: OutboxMessage) -> tuple[str | None, Payload]:
     """Why ``message`` should not be sent any more (None: send it), and its full context."""
     context = dict(message.payload)
-    if message.topic in LOAN_REMINDERS and message.subject_id is not None:
-        loan = uow.loans.get(message.subject_id)
-        if loan is None or not loan.is_open:
+    topic, subject_id = message.topic, message.subject_id
+    if subject_id is None:
+        return None, context
+    if topic in LOAN_REMINDERS or topic in RECEIPTS:
+        loan = uow.loans.get(subject_id)
+        if loan is None:
+            return "the loan no longer exists", context
+        if topic in LOAN_REMINDERS and not loan.is_open:
             return "the loan was returned", context
-        if loan.due_at.isoformat() != message.payload.get("due_at"):
+        if topic in LOAN_REMINDERS and loan.due_at.isoformat() != message.payload.get("due_at"):
             return "the loan's due date changed", context
-    if message.topic == HOLD_READY and message.subject_id is not None:
-        hold = uow.holds.get(message.subject_id)
-        if hold is None or hold.status is not HoldStatus.READY:
+        context.setdefault("due_at", loan.due_at.isoformat())
+        context.setdefault("title", _title(uow, loan.book_id))
+    if topic in PICKUP_NOTICES or topic == HOLD_EXPIRED:
+        hold = uow.holds.get(subject_id)
+        if hold is None:
+            return "the hold no longer exists", context
+        if topic in PICKUP_NOTICES and hold.status is not HoldStatus.READY:
             return "the hold is no longer ready", context
-        book = uow.books.get(hold.book_id)
-        context.setdefault("title", book.title if book is not None else "")
+        if topic == HOLD_EXPIRING and (
+            hold.pickup_by is None or hold.pickup_by.isoformat() != message.payload["pickup_by"]
+        ):
+            return "the pickup deadline changed", context
+        context.setdefault("title", _title(uow, hold.book_id))
     return None, context
+
+
+def _wants_receipts(uow: UnitOfWork, member_id: str | None) -> bool:
+    member = uow.members.get(member_id) if member_id is not None else None
+    return member is not None and member.notices.receipts
+
+
+def _unwanted(member: Member, topic: str, policy: Policy) -> str | None:
+    """Why the member's own choices keep ``topic`` from them (None: they get it)."""
+    if topic in RECEIPTS and not member.notices.receipts:
+        return "the member has not asked for receipts"
+    opt_out_allowed = policy.overdue_notice_opt_out
+    if topic == OVERDUE and not member.notices.wants_overdue(opt_out_allowed=opt_out_allowed):
+        return "the member opted out of overdue notices"
+    return None
+
+
+def _title(uow: UnitOfWork, book_id: str) -> str:
+    book = uow.books.get(book_id)
+    return book.title if book is not None else ""
 
 
 class NoticeLog:
@@ -352,3 +466,28 @@ class NoticeLog:
             with self._uow() as uow:
                 found(uow.members.get(query.member_id), MemberNotFound, query.member_id)
         return self._outbox.list(query, page)
+
+
+class NoticeChoices:
+    """Which optional notices a member gets: the member sets their own, staff anyone's."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, policy: Policy) -> None:
+        self._uow, self._clock, self._policy = uow, clock, policy
+
+    def get(self, member_id: str) -> Member:
+        with self._uow() as uow:
+            return found(uow.members.get(member_id), MemberNotFound, member_id)
+
+    def choose(
+        self, member_id: str, notices: NoticePreferences, expected_version: int | None = None
+    ) -> Member:
+        with self._uow() as uow:
+            member = found(uow.members.get(member_id), MemberNotFound, member_id)
+            check_version(member, expected_version)
+            member.choose_notices(
+                notices,
+                now=self._clock.now(),
+                overdue_opt_out=self._policy.overdue_notice_opt_out,
+            )
+            uow.commit()
+        return member

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from application.ports import Clock
 from application.queries import Page, PageRequest
 
 # Payload values are JSON scalars; datetimes travel as ISO 8601 strings in UTC.
@@ -58,6 +59,7 @@ class OutboxFilter:
     member_id: str | None = None
     status: MessageStatus | None = None
     channel: Channel | None = None
+    topic: str | None = None
 
 
 class OutboxStore(Protocol):
@@ -93,6 +95,11 @@ class OutboxStore(Protocol):
         """Messages, newest first."""
         ...
 
+    def purge(self, *, before: datetime) -> int:
+        """Forget delivered and cancelled messages created before ``before`` (failed ones stay
+        for someone to look at); returns how many."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
@@ -107,3 +114,14 @@ class Backoff:
             return None
         delay: timedelta = min(self.first * 2 ** (attempts_made - 1), self.longest)
         return now + delay
+
+
+class OutboxHousekeeping:
+    """The purge job: delivered and cancelled messages are forgotten after ``keep``, so the
+    outbox stays the size of its recent traffic (failed ones stay until someone looks)."""
+
+    def __init__(self, outbox: OutboxStore, clock: Clock, keep: timedelta) -> None:
+        self._outbox, self._clock, self._keep = outbox, clock, keep
+
+    def purge(self) -> int:
+        return self._outbox.purge(before=self._clock.now() - self._keep)

@@ -234,15 +234,16 @@ class Riders:
 
 
 # Turns a transaction's domain events into records written with it (the outbox's messages, the
-# audit trail's records).
-RecordsForEvents = Callable[[Sequence[Event]], Sequence[object]]
+# audit trail's records). Given the transaction's events and its unit of work (to read what the
+# records depend on, such as a member's notice preferences, in the same transaction).
+RecordsForEvents = Callable[[Sequence[Event], "UnitOfWork"], Sequence[object]]
 
 
 def records_from(*makers: RecordsForEvents) -> RecordsForEvents:
     """One ``records_for_events`` made of several: each event's records from each, in order."""
 
-    def records(events: Sequence[Event]) -> list[object]:
-        return [record for make in makers for record in make(events)]
+    def records(events: Sequence[Event], uow: UnitOfWork) -> list[object]:
+        return [record for make in makers for record in make(events, uow)]
 
     return records
 
@@ -334,7 +335,7 @@ class UnitOfWork(ABC):
 
     def commit(self) -> None:
         if self._records_for_events is not None and self._events:
-            self.also_write(*self._records_for_events(self._events))
+            self.also_write(*self._records_for_events(self._events, self))
         self._tracker.flush()
         riders = [riders for riders in _RIDERS.get() if not riders.written]
         for record in [*self._records, *(r for riders in riders for r in riders.records)]:

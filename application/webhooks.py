@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from application.outbox import Channel, MessageStatus, OutboxFilter, OutboxMessage, OutboxStore
 from application.ports import Clock, IdGenerator
-from domain.errors import DomainError, InvalidValue, NotFound
+from application.queries import Page, PageRequest
+from domain.errors import DomainError, ErrorKind, InvalidValue, NotFound
 from domain.events import (
     BookLent,
     BookReturned,
@@ -32,61 +34,107 @@ from domain.events import (
 SIGNATURE_HEADER = "Circulate-Signature"
 
 
-def _hold_closed(e: HoldClosed) -> tuple[str, str, dict[str, Any]] | None:
+Resource = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    """One event type other systems can subscribe to, made from one kind of domain event.
+
+    ``describe`` gives the resource's id and the resource itself, or None when this occurrence
+    of the domain event is not of this type (a hold closed by pickup is no ``hold.expired``).
+    """
+
+    name: str
+    source: type[Event]
+    describe: Callable[[Any], tuple[str, Resource] | None]
+    description: str
+
+
+def _hold_expired(e: HoldClosed) -> tuple[str, Resource] | None:
     if e.status != "expired":
         return None
-    return "hold.expired", e.hold_id, {"hold_id": e.hold_id, "member_id": e.member_id}
+    return e.hold_id, {"hold_id": e.hold_id, "member_id": e.member_id}
 
 
-# Event type -> (type name, the resource's id, the resource). One entry per event that other
-# systems can subscribe to; an event that returns None here (a hold fulfilled) is not sent.
-EventPayload = tuple[str, str, dict[str, Any]] | None
-WEBHOOK_FOR: dict[type[Event], Callable[[Any], EventPayload]] = {
-    BookLent: lambda e: (
+def _fine_posted(e: BookReturned) -> tuple[str, Resource] | None:
+    # A fine is posted to the member's account when a late copy comes back, not while it accrues.
+    if e.fine_cents <= 0:
+        return None
+    return e.loan_id, {"loan_id": e.loan_id, "member_id": e.member_id, "amount_cents": e.fine_cents}
+
+
+# The catalogue: every event type a subscription may name. A new type is one more entry (one
+# domain event may make several types, as a late return makes ``loan.returned`` and
+# ``fine.posted``); names, validation, the CLI's choices and the delivery all read it.
+EVENT_CATALOGUE: tuple[EventType, ...] = (
+    EventType(
         "loan.created",
-        e.loan_id,
-        {"loan_id": e.loan_id, "copy_id": e.copy_id, "member_id": e.member_id},
+        BookLent,
+        lambda e: (
+            e.loan_id,
+            {"loan_id": e.loan_id, "copy_id": e.copy_id, "member_id": e.member_id},
+        ),
+        "a copy is lent",
     ),
-    BookReturned: lambda e: (
+    EventType(
         "loan.returned",
-        e.loan_id,
-        {
-            "loan_id": e.loan_id,
-            "copy_id": e.copy_id,
-            "member_id": e.member_id,
-            "fine_cents": e.fine_cents,
-        },
+        BookReturned,
+        lambda e: (
+            e.loan_id,
+            {
+                "loan_id": e.loan_id,
+                "copy_id": e.copy_id,
+                "member_id": e.member_id,
+                "fine_cents": e.fine_cents,
+            },
+        ),
+        "a loan is returned",
     ),
-    LoanRenewed: lambda e: (
+    EventType(
         "loan.renewed",
-        e.loan_id,
-        {"loan_id": e.loan_id, "member_id": e.member_id, "renewals": e.renewals},
+        LoanRenewed,
+        lambda e: (
+            e.loan_id,
+            {"loan_id": e.loan_id, "member_id": e.member_id, "renewals": e.renewals},
+        ),
+        "a loan is renewed",
     ),
-    HoldReady: lambda e: (
+    EventType(
         "hold.ready",
-        e.hold_id,
-        {
-            "hold_id": e.hold_id,
-            "copy_id": e.copy_id,
-            "member_id": e.member_id,
-            "pickup_by": e.pickup_by.isoformat(),
-        },
+        HoldReady,
+        lambda e: (
+            e.hold_id,
+            {
+                "hold_id": e.hold_id,
+                "copy_id": e.copy_id,
+                "member_id": e.member_id,
+                "pickup_by": e.pickup_by.isoformat(),
+            },
+        ),
+        "a copy is set aside for a hold",
     ),
-    HoldClosed: _hold_closed,
-    PaymentReceived: lambda e: (
+    EventType("hold.expired", HoldClosed, _hold_expired, "a hold was not collected in time"),
+    EventType("fine.posted", BookReturned, _fine_posted, "a late return posts a fine"),
+    EventType(
         "payment.received",
-        e.member_id,
-        {"member_id": e.member_id, "amount_cents": e.amount_cents},
+        PaymentReceived,
+        lambda e: (e.member_id, {"member_id": e.member_id, "amount_cents": e.amount_cents}),
+        "a payment is recorded",
     ),
-}
-EVENT_TYPES = (
-    "hold.expired",
-    "hold.ready",
-    "loan.created",
-    "loan.renewed",
-    "loan.returned",
-    "payment.received",
 )
+EVENT_TYPES = tuple(sorted(t.name for t in EVENT_CATALOGUE))
+
+
+def webhook_events(event: Event) -> list[tuple[str, str, Resource]]:
+    """The (type name, resource id, resource) of each event type ``event`` makes."""
+    made = []
+    for event_type in EVENT_CATALOGUE:
+        if isinstance(event, event_type.source):
+            described = event_type.describe(event)
+            if described is not None:
+                made.append((event_type.name, *described))
+    return made
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,12 +155,15 @@ class TargetRefused(DomainError):
     """A webhook URL that is not http(s), or that points into a private network."""
 
     code = "WEBHOOK_TARGET_REFUSED"
+    kind = ErrorKind.INVALID
 
 
 class SubscriptionStore(Protocol):
     def add(self, subscription: Subscription) -> None: ...
 
     def remove(self, subscription_id: str) -> bool: ...
+
+    def get(self, subscription_id: str) -> Subscription | None: ...
 
     def all(self) -> list[Subscription]: ...
 
@@ -181,9 +232,15 @@ class Webhooks:
     """Admins subscribe URLs to event types; the worker delivers (``NoticeDelivery``)."""
 
     def __init__(
-        self, store: SubscriptionStore, targets: TargetPolicy, clock: Clock, ids: IdGenerator
+        self,
+        store: SubscriptionStore,
+        targets: TargetPolicy,
+        clock: Clock,
+        ids: IdGenerator,
+        outbox: OutboxStore,
     ) -> None:
         self._store, self._targets, self._clock, self._ids = store, targets, clock, ids
+        self._outbox = outbox
 
     def subscribe(self, url: str, events: Sequence[str]) -> Subscription:
         chosen = check_events(events)
@@ -201,6 +258,23 @@ class Webhooks:
     def list(self) -> list[Subscription]:
         return self._store.all()
 
+    def get(self, subscription_id: str) -> Subscription:
+        subscription = self._store.get(subscription_id)
+        if subscription is None:
+            raise SubscriptionNotFound(subscription_id)
+        return subscription
+
     def remove(self, subscription_id: str) -> None:
         if not self._store.remove(subscription_id):
             raise SubscriptionNotFound(subscription_id)
+
+    def deliveries(
+        self, status: MessageStatus | None, event: str | None, page: PageRequest
+    ) -> Page[OutboxMessage]:
+        """The events delivered, waiting or failed, newest first, each with the last answer of
+        every target (``last_error``)."""
+        if event is not None:
+            check_events([event])
+        return self._outbox.list(
+            OutboxFilter(status=status, channel=Channel.WEBHOOK, topic=event), page
+        )

@@ -174,6 +174,12 @@ class HoldLimitReached(DomainError):
     code = "HOLD_LIMIT_REACHED"
 
 
+class OverdueNoticesRequired(DomainError):
+    """A member may not turn overdue notices off unless the library lets members opt out."""
+
+    code = "OVERDUE_NOTICES_REQUIRED"
+
+
 # --- copies and loans ----------------------------------------------------------------------
 
 

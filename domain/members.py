@@ -8,7 +8,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.cards import normalise_card_number
-from domain.errors import InvalidValue, MemberIsAnonymised, MembershipExpired, MemberSuspended
+from domain.errors import (
+    InvalidValue,
+    MemberIsAnonymised,
+    MembershipExpired,
+    MemberSuspended,
+    OverdueNoticesRequired,
+)
 from domain.rules import DEFAULT_CATEGORY
 from domain.values import UNSET, Unset, clean_text, require_utc
 
@@ -63,6 +69,20 @@ def anonymised_card_number(member_id: str) -> str:
     return member_id.replace("-", "").upper()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NoticePreferences:
+    """Which optional notices a member gets. Service notices (due soon, hold ready, hold
+    expiring or expired) always go: they are how the library keeps its side of a loan."""
+
+    receipts: bool = False  # a receipt at each check-out and return: opt in
+    overdue: bool = True  # turning these off needs the library's leave (``overdue_opt_out``)
+
+    def wants_overdue(self, *, opt_out_allowed: bool) -> bool:
+        # An opt-out counts only while the library allows it: a library that withdraws the
+        # choice sends overdue notices again to members who had opted out.
+        return self.overdue or not opt_out_allowed
+
+
 @dataclass(slots=True, kw_only=True)
 class Member:
     id: str
@@ -76,6 +96,7 @@ class Member:
     created_at: datetime
     updated_at: datetime
     category: str = DEFAULT_CATEGORY  # a ``domain.rules.MemberCategory`` code
+    notices: NoticePreferences = NoticePreferences()
     version: int = 1
 
     def __repr__(self) -> str:  # keeps the password hash out of logs and tracebacks
@@ -144,6 +165,19 @@ class Member:
         """Move the member to another category (the caller checks it exists and is current)."""
         if category != self.category:
             self.category = category
+            self.updated_at = now
+
+    def choose_notices(
+        self, notices: NoticePreferences, *, now: datetime, overdue_opt_out: bool
+    ) -> None:
+        """Set which optional notices the member gets; ``overdue_opt_out``: whether the library
+        lets members turn overdue notices off."""
+        if not notices.overdue and not overdue_opt_out:
+            raise OverdueNoticesRequired(
+                "this library sends overdue notices to every member", member_id=self.id
+            )
+        if notices != self.notices:
+            self.notices = notices
             self.updated_at = now
 
     def change_role(self, role: Role, now: datetime) -> None:

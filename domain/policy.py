@@ -25,6 +25,7 @@ class Policy:
     # A loan this many days overdue is aged to lost by the daily job; 0: never.
     lost_after_days_overdue: int = 0
     found_replacement_fee: FoundReplacementFee = FoundReplacementFee.REFUND
+    overdue_notice_opt_out: bool = False  # whether members may turn overdue notices off
 
     def __post_init__(self) -> None:
         for field in fields(self):

@@ -65,7 +65,15 @@ from application.identity.signing_keys import SigningKeys
 from application.jobs import Scheduler
 from application.losses import LostItems
 from application.members import Membership
-from application.notices import NoticeDelivery, NoticeLog, NoticeRouter, Reminders
+from application.notices import (
+    NoticeChoices,
+    NoticeDelivery,
+    NoticeLog,
+    NoticeRouter,
+    PickupReminders,
+    Reminders,
+)
+from application.outbox import OutboxHousekeeping
 from application.ports import Clock
 from application.retention import LoanRetention
 from application.rules import CirculationRules
@@ -232,7 +240,9 @@ class Container(containers.DeclarativeContainer):
     )
 
     # --- notices: the outbox's delivery and the reminder runs -----------------------------
-    notice_templates = providers.ThreadSafeSingleton(NoticeTemplates, config.notice_templates_dir)
+    notice_templates = providers.ThreadSafeSingleton(
+        NoticeTemplates, config.notice_templates_dir, config.language
+    )
     notifier = providers.Selector(
         providers.Callable(Settings.notifier_kind, settings),
         smtp=providers.ThreadSafeSingleton(
@@ -250,6 +260,23 @@ class Container(containers.DeclarativeContainer):
         policy=policy,
         schedule=providers.Callable(Settings.reminder_schedule, settings),
     )
+    pickup_reminders = providers.ThreadSafeSingleton(
+        PickupReminders,
+        uow=uow.provider,
+        outbox=outbox,
+        clock=clock,
+        ids=ids,
+        before=providers.Callable(Settings.hold_expiry_notice, settings),
+    )
+    outbox_housekeeping = providers.ThreadSafeSingleton(
+        OutboxHousekeeping,
+        outbox=outbox,
+        clock=clock,
+        keep=providers.Callable(Settings.outbox_retention, settings),
+    )
+    notice_choices = providers.ThreadSafeSingleton(
+        NoticeChoices, uow=uow.provider, clock=clock, policy=policy
+    )
     # Webhooks: subscriptions, and the sender that refuses non-public targets (SSRF).
     webhook_targets = providers.ThreadSafeSingleton(TargetCheck, config.webhook_allow_private)
     webhook_subscriptions = providers.Selector(
@@ -259,7 +286,7 @@ class Container(containers.DeclarativeContainer):
     )
     webhook_sender = providers.ThreadSafeSingleton(HttpSender, webhook_targets)
     webhooks = providers.ThreadSafeSingleton(
-        Webhooks, webhook_subscriptions, webhook_targets, clock, ids
+        Webhooks, webhook_subscriptions, webhook_targets, clock, ids, outbox
     )
     notice_delivery = providers.ThreadSafeSingleton(
         NoticeDelivery,
@@ -338,9 +365,11 @@ class Container(containers.DeclarativeContainer):
         scheduled_jobs,
         expire_holds=circulation.provided.expire_pickups,
         send_reminders=reminders.provided.run,
+        send_pickup_reminders=pickup_reminders.provided.run,
         purge_sessions=sessions.provided.purge_expired,
         age_to_lost=lost_items.provided.age_to_lost,
         anonymise_loans=loan_retention.provided.anonymise_loans,
+        purge_outbox=outbox_housekeeping.provided.purge,
     )
     scheduler = providers.ThreadSafeSingleton(Scheduler, jobs, job_runs, clock.provided.now)
     worker = providers.Factory(

@@ -27,17 +27,24 @@ def scheduled_jobs(
     *,
     expire_holds: Callable[[], object],
     send_reminders: Callable[[], object],
+    send_pickup_reminders: Callable[[], object],
     purge_sessions: Callable[[], object],
     age_to_lost: Callable[[], object],
     anonymise_loans: Callable[[], object],
+    purge_outbox: Callable[[], object],
 ) -> JobRegistry:
     jobs = JobRegistry()
     jobs.add(Job("holds-expire", HOURLY, expire_holds, "Expire holds not collected in time"))
     jobs.add(Job("notices-reminders", DAILY, send_reminders, "Due-soon and overdue notices"))
+    # Hourly, so a notice "N hours before the pickup deadline" is never a day late.
+    jobs.add(Job("notices-pickup", HOURLY, send_pickup_reminders, "Hold-about-to-expire notices"))
     jobs.add(Job("sessions-purge", DAILY, purge_sessions, "Forget expired refresh tokens"))
     jobs.add(Job("loans-age-to-lost", DAILY, age_to_lost, "Declare long-overdue loans lost"))
     jobs.add(
         Job("loans-anonymise", DAILY, anonymise_loans, "Loans past retention lose their borrower")
+    )
+    jobs.add(
+        Job("outbox-purge", DAILY, purge_outbox, "Forget old delivered and cancelled messages")
     )
     return jobs
 

@@ -204,8 +204,23 @@ class Settings(BaseSettings):
     notice_templates_dir: Path | None = Field(
         None, description="Directory whose templates replace the bundled ones of the same name."
     )
+    language: str = Field(
+        "en",
+        min_length=2,
+        max_length=35,
+        description="Language of notices: templates of <dir>/<language>/ first, dates in it.",
+    )
     due_soon_days: int = Field(3, ge=0, le=60)
     overdue_notice_interval_days: int = Field(7, ge=1, le=365)
+    overdue_notice_opt_out: bool = Field(
+        False, description="Let members turn overdue notices off (receipts are always optional)."
+    )
+    hold_expiry_notice_hours: int = Field(
+        24, ge=1, le=24 * 14, description="Warn a member this long before a hold's pickup deadline."
+    )
+    outbox_retention_days: int = Field(
+        30, ge=1, le=3650, description="Delivered and cancelled messages are purged after this."
+    )
     worker_poll_seconds: float = Field(5.0, gt=0, le=3600)
     worker_lease_seconds: int = Field(300, ge=1, le=86_400)
     webhook_allow_private: bool = Field(
@@ -240,6 +255,17 @@ class Settings(BaseSettings):
             time_zone(value)
         except InvalidValue as error:
             raise ValueError(error.message) from None
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        from babel import Locale, UnknownLocaleError  # with the notice machinery, when used
+
+        try:
+            Locale.parse(value.replace("-", "_"))
+        except (ValueError, UnknownLocaleError):
+            raise ValueError(f"{value!r} is not a language such as 'en' or 'fr'") from None
         return value
 
     @field_validator("log_level", mode="before")
@@ -308,6 +334,12 @@ class Settings(BaseSettings):
     def loan_retention(self) -> timedelta | None:
         days = self.loan_retention_days
         return None if days is None else timedelta(days=days)
+
+    def hold_expiry_notice(self) -> timedelta:
+        return timedelta(hours=self.hold_expiry_notice_hours)
+
+    def outbox_retention(self) -> timedelta:
+        return timedelta(days=self.outbox_retention_days)
 
     def smtp_settings(self) -> SmtpSettings:
         from adapters.notices.smtp import SmtpSettings  # with the mail machinery, when used
@@ -389,6 +421,7 @@ class Settings(BaseSettings):
             time_zone=self.timezone,
             lost_after_days_overdue=self.lost_after_days_overdue,
             found_replacement_fee=self.found_replacement_fee,
+            overdue_notice_opt_out=self.overdue_notice_opt_out,
         )
 
 

@@ -85,6 +85,7 @@ class MemoryOutboxStore:
                     if (query.member_id is None or m.member_id == query.member_id)
                     and (query.status is None or m.status is query.status)
                     and (query.channel is None or m.channel is query.channel)
+                    and (query.topic is None or m.topic == query.topic)
                 ),
                 key=lambda m: m.id,
                 reverse=True,
@@ -95,3 +96,17 @@ class MemoryOutboxStore:
             page=page.page,
             per_page=page.per_page,
         )
+
+    def purge(self, *, before: datetime) -> int:
+        with self._db.lock:
+            done = [
+                m.id
+                for m in self._db.outbox.values()
+                if m.status in _FINISHED and m.created_at < before
+            ]
+            for message_id in done:
+                del self._db.outbox[message_id]
+            return len(done)
+
+
+_FINISHED = frozenset({MessageStatus.DELIVERED, MessageStatus.CANCELLED})

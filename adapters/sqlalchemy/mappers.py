@@ -28,7 +28,7 @@ from domain.catalogue import Book, Copy
 from domain.holds import Hold
 from domain.ledger import Allocation, LedgerEntry
 from domain.loans import Loan
-from domain.members import Member
+from domain.members import Member, NoticePreferences
 from domain.rules import TERMS, CirculationRule, ItemType, MemberCategory
 
 # Separates authors in ``authors_key``; author names never contain it (the domain collapses
@@ -168,6 +168,8 @@ def member_values(member: Member) -> dict[str, Any]:
         "updated_at": member.updated_at,
         "version": member.version,
         "category": member.category,
+        "notice_receipts": member.notices.receipts,
+        "notice_overdue": member.notices.overdue,
     }
 
 
@@ -218,6 +220,7 @@ def member_from_row(row: MemberRow) -> Member:
         updated_at=row.updated_at,
         version=row.version,
         category=row.category,
+        notices=NoticePreferences(receipts=row.notice_receipts, overdue=row.notice_overdue),
     )
 
 

@@ -36,6 +36,7 @@ from sqlalchemy import (
     literal_column,
     nulls_last,
     text,
+    true,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -206,6 +207,10 @@ class MemberRow(Base):
     updated_at: Mapped[datetime]
     version: Mapped[int] = _version()
     category: Mapped[str] = _code(DEFAULT_CATEGORY)
+    # Notice preferences (``domain.members.NoticePreferences``); the defaults are what members
+    # had before they could choose (migration 0010d): no receipts, overdue notices.
+    notice_receipts: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    notice_overdue: Mapped[bool] = mapped_column(Boolean, server_default=true())
 
     __table_args__ = (
         CheckConstraint(values_check("role", Role), name="role"),

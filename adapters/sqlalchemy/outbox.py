@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, func, or_, select, update
+from sqlalchemy import Connection, Engine, Table, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sqlalchemy.models import OutboxMessageRow
@@ -140,6 +140,8 @@ class SqlOutboxStore:
             conditions.append(TABLE.c.status == query.status.value)
         if query.channel is not None:
             conditions.append(TABLE.c.channel == query.channel.value)
+        if query.topic is not None:
+            conditions.append(TABLE.c.topic == query.topic)
         with self._engine.connect() as connection:
             total = connection.scalar(select(func.count()).select_from(TABLE).where(*conditions))
             rows = connection.execute(
@@ -155,3 +157,11 @@ class SqlOutboxStore:
             page=page.page,
             per_page=page.per_page,
         )
+
+    def purge(self, *, before: datetime) -> int:
+        finished = [MessageStatus.DELIVERED.value, MessageStatus.CANCELLED.value]
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                delete(TABLE).where(TABLE.c.status.in_(finished), TABLE.c.created_at < before)
+            )
+        return result.rowcount

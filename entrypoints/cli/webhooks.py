@@ -6,8 +6,19 @@ import click
 from dependency_injector.wiring import Provide, inject
 
 from adapters.webhooks import subscription_json
+from application.outbox import MessageStatus
+from application.queries import PageRequest
 from application.webhooks import EVENT_TYPES, Webhooks
-from entrypoints.cli.output import json_option, print_json, print_table, when
+from entrypoints.cli.output import (
+    json_option,
+    page_json,
+    page_options,
+    print_json,
+    print_page_footer,
+    print_table,
+    when,
+)
+from entrypoints.cli.worker import message_json
 
 
 @click.group()
@@ -71,3 +82,45 @@ def remove(subscription_id: str, service: Webhooks = Provide["webhooks"]) -> Non
     """
     service.remove(subscription_id)
     click.echo(f"removed webhook {subscription_id}")
+
+
+@webhooks.command("deliveries")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in MessageStatus]),
+    default=None,
+    help="Only deliveries in this state.",
+)
+@click.option("--event", type=click.Choice(EVENT_TYPES), default=None, help="Only this type.")
+@page_options
+@json_option
+@inject
+def deliveries(
+    status: str | None,
+    event: str | None,
+    page: int,
+    per_page: int,
+    as_json: bool,
+    service: Webhooks = Provide["webhooks"],
+) -> None:
+    """Events sent, waiting or given up on, newest first, with each target's last answer.
+
+    \b
+    Example:
+      circulate webhooks deliveries --status failed
+    """
+    found = service.deliveries(
+        MessageStatus(status) if status else None, event, PageRequest(page=page, per_page=per_page)
+    )
+    if as_json:
+        print_json(page_json(found, message_json))
+        return
+    print_table(
+        ["ID", "EVENT", "STATUS", "ATTEMPTS", "CREATED", "LAST RESPONSE"],
+        [
+            [m.id, m.topic, m.status.value, m.attempts, when(m.created_at), m.last_error or ""]
+            for m in found.items
+        ],
+        empty="No deliveries.",
+    )
+    print_page_footer(found, "deliveries")

@@ -11,9 +11,12 @@ import click
 from dependency_injector.wiring import Provide, inject
 
 from application.jobs import JobRegistry, JobRun, Scheduler
-from application.notices import NoticeLog
+from application.members import Membership
+from application.notices import NoticeChoices, NoticeLog
 from application.outbox import Channel, MessageStatus, OutboxFilter, OutboxMessage
 from application.queries import PageRequest
+from domain.members import NoticePreferences
+from entrypoints.cli import lookup
 from entrypoints.cli.output import (
     json_option,
     page_json,
@@ -201,3 +204,44 @@ def list_notices(
         empty="No notices.",
     )
     print_page_footer(found, "notices")
+
+
+@notices.command("preferences")
+@click.argument("member_ref", metavar="MEMBER")
+@click.option("--receipts/--no-receipts", default=None, help="Receipts at check-out and return.")
+@click.option(
+    "--overdue/--no-overdue",
+    default=None,
+    help="Overdue notices (off only where CIRCULATE_OVERDUE_NOTICE_OPT_OUT allows it).",
+)
+@json_option
+@inject
+def notice_preferences(
+    member_ref: str,
+    receipts: bool | None,
+    overdue: bool | None,
+    as_json: bool,
+    membership: Membership = Provide["membership"],
+    choices: NoticeChoices = Provide["notice_choices"],
+) -> None:
+    """Show a member's notice preferences (by id or email), or change the ones given.
+
+    \b
+    Example:
+      circulate notices preferences ada@example.org --receipts
+    """
+    member = lookup.member(membership, member_ref)
+    if receipts is not None or overdue is not None:
+        wanted = NoticePreferences(
+            receipts=member.notices.receipts if receipts is None else receipts,
+            overdue=member.notices.overdue if overdue is None else overdue,
+        )
+        member = choices.choose(member.id, wanted)
+    chosen = member.notices
+    if as_json:
+        print_json({"member_id": member.id, "receipts": chosen.receipts, "overdue": chosen.overdue})
+        return
+    click.echo(
+        f"{member.email}: receipts {'on' if chosen.receipts else 'off'}, "
+        f"overdue notices {'on' if chosen.overdue else 'off'}"
+    )

@@ -34,6 +34,7 @@ from entrypoints.http import (
     request_id,
     root,
     rules,
+    webhooks,
 )
 from entrypoints.http.context import CONTAINER_KEY, get_container
 from entrypoints.http.problem import Problem
@@ -82,6 +83,7 @@ API_BLUEPRINTS = (
     rules.bp,
     admin.bp,
     audit.bp,
+    webhooks.bp,
 )
 # Outside the API proper: no credentials read, no rate limit (see guard.py).
 UNGUARDED_ENDPOINTS = health.OPERATIONS_ENDPOINTS | {

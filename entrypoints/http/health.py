@@ -60,7 +60,7 @@ READY_EXAMPLE = {
     "status": "ok",
     "checks": {
         "database": {"status": "ok", "detail": "answered"},
-        "migrations": {"status": "ok", "detail": "at 0009c_webhooks"},
+        "migrations": {"status": "ok", "detail": "at 0010d_notice_preferences"},
         "redis": {"status": "skipped", "detail": "not configured"},
     },
 }

@@ -7,14 +7,26 @@ from flask import Response
 from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 
-from application.notices import NoticeLog
+from application.notices import NoticeChoices, NoticeLog
 from application.outbox import Channel, OutboxFilter
 from domain.access import Scope
-from entrypoints.http import access
-from entrypoints.http.openapi import listed, operation
+from domain.members import NoticePreferences
+from entrypoints.http import access, conditional
+from entrypoints.http.conditional import entity_etag
+from entrypoints.http.openapi import NOT_MODIFIED, listed, ok, operation
 from entrypoints.http.pagination import page_request, page_response
+from entrypoints.http.rendering import json_response
 from entrypoints.http.root import API_PREFIX
-from entrypoints.http.schemas.notices import NOTICE_EXAMPLE, NoticeOut, NoticePage, NoticeQuery
+from entrypoints.http.schemas.members import MemberPath
+from entrypoints.http.schemas.notices import (
+    NOTICE_EXAMPLE,
+    NOTICE_PREFERENCES_EXAMPLE,
+    NoticeOut,
+    NoticePage,
+    NoticePreferencesIn,
+    NoticePreferencesOut,
+    NoticeQuery,
+)
 
 bp = APIBlueprint(
     "notices",
@@ -53,3 +65,57 @@ def list_notices(query: NoticeQuery, notices: NoticeLog = Provide["notices"]) ->
         page_request(query),
     )
     return page_response(found, NoticeOut.of, NoticePage)
+
+
+@operation(
+    bp,
+    "GET",
+    "/members/<member_id:member_id>/notice-preferences",
+    summary="Get a member's notice preferences",
+    description="Whether the member gets receipts (opt in) and overdue notices. Notices about "
+    "due dates and holds always go. Its ETag is the member's.",
+    replies=[
+        ok(NoticePreferencesOut, NOTICE_PREFERENCES_EXAMPLE, "The preferences."),
+        NOT_MODIFIED,
+    ],
+    headers=("If-None-Match",),
+    access=access.requires(Scope.MEMBERS_READ, owner=access.Owner.PATH),
+)
+@inject
+def get_notice_preferences(
+    path: MemberPath, choices: NoticeChoices = Provide["notice_choices"]
+) -> Response:
+    member = choices.get(path.member_id)
+    return conditional.read(NoticePreferencesOut.of(member), entity_etag(member.id, member.version))
+
+
+@operation(
+    bp,
+    "PUT",
+    "/members/<member_id:member_id>/notice-preferences",
+    summary="Choose a member's notices",
+    description="A member chooses their own, staff anyone's. Receipts are opt-in; turning "
+    "overdue notices off is refused (409 `OVERDUE_NOTICES_REQUIRED`) unless the library lets "
+    "members opt out.",
+    replies=[ok(NoticePreferencesOut, NOTICE_PREFERENCES_EXAMPLE, "The preferences as set.")],
+    errors=(409, 412),
+    headers=("If-Match",),
+    access=access.requires(Scope.MEMBERS_WRITE, owner=access.Owner.PATH),
+)
+@inject
+def put_notice_preferences(
+    path: MemberPath,
+    body: NoticePreferencesIn,
+    choices: NoticeChoices = Provide["notice_choices"],
+) -> Response:
+    expected = conditional.expected_version(
+        path.member_id, lambda: choices.get(path.member_id).version
+    )
+    member = choices.choose(
+        path.member_id,
+        NoticePreferences(receipts=body.receipts, overdue=body.overdue),
+        expected_version=expected,
+    )
+    return json_response(
+        NoticePreferencesOut.of(member), headers={"ETag": entity_etag(member.id, member.version)}
+    )

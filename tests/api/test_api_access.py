@@ -19,11 +19,14 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from adapters.clock import ManualClock
+from adapters.webhooks import TargetCheck
 from domain.access import Scope
 from entrypoints.container import Container
 from entrypoints.http import access, create_app
 from entrypoints.http.app import UNGUARDED_ENDPOINTS
 from tests.api.support import PASSWORD, Users, add_book, assert_problem
+
+HOOK = "http://127.0.0.1:9/hooks"
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Scene:
     ada_charge: str  # Ada's fine for the late return
     ada_payment: str  # 25 cents of it she paid
     lost_copy: str  # a copy lost from the shelf
+    webhook: str  # a subscription to a loopback URL (the scene's container allows those)
     client_secret: str = field(repr=False)
 
 
@@ -72,6 +76,8 @@ def scene(client: FlaskClient, users: Users, clock: ManualClock) -> Scene:
     rules.create_item_type("dvd", "DVD")
     rule = rules.create_rule(None, "dvd", loan_days=7)
     closure = rules.close_on(date(2030, 12, 25), "Christmas")
+    users.container.webhook_targets.override(providers.Object(TargetCheck(allow_private=True)))
+    webhook = users.container.webhooks().subscribe(HOOK, ["loan.created"])
     for user in (users.admin, users.librarian, users.ada, users.grace):
         users.sign_in_again(user)  # the clock moved past their first tokens
     return Scene(
@@ -91,6 +97,7 @@ def scene(client: FlaskClient, users: Users, clock: ManualClock) -> Scene:
         ada_charge=paid.allocations[0].charge_id,
         ada_payment=paid.id,
         lost_copy=lost_copy,
+        webhook=webhook.id,
     )
 
 
@@ -417,6 +424,19 @@ ROUTES = [
         allowed="librarian",
     ),
     Route(
+        "notices.get_notice_preferences",
+        "GET",
+        lambda s: f"/api/v1/members/{s.users.ada.id}/notice-preferences",
+        other="grace",
+    ),
+    Route(
+        "notices.put_notice_preferences",
+        "PUT",
+        lambda s: f"/api/v1/members/{s.users.ada.id}/notice-preferences",
+        lambda s: {"receipts": True},
+        other="grace",
+    ),
+    Route(
         "holds.move_hold",
         "PUT",
         lambda s: f"/api/v1/holds/{s.ada_hold}/position",
@@ -447,6 +467,18 @@ ROUTES = [
         lambda s: {"name": "new", "scopes": ["books:read"]},
     ),
     _admin("admin.list_api_keys", "GET", lambda s: "/api/v1/api-keys", 200),
+    # --- webhooks: admins only
+    _admin(
+        "webhooks.create_webhook",
+        "POST",
+        lambda s: "/api/v1/webhooks",
+        201,
+        lambda s: {"url": HOOK, "events": ["hold.ready"]},
+    ),
+    _admin("webhooks.list_webhooks", "GET", lambda s: "/api/v1/webhooks", 200),
+    _admin("webhooks.get_webhook", "GET", lambda s: f"/api/v1/webhooks/{s.webhook}", 200),
+    _admin("webhooks.delete_webhook", "DELETE", lambda s: f"/api/v1/webhooks/{s.webhook}", 204),
+    _admin("webhooks.list_deliveries", "GET", lambda s: "/api/v1/webhook-deliveries", 200),
     # --- circulation rules: read by staff, changed by admins
     *(
         Route(endpoint, "GET", url, refused=STAFF, allowed="librarian")

@@ -26,7 +26,8 @@ def test_a_worker_round_runs_the_jobs_once_and_sends_the_reminders(
     again = cli("worker", "--once")
 
     assert first.output.startswith(
-        "ran holds-expire, loans-age-to-lost, loans-anonymise, notices-reminders, sessions-purge;"
+        "ran holds-expire, loans-age-to-lost, loans-anonymise, notices-pickup, notices-reminders, "
+        "outbox-purge, sessions-purge;"
     )
     assert "delivered 1," in first.output  # the email (the loan's event has no webhook)
     assert again.output.startswith("ran no job;")
@@ -39,7 +40,9 @@ def test_a_worker_round_runs_the_jobs_once_and_sends_the_reminders(
         "holds-expire": "done",
         "loans-age-to-lost": "done",
         "loans-anonymise": "done",
+        "notices-pickup": "done",
         "notices-reminders": "done",
+        "outbox-purge": "done",
         "sessions-purge": "done",
     }
 
@@ -51,3 +54,38 @@ def test_jobs_run_names_a_job_and_refuses_an_unknown_one(cli: Cli) -> None:
     assert (ran.exit_code, ran.output) == (0, "holds-expire: 0\n")
     assert unknown.exit_code == 1
     assert "JOB_NOT_FOUND" in unknown.output
+
+
+def test_staff_show_and_change_a_member_s_notice_preferences(cli: Cli) -> None:
+    member = ("--email", "ada@example.org", "--name", "Ada", "--no-password")
+    assert cli("members", "create", *member).exit_code == 0
+
+    shown = cli("notices", "preferences", "ada@example.org")
+    changed = cli("notices", "preferences", "ada@example.org", "--receipts", "--json")
+    refused = cli("notices", "preferences", "ada@example.org", "--no-overdue")
+
+    assert shown.output == "ada@example.org: receipts off, overdue notices on\n"
+    assert {k: v for k, v in json.loads(changed.output).items() if k != "member_id"} == {
+        "receipts": True,
+        "overdue": True,
+    }
+    assert refused.exit_code == 1
+    assert "OVERDUE_NOTICES_REQUIRED" in refused.output
+    again = cli("notices", "preferences", "ada@example.org")
+    assert again.output == "ada@example.org: receipts on, overdue notices on\n"
+
+
+def test_webhook_deliveries_are_listed_with_their_state(cli: Cli, container: Container) -> None:
+    assert cli("books", "add", "--isbn", KR, "--title", "K&R").exit_code == 0
+    member = ("--email", "ada@example.org", "--name", "Ada", "--no-password")
+    assert cli("members", "create", *member).exit_code == 0
+    assert cli("loans", "borrow", "--member", "ada@example.org", "--book", KR).exit_code == 0
+    container.worker().tick()  # no subscription: the event is cancelled, not retried
+
+    listed = json.loads(cli("webhooks", "deliveries", "--event", "loan.created", "--json").output)
+    unknown = cli("webhooks", "deliveries", "--event", "loan.lost")
+
+    [delivery] = listed["items"]
+    assert (delivery["topic"], delivery["status"]) == ("loan.created", "cancelled")
+    assert delivery["last_error"] == "no webhook subscribed to this event"
+    assert unknown.exit_code == 2

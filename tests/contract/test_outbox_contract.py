@@ -154,3 +154,30 @@ def test_outcomes_are_recorded_and_listed(adapter: Adapter) -> None:
     )
     assert store.claim(now=NOW, lease=LEASE, worker="w", limit=10) == []
     assert [m.id for m in store.claim(now=NOW + LEASE, lease=LEASE, worker="w", limit=10)] == [b.id]
+
+
+def test_purge_forgets_old_delivered_and_cancelled_messages_only(adapter: Adapter) -> None:
+    new_uow, store = adapter
+    old, recent = NOW - timedelta(days=40), NOW - timedelta(days=1)
+    write(
+        new_uow,
+        message("old-delivered", status=MessageStatus.DELIVERED, created_at=old),
+        message("old-cancelled", status=MessageStatus.CANCELLED, created_at=old),
+        message("old-failed", status=MessageStatus.FAILED, created_at=old),
+        message("old-pending", created_at=old),
+        message("recent-delivered", status=MessageStatus.DELIVERED, created_at=recent),
+    )
+
+    assert store.purge(before=NOW - timedelta(days=30)) == 2
+
+    kept = {m.dedupe_key for m in everything(store)}
+    assert kept == {"old-failed", "old-pending", "recent-delivered"}
+
+
+def test_the_list_filters_by_topic(adapter: Adapter) -> None:
+    new_uow, store = adapter
+    write(new_uow, message("a"), message("b", topic="overdue"))
+
+    found = store.list(OutboxFilter(topic="overdue"), PageRequest())
+
+    assert (found.total, [m.dedupe_key for m in found.items]) == (1, ["b"])

@@ -34,6 +34,7 @@ from adapters.sqlalchemy import migrate
 from application.catalogue import BookDetails
 from application.outbox import Channel, MessageStatus, OutboxFilter
 from application.queries import PageRequest
+from domain.members import NoticePreferences
 from entrypoints.container import Container, build_container, dispose
 from entrypoints.settings import Settings
 from tests.services import free_port, wait_until
@@ -327,12 +328,44 @@ def test_two_workers_at_once_run_each_scheduled_job_once(
 
     ran = [name for out in outputs for name in out.split(";")[0].removeprefix("ran ").split(", ")]
     ran = [name for name in ran if name != "no job"]
-    assert sorted(ran) == ["holds-expire", "loans-anonymise", "notices-reminders", "sessions-purge"]
+    jobs = [
+        "holds-expire",
+        "loans-age-to-lost",
+        "loans-anonymise",
+        "notices-pickup",
+        "notices-reminders",
+        "outbox-purge",
+        "sessions-purge",
+    ]
+    assert sorted(ran) == jobs
     with sqlite3.connect(database.removeprefix("sqlite:///")) as connection:
         rows = connection.execute("SELECT job, outcome FROM job_runs ORDER BY job").fetchall()
-    assert rows == [
-        ("holds-expire", "done"),
-        ("loans-anonymise", "done"),
-        ("notices-reminders", "done"),
-        ("sessions-purge", "done"),
-    ]
+    assert rows == [(job, "done") for job in jobs]
+
+
+def test_a_late_return_makes_receipts_for_a_member_who_asked_and_a_signed_fine_posted(
+    library: tuple[Container, ManualClock], mailbox: tuple[Mailbox, int], receiver: Receiver
+) -> None:
+    container, clock = library
+    box, _ = mailbox
+    hook = container.webhooks().subscribe(receiver.url, ["fine.posted"])
+    book = container.catalogue().add_book(BookDetails(isbn="0-13-110362-8", title="K&R"), ["C"])
+    ada = container.membership().register(email="ada@example.org", name="Ada Lovelace")
+    container.notice_choices().choose(ada.id, NoticePreferences(receipts=True))
+    loan = container.circulation().borrow(ada.id, book_id=book.book.id)
+    container.worker().tick()
+
+    clock.set(loan.due_at + 2 * DAY)
+    container.circulation().return_loan(loan.id)
+    container.worker().tick()
+
+    assert [s.split(":")[0] for s in box.subjects()] == ["Receipt", "Receipt"]
+    returned = next(p for p in box.messages[1].walk() if p.get_content_type() == "text/plain")
+    assert "A fine of 0.50 was added to your account." in str(returned.get_content())  # type: ignore[attr-defined]
+    [(headers, body)] = receiver.requests
+    assert verify(hook.secret, headers["Circulate-Signature"], body, clock.now().timestamp())
+    event = json.loads(body)
+    assert (event["type"], event["data"]) == (
+        "fine.posted",
+        {"loan_id": loan.id, "member_id": ada.id, "amount_cents": 50},
+    )

@@ -25,6 +25,8 @@ NEW_COLUMNS = {
     "suspended",
     "not_needed_after",
     "queued_at",
+    "notice_receipts",  # 0010d
+    "notice_overdue",
 }
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from application.outbox import Channel, MessageStatus, OutboxMessage
-from entrypoints.http.schemas.common import PageMeta, PageQuery, ResourceId
+from domain.members import Member
+from entrypoints.http.schemas.common import BodyModel, PageMeta, PageQuery, ResourceId
 
 
 class NoticeQuery(PageQuery):
@@ -19,7 +20,10 @@ class NoticeQuery(PageQuery):
 class NoticeOut(BaseModel):
     id: str = Field(description="Stable across retries: the email's Message-ID is made from it.")
     channel: Channel
-    topic: str = Field(description="`due_soon`, `overdue`, `hold_ready`, ...")
+    topic: str = Field(
+        description="`due_soon`, `overdue`, `hold_ready`, `hold_expiring`, `hold_expired`, "
+        "`checkout_receipt`, `return_receipt`"
+    )
     member_id: str | None
     subject_id: str | None = Field(description="The loan or hold the notice is about.")
     status: MessageStatus
@@ -62,4 +66,38 @@ NOTICE_EXAMPLE: dict[str, Any] = {
     "next_attempt_at": None,
     "delivered_at": "2030-01-05T10:00:04Z",
     "last_error": None,
+}
+
+
+class NoticePreferencesIn(BodyModel):
+    model_config = ConfigDict(
+        openapi_extra={  # type: ignore[typeddict-unknown-key]
+            "example": {"receipts": True, "overdue": True}
+        }
+    )
+
+    receipts: StrictBool = Field(description="A receipt by email at each check-out and return.")
+    overdue: StrictBool = Field(
+        True,
+        description="Overdue notices; `false` only where the library lets members opt out "
+        "(else 409 `OVERDUE_NOTICES_REQUIRED`).",
+    )
+
+
+class NoticePreferencesOut(BaseModel):
+    member_id: str
+    receipts: bool
+    overdue: bool
+
+    @classmethod
+    def of(cls, member: Member) -> NoticePreferencesOut:
+        return cls(
+            member_id=member.id, receipts=member.notices.receipts, overdue=member.notices.overdue
+        )
+
+
+NOTICE_PREFERENCES_EXAMPLE: dict[str, Any] = {
+    "member_id": "0190f1e2-7c4d-7a8b-9c0d-1e2f3a4b5c6d",
+    "receipts": True,
+    "overdue": True,
 }

@@ -17,18 +17,33 @@ from application.catalogue import BookDetails, Catalogue
 from application.circulation import Circulation
 from application.members import Membership
 from application.notices import (
+    CHECKOUT_RECEIPT,
     DUE_SOON,
+    HOLD_EXPIRED,
+    HOLD_EXPIRING,
     HOLD_READY,
     OVERDUE,
+    RETURN_RECEIPT,
     Notice,
+    NoticeChoices,
     NoticeDelivery,
     NoticeRouter,
+    PickupReminders,
     Reminders,
     ReminderSchedule,
 )
-from application.outbox import Backoff, Channel, MessageStatus, OutboxFilter, OutboxMessage
+from application.outbox import (
+    Backoff,
+    Channel,
+    MessageStatus,
+    OutboxFilter,
+    OutboxHousekeeping,
+    OutboxMessage,
+)
 from application.queries import PageRequest
+from domain.errors import OverdueNoticesRequired
 from domain.events import HoldReady
+from domain.members import NoticePreferences
 from domain.policy import Policy
 from tests.unit.support import START, FakeHasher
 
@@ -227,3 +242,185 @@ def test_a_leased_message_goes_to_one_worker_until_its_lease_runs_out(holder: st
     assert not lib.outbox.record(
         first[0].id, worker=holder, status=MessageStatus.DELIVERED, now=now
     )
+
+
+# --- receipts, opt-outs, pickup deadlines --------------------------------------------------
+
+
+def _topics(lib: Library) -> list[tuple[str, MessageStatus]]:
+    return [(m.topic, m.status) for m in reversed(lib.messages())]
+
+
+def test_receipts_go_only_to_members_who_opted_in() -> None:
+    lib = library()
+    book = lib.catalogue.add_book(BookDetails(isbn="0-13-110362-8", title="K&R"), ["C-1", "C-2"])
+    ada = lib.membership.register(email="ada@example.org", name="Ada")
+    grace = lib.membership.register(email="grace@example.org", name="Grace")
+    choices = NoticeChoices(lambda: MemoryUnitOfWork(lib.db), lib.clock, Policy())
+    choices.choose(grace.id, NoticePreferences(receipts=True))
+
+    for member in (ada, grace):
+        loan = lib.circulation.borrow(member.id, book_id=book.book.id)
+        lib.clock.set(loan.due_at + DAY)  # one day late: a fine of 25 cents
+        lib.circulation.return_loan(loan.id)
+    lib.deliver()
+
+    assert _topics(lib) == [
+        (CHECKOUT_RECEIPT, MessageStatus.DELIVERED),
+        (RETURN_RECEIPT, MessageStatus.DELIVERED),
+    ]
+    checkout, returned = lib.notifier.sent
+    assert {checkout.to, returned.to} == {"grace@example.org"}
+    assert checkout.subject.startswith('Receipt: "K&R", due ')
+    assert "A fine of 0.25 was added to your account." in returned.text
+
+
+def test_a_receipt_is_not_sent_once_the_member_takes_the_choice_back() -> None:
+    lib = library()
+    loan_id, _ = _lend(lib)
+    choices = NoticeChoices(lambda: MemoryUnitOfWork(lib.db), lib.clock, Policy())
+    ada = lib.circulation.get_loan(loan_id).member_id
+    choices.choose(ada, NoticePreferences(receipts=True))
+    lib.circulation.return_loan(loan_id)  # a receipt is written...
+
+    choices.choose(ada, NoticePreferences(receipts=False))  # ...and unwanted before it goes
+    lib.deliver()
+
+    assert _topics(lib) == [(RETURN_RECEIPT, MessageStatus.CANCELLED)]
+    assert lib.notifier.sent == []
+
+
+def test_overdue_notices_cannot_be_turned_off_unless_the_library_allows_it() -> None:
+    lib = library()
+    loan_id, due_at = _lend(lib)
+    member_id = lib.circulation.get_loan(loan_id).member_id
+    strict = NoticeChoices(lambda: MemoryUnitOfWork(lib.db), lib.clock, Policy())
+    with pytest.raises(OverdueNoticesRequired):
+        strict.choose(member_id, NoticePreferences(overdue=False))
+    assert strict.get(member_id).notices == NoticePreferences()
+
+    lenient = NoticeChoices(
+        lambda: MemoryUnitOfWork(lib.db), lib.clock, Policy(overdue_notice_opt_out=True)
+    )
+    lenient.choose(member_id, NoticePreferences(overdue=False))
+    lib.clock.set(due_at + DAY)
+    lib.reminders.run()
+    lib.deliver()  # this library (Policy() above) does not allow opting out: the notice goes
+
+    assert _topics(lib) == [(OVERDUE, MessageStatus.DELIVERED)]
+
+
+def test_an_allowed_overdue_opt_out_cancels_the_notice() -> None:
+    db, clock, ids = MemoryDatabase(), ManualClock(START), UuidV7Generator()
+    policy = Policy(overdue_notice_opt_out=True)
+    router = NoticeRouter(ids)
+
+    def uow() -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(db, records_for_events=router)
+
+    outbox, notifier = MemoryOutboxStore(db), MemoryNotifier()
+    book = Catalogue(uow, clock, ids, policy).add_book(
+        BookDetails(isbn="0-13-110362-8", title="K&R"), ["C"]
+    )
+    ada = Membership(uow, clock, ids, policy, FakeHasher()).register(email="a@b.org", name="A")
+    NoticeChoices(uow, clock, policy).choose(ada.id, NoticePreferences(overdue=False))
+    loan = Circulation(uow, clock, ids, policy).borrow(ada.id, book_id=book.book.id)
+    clock.set(loan.due_at + DAY)
+    Reminders(uow, outbox, clock, ids, policy, ReminderSchedule()).run()
+
+    NoticeDelivery(uow, outbox, notifier, clock, policy).deliver_due("w")
+
+    [message] = [m for m in outbox.list(OutboxFilter(), PageRequest()).items if m.topic == OVERDUE]
+    assert (message.status, message.last_error) == (
+        MessageStatus.CANCELLED,
+        "the member opted out of overdue notices",
+    )
+    assert notifier.sent == []
+
+
+def _ready_hold(lib: Library) -> tuple[str, datetime]:
+    loan_id, _ = _lend(lib)
+    grace = lib.membership.register(email="grace@example.org", name="Grace")
+    hold = lib.circulation.place_hold(grace.id, lib.circulation.get_loan(loan_id).book_id).hold
+    lib.circulation.return_loan(loan_id)
+    pickup_by = lib.circulation.get_hold(hold.id).hold.pickup_by
+    assert pickup_by is not None
+    return hold.id, pickup_by
+
+
+def _pickup(lib: Library, before: timedelta = DAY) -> PickupReminders:
+    def uow() -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(lib.db)
+
+    return PickupReminders(uow, lib.outbox, lib.clock, UuidV7Generator(), before)
+
+
+def test_one_hold_expiring_notice_in_the_last_day_before_the_pickup_deadline() -> None:
+    lib = library()
+    _, pickup_by = _ready_hold(lib)
+    reminders = _pickup(lib)
+
+    lib.clock.set(pickup_by - DAY - timedelta(hours=1))
+    assert reminders.run() == 0
+    for hours in (23, 12, 1):
+        lib.clock.set(pickup_by - timedelta(hours=hours))
+        reminders.run()
+    lib.deliver()
+
+    assert _topics(lib)[-1] == (HOLD_EXPIRING, MessageStatus.DELIVERED)
+    assert [t for t, _ in _topics(lib)].count(HOLD_EXPIRING) == 1
+    expiring = lib.notifier.sent[-1]
+    assert expiring.to == "grace@example.org"
+    local = pickup_by.astimezone(ZoneInfo("Europe/Paris")).strftime("%A %d %B %Y, %H:%M")
+    assert local in expiring.text
+
+
+def test_a_collected_hold_gets_no_expiring_notice() -> None:
+    lib = library()
+    hold_id, pickup_by = _ready_hold(lib)
+    lib.clock.set(pickup_by - timedelta(hours=2))
+    _pickup(lib).run()
+
+    hold = lib.circulation.get_hold(hold_id).hold
+    lib.circulation.borrow(hold.member_id, book_id=hold.book_id)
+    lib.deliver()
+
+    assert (HOLD_EXPIRING, MessageStatus.CANCELLED) in _topics(lib)
+    assert [n.subject for n in lib.notifier.sent if "Last chance" in n.subject] == []
+
+
+def test_a_hold_not_collected_in_time_gets_a_hold_expired_notice() -> None:
+    lib = library()
+    _, pickup_by = _ready_hold(lib)
+    lib.clock.set(pickup_by + timedelta(minutes=1))
+
+    [expired] = lib.circulation.expire_pickups()
+    lib.deliver()
+
+    assert _topics(lib)[-1] == (HOLD_EXPIRED, MessageStatus.DELIVERED)
+    sent = lib.notifier.sent[-1]
+    assert (sent.to, sent.subject) == ("grace@example.org", 'Your hold on "K&R" has expired')
+    assert expired.member_id == lib.messages()[0].member_id
+
+
+def test_old_delivered_messages_are_purged_failed_ones_stay() -> None:
+    lib = library(FlakyNotifier(failures=1), Backoff(attempts=1))
+    _, pickup_by = _ready_hold(lib)
+    lib.deliver()  # the hold-ready notice fails, for good
+    lib.clock.set(pickup_by + timedelta(minutes=1))
+    lib.circulation.expire_pickups()
+    lib.deliver()  # the hold-expired notice goes
+    assert set(_topics(lib)) == {
+        (HOLD_READY, MessageStatus.FAILED),
+        (HOLD_EXPIRED, MessageStatus.DELIVERED),
+    }
+    keep = timedelta(days=30)
+    housekeeping = OutboxHousekeeping(lib.outbox, lib.clock, keep)
+
+    assert housekeeping.purge() == 0  # nothing is old enough yet
+    lib.clock.advance(keep + timedelta(seconds=1))
+    everything = lib.outbox.list(OutboxFilter(), PageRequest(per_page=100)).total
+    assert housekeeping.purge() == everything - 1  # webhook events no one subscribed to, too
+
+    [kept] = lib.outbox.list(OutboxFilter(), PageRequest(per_page=100)).items
+    assert (kept.topic, kept.status) == (HOLD_READY, MessageStatus.FAILED)

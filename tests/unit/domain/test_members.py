@@ -9,8 +9,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.errors import InvalidValue, MemberIsAnonymised, MembershipExpired, MemberSuspended
-from domain.members import ANONYMISED_NAME, Member, MemberStatus, Role, normalise_email
+from domain.errors import (
+    InvalidValue,
+    MemberIsAnonymised,
+    MembershipExpired,
+    MemberSuspended,
+    OverdueNoticesRequired,
+)
+from domain.members import (
+    ANONYMISED_NAME,
+    Member,
+    MemberStatus,
+    NoticePreferences,
+    Role,
+    normalise_email,
+)
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
@@ -209,3 +222,39 @@ class TestAnonymise:
             with pytest.raises(MemberIsAnonymised):
                 change()
         assert member.updated_at == NOW
+
+
+# --- notice preferences ----------------------------------------------------------------------
+
+
+def test_a_new_member_gets_no_receipts_and_overdue_notices() -> None:
+    assert a_member().notices == NoticePreferences(receipts=False, overdue=True)
+
+
+def test_receipts_are_the_member_s_choice() -> None:
+    member = a_member()
+    later = member.updated_at + timedelta(hours=1)
+
+    member.choose_notices(NoticePreferences(receipts=True), now=later, overdue_opt_out=False)
+
+    assert (member.notices.receipts, member.updated_at) == (True, later)
+
+
+def test_overdue_notices_stay_on_unless_the_library_lets_members_opt_out() -> None:
+    member = a_member()
+    before = member.updated_at
+    off = NoticePreferences(overdue=False)
+
+    with pytest.raises(OverdueNoticesRequired):
+        member.choose_notices(off, now=before + timedelta(hours=1), overdue_opt_out=False)
+    assert (member.notices, member.updated_at) == (NoticePreferences(), before)
+
+    member.choose_notices(off, now=before + timedelta(hours=1), overdue_opt_out=True)
+    assert member.notices == off
+
+
+@given(st.booleans(), st.booleans())
+def test_an_opt_out_counts_only_while_the_library_allows_it(overdue: bool, allowed: bool) -> None:
+    wants = NoticePreferences(overdue=overdue).wants_overdue(opt_out_allowed=allowed)
+
+    assert wants is (overdue or not allowed)
