@@ -44,6 +44,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,11 +127,28 @@ def gunicorn_workers(pid: int) -> list[int]:
     raise RuntimeError("no gunicorn workers")
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
+@dataclass(frozen=True)
+class Memory:
+    """A worker's memory in MB. RSS counts every page it maps, also those shared with the master
+    and the other workers; PSS divides each shared page among its sharers (the workers' PSS
+    adds up to what they cost together); USS is what only this worker holds (what stopping it
+    would free)."""
+
+    rss: float
+    pss: float
+    uss: float
+
+    def __str__(self) -> str:
+        return f"RSS {self.rss:.1f} / PSS {self.pss:.1f} / USS {self.uss:.1f}"
+
+
+def memory_mb(pid: int) -> Memory:
+    fields: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":", 1)
+        fields[name] = int(value.split()[0])
+    uss = fields["Private_Clean"] + fields["Private_Dirty"]
+    return Memory(fields["Rss"] / 1024, fields["Pss"] / 1024, uss / 1024)
 
 
 def wrk(port: int, path: str, seconds: int, headers: dict[str, str]) -> float:
@@ -312,8 +330,8 @@ def throughput_and_memory(folder: Path, seconds: int, rounds: int) -> None:
         for _ in range(2):
             get_many(port, LIST_PATH, 500, auth)
             get_many(peer_port, "/api/v1/books", 500, {})
-        memory = [rss_mb(worker) for worker in gunicorn_workers(pid)]
-        peer_memory = [rss_mb(worker) for worker in gunicorn_workers(peer_pid)]
+        memory = [memory_mb(worker) for worker in gunicorn_workers(pid)]
+        peer_memory = [memory_mb(worker) for worker in gunicorn_workers(peer_pid)]
     rate, peer_rate = statistics.median(rates), statistics.median(peer_rates)
     print(f"\n1. authenticated GET {LIST_PATH}, SQLite, wrk -c8 {seconds}s x{rounds} "
           f"(load average {load_average()})")  # fmt: skip
@@ -321,12 +339,13 @@ def throughput_and_memory(folder: Path, seconds: int, rounds: int) -> None:
     print(f"   bare Flask   {peer_rate:8.0f} req/s   "
           f"(runs: {', '.join(f'{r:.0f}' for r in peer_rates)})")  # fmt: skip
     print(f"   ratio        {rate / peer_rate:8.2f}       (target >= 0.5, goal 0.75)")
-    worst = max(memory)
-    print(f"\n2. resident memory per worker after the reads (load average {load_average()})")
-    print(f"   circulate    {', '.join(f'{m:.1f}' for m in memory)} MB")
-    print(f"   bare Flask   {', '.join(f'{m:.1f}' for m in peer_memory)} MB")
-    print(f"   ratio        {worst / max(peer_memory):8.2f}       "
-          f"(target <= 60 MB, goal 48: worst worker {worst:.1f} MB)")  # fmt: skip
+    worst = max(m.pss for m in memory)
+    peer_worst = max(m.pss for m in peer_memory)
+    print(f"\n2. memory per worker after the reads, MB (load average {load_average()})")
+    for name, figures in (("circulate", memory), ("bare Flask", peer_memory)):
+        print(f"   {name:12} {'; '.join(str(m) for m in figures)}")
+    print(f"   ratio        {worst / peer_worst:8.2f}       "
+          f"(PSS; target <= 60 MB, goal 48: worst worker {worst:.1f} MB)")  # fmt: skip
 
 
 def latency_requests() -> list[tuple[str, str]]:

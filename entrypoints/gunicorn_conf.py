@@ -17,11 +17,13 @@ line options given to gunicorn win over these values.
   head, stop gunicorn before any worker starts.
 
 The app must not be preloaded (``preload_app``): each worker builds its own, after the fork, so
-that the metrics mode and the cache choice made here apply to it.
+that the metrics mode and the cache choice made here apply to it. Its modules are imported in the
+master, though, once the metrics directory is chosen, and shared with every worker.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -153,6 +155,20 @@ def on_starting(_server: Any) -> None:
             shutil.rmtree(stale)
         else:
             stale.unlink()
+    _share_code_with_workers()
+
+
+def _share_code_with_workers() -> None:
+    """Import the app's modules here, once, so that every worker forked afterwards shares them
+    with the master instead of importing its own copy; the app itself is still built in each
+    worker (see the module's docstring). ``gc.freeze`` keeps the collector from writing to those
+    objects' headers in the workers, which would copy their pages one by one."""
+    # For their side effect, the modules; the second one the app imports only when it is built.
+    import entrypoints.http.app
+    import entrypoints.security  # noqa: F401
+
+    gc.collect()
+    gc.freeze()
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -19,7 +19,6 @@ import contextlib
 import os
 from typing import Any
 
-import psycopg
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -73,6 +72,9 @@ def _outage(context: ExceptionContext) -> BaseException | None:
     is an outage (``DependencyUnavailable``), not a failed statement. Other errors pass."""
     if context.is_pre_ping:
         return None  # a stale pooled connection: SQLAlchemy replaces it with a new one
+    # Imported here, where only a PostgreSQL engine gets: a SQLite process never loads psycopg.
+    import psycopg
+
     original = context.original_exception
     sqlstate = getattr(original, "sqlstate", None)
     unreachable = isinstance(original, psycopg.OperationalError) and (

@@ -101,11 +101,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     ``@inject`` receive its providers.
     """
     if container is None:
-        container = build_container(settings)
+        container = build_container(settings, wire=False)
     elif settings is not None:
         raise ValueError("give create_app either settings or a container, not both")
-    else:
-        container.wire()
+    # Only the HTTP package: wiring the configured ones would import the whole CLI into every
+    # server worker.
+    container.wire(packages=[__package__])
     settings = container.settings()
     prepare(settings)  # logging once per process; unsafe production settings stop here
 
