@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from application.common import check_version, found, rule_book
 from application.desk import CheckIn, CopyAtDesk, HoldShelfSlip
+from application.losses import recover_in
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.queries import HoldFilter, LoanFilter, Page, PageRequest
 from application.retry import retry_on_conflict
@@ -138,10 +139,18 @@ class Circulation:
                 return self._check_in_without_loan(uow, copy, now)
             return self._take_back(uow, loan, now)
 
-    def _check_in_without_loan(self, uow: UnitOfWork, copy: Copy, now: datetime) -> CheckIn:  # noqa: ARG002
+    def _check_in_without_loan(self, uow: UnitOfWork, copy: Copy, now: datetime) -> CheckIn:
         """A copy scanned at check-in that is on no loan: the one place that decides what such
-        a scan means. Today it is refused (``NO_OPEN_LOAN``), whatever the copy's status; a copy
-        that is lost and turns up would be recovered here."""
+        a scan means. A copy lost on a loan has turned up: it is recovered (its replacement fee
+        settled by policy) and goes where the recovery sends it. Anything else is refused."""
+        lost_on = uow.loans.lost_for_copy(copy.id) if copy.status is CopyStatus.LOST else None
+        if lost_on is not None:
+            recovery = recover_in(uow, copy, self._policy, self._ids.new_id, now)
+            check_in = CheckIn(
+                loan=lost_on, copy=recovery.copy, slip=self._slip(uow, recovery.hold)
+            )
+            uow.commit()
+            return check_in
         raise NoOpenLoan(
             f"copy {copy.barcode} is not on loan ({copy.status}); nothing to check in",
             copy_id=copy.id,
@@ -170,14 +179,17 @@ class Circulation:
         uow.commit()
         return check_in
 
-    @staticmethod
-    def _where_next(uow: UnitOfWork, state: BookCirculation, loan: Loan) -> CheckIn:
-        hold = state.set_aside_for(loan.copy_id)
-        slip = None
-        if hold is not None:
-            waiting = found(uow.members.get(hold.member_id), MemberNotFound, hold.member_id)
-            slip = HoldShelfSlip(hold=hold, member=waiting)
+    @classmethod
+    def _where_next(cls, uow: UnitOfWork, state: BookCirculation, loan: Loan) -> CheckIn:
+        slip = cls._slip(uow, state.set_aside_for(loan.copy_id))
         return CheckIn(loan=loan, copy=state.copy(loan.copy_id), slip=slip)
+
+    @staticmethod
+    def _slip(uow: UnitOfWork, hold: Hold | None) -> HoldShelfSlip | None:
+        if hold is None:
+            return None
+        waiting = found(uow.members.get(hold.member_id), MemberNotFound, hold.member_id)
+        return HoldShelfSlip(hold=hold, member=waiting)
 
     @retry_on_conflict
     def renew(self, loan_id: str) -> Loan:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,10 +28,14 @@ class LossOutcome:
 @dataclass(frozen=True, slots=True)
 class Recovery:
     copy: Copy  # available, or on the hold shelf for ``hold``
-    loan_id: str | None  # the loan the copy was lost on, if it was lost on loan
+    loan: Loan | None  # the loan the copy was lost on, if it was lost on loan
     cancelled_cents: int  # of the replacement fee, no longer owed
     refunded_cents: int  # of the replacement fee, given back (policy ``refund``)
     hold: Hold | None  # the first waiting hold, now ready with this copy
+
+    @property
+    def loan_id(self) -> str | None:
+        return None if self.loan is None else self.loan.id
 
 
 class LostItems:
@@ -99,45 +104,11 @@ class LostItems:
         """A lost copy turned up: the replacement fee of the loan it was lost on is cancelled
         (or refunded, by policy), and the copy serves the first waiting hold or goes on the
         shelf. The overdue fine was posted at the lost date and stays."""
-        now = self._clock.now()
         with self._uow() as uow:
             copy = found(uow.copies.get(copy_id), CopyNotFound, copy_id)
-            if copy.status is not CopyStatus.LOST:
-                raise CopyNotLost(
-                    f"copy {copy.barcode} is {copy.status}, not lost",
-                    copy_id=copy.id,
-                    status=str(copy.status),
-                )
-            loan = uow.loans.lost_for_copy(copy_id)
-            cancelled = refunded = 0
-            if loan is not None:
-                account = Account(loan.member_id, uow.ledger.for_member(loan.member_id))
-                known = len(account.entries)
-                cancelled, refunded = account.settle_found_replacement(
-                    loan_id=loan.id,
-                    policy=self._policy.found_replacement_fee,
-                    new_id=self._ids.new_id,
-                    now=now,
-                )
-                for entry in account.entries[known:]:
-                    uow.ledger.add(entry)
-                uow.emit(*account.pull_events())
-            state = uow.circulation.get(copy.book_id)
-            copy = state.recover(
-                copy_id,
-                loan,
-                rule_book(uow, self._policy),
-                now,
-                cancelled_cents=cancelled,
-                refunded_cents=refunded,
-            )
-            uow.circulation.save(state)
+            recovery = recover_in(uow, copy, self._policy, self._ids.new_id, self._clock.now())
             uow.commit()
-            hold = next(
-                (h for h in state.holds if h.status is HoldStatus.READY and h.copy_id == copy.id),
-                None,
-            )
-            return Recovery(copy, loan.id if loan else None, cancelled, refunded, hold)
+            return recovery
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -168,3 +139,41 @@ class LostItems:
         uow.ledger.add(entry)
         uow.emit(posted)
         return entry
+
+
+def recover_in(
+    uow: UnitOfWork, copy: Copy, policy: Policy, new_id: Callable[[], str], now: datetime
+) -> Recovery:
+    """``LostItems.recover_lost_copy`` inside ``uow`` (also what check-in by barcode does with a
+    lost copy); the caller commits."""
+    if copy.status is not CopyStatus.LOST:
+        raise CopyNotLost(
+            f"copy {copy.barcode} is {copy.status}, not lost",
+            copy_id=copy.id,
+            status=str(copy.status),
+        )
+    loan = uow.loans.lost_for_copy(copy.id)
+    cancelled = refunded = 0
+    if loan is not None:
+        account = Account(loan.member_id, uow.ledger.for_member(loan.member_id))
+        known = len(account.entries)
+        cancelled, refunded = account.settle_found_replacement(
+            loan_id=loan.id, policy=policy.found_replacement_fee, new_id=new_id, now=now
+        )
+        for entry in account.entries[known:]:
+            uow.ledger.add(entry)
+        uow.emit(*account.pull_events())
+    state = uow.circulation.get(copy.book_id)
+    copy = state.recover(
+        copy.id,
+        loan,
+        rule_book(uow, policy),
+        now,
+        cancelled_cents=cancelled,
+        refunded_cents=refunded,
+    )
+    uow.circulation.save(state)
+    hold = next(
+        (h for h in state.holds if h.status is HoldStatus.READY and h.copy_id == copy.id), None
+    )
+    return Recovery(copy, loan, cancelled, refunded, hold)

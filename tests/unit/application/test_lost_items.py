@@ -14,6 +14,7 @@ from domain.errors import (
     LoanAlreadyReturned,
     LoanDisputed,
     LoanNotFound,
+    NoOpenLoan,
     PaymentExceedsBalance,
 )
 from domain.events import (
@@ -212,3 +213,33 @@ def test_a_copy_lost_on_loan_is_not_found_by_a_status_change(app: App) -> None:
         app.catalogue.mark_copy_found(copy_id)
     assert refused.value.details == {"copy_id": copy_id, "loan_id": loan_id}
     assert app.copy(copy_id).status is CopyStatus.LOST
+
+
+def test_a_lost_copy_checked_in_by_barcode_is_recovered_and_goes_to_the_hold(app: App) -> None:
+    member_id, loan_id, copy_id = lent(app)
+    waiter = app.add_member()
+    waiting = app.circulation.place_hold(waiter.id, app.loan(loan_id).book_id)
+    app.advance(app.policy.loan_period + 4 * DAY)
+    app.lost_items.declare_lost(loan_id)
+
+    check_in = app.circulation.return_copy(app.copy(copy_id).barcode)
+
+    assert (check_in.loan.id, check_in.loan.status) == (loan_id, LoanStatus.LOST)
+    assert check_in.slip is not None
+    assert (check_in.slip.hold.id, check_in.slip.member.id) == (waiting.hold.id, waiter.id)
+    assert app.copy(copy_id).status is CopyStatus.ON_HOLD_SHELF
+    replacement = next(
+        c
+        for c in app.accounts.statement(member_id).charges
+        if c.charge.charge_type is ChargeType.LOST
+    )
+    assert replacement.remaining_cents == 0  # the fee is settled as recover_lost_copy settles it
+
+
+def test_a_copy_lost_from_the_shelf_is_not_checked_in(app: App) -> None:
+    copy = app.add_book().copies[0]
+    app.catalogue.mark_copy_lost(copy.id)
+    before = app.snapshot()
+    with pytest.raises(NoOpenLoan):
+        app.circulation.return_copy(copy.barcode)
+    assert app.snapshot() == before
