@@ -37,7 +37,7 @@ from application.webhooks import (
     webhook_events,
 )
 from domain.errors import MemberNotFound
-from domain.events import BookLent, BookReturned, Event, HoldClosed, HoldReady
+from domain.events import BookLent, BookReturned, Event, HoldClosed, HoldReady, LoanDeclaredLost
 from domain.holds import HoldStatus
 from domain.loans import started_days_late
 from domain.members import Member, NoticePreferences
@@ -50,6 +50,7 @@ DUE_SOON = "due_soon"
 OVERDUE = "overdue"
 CHECKOUT_RECEIPT = "checkout_receipt"
 RETURN_RECEIPT = "return_receipt"
+ITEM_LOST = "item_lost"
 # Reminders about a loan: cancelled, not sent, once the loan is returned.
 LOAN_REMINDERS = frozenset({DUE_SOON, OVERDUE})
 # About a hold waiting on the shelf: cancelled once it is collected, cancelled or expired.
@@ -97,6 +98,16 @@ NOTICE_FOR: dict[type[Event], Callable[[Any], EventNotice | None]] = {
     ),
     HoldClosed: _hold_expired,
     BookLent: lambda e: (CHECKOUT_RECEIPT, e.loan_id, {"loan_id": e.loan_id}),
+    LoanDeclaredLost: lambda e: (
+        ITEM_LOST,
+        e.loan_id,
+        {
+            "loan_id": e.loan_id,
+            "fine_cents": e.fine_cents,
+            "replacement_fee_cents": e.replacement_fee_cents,
+            "processing_fee_cents": e.processing_fee_cents,
+        },
+    ),
     BookReturned: lambda e: (
         RETURN_RECEIPT,
         e.loan_id,
@@ -411,7 +422,7 @@ def _still_true(uow: UnitOfWork, message: OutboxMessage) -> tuple[str | None, Pa
     topic, subject_id = message.topic, message.subject_id
     if subject_id is None:
         return None, context
-    if topic in LOAN_REMINDERS or topic in RECEIPTS:
+    if topic in LOAN_REMINDERS or topic in RECEIPTS or topic == ITEM_LOST:
         loan = uow.loans.get(subject_id)
         if loan is None:
             return "the loan no longer exists", context

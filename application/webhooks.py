@@ -24,10 +24,16 @@ from domain.errors import DomainError, ErrorKind, InvalidValue, NotFound
 from domain.events import (
     BookLent,
     BookReturned,
+    ChargePosted,
     Event,
     HoldClosed,
     HoldReady,
+    LoanDeclaredLost,
     LoanRenewed,
+    MemberAnonymised,
+    MemberRoleChanged,
+    MemberStatusChanged,
+    MemberUpdated,
     PaymentReceived,
 )
 
@@ -46,7 +52,7 @@ class EventType:
     """
 
     name: str
-    source: type[Event]
+    source: type[Event] | tuple[type[Event], ...]
     describe: Callable[[Any], tuple[str, Resource] | None]
     description: str
 
@@ -55,6 +61,17 @@ def _hold_expired(e: HoldClosed) -> tuple[str, Resource] | None:
     if e.status != "expired":
         return None
     return e.hold_id, {"hold_id": e.hold_id, "member_id": e.member_id}
+
+
+def _member_changed(e: Event) -> tuple[str, Resource]:
+    # Which member and what kind of change; never the values (an email or a name), which the
+    # receiver reads through the API with its own credentials.
+    member_id: str = getattr(e, "member_id")  # noqa: B009 (every source event has one)
+    return member_id, {"member_id": member_id, "change": _snake(type(e).__name__)}
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 def _fine_posted(e: BookReturned) -> tuple[str, Resource] | None:
@@ -121,6 +138,41 @@ EVENT_CATALOGUE: tuple[EventType, ...] = (
         PaymentReceived,
         lambda e: (e.member_id, {"member_id": e.member_id, "amount_cents": e.amount_cents}),
         "a payment is recorded",
+    ),
+    EventType(
+        "charge.posted",
+        ChargePosted,
+        lambda e: (
+            e.charge_id,
+            {
+                "charge_id": e.charge_id,
+                "member_id": e.member_id,
+                "loan_id": e.loan_id,
+                "charge_type": str(e.charge_type),
+                "amount_cents": e.amount_cents,
+            },
+        ),
+        "a charge is posted to a member's account (overdue, lost, processing or manual)",
+    ),
+    EventType(
+        "loan.lost",
+        LoanDeclaredLost,
+        lambda e: (
+            e.loan_id,
+            {
+                "loan_id": e.loan_id,
+                "copy_id": e.copy_id,
+                "member_id": e.member_id,
+                "aged": e.aged,
+            },
+        ),
+        "a loan is declared lost (by staff, or aged to lost by the daily job)",
+    ),
+    EventType(
+        "member.changed",
+        (MemberUpdated, MemberRoleChanged, MemberStatusChanged, MemberAnonymised),
+        _member_changed,
+        "a member's details, role or status changed, or the member was anonymised",
     ),
 )
 EVENT_TYPES = tuple(sorted(t.name for t in EVENT_CATALOGUE))

@@ -15,6 +15,7 @@ from adapters.memory.outbox import MemoryOutboxStore
 from adapters.notices.memory import MemoryNotifier
 from application.catalogue import BookDetails, Catalogue
 from application.circulation import Circulation
+from application.losses import LostItems
 from application.members import Membership
 from application.notices import (
     CHECKOUT_RECEIPT,
@@ -22,6 +23,7 @@ from application.notices import (
     HOLD_EXPIRED,
     HOLD_EXPIRING,
     HOLD_READY,
+    ITEM_LOST,
     OVERDUE,
     RETURN_RECEIPT,
     Notice,
@@ -68,9 +70,11 @@ class FlakyNotifier(MemoryNotifier):
 class Library:
     db: MemoryDatabase
     clock: ManualClock
+    ids: UuidV7Generator
     catalogue: Catalogue
     membership: Membership
     circulation: Circulation
+    lost_items: LostItems
     reminders: Reminders
     outbox: MemoryOutboxStore
     notifier: MemoryNotifier
@@ -98,9 +102,11 @@ def library(notifier: MemoryNotifier | None = None, backoff: Backoff | None = No
     return Library(
         db=db,
         clock=clock,
+        ids=ids,
         catalogue=Catalogue(uow, clock, ids, policy),
         membership=Membership(uow, clock, ids, policy, FakeHasher()),
         circulation=Circulation(uow, clock, ids, policy),
+        lost_items=LostItems(uow, clock, ids, policy),
         reminders=Reminders(uow, outbox, clock, ids, policy, ReminderSchedule()),
         outbox=outbox,
         notifier=notifier,
@@ -352,7 +358,9 @@ def _pickup(lib: Library, before: timedelta = DAY) -> PickupReminders:
     def uow() -> MemoryUnitOfWork:
         return MemoryUnitOfWork(lib.db)
 
-    return PickupReminders(uow, lib.outbox, lib.clock, UuidV7Generator(), before)
+    # The library's own id generator: ids from two generators made in the same millisecond
+    # need not sort in the order they were made, and the outbox lists by id.
+    return PickupReminders(uow, lib.outbox, lib.clock, lib.ids, before)
 
 
 def test_one_hold_expiring_notice_in_the_last_day_before_the_pickup_deadline() -> None:
@@ -424,3 +432,17 @@ def test_old_delivered_messages_are_purged_failed_ones_stay() -> None:
 
     [kept] = lib.outbox.list(OutboxFilter(), PageRequest(per_page=100)).items
     assert (kept.topic, kept.status) == (HOLD_READY, MessageStatus.FAILED)
+
+
+def test_a_loan_declared_lost_tells_the_member_what_was_charged() -> None:
+    lib = library()
+    loan_id, due_at = _lend(lib)
+    lib.clock.set(due_at + 3 * DAY)
+    outcome = lib.lost_items.declare_lost(loan_id)
+    lib.deliver()
+
+    assert _topics(lib)[-1] == (ITEM_LOST, MessageStatus.DELIVERED)
+    sent = lib.notifier.sent[-1]
+    assert (sent.to, sent.subject) == ("ada@example.org", '"K&R" is recorded as lost')
+    fine = outcome.charges[0].amount_cents
+    assert f"overdue fine: {fine / 100:.2f}" in sent.text
