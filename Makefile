@@ -65,7 +65,7 @@ lint: $(DEV_STAMP)
 
 test: $(DEV_STAMP) services
 	$(MAKE) --no-print-directory lint
-	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist loadfile --cov --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .coverage .coverage.* coverage.xml htmlcov \

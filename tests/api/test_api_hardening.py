@@ -338,11 +338,22 @@ def test_a_loan_names_exactly_one_of_book_and_copy_in_the_document_and_the_serve
     book = client.post("/api/v1/books", json=BOOK).get_json()
     copy = client.get(f"/api/v1/books/{book['id']}/copies").get_json()["items"][0]["id"]
 
-    assert schema["oneOf"] == [{"required": ["book_id"]}, {"required": ["copy_id"]}]
+    assert schema["allOf"] == [
+        {"oneOf": [{"required": ["member_id"]}, {"required": ["card_number"]}]},
+        {
+            "oneOf": [
+                {"required": ["book_id"]},
+                {"required": ["copy_id"]},
+                {"required": ["barcode"]},
+            ]
+        },
+    ]
     for refused in (
         {"member_id": member},
         {"member_id": member, "book_id": book["id"], "copy_id": copy},
         {"member_id": member, "book_id": None, "copy_id": copy},
+        {"member_id": member, "copy_id": copy, "barcode": "C-1"},
+        {"book_id": book["id"]},
     ):
         assert_problem(client.post("/api/v1/loans", json=refused), 422, "VALIDATION_FAILED")
     lent = client.post("/api/v1/loans", json={"member_id": member, "copy_id": copy})

@@ -136,7 +136,12 @@ def test_a_member_with_a_loan_or_debt_is_not_removed(
     assert response.status_code == 204
     assert client.get(f"/api/v1/members/{member['id']}").get_json()["status"] == "anonymised"
     account = client.get(f"/api/v1/members/{member['id']}/account").get_json()
-    assert (account["fines_cents"], account["payments_cents"]) == (owed, owed)
+    totals = account["totals"]
+    assert (totals["charges_cents"], totals["payments_cents"], account["balance_cents"]) == (
+        owed,
+        owed,
+        0,
+    )
 
 
 def test_a_members_loans_and_holds_are_listed(client: FlaskClient) -> None:

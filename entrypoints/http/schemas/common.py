@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -135,8 +136,13 @@ def _strict_query_bool(value: object) -> object:
 QueryBool = Annotated[bool, BeforeValidator(_strict_query_bool)]
 
 
+# The start of an RFC 3339 date-time: lax parsing would also read "0.5" or "1700000000" (in a
+# query string, where every value is text) as seconds since 1970.
+_RFC3339_START = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
 def _require_text(value: object) -> object:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not _RFC3339_START.match(value):
         raise ValueError("must be a string in RFC 3339 date-time format")
     return value
 
