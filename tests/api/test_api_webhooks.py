@@ -93,7 +93,7 @@ def test_deliveries_show_each_attempt_s_last_answer(
 def test_bad_subscriptions_are_refused_and_change_nothing(client: FlaskClient) -> None:
     for body, status, code in [
         ({"url": "ftp://example.org/x", "events": ["loan.created"]}, 422, "WEBHOOK_TARGET_REFUSED"),
-        ({"url": HOOK, "events": ["loan.lost"]}, 422, "INVALID_VALUE"),
+        ({"url": HOOK, "events": ["loan.misplaced"]}, 422, "INVALID_VALUE"),
         ({"url": HOOK, "events": []}, 422, "VALIDATION_FAILED"),
         ({"url": HOOK, "events": ["loan.created"], "secret": "mine"}, 422, "VALIDATION_FAILED"),
     ]:

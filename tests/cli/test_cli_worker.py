@@ -83,7 +83,7 @@ def test_webhook_deliveries_are_listed_with_their_state(cli: Cli, container: Con
     container.worker().tick()  # no subscription: the event is cancelled, not retried
 
     listed = json.loads(cli("webhooks", "deliveries", "--event", "loan.created", "--json").output)
-    unknown = cli("webhooks", "deliveries", "--event", "loan.lost")
+    unknown = cli("webhooks", "deliveries", "--event", "loan.misplaced")
 
     [delivery] = listed["items"]
     assert (delivery["topic"], delivery["status"]) == ("loan.created", "cancelled")

@@ -15,6 +15,7 @@ from adapters.sqlalchemy.models import MemberRow
 from tests.contract.builders import T0, member
 
 BEFORE = "0010b_charges"  # the revision before 0010c
+LATER_COLUMNS = {"notice_receipts", "notice_overdue"}  # members' columns added after it
 
 
 def test_existing_members_can_be_anonymised_and_back(empty_database_url: str) -> None:
@@ -26,7 +27,10 @@ def test_existing_members_can_be_anonymised_and_back(empty_database_url: str) ->
         with engine.begin() as connection:
             connection.execute(
                 insert(cast(Table, MemberRow.__table__)),
-                [mappers.member_values(m) for m in (ada, bob)],
+                [
+                    {k: v for k, v in mappers.member_values(m).items() if k not in LATER_COLUMNS}
+                    for m in (ada, bob)
+                ],
             )
         migrate.upgrade(url)
 
