@@ -130,7 +130,7 @@ class Settings(BaseSettings):
         description="New card numbers: PREFIX{DIGITS}, a serial of DIGITS digits, a check digit.",
     )
 
-    # --- rate limits (entrypoints/http/limits.py): "N per second|minute|hour|day", ";" between ---
+    # --- rate limits (http/middleware/limits.py): "N per second|minute|hour|day", ";" between ---
     rate_limit_enabled: bool = Field(True, description="Off only where limits get in the way.")
     rate_limit_default: str = Field(
         "300 per minute", description="Each caller (principal, else address), across the API."
