@@ -7,19 +7,19 @@ make opens a fresh unit of work through the factory they were given.
 
 ``settings.storage`` picks the storage adapters: ``sql`` (SQLAlchemy over ``database_url``) or
 ``memory`` (one ``MemoryDatabase`` for the life of the process). Every other provider is the same
-in both modes. Tests swap any provider with ``container.<name>.override(...)``.
+in both modes. The use cases live in two slices (``entrypoints/containers/``): ``identity``
+(tokens, sessions, API keys, service clients) and ``library`` (catalogue, members, circulation,
+accounts, rules). Tests swap any provider with ``container.<name>.override(...)``, or
+``container.library.circulation.override(...)`` for a slice's.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from cachelib import NullCache, RedisCache, SimpleCache
 from dependency_injector import containers, providers
 from sqlalchemy.exc import ArgumentError
 
 from adapters.caching import (
-    CachedCatalogueReads,
     CatalogueCache,
     InvalidateOnEvents,
     MemoryGeneration,
@@ -30,20 +30,18 @@ from adapters.ids import UuidV7Generator
 from adapters.memory import MemoryDatabase, MemoryUnitOfWork
 from adapters.memory.audit import MemoryAuditLog
 from adapters.memory.idempotency import MemoryIdempotencyStore
-from adapters.memory.identity import MemoryRevocationStore
 from adapters.memory.jobs import MemoryJobRunStore
 from adapters.memory.outbox import MemoryOutboxStore
 from adapters.metrics import CirculationMetrics, PublishToAll
 from adapters.notices.memory import MemoryNotifier
 from adapters.notices.smtp import SmtpNotifier
 from adapters.notices.templates import NoticeTemplates
-from adapters.redis_store import RedisRevocationStore, redis_client
+from adapters.redis_store import redis_client
 from adapters.security import Argon2PasswordHasher
 from adapters.sqlalchemy.audit import SqlAuditLog
 from adapters.sqlalchemy.engine import create_engine_for
 from adapters.sqlalchemy.engine import session_factory as make_session_factory
 from adapters.sqlalchemy.idempotency import SqlIdempotencyStore
-from adapters.sqlalchemy.identity import SqlRevocationStore
 from adapters.sqlalchemy.jobs import SqlJobRunStore
 from adapters.sqlalchemy.outbox import SqlOutboxStore
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
@@ -53,18 +51,8 @@ from adapters.webhooks import (
     SqlSubscriptionStore,
     TargetCheck,
 )
-from application.accounts import Accounts
 from application.audit import AuditEvents, AuditTrail
-from application.catalogue import Catalogue
-from application.circulation import Circulation
-from application.identity.api_keys import ApiKeys
-from application.identity.clients import ServiceClients
-from application.identity.ports import KeyGenerator, KeyStore
-from application.identity.sessions import Sessions
-from application.identity.signing_keys import SigningKeys
 from application.jobs import Scheduler
-from application.losses import LostItems
-from application.members import Membership
 from application.notices import (
     NoticeChoices,
     NoticeDelivery,
@@ -74,47 +62,20 @@ from application.notices import (
     Reminders,
 )
 from application.outbox import OutboxHousekeeping
-from application.ports import Clock
-from application.retention import LoanRetention
-from application.rules import CirculationRules
 from application.unit_of_work import records_from
 from application.webhooks import Webhooks
+from entrypoints.containers.identity import Identity
+from entrypoints.containers.library import Library
 from entrypoints.jobs import Worker, scheduled_jobs
 from entrypoints.settings import Settings
 from entrypoints.startup import SchemaNotAtHead
 
-if TYPE_CHECKING:
-    from adapters.security.keys import Ed25519KeyGenerator, FileKeyStore, StaticKeyStore
-    from adapters.security.tokens import JwtTokenService
-
-# The modules whose ``@inject`` functions take providers by string id (``Provide["circulation"]``).
+# The modules whose ``@inject`` functions take providers (``Provide[Container.clock]``).
 WIRED_PACKAGES = ["entrypoints.http", "entrypoints.cli"]
 
 # Catalogue cache: keys in Redis start with this; the in-process cache holds at most this many.
 CACHE_PREFIX = "circulate:cache:"
 CACHE_ENTRIES = 10_000
-
-
-# The token machinery (cryptography, PyJWT) is imported when first asked for, not with the
-# container: most CLI commands never sign or check a token.
-def _key_generator() -> Ed25519KeyGenerator:
-    from adapters.security.keys import Ed25519KeyGenerator
-
-    return Ed25519KeyGenerator()
-
-
-def _key_store(
-    settings: Settings, generator: KeyGenerator, clock: Clock
-) -> StaticKeyStore | FileKeyStore:
-    from entrypoints.security import build_key_store
-
-    return build_key_store(settings, generator, clock)
-
-
-def _token_service(settings: Settings, keys: KeyStore, clock: Clock) -> JwtTokenService:
-    from entrypoints.security import build_token_service
-
-    return build_token_service(settings, keys, clock)
 
 
 class Container(containers.DeclarativeContainer):
@@ -127,7 +88,7 @@ class Container(containers.DeclarativeContainer):
     )
 
     # The validated settings object, and the same values as configuration options so that
-    # providers (and ``Provide["config.port"]``) can refer to single options.
+    # providers (and ``Provide[Container.config.port]``) can refer to single options.
     settings = providers.Dependency(instance_of=Settings)
     config = providers.Configuration(strict=True)
 
@@ -214,29 +175,29 @@ class Container(containers.DeclarativeContainer):
         memory=memory_idempotency,
     )
 
-    # --- use cases --------------------------------------------------------------------------
-    # ``uow.provider`` injects the provider itself: a callable that makes a new unit of work
+    # --- the two slices: who is calling, and the library itself ---------------------------
+    # ``uow.provider`` passes the provider itself: a callable that makes a new unit of work
     # each time a service calls it.
-    catalogue = providers.ThreadSafeSingleton(
-        Catalogue, uow=uow.provider, clock=clock, ids=ids, policy=policy
+    identity = providers.Container(
+        Identity,
+        settings=settings,
+        clock=clock,
+        ids=ids,
+        hasher=hasher,
+        uow=uow.provider,
+        engine=engine,
+        redis=redis,
     )
-    circulation = providers.ThreadSafeSingleton(
-        Circulation, uow=uow.provider, clock=clock, ids=ids, policy=policy
-    )
-    # The catalogue reads the API serves most, read through the cache (adapters/caching.py);
-    # the events of each committed write invalidate it (``events`` above).
-    catalogue_reads = providers.ThreadSafeSingleton(
-        CachedCatalogueReads, catalogue, circulation, catalogue_cache
-    )
-    accounts = providers.ThreadSafeSingleton(
-        Accounts, uow=uow.provider, clock=clock, ids=ids, policy=policy
-    )
-    # Its changes reach the catalogue cache through their events (``InvalidateOnEvents``).
-    lost_items = providers.ThreadSafeSingleton(
-        LostItems, uow=uow.provider, clock=clock, ids=ids, policy=policy
-    )
-    circulation_rules = providers.ThreadSafeSingleton(
-        CirculationRules, uow=uow.provider, clock=clock, ids=ids, policy=policy
+    library = providers.Container(
+        Library,
+        settings=settings,
+        clock=clock,
+        ids=ids,
+        hasher=hasher,
+        policy=policy,
+        uow=uow.provider,
+        catalogue_cache=catalogue_cache,
+        sessions=identity.sessions,
     )
 
     # --- notices: the outbox's delivery and the reminder runs -----------------------------
@@ -301,60 +262,6 @@ class Container(containers.DeclarativeContainer):
     )
     notices = providers.ThreadSafeSingleton(NoticeLog, uow=uow.provider, outbox=outbox)
 
-    # --- identity and access ----------------------------------------------------------------
-    # One key set and one token service per process; the key file is re-read when it changes.
-    key_generator = providers.ThreadSafeSingleton(_key_generator)
-    key_store = providers.ThreadSafeSingleton(_key_store, settings, key_generator, clock)
-    tokens = providers.ThreadSafeSingleton(_token_service, settings, key_store, clock)
-    # Revoked tokens: in process with memory storage, else shared by every worker.
-    revocations = providers.Selector(
-        providers.Callable(Settings.revocation_backend, settings),
-        memory=providers.ThreadSafeSingleton(MemoryRevocationStore, clock),
-        sql=providers.ThreadSafeSingleton(SqlRevocationStore, engine, clock),
-        redis=providers.ThreadSafeSingleton(RedisRevocationStore, redis, clock),
-    )
-    sessions = providers.ThreadSafeSingleton(
-        Sessions,
-        uow=uow.provider,
-        clock=clock,
-        ids=ids,
-        hasher=hasher,
-        issuer=tokens,
-        verifier=tokens,
-        revocations=revocations,
-        refresh_token_lifetime=providers.Callable(Settings.refresh_token_lifetime, settings),
-    )
-    # A role change or a removal revokes the member's sessions at once.
-    membership = providers.ThreadSafeSingleton(
-        Membership,
-        uow=uow.provider,
-        clock=clock,
-        ids=ids,
-        policy=policy,
-        hasher=hasher,
-        sessions=sessions,
-        card_numbers=providers.Callable(Settings.card_numbers, settings),
-    )
-    api_keys = providers.ThreadSafeSingleton(ApiKeys, uow=uow.provider, clock=clock, ids=ids)
-    service_clients = providers.ThreadSafeSingleton(
-        ServiceClients, uow=uow.provider, clock=clock, ids=ids, issuer=tokens
-    )
-    signing_keys = providers.ThreadSafeSingleton(
-        SigningKeys,
-        store=key_store,
-        generator=key_generator,
-        issuer=tokens,
-        publisher=tokens,
-        clock=clock,
-    )
-
-    loan_retention = providers.ThreadSafeSingleton(
-        LoanRetention,
-        uow=uow.provider,
-        clock=clock,
-        period=providers.Callable(Settings.loan_retention, settings),
-    )
-
     # --- the worker: scheduled jobs (once per period on any number of hosts) and delivery ----
     job_runs = providers.Selector(
         config.storage,
@@ -363,12 +270,12 @@ class Container(containers.DeclarativeContainer):
     )
     jobs = providers.ThreadSafeSingleton(
         scheduled_jobs,
-        expire_holds=circulation.provided.expire_pickups,
+        expire_holds=library.circulation.provided.expire_pickups,
         send_reminders=reminders.provided.run,
         send_pickup_reminders=pickup_reminders.provided.run,
-        purge_sessions=sessions.provided.purge_expired,
-        age_to_lost=lost_items.provided.age_to_lost,
-        anonymise_loans=loan_retention.provided.anonymise_loans,
+        purge_sessions=identity.sessions.provided.purge_expired,
+        age_to_lost=library.lost_items.provided.age_to_lost,
+        anonymise_loans=library.loan_retention.provided.anonymise_loans,
         purge_outbox=outbox_housekeeping.provided.purge,
     )
     scheduler = providers.ThreadSafeSingleton(Scheduler, jobs, job_runs, clock.provided.now)

@@ -164,8 +164,6 @@ def _share_code_with_workers() -> None:
     worker (see the module's docstring). ``gc.freeze`` keeps the collector from writing to those
     objects' headers in the workers, which would copy their pages one by one."""
     # For their side effect, the modules; the second one the app imports only when it is built.
-    import entrypoints.http.app
-    import entrypoints.security  # noqa: F401
 
     gc.collect()
     gc.freeze()

@@ -16,6 +16,7 @@ from application.members import Membership
 from domain.ledger import EntryKind, LedgerEntry
 from entrypoints.cli import lookup
 from entrypoints.cli.output import json_option, money, print_fields, print_json, print_table
+from entrypoints.container import Container
 from entrypoints.schemas.accounts import AccountOut, EntryOut
 
 _AMOUNT = re.compile(r"^(?P<whole>[0-9]{1,7})(?:\.(?P<part>[0-9]{1,2}))?$")
@@ -52,8 +53,8 @@ def account() -> None:
 def show(
     member_ref: str,
     as_json: bool,
-    accounts: Accounts = Provide["accounts"],
-    membership: Membership = Provide["membership"],
+    accounts: Accounts = Provide[Container.library.accounts],
+    membership: Membership = Provide[Container.library.membership],
 ) -> None:
     """Show MEMBER's (id or email) account: every line, what remains of each charge, and
     fines still accruing (owed once their loans close).
@@ -126,8 +127,8 @@ def pay(
     note: str,
     charge_id: str | None,
     as_json: bool,
-    accounts: Accounts = Provide["accounts"],
-    membership: Membership = Provide["membership"],
+    accounts: Accounts = Provide[Container.library.accounts],
+    membership: Membership = Provide[Container.library.membership],
 ) -> None:
     """Record a payment of AMOUNT (e.g. 4.50) from MEMBER (id or email).
 
@@ -156,8 +157,8 @@ def charge(
     note: str,
     loan_id: str | None,
     as_json: bool,
-    accounts: Accounts = Provide["accounts"],
-    membership: Membership = Provide["membership"],
+    accounts: Accounts = Provide[Container.library.accounts],
+    membership: Membership = Provide[Container.library.membership],
 ) -> None:
     """Charge MEMBER a manual fee of AMOUNT (damage, a replacement card).
 
@@ -183,8 +184,8 @@ def waive(
     amount: int | None,
     reason: str,
     as_json: bool,
-    accounts: Accounts = Provide["accounts"],
-    membership: Membership = Provide["membership"],
+    accounts: Accounts = Provide[Container.library.accounts],
+    membership: Membership = Provide[Container.library.membership],
 ) -> None:
     """Waive part or all of CHARGE (a line id from `account show`) on MEMBER's account.
 
@@ -208,8 +209,8 @@ def cancel(
     charge_id: str,
     reason: str,
     as_json: bool,
-    accounts: Accounts = Provide["accounts"],
-    membership: Membership = Provide["membership"],
+    accounts: Accounts = Provide[Container.library.accounts],
+    membership: Membership = Provide[Container.library.membership],
 ) -> None:
     """Cancel what remains of CHARGE, made in error (what was paid of it stays paid: refund
     the payment to give the money back).
@@ -236,8 +237,8 @@ def refund(
     amount: int | None,
     reason: str,
     as_json: bool,
-    accounts: Accounts = Provide["accounts"],
-    membership: Membership = Provide["membership"],
+    accounts: Accounts = Provide[Container.library.accounts],
+    membership: Membership = Provide[Container.library.membership],
 ) -> None:
     """Give back part or all of PAYMENT (a line id); the charges it paid are owed again.
 

@@ -19,6 +19,7 @@ from entrypoints.cli.output import (
     print_table,
     when,
 )
+from entrypoints.container import Container
 
 # Dates are UTC days, or instants to the second (a zone-less one is read as UTC).
 INSTANT = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"])
@@ -63,7 +64,7 @@ def audit(
     page: int,
     per_page: int,
     as_json: bool,
-    events: AuditEvents = Provide["audit"],
+    events: AuditEvents = Provide[Container.audit],
 ) -> None:
     """The audit trail, newest first: who changed what, when, from which request.
 

@@ -35,6 +35,7 @@ from entrypoints.cli.output import (
     print_table,
 )
 from entrypoints.cli.views import availability_json, book_json, copy_json, import_report_json
+from entrypoints.container import Container
 
 FORMATS = click.Choice([f.value for f in FileFormat], case_sensitive=False)
 
@@ -70,7 +71,7 @@ def add(
     copies: int | None,
     barcodes: tuple[str, ...],
     as_json: bool,
-    catalogue: Catalogue = Provide["catalogue"],
+    catalogue: Catalogue = Provide[Container.library.catalogue],
 ) -> None:
     """Add a book and its copies.
 
@@ -132,7 +133,7 @@ def list_books(
     page: int,
     per_page: int,
     as_json: bool,
-    catalogue: Catalogue = Provide["catalogue"],
+    catalogue: Catalogue = Provide[Container.library.catalogue],
 ) -> None:
     """Find books.
 
@@ -161,8 +162,8 @@ def list_books(
 def show(
     book_ref: str,
     as_json: bool,
-    catalogue: Catalogue = Provide["catalogue"],
-    circulation: Circulation = Provide["circulation"],
+    catalogue: Catalogue = Provide[Container.library.catalogue],
+    circulation: Circulation = Provide[Container.library.circulation],
 ) -> None:
     """Show a book (by id or ISBN), its copies and what is available.
 
@@ -208,7 +209,9 @@ def show(
 @click.argument("book_ref", metavar="BOOK")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @inject
-def remove(book_ref: str, yes: bool, catalogue: Catalogue = Provide["catalogue"]) -> None:
+def remove(
+    book_ref: str, yes: bool, catalogue: Catalogue = Provide[Container.library.catalogue]
+) -> None:
     """Remove a book with its copies, holds and loan history; refused while a copy is on loan.
 
     \b
@@ -244,7 +247,7 @@ def import_books(
     file_format: str | None,
     batch_size: int,
     as_json: bool,
-    catalogue: Catalogue = Provide["catalogue"],
+    catalogue: Catalogue = Provide[Container.library.catalogue],
 ) -> None:
     """Load books and copies from a CSV or JSON Lines file (- for standard input).
 
@@ -303,7 +306,7 @@ def import_books(
 def export(
     file_format: str | None,
     output: str | None,
-    catalogue: Catalogue = Provide["catalogue"],
+    catalogue: Catalogue = Provide[Container.library.catalogue],
 ) -> None:
     """Write the whole catalogue, with each book's number of copies, as CSV or JSON Lines.
 

@@ -7,6 +7,7 @@ from dependency_injector.wiring import Provide, inject
 
 from adapters.sqlalchemy import migrate
 from entrypoints.cli.output import json_option, print_json
+from entrypoints.container import Container
 
 
 @click.group()
@@ -19,8 +20,8 @@ def db() -> None:
 @inject
 def upgrade(
     revision: str,
-    storage: str = Provide["config.storage"],
-    database_url: str = Provide["config.database_url"],
+    storage: str = Provide[Container.config.storage],
+    database_url: str = Provide[Container.config.database_url],
 ) -> None:
     """Migrate the schema up to REVISION (default: head).
 
@@ -40,8 +41,8 @@ def upgrade(
 def downgrade(
     revision: str,
     yes: bool,
-    storage: str = Provide["config.storage"],
-    database_url: str = Provide["config.database_url"],
+    storage: str = Provide[Container.config.storage],
+    database_url: str = Provide[Container.config.database_url],
 ) -> None:
     """Migrate the schema down to REVISION ('base' removes every table, and the data with it).
 
@@ -66,8 +67,8 @@ def downgrade(
 @inject
 def current(
     as_json: bool,
-    storage: str = Provide["config.storage"],
-    database_url: str = Provide["config.database_url"],
+    storage: str = Provide[Container.config.storage],
+    database_url: str = Provide[Container.config.database_url],
 ) -> None:
     """Show the schema revision of the database and the newest this version knows.
 

@@ -37,6 +37,7 @@ from domain.members import Member, Role
 from entrypoints.cli import demo_data
 from entrypoints.cli.output import Refusal
 from entrypoints.container import Container
+from entrypoints.containers.library import Library
 
 T = TypeVar("T")
 
@@ -65,7 +66,7 @@ def demo(
     members: int,
     seed: int,
     force: bool,
-    container: Container = Provide["<container>"],
+    library: Library = Provide[Container.library],
 ) -> None:
     """Fill an empty database with a demo library and print how to sign in.
 
@@ -77,8 +78,8 @@ def demo(
     Example:
       circulate db upgrade && circulate demo && circulate serve
     """
-    catalogue: Catalogue = container.catalogue()
-    membership: Membership = container.membership()
+    catalogue: Catalogue = library.catalogue()
+    membership: Membership = library.membership()
     held_books = catalogue.search_books(BookFilter(), PageRequest(1, 1)).total
     held_members = membership.list(MemberFilter(), PageRequest(1, 1)).total
     if (held_books or held_members) and not force:
@@ -89,30 +90,35 @@ def demo(
         )
     password = secrets.token_urlsafe(12)
     rng = random.Random(seed)  # noqa: S311 (made-up data, not secrets)
-    end = container.clock().now()
+    end = library.clock().now()
     clock = ManualClock(end - timedelta(days=DEMO_DAYS))
-    with _clock_of(container, clock):
-        cast = _register(container.membership(), rng, members, password)
+    with _on_clock(library, clock):
+        cast = _register(library.membership(), rng, members, password)
         click.echo(f"registered {len(cast.staff)} staff and {len(cast.members)} members", err=True)
-        report = container.catalogue().import_books(demo_data.catalogue(rng, books))
+        report = library.catalogue().import_books(demo_data.catalogue(rng, books))
         click.echo(f"added {report.added} books with {report.copies_added} copies", err=True)
-        _live(container, clock, rng, cast, end)
-    _summary(container, cast, password)
+        _live(library, clock, rng, cast, end)
+    _summary(library, cast, password)
 
 
 @contextmanager
-def _clock_of(container: Container, clock: ManualClock) -> Iterator[None]:
-    """The use cases run on ``clock`` inside the block, and on the container's clock again
-    after it."""
-    services = (container.catalogue, container.membership, container.circulation)
-    with container.clock.override(providers.Object(clock)):
-        for service in (*services, container.accounts, container.lost_items):
-            service.reset()
+def _on_clock(library: Library, clock: ManualClock) -> Iterator[None]:
+    """The library's use cases run on ``clock`` inside the block (the demo plays out weeks of
+    its past), and on the service's clock again after it."""
+    with library.clock.override(providers.Object(clock)):
+        _rebuild_use_cases(library)
         try:
             yield
         finally:
-            for service in (*services, container.accounts, container.lost_items):
-                service.reset()
+            _rebuild_use_cases(library)
+
+
+def _rebuild_use_cases(library: Library) -> None:
+    """The slice's own singletons only: ``reset_singletons`` would follow its dependencies into
+    the service's storage and reset that too."""
+    for provider in library.providers.values():
+        if isinstance(provider, providers.BaseSingleton):
+            provider.reset()
 
 
 def _register(membership: Membership, rng: random.Random, count: int, password: str) -> _Cast:
@@ -143,11 +149,11 @@ def _member(
 
 
 def _live(
-    container: Container, clock: ManualClock, rng: random.Random, cast: _Cast, end: datetime
+    library: Library, clock: ManualClock, rng: random.Random, cast: _Cast, end: datetime
 ) -> None:
-    circulation: Circulation = container.circulation()
-    accounts: Accounts = container.accounts()
-    book_ids = [e.book.id for page in container.catalogue().catalogue_pages() for e in page]
+    circulation: Circulation = library.circulation()
+    accounts: Accounts = library.accounts()
+    book_ids = [e.book.id for page in library.catalogue().catalogue_pages() for e in page]
     returns: dict[str, int] = {}  # loan id -> day it comes back
     start = clock.now()
     for day in range(DEMO_DAYS):
@@ -184,14 +190,14 @@ def _live(
                 _attempt(partial(accounts.record_payment, debtor.id, owed // 2 or owed))
     # Of the loans never returned, one copy is declared lost and one is claimed returned.
     overdue = circulation.list_loans(LoanFilter(state=LoanState.OVERDUE), PageRequest(1, 2))
-    lost_items: LostItems = container.lost_items()
+    lost_items: LostItems = library.lost_items()
     if overdue.items:
         _attempt(partial(lost_items.declare_lost, overdue.items[0].loan.id))
     if len(overdue.items) > 1:
         _attempt(partial(lost_items.claim_returned, overdue.items[1].loan.id))
     clock.set(end)
     if cast.members:
-        _attempt(partial(container.membership().suspend, cast.members[-1].id))
+        _attempt(partial(library.membership().suspend, cast.members[-1].id))
 
 
 def _attempt(operation: Callable[[], T]) -> T | None:
@@ -215,9 +221,9 @@ def _a_loan_that_would_go_through(
     return None
 
 
-def _summary(container: Container, cast: _Cast, password: str) -> None:
-    catalogue: Catalogue = container.catalogue()
-    circulation: Circulation = container.circulation()
+def _summary(library: Library, cast: _Cast, password: str) -> None:
+    catalogue: Catalogue = library.catalogue()
+    circulation: Circulation = library.circulation()
     one = PageRequest(1, 1)
     books = catalogue.search_books(BookFilter(), one).total
     loans = circulation.list_loans(LoanFilter(), one).total

@@ -23,6 +23,7 @@ from entrypoints.cli.output import (
     print_table,
 )
 from entrypoints.cli.views import hold_json
+from entrypoints.container import Container
 
 STATUSES = click.Choice([status.value for status in HoldStatus])
 
@@ -46,9 +47,9 @@ def list_holds(
     page: int,
     per_page: int,
     as_json: bool,
-    circulation: Circulation = Provide["circulation"],
-    membership: Membership = Provide["membership"],
-    catalogue: Catalogue = Provide["catalogue"],
+    circulation: Circulation = Provide[Container.library.circulation],
+    membership: Membership = Provide[Container.library.membership],
+    catalogue: Catalogue = Provide[Container.library.catalogue],
 ) -> None:
     """List holds in queue order (first placed first).
 
@@ -103,9 +104,9 @@ def place(
     book_ref: str,
     not_needed_after: datetime | None,
     as_json: bool,
-    circulation: Circulation = Provide["circulation"],
-    membership: Membership = Provide["membership"],
-    catalogue: Catalogue = Provide["catalogue"],
+    circulation: Circulation = Provide[Container.library.circulation],
+    membership: Membership = Provide[Container.library.membership],
+    catalogue: Catalogue = Provide[Container.library.catalogue],
 ) -> None:
     """Queue a member for a book; a free copy is set aside for them at once.
 
@@ -132,7 +133,9 @@ def place(
 @click.argument("hold_id")
 @json_option
 @inject
-def cancel(hold_id: str, as_json: bool, circulation: Circulation = Provide["circulation"]) -> None:
+def cancel(
+    hold_id: str, as_json: bool, circulation: Circulation = Provide[Container.library.circulation]
+) -> None:
     """Cancel a hold; a copy set aside for it passes to the next member in the queue.
 
     \b
@@ -151,9 +154,9 @@ def cancel(hold_id: str, as_json: bool, circulation: Circulation = Provide["circ
 @inject
 def expire(
     as_json: bool,
-    circulation: Circulation = Provide["circulation"],
-    membership: Membership = Provide["membership"],
-    catalogue: Catalogue = Provide["catalogue"],
+    circulation: Circulation = Provide[Container.library.circulation],
+    membership: Membership = Provide[Container.library.membership],
+    catalogue: Catalogue = Provide[Container.library.catalogue],
 ) -> None:
     """Expire ready holds whose pickup deadline has passed; each copy goes to the next member
     waiting, or back on the shelf. Run it daily (cron, a systemd timer).
@@ -178,7 +181,9 @@ def expire(
 @holds.command()
 @click.argument("hold_id")
 @inject
-def suspend(hold_id: str, circulation: Circulation = Provide["circulation"]) -> None:
+def suspend(
+    hold_id: str, circulation: Circulation = Provide[Container.library.circulation]
+) -> None:
     """Suspend a waiting hold: it keeps its place but is passed over until resumed.
 
     \b
@@ -192,7 +197,7 @@ def suspend(hold_id: str, circulation: Circulation = Provide["circulation"]) -> 
 @holds.command()
 @click.argument("hold_id")
 @inject
-def resume(hold_id: str, circulation: Circulation = Provide["circulation"]) -> None:
+def resume(hold_id: str, circulation: Circulation = Provide[Container.library.circulation]) -> None:
     """Put a suspended hold back in line; a free copy is set aside for it at once."""
     queued = circulation.change_hold(hold_id, suspended=False)
     where = (
@@ -207,7 +212,9 @@ def resume(hold_id: str, circulation: Circulation = Provide["circulation"]) -> N
 @click.argument("hold_id")
 @click.option("--to", "position", type=click.IntRange(min=1), required=True, help="1: next.")
 @inject
-def move(hold_id: str, position: int, circulation: Circulation = Provide["circulation"]) -> None:
+def move(
+    hold_id: str, position: int, circulation: Circulation = Provide[Container.library.circulation]
+) -> None:
     """Move a waiting hold to another place in its book's queue.
 
     \b

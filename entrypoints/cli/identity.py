@@ -22,6 +22,7 @@ from application.ports import Clock
 from domain.access import Scope, format_scopes
 from domain.credentials import ApiKey, ServiceClient
 from entrypoints.cli.output import json_option, print_json, print_table, when
+from entrypoints.container import Container
 
 SCOPES = click.Choice([scope.value for scope in Scope])
 F = TypeVar("F", bound=Callable[..., Any])
@@ -63,7 +64,7 @@ def sessions() -> None:
 @sessions.command()
 @json_option
 @inject
-def purge(as_json: bool, service: Sessions = Provide["sessions"]) -> None:
+def purge(as_json: bool, service: Sessions = Provide[Container.identity.sessions]) -> None:
     """Forget refresh tokens past their expiry (a daily job; they can only be refused by then).
 
     \b
@@ -85,7 +86,7 @@ def keys() -> None:
 
 @keys.command()
 @inject
-def rotate(signing_keys: SigningKeys = Provide["signing_keys"]) -> None:
+def rotate(signing_keys: SigningKeys = Provide[Container.identity.signing_keys]) -> None:
     """Make a new current signing key.
 
     Tokens signed by the previous key keep verifying until they expire; keys retired longer ago
@@ -102,7 +103,9 @@ def rotate(signing_keys: SigningKeys = Provide["signing_keys"]) -> None:
 @keys.command("list")
 @json_option
 @inject
-def list_keys(as_json: bool, signing_keys: SigningKeys = Provide["signing_keys"]) -> None:
+def list_keys(
+    as_json: bool, signing_keys: SigningKeys = Provide[Container.identity.signing_keys]
+) -> None:
     """List the signing keys, newest first (the public halves are at /.well-known/jwks.json)."""
     found = signing_keys.list()
     if as_json:
@@ -164,8 +167,8 @@ def create_api_key(
     scopes: tuple[str, ...],
     expires_in_days: int | None,
     as_json: bool,
-    service: ApiKeys = Provide["api_keys"],
-    clock: Clock = Provide["clock"],
+    service: ApiKeys = Provide[Container.identity.api_keys],
+    clock: Clock = Provide[Container.clock],
 ) -> None:
     """Create an API key; the key is printed once.
 
@@ -191,7 +194,9 @@ def create_api_key(
 @json_option
 @inject
 def list_api_keys(
-    as_json: bool, service: ApiKeys = Provide["api_keys"], clock: Clock = Provide["clock"]
+    as_json: bool,
+    service: ApiKeys = Provide[Container.identity.api_keys],
+    clock: Clock = Provide[Container.clock],
 ) -> None:
     """List API keys, oldest first (their prefixes, never the keys)."""
     found = service.list()
@@ -219,7 +224,7 @@ def list_api_keys(
 @api_keys.command("revoke")
 @click.argument("key_id")
 @inject
-def revoke_api_key(key_id: str, service: ApiKeys = Provide["api_keys"]) -> None:
+def revoke_api_key(key_id: str, service: ApiKeys = Provide[Container.identity.api_keys]) -> None:
     """Revoke an API key for good (by its id, from `circulate api-keys list`)."""
     key = service.revoke(key_id)
     click.echo(f"revoked API key {key.id} ({key.name})")
@@ -252,7 +257,7 @@ def create_client(
     name: str,
     scopes: tuple[str, ...],
     as_json: bool,
-    service: ServiceClients = Provide["service_clients"],
+    service: ServiceClients = Provide[Container.identity.service_clients],
 ) -> None:
     """Register a service client; its secret is printed once.
 
@@ -274,7 +279,9 @@ def create_client(
 @clients.command("list")
 @json_option
 @inject
-def list_clients(as_json: bool, service: ServiceClients = Provide["service_clients"]) -> None:
+def list_clients(
+    as_json: bool, service: ServiceClients = Provide[Container.identity.service_clients]
+) -> None:
     """List service clients, oldest first."""
     found = service.list()
     if as_json:
@@ -299,7 +306,9 @@ def list_clients(as_json: bool, service: ServiceClients = Provide["service_clien
 @clients.command("revoke")
 @click.argument("client_id")
 @inject
-def revoke_client(client_id: str, service: ServiceClients = Provide["service_clients"]) -> None:
+def revoke_client(
+    client_id: str, service: ServiceClients = Provide[Container.identity.service_clients]
+) -> None:
     """Revoke a service client: it gets no more tokens (those it holds expire within minutes)."""
     client = service.revoke(client_id)
     click.echo(f"revoked service client {client.id} ({client.name})")

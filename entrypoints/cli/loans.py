@@ -28,6 +28,7 @@ from entrypoints.cli.output import (
     print_table,
 )
 from entrypoints.cli.views import check_in_json, loan_json, model_json
+from entrypoints.container import Container
 from entrypoints.schemas.accounts import EntryOut
 from entrypoints.schemas.loans import RenewalOut, RenewalsOut
 from entrypoints.schemas.losses import RecoveryOut
@@ -54,9 +55,9 @@ def list_loans(
     page: int,
     per_page: int,
     as_json: bool,
-    circulation: Circulation = Provide["circulation"],
-    membership: Membership = Provide["membership"],
-    catalogue: Catalogue = Provide["catalogue"],
+    circulation: Circulation = Provide[Container.library.circulation],
+    membership: Membership = Provide[Container.library.membership],
+    catalogue: Catalogue = Provide[Container.library.catalogue],
 ) -> None:
     """List loans, newest first.
 
@@ -122,9 +123,9 @@ def borrow(
     copy_ref: str | None,
     barcode: str | None,
     as_json: bool,
-    circulation: Circulation = Provide["circulation"],
-    membership: Membership = Provide["membership"],
-    catalogue: Catalogue = Provide["catalogue"],
+    circulation: Circulation = Provide[Container.library.circulation],
+    membership: Membership = Provide[Container.library.membership],
+    catalogue: Catalogue = Provide[Container.library.catalogue],
 ) -> None:
     """Lend a book to a member: a given copy, or by book the copy set aside for them or a free
     one. Name the member once (--member or --card) and the copy once (--book, --copy or
@@ -170,7 +171,7 @@ def return_loan(
     reference: str | None,
     barcode: str | None,
     as_json: bool,
-    circulation: Circulation = Provide["circulation"],
+    circulation: Circulation = Provide[Container.library.circulation],
 ) -> None:
     """Take a copy back (by its barcode or the loan id); a fine is charged if it is late. Says
     where the copy goes now: the shelf, or the hold shelf for the member named.
@@ -217,7 +218,9 @@ def where_next(check_in: CheckIn) -> str:
 @click.argument("loan_id")
 @json_option
 @inject
-def renew(loan_id: str, as_json: bool, circulation: Circulation = Provide["circulation"]) -> None:
+def renew(
+    loan_id: str, as_json: bool, circulation: Circulation = Provide[Container.library.circulation]
+) -> None:
     """Extend a loan by one loan period.
 
     \b
@@ -238,8 +241,8 @@ def renew(loan_id: str, as_json: bool, circulation: Circulation = Provide["circu
 def renew_all(
     member_ref: str,
     as_json: bool,
-    circulation: Circulation = Provide["circulation"],
-    membership: Membership = Provide["membership"],
+    circulation: Circulation = Provide[Container.library.circulation],
+    membership: Membership = Provide[Container.library.membership],
 ) -> None:
     """Try to renew every open loan of a member; says per loan what happened and why.
 
@@ -273,7 +276,7 @@ def renew_all(
 @json_option
 @inject
 def declare_lost(
-    loan_id: str, as_json: bool, lost_items: LostItems = Provide["lost_items"]
+    loan_id: str, as_json: bool, lost_items: LostItems = Provide[Container.library.lost_items]
 ) -> None:
     """Declare the copy on a loan lost: the loan closes as lost, the copy is lost, and the
     overdue fine, the replacement fee and the processing fee are charged.
@@ -304,8 +307,8 @@ def declare_lost(
 def claimed_returned(
     loan_id: str,
     as_json: bool,
-    lost_items: LostItems = Provide["lost_items"],
-    circulation: Circulation = Provide["circulation"],
+    lost_items: LostItems = Provide[Container.library.lost_items],
+    circulation: Circulation = Provide[Container.library.circulation],
 ) -> None:
     """Record that the member says LOAN_ID was returned: the loan is disputed and its fine stops.
     Resolve it with `loans return` (the copy turned up) or `loans lost`.
@@ -328,8 +331,8 @@ def claimed_returned(
 def found(
     copy_ref: str,
     as_json: bool,
-    lost_items: LostItems = Provide["lost_items"],
-    catalogue: Catalogue = Provide["catalogue"],
+    lost_items: LostItems = Provide[Container.library.lost_items],
+    catalogue: Catalogue = Provide[Container.library.catalogue],
 ) -> None:
     """A lost copy turned up: its replacement fee is cancelled (or refunded, by
     CIRCULATE_FOUND_REPLACEMENT_FEE) and it goes to the first waiting hold or the shelf.

@@ -38,6 +38,7 @@ from entrypoints.cli.output import (
     print_table,
 )
 from entrypoints.cli.views import loan_json, member_import_report_json, member_json
+from entrypoints.container import Container
 
 ROLES = click.Choice([role.value for role in Role], case_sensitive=False)
 STATUSES = click.Choice([status.value for status in MemberStatus], case_sensitive=False)
@@ -114,7 +115,7 @@ def create(
     password_stdin: bool,
     card_number: str | None,
     as_json: bool,
-    membership: Membership = Provide["membership"],
+    membership: Membership = Provide[Container.library.membership],
 ) -> None:
     """Register a member; the password is asked for twice at a hidden prompt.
 
@@ -160,7 +161,7 @@ def list_members(
     page: int,
     per_page: int,
     as_json: bool,
-    membership: Membership = Provide["membership"],
+    membership: Membership = Provide[Container.library.membership],
 ) -> None:
     """List members, oldest registration first.
 
@@ -205,10 +206,10 @@ def list_members(
 def show(
     member_ref: str,
     as_json: bool,
-    membership: Membership = Provide["membership"],
-    circulation: Circulation = Provide["circulation"],
-    accounts: Accounts = Provide["accounts"],
-    catalogue: Catalogue = Provide["catalogue"],
+    membership: Membership = Provide[Container.library.membership],
+    circulation: Circulation = Provide[Container.library.circulation],
+    accounts: Accounts = Provide[Container.library.accounts],
+    catalogue: Catalogue = Provide[Container.library.catalogue],
 ) -> None:
     """Show a member (by id, email or card number) with their open loans and what they owe.
 
@@ -283,7 +284,7 @@ def update(
     card_number: str | None,
     expires_on: datetime | None,
     as_json: bool,
-    membership: Membership = Provide["membership"],
+    membership: Membership = Provide[Container.library.membership],
 ) -> None:
     """Change a member's email, name, card number or membership end date.
 
@@ -312,7 +313,9 @@ def update(
 @click.argument("member_ref", metavar="MEMBER")
 @json_option
 @inject
-def suspend(member_ref: str, as_json: bool, membership: Membership = Provide["membership"]) -> None:
+def suspend(
+    member_ref: str, as_json: bool, membership: Membership = Provide[Container.library.membership]
+) -> None:
     """Suspend a member: they may not borrow or place holds until reactivated.
 
     \b
@@ -328,7 +331,7 @@ def suspend(member_ref: str, as_json: bool, membership: Membership = Provide["me
 @json_option
 @inject
 def reactivate(
-    member_ref: str, as_json: bool, membership: Membership = Provide["membership"]
+    member_ref: str, as_json: bool, membership: Membership = Provide[Container.library.membership]
 ) -> None:
     """Lift a suspension.
 
@@ -346,7 +349,10 @@ def reactivate(
 @json_option
 @inject
 def set_role(
-    member_ref: str, role: str, as_json: bool, membership: Membership = Provide["membership"]
+    member_ref: str,
+    role: str,
+    as_json: bool,
+    membership: Membership = Provide[Container.library.membership],
 ) -> None:
     """Make a member a member, librarian or admin.
 
@@ -367,7 +373,9 @@ def set_role(
 )
 @inject
 def reset_password(
-    member_ref: str, password_stdin: bool, membership: Membership = Provide["membership"]
+    member_ref: str,
+    password_stdin: bool,
+    membership: Membership = Provide[Container.library.membership],
 ) -> None:
     """Set a new password for a member (asked for twice at a hidden prompt).
 
@@ -384,7 +392,9 @@ def reset_password(
 @click.argument("member_ref", metavar="MEMBER")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @inject
-def remove(member_ref: str, yes: bool, membership: Membership = Provide["membership"]) -> None:
+def remove(
+    member_ref: str, yes: bool, membership: Membership = Provide[Container.library.membership]
+) -> None:
     """Remove a member: anonymise them, keeping their loans and ledger lines; refused while
     they have loans out or owe money. Removing them again changes nothing.
 
@@ -428,7 +438,7 @@ def import_members(
     file_format: str | None,
     batch_size: int,
     as_json: bool,
-    membership: Membership = Provide["membership"],
+    membership: Membership = Provide[Container.library.membership],
 ) -> None:
     """Register members from a CSV or JSON Lines file (- for standard input).
 

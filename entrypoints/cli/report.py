@@ -8,12 +8,13 @@ from dependency_injector.wiring import Provide, inject
 from application.accounts import Accounts
 from entrypoints.cli.output import json_option, money, print_json, print_table
 from entrypoints.cli.views import arrears_json
+from entrypoints.container import Container
 
 
 @click.command()
 @json_option
 @inject
-def report(as_json: bool, accounts: Accounts = Provide["accounts"]) -> None:
+def report(as_json: bool, accounts: Accounts = Provide[Container.library.accounts]) -> None:
     """Overdue loans and debts per member, who owes most first.
 
     OWED is SETTLED (fines charged minus payments) plus ACCRUING (fines still growing on loans

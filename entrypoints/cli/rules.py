@@ -15,8 +15,9 @@ from domain.calendar import WEEKDAYS
 from domain.rules import ANY, TERMS, CirculationRule, ItemType, MemberCategory
 from entrypoints.cli import lookup
 from entrypoints.cli.output import json_option, print_fields, print_json, print_table
+from entrypoints.container import Container
 
-RULES = Provide["circulation_rules"]
+RULES = Provide[Container.library.circulation_rules]
 
 
 def category_json(category: MemberCategory) -> dict[str, Any]:
@@ -174,7 +175,7 @@ def assign_category(
     member_ref: str,
     code: str,
     rules: CirculationRules = RULES,
-    membership: Membership = Provide["membership"],
+    membership: Membership = Provide[Container.library.membership],
 ) -> None:
     """Put a member (id or email) in a category.
 
@@ -259,7 +260,7 @@ def assign_item_type(
     book_ref: str | None,
     code: str,
     rules: CirculationRules = RULES,
-    catalogue: Catalogue = Provide["catalogue"],
+    catalogue: Catalogue = Provide[Container.library.catalogue],
 ) -> None:
     """Give a copy, or a book's future copies, an item type.
 
@@ -420,8 +421,8 @@ def resolve_rule(
     copy_ref: str,
     as_json: bool,
     rules: CirculationRules = RULES,
-    membership: Membership = Provide["membership"],
-    catalogue: Catalogue = Provide["catalogue"],
+    membership: Membership = Provide[Container.library.membership],
+    catalogue: Catalogue = Provide[Container.library.catalogue],
 ) -> None:
     """Explain which rule governs lending this copy to this member, and why.
 

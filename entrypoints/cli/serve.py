@@ -48,7 +48,7 @@ def serve(
     host: str | None,
     port: int | None,
     workers: int | None,
-    container: Container = Provide["<container>"],
+    container: Container = Provide[Container],
 ) -> None:
     """Serve the HTTP API until interrupted.
 

@@ -19,6 +19,7 @@ from entrypoints.cli.output import (
     when,
 )
 from entrypoints.cli.worker import message_json
+from entrypoints.container import Container
 
 
 @click.group()
@@ -37,7 +38,7 @@ def webhooks() -> None:
     help="An event type to deliver (repeat for several).",
 )
 @inject
-def add(url: str, events: tuple[str, ...], service: Webhooks = Provide["webhooks"]) -> None:
+def add(url: str, events: tuple[str, ...], service: Webhooks = Provide[Container.webhooks]) -> None:
     """Subscribe URL to event types. Prints the signing secret once, alone on stdout.
 
     \b
@@ -52,7 +53,7 @@ def add(url: str, events: tuple[str, ...], service: Webhooks = Provide["webhooks
 @webhooks.command("list")
 @json_option
 @inject
-def list_webhooks(as_json: bool, service: Webhooks = Provide["webhooks"]) -> None:
+def list_webhooks(as_json: bool, service: Webhooks = Provide[Container.webhooks]) -> None:
     """The subscriptions (never their secrets).
 
     \b
@@ -73,7 +74,7 @@ def list_webhooks(as_json: bool, service: Webhooks = Provide["webhooks"]) -> Non
 @webhooks.command("remove")
 @click.argument("subscription_id")
 @inject
-def remove(subscription_id: str, service: Webhooks = Provide["webhooks"]) -> None:
+def remove(subscription_id: str, service: Webhooks = Provide[Container.webhooks]) -> None:
     """Stop delivering to a subscription.
 
     \b
@@ -101,7 +102,7 @@ def deliveries(
     page: int,
     per_page: int,
     as_json: bool,
-    service: Webhooks = Provide["webhooks"],
+    service: Webhooks = Provide[Container.webhooks],
 ) -> None:
     """Events sent, waiting or given up on, newest first, with each target's last answer.
 

@@ -26,13 +26,14 @@ from entrypoints.cli.output import (
     print_table,
     when,
 )
+from entrypoints.container import Container
 from entrypoints.jobs import Worker
 
 
 @click.command()
 @click.option("--once", is_flag=True, help="Run the due jobs, deliver what is due, and exit.")
 @inject
-def worker(once: bool, worker: Worker = Provide["worker"]) -> None:
+def worker(once: bool, worker: Worker = Provide[Container.worker]) -> None:
     """Deliver notices from the outbox and run the scheduled jobs until stopped.
 
     Safe on several hosts at once: each job runs once per period, each message is delivered
@@ -88,8 +89,8 @@ def _run_json(job: str, run: JobRun | None) -> dict[str, Any]:
 @inject
 def list_jobs(
     as_json: bool,
-    registry: JobRegistry = Provide["jobs"],
-    scheduler: Scheduler = Provide["scheduler"],
+    registry: JobRegistry = Provide[Container.jobs],
+    scheduler: Scheduler = Provide[Container.scheduler],
 ) -> None:
     """The jobs, how often each runs, and its last run.
 
@@ -120,7 +121,7 @@ def list_jobs(
 @jobs.command("run")
 @click.argument("name")
 @inject
-def run_job(name: str, scheduler: Scheduler = Provide["scheduler"]) -> None:
+def run_job(name: str, scheduler: Scheduler = Provide[Container.scheduler]) -> None:
     """Run the job NAME now, outside its schedule (its scheduled runs go on as before).
 
     \b
@@ -170,7 +171,7 @@ def list_notices(
     page: int,
     per_page: int,
     as_json: bool,
-    log: NoticeLog = Provide["notices"],
+    log: NoticeLog = Provide[Container.notices],
 ) -> None:
     """Notices, newest first, with their delivery state.
 
@@ -221,8 +222,8 @@ def notice_preferences(
     receipts: bool | None,
     overdue: bool | None,
     as_json: bool,
-    membership: Membership = Provide["membership"],
-    choices: NoticeChoices = Provide["notice_choices"],
+    membership: Membership = Provide[Container.library.membership],
+    choices: NoticeChoices = Provide[Container.notice_choices],
 ) -> None:
     """Show a member's notice preferences (by id or email), or change the ones given.
 

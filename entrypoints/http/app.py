@@ -8,7 +8,6 @@ from flask_openapi3.models.info import Info
 from flask_openapi3.openapi import OpenAPI
 
 from entrypoints.container import Container, build_container
-from entrypoints.http.context import CONTAINER_KEY, get_container
 from entrypoints.http.middleware import (
     access,
     conditional,
@@ -43,7 +42,7 @@ from entrypoints.http.routes import (
 from entrypoints.settings import Settings
 from entrypoints.startup import prepare
 
-__all__ = ["MAX_BODY_BYTES", "create_app", "get_container"]
+__all__ = ["MAX_BODY_BYTES", "create_app"]
 
 # Request bodies are small JSON documents; anything bigger is refused with 413 before parsing.
 # The default of CIRCULATE_MAX_BODY_BYTES.
@@ -99,8 +98,8 @@ UNGUARDED_ENDPOINTS = health.OPERATIONS_ENDPOINTS | {
 def create_app(settings: Settings | None = None, container: Container | None = None) -> OpenAPI:
     """Build the API around ``container`` (or one built from ``settings``, or the environment).
 
-    The container is attached to the app (``get_container``) and wired, so views declared with
-    ``@inject`` receive its providers.
+    The container is wired, so views declared with ``@inject`` receive its providers; the
+    request hooks are handed what they need here, when the app is made.
     """
     if container is None:
         container = build_container(settings, wire=False)
@@ -126,7 +125,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         TESTING=settings.environment == "test",
     )
     app.logger.setLevel(settings.log_level)
-    app.extensions[CONTAINER_KEY] = container
 
     observability.init_app(app)  # first: its after_request hook then runs last
     request_id.init_app(app)
@@ -144,5 +142,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         app.register_api(blueprint)
     app.register_api(health.bp)
     app.register_blueprint(docs.bp)
-    app.register_blueprint(metrics.bp)
+    app.register_blueprint(metrics.blueprint(settings))
     return app

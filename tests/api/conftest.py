@@ -70,7 +70,7 @@ def anonymous(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def admin_key(container: Container) -> str:
-    return container.api_keys().create("tests", frozenset(Scope)).plaintext
+    return container.identity().api_keys().create("tests", frozenset(Scope)).plaintext
 
 
 @pytest.fixture

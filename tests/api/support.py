@@ -125,13 +125,13 @@ class Users:
 
     def sign_in_again(self, user: User) -> User:
         """Fresh tokens (e.g. after the test moved the clock past the access token's life)."""
-        pair = self.container.sessions().login(user.email, PASSWORD)
+        pair = self.container.identity.sessions().login(user.email, PASSWORD)
         user.access_token, user.refresh_token = pair.access_token, pair.refresh_token
         return user
 
 
 def make_users(container: Container) -> Users:
-    membership, sessions = container.membership(), container.sessions()
+    membership, sessions = container.library.membership(), container.identity.sessions()
 
     def user(name: str, role: Role) -> User:
         email = f"{name}@example.org"

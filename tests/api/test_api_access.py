@@ -55,7 +55,7 @@ class Scene:
 
 @pytest.fixture
 def scene(client: FlaskClient, users: Users, clock: ManualClock) -> Scene:
-    circulation = users.container.circulation()
+    circulation = users.container.library.circulation()
     old = add_book(client, 3)
     first = circulation.borrow(users.ada.id, book_id=old["id"])
     clock.advance(timedelta(days=30))  # the loan comes back late: Ada owes a fine
@@ -64,15 +64,15 @@ def scene(client: FlaskClient, users: Users, clock: ManualClock) -> Scene:
     loan = circulation.borrow(users.ada.id, book_id=book["id"])
     circulation.borrow(users.grace.id, book_id=lent["id"])
     hold = circulation.place_hold(users.ada.id, lent["id"])
-    paid = users.container.accounts().record_payment(users.ada.id, 25)
+    paid = users.container.library.accounts().record_payment(users.ada.id, 25)
     lost = add_book(client, 4)
-    catalogue = users.container.catalogue()
+    catalogue = users.container.library.catalogue()
     lost_copy = catalogue.list_copies(lost["id"])[0].id
     catalogue.mark_copy_lost(lost_copy)
-    carol = users.container.membership().register(email="carol@example.org", name="Carol")
-    key = users.container.api_keys().create("sync", [Scope.BOOKS_READ])
-    service = users.container.service_clients().create("portal", [Scope.BOOKS_READ])
-    rules = users.container.circulation_rules()
+    carol = users.container.library.membership().register(email="carol@example.org", name="Carol")
+    key = users.container.identity.api_keys().create("sync", [Scope.BOOKS_READ])
+    service = users.container.identity.service_clients().create("portal", [Scope.BOOKS_READ])
+    rules = users.container.library.circulation_rules()
     rules.create_category("child", "Child")
     rules.create_item_type("dvd", "DVD")
     rule = rules.create_rule(None, "dvd", loan_days=7)
@@ -773,7 +773,9 @@ def test_only_admins_make_staff_or_touch_staff_accounts(
 def test_an_api_key_can_do_what_its_scopes_allow_and_no_more(
     anonymous: FlaskClient, scene: Scene
 ) -> None:
-    key = scene.users.container.api_keys().create("reader", [Scope.BOOKS_READ, Scope.LOANS_READ])
+    key = scene.users.container.identity.api_keys().create(
+        "reader", [Scope.BOOKS_READ, Scope.LOANS_READ]
+    )
     headers = {"Authorization": f"ApiKey {key.plaintext}"}
 
     assert anonymous.get(f"/api/v1/loans/{scene.ada_loan}", headers=headers).status_code == 200

@@ -45,7 +45,7 @@ def test_a_change_records_its_caller_and_request(
 
 
 def test_an_api_key_is_named_as_the_actor(client: FlaskClient, container: Container) -> None:
-    created = container.api_keys().create("desk terminal", [Scope.MEMBERS_WRITE])
+    created = container.identity.api_keys().create("desk terminal", [Scope.MEMBERS_WRITE])
     member = register(client)
     response = client.patch(
         f"/api/v1/members/{member['id']}",

@@ -103,11 +103,11 @@ def _claims(users: Users, clock: ManualClock, **changes: Any) -> dict[str, Any]:
 
 
 def _private_key(container: Container) -> Any:
-    return load_private_key(container.key_store().load().current.private_key)
+    return load_private_key(container.identity.key_store().load().current.private_key)
 
 
 def _kid(container: Container) -> str:
-    return container.key_store().load().current.kid
+    return container.identity().key_store().load().current.kid
 
 
 def _forge(container: Container, claims: dict[str, Any], **header: Any) -> str:
@@ -346,7 +346,7 @@ def test_after_a_rotation_old_tokens_work_until_they_expire(
 ) -> None:
     old_kid = jwt.get_unverified_header(users.ada.access_token)["kid"]
     clock.advance(timedelta(minutes=5))
-    container.signing_keys().rotate()
+    container.identity.signing_keys().rotate()
 
     assert anonymous.get(ME, headers=users.ada.headers).status_code == 200
     fresh = sign_in(anonymous, users.grace).get_json()["access_token"]
@@ -570,7 +570,7 @@ def private_catalogue() -> Iterator[tuple[FlaskClient, str]]:
     )
     container.hasher.override(providers.Object(Argon2PasswordHasher(profiles.CHEAPEST)))
     client = create_app(container=container).test_client()
-    yield client, container.api_keys().create("reader", [Scope.BOOKS_READ]).plaintext
+    yield client, container.identity.api_keys().create("reader", [Scope.BOOKS_READ]).plaintext
     dispose(container)
 
 

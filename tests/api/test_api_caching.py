@@ -66,7 +66,7 @@ def generation(container: Container) -> CountedGeneration:
 
 
 def test_the_container_caches_in_process_without_redis(container: Container) -> None:
-    assert isinstance(container.catalogue_reads(), CachedCatalogueReads)
+    assert isinstance(container.library.catalogue_reads(), CachedCatalogueReads)
     assert isinstance(container.cache_store(), SimpleCache)
 
 
@@ -211,14 +211,14 @@ def test_a_write_made_outside_the_api_shows_in_the_next_read(
     assert client.get("/api/v1/books?q=Book").get_json()["total"] == 1
 
     # The use cases themselves, as the CLI and the worker call them: no wrapper to go through.
-    container.catalogue().mark_copy_lost(copy["id"])
+    container.library.catalogue().mark_copy_lost(copy["id"])
     assert client.get(f"{url}/availability").get_json()["available"] == 0
-    container.catalogue().mark_copy_found(copy["id"])
+    container.library.catalogue().mark_copy_found(copy["id"])
     assert client.get(f"{url}/availability").get_json()["available"] == 1
-    container.catalogue().remove_book(book["id"])
+    container.library.catalogue().remove_book(book["id"])
     assert client.get("/api/v1/books?q=Book").get_json()["total"] == 0
     assert client.get(url).status_code == 404
-    imported = container.catalogue().import_books(
+    imported = container.library.catalogue().import_books(
         [CatalogueRecord(line=1, details=BookDetails(isbn=ISBNS[1], title="Book 1"), copies=2)]
     )
     assert imported.added == 1

@@ -170,9 +170,8 @@ def test_self_service_by_book_is_a_setting(container: Container) -> None:
     )
     app = create_app(container=container)
     staff = app.test_client()
-    staff.environ_base["HTTP_AUTHORIZATION"] = (
-        f"ApiKey {container.api_keys().create('desk', frozenset({Scope.BOOKS_WRITE})).plaintext}"
-    )
+    key = container.identity.api_keys().create("desk", frozenset({Scope.BOOKS_WRITE}))
+    staff.environ_base["HTTP_AUTHORIZATION"] = f"ApiKey {key.plaintext}"
     book = add_book(staff, 0)
     ada = make_users(container).ada
 

@@ -92,8 +92,10 @@ def _app() -> tuple[Flask, Container, str]:
     container = build_container(settings, wire=False)
     container.hasher.override(providers.Object(Argon2PasswordHasher(profiles.CHEAPEST)))
     app = create_app(container=container)
-    key = container.api_keys().create("fuzz", frozenset(Scope)).plaintext
-    container.membership().register(email="fuzz@example.org", name="Fuzz", password=PASSWORD)
+    key = container.identity.api_keys().create("fuzz", frozenset(Scope)).plaintext
+    container.library.membership().register(
+        email="fuzz@example.org", name="Fuzz", password=PASSWORD
+    )
     return app, container, f"ApiKey {key}"
 
 
@@ -107,7 +109,7 @@ def credentials(role: str) -> str:
     if role == "admin":
         return ADMIN_KEY
     if time.monotonic() - _member["at"] > CONTAINER.settings().access_token_ttl_seconds / 2:
-        pair = CONTAINER.sessions().login("fuzz@example.org", PASSWORD)
+        pair = CONTAINER.identity.sessions().login("fuzz@example.org", PASSWORD)
         _member.update(token=f"Bearer {pair.access_token}", at=time.monotonic())
     return str(_member["token"])
 

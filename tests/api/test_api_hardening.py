@@ -240,7 +240,7 @@ def test_an_unchanged_role_keeps_the_session(
 
 def test_links_are_paths_without_trusted_hosts(make_app: MakeApp) -> None:
     app, container = make_app()
-    key = container.api_keys().create("tests", frozenset(Scope)).plaintext
+    key = container.identity.api_keys().create("tests", frozenset(Scope)).plaintext
     client = app.test_client()
     evil = {"Host": "attacker.example"}
 

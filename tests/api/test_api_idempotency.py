@@ -89,7 +89,7 @@ def _start_request(
 ) -> None:
     """Claim ``key`` for a POST /books with ``BOOK``, as a request of the caller with ``api_key``
     still running would."""
-    caller = container.api_keys().authenticate(api_key)
+    caller = container.identity.api_keys().authenticate(api_key)
     with app.test_request_context("/api/v1/books", method="POST", json=BOOK):
         claimed = container.idempotency().claim(
             scope=f"{caller.kind.value}:{caller.id}",
@@ -121,7 +121,7 @@ def test_a_result_this_release_cannot_read_is_reported_applied_not_run_again(
     # As a release that kept only the response body would have left the key.
     _start_request(app, container, clock, "older", admin_key)
     store = container.idempotency()
-    caller = container.api_keys().authenticate(admin_key)
+    caller = container.identity.api_keys().authenticate(admin_key)
     scope = f"{caller.kind.value}:{caller.id}"
     store.use_key(KeyUsed(scope, "older", "a-request-still-running"))
     store.complete(scope=scope, key="older", token="a-request-still-running", result=b'{"id":"1"}')
@@ -173,7 +173,7 @@ def test_keys_belong_to_their_caller(client: FlaskClient, users: Users) -> None:
 def test_a_server_error_is_not_stored(
     client: FlaskClient, container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    catalogue = container.catalogue()
+    catalogue = container.library.catalogue()
     real = catalogue.add_book
     calls: list[int] = []
 
@@ -181,7 +181,7 @@ def test_a_server_error_is_not_stored(
         calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("database went away")
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(catalogue, "add_book", flaky)
 

@@ -89,7 +89,7 @@ def test_each_caller_has_an_allowance_across_the_api(make_app: MakeApp) -> None:
 def test_an_authenticated_caller_is_limited_as_itself(make_app: MakeApp) -> None:
     app, container = make_app(rate_limit_default="2 per minute")
     client = from_address(app, "2001:db8::1")
-    key = container.api_keys().create("sync", [Scope.BOOKS_READ]).plaintext
+    key = container.identity.api_keys().create("sync", [Scope.BOOKS_READ]).plaintext
     as_key = {"Authorization": f"ApiKey {key}"}
     for _ in range(2):
         assert client.get("/api/v1/books").status_code == 200
@@ -128,7 +128,7 @@ def _sign_in(client: FlaskClient, email: str) -> TestResponse:
 
 def test_sign_in_is_limited_per_account_and_address(make_app: MakeApp) -> None:
     app, container = make_app(rate_limit_auth_per_account="2 per minute")
-    container.membership().register(email="ada@example.org", name="Ada", password=PASSWORD)
+    container.library.membership().register(email="ada@example.org", name="Ada", password=PASSWORD)
     guesser = from_address(app)
 
     assert _sign_in(guesser, "ada@example.org").status_code == 200
@@ -143,7 +143,7 @@ def test_sign_in_has_a_higher_ceiling_per_account_from_every_address(make_app: M
     app, container = make_app(
         rate_limit_auth_per_account="2 per minute", rate_limit_auth_account_ceiling="3 per minute"
     )
-    container.membership().register(email="ada@example.org", name="Ada", password=PASSWORD)
+    container.library.membership().register(email="ada@example.org", name="Ada", password=PASSWORD)
 
     for _ in range(3):
         assert _sign_in(from_address(app), "ada@example.org").status_code == 200

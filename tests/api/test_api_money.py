@@ -152,7 +152,7 @@ def test_declare_lost_then_found(
     assert (found["cancelled_cents"], found["refunded_cents"]) == (2500, 0)
     assert account(client, ada)["balance_cents"] == 550
     assert_problem(client.post(f"/api/v1/copies/{loan['copy_id']}/found"), 409, "COPY_NOT_LOST")
-    assert container.lost_items() is not None
+    assert container.library.lost_items() is not None
 
 
 def test_claimed_returned_stops_the_fine(client: FlaskClient, clock: ManualClock) -> None:

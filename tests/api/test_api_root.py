@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from domain.access import Scope
 from entrypoints.container import Container
 from entrypoints.http import create_app
-from entrypoints.http.app import get_container
 from entrypoints.settings import Settings
 
 
@@ -63,10 +63,12 @@ def test_index_links_respect_the_mount_point(client: FlaskClient) -> None:
     assert response.get_json()["links"]["books"] == {"href": "/library/api/v1/books"}
 
 
-def test_the_container_is_attached_to_the_app(app: Flask, container: Container) -> None:
-    assert get_container(app) is container
-    with app.app_context():
-        assert get_container() is container
+def test_the_app_serves_the_container_it_was_given(app: Flask, container: Container) -> None:
+    key = container.identity().api_keys().create("probe", frozenset({Scope.BOOKS_READ}))
+    listed = app.test_client().get(
+        "/api/v1/books", headers={"Authorization": f"ApiKey {key.plaintext}"}
+    )
+    assert listed.status_code == 200  # the key exists in this container's storage only
 
 
 def test_create_app_refuses_settings_and_a_container_together(container: Container) -> None:
@@ -78,5 +80,6 @@ def test_create_app_builds_its_own_container_from_settings() -> None:
     app = create_app(Settings(storage="memory", environment="test"))
 
     assert app.testing
-    assert get_container(app).config.storage() == "memory"
+    ready = app.test_client().get("/readyz").get_json()
+    assert ready["checks"]["database"]["detail"] == "in-memory storage"
     assert app.test_client().get("/healthz").status_code == 200

@@ -77,7 +77,7 @@ def _fresh_app(directory: Path) -> tuple[Flask, Container]:
 
 def new_admin_key() -> None:
     """Credentials of a new integration with every scope (the admin's, too), for what follows."""
-    key = CONTAINER.api_keys().create("schemathesis", frozenset(Scope)).plaintext
+    key = CONTAINER.identity.api_keys().create("schemathesis", frozenset(Scope)).plaintext
     CREDENTIALS["Authorization"] = f"ApiKey {key}"
 
 

@@ -58,7 +58,7 @@ def test_show_prints_what_is_owed_and_the_ledger(cli: Cli) -> None:
 
 @pytest.mark.usefixtures("late_loan")
 def test_show_json_is_the_apis_account_object(cli: Cli, container: Container) -> None:
-    ada = container.membership().find_by_email("ada@example.org")
+    ada = container.library.membership().find_by_email("ada@example.org")
     assert ada is not None
 
     account = json.loads(cli("account", "show", ada.id, "--json").stdout)

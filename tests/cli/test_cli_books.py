@@ -44,9 +44,9 @@ def test_add_with_copies_numbered_from_the_isbn(cli: Cli, container: Container) 
 
     assert result.exit_code == 0, result.output
     assert f"copies: {KR}-1, {KR}-2" in result.stdout
-    [book] = container.catalogue().search_books(BookFilter(), PageRequest()).items
+    [book] = container.library.catalogue().search_books(BookFilter(), PageRequest()).items
     assert book.authors == ("Brian W. Kernighan", "Dennis M. Ritchie")
-    assert [c.barcode for c in container.catalogue().list_copies(book.id)] == [
+    assert [c.barcode for c in container.library.catalogue().list_copies(book.id)] == [
         f"{KR}-1",
         f"{KR}-2",
     ]
@@ -178,7 +178,7 @@ def test_import_csv_loads_good_rows_and_reports_bad_ones(
     assert "year must be a whole number" in rejected[2]
     assert "copies must be between 0 and 1000" in rejected[3]
     assert "year must be between" in rejected[4]
-    catalogue = container.catalogue()
+    catalogue = container.library.catalogue()
     [kr] = catalogue.search_books(BookFilter(isbn=KR), PageRequest()).items
     assert kr.title == "The C Programming Language"  # the first row with the ISBN wins
     assert kr.authors == ("Brian W. Kernighan", "Dennis M. Ritchie")
@@ -204,7 +204,7 @@ def test_importing_the_same_file_twice_adds_nothing(
         "code": "INVALID_ISBN",
         "reason": "ISBN-13 '9780131103628' has a wrong check digit",
     }
-    assert container.catalogue().search_books(BookFilter(), PageRequest()).total == 2
+    assert container.library.catalogue().search_books(BookFilter(), PageRequest()).total == 2
 
 
 def test_import_in_small_batches_skips_duplicates_across_batches(
@@ -247,7 +247,7 @@ def test_import_jsonl(cli: Cli, container: Container, tmp_path: Path) -> None:
         (7, "authors must be a list of names"),
         (8, "copies must be a whole number"),
     ]
-    [book] = container.catalogue().search_books(BookFilter(isbn=KR), PageRequest()).items
+    [book] = container.library.catalogue().search_books(BookFilter(isbn=KR), PageRequest()).items
     assert book.authors == ("Kernighan", "Ritchie")
 
 
@@ -289,7 +289,7 @@ def test_import_needs_a_format_it_can_tell(cli: Cli, tmp_path: Path) -> None:
 
 def test_export_writes_what_import_reads(cli: Cli, container: Container, tmp_path: Path) -> None:
     cli("books", "import", write(tmp_path, "books.csv", GOOD_AND_BAD_CSV))
-    catalogue = container.catalogue()
+    catalogue = container.library.catalogue()
     [kr] = catalogue.search_books(BookFilter(isbn=KR), PageRequest()).items
     lost = catalogue.list_copies(kr.id)[0]
     catalogue.mark_copy_lost(lost.id)
@@ -323,8 +323,8 @@ def test_an_export_imports_into_an_empty_catalogue(
     cli("books", "import", write(tmp_path, "books.csv", GOOD_AND_BAD_CSV))
     target = tmp_path / "out.jsonl"
     cli("books", "export", "-o", str(target))
-    for book in container.catalogue().search_books(BookFilter(), PageRequest()).items:
-        container.catalogue().remove_book(book.id)
+    for book in container.library.catalogue().search_books(BookFilter(), PageRequest()).items:
+        container.library.catalogue().remove_book(book.id)
 
     result = cli("books", "import", str(target))
 

@@ -152,9 +152,9 @@ def test_report_lists_overdue_loans_and_debts_per_member(
     borrow(cli, "grace@example.org", "--book", KR)
     clock.advance(timedelta(days=25))  # every loan is 4 days late: 1.00 each
     cli("loans", "return", f"{KR}-2")  # Grace pays her fine into the ledger
-    grace = container.membership().find_by_email("grace@example.org")
+    grace = container.library.membership().find_by_email("grace@example.org")
     assert grace is not None
-    container.accounts().record_payment(grace.id, 40)
+    container.library.accounts().record_payment(grace.id, 40)
 
     table = cli("report")
     rows = json.loads(cli("report", "--json").stdout)

@@ -21,7 +21,7 @@ def test_demo_seeds_a_library_and_prints_how_to_sign_in(cli: Cli, container: Con
     password = re.search(r"the password (\S+)", result.stdout)
     assert password is not None
     assert "admin      admin@demo.circulate.example" in result.stdout
-    membership, circulation = container.membership(), container.circulation()
+    membership, circulation = container.library.membership(), container.library.circulation()
     admin = membership.find_by_email("admin@demo.circulate.example")
     assert admin is not None
     assert admin.role is Role.ADMIN
@@ -29,11 +29,11 @@ def test_demo_seeds_a_library_and_prints_how_to_sign_in(cli: Cli, container: Con
     assert container.hasher().verify(admin.password_hash, password.group(1))
     for role in Role:
         assert membership.list(MemberFilter(role=role), ONE).total >= 1
-    assert container.catalogue().search_books(BookFilter(), ONE).total == 60
+    assert container.library.catalogue().search_books(BookFilter(), ONE).total == 60
     for state in LoanState:
         assert circulation.list_loans(LoanFilter(state=state), ONE).total > 0, state
     assert circulation.list_holds(HoldFilter(), ONE).total > 0
-    assert container.accounts().arrears()  # someone is late or owes money
+    assert container.library.accounts().arrears()  # someone is late or owes money
 
 
 def test_demo_ends_with_a_first_loan_that_goes_through(cli: Cli) -> None:
@@ -49,12 +49,17 @@ def test_demo_ends_with_a_first_loan_that_goes_through(cli: Cli) -> None:
 
 def test_demo_data_depends_only_on_the_seed(cli: Cli, container: Container) -> None:
     cli("demo", "--books", "20", "--members", "5", "--seed", "7")
-    first = [b.isbn for b in container.catalogue().search_books(BookFilter(), PageRequest()).items]
+    first = [
+        b.isbn
+        for b in container.library.catalogue().search_books(BookFilter(), PageRequest()).items
+    ]
 
     again = cli("demo", "--books", "20", "--members", "5", "--seed", "7", "--force")
 
     assert again.exit_code == 0, again.output
-    assert container.catalogue().search_books(BookFilter(), ONE).total == 20  # nothing added
+    assert (
+        container.library.catalogue().search_books(BookFilter(), ONE).total == 20
+    )  # nothing added
     assert len(first) == 20
 
 

@@ -89,9 +89,9 @@ def test_a_claimed_return_stops_the_fine(cli: Cli, clock: ManualClock) -> None:
 @pytest.fixture
 def ages_after_30_days(container: Container) -> Iterator[None]:
     with container.policy.override(providers.Object(Policy(lost_after_days_overdue=30))):
-        container.lost_items.reset()
+        container.library().lost_items.reset()
         yield
-    container.lost_items.reset()
+    container.library().lost_items.reset()
 
 
 @pytest.mark.usefixtures("rules", "ages_after_30_days")

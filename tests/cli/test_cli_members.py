@@ -46,7 +46,7 @@ def test_create_the_first_admin_at_a_hidden_confirmed_prompt(
     assert result.exit_code == 0, result.output
     assert "created Ada Lovelace <ada@example.org> (admin, active)" in result.stdout
     assert PASSWORD not in result.output  # the prompt does not echo
-    stored = container.membership().find_by_email("ada@example.org")
+    stored = container.library.membership().find_by_email("ada@example.org")
     assert stored is not None
     assert stored.password_hash is not None
     assert PasswordHasher().verify(stored.password_hash, PASSWORD)
@@ -74,7 +74,7 @@ def test_password_from_stdin_and_without_password(cli: Cli, container: Container
     )
 
     assert result.exit_code == 0, result.output
-    patron = container.membership().find_by_email("patron@example.org")
+    patron = container.library.membership().find_by_email("patron@example.org")
     assert patron is not None
     assert patron.password_hash is None
 
@@ -186,7 +186,7 @@ def test_update_suspend_reactivate_and_set_role(cli: Cli, container: Container) 
     assert "updated Ada King <king@example.org>" in updated.stdout
     assert "(member, suspended)" in suspended.stdout
     assert json.loads(role.stdout)["role"] == "librarian"
-    stored = container.membership().get(member_id)
+    stored = container.library.membership().get(member_id)
     assert stored.membership_expires_at.isoformat() == "2031-12-31T00:00:00+00:00"
 
     reactivated = cli("members", "reactivate", member_id)
@@ -209,7 +209,7 @@ def test_reset_password(cli: Cli, container: Container) -> None:
     result = cli("members", "reset-password", member_id, input=f"{new}\n{new}\n")
 
     assert result.exit_code == 0, result.output
-    stored = container.membership().get(member_id)
+    stored = container.library.membership().get(member_id)
     assert stored.password_hash is not None
     assert PasswordHasher().verify(stored.password_hash, new)
 
@@ -259,7 +259,9 @@ def test_every_members_command_has_help_with_an_example(cli: Cli) -> None:
 def test_control_characters_in_stored_values_are_shown_escaped(
     cli: Cli, container: Container
 ) -> None:
-    container.membership().register(email="eve@example.org", name="Eve\x1b[2J\x1b]0;owned\x07")
+    container.library.membership().register(
+        email="eve@example.org", name="Eve\x1b[2J\x1b]0;owned\x07"
+    )
 
     table = cli("members", "list")
 

@@ -33,7 +33,7 @@ def write(tmp_path: Path, name: str, text: str) -> str:
 
 
 def members_of(container: Container) -> dict[str, tuple[str, Role, str | None]]:
-    page = container.membership().list(MemberFilter(), PageRequest(1, 100))
+    page = container.library.membership().list(MemberFilter(), PageRequest(1, 100))
     return {m.email: (m.name, m.role, m.password_hash) for m in page.items}
 
 
@@ -58,8 +58,8 @@ def test_import_csv_registers_good_rows_and_reports_bad_ones_by_line(
         "ada@example.org": ("Ada Lovelace", Role.MEMBER, None),
         "grace@example.org": ("Grace Hopper", Role.LIBRARIAN, None),
     }
-    ada = container.membership().find_by_email("ada@example.org")
-    grace = container.membership().find_by_email("grace@example.org")
+    ada = container.library.membership().find_by_email("ada@example.org")
+    grace = container.library.membership().find_by_email("grace@example.org")
     assert ada is not None
     assert grace is not None
     assert ada.membership_expires_at == datetime(2030, 1, 1, tzinfo=UTC)
@@ -164,7 +164,7 @@ edsger@example.org,Edsger Dijkstra,a/b
         ["line 3", " CARD_NUMBER_TAKEN"],
         ["line 5", " INVALID_VALUE"],
     ]
-    membership = container.membership()
+    membership = container.library.membership()
     assert membership.get_by_card_number("LIB0001").email == "ada@example.org"
     alan = membership.find_by_email("alan@example.org")
     assert alan is not None

@@ -111,9 +111,9 @@ def test_api_keys_create_prints_the_key_once(cli: Cli, container: Container) -> 
     assert key.startswith("circ_")
     assert "cannot be shown again" in result.stderr
     assert "books:read books:write" in result.stderr
-    principal = container.api_keys().authenticate(key)
+    principal = container.identity.api_keys().authenticate(key)
     assert principal.scopes == {Scope.BOOKS_READ, Scope.BOOKS_WRITE}
-    [stored] = container.api_keys().list()
+    [stored] = container.identity.api_keys().list()
     assert stored.expires_at == container.clock().now() + timedelta(days=30)
 
     listing = cli("api-keys", "list")
@@ -155,7 +155,7 @@ def test_api_keys_revoke(cli: Cli, container: Container) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == f"revoked API key {created['id']} (sync)"
     with pytest.raises(ApiKeyRevoked):
-        container.api_keys().authenticate(created["key"])
+        container.identity.api_keys().authenticate(created["key"])
     assert "revoked" in cli("api-keys", "list").stdout
 
 
@@ -201,7 +201,7 @@ def test_clients_create_prints_the_secret_once(cli: Cli, container: Container) -
     lines = dict(line.split(":", 1) for line in result.stdout.strip().splitlines())
     client_id, secret = lines["client_id"].strip(), lines["client_secret"].strip()
     assert "cannot be shown again" in result.stderr
-    token = container.service_clients().issue_token(client_id, secret)
+    token = container.identity.service_clients().issue_token(client_id, secret)
     assert token.scopes == {Scope.LOANS_READ}
 
     listing = cli("clients", "list")
@@ -230,7 +230,9 @@ def test_clients_json_list_and_revoke(cli: Cli, container: Container) -> None:
     assert "client_secret" not in listed
     assert "revoked" in cli("clients", "list").stdout
     with pytest.raises(InvalidClient):
-        container.service_clients().issue_token(created["client_id"], created["client_secret"])
+        container.identity.service_clients().issue_token(
+            created["client_id"], created["client_secret"]
+        )
 
 
 def test_clients_revoke_an_unknown_client_fails_in_one_line(cli: Cli) -> None:
@@ -251,10 +253,10 @@ def test_the_commands_are_listed_in_the_help(cli: Cli) -> None:
 def test_sessions_purge_forgets_only_expired_refresh_tokens(
     cli: Cli, container: Container, clock: ManualClock
 ) -> None:
-    container.membership().register(
+    container.library.membership().register(
         email="ada@example.org", name="Ada", password="correct horse battery staple"
     )
-    sessions = container.sessions()
+    sessions = container.identity.sessions()
     sessions.login("ada@example.org", "correct horse battery staple")
     clock.advance(container.settings().refresh_token_lifetime() + timedelta(seconds=1))
     fresh = sessions.login("ada@example.org", "correct horse battery staple")

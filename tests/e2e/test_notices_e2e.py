@@ -119,9 +119,11 @@ def library(
 
 
 def _lend(container: Container, title: str = "The C Programming Language") -> tuple[str, Any]:
-    book = container.catalogue().add_book(BookDetails(isbn="0-13-110362-8", title=title), ["C-1"])
-    ada = container.membership().register(email="ada@example.org", name="Ada Lovelace")
-    loan = container.circulation().borrow(ada.id, book_id=book.book.id)
+    book = container.library.catalogue().add_book(
+        BookDetails(isbn="0-13-110362-8", title=title), ["C-1"]
+    )
+    ada = container.library.membership().register(email="ada@example.org", name="Ada Lovelace")
+    loan = container.library.circulation().borrow(ada.id, book_id=book.book.id)
     return loan.id, loan.due_at
 
 
@@ -158,7 +160,7 @@ def test_a_return_cancels_the_reminders_still_pending(
     clock.set(due_at - DAY)
     assert container.reminders().run() == 1  # written, not yet delivered
 
-    container.circulation().return_loan(loan_id)
+    container.library.circulation().return_loan(loan_id)
     container.worker().tick()
 
     assert box.messages == []
@@ -219,11 +221,11 @@ def test_a_returned_copy_a_hold_waits_for_makes_one_hold_ready_email_and_one_sig
     box, _ = mailbox
     hook = container.webhooks().subscribe(receiver.url, ["hold.ready", "hold.expired"])
     loan_id, _ = _lend(container, title="SICP")
-    grace = container.membership().register(email="grace@example.org", name="Grace Hopper")
-    book_id = container.circulation().get_loan(loan_id).book_id
-    container.circulation().place_hold(grace.id, book_id)
+    grace = container.library.membership().register(email="grace@example.org", name="Grace Hopper")
+    book_id = container.library.circulation().get_loan(loan_id).book_id
+    container.library.circulation().place_hold(grace.id, book_id)
 
-    container.circulation().return_loan(loan_id)
+    container.library.circulation().return_loan(loan_id)
     container.worker().tick()
     container.worker().tick()
 
@@ -276,12 +278,12 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_duplicates_only_by_id(
     container, clock = library
     box, port = mailbox
     for n in range(3):
-        book = container.catalogue().add_book(
+        book = container.library.catalogue().add_book(
             BookDetails(isbn=["9780131103627", "9780262510875", "9780201633610"][n], title=f"B{n}"),
             [f"C-{n}"],
         )
-        member = container.membership().register(email=f"m{n}@example.org", name=f"M{n}")
-        loan = container.circulation().borrow(member.id, book_id=book.book.id)
+        member = container.library.membership().register(email=f"m{n}@example.org", name=f"M{n}")
+        loan = container.library.circulation().borrow(member.id, book_id=book.book.id)
     clock.set(loan.due_at - DAY)
     assert container.reminders().run() == 3
     box.hold_first = True
@@ -349,14 +351,16 @@ def test_a_late_return_makes_receipts_for_a_member_who_asked_and_a_signed_fine_p
     container, clock = library
     box, _ = mailbox
     hook = container.webhooks().subscribe(receiver.url, ["fine.posted"])
-    book = container.catalogue().add_book(BookDetails(isbn="0-13-110362-8", title="K&R"), ["C"])
-    ada = container.membership().register(email="ada@example.org", name="Ada Lovelace")
+    book = container.library.catalogue().add_book(
+        BookDetails(isbn="0-13-110362-8", title="K&R"), ["C"]
+    )
+    ada = container.library.membership().register(email="ada@example.org", name="Ada Lovelace")
     container.notice_choices().choose(ada.id, NoticePreferences(receipts=True))
-    loan = container.circulation().borrow(ada.id, book_id=book.book.id)
+    loan = container.library.circulation().borrow(ada.id, book_id=book.book.id)
     container.worker().tick()
 
     clock.set(loan.due_at + 2 * DAY)
-    container.circulation().return_loan(loan.id)
+    container.library.circulation().return_loan(loan.id)
     container.worker().tick()
 
     assert [s.split(":")[0] for s in box.subjects()] == ["Receipt", "Receipt"]

@@ -20,10 +20,10 @@ from flask import Flask
 from sqlalchemy import create_engine, inspect
 
 from adapters.sqlalchemy import migrate
+from domain.access import Scope
 from entrypoints.cli import main
 from entrypoints.cli import serve as serve_command
 from entrypoints.container import Container
-from entrypoints.http.app import get_container
 from tests.entrypoints.support import ContainerFactory
 
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 (only passed around, never bound)
@@ -188,7 +188,8 @@ def test_serve_defaults_come_from_settings(served: Calls) -> None:
     assert result.exit_code == 0, result.output
     [(app, host, port)] = served
     assert (host, port) == ("127.0.0.1", 9123)
-    assert get_container(app).config.storage() == "memory"
+    ready = app.test_client().get("/readyz").get_json()
+    assert ready["checks"]["database"]["detail"] == "in-memory storage"
 
 
 def test_serve_options_win_over_settings(served: Calls, make_container: ContainerFactory) -> None:
@@ -199,7 +200,11 @@ def test_serve_options_win_over_settings(served: Calls, make_container: Containe
     assert result.exit_code == 0, result.output
     [(app, host, port)] = served
     assert (host, port) == (ALL_INTERFACES, 8080)
-    assert get_container(app) is container
+    key = container.identity().api_keys().create("probe", frozenset({Scope.BOOKS_READ}))
+    listed = app.test_client().get(
+        "/api/v1/books", headers={"Authorization": f"ApiKey {key.plaintext}"}
+    )
+    assert listed.status_code == 200  # the key exists in this container's storage only
 
 
 def test_the_development_server_says_what_to_do_next(served: Calls) -> None:

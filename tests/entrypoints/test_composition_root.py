@@ -31,9 +31,9 @@ ISBN = "9780131103627"
 
 def lend_one(container: Container) -> tuple[str, str]:
     """Add a book with a copy, register a member, lend it; returns (book id, member id)."""
-    catalogue: Catalogue = container.catalogue()
-    membership: Membership = container.membership()
-    circulation: Circulation = container.circulation()
+    catalogue: Catalogue = container.library.catalogue()
+    membership: Membership = container.library.membership()
+    circulation: Circulation = container.library.circulation()
     new = catalogue.add_book(
         BookDetails(isbn=ISBN, title="The C Programming Language"), barcodes=["C-0001"]
     )
@@ -51,8 +51,8 @@ def test_memory_mode_uses_the_memory_adapters(make_container: ContainerFactory) 
 
     assert isinstance(container.uow(), MemoryUnitOfWork)
     book_id, member_id = lend_one(container)
-    assert container.catalogue().get_book(book_id).isbn == ISBN
-    assert container.accounts().statement(member_id).balance_cents == 0
+    assert container.library.catalogue().get_book(book_id).isbn == ISBN
+    assert container.library.accounts().statement(member_id).balance_cents == 0
 
 
 def test_memory_mode_never_builds_an_engine(make_container: ContainerFactory) -> None:
@@ -74,8 +74,8 @@ def test_sql_mode_works_on_a_migrated_sqlite_file(
 
     # A second process (container) over the same file sees what the first committed.
     other = make_container(storage="sql", database_url=sqlite_url)
-    assert other.catalogue().get_book(book_id).isbn == ISBN
-    member = other.membership().get(member_id)
+    assert other.library().catalogue().get_book(book_id).isbn == ISBN
+    member = other.library().membership().get(member_id)
     assert member.email == "ada@example.org"
     assert member.password_hash is not None
     assert other.hasher().verify(member.password_hash, "a long enough passphrase")
@@ -85,7 +85,7 @@ def test_building_the_container_touches_no_database(
     make_container: ContainerFactory, tmp_path: Path
 ) -> None:
     container = make_container(storage="sql", database_url=f"sqlite:///{tmp_path / 'x.db'}")
-    container.catalogue()  # services are built; the engine waits for the first transaction
+    container.library.catalogue()  # services are built; the engine waits for the first transaction
 
     assert list(tmp_path.iterdir()) == []
 
@@ -95,14 +95,16 @@ def test_shared_objects_are_singletons_and_units_of_work_are_fresh(
 ) -> None:
     container = make_container(storage="memory")
 
-    for name in ("clock", "ids", "hasher", "policy", "memory_database", "catalogue"):
+    for name in ("clock", "ids", "hasher", "policy", "memory_database"):
         assert getattr(container, name)() is getattr(container, name)()
+    assert container.library().catalogue() is container.library().catalogue()
+    assert container.identity().sessions() is container.identity().sessions()
     assert container.uow() is not container.uow()
     assert isinstance(container.clock(), SystemClock)
     assert isinstance(container.ids(), UuidV7Generator)
     assert isinstance(container.hasher(), Argon2PasswordHasher)
-    assert isinstance(container.circulation(), Circulation)
-    assert isinstance(container.accounts(), Accounts)
+    assert isinstance(container.library.circulation(), Circulation)
+    assert isinstance(container.library.accounts(), Accounts)
 
 
 def test_the_policy_comes_from_the_settings(make_container: ContainerFactory) -> None:
@@ -111,15 +113,17 @@ def test_the_policy_comes_from_the_settings(make_container: ContainerFactory) ->
     assert container.policy() == Policy(loan_period=timedelta(days=10), max_open_loans=1)
     _, member_id = lend_one(container)
     [view] = (
-        container.circulation().list_loans(LoanFilter(member_id=member_id), PageRequest()).items
+        container.library.circulation()
+        .list_loans(LoanFilter(member_id=member_id), PageRequest())
+        .items
     )
     loan = view.loan
     assert loan.due_at.date() - loan.loaned_at.date() == timedelta(days=10)
-    second = container.catalogue().add_book(
+    second = container.library.catalogue().add_book(
         BookDetails(isbn="9780262033848", title="Introduction to Algorithms"), barcodes=["A-1"]
     )
     with pytest.raises(LoanLimitReached):
-        container.circulation().borrow(member_id, book_id=second.book.id)
+        container.library.circulation().borrow(member_id, book_id=second.book.id)
 
 
 def test_each_memory_container_has_its_own_database(make_container: ContainerFactory) -> None:
@@ -128,7 +132,7 @@ def test_each_memory_container_has_its_own_database(make_container: ContainerFac
     book_id, _ = lend_one(first)
 
     with pytest.raises(BookNotFound):
-        second.catalogue().get_book(book_id)
+        second.library().catalogue().get_book(book_id)
 
 
 def test_providers_can_be_overridden(make_container: ContainerFactory) -> None:
@@ -137,7 +141,7 @@ def test_providers_can_be_overridden(make_container: ContainerFactory) -> None:
     container.clock.override(providers.Object(clock))
 
     book_id, _ = lend_one(container)
-    assert container.catalogue().get_book(book_id).created_at == clock.now()
+    assert container.library.catalogue().get_book(book_id).created_at == clock.now()
 
 
 def test_build_container_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

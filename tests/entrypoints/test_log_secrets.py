@@ -57,7 +57,7 @@ def test_a_500_carrying_a_member_row_logs_no_part_of_the_hash(
     postgres_container: Container, capsys: pytest.CaptureFixture[str]
 ) -> None:
     client = create_app(container=postgres_container).test_client()
-    key = postgres_container.api_keys().create("logs", frozenset(Scope)).plaintext
+    key = postgres_container.identity.api_keys().create("logs", frozenset(Scope)).plaintext
     staff = {"Authorization": f"ApiKey {key}"}
     created = client.post(
         "/api/v1/members",

@@ -171,7 +171,7 @@ def test_a_full_run_logs_no_password_hash_or_token(
     staff: dict[str, str] = {}
     if any(rule.rule == TOKEN_ROUTE for rule in client.application.url_map.iter_rules()):
         # With authentication: the catalogue is written by an admin integration's API key.
-        api_key = json_container.api_keys().create("logs", frozenset(Scope)).plaintext
+        api_key = json_container.identity.api_keys().create("logs", frozenset(Scope)).plaintext
         staff["Authorization"] = f"ApiKey {api_key}"
         secrets.append(api_key)
     capsys.readouterr()
@@ -246,11 +246,12 @@ def test_lines_logged_inside_a_view_carry_the_callers_id(
     # An extra route, open to anyone: credentials are read when given, and checked.
     app.add_url_rule(WHOAMI, endpoint="test_logging_whoami", view_func=whoami)
     access.register("test_logging_whoami", access.open_to_all())
-    api_key = json_container.api_keys().create("logs", frozenset(Scope))
-    member = json_container.membership().register(
+    api_key = json_container.identity.api_keys().create("logs", frozenset(Scope))
+    member = json_container.library.membership().register(
         email="grace@example.org", name="Grace", password=PASSWORD
     )
-    access_token = json_container.sessions().login("grace@example.org", PASSWORD).access_token
+    sessions = json_container.identity().sessions()
+    access_token = sessions.login("grace@example.org", PASSWORD).access_token
     client = app.test_client()
     capsys.readouterr()
 

@@ -53,15 +53,15 @@ def container(database_url: str, tmp_path: Path) -> Iterator[Container]:
 
 
 def test_racing_refreshes_with_one_token_have_one_winner(container: Container) -> None:
-    container.membership().register(email="ada@example.org", name="Ada", password=PASSWORD)
-    pair = container.sessions().login("ada@example.org", PASSWORD)
+    container.library.membership().register(email="ada@example.org", name="Ada", password=PASSWORD)
+    pair = container.identity.sessions().login("ada@example.org", PASSWORD)
     outcomes: list[object] = []
     start = threading.Barrier(4)
 
     def refresh() -> None:
         start.wait()
         try:
-            outcomes.append(container.sessions().refresh(pair.refresh_token))
+            outcomes.append(container.identity.sessions().refresh(pair.refresh_token))
         except RefreshTokenReused as error:
             outcomes.append(error)
 
@@ -76,22 +76,22 @@ def test_racing_refreshes_with_one_token_have_one_winner(container: Container) -
     assert len(outcomes) == 4  # the others were refused as reuse, not failed otherwise
     # The reuse revoked the session, winner included: a race on one token is a theft signal.
     with pytest.raises(TokenRevoked):
-        container.sessions().authenticate_bearer(winners[0].access_token)
+        container.identity.sessions().authenticate_bearer(winners[0].access_token)
 
 
 def test_a_logout_in_one_process_is_seen_by_another(
     container: Container, database_url: str, tmp_path: Path
 ) -> None:
-    assert isinstance(container.revocations(), SqlRevocationStore)
-    container.membership().register(email="ada@example.org", name="Ada", password=PASSWORD)
-    pair = container.sessions().login("ada@example.org", PASSWORD)
+    assert isinstance(container.identity.revocations(), SqlRevocationStore)
+    container.library.membership().register(email="ada@example.org", name="Ada", password=PASSWORD)
+    pair = container.identity.sessions().login("ada@example.org", PASSWORD)
     other = make_container(database_url, tmp_path)  # same database and key file
     try:
-        principal = other.sessions().authenticate_bearer(pair.access_token)
+        principal = other.identity().sessions().authenticate_bearer(pair.access_token)
 
-        container.sessions().logout(principal)
+        container.identity.sessions().logout(principal)
 
         with pytest.raises(TokenRevoked):
-            other.sessions().authenticate_bearer(pair.access_token)
+            other.identity().sessions().authenticate_bearer(pair.access_token)
     finally:
         dispose(other)

@@ -93,19 +93,19 @@ def test_the_revocation_store_follows_the_settings(
     redis = container_for(
         containers, revocation_store="redis", redis_url="redis://127.0.0.1:6379/0"
     )
-    assert isinstance(memory.revocations(), MemoryRevocationStore)
-    assert isinstance(database.revocations(), SqlRevocationStore)
-    assert isinstance(redis.revocations(), RedisRevocationStore)
-    assert memory.revocations() is memory.revocations()  # one per process
+    assert isinstance(memory.identity().revocations(), MemoryRevocationStore)
+    assert isinstance(database.identity().revocations(), SqlRevocationStore)
+    assert isinstance(redis.identity().revocations(), RedisRevocationStore)
+    assert memory.identity().revocations() is memory.identity().revocations()  # one per process
 
 
 def test_development_makes_a_key_file_in_the_working_directory(
     containers: list[Container], tmp_path: Path
 ) -> None:
     container = container_for(containers, storage="memory")
-    store = container.key_store()
+    store = container.identity.key_store()
     assert isinstance(store, FileKeyStore)
-    container.signing_keys().jwks()
+    container.identity.signing_keys().jwks()
     assert (tmp_path / "circulate-keys.json").exists()
 
 
@@ -119,11 +119,11 @@ def test_production_without_keys_fails_and_makes_none(
         signing_keys_file=str(tmp_path / "keys.json"),
     )
     with pytest.raises(SigningKeysUnavailable, match=r"keys\.json does not exist"):
-        container.signing_keys().jwks()
+        container.identity.signing_keys().jwks()
     assert not (tmp_path / "keys.json").exists()
     # `circulate keys rotate` is how production gets its first key.
-    container.signing_keys().rotate()
-    assert len(container.signing_keys().jwks()["keys"]) == 1
+    container.identity.signing_keys().rotate()
+    assert len(container.identity.signing_keys().jwks()["keys"]) == 1
 
 
 def test_inline_keys_win_over_the_file(containers: list[Container], tmp_path: Path) -> None:
@@ -134,15 +134,17 @@ def test_inline_keys_win_over_the_file(containers: list[Container], tmp_path: Pa
         signing_keys=dump_keyset(keys),
         signing_keys_file=str(tmp_path / "keys.json"),
     )
-    assert isinstance(container.key_store(), StaticKeyStore)
-    assert [key["kid"] for key in container.signing_keys().jwks()["keys"]] == [keys.current.kid]
+    assert isinstance(container.identity.key_store(), StaticKeyStore)
+    assert [key["kid"] for key in container.identity.signing_keys().jwks()["keys"]] == [
+        keys.current.kid
+    ]
     assert not (tmp_path / "keys.json").exists()
 
 
 def test_malformed_inline_keys_fail_when_first_used(containers: list[Container]) -> None:
     container = container_for(containers, storage="memory", signing_keys="[]")
     with pytest.raises(SigningKeysUnavailable, match="CIRCULATE_SIGNING_KEYS"):
-        container.key_store()
+        container.identity.key_store()
 
 
 def test_tokens_use_the_configured_issuer_audience_and_lifetime(
@@ -155,9 +157,11 @@ def test_tokens_use_the_configured_issuer_audience_and_lifetime(
         token_audience="library-api",
         access_token_ttl_seconds=120,
     )
-    member = container.membership().register(
+    member = container.library.membership().register(
         email="ada@example.org", name="Ada", password="a sufficiently long passphrase"
     )
-    pair = container.sessions().login("ada@example.org", "a sufficiently long passphrase")
+    pair = container.identity.sessions().login("ada@example.org", "a sufficiently long passphrase")
     assert pair.expires_in == 120
-    assert container.sessions().authenticate_bearer(pair.access_token).member_id == member.id
+    assert (
+        container.identity.sessions().authenticate_bearer(pair.access_token).member_id == member.id
+    )

@@ -80,7 +80,7 @@ def test_a_worker_killed_after_the_commit_does_not_lend_twice(
     setup = _container(url, keys)
     try:
         client = create_app(container=setup).test_client()
-        api_key = setup.api_keys().create("desk", frozenset(Scope)).plaintext
+        api_key = setup.identity().api_keys().create("desk", frozenset(Scope)).plaintext
         client.environ_base["HTTP_AUTHORIZATION"] = f"ApiKey {api_key}"
         book = client.post(
             "/api/v1/books",

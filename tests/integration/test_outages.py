@@ -85,7 +85,9 @@ def redis_app(
 
 
 def _signed_in(client: FlaskClient, container: Container) -> tuple[str, dict[str, str]]:
-    member = container.membership().register(email="ada@example.org", name="Ada", password=PASSWORD)
+    member = container.library.membership().register(
+        email="ada@example.org", name="Ada", password=PASSWORD
+    )
     pair = client.post(
         "/api/v1/auth/token", json={"email": "ada@example.org", "password": PASSWORD}
     ).get_json()
@@ -162,7 +164,7 @@ def test_postgres_down_is_503_and_recovers_without_a_restart(
     container = _container(tmp_path, database_url=postgres_server.url)
     try:
         client = create_app(container=container).test_client()
-        key = container.api_keys().create("desk", frozenset(Scope)).plaintext
+        key = container.identity.api_keys().create("desk", frozenset(Scope)).plaintext
         client.environ_base["HTTP_AUTHORIZATION"] = f"ApiKey {key}"
         assert client.get("/api/v1/books").status_code == 200
 

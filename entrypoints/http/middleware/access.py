@@ -21,7 +21,7 @@ Refusals: 401 (no, or refused, credentials; ``WWW-Authenticate`` says how to aut
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -36,7 +36,6 @@ from domain.errors import (
     NotFound,
 )
 from domain.members import Role
-from entrypoints.http.context import get_container
 from entrypoints.http.middleware.caller import credential_refusal, current_caller, require_caller
 from entrypoints.logs import get_logger
 
@@ -120,10 +119,6 @@ def rule_for(endpoint: str | None) -> Rule | None:
 # --- enforcement ---------------------------------------------------------------------------
 
 
-def _public_catalogue() -> bool:
-    return bool(get_container().settings().public_catalogue)
-
-
 def _member_id_named(owner: Owner) -> Any:
     if owner is Owner.PATH:
         return (request.view_args or {}).get("member_id")
@@ -135,9 +130,10 @@ def _member_id_named(owner: Owner) -> Any:
     return None
 
 
-def check(rule: Rule, caller: Principal | None) -> None:
-    """Raise the refusal ``rule`` gives ``caller`` (``None``: anonymous), if any."""
-    if rule.public_catalogue and caller is None and _public_catalogue():
+def check(rule: Rule, caller: Principal | None, *, public_catalogue: bool) -> None:
+    """Raise the refusal ``rule`` gives ``caller`` (``None``: anonymous), if any.
+    ``public_catalogue``: whether the library lets anyone read its catalogue."""
+    if rule.public_catalogue and caller is None and public_catalogue:
         if rule.owner is Owner.QUERY and _member_id_named(rule.owner) is not None:
             # Whether some member could borrow is that member's business, not the public's.
             raise AuthenticationRequired("asking about a member needs credentials")
@@ -145,7 +141,7 @@ def check(rule: Rule, caller: Principal | None) -> None:
     if not rule.authenticated and rule.scope is None:
         return
     caller = require_caller() if caller is None else caller
-    if rule.scope is not None and not (rule.public_catalogue and _public_catalogue()):
+    if rule.scope is not None and not (rule.public_catalogue and public_catalogue):
         require_scope(caller, rule.scope)
     if rule.staff and not caller.acts_for_everyone:
         raise InsufficientScope("this operation is for library staff", required="staff")
@@ -155,8 +151,17 @@ def check(rule: Rule, caller: Principal | None) -> None:
             require_member_access(caller, member_id)
 
 
-def enforce() -> None:
-    """``before_request``: refuse what the endpoint's rule does not allow (fail closed)."""
+def enforcer(*, public_catalogue: bool) -> Callable[[], None]:
+    """The ``before_request`` hook that refuses what the endpoint's rule does not allow."""
+
+    def enforce() -> None:
+        _enforce(public_catalogue)
+
+    return enforce
+
+
+def _enforce(public_catalogue: bool) -> None:
+    """Refuse what the endpoint's rule does not allow (fail closed)."""
     if request.endpoint is None:
         return  # no route matched: the 404 or 405 follows
     if request.method == "OPTIONS":
@@ -169,7 +174,7 @@ def enforce() -> None:
     if refused is not None:
         raise refused
     try:
-        check(rule, current_caller())
+        check(rule, current_caller(), public_catalogue=public_catalogue)
     except InsufficientScope as refusal:
         caller = current_caller()
         log.info(
@@ -213,17 +218,22 @@ def is_member_caller() -> bool:
 
 
 def require_self_service(
-    member_id: str | None, *, by_book: bool, hidden_as: NotFound | None = None
+    member_id: str | None,
+    *,
+    by_book: bool,
+    self_service_by_book: bool,
+    hidden_as: NotFound | None = None,
 ) -> None:
     """Staff lend to anyone, any way. A member borrows only for themselves (another member's
     card is answered as an unknown member), and by book (the server picks the copy) only where
-    ``self_service_by_book`` is on: otherwise the copy in hand, by id or barcode."""
+    the library allows it (``self_service_by_book``): otherwise the copy in hand, by id or
+    barcode."""
     caller = require_caller()
     if caller.acts_for_everyone:
         return
     if member_id is not None:
         require_member_access(caller, member_id, hidden_as=hidden_as)
-    if by_book and not get_container().settings().self_service_by_book:
+    if by_book and not self_service_by_book:
         raise InsufficientScope(
             "members borrow the copy in hand (copy_id or barcode); borrowing by book_id is "
             "for library staff",

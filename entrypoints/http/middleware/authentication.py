@@ -11,11 +11,12 @@ Refusals are logged with their reason code and the scheme only: never the creden
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import request
 
 from domain.access import Principal
 from domain.errors import AuthenticationRequired, DomainError, ErrorKind, TokenInvalid
-from entrypoints.http.context import get_container
 from entrypoints.http.middleware import access
 from entrypoints.http.middleware.caller import record_caller, record_refusal
 from entrypoints.http.middleware.challenge import API_KEY, BEARER
@@ -27,17 +28,24 @@ log = get_logger("circulate.auth")
 MAX_CREDENTIALS = 4096
 
 
-def _verify(scheme: str, credentials: str) -> Principal:
-    container = get_container()
-    if len(credentials) > MAX_CREDENTIALS:
-        raise TokenInvalid("the credentials are too long to be valid")
-    if scheme == BEARER:
-        return container.sessions().authenticate_bearer(credentials)
-    return container.api_keys().authenticate(credentials)
+# How a scheme's credentials are checked: each takes the credentials and returns whom they
+# prove, or raises an UNAUTHENTICATED refusal.
+Verify = Callable[[str], Principal]
 
 
-def authenticate() -> None:
-    """``before_request``: who the request's credentials prove it is, if it presents any."""
+def authenticator(*, bearer: Verify, api_key: Verify) -> Callable[[], None]:
+    """The ``before_request`` hook that reads the request's credentials, checking access tokens
+    with ``bearer`` and API keys with ``api_key``."""
+    verifiers = {BEARER: bearer, API_KEY: api_key}
+
+    def authenticate() -> None:
+        _authenticate(verifiers)
+
+    return authenticate
+
+
+def _authenticate(verifiers: dict[str, Verify]) -> None:
+    """Who the request's credentials prove it is, if it presents any."""
     rule = access.rule_for(request.endpoint)
     if rule is None or not rule.reads_credentials or request.method == "OPTIONS":
         return
@@ -54,7 +62,9 @@ def authenticate() -> None:
             )
         if not credentials or " " in credentials:
             raise TokenInvalid(f"the {scheme} credentials are malformed")
-        principal = _verify(scheme, credentials)
+        if len(credentials) > MAX_CREDENTIALS:
+            raise TokenInvalid("the credentials are too long to be valid")
+        principal = verifiers[scheme](credentials)
     except DomainError as refusal:
         if refusal.kind is not ErrorKind.UNAUTHENTICATED:
             raise

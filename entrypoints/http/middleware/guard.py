@@ -21,9 +21,18 @@ def init_app(app: Flask, container: Container, *, unguarded: Iterable[str]) -> N
     """``unguarded``: endpoints outside the API proper (probes, metrics, documentation), which
     read no credentials and are not rate limited."""
     # A missing or unreadable key set stops the app here, not at the first sign-in.
-    container.key_store().load()
+    identity = container.identity()
+    identity.key_store().load()
     for endpoint in unguarded:
         access.register(endpoint, access.operations())
-    app.before_request(authentication.authenticate)
-    limits.init_app(app, container.settings())
-    app.before_request(access.enforce)
+    # Providers, not objects: a use case is built when first needed, and a test that overrides
+    # one after the app was made is still heard.
+    app.before_request(
+        authentication.authenticator(
+            bearer=lambda token: identity.sessions().authenticate_bearer(token),
+            api_key=lambda key: identity.api_keys().authenticate(key),
+        )
+    )
+    settings = container.settings()
+    limits.init_app(app, settings)
+    app.before_request(access.enforcer(public_catalogue=settings.public_catalogue))

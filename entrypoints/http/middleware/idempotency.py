@@ -36,12 +36,14 @@ from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
+from dependency_injector.wiring import Provide, inject
 from flask import Response, make_response, request
 
-from application.idempotency import IdempotencyRecord, KeyState, KeyUsed
+from application.idempotency import IdempotencyRecord, IdempotencyStore, KeyState, KeyUsed
+from application.ports import Clock
 from application.unit_of_work import riding_with_next_commit
 from domain.errors import DomainError
-from entrypoints.http.context import get_container
+from entrypoints.container import Container
 from entrypoints.http.middleware.caller import idempotency_scope
 from entrypoints.http.middleware.request_id import HEADER as REQUEST_ID_HEADER
 from entrypoints.http.responses.errors import domain_problem
@@ -194,37 +196,46 @@ def idempotent(view: F) -> F:
         if key is None:
             return view(*args, **kwargs)
         _check_key(key)
-        container = get_container()
-        store = container.idempotency()
-        scope = idempotency_scope()
-        request_fingerprint = fingerprint()
-        token = secrets.token_hex(16)
-        now = container.clock().now()
-        held = store.claim(
-            scope=scope,
-            key=key,
-            fingerprint=request_fingerprint,
-            now=now,
-            ttl=TTL,
-            lease=LEASE,
-            token=token,
-        )
-        if held is not None:
-            return _answer_from(held, request_fingerprint, now)
-        with riding_with_next_commit(KeyUsed(scope, key, token)) as used:
-            try:
-                response = _respond(view, args, kwargs)
-            except BaseException:
-                if not used.written:
-                    store.release(scope=scope, key=key, token=token)
-                raise
-        if response.status_code >= 500:
-            if not used.written:
-                store.release(scope=scope, key=key, token=token)
-            return response  # not stored: after a commit, a retry hears KEY_APPLIED
-        store.complete(
-            scope=scope, key=key, token=token, result=StoredResponse.of(response).encode()
-        )
-        return response
+        return _replay_or_run(key, view, args, kwargs)
 
     return cast(F, run)
+
+
+@inject
+def _replay_or_run(
+    key: str,
+    view: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    store: IdempotencyStore = Provide[Container.idempotency],
+    clock: Clock = Provide[Container.clock],
+) -> Any:
+    """The first response for ``key``, replayed; or the view's, run once and kept."""
+    scope = idempotency_scope()
+    request_fingerprint = fingerprint()
+    token = secrets.token_hex(16)
+    now = clock.now()
+    held = store.claim(
+        scope=scope,
+        key=key,
+        fingerprint=request_fingerprint,
+        now=now,
+        ttl=TTL,
+        lease=LEASE,
+        token=token,
+    )
+    if held is not None:
+        return _answer_from(held, request_fingerprint, now)
+    with riding_with_next_commit(KeyUsed(scope, key, token)) as used:
+        try:
+            response = _respond(view, args, kwargs)
+        except BaseException:
+            if not used.written:
+                store.release(scope=scope, key=key, token=token)
+            raise
+    if response.status_code >= 500:
+        if not used.written:
+            store.release(scope=scope, key=key, token=token)
+        return response  # not stored: after a commit, a retry hears KEY_APPLIED
+    store.complete(scope=scope, key=key, token=token, result=StoredResponse.of(response).encode())
+    return response

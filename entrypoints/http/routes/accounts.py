@@ -11,6 +11,7 @@ from flask_openapi3.models.tag import Tag
 from application.accounts import Accounts
 from domain.access import Scope
 from domain.ledger import LedgerEntry
+from entrypoints.container import Container
 from entrypoints.http.middleware import access, conditional
 from entrypoints.http.middleware.idempotency import idempotent
 from entrypoints.http.openapi import NOT_MODIFIED, Reply, ok, operation
@@ -77,7 +78,9 @@ def _created(description: str, example: dict[str, object]) -> Reply:
     access=access.requires(Scope.MEMBERS_READ, owner=access.Owner.PATH),
 )
 @inject
-def get_account(path: MemberPath, accounts: Accounts = Provide["accounts"]) -> Response:
+def get_account(
+    path: MemberPath, accounts: Accounts = Provide[Container.library.accounts]
+) -> Response:
     return conditional.read(AccountOut.of(accounts.statement(path.member_id)))
 
 
@@ -97,7 +100,7 @@ def get_account(path: MemberPath, accounts: Accounts = Provide["accounts"]) -> R
 @idempotent
 @inject
 def create_payment(
-    path: MemberPath, body: PaymentCreate, accounts: Accounts = Provide["accounts"]
+    path: MemberPath, body: PaymentCreate, accounts: Accounts = Provide[Container.library.accounts]
 ) -> Response:
     entry = accounts.record_payment(path.member_id, body.amount_cents, body.note, body.charge_id)
     return _line(entry, accounts)
@@ -118,7 +121,7 @@ def create_payment(
 @idempotent
 @inject
 def create_charge(
-    path: MemberPath, body: ChargeCreate, accounts: Accounts = Provide["accounts"]
+    path: MemberPath, body: ChargeCreate, accounts: Accounts = Provide[Container.library.accounts]
 ) -> Response:
     entry = accounts.charge(path.member_id, body.amount_cents, body.note, body.loan_id)
     return _line(entry, accounts)
@@ -140,7 +143,7 @@ def create_charge(
 @idempotent
 @inject
 def create_waiver(
-    path: ChargePath, body: WaiverCreate, accounts: Accounts = Provide["accounts"]
+    path: ChargePath, body: WaiverCreate, accounts: Accounts = Provide[Container.library.accounts]
 ) -> Response:
     entry = accounts.waive(path.member_id, path.charge_id, body.reason, body.amount_cents)
     return _line(entry, accounts)
@@ -166,7 +169,9 @@ def create_waiver(
 @idempotent
 @inject
 def create_cancellation(
-    path: ChargePath, body: CancellationCreate, accounts: Accounts = Provide["accounts"]
+    path: ChargePath,
+    body: CancellationCreate,
+    accounts: Accounts = Provide[Container.library.accounts],
 ) -> Response:
     return _line(accounts.cancel(path.member_id, path.charge_id, body.reason), accounts)
 
@@ -187,7 +192,7 @@ def create_cancellation(
 @idempotent
 @inject
 def create_refund(
-    path: PaymentPath, body: RefundCreate, accounts: Accounts = Provide["accounts"]
+    path: PaymentPath, body: RefundCreate, accounts: Accounts = Provide[Container.library.accounts]
 ) -> Response:
     entry = accounts.refund(path.member_id, path.payment_id, body.reason, body.amount_cents)
     return _line(entry, accounts)

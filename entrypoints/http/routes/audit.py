@@ -16,6 +16,7 @@ from flask_openapi3.models.tag import Tag
 
 from application.audit import Actor, AuditEvents, start_acting, stop_acting
 from domain.access import Scope
+from entrypoints.container import Container
 from entrypoints.http.middleware import access
 from entrypoints.http.middleware.caller import current_caller
 from entrypoints.http.middleware.request_id import current_request_id
@@ -57,7 +58,7 @@ bp = APIBlueprint(
     access=access.requires(Scope.MEMBERS_READ, staff=True),
 )
 @inject
-def list_audit_events(query: AuditQuery, audit: AuditEvents = Provide["audit"]) -> Response:
+def list_audit_events(query: AuditQuery, audit: AuditEvents = Provide[Container.audit]) -> Response:
     found = audit.list(query.filter(), page_request(query))
     return page_response(found, AuditEventOut.of, AuditEventPage)
 

@@ -11,6 +11,7 @@ from application.catalogue import BookChanges, Catalogue
 from application.catalogue_reads import CatalogueReads
 from application.queries import BookFilter
 from domain.access import Scope
+from entrypoints.container import Container
 from entrypoints.http.middleware import access, conditional
 from entrypoints.http.middleware.caller import current_caller
 from entrypoints.http.middleware.conditional import entity_etag
@@ -68,7 +69,9 @@ def _page_example(item: object) -> dict[str, object]:
     access=access.catalogue_read(),
 )
 @inject
-def list_books(query: BookQuery, reads: CatalogueReads = Provide["catalogue_reads"]) -> Response:
+def list_books(
+    query: BookQuery, reads: CatalogueReads = Provide[Container.library.catalogue_reads]
+) -> Response:
     found = reads.search_books(
         BookFilter(
             q=query.q,
@@ -96,7 +99,9 @@ def list_books(query: BookQuery, reads: CatalogueReads = Provide["catalogue_read
 )
 @idempotent
 @inject
-def create_book(body: BookCreate, catalogue: Catalogue = Provide["catalogue"]) -> Response:
+def create_book(
+    body: BookCreate, catalogue: Catalogue = Provide[Container.library.catalogue]
+) -> Response:
     book = catalogue.add_book(body.details(), body.barcodes).book
     return created_response(BookOut.of(book), book_url(book.id), entity_etag(book.id, book.version))
 
@@ -112,7 +117,9 @@ def create_book(body: BookCreate, catalogue: Catalogue = Provide["catalogue"]) -
     access=access.catalogue_read(),
 )
 @inject
-def get_book(path: BookPath, reads: CatalogueReads = Provide["catalogue_reads"]) -> Response:
+def get_book(
+    path: BookPath, reads: CatalogueReads = Provide[Container.library.catalogue_reads]
+) -> Response:
     book = reads.get_book(path.book_id)
     return conditional.read(BookOut.of(book), entity_etag(book.id, book.version))
 
@@ -134,7 +141,7 @@ def _current_version(catalogue: Catalogue, book_id: str) -> int:
 )
 @inject
 def replace_book(
-    path: BookPath, body: BookReplace, catalogue: Catalogue = Provide["catalogue"]
+    path: BookPath, body: BookReplace, catalogue: Catalogue = Provide[Container.library.catalogue]
 ) -> Response:
     expected = conditional.expected_version(
         path.book_id, lambda: _current_version(catalogue, path.book_id)
@@ -158,7 +165,7 @@ def replace_book(
 )
 @inject
 def update_book(
-    path: BookPath, body: BookPatch, catalogue: Catalogue = Provide["catalogue"]
+    path: BookPath, body: BookPatch, catalogue: Catalogue = Provide[Container.library.catalogue]
 ) -> Response:
     expected = conditional.expected_version(
         path.book_id, lambda: _current_version(catalogue, path.book_id)
@@ -182,7 +189,9 @@ def update_book(
     access=access.requires(Scope.BOOKS_WRITE),
 )
 @inject
-def delete_book(path: BookPath, catalogue: Catalogue = Provide["catalogue"]) -> Response:
+def delete_book(
+    path: BookPath, catalogue: Catalogue = Provide[Container.library.catalogue]
+) -> Response:
     expected = conditional.expected_version(
         path.book_id, lambda: _current_version(catalogue, path.book_id)
     )
@@ -201,7 +210,9 @@ def delete_book(path: BookPath, catalogue: Catalogue = Provide["catalogue"]) -> 
 )
 @inject
 def list_copies(
-    path: BookPath, query: PageQuery, reads: CatalogueReads = Provide["catalogue_reads"]
+    path: BookPath,
+    query: PageQuery,
+    reads: CatalogueReads = Provide[Container.library.catalogue_reads],
 ) -> Response:
     copies = reads.list_copies(path.book_id)
     return page_response(slice_page(copies, page_request(query)), CopyOut.of, CopyPage)
@@ -220,7 +231,7 @@ def list_copies(
 )
 @inject
 def add_copy(
-    path: BookPath, body: CopyCreate, catalogue: Catalogue = Provide["catalogue"]
+    path: BookPath, body: CopyCreate, catalogue: Catalogue = Provide[Container.library.catalogue]
 ) -> Response:
     copy = catalogue.add_copy(path.book_id, body.barcode)
     return created_response(
@@ -242,7 +253,9 @@ def add_copy(
 )
 @inject
 def get_availability(
-    path: BookPath, query: AvailabilityQuery, reads: CatalogueReads = Provide["catalogue_reads"]
+    path: BookPath,
+    query: AvailabilityQuery,
+    reads: CatalogueReads = Provide[Container.library.catalogue_reads],
 ) -> Response:
     caller = current_caller()
     member_id = query.member_id or (caller.member_id if caller else None)

@@ -11,6 +11,7 @@ from application.catalogue import Catalogue
 from application.circulation import Circulation
 from application.losses import LostItems
 from domain.access import Scope
+from entrypoints.container import Container
 from entrypoints.http.middleware import access, conditional
 from entrypoints.http.middleware.conditional import entity_etag
 from entrypoints.http.openapi import NOT_MODIFIED, ok, operation
@@ -44,7 +45,7 @@ bp = APIBlueprint(
 @inject
 def find_copy(
     query: CopyLookup,
-    circulation: Circulation = Provide["circulation"],
+    circulation: Circulation = Provide[Container.library.circulation],
 ) -> Response:
     found = circulation.copy_at_desk(query.barcode)
     loan = None if found.loan is None else LoanOut.of(circulation.loan_view(found.loan))
@@ -63,7 +64,9 @@ def find_copy(
     access=access.catalogue_read(),
 )
 @inject
-def get_copy(path: CopyPath, catalogue: Catalogue = Provide["catalogue"]) -> Response:
+def get_copy(
+    path: CopyPath, catalogue: Catalogue = Provide[Container.library.catalogue]
+) -> Response:
     copy = catalogue.get_copy(path.copy_id)
     return conditional.read(CopyOut.of(copy), entity_etag(copy.id, copy.version))
 
@@ -85,7 +88,7 @@ def get_copy(path: CopyPath, catalogue: Catalogue = Provide["catalogue"]) -> Res
 )
 @inject
 def update_copy(
-    path: CopyPath, body: CopyChange, catalogue: Catalogue = Provide["catalogue"]
+    path: CopyPath, body: CopyChange, catalogue: Catalogue = Provide[Container.library.catalogue]
 ) -> Response:
     expected = conditional.expected_version(
         path.copy_id, lambda: catalogue.get_copy(path.copy_id).version
@@ -114,6 +117,8 @@ def update_copy(
     access=access.requires(Scope.LOANS_WRITE, staff=True),
 )
 @inject
-def found_copy(path: CopyPath, lost_items: LostItems = Provide["lost_items"]) -> Response:
+def found_copy(
+    path: CopyPath, lost_items: LostItems = Provide[Container.library.lost_items]
+) -> Response:
     recovery = lost_items.recover_lost_copy(path.copy_id)
     return json_response(RecoveryOut.of(recovery))

@@ -18,6 +18,7 @@ from flask_openapi3.models.tag import Tag
 from application.identity.api_keys import ApiKeys
 from application.identity.clients import ServiceClients
 from domain.access import Scope
+from entrypoints.container import Container
 from entrypoints.http.middleware import access, conditional
 from entrypoints.http.middleware.conditional import entity_etag
 from entrypoints.http.openapi import NOT_MODIFIED, Reply, listed, no_content, ok, operation
@@ -93,7 +94,9 @@ def _check_if_match(resource_id: str, current_version: Callable[[], int]) -> Non
     access=ADMIN,
 )
 @inject
-def create_api_key(body: ApiKeyCreate, api_keys: ApiKeys = Provide["api_keys"]) -> Response:
+def create_api_key(
+    body: ApiKeyCreate, api_keys: ApiKeys = Provide[Container.identity.api_keys]
+) -> Response:
     created = api_keys.create(body.name, body.scopes, body.expires_at)
     location = url_for_path(f"{API_PREFIX}/api-keys/{created.key.id}")
     return json_response(
@@ -111,7 +114,9 @@ def create_api_key(body: ApiKeyCreate, api_keys: ApiKeys = Provide["api_keys"]) 
     access=ADMIN,
 )
 @inject
-def list_api_keys(query: PageQuery, api_keys: ApiKeys = Provide["api_keys"]) -> Response:
+def list_api_keys(
+    query: PageQuery, api_keys: ApiKeys = Provide[Container.identity.api_keys]
+) -> Response:
     return page_response(slice_page(api_keys.list(), page_request(query)), ApiKeyOut.of, ApiKeyPage)
 
 
@@ -126,7 +131,9 @@ def list_api_keys(query: PageQuery, api_keys: ApiKeys = Provide["api_keys"]) -> 
     access=ADMIN,
 )
 @inject
-def get_api_key(path: ApiKeyPath, api_keys: ApiKeys = Provide["api_keys"]) -> Response:
+def get_api_key(
+    path: ApiKeyPath, api_keys: ApiKeys = Provide[Container.identity.api_keys]
+) -> Response:
     key = api_keys.get(path.key_id)
     return conditional.read(ApiKeyOut.of(key), entity_etag(key.id, key.version))
 
@@ -144,7 +151,9 @@ def get_api_key(path: ApiKeyPath, api_keys: ApiKeys = Provide["api_keys"]) -> Re
     access=ADMIN,
 )
 @inject
-def revoke_api_key(path: ApiKeyPath, api_keys: ApiKeys = Provide["api_keys"]) -> Response:
+def revoke_api_key(
+    path: ApiKeyPath, api_keys: ApiKeys = Provide[Container.identity.api_keys]
+) -> Response:
     _check_if_match(path.key_id, lambda: api_keys.get(path.key_id).version)
     api_keys.revoke(path.key_id)
     return no_content_response()
@@ -174,7 +183,8 @@ def revoke_api_key(path: ApiKeyPath, api_keys: ApiKeys = Provide["api_keys"]) ->
 )
 @inject
 def create_service_client(
-    body: ServiceClientCreate, service_clients: ServiceClients = Provide["service_clients"]
+    body: ServiceClientCreate,
+    service_clients: ServiceClients = Provide[Container.identity.service_clients],
 ) -> Response:
     created = service_clients.create(body.name, body.scopes)
     location = url_for_path(f"{API_PREFIX}/service-clients/{created.client.id}")
@@ -198,7 +208,7 @@ def create_service_client(
 )
 @inject
 def list_service_clients(
-    query: PageQuery, service_clients: ServiceClients = Provide["service_clients"]
+    query: PageQuery, service_clients: ServiceClients = Provide[Container.identity.service_clients]
 ) -> Response:
     found = slice_page(service_clients.list(), page_request(query))
     return page_response(found, ServiceClientOut.of, ServiceClientPage)
@@ -216,7 +226,8 @@ def list_service_clients(
 )
 @inject
 def get_service_client(
-    path: ServiceClientPath, service_clients: ServiceClients = Provide["service_clients"]
+    path: ServiceClientPath,
+    service_clients: ServiceClients = Provide[Container.identity.service_clients],
 ) -> Response:
     client = service_clients.get(path.client_id)
     return conditional.read(ServiceClientOut.of(client), entity_etag(client.id, client.version))
@@ -236,7 +247,8 @@ def get_service_client(
 )
 @inject
 def revoke_service_client(
-    path: ServiceClientPath, service_clients: ServiceClients = Provide["service_clients"]
+    path: ServiceClientPath,
+    service_clients: ServiceClients = Provide[Container.identity.service_clients],
 ) -> Response:
     _check_if_match(path.client_id, lambda: service_clients.get(path.client_id).version)
     service_clients.revoke(path.client_id)

@@ -14,21 +14,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
+from dependency_injector.wiring import Provide, inject
 from flask import Response
 from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 from pydantic import BaseModel, Field
+from redis import Redis
+from sqlalchemy import Engine
 
 from adapters.redis_store import persists
 from entrypoints.container import Container
-from entrypoints.http.context import get_container
 from entrypoints.http.openapi import Reply, operation
 from entrypoints.http.responses.problem import problem_response
 from entrypoints.http.responses.rendering import json_response
 from entrypoints.logs import get_logger
+from entrypoints.settings import Settings
 
 # The operations endpoints: no authentication, no rate limit.
 OPERATIONS_ENDPOINTS = frozenset({"root.healthz", "health.readyz", "metrics.metrics"})
@@ -77,16 +81,25 @@ def _head() -> str:
     return migrate.head()
 
 
-def _database(container: Container) -> Check:
-    with container.engine().connect() as connection:
+@dataclass(frozen=True)
+class Dependencies:
+    """What the probe looks at; the engine and Redis client are built on first use."""
+
+    settings: Settings
+    engine: Callable[[], Engine]
+    redis: Callable[[], Redis]
+
+
+def _database(deps: Dependencies) -> Check:
+    with deps.engine().connect() as connection:
         connection.exec_driver_sql("SELECT 1")
     return Check(status="ok", detail="answered")
 
 
-def _migrations(container: Container) -> Check:
+def _migrations(deps: Dependencies) -> Check:
     from adapters.sqlalchemy import migrate
 
-    current = migrate.revision_of(container.engine())
+    current = migrate.revision_of(deps.engine())
     if current != _head():
         return Check(status="failed", detail=f"at {current or 'no revision'}, code needs {_head()}")
     return Check(status="ok", detail=f"at {current}")
@@ -97,18 +110,18 @@ NO_PERSISTENCE = (
 )
 
 
-def _redis(container: Container) -> Check:
-    client = container.redis()
+def _redis(deps: Dependencies) -> Check:
+    client = deps.redis()
     client.ping()
-    if container.settings().revocation_backend() == "redis" and persists(client) is False:
+    if deps.settings.revocation_backend() == "redis" and persists(client) is False:
         # Ready (it answers), but not as a deployment should run it: said on every probe.
         log.warning("redis keeps revocations without persistence")
         return Check(status="ok", detail=NO_PERSISTENCE)
     return Check(status="ok", detail="answered")
 
 
-def _run(check: Callable[[Container], Check], container: Container) -> Check:
-    future = _checks.submit(check, container)
+def _run(check: Callable[[Dependencies], Check], deps: Dependencies) -> Check:
+    future = _checks.submit(check, deps)
     try:
         return future.result(timeout=CHECK_TIMEOUT_SECONDS)
     except FutureTimeout:
@@ -118,22 +131,22 @@ def _run(check: Callable[[Container], Check], container: Container) -> Check:
         return Check(status="failed", detail=type(error).__name__)
 
 
-def readiness(container: Container) -> dict[str, Check]:
-    settings = container.settings()
+def readiness(deps: Dependencies) -> dict[str, Check]:
+    settings = deps.settings
     checks: dict[str, Check] = {}
     if settings.storage == "memory":
         checks["database"] = Check(status="ok", detail="in-memory storage")
         checks["migrations"] = Check(status="ok", detail="in-memory storage has no schema")
     else:
-        checks["database"] = _run(_database, container)
+        checks["database"] = _run(_database, deps)
         if checks["database"].status == "ok":
-            checks["migrations"] = _run(_migrations, container)
+            checks["migrations"] = _run(_migrations, deps)
         else:
             checks["migrations"] = Check(status="failed", detail="the database does not answer")
     if settings.redis_url is None:
         checks["redis"] = Check(status="skipped", detail="not configured")
     else:
-        checks["redis"] = _run(_redis, container)
+        checks["redis"] = _run(_redis, deps)
     return checks
 
 
@@ -149,8 +162,13 @@ def readiness(container: Container) -> dict[str, Check]:
     errors=(503,),
     probe=True,
 )
-def readyz() -> Response:
-    checks = readiness(get_container())
+@inject
+def readyz(
+    settings: Settings = Provide[Container.settings],
+    engine: Callable[[], Engine] = Provide[Container.engine.provider],
+    redis: Callable[[], Redis] = Provide[Container.redis.provider],
+) -> Response:
+    checks = readiness(Dependencies(settings, engine, redis))
     if any(check.status == "failed" for check in checks.values()):
         failed = ", ".join(name for name, check in checks.items() if check.status == "failed")
         return problem_response(

@@ -11,6 +11,7 @@ from application.circulation import Circulation, HoldInQueue
 from application.queries import HoldFilter
 from domain.access import Scope
 from domain.errors import HoldNotFound
+from entrypoints.container import Container
 from entrypoints.http.middleware import access, conditional
 from entrypoints.http.middleware.idempotency import idempotent
 from entrypoints.http.openapi import NOT_MODIFIED, created, listed, no_content, ok, operation
@@ -63,7 +64,9 @@ def _own_hold(circulation: Circulation, hold_id: str) -> HoldInQueue:
 )
 @idempotent
 @inject
-def create_hold(body: HoldCreate, circulation: Circulation = Provide["circulation"]) -> Response:
+def create_hold(
+    body: HoldCreate, circulation: Circulation = Provide[Container.library.circulation]
+) -> Response:
     queued = circulation.place_hold(body.member_id, body.book_id, body.not_needed_after)
     rendered = HoldDetail.of_queued(queued)
     return created_response(
@@ -90,7 +93,9 @@ def create_hold(body: HoldCreate, circulation: Circulation = Provide["circulatio
     access=access.requires(Scope.LOANS_READ, owner=access.Owner.QUERY),
 )
 @inject
-def list_holds(query: HoldQuery, circulation: Circulation = Provide["circulation"]) -> Response:
+def list_holds(
+    query: HoldQuery, circulation: Circulation = Provide[Container.library.circulation]
+) -> Response:
     found = circulation.list_holds(
         HoldFilter(
             member_id=access.visible_member(query.member_id),
@@ -114,7 +119,9 @@ def list_holds(query: HoldQuery, circulation: Circulation = Provide["circulation
     access=access.requires(Scope.LOANS_READ, owner=access.Owner.RECORD),
 )
 @inject
-def get_hold(path: HoldPath, circulation: Circulation = Provide["circulation"]) -> Response:
+def get_hold(
+    path: HoldPath, circulation: Circulation = Provide[Container.library.circulation]
+) -> Response:
     return conditional.read(HoldDetail.of_queued(_own_hold(circulation, path.hold_id)))
 
 
@@ -134,7 +141,9 @@ def get_hold(path: HoldPath, circulation: Circulation = Provide["circulation"]) 
 )
 @inject
 def update_hold(
-    path: HoldPath, body: HoldPatch, circulation: Circulation = Provide["circulation"]
+    path: HoldPath,
+    body: HoldPatch,
+    circulation: Circulation = Provide[Container.library.circulation],
 ) -> Response:
     current = _own_hold(circulation, path.hold_id)
     checked = conditional.require_match(conditional.model_etag(HoldDetail.of_queued(current)))
@@ -158,7 +167,9 @@ def update_hold(
 )
 @inject
 def move_hold(
-    path: HoldPath, body: HoldPosition, circulation: Circulation = Provide["circulation"]
+    path: HoldPath,
+    body: HoldPosition,
+    circulation: Circulation = Provide[Container.library.circulation],
 ) -> Response:
     current = circulation.get_hold(path.hold_id)
     checked = conditional.require_match(conditional.model_etag(HoldDetail.of_queued(current)))
@@ -182,7 +193,9 @@ def move_hold(
     access=access.requires(Scope.LOANS_WRITE, owner=access.Owner.RECORD),
 )
 @inject
-def cancel_hold(path: HoldPath, circulation: Circulation = Provide["circulation"]) -> Response:
+def cancel_hold(
+    path: HoldPath, circulation: Circulation = Provide[Container.library.circulation]
+) -> Response:
     current = _own_hold(circulation, path.hold_id)
     # The ETag covers the queue position, which moves without the hold changing: compare the
     # whole representation now, then let the use case refuse a hold changed since.

@@ -14,6 +14,7 @@ from application.queries import LoanFilter
 from domain.access import Scope
 from domain.errors import LoanNotFound, MemberNotFound
 from domain.loans import Loan
+from entrypoints.container import Container
 from entrypoints.http.middleware import access, conditional
 from entrypoints.http.middleware.idempotency import idempotent
 from entrypoints.http.openapi import NOT_MODIFIED, created, listed, ok, operation
@@ -33,6 +34,7 @@ from entrypoints.schemas.loans import (
     LoanQuery,
 )
 from entrypoints.schemas.losses import LOSS_EXAMPLE, LossOut
+from entrypoints.settings import Settings
 
 bp = APIBlueprint(
     "loans",
@@ -74,8 +76,9 @@ def _own_loan(circulation: Circulation, loan_id: str) -> Loan:
 @inject
 def create_loan(
     body: LoanCreate,
-    circulation: Circulation = Provide["circulation"],
-    membership: Membership = Provide["membership"],
+    circulation: Circulation = Provide[Container.library.circulation],
+    membership: Membership = Provide[Container.library.membership],
+    settings: Settings = Provide[Container.settings],
 ) -> Response:
     by_card = "card_number" in body.model_fields_set
     borrower: str | None = None if by_card else body.member_id
@@ -84,7 +87,12 @@ def create_loan(
         # Another member's card is answered as an unknown card: asking reveals nobody.
         holder = membership.get_by_card_number(str(body.card_number))
         borrower, hidden_as = holder.id, MemberNotFound(holder.card_number)
-    access.require_self_service(borrower, by_book=body.book_id is not None, hidden_as=hidden_as)
+    access.require_self_service(
+        borrower,
+        by_book=body.book_id is not None,
+        self_service_by_book=settings.self_service_by_book,
+        hidden_as=hidden_as,
+    )
     loan = circulation.borrow(
         body.member_id,
         card_number=body.card_number,
@@ -117,7 +125,7 @@ def create_loan(
 @inject
 def check_in(
     body: CheckInCreate,
-    circulation: Circulation = Provide["circulation"],
+    circulation: Circulation = Provide[Container.library.circulation],
 ) -> Response:
     return json_response(CheckInOut.of(circulation.return_copy(body.barcode)))
 
@@ -142,7 +150,7 @@ def check_in(
 @inject
 def list_loans(
     query: LoanQuery,
-    circulation: Circulation = Provide["circulation"],
+    circulation: Circulation = Provide[Container.library.circulation],
 ) -> Response:
     found = circulation.list_loans(
         LoanFilter(
@@ -170,7 +178,7 @@ def list_loans(
 @inject
 def get_loan(
     path: LoanPath,
-    circulation: Circulation = Provide["circulation"],
+    circulation: Circulation = Provide[Container.library.circulation],
 ) -> Response:
     return conditional.read(_render(_own_loan(circulation, path.loan_id), circulation))
 
@@ -197,7 +205,7 @@ def get_loan(
 @inject
 def return_loan(
     path: LoanPath,
-    circulation: Circulation = Provide["circulation"],
+    circulation: Circulation = Provide[Container.library.circulation],
 ) -> Response:
     return json_response(_render(circulation.return_loan(path.loan_id), circulation))
 
@@ -223,7 +231,7 @@ def return_loan(
 @inject
 def renew_loan(
     path: LoanPath,
-    circulation: Circulation = Provide["circulation"],
+    circulation: Circulation = Provide[Container.library.circulation],
 ) -> Response:
     _own_loan(circulation, path.loan_id)
     return json_response(_render(circulation.renew(path.loan_id), circulation))
@@ -245,8 +253,8 @@ def renew_loan(
 @inject
 def declare_lost(
     path: LoanPath,
-    lost_items: LostItems = Provide["lost_items"],
-    circulation: Circulation = Provide["circulation"],
+    lost_items: LostItems = Provide[Container.library.lost_items],
+    circulation: Circulation = Provide[Container.library.circulation],
 ) -> Response:
     outcome = lost_items.declare_lost(path.loan_id)
     return json_response(
@@ -286,8 +294,8 @@ def declare_lost(
 @inject
 def claim_returned(
     path: LoanPath,
-    lost_items: LostItems = Provide["lost_items"],
-    circulation: Circulation = Provide["circulation"],
+    lost_items: LostItems = Provide[Container.library.lost_items],
+    circulation: Circulation = Provide[Container.library.circulation],
 ) -> Response:
     loan = lost_items.claim_returned(path.loan_id)
     return json_response(_render(loan, circulation))

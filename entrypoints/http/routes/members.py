@@ -12,6 +12,7 @@ from application.circulation import Circulation
 from application.members import MemberChanges, Membership
 from application.queries import HoldFilter, LoanFilter, MemberFilter
 from domain.access import Scope
+from entrypoints.container import Container
 from entrypoints.http.middleware import access, conditional
 from entrypoints.http.middleware.caller import require_member_caller
 from entrypoints.http.middleware.conditional import entity_etag
@@ -90,7 +91,9 @@ def _page_example(item: object) -> dict[str, object]:
     access=access.requires(Scope.MEMBERS_READ, staff=True),
 )
 @inject
-def list_members(query: MemberQuery, membership: Membership = Provide["membership"]) -> Response:
+def list_members(
+    query: MemberQuery, membership: Membership = Provide[Container.library.membership]
+) -> Response:
     found = membership.list(
         MemberFilter(
             q=query.q, card_number=query.card_number, role=query.role, status=query.status
@@ -118,7 +121,9 @@ def list_members(query: MemberQuery, membership: Membership = Provide["membershi
 )
 @idempotent
 @inject
-def create_member(body: MemberCreate, membership: Membership = Provide["membership"]) -> Response:
+def create_member(
+    body: MemberCreate, membership: Membership = Provide[Container.library.membership]
+) -> Response:
     access.require_role_allowed(body.role)
     member = membership.register(
         email=body.email,
@@ -146,7 +151,7 @@ def create_member(body: MemberCreate, membership: Membership = Provide["membersh
     access=access.requires(Scope.MEMBERS_READ),
 )
 @inject
-def get_me(membership: Membership = Provide["membership"]) -> Response:
+def get_me(membership: Membership = Provide[Container.library.membership]) -> Response:
     member = membership.get(require_member_caller())
     return conditional.read(MemberOut.of(member), entity_etag(member.id, member.version))
 
@@ -162,7 +167,9 @@ def get_me(membership: Membership = Provide["membership"]) -> Response:
     access=access.requires(Scope.MEMBERS_READ, owner=access.Owner.PATH),
 )
 @inject
-def get_member(path: MemberPath, membership: Membership = Provide["membership"]) -> Response:
+def get_member(
+    path: MemberPath, membership: Membership = Provide[Container.library.membership]
+) -> Response:
     member = membership.get(path.member_id)
     return conditional.read(MemberOut.of(member), entity_etag(member.id, member.version))
 
@@ -184,7 +191,9 @@ def get_member(path: MemberPath, membership: Membership = Provide["membership"])
 )
 @inject
 def update_member(
-    path: MemberPath, body: MemberPatch, membership: Membership = Provide["membership"]
+    path: MemberPath,
+    body: MemberPatch,
+    membership: Membership = Provide[Container.library.membership],
 ) -> Response:
     current = membership.get(path.member_id)
     changes = body.given()
@@ -214,7 +223,9 @@ def update_member(
     access=access.requires(Scope.MEMBERS_WRITE, staff=True),
 )
 @inject
-def delete_member(path: MemberPath, membership: Membership = Provide["membership"]) -> Response:
+def delete_member(
+    path: MemberPath, membership: Membership = Provide[Container.library.membership]
+) -> Response:
     current = membership.get(path.member_id)
     access.require_staff_account_access(current.id, current.role)
     expected = conditional.expected_version(
@@ -239,7 +250,7 @@ def delete_member(path: MemberPath, membership: Membership = Provide["membership
 @inject
 def renew_member_loans(
     path: MemberPath,
-    circulation: Circulation = Provide["circulation"],
+    circulation: Circulation = Provide[Container.library.circulation],
 ) -> Response:
     outcomes = circulation.renew_all(path.member_id)
     views = circulation.loan_views([o.loan for o in outcomes])
@@ -261,7 +272,7 @@ def renew_member_loans(
 def list_member_loans(
     path: MemberPath,
     query: MemberLoanQuery,
-    circulation: Circulation = Provide["circulation"],
+    circulation: Circulation = Provide[Container.library.circulation],
 ) -> Response:
     found = circulation.list_loans(
         LoanFilter(member_id=path.member_id, state=query.status), page_request(query)
@@ -280,7 +291,9 @@ def list_member_loans(
 )
 @inject
 def list_member_holds(
-    path: MemberPath, query: MemberHoldQuery, circulation: Circulation = Provide["circulation"]
+    path: MemberPath,
+    query: MemberHoldQuery,
+    circulation: Circulation = Provide[Container.library.circulation],
 ) -> Response:
     found = circulation.list_holds(
         HoldFilter(member_id=path.member_id, status=query.status), page_request(query)

@@ -33,8 +33,8 @@ from prometheus_client import (
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from adapters.metrics import MULTIPROCESS_VARIABLE, ensure_multiprocess_directory
-from entrypoints.http.context import get_container
 from entrypoints.http.responses.problem import ApiProblem
+from entrypoints.settings import Settings
 
 ensure_multiprocess_directory()
 UNMATCHED = "<unmatched>"
@@ -51,8 +51,6 @@ LATENCY = Histogram(
     _LABELS,
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
-
-bp = Blueprint("metrics", __name__)
 
 
 def observe(method: str, route: str, status: int, seconds: float) -> None:
@@ -76,8 +74,7 @@ def registry() -> CollectorRegistry:
     return REGISTRY
 
 
-def _authorised() -> bool:
-    settings = get_container().settings()
+def _authorised(settings: Settings) -> bool:
     token = settings.metrics_token
     if token is None or not token.get_secret_value():
         # An empty value is no token, as with compose's ${VARIABLE:-}.
@@ -94,14 +91,21 @@ def _authorised() -> bool:
     )
 
 
-@bp.get("/metrics")
-def metrics() -> Response:
-    """Prometheus text exposition format."""
-    if not _authorised():
-        raise ApiProblem(
-            401,
-            "AUTHENTICATION_REQUIRED",
-            "the metrics need the metrics bearer token",
-            headers={"WWW-Authenticate": 'Bearer realm="circulate-metrics"'},
-        )
-    return Response(generate_latest(registry()), headers={"Content-Type": CONTENT_TYPE_LATEST})
+def blueprint(settings: Settings) -> Blueprint:
+    """``GET /metrics``, open or closed as ``settings`` say (made per app: each app has its own
+    settings)."""
+    bp = Blueprint("metrics", __name__)
+
+    @bp.get("/metrics")
+    def metrics() -> Response:
+        """Prometheus text exposition format."""
+        if not _authorised(settings):
+            raise ApiProblem(
+                401,
+                "AUTHENTICATION_REQUIRED",
+                "the metrics need the metrics bearer token",
+                headers={"WWW-Authenticate": 'Bearer realm="circulate-metrics"'},
+            )
+        return Response(generate_latest(registry()), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    return bp

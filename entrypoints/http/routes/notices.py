@@ -11,6 +11,7 @@ from application.notices import NoticeChoices, NoticeLog
 from application.outbox import Channel, OutboxFilter
 from domain.access import Scope
 from domain.members import NoticePreferences
+from entrypoints.container import Container
 from entrypoints.http.middleware import access, conditional
 from entrypoints.http.middleware.conditional import entity_etag
 from entrypoints.http.openapi import NOT_MODIFIED, listed, ok, operation
@@ -55,7 +56,7 @@ bp = APIBlueprint(
     access=access.requires(Scope.MEMBERS_READ, owner=access.Owner.QUERY),
 )
 @inject
-def list_notices(query: NoticeQuery, notices: NoticeLog = Provide["notices"]) -> Response:
+def list_notices(query: NoticeQuery, notices: NoticeLog = Provide[Container.notices]) -> Response:
     found = notices.list(
         OutboxFilter(
             member_id=access.visible_member(query.member_id),
@@ -83,7 +84,7 @@ def list_notices(query: NoticeQuery, notices: NoticeLog = Provide["notices"]) ->
 )
 @inject
 def get_notice_preferences(
-    path: MemberPath, choices: NoticeChoices = Provide["notice_choices"]
+    path: MemberPath, choices: NoticeChoices = Provide[Container.notice_choices]
 ) -> Response:
     member = choices.get(path.member_id)
     return conditional.read(NoticePreferencesOut.of(member), entity_etag(member.id, member.version))
@@ -106,7 +107,7 @@ def get_notice_preferences(
 def put_notice_preferences(
     path: MemberPath,
     body: NoticePreferencesIn,
-    choices: NoticeChoices = Provide["notice_choices"],
+    choices: NoticeChoices = Provide[Container.notice_choices],
 ) -> Response:
     expected = conditional.expected_version(
         path.member_id, lambda: choices.get(path.member_id).version

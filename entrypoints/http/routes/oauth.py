@@ -22,6 +22,7 @@ from flask_openapi3.models.request_body import RequestBody
 from application.identity.clients import ServiceClients
 from domain.access import format_scopes
 from domain.errors import InvalidClient, InvalidScope
+from entrypoints.container import Container
 from entrypoints.http.middleware import access
 from entrypoints.http.middleware.client_credentials import (
     FORM,
@@ -143,7 +144,9 @@ _RESPONSES[500] = problem_reply(bp, 500)  # an unexpected failure is the API's p
     operation_id="issue_token",
 )
 @inject
-def issue_token(service_clients: ServiceClients = Provide["service_clients"]) -> Response:
+def issue_token(
+    service_clients: ServiceClients = Provide[Container.identity.service_clients],
+) -> Response:
     client_id: str | None = None
     try:
         form = form_parameters()

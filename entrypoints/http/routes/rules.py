@@ -13,6 +13,7 @@ from application.members import Membership
 from application.rules import CirculationRules
 from domain.access import Scope
 from domain.calendar import WEEKDAYS
+from entrypoints.container import Container
 from entrypoints.http.middleware import access, conditional
 from entrypoints.http.middleware.conditional import entity_etag
 from entrypoints.http.openapi import NOT_MODIFIED, created, listed, no_content, ok, operation
@@ -69,7 +70,7 @@ bp = APIBlueprint(
 )
 ADMIN = access.requires(Scope.ADMIN)
 STAFF_READ = access.requires(Scope.LOANS_READ, staff=True)
-RULES = Provide["circulation_rules"]
+RULES = Provide[Container.library.circulation_rules]
 
 
 class RuleIdConverter(BaseConverter):
@@ -308,7 +309,7 @@ def set_member_category(
     path: MemberPath,
     body: CategoryAssign,
     rules: CirculationRules = RULES,
-    membership: Membership = Provide["membership"],
+    membership: Membership = Provide[Container.library.membership],
 ) -> Response:
     expected = conditional.expected_version(
         path.member_id, lambda: membership.get(path.member_id).version
@@ -333,7 +334,7 @@ def set_copy_item_type(
     path: CopyPath,
     body: ItemTypeAssign,
     rules: CirculationRules = RULES,
-    catalogue: Catalogue = Provide["catalogue"],
+    catalogue: Catalogue = Provide[Container.library.catalogue],
 ) -> Response:
     expected = conditional.expected_version(
         path.copy_id, lambda: catalogue.get_copy(path.copy_id).version
@@ -358,7 +359,7 @@ def set_book_item_type(
     path: BookPath,
     body: ItemTypeAssign,
     rules: CirculationRules = RULES,
-    catalogue: Catalogue = Provide["catalogue"],
+    catalogue: Catalogue = Provide[Container.library.catalogue],
 ) -> Response:
     expected = conditional.expected_version(
         path.book_id, lambda: catalogue.get_book(path.book_id).version

@@ -22,6 +22,7 @@ from application.identity.sessions import Sessions
 from application.identity.signing_keys import SigningKeys
 from domain.errors import DomainError, ErrorKind, InvalidValue
 from domain.members import normalise_email
+from entrypoints.container import Container
 from entrypoints.http.middleware import access
 from entrypoints.http.middleware.caller import require_caller
 from entrypoints.http.openapi import Reply, no_content, operation, register_schema
@@ -83,7 +84,9 @@ def tokens_response(pair: TokenPairOut) -> Response:
     access=access.credentials_elsewhere(),
 )
 @inject
-def create_token(body: LoginBody, sessions: Sessions = Provide["sessions"]) -> Response:
+def create_token(
+    body: LoginBody, sessions: Sessions = Provide[Container.identity.sessions]
+) -> Response:
     try:
         pair = sessions.login(body.email, body.password)
     except DomainError as refusal:
@@ -108,7 +111,9 @@ def create_token(body: LoginBody, sessions: Sessions = Provide["sessions"]) -> R
     access=access.credentials_elsewhere(),
 )
 @inject
-def refresh_token(body: RefreshBody, sessions: Sessions = Provide["sessions"]) -> Response:
+def refresh_token(
+    body: RefreshBody, sessions: Sessions = Provide[Container.identity.sessions]
+) -> Response:
     try:
         pair = sessions.refresh(body.refresh_token)
     except DomainError as refusal:
@@ -132,7 +137,7 @@ def refresh_token(body: RefreshBody, sessions: Sessions = Provide["sessions"]) -
     access=access.authenticated(),
 )
 @inject
-def logout(sessions: Sessions = Provide["sessions"]) -> Response:
+def logout(sessions: Sessions = Provide[Container.identity.sessions]) -> Response:
     # The body is optional, so it is validated here rather than by a ``body`` model.
     try:
         body = LogoutBody.model_validate(request.get_json(silent=True) or {})
@@ -168,6 +173,6 @@ _logout.requestBody = RequestBody.model_validate(
     access=access.credentials_elsewhere(),
 )
 @inject
-def jwks(signing_keys: SigningKeys = Provide["signing_keys"]) -> Response:
+def jwks(signing_keys: SigningKeys = Provide[Container.identity.signing_keys]) -> Response:
     keys = JwkSet.model_validate(signing_keys.jwks())
     return json_response(keys, headers={"Cache-Control": JWKS_CACHE})

@@ -14,6 +14,7 @@ from flask_openapi3.models.tag import Tag
 
 from application.webhooks import Webhooks
 from domain.access import Scope
+from entrypoints.container import Container
 from entrypoints.http.middleware import access, conditional
 from entrypoints.http.middleware.conditional import entity_etag
 from entrypoints.http.openapi import NOT_MODIFIED, Reply, listed, no_content, ok, operation
@@ -73,7 +74,9 @@ _VERSION = 1
     access=ADMIN,
 )
 @inject
-def create_webhook(body: WebhookCreate, webhooks: Webhooks = Provide["webhooks"]) -> Response:
+def create_webhook(
+    body: WebhookCreate, webhooks: Webhooks = Provide[Container.webhooks]
+) -> Response:
     subscription = webhooks.subscribe(body.url, body.events)
     location = url_for_path(f"{API_PREFIX}/webhooks/{subscription.id}")
     return json_response(
@@ -97,7 +100,7 @@ def create_webhook(body: WebhookCreate, webhooks: Webhooks = Provide["webhooks"]
     access=ADMIN,
 )
 @inject
-def list_webhooks(query: PageQuery, webhooks: Webhooks = Provide["webhooks"]) -> Response:
+def list_webhooks(query: PageQuery, webhooks: Webhooks = Provide[Container.webhooks]) -> Response:
     return page_response(
         slice_page(webhooks.list(), page_request(query)), WebhookOut.of, WebhookPage
     )
@@ -120,7 +123,9 @@ def list_webhooks(query: PageQuery, webhooks: Webhooks = Provide["webhooks"]) ->
     access=ADMIN,
 )
 @inject
-def list_deliveries(query: DeliveryQuery, webhooks: Webhooks = Provide["webhooks"]) -> Response:
+def list_deliveries(
+    query: DeliveryQuery, webhooks: Webhooks = Provide[Container.webhooks]
+) -> Response:
     found = webhooks.deliveries(query.status, query.event, page_request(query))
     return page_response(found, DeliveryOut.of, DeliveryPage)
 
@@ -136,7 +141,7 @@ def list_deliveries(query: DeliveryQuery, webhooks: Webhooks = Provide["webhooks
     access=ADMIN,
 )
 @inject
-def get_webhook(path: WebhookPath, webhooks: Webhooks = Provide["webhooks"]) -> Response:
+def get_webhook(path: WebhookPath, webhooks: Webhooks = Provide[Container.webhooks]) -> Response:
     subscription = webhooks.get(path.webhook_id)
     return conditional.read(WebhookOut.of(subscription), entity_etag(subscription.id, _VERSION))
 
@@ -154,7 +159,7 @@ def get_webhook(path: WebhookPath, webhooks: Webhooks = Provide["webhooks"]) -> 
     access=ADMIN,
 )
 @inject
-def delete_webhook(path: WebhookPath, webhooks: Webhooks = Provide["webhooks"]) -> Response:
+def delete_webhook(path: WebhookPath, webhooks: Webhooks = Provide[Container.webhooks]) -> Response:
     subscription = webhooks.get(path.webhook_id)  # 404 before any 412
     conditional.require_match(entity_etag(subscription.id, _VERSION))
     webhooks.remove(path.webhook_id)
