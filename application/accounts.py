@@ -7,22 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.common import found, rule_book
+from application.loan_views import LoanView, view_loans
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.unit_of_work import UnitOfWork
 from domain.errors import InvalidValue, LoanNotFound, MemberNotFound
 from domain.ledger import Account, ChargeBalance, ChargeType, EntryKind, LedgerEntry
-from domain.loans import Loan
 from domain.members import Member
 from domain.policy import Policy
-
-
-@dataclass(frozen=True, slots=True)
-class AccruingFine:
-    """The fine of a loan still out past its due date (frozen while the loan is disputed): not
-    owed until it is posted, when the loan closes."""
-
-    loan: Loan
-    amount_cents: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +21,7 @@ class Statement:
     member_id: str
     entries: list[LedgerEntry]  # every line, oldest first
     charges: list[ChargeBalance]  # every charge with its remaining balance, oldest first
-    accruing: list[AccruingFine]
+    accruing: list[LoanView]  # the open loans with a fine growing (frozen while disputed)
     balance_cents: int  # posted and owed now: the signed sum of the lines
     credit_cents: int  # paid but allocated to no charge (payments older than typed charges)
 
@@ -39,7 +30,7 @@ class Statement:
 
     @property
     def accruing_cents(self) -> int:
-        return sum(a.amount_cents for a in self.accruing)
+        return sum(view.fine_cents for view in self.accruing)
 
     @property
     def owed_cents(self) -> int:
@@ -52,7 +43,7 @@ class Arrears:
     """A member who has loans overdue or owes money."""
 
     member: Member
-    overdue_loans: list[Loan]  # earliest due first
+    overdue_loans: list[LoanView]  # earliest due first
     settled_cents: int  # the posted balance
     accruing_cents: int  # fines still growing on the overdue loans
 
@@ -81,22 +72,23 @@ class Accounts:
         """
         now = self._clock.now()
         with self._uow() as uow:
-            overdue: dict[str, list[Loan]] = defaultdict(list)
-            for loan in uow.loans.overdue(now):
-                overdue[loan.member_id].append(loan)
+            overdue: dict[str, list[LoanView]] = defaultdict(list)
+            rules = rule_book(uow, self._policy)
+            for view in view_loans(uow, rules, uow.loans.overdue(now), now):
+                overdue[view.loan.member_id].append(view)
             settled = uow.ledger.balances()
             result: list[Arrears] = []
             for member_id in overdue.keys() | settled.keys():
                 member = uow.members.get(member_id)
                 if member is None:  # removed since the loans were read
                     continue
-                loans = overdue.get(member_id, [])
+                views = overdue.get(member_id, [])
                 result.append(
                     Arrears(
                         member=member,
-                        overdue_loans=loans,
+                        overdue_loans=views,
                         settled_cents=settled.get(member_id, 0),
-                        accruing_cents=sum(loan.fine_at(now, self._policy) for loan in loans),
+                        accruing_cents=sum(view.fine_cents for view in views),
                     )
                 )
         result.sort(key=lambda a: (-a.owed_cents, a.member.name.casefold(), a.member.id))
@@ -200,14 +192,11 @@ class Accounts:
 
     def _statement(self, uow: UnitOfWork, member_id: str) -> Statement:
         now = self._clock.now()
-        member = found(uow.members.get(member_id), MemberNotFound, member_id)
+        found(uow.members.get(member_id), MemberNotFound, member_id)
         rules = rule_book(uow, self._policy)
         account = Account(member_id, uow.ledger.for_member(member_id))
-        fines = [
-            AccruingFine(loan, loan.fine_at(now, rules.terms(member.category, loan.item_type)))
-            for loan in uow.loans.open_for_member(member_id)
-        ]
-        accruing = [fine for fine in fines if fine.amount_cents]
+        views = view_loans(uow, rules, uow.loans.open_for_member(member_id), now)
+        accruing = [view for view in views if view.fine_cents]
         return Statement(
             member_id=member_id,
             entries=account.entries,

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from application.common import check_version, found, rule_book
 from application.desk import CheckIn, CopyAtDesk, HoldShelfSlip
+from application.loan_views import LoanView, view_loans
 from application.losses import recover_in
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.queries import HoldFilter, LoanFilter, Page, PageRequest
@@ -34,7 +35,7 @@ from domain.ledger import ChargeType, new_charge
 from domain.loans import Loan
 from domain.members import Member
 from domain.policy import Policy
-from domain.rules import DEFAULT_CATEGORY, RuleBook
+from domain.rules import RuleBook
 from domain.values import UNSET, Unset
 
 
@@ -224,26 +225,18 @@ class Circulation:
         with self._uow() as uow:
             return found(uow.loans.get(loan_id), LoanNotFound, loan_id)
 
-    def accrued_fines(self, loans: Sequence[Loan]) -> dict[str, int]:
-        """Each loan's fine by id: assessed at return, or accrued so far (open days late, at
-        the rule for its borrower's category and its item type)."""
-        now = self._clock.now()
+    def loan_views(self, loans: Sequence[Loan]) -> list[LoanView]:
+        """The loans as readers see them: state and fine (assessed, or accrued so far)."""
         with self._uow() as uow:
-            rules = rule_book(uow, self._policy)
-            categories: dict[str, str] = {}
-            fines: dict[str, int] = {}
-            for loan in loans:
-                if loan.member_id not in categories:
-                    member = uow.members.get(loan.member_id)
-                    categories[loan.member_id] = (
-                        member.category if member is not None else DEFAULT_CATEGORY
-                    )
-                terms = rules.terms(categories[loan.member_id], loan.item_type)
-                fines[loan.id] = loan.fine_at(now, terms)
-            return fines
+            return view_loans(uow, rule_book(uow, self._policy), loans, self._clock.now())
 
-    def list_loans(self, query: LoanFilter, page: PageRequest) -> Page[Loan]:
-        """Loans as filtered; a ``barcode`` names the copy as ``copy_id`` does (404 unknown)."""
+    def loan_view(self, loan: Loan) -> LoanView:
+        return self.loan_views([loan])[0]
+
+    def list_loans(self, query: LoanFilter, page: PageRequest) -> Page[LoanView]:
+        """Loans as filtered, as readers see them; a ``barcode`` names the copy as ``copy_id``
+        does (404 unknown)."""
+        now = self._clock.now()
         with self._uow() as uow:
             if query.member_id is not None:
                 found(uow.members.get(query.member_id), MemberNotFound, query.member_id)
@@ -252,7 +245,9 @@ class Circulation:
                 if query.copy_id not in (None, copy.id):
                     raise InvalidValue("barcode", "barcode and copy_id name different copies")
                 query = replace(query, copy_id=copy.id, barcode=None)
-            return uow.loans.list(query, page, self._clock.now())
+            loans = uow.loans.list(query, page, now)
+            views = view_loans(uow, rule_book(uow, self._policy), loans.items, now)
+            return loans.with_items(views)
 
     def copy_at_desk(self, barcode: str) -> CopyAtDesk:
         """The copy scanned: its book, and its open loan if it is on one."""

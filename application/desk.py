@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from application.loan_views import LoanView
 from domain.catalogue import Book, Copy
 from domain.holds import Hold
 from domain.loans import Loan
@@ -44,8 +45,8 @@ class CheckIn:
         return Destination.SHELF if self.slip is None else Destination.HOLD_SHELF
 
     @property
-    def fine_cents(self) -> int:
-        return self.loan.fine_cents
+    def view(self) -> LoanView:
+        return LoanView.settled(self.loan)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from math import ceil
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from domain.errors import InvalidValue
 from domain.holds import HoldStatus
+from domain.loans import LoanState
 from domain.members import MemberStatus, Role
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 MAX_PER_PAGE = 100
 
@@ -55,6 +57,11 @@ class Page(Generic[T]):
     def has_next(self) -> bool:
         return self.page * self.per_page < self.total
 
+    def with_items(self, items: Sequence[U]) -> Page[U]:
+        """This page with its items replaced one for one (by their read models, say)."""
+        page: Page[Any] = replace(cast("Page[Any]", self), items=items)
+        return page
+
 
 class BookSort(StrEnum):
     TITLE = "title"
@@ -86,14 +93,6 @@ class BookFilter:
     @property
     def words(self) -> list[str]:
         return self.q.casefold().split() if self.q else []
-
-
-class LoanState(StrEnum):
-    OPEN = "open"  # not closed (overdue and disputed ones included)
-    OVERDUE = "overdue"
-    CLAIMED_RETURNED = "claimed_returned"  # open, disputed
-    RETURNED = "returned"
-    LOST = "lost"  # closed as lost
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,16 @@ class LoanStatus(StrEnum):
     LOST = "lost"  # closed: the copy was declared lost (and charged for)
 
 
+class LoanState(StrEnum):
+    """What a reader is told about a loan: its status, with ``overdue`` told apart."""
+
+    OPEN = "open"  # not closed (overdue and disputed ones included, when filtering)
+    OVERDUE = "overdue"
+    CLAIMED_RETURNED = "claimed_returned"  # open, disputed
+    RETURNED = "returned"
+    LOST = "lost"  # closed as lost
+
+
 @dataclass(slots=True, kw_only=True)
 class Loan:
     id: str
@@ -118,6 +128,11 @@ class Loan:
         """Out past its due date. A disputed loan is not: while a librarian looks, the member
         gets the benefit of the doubt (no fine grows, nothing is blocked by it)."""
         return self.is_open and not self.disputed and now > self.due_at
+
+    def state_at(self, now: datetime) -> LoanState:
+        if self.is_overdue(now):
+            return LoanState.OVERDUE
+        return LoanState(self.status.value)
 
     def fine_until(self, now: datetime) -> datetime:
         """The instant the fine is counted to: now, or the claim of a disputed loan."""

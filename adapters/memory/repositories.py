@@ -13,7 +13,6 @@ from application.queries import (
     BookSort,
     HoldFilter,
     LoanFilter,
-    LoanState,
     MemberFilter,
     Page,
     PageRequest,
@@ -29,7 +28,7 @@ from domain.errors import (
 )
 from domain.holds import Hold
 from domain.ledger import LedgerEntry
-from domain.loans import Loan, LoanStatus
+from domain.loans import Loan, LoanState, LoanStatus
 from domain.members import Member
 
 E = TypeVar("E", bound=Entity)

@@ -53,7 +53,6 @@ from application.queries import (
     BookSort,
     HoldFilter,
     LoanFilter,
-    LoanState,
     MemberFilter,
     Page,
     PageRequest,
@@ -64,7 +63,7 @@ from domain.catalogue import Book, Copy, CopyStatus
 from domain.errors import ConcurrentUpdate
 from domain.holds import ACTIVE_HOLD_STATUSES, Hold, HoldStatus
 from domain.ledger import DEBITS, Allocation, LedgerEntry
-from domain.loans import Loan, LoanStatus
+from domain.loans import Loan, LoanState, LoanStatus
 from domain.members import Member
 from domain.rules import CirculationRule, ItemType, MemberCategory
 

@@ -16,7 +16,7 @@ from application.members import Membership
 from domain.ledger import EntryKind, LedgerEntry
 from entrypoints.cli import lookup
 from entrypoints.cli.output import json_option, money, print_fields, print_json, print_table
-from entrypoints.http.schemas.accounts import AccountOut, EntryOut
+from entrypoints.schemas.accounts import AccountOut, EntryOut
 
 _AMOUNT = re.compile(r"^(?P<whole>[0-9]{1,7})(?:\.(?P<part>[0-9]{1,2}))?$")
 
@@ -101,7 +101,7 @@ def show(
         click.echo()
         print_table(
             ["ACCRUING ON LOAN", "DUE", "SO FAR"],
-            ([a.loan.id, a.loan.due_at, money(a.amount_cents)] for a in statement.accruing),
+            ([v.loan.id, v.loan.due_at, money(v.fine_cents)] for v in statement.accruing),
         )
 
 

@@ -28,17 +28,11 @@ from application.catalogue import Catalogue
 from application.circulation import Circulation
 from application.losses import LostItems
 from application.members import Membership
-from application.queries import (
-    BookFilter,
-    HoldFilter,
-    LoanFilter,
-    LoanState,
-    MemberFilter,
-    PageRequest,
-)
+from application.queries import BookFilter, HoldFilter, LoanFilter, MemberFilter, PageRequest
 from domain.catalogue import Book
 from domain.errors import DomainError, NoCopyAvailable
 from domain.holds import HoldStatus
+from domain.loans import LoanState
 from domain.members import Member, Role
 from entrypoints.cli import demo_data
 from entrypoints.cli.output import Refusal
@@ -192,9 +186,9 @@ def _live(
     overdue = circulation.list_loans(LoanFilter(state=LoanState.OVERDUE), PageRequest(1, 2))
     lost_items: LostItems = container.lost_items()
     if overdue.items:
-        _attempt(partial(lost_items.declare_lost, overdue.items[0].id))
+        _attempt(partial(lost_items.declare_lost, overdue.items[0].loan.id))
     if len(overdue.items) > 1:
-        _attempt(partial(lost_items.claim_returned, overdue.items[1].id))
+        _attempt(partial(lost_items.claim_returned, overdue.items[1].loan.id))
     clock.set(end)
     if cast.members:
         _attempt(partial(container.membership().suspend, cast.members[-1].id))

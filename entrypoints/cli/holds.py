@@ -65,7 +65,7 @@ def list_holds(
     result = circulation.list_holds(query, PageRequest(page, per_page))
     if as_json:
         positions = circulation.positions(result.items)
-        print_json(page_json(result, lambda h: {**hold_json(h), "position": positions[h.id]}))
+        print_json(page_json(result, lambda h: hold_json(h, positions[h.id])))
         return
     positions = circulation.positions(result.items)
     names = Names(membership, catalogue)
@@ -118,7 +118,7 @@ def place(
     last_day = not_needed_after.date() if not_needed_after is not None else None
     queued = circulation.place_hold(member.id, book.id, last_day)
     if as_json:
-        print_json({**hold_json(queued.hold), "position": queued.position})
+        print_json(hold_json(queued.hold, queued.position))
         return
     where = (
         f"number {queued.position} in the queue"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 import click
 from dependency_injector.wiring import Provide, inject
@@ -11,12 +10,12 @@ from dependency_injector.wiring import Provide, inject
 from application.catalogue import Catalogue
 from application.circulation import Circulation
 from application.desk import CheckIn
+from application.loan_views import LoanView
 from application.losses import LostItems
 from application.members import Membership
-from application.ports import Clock
-from application.queries import LoanFilter, LoanState, PageRequest
+from application.queries import LoanFilter, PageRequest
 from domain.errors import LoanNotFound
-from domain.loans import Loan
+from domain.loans import LoanState
 from entrypoints.cli import lookup
 from entrypoints.cli.names import Names
 from entrypoints.cli.output import (
@@ -28,9 +27,10 @@ from entrypoints.cli.output import (
     print_page_footer,
     print_table,
 )
-from entrypoints.cli.views import check_in_json, loan_json
-from entrypoints.http.schemas.accounts import EntryOut
-from entrypoints.http.schemas.losses import RecoveryOut
+from entrypoints.cli.views import check_in_json, loan_json, model_json
+from entrypoints.schemas.accounts import EntryOut
+from entrypoints.schemas.loans import RenewalOut, RenewalsOut
+from entrypoints.schemas.losses import RecoveryOut
 
 
 @click.group()
@@ -57,7 +57,6 @@ def list_loans(
     circulation: Circulation = Provide["circulation"],
     membership: Membership = Provide["membership"],
     catalogue: Catalogue = Provide["catalogue"],
-    clock: Clock = Provide["clock"],
 ) -> None:
     """List loans, newest first.
 
@@ -75,41 +74,37 @@ def list_loans(
     if as_json:
         print_json(page_json(result, loan_json))
         return
-    print_loans(result.items, membership, catalogue, clock.now())
+    print_loans(result.items, membership, catalogue)
     print_page_footer(result, "loans")
 
 
-def print_loans(
-    items: Sequence[Loan], membership: Membership, catalogue: Catalogue, now: datetime
-) -> None:
+def print_loans(items: Sequence[LoanView], membership: Membership, catalogue: Catalogue) -> None:
     """Loans with the member's email, the book's title and the copy's barcode."""
     names = Names(membership, catalogue)
     print_table(
         ["LOAN", "MEMBER", "BOOK", "COPY", "DUE", "STATE"],
         (
             [
-                loan.id,
-                names.email(loan.member_id),
-                names.title(loan.book_id),
-                names.barcode(loan.copy_id),
-                loan.due_at,
-                _state(loan, now),
+                view.loan.id,
+                names.email(view.loan.member_id),
+                names.title(view.loan.book_id),
+                names.barcode(view.loan.copy_id),
+                view.loan.due_at,
+                _state(view),
             ]
-            for loan in items
+            for view in items
         ),
         empty="No loans match.",
     )
 
 
-def _state(loan: Loan, now: datetime) -> str:
-    if loan.returned_at is not None:
-        fine = f", fine {money(loan.fine_cents)}" if loan.fine_cents else ""
-        return f"{loan.status}{fine}"
-    if loan.disputed:
-        return "claimed returned"
-    if loan.is_overdue(now):
-        return "OVERDUE"
-    return "open"
+_STATE_WORDS = {LoanState.OVERDUE: "OVERDUE", LoanState.CLAIMED_RETURNED: "claimed returned"}
+
+
+def _state(view: LoanView) -> str:
+    """The state in words, with the fine owed so far or assessed."""
+    fine = f", fine {money(view.fine_cents)}" if view.fine_cents else ""
+    return f"{_STATE_WORDS.get(view.state, view.state.value)}{fine}"
 
 
 @loans.command()
@@ -156,7 +151,7 @@ def borrow(
     else:
         loan = circulation.borrow(member_id, card_number=card_number, barcode=barcode)
     if as_json:
-        print_json(loan_json(loan))
+        print_json(loan_json(circulation.loan_view(loan)))
         return
     member = membership.get(loan.member_id)
     copy = catalogue.get_copy(loan.copy_id)
@@ -231,7 +226,7 @@ def renew(loan_id: str, as_json: bool, circulation: Circulation = Provide["circu
     """
     loan = circulation.renew(loan_id)
     if as_json:
-        print_json(loan_json(loan))
+        print_json(loan_json(circulation.loan_view(loan)))
     else:
         click.echo(f"renewed loan {loan.id}: due {loan.due_at:%Y-%m-%d %H:%M} UTC")
 
@@ -255,17 +250,9 @@ def renew_all(
     member = lookup.member(membership, member_ref)
     outcomes = circulation.renew_all(member.id)
     if as_json:
-        print_json(
-            [
-                {
-                    "loan": loan_json(o.loan),
-                    "renewed": o.renewed,
-                    "code": o.refusal.code if o.refusal is not None else None,
-                    "message": o.refusal.message if o.refusal is not None else None,
-                }
-                for o in outcomes
-            ]
-        )
+        views = circulation.loan_views([o.loan for o in outcomes])
+        items = [RenewalOut.of(o, view) for o, view in zip(outcomes, views, strict=True)]
+        print_json(model_json(RenewalsOut(items=items)))
         return
     print_table(
         ["LOAN", "DUE", "RESULT"],
@@ -299,7 +286,7 @@ def declare_lost(
     if as_json:
         print_json(
             {
-                "loan": loan_json(outcome.loan),
+                "loan": loan_json(LoanView.settled(outcome.loan)),
                 "charges": [
                     EntryOut.of(c, c.amount_cents).model_dump(mode="json") for c in outcome.charges
                 ],
@@ -315,7 +302,10 @@ def declare_lost(
 @json_option
 @inject
 def claimed_returned(
-    loan_id: str, as_json: bool, lost_items: LostItems = Provide["lost_items"]
+    loan_id: str,
+    as_json: bool,
+    lost_items: LostItems = Provide["lost_items"],
+    circulation: Circulation = Provide["circulation"],
 ) -> None:
     """Record that the member says LOAN_ID was returned: the loan is disputed and its fine stops.
     Resolve it with `loans return` (the copy turned up) or `loans lost`.
@@ -326,7 +316,7 @@ def claimed_returned(
     """
     loan = lost_items.claim_returned(loan_id)
     if as_json:
-        print_json(loan_json(loan))
+        print_json(loan_json(circulation.loan_view(loan)))
         return
     click.echo(f"loan {loan.id} is claimed returned: disputed, its fine stopped")
 

@@ -12,8 +12,9 @@ from application.accounts import Accounts
 from application.catalogue import Catalogue
 from application.circulation import Circulation
 from application.members import MemberChanges, MemberImportReport, Membership
-from application.queries import LoanFilter, LoanState, MemberFilter, PageRequest
+from application.queries import LoanFilter, MemberFilter, PageRequest
 from domain.errors import EmailAlreadyRegistered
+from domain.loans import LoanState
 from domain.members import Member, MemberStatus, Role
 from domain.values import UNSET
 from entrypoints.cli import lookup
@@ -249,17 +250,18 @@ def show(
         click.echo()
         names = Names(membership, catalogue)
         print_table(
-            ["LOAN", "BOOK", "COPY", "LOANED", "DUE", "RENEWALS"],
+            ["LOAN", "BOOK", "COPY", "LOANED", "DUE", "RENEWALS", "STATE"],
             (
                 [
-                    loan.id,
-                    names.title(loan.book_id),
-                    names.barcode(loan.copy_id),
-                    loan.loaned_at,
-                    loan.due_at,
-                    loan.renewals,
+                    view.loan.id,
+                    names.title(view.loan.book_id),
+                    names.barcode(view.loan.copy_id),
+                    view.loan.loaned_at,
+                    view.loan.due_at,
+                    view.loan.renewals,
+                    view.state,
                 ]
-                for loan in loans.items
+                for view in loans.items
             ),
         )
 

@@ -71,7 +71,7 @@ def print_json(data: Any) -> None:
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat()
+        return value.isoformat().replace("+00:00", "Z")  # as the API writes UTC
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 

@@ -36,7 +36,7 @@ def report(as_json: bool, accounts: Accounts = Provide["accounts"]) -> None:
                 row.member.email,
                 row.member.status,
                 len(row.overdue_loans),
-                row.overdue_loans[0].due_at.date() if row.overdue_loans else None,
+                row.overdue_loans[0].loan.due_at.date() if row.overdue_loans else None,
                 money(row.settled_cents),
                 money(row.accruing_cents),
                 money(row.owed_cents),

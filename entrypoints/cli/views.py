@@ -1,120 +1,66 @@
-"""Entities as JSON-ready dictionaries: what ``--json`` prints.
-
-Field names match the HTTP API's; a member's password hash is never shown, only whether one
-is set.
+"""What ``--json`` prints: the HTTP API's own response models (``entrypoints.schemas``), so a
+loan, a member or a book reads the same from the CLI as from the API; and the reports only the
+CLI makes.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from application.accounts import Arrears
 from application.catalogue import ImportReport
 from application.circulation import Availability
 from application.desk import CheckIn
+from application.loan_views import LoanView
 from application.members import MemberImportReport
 from domain.catalogue import Book, Copy
 from domain.holds import Hold
-from domain.loans import Loan
 from domain.members import Member
+from entrypoints.schemas.books import AvailabilityOut, BookOut, CopyOut
+from entrypoints.schemas.desk import CheckInOut
+from entrypoints.schemas.loans import HoldOut, LoanOut
+from entrypoints.schemas.members import MemberOut
+
+
+def model_json(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")
 
 
 def book_json(book: Book) -> dict[str, Any]:
-    return {
-        "id": book.id,
-        "isbn": book.isbn,
-        "title": book.title,
-        "authors": list(book.authors),
-        "publisher": book.publisher,
-        "year": book.year,
-        "subjects": list(book.subjects),
-        "created_at": book.created_at,
-        "updated_at": book.updated_at,
-        "version": book.version,
-    }
+    return model_json(BookOut.of(book))
 
 
 def copy_json(copy: Copy) -> dict[str, Any]:
-    return {
-        "id": copy.id,
-        "book_id": copy.book_id,
-        "barcode": copy.barcode,
-        "status": str(copy.status),
-        "version": copy.version,
-    }
+    return model_json(CopyOut.of(copy))
 
 
 def availability_json(availability: Availability) -> dict[str, Any]:
-    return {
-        "copies": availability.copies,
-        "available": availability.available,
-        "on_loan": availability.on_loan,
-        "on_hold_shelf": availability.on_hold_shelf,
-        "holds_waiting": availability.holds_waiting,
-    }
+    return model_json(AvailabilityOut.of(availability, None))
 
 
 def member_json(member: Member) -> dict[str, Any]:
-    return {
-        "id": member.id,
-        "email": member.email,
-        "name": member.name,
-        "card_number": member.card_number,
-        "role": str(member.role),
-        "status": str(member.status),
-        "membership_expires_at": member.membership_expires_at,
-        "has_password": member.password_hash is not None,
-        "created_at": member.created_at,
-        "updated_at": member.updated_at,
-        "version": member.version,
-    }
+    return model_json(MemberOut.of(member))
 
 
-def loan_json(loan: Loan) -> dict[str, Any]:
-    return {
-        "id": loan.id,
-        "copy_id": loan.copy_id,
-        "book_id": loan.book_id,
-        "member_id": loan.member_id,
-        "loaned_at": loan.loaned_at,
-        "due_at": loan.due_at,
-        "renewals": loan.renewals,
-        "returned_at": loan.returned_at,
-        "claimed_returned_at": loan.claimed_returned_at,
-        "loan_status": loan.status,
-        "fine_cents": loan.fine_cents,
-        "version": loan.version,
-    }
+def loan_json(view: LoanView) -> dict[str, Any]:
+    return model_json(LoanOut.of(view))
 
 
-def hold_json(hold: Hold) -> dict[str, Any]:
-    return {
-        "id": hold.id,
-        "book_id": hold.book_id,
-        "member_id": hold.member_id,
-        "status": str(hold.status),
-        "copy_id": hold.copy_id,
-        "placed_at": hold.placed_at,
-        "ready_at": hold.ready_at,
-        "pickup_by": hold.pickup_by,
-        "closed_at": hold.closed_at,
-        "suspended": hold.suspended,
-        "not_needed_after": (
-            hold.not_needed_after.isoformat() if hold.not_needed_after is not None else None
-        ),
-        "version": hold.version,
-    }
+def hold_json(hold: Hold, position: int | None = None) -> dict[str, Any]:
+    """``position``: the place in the queue, when the command knows it."""
+    return model_json(HoldOut.of(hold, position))
+
+
+def check_in_json(check_in: CheckIn) -> dict[str, Any]:
+    return model_json(CheckInOut.of(check_in))
 
 
 def arrears_json(arrears: Arrears) -> dict[str, Any]:
     return {
-        "member": {
-            "id": arrears.member.id,
-            "email": arrears.member.email,
-            "name": arrears.member.name,
-            "status": str(arrears.member.status),
-        },
-        "overdue_loans": [loan_json(loan) for loan in arrears.overdue_loans],
+        "member": member_json(arrears.member),
+        "overdue_loans": [loan_json(view) for view in arrears.overdue_loans],
         "settled_cents": arrears.settled_cents,
         "accruing_cents": arrears.accruing_cents,
         "owed_cents": arrears.owed_cents,
@@ -139,23 +85,4 @@ def member_import_report_json(report: MemberImportReport) -> dict[str, Any]:
         "rejected": [
             {"line": row.line, "code": row.code, "reason": row.reason} for row in report.rejected
         ],
-    }
-
-
-def check_in_json(check_in: CheckIn) -> dict[str, Any]:
-    """The returned loan (as ``loan_json``), with where the copy goes now, named as in the
-    answer of ``POST /api/v1/returns``."""
-    slip = check_in.slip
-    return {
-        **loan_json(check_in.loan),
-        "destination": str(check_in.destination),
-        "hold": None
-        if slip is None
-        else {
-            "id": slip.hold.id,
-            "member_id": slip.member.id,
-            "member_name": slip.member.name,
-            "card_number": slip.member.card_number,
-            "pickup_by": slip.hold.pickup_by,
-        },
     }

@@ -16,7 +16,7 @@ from entrypoints.http.idempotency import idempotent
 from entrypoints.http.openapi import NOT_MODIFIED, Reply, ok, operation
 from entrypoints.http.rendering import json_response, url_for_path
 from entrypoints.http.root import API_PREFIX
-from entrypoints.http.schemas.accounts import (
+from entrypoints.schemas.accounts import (
     ACCOUNT_EXAMPLE,
     CHARGE_EXAMPLE,
     PAYMENT_EXAMPLE,
@@ -32,7 +32,7 @@ from entrypoints.http.schemas.accounts import (
     RefundCreate,
     WaiverCreate,
 )
-from entrypoints.http.schemas.members import MemberPath
+from entrypoints.schemas.members import MemberPath
 
 bp = APIBlueprint(
     "accounts",

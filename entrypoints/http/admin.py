@@ -26,7 +26,7 @@ from entrypoints.http.pagination import page_request, page_response, slice_page
 from entrypoints.http.rendering import json_response, url_for_path
 from entrypoints.http.rendering import no_content as no_content_response
 from entrypoints.http.root import API_PREFIX
-from entrypoints.http.schemas.auth import (
+from entrypoints.schemas.auth import (
     API_KEY_EXAMPLE,
     CREATED_API_KEY_EXAMPLE,
     CREATED_SERVICE_CLIENT_EXAMPLE,
@@ -42,7 +42,7 @@ from entrypoints.http.schemas.auth import (
     ServiceClientPage,
     ServiceClientPath,
 )
-from entrypoints.http.schemas.common import PageQuery
+from entrypoints.schemas.common import PageQuery
 
 bp = APIBlueprint(
     "admin",

@@ -22,7 +22,7 @@ from entrypoints.http.openapi import listed, operation
 from entrypoints.http.pagination import page_request, page_response
 from entrypoints.http.request_id import current_request_id
 from entrypoints.http.root import API_PREFIX
-from entrypoints.http.schemas.audit import (
+from entrypoints.schemas.audit import (
     AUDIT_EVENT_EXAMPLE,
     AuditEventOut,
     AuditEventPage,

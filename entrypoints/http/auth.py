@@ -29,7 +29,8 @@ from entrypoints.http.openapi import Reply, no_content, operation, register_sche
 from entrypoints.http.rendering import json_response
 from entrypoints.http.rendering import no_content as no_content_response
 from entrypoints.http.root import API_PREFIX
-from entrypoints.http.schemas.auth import (
+from entrypoints.logs import get_logger
+from entrypoints.schemas.auth import (
     JWKS_EXAMPLE,
     TOKEN_PAIR_EXAMPLE,
     JwkSet,
@@ -38,7 +39,6 @@ from entrypoints.http.schemas.auth import (
     RefreshBody,
     TokenPairOut,
 )
-from entrypoints.logs import get_logger
 
 TAG = Tag(
     name="Authentication",

@@ -21,7 +21,7 @@ from entrypoints.http.rendering import created as created_response
 from entrypoints.http.rendering import json_response
 from entrypoints.http.rendering import no_content as no_content_response
 from entrypoints.http.root import API_PREFIX
-from entrypoints.http.schemas.books import (
+from entrypoints.schemas.books import (
     AVAILABILITY_EXAMPLE,
     BOOK_EXAMPLE,
     COPY_EXAMPLE,
@@ -38,7 +38,7 @@ from entrypoints.http.schemas.books import (
     CopyOut,
     CopyPage,
 )
-from entrypoints.http.schemas.common import PageQuery
+from entrypoints.schemas.common import PageQuery
 
 bp = APIBlueprint(
     "books",

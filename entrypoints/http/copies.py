@@ -10,17 +10,16 @@ from flask_openapi3.models.tag import Tag
 from application.catalogue import Catalogue
 from application.circulation import Circulation
 from application.losses import LostItems
-from application.ports import Clock
 from domain.access import Scope
 from entrypoints.http import access, conditional
 from entrypoints.http.conditional import entity_etag
 from entrypoints.http.openapi import NOT_MODIFIED, ok, operation
 from entrypoints.http.rendering import json_response
 from entrypoints.http.root import API_PREFIX
-from entrypoints.http.schemas.books import COPY_EXAMPLE, CopyChange, CopyOut, CopyPath
-from entrypoints.http.schemas.desk import COPY_AT_DESK_EXAMPLE, CopyAtDeskOut, CopyLookup
-from entrypoints.http.schemas.loans import LoanOut
-from entrypoints.http.schemas.losses import RECOVERY_EXAMPLE, RecoveryOut
+from entrypoints.schemas.books import COPY_EXAMPLE, CopyChange, CopyOut, CopyPath
+from entrypoints.schemas.desk import COPY_AT_DESK_EXAMPLE, CopyAtDeskOut, CopyLookup
+from entrypoints.schemas.loans import LoanOut
+from entrypoints.schemas.losses import RECOVERY_EXAMPLE, RecoveryOut
 
 bp = APIBlueprint(
     "copies",
@@ -46,13 +45,9 @@ bp = APIBlueprint(
 def find_copy(
     query: CopyLookup,
     circulation: Circulation = Provide["circulation"],
-    clock: Clock = Provide["clock"],
 ) -> Response:
     found = circulation.copy_at_desk(query.barcode)
-    loan = None
-    if found.loan is not None:
-        fine = circulation.accrued_fines([found.loan])[found.loan.id]
-        loan = LoanOut.of(found.loan, clock.now(), fine)
+    loan = None if found.loan is None else LoanOut.of(circulation.loan_view(found.loan))
     return json_response(CopyAtDeskOut.at_desk(found, loan))
 
 

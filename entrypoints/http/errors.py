@@ -21,7 +21,7 @@ from domain.errors import DomainError, ErrorKind
 from entrypoints.http.challenge import challenge
 from entrypoints.http.problem import ApiProblem, from_api_problem, problem_response
 from entrypoints.http.request_id import current_request_id
-from entrypoints.http.schemas.common import location_of
+from entrypoints.schemas.common import location_of
 
 STATUS_BY_KIND: dict[ErrorKind, int] = {
     ErrorKind.INVALID: 422,

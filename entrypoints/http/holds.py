@@ -19,7 +19,7 @@ from entrypoints.http.rendering import created as created_response
 from entrypoints.http.rendering import json_response
 from entrypoints.http.rendering import no_content as no_content_response
 from entrypoints.http.root import API_PREFIX
-from entrypoints.http.schemas.loans import (
+from entrypoints.schemas.loans import (
     HOLD_DETAIL_EXAMPLE,
     HOLD_EXAMPLE,
     HoldCreate,

@@ -10,7 +10,6 @@ from flask_openapi3.models.tag import Tag
 from application.circulation import Circulation
 from application.losses import LostItems
 from application.members import Membership
-from application.ports import Clock
 from application.queries import LoanFilter
 from domain.access import Scope
 from domain.errors import LoanNotFound, MemberNotFound
@@ -22,9 +21,9 @@ from entrypoints.http.pagination import page_request, page_response
 from entrypoints.http.rendering import created as created_response
 from entrypoints.http.rendering import json_response
 from entrypoints.http.root import API_PREFIX
-from entrypoints.http.schemas.accounts import EntryOut
-from entrypoints.http.schemas.desk import CHECK_IN_EXAMPLE, CheckInOut
-from entrypoints.http.schemas.loans import (
+from entrypoints.schemas.accounts import EntryOut
+from entrypoints.schemas.desk import CHECK_IN_EXAMPLE, CheckInOut
+from entrypoints.schemas.loans import (
     LOAN_EXAMPLE,
     CheckInCreate,
     LoanCreate,
@@ -33,7 +32,7 @@ from entrypoints.http.schemas.loans import (
     LoanPath,
     LoanQuery,
 )
-from entrypoints.http.schemas.losses import LOSS_EXAMPLE, LossOut
+from entrypoints.schemas.losses import LOSS_EXAMPLE, LossOut
 
 bp = APIBlueprint(
     "loans",
@@ -43,8 +42,8 @@ bp = APIBlueprint(
 )
 
 
-def _render(loan: Loan, clock: Clock, circulation: Circulation) -> LoanOut:
-    return LoanOut.of(loan, clock.now(), circulation.accrued_fines([loan])[loan.id])
+def _render(loan: Loan, circulation: Circulation) -> LoanOut:
+    return LoanOut.of(circulation.loan_view(loan))
 
 
 def _own_loan(circulation: Circulation, loan_id: str) -> Loan:
@@ -77,7 +76,6 @@ def create_loan(
     body: LoanCreate,
     circulation: Circulation = Provide["circulation"],
     membership: Membership = Provide["membership"],
-    clock: Clock = Provide["clock"],
 ) -> Response:
     by_card = "card_number" in body.model_fields_set
     borrower: str | None = None if by_card else body.member_id
@@ -94,7 +92,7 @@ def create_loan(
         copy_id=body.copy_id,
         barcode=body.barcode,
     )
-    rendered = _render(loan, clock, circulation)
+    rendered = _render(loan, circulation)
     return created_response(
         rendered, f"{API_PREFIX}/loans/{loan.id}", conditional.model_etag(rendered)
     )
@@ -120,9 +118,8 @@ def create_loan(
 def check_in(
     body: CheckInCreate,
     circulation: Circulation = Provide["circulation"],
-    clock: Clock = Provide["clock"],
 ) -> Response:
-    return json_response(CheckInOut.of(circulation.return_copy(body.barcode), clock.now()))
+    return json_response(CheckInOut.of(circulation.return_copy(body.barcode)))
 
 
 @operation(
@@ -146,7 +143,6 @@ def check_in(
 def list_loans(
     query: LoanQuery,
     circulation: Circulation = Provide["circulation"],
-    clock: Clock = Provide["clock"],
 ) -> Response:
     found = circulation.list_loans(
         LoanFilter(
@@ -158,7 +154,7 @@ def list_loans(
         ),
         page_request(query),
     )
-    return page_response(found, lambda loan: _render(loan, clock, circulation), LoanPage)
+    return page_response(found, LoanOut.of, LoanPage)
 
 
 @operation(
@@ -175,9 +171,8 @@ def list_loans(
 def get_loan(
     path: LoanPath,
     circulation: Circulation = Provide["circulation"],
-    clock: Clock = Provide["clock"],
 ) -> Response:
-    return conditional.read(_render(_own_loan(circulation, path.loan_id), clock, circulation))
+    return conditional.read(_render(_own_loan(circulation, path.loan_id), circulation))
 
 
 @operation(
@@ -203,9 +198,8 @@ def get_loan(
 def return_loan(
     path: LoanPath,
     circulation: Circulation = Provide["circulation"],
-    clock: Clock = Provide["clock"],
 ) -> Response:
-    return json_response(_render(circulation.return_loan(path.loan_id), clock, circulation))
+    return json_response(_render(circulation.return_loan(path.loan_id), circulation))
 
 
 @operation(
@@ -230,10 +224,9 @@ def return_loan(
 def renew_loan(
     path: LoanPath,
     circulation: Circulation = Provide["circulation"],
-    clock: Clock = Provide["clock"],
 ) -> Response:
     _own_loan(circulation, path.loan_id)
-    return json_response(_render(circulation.renew(path.loan_id), clock, circulation))
+    return json_response(_render(circulation.renew(path.loan_id), circulation))
 
 
 @operation(
@@ -254,12 +247,11 @@ def declare_lost(
     path: LoanPath,
     lost_items: LostItems = Provide["lost_items"],
     circulation: Circulation = Provide["circulation"],
-    clock: Clock = Provide["clock"],
 ) -> Response:
     outcome = lost_items.declare_lost(path.loan_id)
     return json_response(
         LossOut(
-            loan=_render(outcome.loan, clock, circulation),
+            loan=_render(outcome.loan, circulation),
             charges=[EntryOut.of(c, c.amount_cents) for c in outcome.charges],
         )
     )
@@ -296,7 +288,6 @@ def claim_returned(
     path: LoanPath,
     lost_items: LostItems = Provide["lost_items"],
     circulation: Circulation = Provide["circulation"],
-    clock: Clock = Provide["clock"],
 ) -> Response:
     loan = lost_items.claim_returned(path.loan_id)
-    return json_response(_render(loan, clock, circulation))
+    return json_response(_render(loan, circulation))

@@ -10,7 +10,6 @@ from werkzeug.routing import BaseConverter
 
 from application.circulation import Circulation
 from application.members import MemberChanges, Membership
-from application.ports import Clock
 from application.queries import HoldFilter, LoanFilter, MemberFilter
 from domain.access import Scope
 from entrypoints.http import access, conditional
@@ -30,7 +29,7 @@ from entrypoints.http.rendering import created as created_response
 from entrypoints.http.rendering import json_response
 from entrypoints.http.rendering import no_content as no_content_response
 from entrypoints.http.root import API_PREFIX
-from entrypoints.http.schemas.loans import (
+from entrypoints.schemas.loans import (
     HOLD_EXAMPLE,
     LOAN_EXAMPLE,
     RENEWALS_EXAMPLE,
@@ -43,7 +42,7 @@ from entrypoints.http.schemas.loans import (
     RenewalOut,
     RenewalsOut,
 )
-from entrypoints.http.schemas.members import (
+from entrypoints.schemas.members import (
     MEMBER_EXAMPLE,
     MemberCreate,
     MemberOut,
@@ -241,22 +240,11 @@ def delete_member(path: MemberPath, membership: Membership = Provide["membership
 def renew_member_loans(
     path: MemberPath,
     circulation: Circulation = Provide["circulation"],
-    clock: Clock = Provide["clock"],
 ) -> Response:
     outcomes = circulation.renew_all(path.member_id)
-    fines, now = circulation.accrued_fines([o.loan for o in outcomes]), clock.now()
+    views = circulation.loan_views([o.loan for o in outcomes])
     return json_response(
-        RenewalsOut(
-            items=[
-                RenewalOut(
-                    loan=LoanOut.of(o.loan, now, fines[o.loan.id]),
-                    renewed=o.renewed,
-                    code=o.refusal.code if o.refusal is not None else None,
-                    message=o.refusal.message if o.refusal is not None else None,
-                )
-                for o in outcomes
-            ]
-        )
+        RenewalsOut(items=[RenewalOut.of(o, view) for o, view in zip(outcomes, views, strict=True)])
     )
 
 
@@ -274,13 +262,11 @@ def list_member_loans(
     path: MemberPath,
     query: MemberLoanQuery,
     circulation: Circulation = Provide["circulation"],
-    clock: Clock = Provide["clock"],
 ) -> Response:
     found = circulation.list_loans(
         LoanFilter(member_id=path.member_id, state=query.status), page_request(query)
     )
-    fines, now = circulation.accrued_fines(found.items), clock.now()
-    return page_response(found, lambda loan: LoanOut.of(loan, now, fines[loan.id]), LoanPage)
+    return page_response(found, LoanOut.of, LoanPage)
 
 
 @operation(

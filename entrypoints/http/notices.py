@@ -17,8 +17,8 @@ from entrypoints.http.openapi import NOT_MODIFIED, listed, ok, operation
 from entrypoints.http.pagination import page_request, page_response
 from entrypoints.http.rendering import json_response
 from entrypoints.http.root import API_PREFIX
-from entrypoints.http.schemas.members import MemberPath
-from entrypoints.http.schemas.notices import (
+from entrypoints.schemas.members import MemberPath
+from entrypoints.schemas.notices import (
     NOTICE_EXAMPLE,
     NOTICE_PREFERENCES_EXAMPLE,
     NoticeOut,

@@ -33,8 +33,8 @@ from entrypoints.http.client_credentials import (
 from entrypoints.http.openapi import HEADERS, problem_reply, register_schema
 from entrypoints.http.rendering import json_response
 from entrypoints.http.request_id import HEADER as REQUEST_ID_HEADER
-from entrypoints.http.schemas.auth import CLIENT_TOKEN_EXAMPLE, ClientTokenOut, OAuthErrorOut
 from entrypoints.logs import get_logger
+from entrypoints.schemas.auth import CLIENT_TOKEN_EXAMPLE, ClientTokenOut, OAuthErrorOut
 
 RULE = "/oauth/token"
 GRANT_TYPE = "client_credentials"

@@ -23,7 +23,7 @@ from entrypoints.http.conditional import ETAG_LIST
 from entrypoints.http.problem import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from entrypoints.http.problem import Problem
 from entrypoints.http.request_id import HEADER as REQUEST_ID_HEADER
-from entrypoints.http.schemas.common import NoQuery
+from entrypoints.schemas.common import NoQuery
 
 F = TypeVar("F", bound=Callable[..., Any])
 

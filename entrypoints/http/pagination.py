@@ -12,7 +12,7 @@ from werkzeug.urls import iri_to_uri
 
 from application.queries import Page, PageRequest
 from entrypoints.http.rendering import json_response, url_for_path
-from entrypoints.http.schemas.common import PageQuery
+from entrypoints.schemas.common import PageQuery
 
 T = TypeVar("T")
 

@@ -21,9 +21,9 @@ from entrypoints.http.rendering import created as created_response
 from entrypoints.http.rendering import json_response
 from entrypoints.http.rendering import no_content as no_content_response
 from entrypoints.http.root import API_PREFIX
-from entrypoints.http.schemas.books import BookPath, CopyPath
-from entrypoints.http.schemas.members import MemberPath
-from entrypoints.http.schemas.rules import (
+from entrypoints.schemas.books import BookPath, CopyPath
+from entrypoints.schemas.members import MemberPath
+from entrypoints.schemas.rules import (
     CATEGORY_EXAMPLE,
     CLOSURE_EXAMPLE,
     ITEM_TYPE_EXAMPLE,

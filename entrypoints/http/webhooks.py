@@ -22,8 +22,8 @@ from entrypoints.http.pagination import page_request, page_response, slice_page
 from entrypoints.http.rendering import json_response, url_for_path
 from entrypoints.http.rendering import no_content as no_content_response
 from entrypoints.http.root import API_PREFIX
-from entrypoints.http.schemas.common import PageQuery
-from entrypoints.http.schemas.webhooks import (
+from entrypoints.schemas.common import PageQuery
+from entrypoints.schemas.webhooks import (
     CREATED_WEBHOOK_EXAMPLE,
     DELIVERY_EXAMPLE,
     WEBHOOK_EXAMPLE,

@@ -22,9 +22,12 @@ def test_a_member_is_registered_and_read_back_without_secrets(client: FlaskClien
     assert member["role"] == "member"
     assert member["status"] == "active"
     assert member["membership_expires_at"] == "2031-01-01T09:00:00Z"
-    text = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "password" not in text
+    read = client.get(response.headers["Location"])
+    assert read.get_json()["has_password"] is True  # whether one is set, never what it is
+    text = read.get_data(as_text=True)
+    assert "correct horse" not in text
     assert "argon2" not in text
+    assert [key for key in read.get_json() if "password" in key] == ["has_password"]
 
 
 def test_an_expiry_in_another_offset_is_stored_in_utc(client: FlaskClient) -> None:

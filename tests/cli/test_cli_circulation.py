@@ -46,7 +46,9 @@ def test_borrow_by_book_or_copy_and_return_by_barcode_or_loan_id(cli: Cli) -> No
     assert returned.exit_code == 0, returned.output
     assert returned.stdout.startswith(f"returned copy {KR}-1 (loan ")
     by_id = json.loads(cli("loans", "return", str(by_copy["id"]), "--json").stdout)
-    assert by_id["returned_at"] is not None
+    assert by_id["loan"]["returned_at"] is not None
+    assert by_id["loan"]["status"] == "returned"
+    assert by_id["destination"] == "shelf"
 
 
 @pytest.mark.usefixtures("library")
@@ -81,9 +83,12 @@ def test_list_overdue_and_return_late_with_a_fine(cli: Cli, clock: ManualClock) 
     assert header.split() == ["LOAN", "MEMBER", "BOOK", "COPY", "DUE", "STATE"]
     assert str(late["id"]) in row
     assert "ada@example.org" in row
-    assert row.rstrip().endswith("OVERDUE")
+    assert row.rstrip().endswith("OVERDUE, fine 0.50")
     assert every["total"] == 2
     assert [loan["id"] for loan in adas["items"]] == [late["id"]]
+    # The accruing fine and the state, as the API shows them, not the (unassessed) stored fine.
+    assert (adas["items"][0]["status"], adas["items"][0]["fine_cents"]) == ("overdue", 50)
+    assert adas["items"][0]["due_at"].endswith("Z")
 
     returned = cli("loans", "return", f"{KR}-1")
     assert "fine 0.50 charged" in returned.stdout
@@ -194,7 +199,7 @@ def test_renew_all_says_what_happened_to_each_loan(cli: Cli) -> None:
     result = cli("loans", "renew-all", "--member", "ada@example.org", "--json")
 
     assert result.exit_code == 0, result.output
-    outcomes = {o["loan"]["id"]: o for o in json.loads(result.stdout)}
+    outcomes = {o["loan"]["id"]: o for o in json.loads(result.stdout)["items"]}
     assert outcomes[kr["id"]]["renewed"] is True
     assert outcomes[sicp["id"]]["code"] == "RENEWAL_BLOCKED_BY_HOLD"
     table = cli("loans", "renew-all", "--member", "ada@example.org")

@@ -5,14 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from application.queries import (
-    BookFilter,
-    HoldFilter,
-    LoanFilter,
-    LoanState,
-    MemberFilter,
-    PageRequest,
-)
+from application.queries import BookFilter, HoldFilter, LoanFilter, MemberFilter, PageRequest
+from domain.loans import LoanState
 from domain.members import Role
 from entrypoints.container import Container
 from tests.cli.conftest import Cli

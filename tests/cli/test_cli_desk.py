@@ -88,7 +88,7 @@ def test_borrow_by_card_and_barcode_then_check_in_to_the_hold_shelf(
     assert "fine" in returned
     assert where.startswith(f"-> hold shelf for Grace Hopper (card {grace_card}), to collect by ")
     body = json.loads(second.stdout)
-    assert body["returned_at"] is not None
+    assert body["loan"]["returned_at"] is not None
     assert body["destination"] == "shelf"
     assert body["hold"] is None
 

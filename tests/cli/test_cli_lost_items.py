@@ -76,14 +76,14 @@ def test_a_claimed_return_stops_the_fine(cli: Cli, clock: ManualClock) -> None:
     clock.advance(timedelta(days=22))  # one day late
     claimed = cli("loans", "claimed-returned", loan["id"], "--json")
     assert claimed.exit_code == 0, claimed.output
-    assert json.loads(claimed.stdout)["loan_status"] == "claimed_returned"
+    assert json.loads(claimed.stdout)["status"] == "claimed_returned"
     clock.advance(timedelta(days=10))
 
     assert account(cli, "ada@example.org")["accruing_cents"] == 25
     listed = cli("loans", "list", "--member", "ada@example.org")
     assert "claimed returned" in listed.stdout
     returned = cli("loans", "return", f"{KR}-1", "--json")
-    assert json.loads(returned.stdout)["fine_cents"] == 25
+    assert json.loads(returned.stdout)["loan"]["fine_cents"] == 25
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ def test_the_job_ages_long_overdue_loans_to_lost(
 
     assert ran.output == "loans-age-to-lost: 1\n"
     shown = json.loads(cli("loans", "list", "--member", "ada@example.org", "--json").stdout)
-    assert [(i["id"], i["loan_status"]) for i in shown["items"]] == [(loan["id"], "lost")]
+    assert [(i["id"], i["status"]) for i in shown["items"]] == [(loan["id"], "lost")]
     assert account(cli, "ada@example.org")["totals"]["charges_cents"] == 31 * 25 + 2500 + 500
 
 

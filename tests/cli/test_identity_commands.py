@@ -64,9 +64,8 @@ def test_keys_rotate_and_list(cli: Cli, clock: ManualClock, tmp_path: Path) -> N
         (new_kid, True),
         (original["kid"], False),
     ]
-    assert (
-        listed[1]["verifies_until"] == (clock.now() + timedelta(minutes=15, seconds=30)).isoformat()
-    )
+    until = clock.now() + timedelta(minutes=15, seconds=30)
+    assert listed[1]["verifies_until"] == until.isoformat().replace("+00:00", "Z")
     table = cli("keys", "list").stdout
     assert "current" in table
     assert "retired" in table

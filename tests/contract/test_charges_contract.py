@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from application.queries import LoanFilter, LoanState, PageRequest
+from application.queries import LoanFilter, PageRequest
 from domain.ledger import Account, Allocation, ChargeType, EntryKind
-from domain.loans import LoanStatus
+from domain.loans import LoanState, LoanStatus
 from tests.contract.builders import DAY, POLICY, T0, book, copy, fine, loan, member, store
 from tests.contract.conftest import UowFactory
 

@@ -13,13 +13,13 @@ from application.queries import (
     BookSort,
     HoldFilter,
     LoanFilter,
-    LoanState,
     MemberFilter,
     PageRequest,
 )
 from application.unit_of_work import Entity
 from domain.catalogue import Book, CopyStatus
 from domain.holds import Hold, HoldStatus
+from domain.loans import LoanState
 from domain.members import MemberStatus, Role
 from tests.contract.builders import (
     DAY,

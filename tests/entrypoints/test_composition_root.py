@@ -110,9 +110,10 @@ def test_the_policy_comes_from_the_settings(make_container: ContainerFactory) ->
 
     assert container.policy() == Policy(loan_period=timedelta(days=10), max_open_loans=1)
     _, member_id = lend_one(container)
-    [loan] = (
+    [view] = (
         container.circulation().list_loans(LoanFilter(member_id=member_id), PageRequest()).items
     )
+    loan = view.loan
     assert loan.due_at.date() - loan.loaned_at.date() == timedelta(days=10)
     second = container.catalogue().add_book(
         BookDetails(isbn="9780262033848", title="Introduction to Algorithms"), barcodes=["A-1"]

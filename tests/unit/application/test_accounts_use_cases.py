@@ -48,7 +48,7 @@ def test_statement_lists_fines_payments_and_what_is_accruing(app: App) -> None:
     assert [(c.charge.id, c.paid_cents, c.remaining_cents) for c in statement.charges] == [
         (statement.entries[0].id, 30, 70)
     ]
-    assert [(a.loan.id, a.amount_cents) for a in statement.accruing] == [(late.id, 50)]
+    assert [(a.loan.id, a.fine_cents) for a in statement.accruing] == [(late.id, 50)]
     assert statement.total(EntryKind.CHARGE) == 100
     assert statement.total(EntryKind.PAYMENT) == 30
     assert statement.balance_cents == 100 - 30  # posted: what may be paid now
@@ -139,5 +139,5 @@ def test_arrears_lists_who_owes_most_first(app: App) -> None:
         (late.id, 0, 75, 75),
         (small.id, 50, 0, 50),
     ]
-    assert [loan.id for loan in rows[0].overdue_loans] == [late_loan.id]
+    assert [view.loan.id for view in rows[0].overdue_loans] == [late_loan.id]
     assert rows[1].overdue_loans == []

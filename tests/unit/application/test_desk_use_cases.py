@@ -23,6 +23,7 @@ from domain.errors import (
     NoOpenLoan,
 )
 from domain.holds import HoldStatus
+from domain.loans import LoanState
 from tests.unit.support import App, FakeHasher
 
 
@@ -202,7 +203,8 @@ class TestLendingAtTheDesk:
         )
         by_id = app.circulation.list_loans(LoanFilter(copy_id=book.copies[0].id), PageRequest())
 
-        assert [x.id for x in by_barcode.items] == [x.id for x in by_id.items] == [loan.id]
+        found = [v.loan.id for v in by_barcode.items], [v.loan.id for v in by_id.items]
+        assert found == ([loan.id], [loan.id])
         with pytest.raises(InvalidValue):
             app.circulation.list_loans(
                 LoanFilter(copy_id=book.copies[1].id, barcode=book.copies[0].barcode),
@@ -233,7 +235,8 @@ class TestCheckIn:
         check_in = app.circulation.return_copy(book.copies[0].barcode)
 
         assert check_in.loan.id == loan.id
-        assert check_in.fine_cents == 50
+        assert check_in.view.fine_cents == 50
+        assert check_in.view.state is LoanState.RETURNED
         assert check_in.destination is Destination.SHELF
         assert check_in.slip is None
         assert app.copy(book.copies[0].id).status is CopyStatus.AVAILABLE

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from application.queries import LoanFilter, LoanState, PageRequest
+from application.queries import LoanFilter, PageRequest
 from domain.catalogue import CopyStatus
 from domain.errors import (
     BookNotFound,
@@ -33,7 +33,7 @@ from domain.errors import (
 from domain.events import BookLent, BookReturned, HoldClosed, LoanRenewed
 from domain.holds import HoldStatus
 from domain.ledger import EntryKind
-from domain.loans import overdue_fine
+from domain.loans import LoanState, overdue_fine
 from domain.policy import Policy
 from domain.rules import RuleBook
 from tests.unit.support import DAY, HOUR, App, build_app, end_of_day
@@ -365,7 +365,7 @@ class TestListLoans:
         return app, names
 
     def ids(self, app: App, query: LoanFilter, page: PageRequest | None = None) -> list[str]:
-        return [loan.id for loan in app.circulation.list_loans(query, page or PageRequest()).items]
+        return [v.loan.id for v in app.circulation.list_loans(query, page or PageRequest()).items]
 
     def test_newest_first(self, world: tuple[App, dict[str, str]]) -> None:
         app, n = world
@@ -383,7 +383,7 @@ class TestListLoans:
     def test_paging(self, world: tuple[App, dict[str, str]]) -> None:
         app, n = world
         page = app.circulation.list_loans(LoanFilter(), PageRequest(page=2, per_page=2))
-        assert [loan.id for loan in page.items] == [n["returned"]]
+        assert [view.loan.id for view in page.items] == [n["returned"]]
         assert (page.total, page.page, page.per_page, page.pages) == (3, 2, 2, 2)
         beyond = app.circulation.list_loans(LoanFilter(), PageRequest(page=5, per_page=2))
         assert beyond.items == []

@@ -109,7 +109,7 @@ def test_a_claimed_return_freezes_the_fine_until_the_loan_is_resolved(app: App) 
     app.advance(10 * DAY)
 
     statement = app.accounts.statement(member_id)
-    assert [a.amount_cents for a in statement.accruing] == [50]  # frozen at the claim
+    assert [a.fine_cents for a in statement.accruing] == [50]  # frozen at the claim
     # A disputed loan blocks nothing: the member may borrow while a librarian looks.
     app.circulation.borrow(member_id, book_id=app.add_book().book.id)
 

@@ -7,9 +7,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from application.losses import Recovery
-from entrypoints.http.schemas.accounts import CHARGE_EXAMPLE, EntryOut
-from entrypoints.http.schemas.books import COPY_EXAMPLE, CopyOut
-from entrypoints.http.schemas.loans import LOAN_EXAMPLE, LoanOut
+from entrypoints.schemas.accounts import CHARGE_EXAMPLE, EntryOut
+from entrypoints.schemas.books import COPY_EXAMPLE, CopyOut
+from entrypoints.schemas.loans import LOAN_EXAMPLE, LoanOut
 
 
 class LossOut(BaseModel):

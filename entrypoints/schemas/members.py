@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from application.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from domain.members import MAX_EMAIL, Member, MemberStatus, Role
-from entrypoints.http.schemas.common import (
+from entrypoints.schemas.common import (
     BodyModel,
     PageMeta,
     PageQuery,
@@ -59,6 +59,7 @@ MEMBER_EXAMPLE: dict[str, Any] = {
     "status": "active",
     "category": "standard",
     "membership_expires_at": "2031-01-01T09:00:00Z",
+    "has_password": True,
     "created_at": "2030-01-01T09:00:00Z",
     "updated_at": "2030-01-01T09:00:00Z",
     "version": 1,
@@ -127,6 +128,9 @@ class MemberOut(BaseModel):
     status: MemberStatus
     category: str = Field(description="The member category: which circulation rules apply.")
     membership_expires_at: datetime
+    has_password: bool = Field(
+        description="Whether the member can sign in with a password (which is never shown)."
+    )
     created_at: datetime
     updated_at: datetime
     version: int
@@ -142,6 +146,7 @@ class MemberOut(BaseModel):
             status=member.status,
             category=member.category,
             membership_expires_at=member.membership_expires_at,
+            has_password=member.password_hash is not None,
             created_at=member.created_at,
             updated_at=member.updated_at,
             version=member.version,

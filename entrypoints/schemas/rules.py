@@ -18,7 +18,7 @@ from pydantic import (
 
 from domain.calendar import WEEKDAYS, Closure
 from domain.rules import ANY, CirculationRule, ItemType, MemberCategory, Resolution
-from entrypoints.http.schemas.common import (
+from entrypoints.schemas.common import (
     BodyModel,
     PageMeta,
     PageQuery,

@@ -8,9 +8,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from application.desk import CheckIn, CopyAtDesk, Destination, HoldShelfSlip
-from entrypoints.http.schemas.books import COPY_EXAMPLE, Barcode, CopyOut
-from entrypoints.http.schemas.common import QueryModel
-from entrypoints.http.schemas.loans import LOAN_EXAMPLE, LoanOut
+from entrypoints.schemas.books import COPY_EXAMPLE, Barcode, CopyOut
+from entrypoints.schemas.common import QueryModel
+from entrypoints.schemas.loans import LOAN_EXAMPLE, LoanOut
 
 
 class CopyLookup(QueryModel):
@@ -54,10 +54,10 @@ class CheckInOut(BaseModel):
     hold: HoldShelfOut | None = Field(description="Set when the copy goes to the hold shelf.")
 
     @classmethod
-    def of(cls, check_in: CheckIn, now: datetime) -> CheckInOut:
+    def of(cls, check_in: CheckIn) -> CheckInOut:
         slip = check_in.slip
         return cls(
-            loan=LoanOut.of(check_in.loan, now, check_in.fine_cents),
+            loan=LoanOut.of(check_in.view),
             destination=check_in.destination,
             hold=HoldShelfOut.of(slip) if slip is not None else None,
         )

@@ -7,12 +7,12 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-from application.circulation import HoldInQueue
-from application.queries import LoanState
+from application.circulation import HoldInQueue, RenewalOutcome
+from application.loan_views import LoanView
 from domain.holds import Hold, HoldStatus
-from domain.loans import Loan, LoanStatus
-from entrypoints.http.schemas.books import Barcode
-from entrypoints.http.schemas.common import (
+from domain.loans import LoanState
+from entrypoints.schemas.books import Barcode
+from entrypoints.schemas.common import (
     BodyModel,
     PageMeta,
     PageQuery,
@@ -21,8 +21,8 @@ from entrypoints.http.schemas.common import (
     no_null_defaults,
     omitted,
 )
-from entrypoints.http.schemas.members import CardNumber
-from entrypoints.http.schemas.rules import IsoDate
+from entrypoints.schemas.members import CardNumber
+from entrypoints.schemas.rules import IsoDate
 
 LOAN_EXAMPLE: dict[str, Any] = {
     "id": "0190f1e2-7c4d-7a8b-9c0d-cccccccccccc",
@@ -206,14 +206,8 @@ class LoanOut(BaseModel):
     version: int
 
     @classmethod
-    def of(cls, loan: Loan, now: datetime, fine_cents: int) -> LoanOut:
-        """``fine_cents``: the fine the use case computed (``Circulation.accrued_fines``)."""
-        if loan.status is not LoanStatus.OPEN:
-            status = LoanState(loan.status.value)
-        elif loan.is_overdue(now):
-            status = LoanState.OVERDUE
-        else:
-            status = LoanState.OPEN
+    def of(cls, view: LoanView) -> LoanOut:
+        loan = view.loan
         return cls(
             id=loan.id,
             copy_id=loan.copy_id,
@@ -224,8 +218,8 @@ class LoanOut(BaseModel):
             renewals=loan.renewals,
             returned_at=loan.returned_at,
             claimed_returned_at=loan.claimed_returned_at,
-            status=status,
-            fine_cents=fine_cents,
+            status=view.state,
+            fine_cents=view.fine_cents,
             version=loan.version,
         )
 
@@ -241,6 +235,17 @@ class RenewalOut(BaseModel):
     renewed: bool
     code: str | None = Field(description="The refusal's code, e.g. `RENEWAL_BLOCKED_BY_HOLD`.")
     message: str | None
+
+    @classmethod
+    def of(cls, outcome: RenewalOutcome, view: LoanView) -> RenewalOut:
+        """``view``: the loan as it is after the attempt."""
+        refusal = outcome.refusal
+        return cls(
+            loan=LoanOut.of(view),
+            renewed=outcome.renewed,
+            code=refusal.code if refusal is not None else None,
+            message=refusal.message if refusal is not None else None,
+        )
 
 
 class RenewalsOut(BaseModel):

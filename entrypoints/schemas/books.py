@@ -11,7 +11,7 @@ from application.catalogue import BookDetails
 from application.circulation import Availability
 from application.queries import BookSort
 from domain.catalogue import MAX_AUTHORS, MAX_NAME, MAX_SUBJECTS, MAX_TITLE, Book, Copy, CopyStatus
-from entrypoints.http.schemas.common import (
+from entrypoints.schemas.common import (
     BodyModel,
     JsonInt,
     PageMeta,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from application.accounts import Statement
 from domain.ledger import MAX_NOTE, ChargeType, EntryKind, LedgerEntry
-from entrypoints.http.schemas.common import BodyModel, JsonInt, PathModel, ResourceId, omitted
+from entrypoints.schemas.common import BodyModel, JsonInt, PathModel, ResourceId, omitted
 
 Cents = Annotated[JsonInt, Field(ge=1, le=100_000_000, description="Integer cents.")]
 Reason = Annotated[str, Field(min_length=1, max_length=MAX_NOTE, description="Kept with the line.")]
@@ -162,8 +162,8 @@ class AccountOut(BaseModel):
             ),
             entries=[EntryOut.of(e, remaining.get(e.id)) for e in statement.entries],
             accruing=[
-                AccruingOut(loan_id=a.loan.id, amount_cents=a.amount_cents)
-                for a in statement.accruing
+                AccruingOut(loan_id=view.loan.id, amount_cents=view.fine_cents)
+                for view in statement.accruing
             ],
         )
 

@@ -14,7 +14,7 @@ from application.passwords import MAX_PASSWORD_LENGTH
 from domain.access import Scope, format_scopes
 from domain.credentials import MAX_NAME, ApiKey, ServiceClient
 from domain.members import MAX_EMAIL
-from entrypoints.http.schemas.common import BodyModel, PageMeta, PathModel, ResourceId, UtcDateTime
+from entrypoints.schemas.common import BodyModel, PageMeta, PathModel, ResourceId, UtcDateTime
 
 # Long enough for any refresh token this service issues (43 characters), and then some.
 MAX_REFRESH_TOKEN = 512

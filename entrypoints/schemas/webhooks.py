@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from application.outbox import MessageStatus, OutboxMessage
 from application.webhooks import EVENT_TYPES, Subscription
-from entrypoints.http.schemas.common import BodyModel, PageMeta, PageQuery, PathModel, ResourceId
+from entrypoints.schemas.common import BodyModel, PageMeta, PageQuery, PathModel, ResourceId
 
 _EVENTS = ", ".join(f"`{name}`" for name in EVENT_TYPES)
 

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from application.audit import AuditFilter, AuditRecord
-from entrypoints.http.schemas.common import PageMeta, PageQuery, Timestamp, UtcDateTime
+from entrypoints.schemas.common import PageMeta, PageQuery, Timestamp, UtcDateTime
 
 
 class AuditQuery(PageQuery):

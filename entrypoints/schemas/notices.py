@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from application.outbox import Channel, MessageStatus, OutboxMessage
 from domain.members import Member
-from entrypoints.http.schemas.common import BodyModel, PageMeta, PageQuery, ResourceId
+from entrypoints.schemas.common import BodyModel, PageMeta, PageQuery, ResourceId
 
 
 class NoticeQuery(PageQuery):
