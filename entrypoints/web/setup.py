@@ -19,7 +19,7 @@ from application.identity.keyset import SigningKey
 from entrypoints.container import Container
 from entrypoints.http import access
 from entrypoints.http.identity import current_caller
-from entrypoints.web import assets, browser_session, csp, errors, partials
+from entrypoints.web import assets, browser_session, csp, errors, formatting, partials
 from entrypoints.web.audience import Audience, audience_of
 
 # Who may call a page, as far as the API's guard is concerned: no Authorization header is read
@@ -132,6 +132,7 @@ def init_app(app: Flask, container: Container) -> None:
     from entrypoints.web import auth, desk  # the screens import this module's helpers
 
     _configure(app, container)
+    formatting.register(app)
     app.register_blueprint(_blueprint((auth.bp, desk.bp)))
     for rule in list(app.url_map.iter_rules()):
         if rule.endpoint == STATIC_ENDPOINT:

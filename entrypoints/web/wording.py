@@ -25,7 +25,7 @@ WORDS: dict[str, str] = {
     # the item
     "COPY_NOT_FOUND": "No item has that barcode.",
     "BOOK_NOT_FOUND": "No title matches.",
-    "COPY_NOT_AVAILABLE": "This item is not on the shelf (lost, withdrawn or in processing).",
+    "COPY_NOT_AVAILABLE": "This item cannot be lent now.",
     "NO_COPY_AVAILABLE": "No copy of this title is available.",
     "COPY_ON_LOAN": "This item is already on loan; check it in first.",
     "COPY_RESERVED_FOR_ANOTHER_MEMBER": "This item is on the hold shelf for another member.",
@@ -63,8 +63,20 @@ WORDS: dict[str, str] = {
 }
 
 
+# Why a copy cannot be lent, by its status (``COPY_NOT_AVAILABLE`` says which).
+COPY_STATUS_WORDS: dict[str, str] = {
+    "on_loan": "This item is already on loan; check it in first.",
+    "on_hold_shelf": "This item is on the hold shelf for another member.",
+    "lost": "This item is recorded as lost; check it in to recover it first.",
+    "withdrawn": "This item was withdrawn from the collection.",
+}
+
+
 def describe(error: DomainError) -> str:
     """The refusal in plain words (the domain's message where no better words exist)."""
+    status = error.details.get("status")
+    if error.code == "COPY_NOT_AVAILABLE" and isinstance(status, str):
+        return COPY_STATUS_WORDS.get(status, WORDS[error.code])
     words = WORDS.get(error.code)
     if words is not None:
         return words

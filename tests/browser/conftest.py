@@ -6,6 +6,7 @@ are then exercised only as a person would, through the browser.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from selenium.webdriver import Chrome
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from application.catalogue import BookDetails
 from domain.members import Member, Role
 from entrypoints.container import Container, build_container, dispose
 from entrypoints.settings import Settings
@@ -22,12 +24,27 @@ from tests.browser.support import PASSWORD, chromium, running_server, wait_for
 pytestmark = pytest.mark.browser
 
 
+def _isbn13(serial: int) -> str:
+    digits = f"978{serial:09d}"
+    check = (10 - sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits)) % 10) % 10
+    return f"{digits}{check}"
+
+
+_ISBNS = (_isbn13(n) for n in itertools.count(100_000))
+
+
 @dataclass(frozen=True)
 class Library:
     """The served library: its base URL and the use cases over its database."""
 
     url: str
     container: Container
+
+    def add_book(self, title: str, barcodes: list[str]) -> str:
+        """A book with these copies; its id."""
+        isbn = next(_ISBNS)
+        details = BookDetails(isbn=isbn, title=title, authors=["A. Writer"], year=2020)
+        return self.container.catalogue().add_book(details, barcodes=barcodes).book.id
 
     def register(self, name: str, role: Role = Role.MEMBER) -> Member:
         email = f"{name.lower().replace(' ', '.')}@example.org"

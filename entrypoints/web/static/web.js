@@ -1,26 +1,62 @@
 // Progressive enhancement of the pages; every page works without it.
 //
-// Scan forms (data-scan) are posted by htmx and each answer (a result or a refusal, as one
-// line) is added to the page; the scanner then types the next code into the same field, so
-// the field is emptied and keeps the focus.
+// A scan form (data-scan="<id of its list>") sends each code in the background and adds the
+// answer (one line, rendered by the server) to the top of its list, so the screen keeps its
+// earlier lines and the cursor stays in the scan field. A USB scanner types a code and Enter,
+// and may do so again before the server has answered: the field is emptied as soon as a code
+// is taken, and the codes are sent one after another, in the order they were scanned.
 "use strict";
 
-document.addEventListener("htmx:afterRequest", function (event) {
-  var form = event.detail.elt;
-  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-scan")) {
-    return;
-  }
-  var field = form.querySelector("[data-scan-field]");
-  if (field) {
-    field.value = "";
-    field.focus();
-  }
-});
-
-// The server could not be reached: say so where results are read out.
-document.addEventListener("htmx:sendError", function () {
+(function () {
   var announcer = document.getElementById("announcer");
-  if (announcer) {
-    announcer.textContent = "The server could not be reached; nothing was done. Try again.";
+
+  function say(words) {
+    if (announcer) {
+      announcer.textContent = words;
+    }
   }
-});
+
+  function enhance(form) {
+    var field = form.querySelector("[data-scan-field]");
+    var list = document.getElementById(form.getAttribute("data-scan"));
+    var sending = Promise.resolve();
+    if (!field || !list || !window.fetch) {
+      return; // the form posts as a plain form
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!field.value.trim()) {
+        return;
+      }
+      var body = new FormData(form); // the code as scanned, with the form's CSRF token
+      field.value = "";
+      field.focus();
+      sending = sending.then(function () {
+        return fetch(form.action, {
+          method: "POST",
+          body: body,
+          credentials: "same-origin",
+          headers: { "X-Scan": "line" },
+        })
+          .then(function (response) {
+            var location = response.headers.get("X-Location");
+            if (location) {
+              window.location.assign(location); // signed out meanwhile: the whole page
+              return null;
+            }
+            return response.text();
+          })
+          .then(function (line) {
+            if (line) {
+              list.insertAdjacentHTML("afterbegin", line);
+            }
+          })
+          .catch(function () {
+            say("The server could not be reached; scan that item again.");
+          });
+      });
+    });
+  }
+
+  document.querySelectorAll("form[data-scan]").forEach(enhance);
+})();
