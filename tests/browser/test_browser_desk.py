@@ -204,3 +204,29 @@ def test_the_other_desk_screens_pass_axe(driver: Chrome, library: Library, libra
             wait_for_text(driver, "main", "titles match")
         assert_accessible(driver)
         screenshot(driver, shot)
+
+
+def test_the_desk_needs_no_mouse_from_sign_in_to_a_loan(
+    driver: Chrome, library: Library, librarian: str
+) -> None:
+    library.add_book("North and South", ["NS-1"])
+    hal = library.register("Hal Keys")
+    driver.delete_all_cookies()
+    driver.get(f"{library.url}/sign-in")
+    wait_for(driver, "#email")
+
+    scan(driver, librarian)  # email and Enter: the browser moves to the empty password
+    assert focused(driver).get_attribute("id") == "password"
+    scan(driver, "a sufficiently long passphrase")
+    wait_for_text(driver, "h1", "Desk")
+    body = driver.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)  # the skip link
+    focused(driver).send_keys(Keys.TAB)  # the first screen of the desk
+    assert focused(driver).text == "Check out"
+    focused(driver).send_keys(Keys.ENTER)
+    wait_for(driver, "#who")
+    scan(driver, hal.card_number)
+    wait_for(driver, "#barcode")
+    scan(driver, "NS-1")
+
+    assert "North and South" in wait_for_lines(driver, 1)[0]

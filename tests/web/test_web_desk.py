@@ -255,3 +255,17 @@ def test_a_signed_out_scan_from_the_script_is_sent_to_sign_in_as_a_whole_page(
     )
 
     assert response.headers["X-Location"].startswith("/sign-in")
+
+
+def test_what_the_desk_does_is_audited_as_the_signed_in_librarian(
+    librarian: FlaskClient, scene: Scene, container: Container, users: Users
+) -> None:
+    from application.audit import AuditFilter
+    from application.queries import PageRequest
+
+    screen = f"/desk/checkout/{scene.ada.id}"
+    post(librarian, screen, screen, barcode="C-1")
+
+    records = container.audit().list(AuditFilter(action="book_lent"), PageRequest(1, 10)).items
+    assert [record.actor for record in records] == [f"member:{users.librarian.id}"]
+    assert records[0].request_id is not None
