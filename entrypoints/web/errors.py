@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from application.ports import DependencyUnavailable
-from domain.errors import DomainError, ErrorKind
+from domain.errors import DomainError
 from entrypoints.http.errors import STATUS_BY_KIND
 from entrypoints.http.limits import breach_retry_after
 from entrypoints.http.problem import ApiProblem
@@ -65,8 +65,6 @@ def _csrf(_: CSRFError) -> Response:
 
 def _domain(error: DomainError) -> Response:
     status = STATUS_BY_KIND[error.kind]
-    if error.kind is ErrorKind.UNAUTHENTICATED:
-        status = 401
     return error_page(status, TITLES.get(status, "Not done"), describe(error), error.code)
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from dependency_injector import providers
 from selenium.webdriver import Chrome
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from adapters.clock import ManualClock
 from application.catalogue import BookDetails
 from domain.members import Member, Role
 from entrypoints.container import Container, build_container, dispose
@@ -39,12 +42,23 @@ class Library:
 
     url: str
     container: Container
+    settings: Settings
 
     def add_book(self, title: str, barcodes: list[str]) -> str:
         """A book with these copies; its id."""
         isbn = next(_ISBNS)
         details = BookDetails(isbn=isbn, title=title, authors=["A. Writer"], year=2020)
         return self.container.catalogue().add_book(details, barcodes=barcodes).book.id
+
+    def lend_days_ago(self, member_id: str, barcode: str, days: int) -> None:
+        """A loan made ``days`` ago (so it may be overdue now), by the desk of that day."""
+        past = build_container(self.settings, wire=False)
+        now = datetime.now(UTC)
+        past.clock.override(providers.Object(ManualClock(now - timedelta(days=days))))
+        try:
+            past.circulation().borrow(member_id, barcode=barcode)
+        finally:
+            dispose(past)
 
     def register(self, name: str, role: Role = Role.MEMBER) -> Member:
         email = f"{name.lower().replace(' ', '.')}@example.org"
@@ -63,7 +77,7 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
         )
         container = build_container(settings, wire=False)
         try:
-            yield Library(url, container)
+            yield Library(url, container, settings)
         finally:
             dispose(container)
 

@@ -190,20 +190,29 @@ def test_a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing(
 def test_the_other_desk_screens_pass_axe(driver: Chrome, library: Library, librarian: str) -> None:
     gus = library.register("Gus Late")
     library.add_book("Cranford", ["CR-1"])
-    library.container.circulation().borrow(gus.id, barcode="CR-1")
+    library.lend_days_ago(gus.id, "CR-1", days=60)
     sign_in(driver, library, librarian)
     wait_for_text(driver, "h1", "Desk")
     assert_accessible(driver)
     screenshot(driver, "desk-home")
 
-    for link, shot in (("Catalogue", "desk-catalogue"), ("Overdue", "desk-overdue")):
+    searches = {"Catalogue": ("cranford", "titles match"), "Members": ("example.org", "match")}
+    shots = {
+        "Check out": "desk-checkout-find",
+        "Members": "desk-members",
+        "Catalogue": "desk-catalogue",
+        "Overdue": "desk-overdue",
+    }
+    for link, shot in shots.items():
         driver.find_element(By.LINK_TEXT, link).click()
         wait_for_text(driver, "h1", link)
-        if link == "Catalogue":
-            scan(driver, "cranford")
-            wait_for_text(driver, "main", "titles match")
+        if link in searches:
+            words, answer = searches[link]
+            scan(driver, words)
+            wait_for_text(driver, "main", answer)
         assert_accessible(driver)
         screenshot(driver, shot)
+    assert "Gus Late" in driver.find_element(By.TAG_NAME, "main").text  # the overdue list
 
 
 def test_the_desk_needs_no_mouse_from_sign_in_to_a_loan(
