@@ -138,7 +138,7 @@ class Settings(BaseSettings):
         description="A browser session unused this long is signed out (server-side).",
     )
 
-    # --- rate limits (entrypoints/http/limits.py): "N per second|minute|hour|day", ";" between ---
+    # --- rate limits (http/middleware/limits.py): "N per second|minute|hour|day", ";" between ---
     rate_limit_enabled: bool = Field(True, description="Off only where limits get in the way.")
     rate_limit_default: str = Field(
         "300 per minute", description="Each caller (principal, else address), across the API."

@@ -9,36 +9,38 @@ from flask_openapi3.openapi import OpenAPI
 
 from entrypoints import web
 from entrypoints.container import Container, build_container
-from entrypoints.http import (
+from entrypoints.http.context import CONTAINER_KEY, get_container
+from entrypoints.http.middleware import (
     access,
-    accounts,
-    admin,
-    audit,
-    auth,
-    books,
     conditional,
-    copies,
-    docs,
-    errors,
     guard,
     hardening,
+    input_policy,
+    observability,
+    request_body,
+    request_id,
+)
+from entrypoints.http.responses import errors
+from entrypoints.http.responses.problem import Problem
+from entrypoints.http.routes import (
+    accounts,
+    audit,
+    books,
+    copies,
+    credentials,
+    docs,
     health,
     holds,
-    input_policy,
     loans,
     members,
     metrics,
     notices,
     oauth,
-    observability,
-    request_body,
-    request_id,
     root,
     rules,
+    sessions,
     webhooks,
 )
-from entrypoints.http.context import CONTAINER_KEY, get_container
-from entrypoints.http.problem import Problem
 from entrypoints.settings import Settings
 from entrypoints.startup import prepare
 
@@ -72,7 +74,7 @@ API_INFO = Info(
 # The route table: each blueprint's operations are served and documented from the same models.
 API_BLUEPRINTS = (
     root.bp,
-    auth.bp,
+    sessions.bp,
     oauth.bp,
     books.bp,
     copies.bp,
@@ -82,7 +84,7 @@ API_BLUEPRINTS = (
     holds.bp,
     notices.bp,
     rules.bp,
-    admin.bp,
+    credentials.bp,
     audit.bp,
     webhooks.bp,
 )

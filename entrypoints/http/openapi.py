@@ -18,11 +18,11 @@ from flask_openapi3.models.parameter import Parameter
 from flask_openapi3.utils import parse_rule
 from pydantic import BaseModel
 
-from entrypoints.http import access as _access
-from entrypoints.http.conditional import ETAG_LIST
-from entrypoints.http.problem import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
-from entrypoints.http.problem import Problem
-from entrypoints.http.request_id import HEADER as REQUEST_ID_HEADER
+from entrypoints.http.middleware import access as _access
+from entrypoints.http.middleware.conditional import ETAG_LIST
+from entrypoints.http.middleware.request_id import HEADER as REQUEST_ID_HEADER
+from entrypoints.http.responses.problem import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
+from entrypoints.http.responses.problem import Problem
 from entrypoints.schemas.common import NoQuery
 
 F = TypeVar("F", bound=Callable[..., Any])

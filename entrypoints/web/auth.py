@@ -1,8 +1,8 @@
 """Signing in and out of the pages.
 
 Sign-in is rate limited exactly as the API's is (per address, per email from one address, and
-per email from everywhere: ``entrypoints/http/limits.py`` counts this page's posts with the
-API's sign-in), and a wrong email and a wrong password are the same refusal.
+per email from everywhere: ``http/middleware/limits.py`` counts this page's posts with the API's
+sign-in), and a wrong email and a wrong password are the same refusal.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 
 from domain.errors import DomainError, ErrorKind
 from domain.members import normalise_email
-from entrypoints.http.identity import current_caller
+from entrypoints.http.middleware.caller import current_caller
 from entrypoints.logs import get_logger
 from entrypoints.web import browser_session
 from entrypoints.web.audience import Audience, page

@@ -21,7 +21,7 @@ from flask import g, request, session
 from domain.access import Principal
 from domain.errors import DomainError, ErrorKind
 from entrypoints.http.context import get_container
-from entrypoints.http.identity import current_caller, record_caller
+from entrypoints.http.middleware.caller import current_caller, record_caller
 from entrypoints.logs import get_logger
 
 log = get_logger("circulate.web")

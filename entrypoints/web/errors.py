@@ -15,10 +15,10 @@ from werkzeug.exceptions import HTTPException
 
 from application.ports import DependencyUnavailable
 from domain.errors import DomainError
-from entrypoints.http.errors import STATUS_BY_KIND
-from entrypoints.http.limits import breach_retry_after
-from entrypoints.http.problem import ApiProblem
-from entrypoints.http.request_id import current_request_id
+from entrypoints.http.middleware.limits import breach_retry_after
+from entrypoints.http.middleware.request_id import current_request_id
+from entrypoints.http.responses.errors import STATUS_BY_KIND
+from entrypoints.http.responses.problem import ApiProblem
 from entrypoints.web.partials import wants_line
 from entrypoints.web.wording import describe, describe_message
 

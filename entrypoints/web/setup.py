@@ -17,8 +17,8 @@ from werkzeug.exceptions import Forbidden
 
 from application.identity.keyset import SigningKey
 from entrypoints.container import Container
-from entrypoints.http import access
-from entrypoints.http.identity import current_caller
+from entrypoints.http.middleware import access
+from entrypoints.http.middleware.caller import current_caller
 from entrypoints.web import assets, browser_session, csp, errors, formatting, partials
 from entrypoints.web.audience import Audience, audience_of
 

@@ -13,7 +13,7 @@ from werkzeug.test import TestResponse
 
 from domain.members import Role
 from entrypoints.container import Container
-from entrypoints.http import access
+from entrypoints.http.middleware import access
 
 PROBLEM_MEMBERS = {
     "type",

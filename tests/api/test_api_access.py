@@ -22,8 +22,9 @@ from adapters.clock import ManualClock
 from adapters.webhooks import TargetCheck
 from domain.access import Scope
 from entrypoints.container import Container
-from entrypoints.http import access, create_app
+from entrypoints.http import create_app
 from entrypoints.http.app import UNGUARDED_ENDPOINTS
+from entrypoints.http.middleware import access
 from entrypoints.web.setup import is_page
 from tests.api.support import PASSWORD, Users, add_book, assert_problem
 

@@ -20,7 +20,8 @@ from adapters.security import Argon2PasswordHasher
 from adapters.sqlalchemy import migrate
 from domain.access import Scope
 from entrypoints.container import Container, build_container, dispose
-from entrypoints.http import create_app, request_body
+from entrypoints.http import create_app
+from entrypoints.http.middleware import request_body
 from entrypoints.settings import Settings
 from tests.api.support import PASSWORD, Users, assert_problem, field_errors
 

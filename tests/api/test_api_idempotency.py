@@ -12,7 +12,7 @@ from werkzeug.test import TestResponse
 from adapters.clock import ManualClock
 from application.idempotency import KeyUsed
 from entrypoints.container import Container
-from entrypoints.http.idempotency import LEASE, TTL, fingerprint
+from entrypoints.http.middleware.idempotency import LEASE, TTL, fingerprint
 from tests.api.support import ISBNS, Users, add_book, assert_problem, register
 
 BOOK = {"isbn": ISBNS[0], "title": "Idempotent"}

@@ -21,7 +21,7 @@ from adapters.security import Argon2PasswordHasher
 from domain.access import Scope
 from entrypoints.container import Container, build_container, dispose
 from entrypoints.http import create_app
-from entrypoints.http.limits import LIMITER_KEY
+from entrypoints.http.middleware.limits import LIMITER_KEY
 from entrypoints.settings import Settings
 from tests.api.support import PASSWORD, assert_problem
 

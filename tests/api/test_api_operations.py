@@ -17,7 +17,7 @@ from adapters.security import Argon2PasswordHasher
 from adapters.sqlalchemy import migrate
 from entrypoints.container import Container, build_container, dispose
 from entrypoints.http import create_app
-from entrypoints.http.health import OPERATIONS_ENDPOINTS
+from entrypoints.http.routes.health import OPERATIONS_ENDPOINTS
 from entrypoints.settings import Settings
 from tests.api.support import add_book, assert_problem, borrow, open_route, register
 

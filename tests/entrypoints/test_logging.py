@@ -17,7 +17,8 @@ from flask.testing import FlaskClient
 from adapters.security import Argon2PasswordHasher
 from domain.access import Scope
 from entrypoints.container import Container, build_container, dispose
-from entrypoints.http import access, create_app
+from entrypoints.http import create_app
+from entrypoints.http.middleware import access
 from entrypoints.logs import (
     HANDLER_NAME,
     REDACTED,

@@ -7,7 +7,7 @@ import threading
 from limits import parse, strategies
 from limits.storage import storage_from_string
 
-from entrypoints.http.memory_limits import InlineExpiryMemoryStorage
+from entrypoints.http.middleware.memory_limits import InlineExpiryMemoryStorage
 
 
 def test_the_scheme_counts_and_refuses_like_the_memory_storage() -> None:

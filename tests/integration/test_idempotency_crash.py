@@ -20,7 +20,7 @@ from adapters.sqlalchemy import migrate
 from domain.access import Scope
 from entrypoints.container import Container, build_container, dispose
 from entrypoints.http import create_app
-from entrypoints.http.idempotency import LEASE
+from entrypoints.http.middleware.idempotency import LEASE
 from entrypoints.settings import Settings
 from tests.api.support import assert_problem
 from tests.databases import temporary_postgres_database

@@ -14,7 +14,7 @@ from adapters.sqlalchemy.engine import create_engine_for, session_factory
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.queries import BookFilter, Page, PageRequest
 from domain.catalogue import Book
-from entrypoints.http.pagination import link_header
+from entrypoints.http.responses.pagination import link_header
 from tests.databases import empty_tables
 
 NOW = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ import re
 from flask import Blueprint, Flask
 from flask.testing import FlaskClient
 
-from entrypoints.http import access
+from entrypoints.http.middleware import access
 from tests.api.support import Users
 from tests.web.conftest import csrf_token, sign_in
 

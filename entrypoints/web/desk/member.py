@@ -19,7 +19,7 @@ from application.queries import HoldFilter, LoanFilter, PageRequest
 from domain.errors import DomainError, InvalidValue, LoanNotFound
 from domain.holds import ACTIVE_HOLD_STATUSES
 from domain.loans import LoanState
-from entrypoints.http import access
+from entrypoints.http.middleware import access
 from entrypoints.web import lookups
 from entrypoints.web.audience import staff_required
 from entrypoints.web.desk import outcome
