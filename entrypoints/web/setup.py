@@ -58,8 +58,8 @@ def _configure(app: Flask, container: Container) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SECURE=settings.environment == "production",
         SESSION_COOKIE_SAMESITE="Lax",
-        # A browser session ends when the browser closes, or after the idle timeout.
-        SESSION_PERMANENT=False,
+        # Sessions are never marked permanent: the cookie goes when the browser closes, and the
+        # session on the server after the idle timeout (browser_session.py).
         # CSRF is checked on pages only (``_admit``): the JSON API takes no cookies, so it
         # cannot be forged across sites, and its clients send no tokens.
         WTF_CSRF_CHECK_DEFAULT=False,
