@@ -194,3 +194,17 @@ def test_sign_in_is_rate_limited_per_email_as_the_api_is(limited_app: Flask) -> 
         "/api/v1/auth/token", json={"email": "someone@example.org", "password": "x" * 12}
     )
     assert api.status_code == 429
+
+
+def test_a_key_rotation_keeps_signed_in_browsers_signed_in(
+    app: Flask, librarian: FlaskClient, container: Container
+) -> None:
+    cookie = _session_cookie(librarian)
+    container.signing_keys().rotate()
+
+    restarted = create_app(container=container)  # a worker started after the rotation
+    browser = restarted.test_client()
+    browser.set_cookie(COOKIE_NAME, cookie)
+
+    assert restarted.config["SECRET_KEY"] != app.config["SECRET_KEY"]
+    assert browser.get("/desk/").status_code == 200
