@@ -146,6 +146,7 @@ def test_a_librarian_takes_a_payment_from_the_keyboard(
     driver.find_element(By.ID, "pay-note").send_keys("cash" + Keys.ENTER)
 
     wait_for_text(driver, "#announcer", "Payment of 3.00 recorded.")
+    assert focused(driver).text == "Payment of 3.00 recorded."  # read out first
     assert accounts.statement(eve.id).balance_cents == 150
     assert (
         "1.50"

@@ -59,4 +59,12 @@
   }
 
   document.querySelectorAll("form[data-scan]").forEach(enhance);
+
+  // After an action (a payment, a renewal) the page says what happened: unless the page puts
+  // the cursor in a field of its own, it starts at that message, read out first, and Tab goes
+  // on from there.
+  var said = document.querySelector("[data-focus]");
+  if (said && !document.querySelector("[autofocus]")) {
+    said.focus();
+  }
 })();
