@@ -269,3 +269,43 @@ def test_what_the_desk_does_is_audited_as_the_signed_in_librarian(
     records = container.audit().list(AuditFilter(action="book_lent"), PageRequest(1, 10)).items
     assert [record.actor for record in records] == [f"member:{users.librarian.id}"]
     assert records[0].request_id is not None
+
+
+def test_members_search_goes_straight_to_a_card_and_reactivation_undoes_suspension(
+    librarian: FlaskClient, scene: Scene, container: Container
+) -> None:
+    found = librarian.get(f"/desk/members?q={scene.ada.card_number}")
+    screen = f"/desk/members/{scene.ada.id}"
+    assert found.headers["Location"] == screen
+
+    post(librarian, screen, f"{screen}/suspend")
+    post(librarian, screen, f"{screen}/reactivate")
+
+    assert container.membership().get(scene.ada.id).status == "active"
+    assert "is active again" in text(librarian.get(screen))
+
+
+def test_an_unknown_member_is_a_page_in_words(librarian: FlaskClient) -> None:
+    response = librarian.get("/desk/members/no-such-member")
+
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "MEMBER_NOT_FOUND" in text(response)
+
+
+def test_a_server_error_is_a_page_without_the_cause(
+    librarian: FlaskClient, container: Container
+) -> None:
+    from dependency_injector import providers
+
+    class Broken:
+        def get_by_card_number(self, *_: object) -> None:
+            raise RuntimeError("secret detail of the failure")
+
+    with container.membership.override(providers.Object(Broken())):
+        response = librarian.get("/desk/members?q=someone")
+
+    assert response.status_code == 500
+    assert "Something went wrong" in text(response)
+    assert "secret detail" not in text(response)
+    assert response.headers["X-Request-ID"] in text(response)
