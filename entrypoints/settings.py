@@ -130,6 +130,14 @@ class Settings(BaseSettings):
         description="New card numbers: PREFIX{DIGITS}, a serial of DIGITS digits, a check digit.",
     )
 
+    # --- the web desk and member pages (entrypoints/web) ---
+    web_idle_timeout_minutes: int = Field(
+        30,
+        ge=1,
+        le=24 * 60,
+        description="A browser session unused this long is signed out (server-side).",
+    )
+
     # --- rate limits (http/middleware/limits.py): "N per second|minute|hour|day", ";" between ---
     rate_limit_enabled: bool = Field(True, description="Off only where limits get in the way.")
     rate_limit_default: str = Field(
@@ -391,6 +399,9 @@ class Settings(BaseSettings):
             if token.lower() in PLACEHOLDER_SECRETS or len(token) < 16:
                 problems.append("CIRCULATE_METRICS_TOKEN is a placeholder or shorter than 16")
         return problems
+
+    def web_idle_timeout(self) -> timedelta:
+        return timedelta(minutes=self.web_idle_timeout_minutes)
 
     def access_token_lifetime(self) -> timedelta:
         return timedelta(seconds=self.access_token_ttl_seconds)

@@ -250,6 +250,37 @@ class Sessions:
             session_id=claims.session_id,
         )
 
+    def resume(self, refresh_token: str) -> Principal:
+        """The member a browser's signed-in session stands for, checked on each page.
+
+        The web pages keep the session's refresh token (in an HttpOnly cookie) and never
+        exchange it: a browser sends requests in parallel, and an exchange racing another would
+        look like a stolen token and end the session. Instead each page checks the token is
+        still the session's live one (not signed out, revoked or expired) and reads the member,
+        so a role change or a removal takes effect on the next page.
+        """
+        now = self._clock.now()
+        with self._uow() as uow:
+            record = uow.refresh_tokens.get_by_hash(opaque.digest(refresh_token))
+            if record is None or record.is_used:
+                raise TokenInvalid("unknown session")
+            if record.is_revoked:
+                raise TokenRevoked("this session was signed out")
+            if record.is_expired(now):
+                raise TokenExpired("the session has expired; sign in again")
+            member = uow.members.get(record.member_id)
+        if member is None:
+            raise TokenInvalid("unknown session")
+        if self._revocations.any_revoked([session_key(record.family_id)]):
+            raise TokenRevoked("this session was signed out")
+        return Principal(
+            kind=PrincipalKind.MEMBER,
+            id=member.id,
+            scopes=scopes_for(member.role),
+            role=member.role,
+            session_id=record.family_id,
+        )
+
     # --- housekeeping ----------------------------------------------------------------------
 
     def purge_expired(self, batch: int = 1000) -> int:

@@ -251,3 +251,7 @@ def _summary(library: Library, cast: _Cast, password: str) -> None:
     click.echo("  circulate loans list --overdue")
     click.echo("  circulate report")
     click.echo("  circulate serve            # the HTTP API on http://127.0.0.1:8000")
+    click.echo(
+        "  then http://127.0.0.1:8000/sign-in in a browser: staff reach the desk, members "
+        "their own pages"
+    )

@@ -104,6 +104,7 @@ def next_steps(settings: Settings, url: str) -> str:
             f"Circulate serving {url} (development server; database: {database})",
             f"  API documentation  {url}/docs",
             f"  Sign in            POST {url}/api/v1/auth/token",
+            f"  In a browser       {url}/sign-in   (staff: the desk; members: their pages)",
             f"  No account yet?    {circulate} demo   (a demo library), or",
             f"                     {circulate} members create --role librarian --email ... "
             "--name ...",

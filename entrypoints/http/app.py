@@ -7,6 +7,7 @@ from importlib.metadata import version
 from flask_openapi3.models.info import Info
 from flask_openapi3.openapi import OpenAPI
 
+from entrypoints import web
 from entrypoints.container import Container, build_container
 from entrypoints.http.middleware import (
     access,
@@ -105,9 +106,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         container = build_container(settings, wire=False)
     elif settings is not None:
         raise ValueError("give create_app either settings or a container, not both")
-    # Only the HTTP package: wiring the configured ones would import the whole CLI into every
-    # server worker.
-    container.wire(packages=[__package__])
+    # Only the HTTP and web packages: wiring the configured ones would import the whole CLI
+    # into every server worker.
+    container.wire(packages=[__package__, "entrypoints.web"])
     settings = container.settings()
     prepare(settings)  # logging once per process; unsafe production settings stop here
 
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     hardening.init_app(app, settings)
     request_body.init_app(app)
     errors.init_app(app)
+    web.init_sessions(app)  # a signed-in page's caller is known to the limiter and the audit
     guard.init_app(app, container, unguarded=UNGUARDED_ENDPOINTS)
     audit.init_app(app)  # changes are attributed to the caller the guard authenticated
     request_body.init_parsing(app)  # bodies are read only for requests the limiter counted
@@ -143,4 +145,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.register_api(health.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(metrics.blueprint(settings))
+    web.init_app(app, container)  # the desk and member pages, on the same use cases
     return app

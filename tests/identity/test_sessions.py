@@ -387,3 +387,58 @@ def test_a_token_with_neither_role_nor_client_is_refused(identity: Identity) -> 
     token = identity.sign(identity.claims(role=None))
     with pytest.raises(TokenInvalid):
         identity.sessions.authenticate_bearer(token)
+
+
+# --- resuming a browser's session ------------------------------------------------------------
+
+
+def test_resume_names_the_member_of_a_live_session(identity: Identity) -> None:
+    member = register(identity, role=Role.LIBRARIAN)
+    pair = login(identity)
+
+    principal = identity.sessions.resume(pair.refresh_token)
+
+    assert principal.kind is PrincipalKind.MEMBER
+    assert principal.id == member.id
+    assert principal.role is Role.LIBRARIAN
+    assert principal.scopes == scopes_for(Role.LIBRARIAN)
+    assert principal.session_id is not None
+    # Resuming uses nothing up: the same token resumes again (pages load in parallel).
+    assert identity.sessions.resume(pair.refresh_token) == principal
+
+
+def test_resume_refuses_a_signed_out_session(identity: Identity) -> None:
+    register(identity)
+    pair = login(identity)
+    principal = identity.sessions.resume(pair.refresh_token)
+
+    identity.sessions.logout(principal, pair.refresh_token)
+
+    with pytest.raises(TokenRevoked):
+        identity.sessions.resume(pair.refresh_token)
+
+
+def test_resume_follows_a_role_change_by_refusing_the_old_session(identity: Identity) -> None:
+    member = register(identity, role=Role.LIBRARIAN)
+    pair = login(identity)
+
+    identity.membership.change_role(member.id, Role.MEMBER)
+
+    with pytest.raises(DomainError) as refused:
+        identity.sessions.resume(pair.refresh_token)
+    assert refused.value.kind is ErrorKind.UNAUTHENTICATED
+
+
+def test_resume_refuses_unknown_used_and_expired_tokens(identity: Identity) -> None:
+    register(identity)
+    used = login(identity)
+    identity.sessions.refresh(used.refresh_token)
+    expiring = login(identity)
+
+    with pytest.raises(TokenInvalid):
+        identity.sessions.resume(opaque.new_secret())
+    with pytest.raises(TokenInvalid):
+        identity.sessions.resume(used.refresh_token)
+    identity.clock.advance(REFRESH_LIFETIME)
+    with pytest.raises(TokenExpired):
+        identity.sessions.resume(expiring.refresh_token)

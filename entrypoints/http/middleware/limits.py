@@ -29,9 +29,10 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask_limiter import ApplicationLimit, HeaderNames, Limit, Limiter, RequestLimit
 
 from adapters.redis_store import TIMEOUT_SECONDS
@@ -48,7 +49,10 @@ RATE_LIMITED = "RATE_LIMITED"
 LOGIN_ENDPOINT = "auth.create_token"
 REFRESH_ENDPOINT = "auth.refresh_token"
 CLIENT_TOKEN_ENDPOINT = "oauth.issue_token"  # noqa: S105 (an endpoint's name)
-AUTH_ENDPOINTS = frozenset({LOGIN_ENDPOINT, REFRESH_ENDPOINT, CLIENT_TOKEN_ENDPOINT})
+# The pages' sign-in form: the same limits as the API's sign-in, counted together with it.
+WEB_LOGIN_ENDPOINT = "web.auth.sign_in_post"
+LOGIN_ENDPOINTS = frozenset({LOGIN_ENDPOINT, WEB_LOGIN_ENDPOINT})
+AUTH_ENDPOINTS = frozenset({*LOGIN_ENDPOINTS, REFRESH_ENDPOINT, CLIENT_TOKEN_ENDPOINT})
 KEY_PREFIX = "circulate:ratelimit"
 STRATEGY = "moving-window"  # no burst of twice the limit across a window's edge
 LIMITER_KEY = "circulate.limiter"
@@ -75,8 +79,11 @@ def caller_key() -> str:
 
 
 def _email_claimed() -> str | None:
-    body = request.get_json(silent=True) if request.is_json else None
-    email = body.get("email") if isinstance(body, dict) else None
+    if request.endpoint == WEB_LOGIN_ENDPOINT:
+        email: object = request.form.get("email")
+    else:
+        body = request.get_json(silent=True) if request.is_json else None
+        email = body.get("email") if isinstance(body, dict) else None
     if not isinstance(email, str) or not email.strip():
         return None
     return email.strip().lower()[:MAX_EMAIL]
@@ -84,7 +91,7 @@ def _email_claimed() -> str | None:
 
 def account() -> str | None:
     """The account a token request claims: the email of a sign-in, the id of a client."""
-    if request.endpoint == LOGIN_ENDPOINT:
+    if request.endpoint in LOGIN_ENDPOINTS:
         claimed = _email_claimed()
     elif request.endpoint == CLIENT_TOKEN_ENDPOINT:
         claimed = claimed_client_id()
@@ -103,6 +110,18 @@ def account_address_key() -> str:
     return f"{account() or ''}:{address()}"
 
 
+def _auth_scope(name: str) -> Callable[[str], str]:
+    """The counter an endpoint's sign-in limit uses: the pages' sign-in form and the API's
+    sign-in share one (a guesser gains nothing by switching); every other endpoint has its own.
+    """
+
+    def scope(endpoint: str) -> str:
+        counted = "sign-in" if endpoint in LOGIN_ENDPOINTS else endpoint
+        return f"{counted}:{name}" if name else counted
+
+    return scope
+
+
 def _not_auth() -> bool:
     return request.endpoint not in AUTH_ENDPOINTS
 
@@ -118,13 +137,26 @@ def _exempt() -> bool:
     return rule is not None and not rule.rate_limited
 
 
+_RETRY_AFTER = "circulate_retry_after"
+
+
+def breach_retry_after() -> int | None:
+    """Seconds until this request's breached limit lets a request through again, if it did."""
+    retry: int | None = g.get(_RETRY_AFTER)
+    return retry
+
+
 def _retry_after(limit: RequestLimit) -> int:
     return max(1, math.ceil(limit.reset_at - time.time()))
 
 
-def _breached(limit: RequestLimit) -> Response:
+def _breached(limit: RequestLimit) -> Response | None:
     retry = _retry_after(limit)
     log.warning("rate limit reached", limit=str(limit.limit), endpoint=request.endpoint)
+    if request.endpoint is not None and request.endpoint.startswith("web."):
+        # Raised as a 429 the pages answer with a page of their own (entrypoints/web/errors.py).
+        setattr(g, _RETRY_AFTER, retry)
+        return None
     message = f"too many requests ({limit.limit}); retry in {retry} s"
     headers = {"Retry-After": str(retry)}
     if request.endpoint == CLIENT_TOKEN_ENDPOINT:
@@ -163,18 +195,26 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         caller_key,
         application_limits=[ApplicationLimit(settings.rate_limit_default)],
         default_limits=[
-            Limit(settings.rate_limit_auth_per_ip, key_function=address, exempt_when=_not_auth),
+            Limit(
+                settings.rate_limit_auth_per_ip,
+                key_function=address,
+                exempt_when=_not_auth,
+                scope=_auth_scope(""),
+                shared=True,
+            ),
             Limit(
                 settings.rate_limit_auth_per_account,
                 key_function=account_address_key,
                 exempt_when=_no_account,
-                scope="account-address",
+                scope=_auth_scope("account-address"),
+                shared=True,
             ),
             Limit(
                 settings.rate_limit_auth_account_ceiling,
                 key_function=account_key,
                 exempt_when=_no_account,
-                scope="account",
+                scope=_auth_scope("account"),
+                shared=True,
             ),
         ],
         storage_uri=settings.redis_url or f"{MEMORY_SCHEME}://",

@@ -32,6 +32,8 @@ MAX_JSON_DEPTH = 32
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # The OAuth 2.0 token endpoint takes a form and answers in its RFC's format (oauth.py).
 FORM_ENDPOINTS = frozenset({"oauth.issue_token"})
+# The pages (entrypoints/web) post HTML forms; werkzeug's form parser keeps the size limit.
+PAGES_PREFIX = "web."
 # JSON strings (which may contain brackets) and the brackets outside them.
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
@@ -68,6 +70,8 @@ def _is_json(mimetype: str) -> bool:
 
 def _has_body() -> bool:
     if request.method not in _WITH_BODY or request.endpoint in FORM_ENDPOINTS:
+        return False
+    if request.endpoint is not None and request.endpoint.startswith(PAGES_PREFIX):
         return False
     if request.routing_exception is not None:
         return False  # no such route or method: its 404 or 405 comes first
