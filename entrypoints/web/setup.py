@@ -129,10 +129,10 @@ def init_sessions(app: Flask) -> None:
 
 
 def init_app(app: Flask, container: Container) -> None:
-    from entrypoints.web import auth, desk  # the screens import this module's helpers
+    from entrypoints.web import auth, desk, my  # the screens import this module's helpers
 
     _configure(app, container)
-    app.register_blueprint(_blueprint((auth.bp, desk.bp)))
+    app.register_blueprint(_blueprint((auth.bp, desk.bp, my.bp)))
     for rule in list(app.url_map.iter_rules()):
         if rule.endpoint == STATIC_ENDPOINT:
             access.register(rule.endpoint, access.operations())

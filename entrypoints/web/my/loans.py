@@ -1,0 +1,92 @@
+"""My loans: what I have out, when each is due, which are overdue and the fine so far; renew
+one or all, and see per loan what happened (or why not, in words)."""
+
+from __future__ import annotations
+
+from dependency_injector.wiring import Provide, inject
+from flask import Blueprint, Response, redirect, render_template, url_for
+
+from application.circulation import Circulation
+from application.queries import LoanFilter, PageRequest
+from domain.errors import DomainError
+from domain.loans import LoanState
+from entrypoints.web.audience import member_required
+from entrypoints.web.my import me, outcome, titles
+from entrypoints.web.my.outcome import Said
+from entrypoints.web.my.presenting import local_day
+
+# A member's open loans fit on one page: the loan limit is far below it.
+OPEN_LOANS = PageRequest(1, 100)
+
+
+@member_required
+@inject
+def loans(circulation: Circulation = Provide["circulation"]) -> str:
+    views = circulation.list_loans(
+        LoanFilter(member_id=me.member_id(), state=LoanState.OPEN), OPEN_LOANS
+    ).items
+    return render_template(
+        "web/my/loans.html",
+        loans=views,
+        books=titles.books(view.loan.book_id for view in views),
+        outcome=outcome.take(),
+    )
+
+
+def _back() -> Response:
+    return redirect(url_for("web.my.loans"), 303)  # type: ignore[return-value]
+
+
+@member_required
+@inject
+def renew(loan_id: str, circulation: Circulation = Provide["circulation"]) -> Response:
+    loan = me.own_loan(circulation, loan_id)  # another member's loan: 404, nothing renewed
+    title = titles.books([loan.book_id])[loan.book_id].title
+    try:
+        renewed = circulation.renew(loan.id)
+    except DomainError as refusal:
+        said = outcome.refusal(refusal)
+        outcome.renewals(
+            [Said(f"{title} was not renewed: {said.words}", said.code)], {loan.id: said}
+        )
+        return _back()
+    line = Said(f"Renewed: now due {local_day(renewed.due_at)}.")
+    outcome.renewals(
+        [Said(f"{title} renewed: now due {local_day(renewed.due_at)}.")], {loan.id: line}
+    )
+    return _back()
+
+
+@member_required
+@inject
+def renew_all(circulation: Circulation = Provide["circulation"]) -> Response:
+    results = circulation.renew_all(me.member_id())
+    per_loan: dict[str, Said] = {}
+    for result in results:
+        if result.refusal is None:
+            per_loan[result.loan.id] = Said(f"Renewed: now due {local_day(result.loan.due_at)}.")
+        else:
+            per_loan[result.loan.id] = outcome.refusal(result.refusal)
+    renewed = sum(1 for result in results if result.renewed)
+    refused = len(results) - renewed
+    if not results:
+        summary = Said("You have nothing out to renew.")
+    else:
+        summary = Said(
+            f"{_count(renewed, 'loan')} renewed, {_count(refused, 'loan')} not renewed; "
+            "each loan below says why."
+            if refused
+            else f"{_count(renewed, 'loan')} renewed."
+        )
+    outcome.renewals([summary], per_loan)
+    return _back()
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/loans", "loans", loans)
+    bp.add_url_rule("/loans/<loan_id>/renew", "renew", renew, methods=["POST"])
+    bp.add_url_rule("/loans/renew-all", "renew_all", renew_all, methods=["POST"])
