@@ -118,7 +118,7 @@ def test_renew_all_says_which_could_not_be_renewed_and_why(
 
     wait_for(driver, "form[action='/my/loans/renew-all'] button").click()
 
-    wait_for_text(driver, "#announcer", "1 loan renewed, 1 loan not renewed")
+    wait_for_text(driver, "#announcer", "1 of your 2 loans renewed")
     row = driver.find_element(By.XPATH, "//tr[.//strong[text()='Never Let Me Go']]")
     assert "Another member is waiting for this title, so it cannot be renewed." in row.text
     assert "RENEWAL_BLOCKED_BY_HOLD" in row.text

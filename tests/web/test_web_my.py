@@ -132,6 +132,7 @@ def test_renewing_a_loan_moves_its_due_date_and_says_so(
     assert renewed.due_at > loan.due_at
     page = text(member.get("/my/loans"))
     assert "Persuasion renewed: now due" in page
+    assert f"item {barcodes[0]}" in page  # the barcode on the item in the member's hands
     assert "renewed 1 time" in page
     # Said once: the next look at the page is quiet again.
     assert "Persuasion renewed" not in text(member.get("/my/loans"))
@@ -165,7 +166,7 @@ def test_renew_all_says_per_loan_what_happened(
     post(member, "/my/loans", "/my/loans/renew-all")
 
     page = text(member.get("/my/loans"))
-    assert "1 loan renewed, 1 loan not renewed" in page
+    assert "1 of your 2 loans renewed" in page
     free_row = page.split(f'id="loan-{free_loan.id}"')[1].split("</tr>")[0]
     wanted_row = page.split(f'id="loan-{wanted_loan.id}"')[1].split("</tr>")[0]
     assert "Renewed: now due" in free_row
@@ -302,7 +303,7 @@ def test_my_account_shows_charges_payments_balance_and_fines_growing(
     statement = accounts.statement(users.ada.id)
     assert statement.balance_cents == owed - 50
     assert f"You owe <strong>{_money(statement.balance_cents)}</strong> now." in page
-    assert "Overdue fine" in page
+    assert "Overdue fine: North and South" in page  # the charge to pay names its title
     assert "Payment" in page
     assert "Fines still growing" in page
     assert "Wives and Daughters" in page

@@ -15,13 +15,21 @@ from entrypoints.web.my import me, titles
 @inject
 def account(accounts: Accounts = Provide["accounts"]) -> str:
     statement = accounts.statement(me.member_id())
+    # Newest first: a member looks for what changed lately.
+    charges = [c for c in reversed(statement.charges) if c.remaining_cents > 0]
+    # A charge to pay names the title it is for (the ledger keeps only the loan's id).
+    loans = titles.loans(c.charge.loan_id for c in charges if c.charge.loan_id is not None)
+    books = titles.books(
+        [view.loan.book_id for view in statement.accruing]
+        + [loan.book_id for loan in loans.values()]
+    )
     return render_template(
         "web/my/account.html",
         statement=statement,
-        # Newest first: a member looks for what changed lately.
         lines=list(reversed(statement.entries)),
-        charges=[c for c in reversed(statement.charges) if c.remaining_cents > 0],
-        books=titles.books(view.loan.book_id for view in statement.accruing),
+        charges=charges,
+        loans=loans,
+        books=books,
     )
 
 

@@ -29,6 +29,7 @@ def loans(circulation: Circulation = Provide["circulation"]) -> str:
         "web/my/loans.html",
         loans=views,
         books=titles.books(view.loan.book_id for view in views),
+        copies=titles.copies(view.loan.copy_id for view in views),
         outcome=outcome.take(),
     )
 
@@ -67,23 +68,24 @@ def renew_all(circulation: Circulation = Provide["circulation"]) -> Response:
             per_loan[result.loan.id] = Said(f"Renewed: now due {local_day(result.loan.due_at)}.")
         else:
             per_loan[result.loan.id] = outcome.refusal(result.refusal)
-    renewed = sum(1 for result in results if result.renewed)
-    refused = len(results) - renewed
-    if not results:
-        summary = Said("You have nothing out to renew.")
-    else:
-        summary = Said(
-            f"{_count(renewed, 'loan')} renewed, {_count(refused, 'loan')} not renewed; "
-            "each loan below says why."
-            if refused
-            else f"{_count(renewed, 'loan')} renewed."
-        )
-    outcome.renewals([summary], per_loan)
+    outcome.renewals(
+        [_summary(renewed=sum(1 for r in results if r.renewed), of=len(results))], per_loan
+    )
     return _back()
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def _summary(*, renewed: int, of: int) -> Said:
+    if of == 0:
+        return Said("You have nothing out to renew.")
+    if renewed == of:
+        return Said("Your loan is renewed." if of == 1 else f"All {of} loans are renewed.")
+    if renewed == 0:
+        return Said(
+            "Your loan could not be renewed; it says why below."
+            if of == 1
+            else f"None of your {of} loans could be renewed; each says why below."
+        )
+    return Said(f"{renewed} of your {of} loans renewed; each loan below says what happened.")
 
 
 def register(bp: Blueprint) -> None:
