@@ -64,6 +64,9 @@ def scene(library: Library) -> Scene:
     otto_hold = circulation.place_hold(otto.id, waited_id).hold
     _, lent = add_book(library, "A Pale View of Hills", "Kazuo Ishiguro")
     circulation.borrow(otto.id, barcode=lent[0])  # none on the shelf: Mia will queue for it
+    artist_id, artist = add_book(library, "An Artist of the Floating World", "Kazuo Ishiguro")
+    circulation.borrow(otto.id, barcode=artist[0])
+    circulation.place_hold(mia.id, artist_id)  # Mia waits for it: a hold she can pause
     accounts = library.container.accounts()
     accounts.charge(mia.id, 250, "a replacement library card")  # below the debt limit
     accounts.record_payment(mia.id, 100)
@@ -149,6 +152,25 @@ def test_a_member_places_a_hold_from_the_catalogue_and_sees_their_place(
     held = driver.find_element(By.XPATH, "//tr[.//strong[text()='A Pale View of Hills']]")
     assert "Number 1" in held.text
     _check_both_sizes(driver, "my-holds")
+
+
+def test_a_member_pauses_a_hold_and_resumes_it(
+    driver: WebDriver, library: Library, scene: Scene
+) -> None:
+    sign_in(driver, library, scene.mia.email)
+    wait_for_text(driver, "h1", "Hello")
+    driver.get(f"{library.url}/my/holds")
+
+    wait_for(
+        driver, "button[aria-label='Pause the hold on An Artist of the Floating World']"
+    ).click()
+
+    wait_for_text(driver, "#announcer", "is paused; it keeps its place in the queue")
+    screenshot(driver, "my-holds-paused")
+    wait_for(
+        driver, "button[aria-label='Resume the hold on An Artist of the Floating World']"
+    ).click()
+    wait_for_text(driver, "#announcer", "is active again: number 1")
 
 
 def test_a_member_cannot_reach_another_members_hold_or_the_desk(

@@ -267,6 +267,40 @@ def test_another_members_hold_cannot_be_cancelled_or_seen(
     assert "Wildfell" not in text(member.get("/my/holds"))
 
 
+def test_pausing_my_hold_keeps_its_place_and_resuming_it_brings_it_back(
+    member: FlaskClient, users: Users, container: Container
+) -> None:
+    book_id, barcodes = add_book(container, "Ruth")
+    circulation = container.circulation()
+    circulation.borrow(users.grace.id, barcode=barcodes[0])
+    hold = circulation.place_hold(users.ada.id, book_id).hold
+
+    post(member, "/my/holds", f"/my/holds/{hold.id}/pause")
+
+    assert circulation.get_hold(hold.id).hold.suspended is True
+    page = text(member.get("/my/holds"))
+    assert "Your hold on Ruth is paused; it keeps its place in the queue." in page
+    assert "Resume the hold on Ruth" in page
+
+    post(member, "/my/holds", f"/my/holds/{hold.id}/resume")
+
+    assert circulation.get_hold(hold.id).hold.suspended is False
+    assert "Your hold on Ruth is active again: number 1." in text(member.get("/my/holds"))
+
+
+def test_another_members_hold_cannot_be_paused(
+    member: FlaskClient, users: Users, container: Container
+) -> None:
+    book_id, barcodes = add_book(container, "Sylvia's Lovers")
+    container.circulation().borrow(users.ada.id, barcode=barcodes[0])
+    graces = container.circulation().place_hold(users.grace.id, book_id).hold
+
+    response = post(member, "/my/holds", f"/my/holds/{graces.id}/pause")
+
+    assert response.status_code == 404
+    assert container.circulation().get_hold(graces.id).hold.suspended is False
+
+
 def test_a_ready_hold_shows_until_when_to_collect_it(
     member: FlaskClient, users: Users, container: Container
 ) -> None:

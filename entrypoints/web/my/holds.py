@@ -1,5 +1,6 @@
 """My holds: the titles I queue for, my place in each queue, what waits for me on the hold
-shelf and until when; place a hold (from the catalogue) and cancel one."""
+shelf and until when; place a hold (from the catalogue), pause one (away for a while: it keeps
+its place but is passed over) and resume it, and cancel one."""
 
 from __future__ import annotations
 
@@ -80,7 +81,38 @@ def cancel(hold_id: str, circulation: Circulation = Provide["circulation"]) -> R
     return redirect(url_for("web.my.holds"), 303)  # type: ignore[return-value]
 
 
+def _pause_or_resume(hold_id: str, circulation: Circulation, *, pause: bool) -> Response:
+    hold = me.own_hold(circulation, hold_id).hold  # another member's hold: 404, nothing changed
+    title = titles.books([hold.book_id])[hold.book_id].title
+    try:
+        queued = circulation.change_hold(hold.id, suspended=pause)
+    except DomainError as refusal:
+        outcome.refused(refusal)
+    else:
+        if pause:
+            outcome.done(f"Your hold on {title} is paused; it keeps its place in the queue.")
+        elif queued.hold.status is HoldStatus.READY:
+            outcome.done(placed_words(title, queued))
+        else:
+            outcome.done(f"Your hold on {title} is active again: number {queued.position}.")
+    return redirect(url_for("web.my.holds"), 303)  # type: ignore[return-value]
+
+
+@member_required
+@inject
+def pause(hold_id: str, circulation: Circulation = Provide["circulation"]) -> Response:
+    return _pause_or_resume(hold_id, circulation, pause=True)
+
+
+@member_required
+@inject
+def resume(hold_id: str, circulation: Circulation = Provide["circulation"]) -> Response:
+    return _pause_or_resume(hold_id, circulation, pause=False)
+
+
 def register(bp: Blueprint) -> None:
     bp.add_url_rule("/holds", "holds", holds)
     bp.add_url_rule("/holds", "place_hold", place, methods=["POST"])
     bp.add_url_rule("/holds/<hold_id>/cancel", "cancel_hold", cancel, methods=["POST"])
+    bp.add_url_rule("/holds/<hold_id>/pause", "pause_hold", pause, methods=["POST"])
+    bp.add_url_rule("/holds/<hold_id>/resume", "resume_hold", resume, methods=["POST"])
