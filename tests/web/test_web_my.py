@@ -92,6 +92,58 @@ def test_a_form_post_without_its_csrf_token_is_refused_and_changes_nothing(
     assert container.circulation().get_loan(loan.id).renewals == 0
 
 
+@pytest.mark.parametrize(
+    "action",
+    [
+        "/my/loans/renew-all",
+        "/my/holds",
+        "/my/notices",
+        "/my/loans/{loan}/renew",
+        "/my/holds/{hold}/cancel",
+        "/my/holds/{hold}/pause",
+    ],
+)
+def test_every_member_form_is_refused_without_its_csrf_token(
+    member: FlaskClient, users: Users, container: Container, action: str
+) -> None:
+    book_id, barcodes = add_book(container, "Cousin Phillis", copies=2)
+    loan = container.circulation().borrow(users.grace.id, barcode=barcodes[0])
+    hold = container.circulation().place_hold(users.ada.id, book_id).hold
+    before = container.circulation().get_hold(hold.id).hold
+
+    response = member.post(
+        action.format(loan=loan.id, hold=hold.id), data={"book_id": book_id, "receipts": "on"}
+    )
+
+    assert response.status_code == 400
+    assert "CSRF_TOKEN_INVALID" in text(response)
+    assert container.circulation().get_hold(hold.id).hold == before
+    assert container.notice_choices().get(users.ada.id).notices.receipts is False
+
+
+def test_a_member_id_in_the_address_is_ignored(
+    member: FlaskClient, users: Users, container: Container
+) -> None:
+    _, barcodes = add_book(container, "Mary Barton")
+    container.circulation().borrow(users.grace.id, barcode=barcodes[0])
+
+    for path in ("/my/", "/my/loans", "/my/account"):
+        page = text(member.get(f"{path}?member_id={users.grace.id}"))
+        assert "Mary Barton" not in page
+
+
+def test_staff_see_their_own_records_on_the_member_pages(
+    librarian: FlaskClient, users: Users, container: Container
+) -> None:
+    _, barcodes = add_book(container, "The Moorland Cottage")
+    container.circulation().borrow(users.ada.id, barcode=barcodes[0])
+
+    page = text(librarian.get("/my/loans"))
+
+    assert "You have nothing out." in page
+    assert "Moorland" not in page
+
+
 # --- loans ------------------------------------------------------------------------------------
 
 
@@ -235,6 +287,17 @@ def test_a_refused_hold_goes_back_to_the_search_with_the_reason(
     page = text(member.get("/my/catalogue?q=eyre"))
     assert "You already have a copy of this title." in page
     assert "BOOK_ALREADY_ON_LOAN_TO_MEMBER" in page
+
+
+def test_a_hold_on_a_title_not_in_the_catalogue_is_refused_in_words(
+    member: FlaskClient, users: Users, container: Container
+) -> None:
+    response = post(member, "/my/catalogue?q=x", "/my/holds", book_id="no-such-book", q="x")
+
+    assert response.headers["Location"] == "/my/catalogue?q=x"
+    page = text(member.get("/my/catalogue?q=x"))
+    assert "That title is not in the catalogue." in page
+    assert "BOOK_NOT_FOUND" in page
 
 
 def test_cancelling_my_hold(member: FlaskClient, users: Users, container: Container) -> None:
