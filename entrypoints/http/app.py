@@ -132,7 +132,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     hardening.init_app(app, settings)
     request_body.init_app(app)
     errors.init_app(app)
-    web.init_sessions(app)  # a signed-in page's caller is known to the limiter and the audit
+    web.init_sessions(
+        app, container
+    )  # a signed-in page's caller is known to the limiter and the audit
     guard.init_app(app, container, unguarded=UNGUARDED_ENDPOINTS)
     audit.init_app(app)  # changes are attributed to the caller the guard authenticated
     request_body.init_parsing(app)  # bodies are read only for requests the limiter counted

@@ -16,11 +16,17 @@ registered ahead of the guard), so a signed-in librarian is limited and audited 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
+
+from dependency_injector.wiring import Provide, inject
 from flask import g, request, session
 
+from application.identity.sessions import Sessions
+from application.ports import Clock
 from domain.access import Principal
 from domain.errors import DomainError, ErrorKind
-from entrypoints.http.context import get_container
+from entrypoints.container import Container
 from entrypoints.http.middleware.caller import current_caller, record_caller
 from entrypoints.logs import get_logger
 
@@ -47,19 +53,23 @@ def ended_reason() -> str | None:
     return reason
 
 
-def _now_seconds() -> float:
-    return get_container().clock().now().timestamp()
+def loader(
+    sessions: Callable[[], Sessions], clock: Callable[[], Clock], idle: timedelta
+) -> Callable[[], None]:
+    """The ``before_request`` hook (pages only) that reads who the session cookie says is
+    signed in, if anyone; a session idle for longer than ``idle`` is signed out."""
+
+    def load() -> None:
+        if is_web_request() and request.endpoint != "web.static":
+            _load(sessions(), clock(), idle.total_seconds())
+
+    return load
 
 
-def load() -> None:
-    """``before_request`` (pages only): who the session cookie says is signed in, if anyone."""
-    if not is_web_request() or request.endpoint == "web.static":
-        return
+def _load(sessions: Sessions, clock: Clock, idle: float) -> None:
     token = session.get(_TOKEN)
     if not isinstance(token, str):
         return
-    container = get_container()
-    sessions = container.sessions()
     try:
         principal = sessions.resume(token)
     except DomainError as refusal:
@@ -70,8 +80,7 @@ def load() -> None:
         setattr(g, _ENDED, ENDED_ELSEWHERE)
         return
     seen = session.get(_SEEN)
-    now = _now_seconds()
-    idle = container.settings().web_idle_timeout().total_seconds()
+    now = clock.now().timestamp()
     if not isinstance(seen, int | float) or now - seen > idle:
         # Idle too long: end the session on the server, so the cookie alone is worth nothing.
         sessions.logout(principal, token)
@@ -83,23 +92,29 @@ def load() -> None:
     record_caller(principal, SCHEME)
 
 
-def sign_in(email: str, password: str) -> Principal:
+@inject
+def sign_in(
+    email: str,
+    password: str,
+    sessions: Sessions = Provide[Container.identity.sessions],
+    clock: Clock = Provide[Container.clock],
+) -> Principal:
     """Start a session for these credentials (``InvalidCredentials`` when they are wrong)."""
-    sessions = get_container().sessions()
     pair = sessions.login(email, password)
     principal = sessions.resume(pair.refresh_token)
     # A fresh cookie: nothing from before the sign-in (a CSRF token included) carries over.
     session.clear()
     session[_TOKEN] = pair.refresh_token
-    session[_SEEN] = int(_now_seconds())
+    session[_SEEN] = int(clock.now().timestamp())
     record_caller(principal, SCHEME)
     return principal
 
 
-def sign_out() -> None:
+@inject
+def sign_out(sessions: Sessions = Provide[Container.identity.sessions]) -> None:
     """End the signed-in session on the server and forget it in this browser."""
     caller = current_caller()
     token = session.get(_TOKEN)
     if caller is not None and isinstance(token, str):
-        get_container().sessions().logout(caller, token)
+        sessions.logout(caller, token)
     session.clear()

@@ -9,17 +9,20 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from dependency_injector.wiring import Provide, inject
 from flask import Flask
 
 from domain.calendar import time_zone
 from domain.errors import InvalidValue
-from entrypoints.http.context import get_container
+from entrypoints.container import Container
+from entrypoints.settings import Settings
 
 _AMOUNT = re.compile(r"^\s*(\d{1,7})(?:[.,](\d{1,2}))?\s*$")
 
 
-def _local(instant: datetime) -> datetime:
-    return instant.astimezone(time_zone(get_container().settings().timezone))
+@inject
+def _local(instant: datetime, settings: Settings = Provide[Container.settings]) -> datetime:
+    return instant.astimezone(time_zone(settings.timezone))
 
 
 def day(instant: datetime | None) -> str:

@@ -50,7 +50,7 @@ def _cookie_secret(key: SigningKey) -> bytes:
 
 def _configure(app: Flask, container: Container) -> None:
     settings = container.settings()
-    keys = container.key_store().load()
+    keys = container.identity.key_store().load()
     app.config.update(
         SECRET_KEY=_cookie_secret(keys.current),
         SECRET_KEY_FALLBACKS=[_cookie_secret(key) for key in keys.keys if not key.is_current],
@@ -123,17 +123,19 @@ def _blueprint(screens: tuple[Blueprint, ...]) -> Blueprint:
     return web
 
 
-def init_sessions(app: Flask) -> None:
+def init_sessions(app: Flask, container: Container) -> None:
     """Before the guard: read the browser's session, for pages only."""
-    app.before_request(browser_session.load)
+    identity = container.identity()
+    idle = container.settings().web_idle_timeout()
+    app.before_request(browser_session.loader(identity.sessions, container.clock, idle))
 
 
 def init_app(app: Flask, container: Container) -> None:
-    from entrypoints.web import auth, desk  # the screens import this module's helpers
+    from entrypoints.web import auth, desk, my  # the screens import this module's helpers
 
     _configure(app, container)
     formatting.register(app)
-    app.register_blueprint(_blueprint((auth.bp, desk.bp)))
+    app.register_blueprint(_blueprint((auth.bp, desk.bp, my.bp)))
     for rule in list(app.url_map.iter_rules()):
         if rule.endpoint == STATIC_ENDPOINT:
             access.register(rule.endpoint, access.operations())

@@ -48,7 +48,7 @@ class Library:
         """A book with these copies; its id."""
         isbn = next(_ISBNS)
         details = BookDetails(isbn=isbn, title=title, authors=["A. Writer"], year=2020)
-        return self.container.catalogue().add_book(details, barcodes=barcodes).book.id
+        return self.container.library().catalogue().add_book(details, barcodes=barcodes).book.id
 
     def lend_days_ago(self, member_id: str, barcode: str, days: int) -> None:
         """A loan made ``days`` ago (so it may be overdue now), by the desk of that day."""
@@ -56,13 +56,13 @@ class Library:
         now = datetime.now(UTC)
         past.clock.override(providers.Object(ManualClock(now - timedelta(days=days))))
         try:
-            past.circulation().borrow(member_id, barcode=barcode)
+            past.library().circulation().borrow(member_id, barcode=barcode)
         finally:
             dispose(past)
 
     def register(self, name: str, role: Role = Role.MEMBER) -> Member:
         email = f"{name.lower().replace(' ', '.')}@example.org"
-        return self.container.membership().register(
+        return self.container.library().membership().register(
             email=email, name=name, role=role, password=PASSWORD
         )
 

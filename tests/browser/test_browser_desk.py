@@ -68,7 +68,7 @@ def test_a_librarian_checks_out_two_items_by_scanning(
     assert "Middlemarch" in scanned[0]  # newest first, the earlier line kept
     assert "Wuthering Heights" in scanned[1]
     assert focused(driver).get_attribute("id") == "barcode"
-    assert len(library.container.circulation().renew_all(ada.id)) == 2  # both really lent
+    assert len(library.container.library.circulation().renew_all(ada.id)) == 2  # both really lent
     assert_accessible(driver)
     screenshot(driver, "desk-checkout")
 
@@ -77,7 +77,7 @@ def test_a_refused_scan_says_why_in_words_and_keeps_the_focus(
     driver: Chrome, library: Library, librarian: str
 ) -> None:
     bea = library.register("Bea Blocked")
-    library.container.membership().suspend(bea.id)
+    library.container.library.membership().suspend(bea.id)
     library.add_book("Persuasion", ["PE-1"])
     sign_in(driver, library, librarian)
     wait_for_text(driver, "h1", "Desk")
@@ -103,7 +103,7 @@ def test_checking_in_an_item_a_member_waits_for_names_them_and_the_deadline(
     book_id = library.add_book("Emma", ["EM-1"])
     library.add_book("Ivanhoe", ["IV-1"])
     cleo, dora = library.register("Cleo Borrower"), library.register("Dora Waiting")
-    circulation = library.container.circulation()
+    circulation = library.container.library.circulation()
     circulation.borrow(cleo.id, barcode="EM-1")
     circulation.borrow(cleo.id, barcode="IV-1")
     circulation.place_hold(dora.id, book_id)
@@ -133,7 +133,7 @@ def test_a_librarian_takes_a_payment_from_the_keyboard(
     driver: Chrome, library: Library, librarian: str
 ) -> None:
     eve = library.register("Eve Owing")
-    accounts = library.container.accounts()
+    accounts = library.container.library.accounts()
     accounts.charge(eve.id, 450, "replacement card")
     sign_in(driver, library, librarian)
     wait_for_text(driver, "h1", "Desk")
@@ -168,7 +168,7 @@ def test_a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing(
     driver: Chrome, library: Library, librarian: str
 ) -> None:
     fay = library.register("Fay Forged")
-    accounts = library.container.accounts()
+    accounts = library.container.library.accounts()
     accounts.charge(fay.id, 300, "damaged cover")
     sign_in(driver, library, librarian)
     wait_for_text(driver, "h1", "Desk")

@@ -28,7 +28,7 @@ class Scene:
 
 @pytest.fixture
 def scene(container: Container, users: Users) -> Scene:
-    catalogue = container.catalogue()
+    catalogue = container.library.catalogue()
     book = catalogue.add_book(
         BookDetails(isbn="9780131103627", title="The C Programming Language", authors=["K&R"]),
         barcodes=["C-1", "C-2"],
@@ -37,7 +37,7 @@ def scene(container: Container, users: Users) -> Scene:
         BookDetails(isbn="9780262033848", title="Introduction to Algorithms", authors=["CLRS"]),
         barcodes=["A-1"],
     )
-    membership = container.membership()
+    membership = container.library.membership()
     return Scene(
         ada=membership.get(users.ada.id),
         grace=membership.get(users.grace.id),
@@ -82,7 +82,7 @@ def test_checkout_finds_the_member_by_card_and_lends_each_scanned_item(
 def test_a_refused_scan_says_why_in_words_with_the_code(
     librarian: FlaskClient, scene: Scene, container: Container
 ) -> None:
-    container.circulation().borrow(scene.grace.id, barcode="A-1")
+    container.library.circulation().borrow(scene.grace.id, barcode="A-1")
     screen = f"/desk/checkout/{scene.ada.id}"
 
     on_loan = post(librarian, screen, screen, barcode="A-1")
@@ -106,7 +106,7 @@ def test_checkout_search_by_name_lists_the_matches(librarian: FlaskClient, scene
 def test_checkin_says_the_hold_shelf_and_the_member_waiting(
     librarian: FlaskClient, scene: Scene, container: Container
 ) -> None:
-    circulation = container.circulation()
+    circulation = container.library.circulation()
     circulation.borrow(scene.ada.id, barcode="C-1")
     circulation.borrow(scene.ada.id, barcode="C-2")
     circulation.place_hold(scene.grace.id, scene.book_id)
@@ -125,9 +125,11 @@ def test_checkin_says_the_hold_shelf_and_the_member_waiting(
 def test_the_member_screen_shows_loans_holds_and_the_account(
     librarian: FlaskClient, scene: Scene, container: Container, clock: ManualClock, users: Users
 ) -> None:
-    circulation = container.circulation()
+    circulation = container.library.circulation()
     circulation.borrow(scene.ada.id, barcode="C-1")
-    circulation.place_hold(scene.ada.id, container.catalogue().get_copy_by_barcode("A-1").book_id)
+    circulation.place_hold(
+        scene.ada.id, container.library.catalogue().get_copy_by_barcode("A-1").book_id
+    )
     clock.advance(timedelta(days=30))
     sign_in(librarian, users.librarian.email)  # a month idle signed the desk out
 
@@ -142,7 +144,7 @@ def test_the_member_screen_shows_loans_holds_and_the_account(
 def test_a_payment_and_a_waiver_change_the_account(
     librarian: FlaskClient, scene: Scene, container: Container
 ) -> None:
-    accounts = container.accounts()
+    accounts = container.library.accounts()
     charge = accounts.charge(scene.ada.id, 500, "damaged cover")
     screen = f"/desk/members/{scene.ada.id}"
 
@@ -161,13 +163,13 @@ def test_a_payment_and_a_waiver_change_the_account(
 def test_a_bad_amount_is_refused_in_words_and_records_nothing(
     librarian: FlaskClient, scene: Scene, container: Container
 ) -> None:
-    container.accounts().charge(scene.ada.id, 500, "damaged cover")
+    container.library.accounts().charge(scene.ada.id, 500, "damaged cover")
     screen = f"/desk/members/{scene.ada.id}"
 
     post(librarian, screen, f"{screen}/payments", amount="two euros")
 
     assert "Enter an amount such as 2.50." in text(librarian.get(screen))
-    assert container.accounts().statement(scene.ada.id).balance_cents == 500
+    assert container.library.accounts().statement(scene.ada.id).balance_cents == 500
 
 
 def test_suspending_a_member_stops_their_borrowing(
@@ -177,7 +179,7 @@ def test_suspending_a_member_stops_their_borrowing(
 
     post(librarian, screen, f"{screen}/suspend")
 
-    assert container.membership().get(scene.ada.id).status == "suspended"
+    assert container.library.membership().get(scene.ada.id).status == "suspended"
     checkout = f"/desk/checkout/{scene.ada.id}"
     refused = post(librarian, checkout, checkout, barcode="C-1")
     assert "MEMBER_SUSPENDED" in text(refused)
@@ -190,26 +192,26 @@ def test_a_librarian_may_not_suspend_an_admin_as_the_api_rules(
 
     post(librarian, screen, f"{screen}/suspend")
 
-    assert container.membership().get(users.admin.id).status == "active"
+    assert container.library.membership().get(users.admin.id).status == "active"
     assert "INSUFFICIENT_SCOPE" in text(librarian.get(screen))
 
 
 def test_renewing_from_the_member_screen(
     librarian: FlaskClient, scene: Scene, container: Container
 ) -> None:
-    loan = container.circulation().borrow(scene.ada.id, barcode="C-1")
+    loan = container.library.circulation().borrow(scene.ada.id, barcode="C-1")
     screen = f"/desk/members/{scene.ada.id}"
 
     post(librarian, screen, f"{screen}/loans/{loan.id}/renew")
 
-    assert container.circulation().get_loan(loan.id).renewals == 1
+    assert container.library.circulation().get_loan(loan.id).renewals == 1
     assert "Renewed: now due" in text(librarian.get(screen))
 
 
 def test_catalogue_hold_shelf_and_overdue_lists(
     librarian: FlaskClient, scene: Scene, container: Container, clock: ManualClock, users: Users
 ) -> None:
-    circulation = container.circulation()
+    circulation = container.library.circulation()
     circulation.borrow(scene.ada.id, barcode="C-1")
     circulation.borrow(scene.ada.id, barcode="C-2")
     circulation.place_hold(scene.grace.id, scene.book_id)
@@ -281,7 +283,7 @@ def test_members_search_goes_straight_to_a_card_and_reactivation_undoes_suspensi
     post(librarian, screen, f"{screen}/suspend")
     post(librarian, screen, f"{screen}/reactivate")
 
-    assert container.membership().get(scene.ada.id).status == "active"
+    assert container.library.membership().get(scene.ada.id).status == "active"
     assert "is active again" in text(librarian.get(screen))
 
 
@@ -302,7 +304,7 @@ def test_a_server_error_is_a_page_without_the_cause(
         def get_by_card_number(self, *_: object) -> None:
             raise RuntimeError("secret detail of the failure")
 
-    with container.membership.override(providers.Object(Broken())):
+    with container.library.membership.override(providers.Object(Broken())):
         response = librarian.get("/desk/members?q=someone")
 
     assert response.status_code == 500

@@ -160,7 +160,7 @@ def test_a_role_change_takes_effect_on_the_next_page(
 ) -> None:
     from domain.members import Role
 
-    container.membership().change_role(users.librarian.id, Role.MEMBER)
+    container.library.membership().change_role(users.librarian.id, Role.MEMBER)
 
     assert librarian.get("/desk/").status_code == 303  # signed out: sign in again
 
@@ -200,7 +200,7 @@ def test_a_key_rotation_keeps_signed_in_browsers_signed_in(
     app: Flask, librarian: FlaskClient, container: Container
 ) -> None:
     cookie = _session_cookie(librarian)
-    container.signing_keys().rotate()
+    container.identity.signing_keys().rotate()
 
     restarted = create_app(container=container)  # a worker started after the rotation
     browser = restarted.test_client()

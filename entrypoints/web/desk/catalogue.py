@@ -8,6 +8,7 @@ from flask import Blueprint, render_template, request
 from application.catalogue import Catalogue
 from application.circulation import Circulation
 from application.queries import BookFilter, PageRequest
+from entrypoints.container import Container
 from entrypoints.web.audience import staff_required
 
 PER_PAGE = 20
@@ -16,8 +17,8 @@ PER_PAGE = 20
 @staff_required
 @inject
 def catalogue(
-    catalogue: Catalogue = Provide["catalogue"],
-    circulation: Circulation = Provide["circulation"],
+    catalogue: Catalogue = Provide[Container.library.catalogue],
+    circulation: Circulation = Provide[Container.library.circulation],
 ) -> str:
     words = request.args.get("q", "").strip()[:200]
     page_number = request.args.get("page", "1")

@@ -17,6 +17,7 @@ from application.desk import CheckIn
 from domain.catalogue import Book
 from domain.errors import DomainError
 from domain.members import Member
+from entrypoints.container import Container
 from entrypoints.web import lookups
 from entrypoints.web.audience import staff_required
 from entrypoints.web.desk.checkout import MAX_SCAN
@@ -41,7 +42,7 @@ def checkin() -> str:
 
 @staff_required
 @inject
-def scan(circulation: Circulation = Provide["circulation"]) -> str:
+def scan(circulation: Circulation = Provide[Container.library.circulation]) -> str:
     barcode = request.form.get("barcode", "").strip()[:MAX_SCAN]
     line = _take_back(circulation, barcode)
     if wants_line():

@@ -17,6 +17,7 @@ from application.members import Membership
 from domain.catalogue import Book
 from domain.errors import DomainError
 from domain.loans import Loan
+from entrypoints.container import Container
 from entrypoints.web import lookups
 from entrypoints.web.audience import staff_required
 from entrypoints.web.desk.finding import find_member
@@ -49,7 +50,7 @@ def start() -> Response | str:
 
 @staff_required
 @inject
-def checkout(member_id: str, membership: Membership = Provide["membership"]) -> str:
+def checkout(member_id: str, membership: Membership = Provide[Container.library.membership]) -> str:
     return _screen(membership, member_id, lines=[])
 
 
@@ -57,8 +58,8 @@ def checkout(member_id: str, membership: Membership = Provide["membership"]) -> 
 @inject
 def scan(
     member_id: str,
-    circulation: Circulation = Provide["circulation"],
-    membership: Membership = Provide["membership"],
+    circulation: Circulation = Provide[Container.library.circulation],
+    membership: Membership = Provide[Container.library.membership],
 ) -> str:
     barcode = request.form.get("barcode", "").strip()[:MAX_SCAN]
     line = _lend(circulation, member_id, barcode)

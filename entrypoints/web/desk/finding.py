@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dependency_injector.wiring import Provide, inject
+
+from application.members import Membership
 from application.queries import MemberFilter, PageRequest
 from domain.errors import DomainError
 from domain.members import Member
-from entrypoints.http.context import get_container
+from entrypoints.container import Container
 
 MATCHES_SHOWN = 20
 
@@ -21,11 +24,11 @@ class Found:
     more: bool = False  # more matches than are shown: a narrower search is needed
 
 
-def find_member(text: str) -> Found:
+@inject
+def find_member(text: str, membership: Membership = Provide[Container.library.membership]) -> Found:
     text = text.strip()
     if not text:
         return Found()
-    membership = get_container().membership()
     try:
         return Found(membership.get_by_card_number(text))
     except DomainError:

@@ -7,10 +7,11 @@ from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, render_template, request
 
 from application.circulation import Circulation
+from application.ports import Clock
 from application.queries import HoldFilter, LoanFilter, PageRequest
 from domain.holds import HoldStatus
 from domain.loans import LoanState
-from entrypoints.http.context import get_container
+from entrypoints.container import Container
 from entrypoints.web import lookups
 from entrypoints.web.audience import staff_required
 
@@ -24,14 +25,17 @@ def _page() -> PageRequest:
 
 @staff_required
 @inject
-def hold_shelf(circulation: Circulation = Provide["circulation"]) -> str:
+def hold_shelf(
+    circulation: Circulation = Provide[Container.library.circulation],
+    clock: Clock = Provide[Container.clock],
+) -> str:
     page = circulation.list_holds(HoldFilter(status=HoldStatus.READY), _page())
     holds = sorted(page.items, key=lambda hold: (hold.pickup_by is None, hold.pickup_by))
     return render_template(
         "web/desk/hold_shelf.html",
         page=page,
         holds=holds,
-        now=get_container().clock().now(),
+        now=clock.now(),
         books=lookups.books(hold.book_id for hold in holds),
         copies=lookups.copies(hold.copy_id for hold in holds if hold.copy_id),
         members=lookups.members(hold.member_id for hold in holds),
@@ -40,7 +44,7 @@ def hold_shelf(circulation: Circulation = Provide["circulation"]) -> str:
 
 @staff_required
 @inject
-def overdue(circulation: Circulation = Provide["circulation"]) -> str:
+def overdue(circulation: Circulation = Provide[Container.library.circulation]) -> str:
     page = circulation.list_loans(LoanFilter(state=LoanState.OVERDUE), _page())
     views = sorted(page.items, key=lambda view: view.loan.due_at)
     return render_template(

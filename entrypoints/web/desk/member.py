@@ -19,6 +19,7 @@ from application.queries import HoldFilter, LoanFilter, PageRequest
 from domain.errors import DomainError, InvalidValue, LoanNotFound
 from domain.holds import ACTIVE_HOLD_STATUSES
 from domain.loans import LoanState
+from entrypoints.container import Container
 from entrypoints.http.middleware import access
 from entrypoints.web import lookups
 from entrypoints.web.audience import staff_required
@@ -44,9 +45,9 @@ def members() -> Response | str:
 @inject
 def member(
     member_id: str,
-    membership: Membership = Provide["membership"],
-    circulation: Circulation = Provide["circulation"],
-    accounts: Accounts = Provide["accounts"],
+    membership: Membership = Provide[Container.library.membership],
+    circulation: Circulation = Provide[Container.library.circulation],
+    accounts: Accounts = Provide[Container.library.accounts],
 ) -> str:
     person = membership.get(member_id)
     loans = circulation.list_loans(LoanFilter(member_id=member_id, state=LoanState.OPEN), ALL)
@@ -79,7 +80,7 @@ def _act(member_id: str, action: Callable[[], str]) -> Response:
 @staff_required
 @inject
 def renew(
-    member_id: str, loan_id: str, circulation: Circulation = Provide["circulation"]
+    member_id: str, loan_id: str, circulation: Circulation = Provide[Container.library.circulation]
 ) -> Response:
     def act() -> str:
         if circulation.get_loan(loan_id).member_id != member_id:
@@ -92,7 +93,7 @@ def renew(
 
 @staff_required
 @inject
-def pay(member_id: str, accounts: Accounts = Provide["accounts"]) -> Response:
+def pay(member_id: str, accounts: Accounts = Provide[Container.library.accounts]) -> Response:
     def act() -> str:
         cents = parse_amount(request.form.get("amount", "")[:32])
         note = request.form.get("note", "").strip()[:MAX_TEXT]
@@ -104,7 +105,9 @@ def pay(member_id: str, accounts: Accounts = Provide["accounts"]) -> Response:
 
 @staff_required
 @inject
-def waive(member_id: str, charge_id: str, accounts: Accounts = Provide["accounts"]) -> Response:
+def waive(
+    member_id: str, charge_id: str, accounts: Accounts = Provide[Container.library.accounts]
+) -> Response:
     def act() -> str:
         reason = request.form.get("reason", "").strip()[:MAX_TEXT]
         if not reason:
@@ -119,7 +122,9 @@ def waive(member_id: str, charge_id: str, accounts: Accounts = Provide["accounts
 
 @staff_required
 @inject
-def suspend(member_id: str, membership: Membership = Provide["membership"]) -> Response:
+def suspend(
+    member_id: str, membership: Membership = Provide[Container.library.membership]
+) -> Response:
     def act() -> str:
         person = membership.get(member_id)
         access.require_staff_account_access(member_id, person.role)  # as the API decides
@@ -131,7 +136,9 @@ def suspend(member_id: str, membership: Membership = Provide["membership"]) -> R
 
 @staff_required
 @inject
-def reactivate(member_id: str, membership: Membership = Provide["membership"]) -> Response:
+def reactivate(
+    member_id: str, membership: Membership = Provide[Container.library.membership]
+) -> Response:
     def act() -> str:
         person = membership.get(member_id)
         access.require_staff_account_access(member_id, person.role)
