@@ -62,8 +62,10 @@ class Library:
 
     def register(self, name: str, role: Role = Role.MEMBER) -> Member:
         email = f"{name.lower().replace(' ', '.')}@example.org"
-        return self.container.library().membership().register(
-            email=email, name=name, role=role, password=PASSWORD
+        return (
+            self.container.library()
+            .membership()
+            .register(email=email, name=name, role=role, password=PASSWORD)
         )
 
 

@@ -8,12 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,14 +23,14 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.served import served
+
 ROOT = Path(__file__).resolve().parents[2]
-CIRCULATE = Path(sys.executable).parent / "circulate"
 CHROMIUM = Path(os.environ.get("CIRCULATE_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("CIRCULATE_TEST_CHROMEDRIVER", "/usr/bin/chromedriver"))
 AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
 # The README names this folder: every screen the tests visit is saved here.
 SCREENSHOTS = ROOT / "build" / "screenshots"
-STARTUP_SECONDS = 30.0
 WAIT_SECONDS = 15.0  # the longest a page element is waited for (a ceiling, not a timing)
 DESKTOP = (1280, 800)
 PHONE = (390, 844)
@@ -58,13 +53,6 @@ CHROMIUM_FLAGS = (
 )
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def server_environment(workdir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIRCULATE_")}
     env.update(
@@ -79,43 +67,8 @@ def server_environment(workdir: Path) -> dict[str, str]:
 @contextmanager
 def running_server(workdir: Path) -> Iterator[str]:
     """``circulate serve`` over a fresh SQLite file in ``workdir``; yields its base URL."""
-    if not CIRCULATE.exists():
-        pytest.fail(f"{CIRCULATE} is missing: install the package (make install)")
-    env = server_environment(workdir)
-    subprocess.run([str(CIRCULATE), "db", "upgrade"], env=env, cwd=workdir, check=True, timeout=120)
-    port = free_port()
-    log = workdir / "serve.log"
-    with log.open("wb") as output:  # a file, not a pipe: a full pipe would stall the server
-        process = subprocess.Popen(
-            [str(CIRCULATE), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=workdir,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"circulate serve exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as answer:  # noqa: S310
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"circulate serve did not answer within {STARTUP_SECONDS} s")
-            time.sleep(0.1)
+    with served(workdir, server_environment(workdir)) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @contextmanager

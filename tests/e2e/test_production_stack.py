@@ -31,8 +31,9 @@ from sqlalchemy.engine import Engine
 
 from adapters.sqlalchemy.engine import create_engine_for
 from tests.databases import temporary_postgres_database
-from tests.e2e.test_serve import CIRCULATE, free_port
 from tests.private_redis import private_redis
+from tests.served import CIRCULATE
+from tests.services import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.timeout(60)]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from entrypoints.cli import main
 from entrypoints.cli import serve as serve_command
 from entrypoints.container import Container
 from tests.entrypoints.support import ContainerFactory
+from tests.services import free_port
 
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 (only passed around, never bound)
 
@@ -39,13 +39,6 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def run(*args: str, env: dict[str, str] | None = None, obj: Any = None) -> Result:
     return CliRunner().invoke(main, list(args), env=env, obj=obj)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_until_answering(url: str, seconds: float = 20.0) -> None:
