@@ -12,10 +12,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from copy import copy as shallow_copy
 from dataclasses import dataclass, field, fields
 from itertools import groupby
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar, cast
 
 from application.identity.ports import (
     ApiKeyRepository,
@@ -92,9 +93,10 @@ class EntityStore(ABC, Generic[E]):
             self.write_new(entity)
 
     @abstractmethod
-    def write_changes(self, entity: E, expected_version: int) -> None:
+    def write_changes(self, entity: E, expected_version: int, before: E | None = None) -> None:
         """Store ``entity`` (whose version is already the new one) if the stored version is
-        still ``expected_version``; raise ``ConcurrentUpdate`` otherwise."""
+        still ``expected_version``; raise ``ConcurrentUpdate`` otherwise. ``before`` is the
+        entity as it was loaded, when known: an adapter may then write only what differs."""
 
     @abstractmethod
     def write_removal(self, entity: E) -> None: ...
@@ -104,6 +106,15 @@ def _state(entity: Entity) -> tuple[Any, ...]:
     # Field values are immutable (str, int, datetime, enum, tuple), so a shallow tuple is a
     # faithful snapshot.
     return tuple(getattr(entity, field.name) for field in fields(entity))
+
+
+def _as_loaded(entity: E, snapshot: tuple[Any, ...]) -> E:
+    """A detached copy of ``entity`` holding the field values of ``snapshot`` (no constructor
+    runs: the values were valid when they were loaded)."""
+    before = shallow_copy(entity)
+    for each, value in zip(fields(entity), snapshot, strict=True):
+        object.__setattr__(before, each.name, value)
+    return before
 
 
 @dataclass(slots=True)
@@ -135,6 +146,11 @@ class ChangeTracker:
         """Whether ``entity`` was loaded or added in this unit of work."""
         return (type(entity), entity.id) in self._entries
 
+    def known(self, kind: type[E], entity_id: str) -> E | None:
+        """The ``kind`` with ``entity_id`` this unit of work loaded or added, if it did."""
+        tracked = self._entries.get((kind, entity_id))
+        return None if tracked is None else cast(E, tracked.entity)
+
     def added(self, entity: E, store: EntityStore[E]) -> None:
         key = (type(entity), entity.id)
         if key in self._entries:
@@ -157,10 +173,11 @@ class ChangeTracker:
             store.write_new_many([tracked.entity for tracked in run])
         for tracked in entries:
             if tracked.snapshot is not None and _state(tracked.entity) != tracked.snapshot:
+                before = _as_loaded(tracked.entity, tracked.snapshot)
                 expected = tracked.entity.version
                 tracked.entity.version = expected + 1
                 try:
-                    tracked.store.write_changes(tracked.entity, expected)
+                    tracked.store.write_changes(tracked.entity, expected, before)
                 except Exception:
                     tracked.entity.version = expected
                     raise
@@ -195,7 +212,9 @@ class BookCirculationStore(ABC):
 
     def get(self, book_id: str) -> BookCirculation:
         """The state of ``book_id`` (no copies and no holds for an unknown book)."""
-        book = self._books.get(book_id)
+        # A use case has often just read the book (to say 404 for an unknown one): the row
+        # read again would be dropped for the object already tracked, so it is not asked for.
+        book = self._tracker.known(Book, book_id) or self._books.get(book_id)
         copies, holds = self._load(book_id)
         return BookCirculation(
             book_id=book_id,

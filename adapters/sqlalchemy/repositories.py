@@ -205,10 +205,16 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
                 insert(self._table()), [self._to_values(entity) for entity in entities]
             )
 
-    def write_changes(self, entity: E, expected_version: int) -> None:
+    def write_changes(self, entity: E, expected_version: int, before: E | None = None) -> None:
         table = self._table()
         values = self._to_values(entity)
         del values["id"]
+        if before is not None:
+            # Only the columns that changed: a smaller statement to build, send and log, and
+            # PostgreSQL leaves the rest of the row's values (and TOASTed ones) alone. The
+            # version is among them, so the guard below still refuses a concurrent change.
+            loaded = self._to_values(before)
+            values = {column: value for column, value in values.items() if loaded[column] != value}
         statement = (
             update(table)
             .where(table.c.id == entity.id, table.c.version == expected_version)
@@ -651,7 +657,9 @@ class SqlLedgerRepository(_SqlStore[LedgerEntry, LedgerEntryRow]):
             with translated_errors():
                 self._session.connection().execute(insert(_ALLOCATIONS), rows)
 
-    def write_changes(self, entity: LedgerEntry, expected_version: int) -> None:
+    def write_changes(
+        self, entity: LedgerEntry, expected_version: int, before: LedgerEntry | None = None
+    ) -> None:
         raise NotImplementedError("ledger entries are immutable")
 
     def write_removal(self, entity: LedgerEntry) -> None:
@@ -718,7 +726,12 @@ class SqlMemberCategoryRepository(_SqlStore[MemberCategory, MemberCategoryRow]):
     def all(self) -> list[MemberCategory]:
         return self._all(select(MemberCategoryRow).order_by(MemberCategoryRow.code))
 
-    def write_changes(self, entity: MemberCategory, expected_version: int) -> None:
+    def write_changes(
+        self,
+        entity: MemberCategory,
+        expected_version: int,
+        before: MemberCategory | None = None,  # noqa: ARG002 (rarely changed: every column is written)
+    ) -> None:
         _write_by_code(self._session, self._table(), self._to_values(entity), expected_version)
 
 
@@ -737,7 +750,12 @@ class SqlItemTypeRepository(_SqlStore[ItemType, ItemTypeRow]):
     def all(self) -> list[ItemType]:
         return self._all(select(ItemTypeRow).order_by(ItemTypeRow.code))
 
-    def write_changes(self, entity: ItemType, expected_version: int) -> None:
+    def write_changes(
+        self,
+        entity: ItemType,
+        expected_version: int,
+        before: ItemType | None = None,  # noqa: ARG002 (rarely changed: every column is written)
+    ) -> None:
         _write_by_code(self._session, self._table(), self._to_values(entity), expected_version)
 
 
