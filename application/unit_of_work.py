@@ -237,6 +237,15 @@ class BookCirculationStore(ABC):
         """The book's copies by barcode and its active holds in queue order, tracked."""
 
 
+@dataclass(frozen=True, slots=True)
+class RulesInForce:
+    """What ``rule_book`` is made of, read together (``UnitOfWork.rules_in_force``)."""
+
+    rules: list[CirculationRule]  # by id
+    categories: list[MemberCategory]  # by code
+    closures: list[Closure]  # weekly closures by weekday, then single dates by date
+
+
 # --- records written with a commit --------------------------------------------------------
 # Some records must exist if and only if a change was committed: the mark that an idempotency key
 # was used up, later an audit entry or an outbox message. They are written in the transaction of
@@ -340,6 +349,16 @@ class UnitOfWork(ABC):
             self._rollback()
         finally:
             self._close()
+
+    def rules_in_force(self) -> RulesInForce:
+        """Every circulation rule, member category and closure, as their repositories' ``all``
+        give them (tracked alike). Every circulation decision needs the three together, so an
+        adapter may read them in one round trip; this reads each in turn."""
+        return RulesInForce(
+            rules=self.rules.all(),
+            categories=self.member_categories.all(),
+            closures=self.closures.all(),
+        )
 
     def emit(self, *events: Event) -> None:
         """Queue events to publish once the transaction has committed."""

@@ -9,7 +9,7 @@ instead of silently overwriting the other change.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
@@ -120,6 +120,11 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
 
     def _all(self, statement: Select[R]) -> list[E]:
         return self._track_all(self._to_entity(row) for row in self._rows(statement))
+
+    def entities_of(self, rows: Iterable[Any]) -> list[E]:
+        """Tracked entities of rows read by a statement of several tables at once (each row
+        with an attribute per column of this store's table, named as the column is)."""
+        return self._track_all(self._to_entity(cast(R, row)) for row in rows)
 
     def _existing(self, column: Any, values: Collection[str]) -> set[str]:
         """Which of ``values`` are stored in the unique ``column``, asked in chunks (SQLite

@@ -29,11 +29,12 @@ from adapters.sqlalchemy.repositories import (
     SqlMemberCategoryRepository,
     SqlMemberRepository,
 )
+from adapters.sqlalchemy.rules_in_force import read_rules_in_force
 from application.audit import AuditRecord
 from application.idempotency import KeyUsed
 from application.outbox import OutboxMessage
 from application.ports import EventPublisher
-from application.unit_of_work import ChangeTracker, RecordsForEvents, UnitOfWork
+from application.unit_of_work import ChangeTracker, RecordsForEvents, RulesInForce, UnitOfWork
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -79,14 +80,21 @@ class SqlUnitOfWork(UnitOfWork):
         self.refresh_tokens = SqlRefreshTokenRepository(tracker, session)
         self.api_keys = SqlApiKeyRepository(tracker, session)
         self.service_clients = SqlServiceClientRepository(tracker, session)
-        self.member_categories = SqlMemberCategoryRepository(tracker, session)
+        self.member_categories = self._sql_categories = SqlMemberCategoryRepository(
+            tracker, session
+        )
         self.item_types = SqlItemTypeRepository(tracker, session)
-        self.rules = SqlCirculationRuleRepository(tracker, session)
-        self.closures = SqlClosureRepository(tracker, session)
+        self.rules = self._sql_rules = SqlCirculationRuleRepository(tracker, session)
+        self.closures = self._sql_closures = SqlClosureRepository(tracker, session)
         self.circulation = SqlBookCirculationRepository(
             tracker, self.books, self.copies, self.holds, self._emit_all
         )
         self.bulk = SqlBulkWriter(session)
+
+    def rules_in_force(self) -> RulesInForce:
+        return read_rules_in_force(
+            self.session, self._sql_rules, self._sql_categories, self._sql_closures
+        )
 
     def _write_record(self, record: object) -> None:
         if isinstance(record, KeyUsed):

@@ -133,6 +133,10 @@ def test_a_borrow_sums_the_ledger_in_the_database_and_reads_the_book_once(
     assert "sum(" in ledger_reads[0].lower()
     assert reads_of(sent, "ledger_allocations") == []
     assert len(reads_of(sent, "books")) == 1
+    # The rules matrix, the categories and the closures come back in one statement.
+    assert reads_of(sent, "circulation_rules") == reads_of(sent, "closures")
+    assert reads_of(sent, "member_categories") == reads_of(sent, "closures")
+    assert len(reads_of(sent, "closures")) == 1
     # The copy's status changed (and with it its time stamp and version), nothing else.
     assert set_columns(sent, "copies") == [{"status", "updated_at", "version"}]
 
