@@ -71,18 +71,33 @@ class EntityStore(ABC, Generic[E]):
 
     def __init__(self, tracker: ChangeTracker) -> None:
         self._tracker = tracker
+        self._kind: type[E] | None = None  # of the entities this store has handled so far
 
     def add(self, entity: E) -> None:
+        self._kind = type(entity)
         self._tracker.added(entity, self)
 
     def remove(self, entity: E) -> None:
         self._tracker.removed(entity, self)
 
     def _track(self, entity: E | None) -> E | None:
-        return None if entity is None else self._tracker.loaded(entity, self)
+        if entity is None:
+            return None
+        self._kind = type(entity)
+        return self._tracker.loaded(entity, self)
 
     def _track_all(self, entities: Iterable[E]) -> list[E]:
-        return [self._tracker.loaded(entity, self) for entity in entities]
+        tracked = [self._tracker.loaded(entity, self) for entity in entities]
+        if tracked:
+            self._kind = type(tracked[0])
+        return tracked
+
+    def _known(self, entity_id: str) -> E | None:
+        """The entity with ``entity_id`` if this unit of work holds it already (loaded or added
+        through this store, not removed). Reading its row again would be wasted: the tracker
+        hands back the object it holds, whatever the row says now; a concurrent change is
+        refused by the version check when this one is written."""
+        return None if self._kind is None else self._tracker.known(self._kind, entity_id)
 
     @abstractmethod
     def write_new(self, entity: E) -> None: ...
@@ -212,9 +227,7 @@ class BookCirculationStore(ABC):
 
     def get(self, book_id: str) -> BookCirculation:
         """The state of ``book_id`` (no copies and no holds for an unknown book)."""
-        # A use case has often just read the book (to say 404 for an unknown one): the row
-        # read again would be dropped for the object already tracked, so it is not asked for.
-        book = self._tracker.known(Book, book_id) or self._books.get(book_id)
+        book = self._books.get(book_id)  # often read already, to answer 404: then not again
         copies, holds = self._load(book_id)
         return BookCirculation(
             book_id=book_id,

@@ -5,6 +5,8 @@ transaction on the same schema in the same run, then the per-borrow profile.
     .venv/bin/python bench/borrow.py                         # 60,000 books, 10 s x 2 rounds
     .venv/bin/python bench/borrow.py --seconds 5 --rounds 1 --profile-borrows 300
     .venv/bin/python bench/borrow.py --skip-http             # the profile alone
+    git archive <commit> | tar -x -C /tmp/older               # an older tree, to compare:
+    .venv/bin/python bench/borrow.py --compare-with /tmp/older
 
 Prints, each with the load average at the time (the machine may be shared: absolute figures
 move with its load, the ratio much less):
@@ -19,6 +21,9 @@ move with its load, the ratio much less):
    logical borrow on the same schema (lock the member, count their open loans, pick a copy of the
    book ``FOR UPDATE SKIP LOCKED``, insert the loan, update the copy), on its own copy of the same
    data. Then the ratio of the two.
+   With ``--compare-with CHECKOUT`` the same rounds also serve the Circulate of another source
+   tree (run from it through PYTHONPATH, with this checkout's installed dependencies), in
+   alternate runs: before and after a change, measured under the same load.
 3. The profile of one borrow in this process (Flask test client, same settings, same data):
    the SQL statements one borrow sends (counted with a SQLAlchemy event listener, and listed),
    and cProfile's top 10 functions by own time and by cumulative time over
@@ -338,12 +343,23 @@ def drive(port: int, key: str, borrows: list[tuple[str, str]], seconds: float, c
     return asyncio.run(main())
 
 
-def http_round(template_name: str, folder: Path, seconds: float, conns: int) -> Run:
+def served_from(env: dict[str, str], source: Path) -> dict[str, str]:
+    """``env`` running the Circulate of the checkout at ``source`` (ahead of the installed
+    one), so that the figures are those of the tree the bench is asked about."""
+    return {
+        **env,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(source), env.get("PYTHONPATH")])),
+    }
+
+
+def http_round(
+    template_name: str, folder: Path, seconds: float, conns: int, source: Path = ROOT
+) -> Run:
     with scratch_copy(template_name) as name:
         url = database_url(name)
         borrows = borrows_of(url)
         port = free_port()
-        env = circulate_env(folder, url, port)
+        env = served_from(circulate_env(folder, url, port), source)
         key = staff_key(env)
         command = [str(BIN / "circulate"), "serve", "--workers", "2"]
         with running(command, env, port, "/healthz"):
@@ -407,7 +423,7 @@ def profile(template_name: str, folder: Path, borrows_count: int, keep: Path | N
     with scratch_copy(template_name) as name:
         url = database_url(name)
         borrows = borrows_of(url)
-        env = circulate_env(folder, url, free_port())
+        env = served_from(circulate_env(folder, url, free_port()), ROOT)
         key = staff_key(env)
         saved = dict(os.environ)
         os.environ.clear()
@@ -511,6 +527,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8, help="HTTP connections (8)")
     parser.add_argument("--profile-borrows", type=int, default=500, help="0: no profile")
     parser.add_argument("--profile-output", type=Path, help="keep cProfile's stats file")
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        metavar="CHECKOUT",
+        help="also serve the Circulate of another checkout (e.g. `git worktree add` of an "
+        "older commit), in alternate runs of the same rounds",
+    )
     parser.add_argument("--skip-http", action="store_true", help="the profile alone")
     parser.add_argument("--drop-template", action="store_true", help="remove it at the end")
     args = parser.parse_args()
@@ -523,11 +546,18 @@ def main() -> None:
             folder = Path(folder_name)
             if not args.skip_http:
                 runs: list[Run] = []
+                others: list[Run] = []
                 peers: list[PeerRun] = []
-                for _ in range(args.rounds):  # alternated: a change of load hits both
+                for _ in range(args.rounds):  # alternated: a change of load hits each alike
                     runs.append(http_round(name, folder, args.seconds, args.connections))
+                    if args.compare_with is not None:
+                        others.append(
+                            http_round(
+                                name, folder, args.seconds, args.connections, args.compare_with
+                            )
+                        )
                     peers.append(pgbench_round(name, folder, args.seconds, args.connections))
-                report(runs, peers, args)
+                report(runs, others, peers, args)
             if args.profile_borrows:
                 profile(name, folder, args.profile_borrows, args.profile_output)
     finally:
@@ -539,24 +569,31 @@ def main() -> None:
     sys.stdout.flush()
 
 
-def report(runs: list[Run], peers: list[PeerRun], args: argparse.Namespace) -> None:
-    rate = statistics.median(run.rate for run in runs)
+def report(
+    runs: list[Run], others: list[Run], peers: list[PeerRun], args: argparse.Namespace
+) -> None:
     peer_rate = statistics.median(peer.rate for peer in peers)
     print(f"\n1. POST {LOANS_PATH}, circulate serve --workers 2, PostgreSQL, "
           f"{args.connections} connections, {args.seconds:g} s x{args.rounds} "
           f"(load average {load_average()})")  # fmt: skip
-    print(f"   circulate  {rate:8.0f} loans/s  p50 {statistics.median(r.p50 for r in runs):6.1f} ms"
-          f"  p99 {statistics.median(r.p99 for r in runs):6.1f} ms"
-          f"  (runs: {', '.join(f'{r.rate:.0f}' for r in runs)})")  # fmt: skip
-    for run in runs:
-        if run.failures:
-            print(f"   NOT 201: {run.failures}; first: {run.first_failure}")
+    served = [("circulate", runs)]
+    if others:
+        served.append((f"{args.compare_with}", others))
+    for name, measured in served:
+        rate = statistics.median(run.rate for run in measured)
+        print(f"   {name}")
+        print(f"     {rate:8.0f} loans/s  p50 {statistics.median(r.p50 for r in measured):6.1f} ms"
+              f"  p99 {statistics.median(r.p99 for r in measured):6.1f} ms"
+              f"  (runs: {', '.join(f'{r.rate:.0f}' for r in measured)});"
+              f"  ratio to pgbench {rate / peer_rate:.3f}")  # fmt: skip
+        for run in measured:
+            if run.failures:
+                print(f"     NOT 201: {run.failures}; first: {run.first_failure}")
     print(f"\n2. pgbench -M prepared -c{args.connections}, the same logical borrow")
     peer_p50 = statistics.median(p.p50 for p in peers)
-    print(f"   pgbench    {peer_rate:8.0f} loans/s  p50 {peer_p50:6.1f} ms"
+    print(f"     {peer_rate:8.0f} loans/s  p50 {peer_p50:6.1f} ms"
           f"  (runs: {', '.join(f'{p.rate:.0f}' for p in peers)}; failed "
           f"{sum(p.failed for p in peers)})")  # fmt: skip
-    print(f"   ratio      {rate / peer_rate:8.3f}  (circulate / pgbench)")
 
 
 if __name__ == "__main__":

@@ -190,6 +190,9 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         )
 
     def get(self, entity_id: str) -> E | None:
+        known = self._known(entity_id)
+        if known is not None:
+            return known
         table = self._table()
         return self._first(cast(Select[R], select(self.row).where(table.c.id == entity_id)))
 
@@ -450,6 +453,9 @@ class SqlMemberRepository(_SqlStore[Member, MemberRow]):
         return mappers.member_values(entity)
 
     def get(self, member_id: str, *, for_update: bool = False) -> Member | None:
+        known = None if for_update else self._known(member_id)  # a lock is taken by a read
+        if known is not None:
+            return known
         statement = select(MemberRow).where(MemberRow.id == member_id)
         if for_update:
             # PostgreSQL locks the row until the transaction ends. SQLite has no row locks (the
