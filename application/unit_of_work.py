@@ -227,13 +227,22 @@ class BookCirculationStore(ABC):
 
     def get(self, book_id: str) -> BookCirculation:
         """The state of ``book_id`` (no copies and no holds for an unknown book)."""
-        book = self._books.get(book_id)  # often read already, to answer 404: then not again
-        copies, holds = self._load(book_id)
+        book, copies, holds = self._load_with_book(book_id)
         return BookCirculation(
             book_id=book_id,
             copies=copies,
             holds=holds,
             item_type=book.item_type if book is not None else DEFAULT_ITEM_TYPE,
+        )
+
+    def find(self, book_id: str) -> BookCirculation | None:
+        """The state of ``book_id``; ``None`` when there is no such book. Saves a use case
+        that must answer 404 for an unknown book from reading the book on its own first."""
+        book, copies, holds = self._load_with_book(book_id)
+        if book is None:
+            return None
+        return BookCirculation(
+            book_id=book_id, copies=copies, holds=holds, item_type=book.item_type
         )
 
     def save(self, state: BookCirculation) -> None:
@@ -248,6 +257,11 @@ class BookCirculationStore(ABC):
     @abstractmethod
     def _load(self, book_id: str) -> tuple[list[Copy], list[Hold]]:
         """The book's copies by barcode and its active holds in queue order, tracked."""
+
+    def _load_with_book(self, book_id: str) -> tuple[Book | None, list[Copy], list[Hold]]:
+        """The book (``None`` if unknown) and what ``_load`` reads, tracked; an adapter may
+        read the three at once."""
+        return self._books.get(book_id), *self._load(book_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,11 +71,11 @@ class SqlUnitOfWork(UnitOfWork):
             raise RuntimeError("this unit of work is already open")
         session = self._session_factory()
         self._session = session
-        self.books = SqlBookRepository(tracker, session)
-        self.copies = SqlCopyRepository(tracker, session)
+        self.books = books = SqlBookRepository(tracker, session)
+        self.copies = copies = SqlCopyRepository(tracker, session)
         self.members = SqlMemberRepository(tracker, session)
         self.loans = SqlLoanRepository(tracker, session)
-        self.holds = SqlHoldRepository(tracker, session)
+        self.holds = holds = SqlHoldRepository(tracker, session)
         self.ledger = SqlLedgerRepository(tracker, session)
         self.refresh_tokens = SqlRefreshTokenRepository(tracker, session)
         self.api_keys = SqlApiKeyRepository(tracker, session)
@@ -87,7 +87,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.rules = self._sql_rules = SqlCirculationRuleRepository(tracker, session)
         self.closures = self._sql_closures = SqlClosureRepository(tracker, session)
         self.circulation = SqlBookCirculationRepository(
-            tracker, self.books, self.copies, self.holds, self._emit_all
+            tracker, books, copies, holds, self._emit_all, session
         )
         self.bulk = SqlBulkWriter(session)
 

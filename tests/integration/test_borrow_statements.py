@@ -132,10 +132,12 @@ def test_a_borrow_sums_the_ledger_in_the_database_and_reads_the_book_once(
     assert len(ledger_reads) == 1
     assert "sum(" in ledger_reads[0].lower()
     assert reads_of(sent, "ledger_allocations") == []
-    # Each row once: the member (locked), the book; the notice router asks for the member
-    # again at commit and is given the one already loaded.
+    # Each row once: the member (locked); the notice router asks for the member again at
+    # commit and is given the one already loaded. The book, its copies and its holds in one.
     assert len(reads_of(sent, "members")) == 1
     assert len(reads_of(sent, "books")) == 1
+    assert reads_of(sent, "copies") == reads_of(sent, "books")
+    assert reads_of(sent, "holds") == reads_of(sent, "books")
     # The rules matrix, the categories and the closures come back in one statement.
     assert reads_of(sent, "circulation_rules") == reads_of(sent, "closures")
     assert reads_of(sent, "member_categories") == reads_of(sent, "closures")
