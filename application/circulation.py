@@ -457,10 +457,8 @@ class Circulation:
         )
 
     def _standing(self, uow: UnitOfWork, member: Member, rules: RuleBook) -> Standing:
-        open_loans = uow.loans.open_for_member(member.id)
         # The ledger's sum from the database: a long-standing member's every line need not
         # travel to be added up, and the rules need the total only.
-        owed = circulation.balance(
-            uow.ledger.balance(member.id), open_loans, rules, member.category, self._clock.now()
-        )
+        open_loans, settled = uow.open_loans_and_balance(member.id)
+        owed = circulation.balance(settled, open_loans, rules, member.category, self._clock.now())
         return Standing(member=member, open_loans=open_loans, balance_cents=owed)

@@ -387,6 +387,12 @@ class UnitOfWork(ABC):
             closures=self.closures.all(),
         )
 
+    def open_loans_and_balance(self, member_id: str) -> tuple[list[Loan], int]:
+        """The member's open loans (``loans.open_for_member``) and ledger balance
+        (``ledger.balance``): what every decision about their borrowing reads, after locking
+        the member. An adapter may read the two in one round trip; this reads each in turn."""
+        return self.loans.open_for_member(member_id), self.ledger.balance(member_id)
+
     def emit(self, *events: Event) -> None:
         """Queue events to publish once the transaction has committed."""
         self._events.extend(events)

@@ -629,6 +629,37 @@ _SIGNED_CENTS = case(
 _ALLOCATIONS = cast(Table, LedgerAllocationRow.__table__)
 
 
+@cache
+def _open_loans_and_balance() -> CompoundSelect[Any]:
+    """A member's open loans, oldest first, and their ledger balance (``member_id``)."""
+    member_id = bindparam("member_id", type_=LoanRow.member_id.type)
+    return together(
+        [
+            Part(
+                "loans",
+                LoanRow,
+                where=[LoanRow.member_id == member_id, _LOAN_IS_OPEN],
+                order_by=[LoanRow.loaned_at, LoanRow.id],
+            ),
+            Part(
+                "ledger",
+                LedgerEntryRow,
+                where=[LedgerEntryRow.member_id == member_id],
+                values={"balance": func.coalesce(func.sum(_SIGNED_CENTS), 0)},
+            ),
+        ]
+    )
+
+
+def read_open_loans_and_balance(
+    session: Session, loans: SqlLoanRepository, member_id: str
+) -> tuple[list[Loan], int]:
+    """``UnitOfWork.open_loans_and_balance`` in one round trip."""
+    rows = read_together(session, _open_loans_and_balance(), {"member_id": member_id})
+    (ledger,) = rows["ledger"]  # an aggregate: one row, also for a member without lines
+    return loans.entities_of(rows.get("loans", [])), int(ledger.balance)
+
+
 class SqlLedgerRepository(_SqlStore[LedgerEntry, LedgerEntryRow]):
     """Lines with their allocations (``ledger_allocations``), written and read together."""
 

@@ -44,18 +44,26 @@ class Part:
     model: Any  # a mapped class of ``adapters.sqlalchemy.models``
     where: Sequence[ColumnElement[bool]] = ()
     order_by: Sequence[ColumnElement[Any] | QueryableAttribute[Any]] = ()
+    # In place of the table's columns: named expressions, such as one aggregate of the rows.
+    values: Mapping[str, ColumnElement[Any]] | None = None
 
     @property
     def table(self) -> Table:
         return cast(Table, self.model.__table__)
 
+    @property
+    def columns(self) -> list[tuple[str, ColumnElement[Any]]]:
+        if self.values is not None:
+            return list(self.values.items())
+        return [(column.name, column) for column in self.table.columns]
+
 
 def together(parts: Sequence[Part]) -> CompoundSelect[Any]:
     """The UNION ALL of ``parts``: build it once and run it with ``read_together``."""
     wide = [
-        (part.name, f"{part.name}_{column.name}", column)
+        (part.name, f"{part.name}_{name}", column)
         for part in parts
-        for column in part.table.columns
+        for name, column in part.columns
     ]
     order = [
         (part.name, f"{part.name}__{n}", _expression(term))

@@ -28,6 +28,7 @@ from adapters.sqlalchemy.repositories import (
     SqlLoanRepository,
     SqlMemberCategoryRepository,
     SqlMemberRepository,
+    read_open_loans_and_balance,
 )
 from adapters.sqlalchemy.rules_in_force import read_rules_in_force
 from application.audit import AuditRecord
@@ -35,6 +36,7 @@ from application.idempotency import KeyUsed
 from application.outbox import OutboxMessage
 from application.ports import EventPublisher
 from application.unit_of_work import ChangeTracker, RecordsForEvents, RulesInForce, UnitOfWork
+from domain.loans import Loan
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -74,7 +76,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.books = books = SqlBookRepository(tracker, session)
         self.copies = copies = SqlCopyRepository(tracker, session)
         self.members = SqlMemberRepository(tracker, session)
-        self.loans = SqlLoanRepository(tracker, session)
+        self.loans = self._sql_loans = SqlLoanRepository(tracker, session)
         self.holds = holds = SqlHoldRepository(tracker, session)
         self.ledger = SqlLedgerRepository(tracker, session)
         self.refresh_tokens = SqlRefreshTokenRepository(tracker, session)
@@ -90,6 +92,9 @@ class SqlUnitOfWork(UnitOfWork):
             tracker, books, copies, holds, self._emit_all, session
         )
         self.bulk = SqlBulkWriter(session)
+
+    def open_loans_and_balance(self, member_id: str) -> tuple[list[Loan], int]:
+        return read_open_loans_and_balance(self.session, self._sql_loans, member_id)
 
     def rules_in_force(self) -> RulesInForce:
         return read_rules_in_force(

@@ -131,6 +131,7 @@ def test_a_borrow_sums_the_ledger_in_the_database_and_reads_the_book_once(
     ledger_reads = reads_of(sent, "ledger_entries")
     assert len(ledger_reads) == 1
     assert "sum(" in ledger_reads[0].lower()
+    assert reads_of(sent, "loans") == ledger_reads  # the open loans come with the sum
     assert reads_of(sent, "ledger_allocations") == []
     # Each row once: the member (locked); the notice router asks for the member again at
     # commit and is given the one already loaded. The book, its copies and its holds in one.
