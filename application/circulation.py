@@ -101,8 +101,8 @@ class Circulation:
                 copy_id = self._scanned(uow, barcode).id
             if copy_id is not None:
                 book_id = found(uow.copies.get(copy_id), CopyNotFound, copy_id).book_id
-            book_id = found(uow.books.get(str(book_id)), BookNotFound, str(book_id)).id
-            state = uow.circulation.get(book_id)
+            book_id = str(book_id)
+            state = self._circulation_of(uow, book_id)
             rules = rule_book(uow, self._policy)
             loan = state.lend(
                 loan_id=self._ids.new_id(),
@@ -267,8 +267,7 @@ class Circulation:
         now = self._clock.now()
         with self._uow() as uow:
             member = found(uow.members.get(member_id, for_update=True), MemberNotFound, member_id)
-            found(uow.books.get(book_id), BookNotFound, book_id)
-            state = uow.circulation.get(book_id)
+            state = self._circulation_of(uow, book_id)
             rules = rule_book(uow, self._policy)
             hold = state.place_hold(
                 hold_id=self._ids.new_id(),
@@ -430,6 +429,14 @@ class Circulation:
     # --- helpers ---------------------------------------------------------------------------
 
     @staticmethod
+    def _circulation_of(uow: UnitOfWork, book_id: str) -> BookCirculation:
+        """The book's circulation state, read with the book itself (404 for an unknown one)."""
+        state = uow.circulation.find(book_id)
+        if state is None:
+            raise BookNotFound(book_id)
+        return state
+
+    @staticmethod
     def _scanned(uow: UnitOfWork, barcode: str) -> Copy:
         return found(uow.copies.get_by_barcode(barcode.strip()), CopyNotFound, barcode.strip())
 
@@ -445,8 +452,8 @@ class Circulation:
         )
 
     def _standing(self, uow: UnitOfWork, member: Member, rules: RuleBook) -> Standing:
-        open_loans = uow.loans.open_for_member(member.id)
-        owed = circulation.balance(
-            uow.ledger.for_member(member.id), open_loans, rules, member.category, self._clock.now()
-        )
+        # The ledger's sum from the database: a long-standing member's every line need not
+        # travel to be added up, and the rules need the total only.
+        open_loans, settled = uow.open_loans_and_balance(member.id)
+        owed = circulation.balance(settled, open_loans, rules, member.category, self._clock.now())
         return Standing(member=member, open_loans=open_loans, balance_cents=owed)

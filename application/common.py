@@ -40,5 +40,6 @@ def check_version(entity: _Versioned, expected_version: int | None) -> None:
 
 def rule_book(uow: UnitOfWork, policy: Policy) -> RuleBook:
     """The rules matrix, member categories and calendar in force, with ``policy`` behind them."""
-    calendar = LibraryCalendar.of(policy.time_zone, uow.closures.all())
-    return RuleBook.of(uow.rules.all(), uow.member_categories.all(), policy, calendar)
+    in_force = uow.rules_in_force()
+    calendar = LibraryCalendar.of(policy.time_zone, in_force.closures)
+    return RuleBook.of(in_force.rules, in_force.categories, policy, calendar)

@@ -12,10 +12,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from copy import copy as shallow_copy
 from dataclasses import dataclass, field, fields
 from itertools import groupby
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar, cast
 
 from application.identity.ports import (
     ApiKeyRepository,
@@ -70,18 +71,33 @@ class EntityStore(ABC, Generic[E]):
 
     def __init__(self, tracker: ChangeTracker) -> None:
         self._tracker = tracker
+        self._kind: type[E] | None = None  # of the entities this store has handled so far
 
     def add(self, entity: E) -> None:
+        self._kind = type(entity)
         self._tracker.added(entity, self)
 
     def remove(self, entity: E) -> None:
         self._tracker.removed(entity, self)
 
     def _track(self, entity: E | None) -> E | None:
-        return None if entity is None else self._tracker.loaded(entity, self)
+        if entity is None:
+            return None
+        self._kind = type(entity)
+        return self._tracker.loaded(entity, self)
 
     def _track_all(self, entities: Iterable[E]) -> list[E]:
-        return [self._tracker.loaded(entity, self) for entity in entities]
+        tracked = [self._tracker.loaded(entity, self) for entity in entities]
+        if tracked:
+            self._kind = type(tracked[0])
+        return tracked
+
+    def _known(self, entity_id: str) -> E | None:
+        """The entity with ``entity_id`` if this unit of work holds it already (loaded or added
+        through this store, not removed). Reading its row again would be wasted: the tracker
+        hands back the object it holds, whatever the row says now; a concurrent change is
+        refused by the version check when this one is written."""
+        return None if self._kind is None else self._tracker.known(self._kind, entity_id)
 
     @abstractmethod
     def write_new(self, entity: E) -> None: ...
@@ -92,9 +108,10 @@ class EntityStore(ABC, Generic[E]):
             self.write_new(entity)
 
     @abstractmethod
-    def write_changes(self, entity: E, expected_version: int) -> None:
+    def write_changes(self, entity: E, expected_version: int, before: E | None = None) -> None:
         """Store ``entity`` (whose version is already the new one) if the stored version is
-        still ``expected_version``; raise ``ConcurrentUpdate`` otherwise."""
+        still ``expected_version``; raise ``ConcurrentUpdate`` otherwise. ``before`` is the
+        entity as it was loaded, when known: an adapter may then write only what differs."""
 
     @abstractmethod
     def write_removal(self, entity: E) -> None: ...
@@ -104,6 +121,15 @@ def _state(entity: Entity) -> tuple[Any, ...]:
     # Field values are immutable (str, int, datetime, enum, tuple), so a shallow tuple is a
     # faithful snapshot.
     return tuple(getattr(entity, field.name) for field in fields(entity))
+
+
+def _as_loaded(entity: E, snapshot: tuple[Any, ...]) -> E:
+    """A detached copy of ``entity`` holding the field values of ``snapshot`` (no constructor
+    runs: the values were valid when they were loaded)."""
+    before = shallow_copy(entity)
+    for each, value in zip(fields(entity), snapshot, strict=True):
+        object.__setattr__(before, each.name, value)
+    return before
 
 
 @dataclass(slots=True)
@@ -135,6 +161,11 @@ class ChangeTracker:
         """Whether ``entity`` was loaded or added in this unit of work."""
         return (type(entity), entity.id) in self._entries
 
+    def known(self, kind: type[E], entity_id: str) -> E | None:
+        """The ``kind`` with ``entity_id`` this unit of work loaded or added, if it did."""
+        tracked = self._entries.get((kind, entity_id))
+        return None if tracked is None else cast(E, tracked.entity)
+
     def added(self, entity: E, store: EntityStore[E]) -> None:
         key = (type(entity), entity.id)
         if key in self._entries:
@@ -157,10 +188,11 @@ class ChangeTracker:
             store.write_new_many([tracked.entity for tracked in run])
         for tracked in entries:
             if tracked.snapshot is not None and _state(tracked.entity) != tracked.snapshot:
+                before = _as_loaded(tracked.entity, tracked.snapshot)
                 expected = tracked.entity.version
                 tracked.entity.version = expected + 1
                 try:
-                    tracked.store.write_changes(tracked.entity, expected)
+                    tracked.store.write_changes(tracked.entity, expected, before)
                 except Exception:
                     tracked.entity.version = expected
                     raise
@@ -195,13 +227,22 @@ class BookCirculationStore(ABC):
 
     def get(self, book_id: str) -> BookCirculation:
         """The state of ``book_id`` (no copies and no holds for an unknown book)."""
-        book = self._books.get(book_id)
-        copies, holds = self._load(book_id)
+        book, copies, holds = self._load_with_book(book_id)
         return BookCirculation(
             book_id=book_id,
             copies=copies,
             holds=holds,
             item_type=book.item_type if book is not None else DEFAULT_ITEM_TYPE,
+        )
+
+    def find(self, book_id: str) -> BookCirculation | None:
+        """The state of ``book_id``; ``None`` when there is no such book. Saves a use case
+        that must answer 404 for an unknown book from reading the book on its own first."""
+        book, copies, holds = self._load_with_book(book_id)
+        if book is None:
+            return None
+        return BookCirculation(
+            book_id=book_id, copies=copies, holds=holds, item_type=book.item_type
         )
 
     def save(self, state: BookCirculation) -> None:
@@ -216,6 +257,20 @@ class BookCirculationStore(ABC):
     @abstractmethod
     def _load(self, book_id: str) -> tuple[list[Copy], list[Hold]]:
         """The book's copies by barcode and its active holds in queue order, tracked."""
+
+    def _load_with_book(self, book_id: str) -> tuple[Book | None, list[Copy], list[Hold]]:
+        """The book (``None`` if unknown) and what ``_load`` reads, tracked; an adapter may
+        read the three at once."""
+        return self._books.get(book_id), *self._load(book_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RulesInForce:
+    """What ``rule_book`` is made of, read together (``UnitOfWork.rules_in_force``)."""
+
+    rules: list[CirculationRule]  # by id
+    categories: list[MemberCategory]  # by code
+    closures: list[Closure]  # weekly closures by weekday, then single dates by date
 
 
 # --- records written with a commit --------------------------------------------------------
@@ -321,6 +376,22 @@ class UnitOfWork(ABC):
             self._rollback()
         finally:
             self._close()
+
+    def rules_in_force(self) -> RulesInForce:
+        """Every circulation rule, member category and closure, as their repositories' ``all``
+        give them (tracked alike). Every circulation decision needs the three together, so an
+        adapter may read them in one round trip; this reads each in turn."""
+        return RulesInForce(
+            rules=self.rules.all(),
+            categories=self.member_categories.all(),
+            closures=self.closures.all(),
+        )
+
+    def open_loans_and_balance(self, member_id: str) -> tuple[list[Loan], int]:
+        """The member's open loans (``loans.open_for_member``) and ledger balance
+        (``ledger.balance``): what every decision about their borrowing reads, after locking
+        the member. An adapter may read the two in one round trip; this reads each in turn."""
+        return self.loans.open_for_member(member_id), self.ledger.balance(member_id)
 
     def emit(self, *events: Event) -> None:
         """Queue events to publish once the transaction has committed."""

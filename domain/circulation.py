@@ -53,7 +53,6 @@ from domain.events import (
     LostCopyRecovered,
 )
 from domain.holds import Hold, HoldStatus
-from domain.ledger import LedgerEntry
 from domain.loans import Loan, LoanStatus
 from domain.members import Member
 from domain.rules import DEFAULT_ITEM_TYPE, CirculationRule, RuleBook
@@ -72,21 +71,21 @@ class Standing:
 
 
 def balance(
-    entries: Iterable[LedgerEntry],
+    settled_cents: int,
     open_loans: Iterable[Loan],
     rules: RuleBook,
     category: str,
     now: datetime,
 ) -> int:
-    """Fines charged minus payments, plus what open overdue loans have accrued so far (each at
-    the rule for the member's ``category`` and the loan's item type)."""
-    settled = sum(entry.signed_cents for entry in entries)
+    """The member's ledger balance (``settled_cents``: charges and refunds less credits), plus
+    what open overdue loans have accrued so far (each at the rule for the member's ``category``
+    and the loan's item type)."""
     accruing = sum(
         loan.fine_at(now, rules.terms(category, loan.item_type))
         for loan in open_loans
         if loan.is_open
     )
-    return settled + accruing
+    return settled_cents + accruing
 
 
 def ensure_may_borrow(standing: Standing, rules: RuleBook, now: datetime) -> None:

@@ -85,7 +85,12 @@ class _MemoryStore(EntityStore[E]):
         self._unique(entity)
         self._put(entity)
 
-    def write_changes(self, entity: E, expected_version: int) -> None:
+    def write_changes(
+        self,
+        entity: E,
+        expected_version: int,
+        before: E | None = None,  # noqa: ARG002 (a whole object is stored either way)
+    ) -> None:
         stored: Any = self._rows.get(entity.id)
         if stored is None or stored.version != expected_version:
             raise ConcurrentUpdate(f"{entity.id} was changed or removed meanwhile", id=entity.id)

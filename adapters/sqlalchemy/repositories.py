@@ -9,16 +9,19 @@ instead of silently overwriting the other change.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Select,
     Table,
     UnaryExpression,
     and_,
+    bindparam,
     case,
     delete,
     false,
@@ -48,6 +51,7 @@ from adapters.sqlalchemy.models import (
     MemberCategoryRow,
     MemberRow,
 )
+from adapters.sqlalchemy.together import Part, read_together, together
 from application.queries import (
     BookFilter,
     BookSort,
@@ -61,6 +65,7 @@ from application.unit_of_work import BookCirculationStore, ChangeTracker, Entity
 from domain.calendar import Closure
 from domain.catalogue import Book, Copy, CopyStatus
 from domain.errors import ConcurrentUpdate
+from domain.events import Event
 from domain.holds import ACTIVE_HOLD_STATUSES, Hold, HoldStatus
 from domain.ledger import DEBITS, Allocation, LedgerEntry
 from domain.loans import Loan, LoanState, LoanStatus
@@ -119,6 +124,11 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
 
     def _all(self, statement: Select[R]) -> list[E]:
         return self._track_all(self._to_entity(row) for row in self._rows(statement))
+
+    def entities_of(self, rows: Iterable[Any]) -> list[E]:
+        """Tracked entities of rows read by a statement of several tables at once (each row
+        with an attribute per column of this store's table, named as the column is)."""
+        return self._track_all(self._to_entity(cast(R, row)) for row in rows)
 
     def _existing(self, column: Any, values: Collection[str]) -> set[str]:
         """Which of ``values`` are stored in the unique ``column``, asked in chunks (SQLite
@@ -184,6 +194,9 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         )
 
     def get(self, entity_id: str) -> E | None:
+        known = self._known(entity_id)
+        if known is not None:
+            return known
         table = self._table()
         return self._first(cast(Select[R], select(self.row).where(table.c.id == entity_id)))
 
@@ -204,10 +217,16 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
                 insert(self._table()), [self._to_values(entity) for entity in entities]
             )
 
-    def write_changes(self, entity: E, expected_version: int) -> None:
+    def write_changes(self, entity: E, expected_version: int, before: E | None = None) -> None:
         table = self._table()
         values = self._to_values(entity)
         del values["id"]
+        if before is not None:
+            # Only the columns that changed: a smaller statement to build, send and log, and
+            # PostgreSQL leaves the rest of the row's values (and TOASTed ones) alone. The
+            # version is among them, so the guard below still refuses a concurrent change.
+            loaded = self._to_values(before)
+            values = {column: value for column, value in values.items() if loaded[column] != value}
         statement = (
             update(table)
             .where(table.c.id == entity.id, table.c.version == expected_version)
@@ -438,6 +457,9 @@ class SqlMemberRepository(_SqlStore[Member, MemberRow]):
         return mappers.member_values(entity)
 
     def get(self, member_id: str, *, for_update: bool = False) -> Member | None:
+        known = None if for_update else self._known(member_id)  # a lock is taken by a read
+        if known is not None:
+            return known
         statement = select(MemberRow).where(MemberRow.id == member_id)
         if for_update:
             # PostgreSQL locks the row until the transaction ends. SQLite has no row locks (the
@@ -606,6 +628,37 @@ _SIGNED_CENTS = case(
 _ALLOCATIONS = cast(Table, LedgerAllocationRow.__table__)
 
 
+@cache
+def _open_loans_and_balance() -> CompoundSelect[Any]:
+    """A member's open loans, oldest first, and their ledger balance (``member_id``)."""
+    member_id = bindparam("member_id", type_=LoanRow.member_id.type)
+    return together(
+        [
+            Part(
+                "loans",
+                LoanRow,
+                where=[LoanRow.member_id == member_id, _LOAN_IS_OPEN],
+                order_by=[LoanRow.loaned_at, LoanRow.id],
+            ),
+            Part(
+                "ledger",
+                LedgerEntryRow,
+                where=[LedgerEntryRow.member_id == member_id],
+                values={"balance": func.coalesce(func.sum(_SIGNED_CENTS), 0)},
+            ),
+        ]
+    )
+
+
+def read_open_loans_and_balance(
+    session: Session, loans: SqlLoanRepository, member_id: str
+) -> tuple[list[Loan], int]:
+    """``UnitOfWork.open_loans_and_balance`` in one round trip."""
+    rows = read_together(session, _open_loans_and_balance(), {"member_id": member_id})
+    (ledger,) = rows["ledger"]  # an aggregate: one row, also for a member without lines
+    return loans.entities_of(rows.get("loans", [])), int(ledger.balance)
+
+
 class SqlLedgerRepository(_SqlStore[LedgerEntry, LedgerEntryRow]):
     """Lines with their allocations (``ledger_allocations``), written and read together."""
 
@@ -650,7 +703,9 @@ class SqlLedgerRepository(_SqlStore[LedgerEntry, LedgerEntryRow]):
             with translated_errors():
                 self._session.connection().execute(insert(_ALLOCATIONS), rows)
 
-    def write_changes(self, entity: LedgerEntry, expected_version: int) -> None:
+    def write_changes(
+        self, entity: LedgerEntry, expected_version: int, before: LedgerEntry | None = None
+    ) -> None:
         raise NotImplementedError("ledger entries are immutable")
 
     def write_removal(self, entity: LedgerEntry) -> None:
@@ -693,13 +748,54 @@ class SqlLedgerRepository(_SqlStore[LedgerEntry, LedgerEntryRow]):
 
 
 class SqlBookCirculationRepository(BookCirculationStore):
+    _books: SqlBookRepository
     _copies: SqlCopyRepository
     _holds: SqlHoldRepository
+
+    def __init__(
+        self,
+        tracker: ChangeTracker,
+        books: SqlBookRepository,
+        copies: SqlCopyRepository,
+        holds: SqlHoldRepository,
+        emit: Callable[[Sequence[Event]], None],
+        session: Session,
+    ) -> None:
+        super().__init__(tracker, books, copies, holds, emit)
+        self._session = session
 
     def _load(self, book_id: str) -> tuple[list[Copy], list[Hold]]:
         # Two indexed reads: (book_id, status) on copies, (book_id, status, queued_at, id) on
         # holds. The member row lock taken by the use cases orders competing decisions.
         return self._copies.for_book(book_id), self._holds.active_for_book(book_id)
+
+    def _load_with_book(self, book_id: str) -> tuple[Book | None, list[Copy], list[Hold]]:
+        # The three reads in one round trip: every circulation decision starts with them.
+        rows = read_together(self._session, _book_circulation(), {"book_id": book_id})
+        books = self._books.entities_of(rows.get("book", []))
+        return (
+            books[0] if books else None,
+            self._copies.entities_of(rows.get("copies", [])),
+            self._holds.entities_of(rows.get("holds", [])),
+        )
+
+
+@cache
+def _book_circulation() -> CompoundSelect[Any]:
+    """A book, its copies by barcode and its active holds in queue order (``book_id``)."""
+    book_id = bindparam("book_id", type_=BookRow.id.type)
+    return together(
+        [
+            Part("book", BookRow, where=[BookRow.id == book_id]),
+            Part("copies", CopyRow, where=[CopyRow.book_id == book_id], order_by=[CopyRow.barcode]),
+            Part(
+                "holds",
+                HoldRow,
+                where=[HoldRow.book_id == book_id, _HOLD_IS_ACTIVE],
+                order_by=[HoldRow.queued_at, HoldRow.id],
+            ),
+        ]
+    )
 
 
 class SqlMemberCategoryRepository(_SqlStore[MemberCategory, MemberCategoryRow]):
@@ -717,7 +813,12 @@ class SqlMemberCategoryRepository(_SqlStore[MemberCategory, MemberCategoryRow]):
     def all(self) -> list[MemberCategory]:
         return self._all(select(MemberCategoryRow).order_by(MemberCategoryRow.code))
 
-    def write_changes(self, entity: MemberCategory, expected_version: int) -> None:
+    def write_changes(
+        self,
+        entity: MemberCategory,
+        expected_version: int,
+        before: MemberCategory | None = None,  # noqa: ARG002 (rarely changed: every column is written)
+    ) -> None:
         _write_by_code(self._session, self._table(), self._to_values(entity), expected_version)
 
 
@@ -736,7 +837,12 @@ class SqlItemTypeRepository(_SqlStore[ItemType, ItemTypeRow]):
     def all(self) -> list[ItemType]:
         return self._all(select(ItemTypeRow).order_by(ItemTypeRow.code))
 
-    def write_changes(self, entity: ItemType, expected_version: int) -> None:
+    def write_changes(
+        self,
+        entity: ItemType,
+        expected_version: int,
+        before: ItemType | None = None,  # noqa: ARG002 (rarely changed: every column is written)
+    ) -> None:
         _write_by_code(self._session, self._table(), self._to_values(entity), expected_version)
 
 

@@ -28,12 +28,15 @@ from adapters.sqlalchemy.repositories import (
     SqlLoanRepository,
     SqlMemberCategoryRepository,
     SqlMemberRepository,
+    read_open_loans_and_balance,
 )
+from adapters.sqlalchemy.rules_in_force import read_rules_in_force
 from application.audit import AuditRecord
 from application.idempotency import KeyUsed
 from application.outbox import OutboxMessage
 from application.ports import EventPublisher
-from application.unit_of_work import ChangeTracker, RecordsForEvents, UnitOfWork
+from application.unit_of_work import ChangeTracker, RecordsForEvents, RulesInForce, UnitOfWork
+from domain.loans import Loan
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -70,23 +73,33 @@ class SqlUnitOfWork(UnitOfWork):
             raise RuntimeError("this unit of work is already open")
         session = self._session_factory()
         self._session = session
-        self.books = SqlBookRepository(tracker, session)
-        self.copies = SqlCopyRepository(tracker, session)
+        self.books = books = SqlBookRepository(tracker, session)
+        self.copies = copies = SqlCopyRepository(tracker, session)
         self.members = SqlMemberRepository(tracker, session)
-        self.loans = SqlLoanRepository(tracker, session)
-        self.holds = SqlHoldRepository(tracker, session)
+        self.loans = self._sql_loans = SqlLoanRepository(tracker, session)
+        self.holds = holds = SqlHoldRepository(tracker, session)
         self.ledger = SqlLedgerRepository(tracker, session)
         self.refresh_tokens = SqlRefreshTokenRepository(tracker, session)
         self.api_keys = SqlApiKeyRepository(tracker, session)
         self.service_clients = SqlServiceClientRepository(tracker, session)
-        self.member_categories = SqlMemberCategoryRepository(tracker, session)
+        self.member_categories = self._sql_categories = SqlMemberCategoryRepository(
+            tracker, session
+        )
         self.item_types = SqlItemTypeRepository(tracker, session)
-        self.rules = SqlCirculationRuleRepository(tracker, session)
-        self.closures = SqlClosureRepository(tracker, session)
+        self.rules = self._sql_rules = SqlCirculationRuleRepository(tracker, session)
+        self.closures = self._sql_closures = SqlClosureRepository(tracker, session)
         self.circulation = SqlBookCirculationRepository(
-            tracker, self.books, self.copies, self.holds, self._emit_all
+            tracker, books, copies, holds, self._emit_all, session
         )
         self.bulk = SqlBulkWriter(session)
+
+    def open_loans_and_balance(self, member_id: str) -> tuple[list[Loan], int]:
+        return read_open_loans_and_balance(self.session, self._sql_loans, member_id)
+
+    def rules_in_force(self) -> RulesInForce:
+        return read_rules_in_force(
+            self.session, self._sql_rules, self._sql_categories, self._sql_closures
+        )
 
     def _write_record(self, record: object) -> None:
         if isinstance(record, KeyUsed):

@@ -40,6 +40,36 @@ def test_an_unknown_book_has_an_empty_state(new_uow: UowFactory) -> None:
         assert (state.copies, state.holds) == ([], [])
 
 
+def test_find_reads_the_book_with_its_state_and_none_for_an_unknown_book(
+    new_uow: UowFactory,
+) -> None:
+    b = book()
+    b.item_type = "dvd"
+    c2, c1 = copy(b, "F-2"), copy(b, "F-1")
+    m1, m2 = member(), member()
+    second, first = hold(b, m2, now=T0 + DAY), hold(b, m1, now=T0)
+    store(new_uow, b, c2, c1, m1, m2)
+    store(new_uow, second, first)
+
+    with new_uow() as uow:
+        assert uow.circulation.find(new_id()) is None
+        state = uow.circulation.find(b.id)
+        assert state is not None
+        assert (state.book_id, state.item_type) == (b.id, "dvd")
+        assert [c.id for c in state.copies] == [c1.id, c2.id]
+        assert [h.id for h in state.holds] == [first.id, second.id]
+        # Tracked as the repositories' reads are: the same objects, and changes are saved.
+        assert uow.copies.get(c1.id) is state.copies[0]
+        assert uow.holds.get(first.id) is state.holds[0]
+        assert uow.books.get(b.id) == b
+        state.copies[0].status = CopyStatus.WITHDRAWN
+        uow.commit()
+    with new_uow() as uow:
+        again = uow.copies.get(c1.id)
+        assert again is not None
+        assert (again.status, again.version) == (CopyStatus.WITHDRAWN, 2)
+
+
 def test_saving_writes_new_holds_and_changes_and_publishes_the_events(
     new_uow: UowFactory,
 ) -> None:

@@ -283,6 +283,35 @@ def test_ledger_balance_is_fines_minus_payments(new_uow: UowFactory) -> None:
         assert [e.amount_cents for e in uow.ledger.for_member(reader.id)] == [500, 250, 200]
 
 
+def test_open_loans_and_balance_are_what_the_two_repositories_say(new_uow: UowFactory) -> None:
+    reader, other, newcomer = member(), member(), member()
+    b = book()
+    c1, c2, c3, c4 = copy(b), copy(b), copy(b), copy(b)
+    later, earlier, returned = (
+        loan(c1, reader, now=T0 + DAY),
+        loan(c2, reader, now=T0),
+        loan(c3, reader, now=T0 - DAY),
+    )
+    returned.close(T0, POLICY)
+    store(new_uow, reader, other, newcomer, b, c1, c2, c3, c4)
+    store(new_uow, later, earlier, returned, loan(c4, other))
+    store(new_uow, fine(reader, 500), payment(reader, 120), fine(other, 75))
+    with new_uow() as uow:
+        open_loans, balance = uow.open_loans_and_balance(reader.id)
+        assert open_loans == uow.loans.open_for_member(reader.id)
+        assert [each.id for each in open_loans] == [earlier.id, later.id]  # oldest first
+        alone = uow.loans.open_for_member(reader.id)
+        assert all(a is b for a, b in zip(open_loans, alone, strict=True))  # tracked alike
+        assert balance == uow.ledger.balance(reader.id) == 380
+        assert uow.open_loans_and_balance(newcomer.id) == ([], 0)
+        open_loans[0].extend(POLICY)
+        uow.commit()
+    with new_uow() as uow:
+        renewed = uow.loans.get(earlier.id)
+        assert renewed is not None
+        assert (renewed.renewals, renewed.version) == (1, 2)
+
+
 # --- book search -----------------------------------------------------------------------------
 
 

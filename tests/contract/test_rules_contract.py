@@ -116,3 +116,46 @@ def test_closures_round_trip_in_order_and_each_day_once(new_uow: UowFactory) -> 
         uow.commit()
     with new_uow() as uow:
         assert [c.id for c in uow.closures.all()] == [new_year.id, christmas.id]
+
+
+def test_the_rules_in_force_are_what_the_three_repositories_list(new_uow: UowFactory) -> None:
+    child = MemberCategory.create(
+        code="child", name="Child", loan_limit=3, debt_limit_cents=200, now=T0
+    )
+    rules = [
+        rule(None, "dvd", loan_days=7, max_loans=2, grace_days=1),
+        rule("child", None, fixed_due_date=date(2030, 6, 30), holds_allowed=False, max_holds=0),
+        rule(None, None),
+    ]
+    closures = [
+        Closure.on_date(id=new_id(), day=date(2030, 12, 25), note="Christmas"),
+        Closure.every(id=new_id(), weekday=6, note="Sunday"),
+        Closure.on_date(id=new_id(), day=date(2030, 1, 1)),
+        Closure.every(id=new_id(), weekday=0),
+    ]
+    store(new_uow, child, *rules, *closures)
+    with new_uow() as uow:
+        in_force = uow.rules_in_force()
+        # The same entities, in the same order, as each repository's own list: tracked alike.
+        for together, alone in (
+            (in_force.rules, uow.rules.all()),
+            (in_force.categories, uow.member_categories.all()),
+            (in_force.closures, uow.closures.all()),
+        ):
+            assert together == alone
+            assert all(a is b for a, b in zip(together, alone, strict=True))
+        assert [c.weekday for c in in_force.closures[:2]] == [0, 6]
+        assert [c.day for c in in_force.closures[2:]] == [date(2030, 1, 1), date(2030, 12, 25)]
+        in_force.categories[0].revise(now=T0 + DAY, loan_limit=5)
+        uow.commit()
+    with new_uow() as uow:
+        again = uow.member_categories.get("child")
+        assert again is not None
+        assert (again.loan_limit, again.version) == (5, 2)
+
+
+def test_no_rules_in_force_but_the_seeded_category(new_uow: UowFactory) -> None:
+    with new_uow() as uow:
+        in_force = uow.rules_in_force()
+        assert (in_force.rules, in_force.closures) == ([], [])
+        assert [c.code for c in in_force.categories] == [DEFAULT_CATEGORY]

@@ -483,12 +483,11 @@ class CirculationMachine(RuleBasedStateMachine):
         return sum(e.signed_cents for e in self.app.ledger() if e.member_id == member_id)
 
     def balance(self, member_id: str) -> int:
-        entries = [e for e in self.app.ledger() if e.member_id == member_id]
         open_loans = [
             loan for loan in self.app.loans() if loan.member_id == member_id and loan.is_open
         ]
         return circulation.balance(
-            entries, open_loans, self.matrix, self.category_of(member_id), self.now()
+            self.posted(member_id), open_loans, self.matrix, self.category_of(member_id), self.now()
         )
 
     def category_of(self, member_id: str) -> str:

@@ -107,7 +107,7 @@ def standing(who: Member | None = None, loans: list[Loan] | None = None, owed: i
 
 
 class TestBalance:
-    def test_fines_minus_payments_plus_accruing(self) -> None:
+    def test_the_ledger_balance_plus_what_open_loans_accrue(self) -> None:
         entries = [
             LedgerEntry(
                 id="e1",
@@ -125,11 +125,12 @@ class TestBalance:
         on_time = loan("l2", copy_id="cy")
         returned = loan("l3", copy_id="cz", loaned_at=NOW - 60 * DAY)
         returned.close(NOW - DAY, POLICY)
-        got = circulation.balance(entries, [overdue, on_time, returned], RULES, "standard", NOW)
+        settled = sum(entry.signed_cents for entry in entries)
+        got = circulation.balance(settled, [overdue, on_time, returned], RULES, "standard", NOW)
         assert got == 300 - 100 + 75
 
     def test_nothing_owed(self) -> None:
-        assert circulation.balance([], [], RULES, "standard", NOW) == 0
+        assert circulation.balance(0, [], RULES, "standard", NOW) == 0
 
 
 class TestEnsureMayBorrow:

@@ -1,0 +1,112 @@
+"""Rows of several tables in one round trip.
+
+Some reads always go together: a book with its copies and its hold queue, the rules matrix with
+the member categories and the closures. Asked one SELECT each, they cost a round trip, and a
+statement's worth of SQLAlchemy and driver work, per table. Here they are one UNION ALL: each
+part selects its own table's columns, and typed NULLs in the places of the other parts'
+columns, so every value comes back converted by its own column's type. The whole is ordered by
+part, then by each part's own order (computed as extra columns of that part, since a compound
+SELECT can be ordered by its columns only), so the database's collation decides the order, as
+it does for the single-table reads these replace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    String,
+    Table,
+    literal,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.orm import QueryableAttribute, Session
+
+from adapters.sqlalchemy.errors import translated_errors
+
+_PART = "part"
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One table's share of the statement: its rows ``where`` (bound parameters by name), in
+    the order of ``order_by``. ``name`` prefixes its columns' labels; it must hold no ``_``."""
+
+    name: str
+    model: Any  # a mapped class of ``adapters.sqlalchemy.models``
+    where: Sequence[ColumnElement[bool]] = ()
+    order_by: Sequence[ColumnElement[Any] | QueryableAttribute[Any]] = ()
+    # In place of the table's columns: named expressions, such as one aggregate of the rows.
+    values: Mapping[str, ColumnElement[Any]] | None = None
+
+    @property
+    def table(self) -> Table:
+        return cast(Table, self.model.__table__)
+
+    @property
+    def columns(self) -> list[tuple[str, ColumnElement[Any]]]:
+        if self.values is not None:
+            return list(self.values.items())
+        return [(column.name, column) for column in self.table.columns]
+
+
+def together(parts: Sequence[Part]) -> CompoundSelect[Any]:
+    """The UNION ALL of ``parts``: build it once and run it with ``read_together``."""
+    wide = [
+        (part.name, f"{part.name}_{name}", column)
+        for part in parts
+        for name, column in part.columns
+    ]
+    order = [
+        (part.name, f"{part.name}__{n}", _expression(term))
+        for part in parts
+        for n, term in enumerate(part.order_by)
+    ]
+    selects = []
+    for part in parts:
+        columns: list[Any] = [literal(part.name, String).label(_PART)]
+        for owner, label, term in [*wide, *order]:
+            columns.append(
+                (term if owner == part.name else sql_cast(null(), term.type)).label(label)
+            )
+        selects.append(select(*columns).select_from(part.table).where(*part.where))
+    statement = union_all(*selects)
+    by = dict(statement.selected_columns.items())
+    return statement.order_by(by[_PART], *(by[label] for _, label, _ in order))
+
+
+def _expression(term: ColumnElement[Any] | QueryableAttribute[Any]) -> ColumnElement[Any]:
+    return term.expression if isinstance(term, QueryableAttribute) else term
+
+
+def read_together(
+    session: Session, statement: CompoundSelect[Any], parameters: Mapping[str, Any] | None = None
+) -> dict[str, list[SimpleNamespace]]:
+    """Each part's rows, by part name: objects with an attribute per column of its table, as
+    the mappers read rows."""
+    with translated_errors():
+        found = session.execute(statement, dict(parameters or {})).all()
+    rows: dict[str, list[SimpleNamespace]] = {}
+    for row in found:
+        values = row._mapping
+        part = values[_PART]
+        prefix = f"{part}_"
+        start = len(prefix)
+        rows.setdefault(part, []).append(
+            SimpleNamespace(
+                **{
+                    label[start:]: values[label]
+                    for label in values
+                    if label.startswith(prefix) and label[start] != "_"
+                }
+            )
+        )
+    return rows

@@ -1,0 +1,610 @@
+"""Benchmark: borrowing over HTTP on PostgreSQL, against pgbench doing the same logical
+transaction on the same schema in the same run, then the per-borrow profile.
+
+    .venv/bin/python bench/borrow.py --help
+    .venv/bin/python bench/borrow.py                         # 60,000 books, 10 s x 2 rounds
+    .venv/bin/python bench/borrow.py --seconds 5 --rounds 1 --profile-borrows 300
+    .venv/bin/python bench/borrow.py --skip-http             # the profile alone
+    git archive <commit> | tar -x -C /tmp/older               # an older tree, to compare:
+    .venv/bin/python bench/borrow.py --compare-with /tmp/older
+
+Prints, each with the load average at the time (the machine may be shared: absolute figures
+move with its load, the ratio much less):
+
+1. Throughput: ``POST /api/v1/loans`` (a staff API key with ``loans:write``; ``member_id`` and
+   ``book_id`` in the body) served by ``circulate serve --workers 2`` in production settings,
+   driven by a keep-alive HTTP/1.1 load generator in this process with ``--connections``
+   connections (default 8). Every request borrows a different single-copy book, for one of
+   ``books / 4`` members (each member ends the run with at most four loans, under the default
+   limit of five). Loans per second, p50 and p99 latency, and any answer that is not a 201.
+2. The peer: ``pgbench -M prepared`` with the same number of clients, each transaction the same
+   logical borrow on the same schema (lock the member, count their open loans, pick a copy of the
+   book ``FOR UPDATE SKIP LOCKED``, insert the loan, update the copy), on its own copy of the same
+   data. Then the ratio of the two.
+   With ``--compare-with CHECKOUT`` the same rounds also serve the Circulate of another source
+   tree (run from it through PYTHONPATH, with this checkout's installed dependencies), in
+   alternate runs: before and after a change, measured under the same load.
+3. The profile of one borrow in this process (Flask test client, same settings, same data):
+   the SQL statements one borrow sends (counted with a SQLAlchemy event listener, and listed),
+   and cProfile's top 10 functions by own time and by cumulative time over
+   ``--profile-borrows`` borrows.
+
+Data: a template database ``circulate_bench_borrow_<books>`` (migrated to head, ``--books``
+books with one copy each, their members, each member with a settled history of two charges and
+two payments) is made once and kept (``--drop-template`` removes it at the end); every round
+borrows on fresh copies of it made with ``CREATE DATABASE ... TEMPLATE``, dropped afterwards. The
+server is the one in CIRCULATE_TEST_POSTGRES_URL (default
+postgresql+psycopg://postgres@127.0.0.1:5432/test); ``pgbench`` must be on the PATH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import pstats
+import re
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from read_path import (  # noqa: E402
+    BIN,
+    DEFAULT_POSTGRES_URL,
+    circulate_env,
+    cli,
+    free_port,
+    load_average,
+    running,
+)
+from sqlalchemy import Table, create_engine, event, insert, text  # noqa: E402
+from sqlalchemy.engine import URL, Engine  # noqa: E402
+from sqlalchemy.pool import NullPool, Pool  # noqa: E402
+
+from adapters.ids import UuidV7Generator  # noqa: E402
+from adapters.sqlalchemy import mappers, migrate  # noqa: E402
+from adapters.sqlalchemy.engine import normalise_url  # noqa: E402
+from adapters.sqlalchemy.models import (  # noqa: E402
+    BookRow,
+    CopyRow,
+    LedgerAllocationRow,
+    LedgerEntryRow,
+    MemberRow,
+)
+from domain.catalogue import Book, CopyStatus  # noqa: E402
+from domain.members import Member  # noqa: E402
+
+BATCH = 5_000
+LOANS_PATH = "/api/v1/loans"
+
+# The peer's transaction: the same logical borrow, in as few statements as SQL allows. The
+# first statement (outside the transaction) only picks this transaction's member and book.
+PGBENCH_SCRIPT = """\
+SELECT member_id, book_id FROM bench_borrows WHERE n = (SELECT nextval('bench_next')) \\gset
+BEGIN;
+SELECT id FROM members WHERE id = :member_id FOR UPDATE;
+SELECT count(*) FROM loans WHERE member_id = :member_id AND returned_at IS NULL;
+SELECT id AS copy_id FROM copies WHERE book_id = :book_id AND status = 'available' LIMIT 1 FOR UPDATE SKIP LOCKED \\gset
+INSERT INTO loans (id, copy_id, book_id, member_id, loaned_at, due_at, renewals, fine_cents, version) VALUES (gen_random_uuid()::text, :copy_id, :book_id, :member_id, now(), now() + interval '21 days', 0, 0, 1);
+UPDATE copies SET status = 'on_loan', version = version + 1, updated_at = now() WHERE id = :copy_id;
+END;
+"""  # noqa: E501
+
+
+# ---------------------------------------------------------------- databases
+
+
+def server_url() -> URL:
+    return normalise_url(os.environ.get("CIRCULATE_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL)
+
+
+def admin_engine() -> Engine:
+    return create_engine(server_url(), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def database_url(name: str) -> str:
+    return server_url().set(database=name).render_as_string(hide_password=False)
+
+
+def template(books: int) -> str:
+    """``circulate_bench_borrow_<books>``, made and loaded unless it exists already."""
+    name = f"circulate_bench_borrow_{books}"
+    admin = admin_engine()
+    with admin.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).first()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = database_url(name)
+    migrate.upgrade(url)
+    if not exists:
+        print(f"  loading {books:,} books and {books // 4:,} members into {name} ...", flush=True)
+        load(url, books)
+    return name
+
+
+def load(url: str, books: int) -> None:
+    ids = UuidV7Generator()
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    members = max(1, books // 4)
+    member_ids = [ids.new_id() for _ in range(members)]
+    engine = create_engine(url, poolclass=NullPool)
+    tables = {
+        row: cast(Table, row.__table__)
+        for row in (BookRow, CopyRow, MemberRow, LedgerEntryRow, LedgerAllocationRow)
+    }
+    with engine.begin() as connection:
+        for first in range(0, members, BATCH):
+            rows, lines, allocations = [], [], []
+            for n in range(first, min(first + BATCH, members)):
+                member = Member.register(
+                    id=member_ids[n],
+                    email=f"reader{n}@bench.example",
+                    name=f"Reader {n}",
+                    card_number=f"B{n:09d}",
+                    membership_expires_at=datetime(2100, 1, 1, tzinfo=UTC),
+                    now=start,
+                )
+                rows.append(mappers.member_values(member))
+                # A settled history: what an established member's account looks like.
+                for k in range(2):
+                    charge, payment = ids.new_id(), ids.new_id()
+                    at = start + timedelta(days=k)
+                    lines += [
+                        _line(charge, member.id, "charge", at, "overdue"),
+                        _line(payment, member.id, "payment", at, None),
+                    ]
+                    allocations.append(
+                        {"entry_id": payment, "position": 0, "charge_id": charge,
+                         "amount_cents": 150}
+                    )  # fmt: skip
+            connection.execute(insert(tables[MemberRow]), rows)
+            connection.execute(insert(tables[LedgerEntryRow]), lines)
+            connection.execute(insert(tables[LedgerAllocationRow]), allocations)
+        borrows = []
+        for first in range(0, books, BATCH):
+            book_rows, copy_rows = [], []
+            for n in range(first, min(first + BATCH, books)):
+                book = Book(
+                    id=ids.new_id(),
+                    isbn=f"979{n:09d}{_check_digit(f'979{n:09d}')}",
+                    title=f"Bench Title {n}",
+                    authors=("A. Writer",),
+                    publisher="Bench Books",
+                    year=2000,
+                    subjects=(),
+                    created_at=start,
+                    updated_at=start,
+                )
+                book_rows.append(mappers.book_values(book))
+                copy_rows.append(
+                    {"id": ids.new_id(), "book_id": book.id, "barcode": f"C{n:09d}",
+                     "status": CopyStatus.AVAILABLE, "created_at": start, "updated_at": start,
+                     "version": 1}
+                )  # fmt: skip
+                borrows.append({"n": n + 1, "member_id": member_ids[n % members], "b": book.id})
+            connection.execute(insert(tables[BookRow]), book_rows)
+            connection.execute(insert(tables[CopyRow]), copy_rows)
+        # Who borrows what, in order: read by the load generator and by the pgbench script.
+        connection.execute(
+            text(
+                "CREATE TABLE bench_borrows (n integer PRIMARY KEY, member_id varchar(36) NOT "
+                "NULL, book_id varchar(36) NOT NULL)"
+            )
+        )
+        connection.execute(text("INSERT INTO bench_borrows VALUES (:n, :member_id, :b)"), borrows)
+        connection.execute(text("CREATE SEQUENCE bench_next"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+
+
+def _line(entry_id: str, member_id: str, kind: str, at: datetime, charge_type: str | None) -> dict[str, Any]:  # fmt: skip  # noqa: E501
+    return {
+        "id": entry_id, "member_id": member_id, "kind": kind, "amount_cents": 150,
+        "created_at": at, "loan_id": None, "note": "bench history", "charge_type": charge_type,
+        "target_id": None,
+    }  # fmt: skip
+
+
+def _check_digit(twelve: str) -> str:
+    total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(twelve))
+    return str((10 - total % 10) % 10)
+
+
+@contextmanager
+def scratch_copy(template_name: str) -> Iterator[str]:
+    """A fresh database copied from the template; its URL, dropped afterwards."""
+    name = f"circulate_bench_borrow_run_{secrets.token_hex(4)}"
+    admin = admin_engine()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+    try:
+        yield name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def borrows_of(url: str) -> list[tuple[str, str]]:
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT member_id, book_id FROM bench_borrows ORDER BY n"))
+        found = [(str(row[0]), str(row[1])) for row in rows]
+    engine.dispose()
+    return found
+
+
+def staff_key(env: dict[str, str]) -> str:
+    if not Path(env["CIRCULATE_SIGNING_KEYS_FILE"]).exists():
+        cli(env, "keys", "rotate")
+    created = json.loads(
+        cli(env, "api-keys", "create", "--name", "bench", "--scope", "loans:write", "--json")
+    )
+    return str(created["key"])
+
+
+# ---------------------------------------------------------------- the load generator
+
+
+@dataclass
+class Run:
+    seconds: float
+    latencies_ms: list[float]
+    failures: dict[int, int]
+    first_failure: str
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies_ms) / self.seconds
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else float("nan")
+
+    @property
+    def p99(self) -> float:
+        if len(self.latencies_ms) < 100:
+            return float("nan")
+        return statistics.quantiles(self.latencies_ms, n=100)[98]
+
+
+async def _connection_loop(
+    port: int,
+    key: str,
+    borrows: list[tuple[str, str]],
+    cursor: list[int],
+    stop_at: float,
+    run: Run,
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < stop_at and cursor[0] < len(borrows):
+            member_id, book_id = borrows[cursor[0]]
+            cursor[0] += 1
+            body = json.dumps({"member_id": member_id, "book_id": book_id}).encode()
+            request = (
+                f"POST {LOANS_PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                f"Authorization: ApiKey {key}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode() + body
+            started = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))  # type: ignore[union-attr]
+            answer = await reader.readexactly(length)
+            elapsed = (time.perf_counter() - started) * 1000
+            status = int(head.split(b" ", 2)[1])
+            if status == 201:
+                run.latencies_ms.append(elapsed)
+            else:
+                run.failures[status] = run.failures.get(status, 0) + 1
+                run.first_failure = run.first_failure or answer[:300].decode(errors="replace")
+    finally:
+        writer.close()
+
+
+def drive(port: int, key: str, borrows: list[tuple[str, str]], seconds: float, conns: int) -> Run:
+    """Borrow with ``conns`` keep-alive connections for ``seconds`` (or until the books run out);
+    ``borrows`` is consumed from the front."""
+
+    async def main() -> Run:
+        run = Run(seconds, [], {}, "")
+        cursor = [0]
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(
+                _connection_loop(port, key, borrows, cursor, started + seconds, run)
+                for _ in range(conns)
+            )
+        )
+        run.seconds = time.perf_counter() - started
+        del borrows[: cursor[0]]
+        return run
+
+    return asyncio.run(main())
+
+
+def served_from(env: dict[str, str], source: Path) -> dict[str, str]:
+    """``env`` running the Circulate of the checkout at ``source`` (ahead of the installed
+    one), so that the figures are those of the tree the bench is asked about."""
+    return {
+        **env,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(source), env.get("PYTHONPATH")])),
+    }
+
+
+def http_round(
+    template_name: str, folder: Path, seconds: float, conns: int, source: Path = ROOT
+) -> Run:
+    with scratch_copy(template_name) as name:
+        url = database_url(name)
+        borrows = borrows_of(url)
+        port = free_port()
+        env = served_from(circulate_env(folder, url, port), source)
+        key = staff_key(env)
+        command = [str(BIN / "circulate"), "serve", "--workers", "2"]
+        with running(command, env, port, "/healthz"):
+            drive(port, key, borrows, 2, conns)  # warm-up: connections, caches, prepared plans
+            return drive(port, key, borrows, seconds, conns)
+
+
+# ---------------------------------------------------------------- the pgbench peer
+
+
+@dataclass
+class PeerRun:
+    rate: float
+    p50: float
+    failed: int
+
+
+def pgbench_round(template_name: str, folder: Path, seconds: float, conns: int) -> PeerRun:
+    script = folder / "borrow.sql"
+    script.write_text(PGBENCH_SCRIPT)
+    logs = folder / "pgbench-logs"
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir()
+    server = server_url()
+    with scratch_copy(template_name) as name:
+        command = [
+            "pgbench", "-n", "-M", "prepared", "-c", str(conns), "-j", "2", "-T", str(int(seconds)),
+            "-f", str(script), "-h", server.host or "127.0.0.1", "-p", str(server.port or 5432),
+            "-U", server.username or "postgres", "-l", "--log-prefix", str(logs / "log"), name,
+        ]  # fmt: skip
+        env = dict(os.environ)
+        if server.password:
+            env["PGPASSWORD"] = server.password
+        # Not checked: a run that used up the books ends early ("aborted"), its rate still true.
+        done = subprocess.run(command, capture_output=True, text=True, env=env)  # noqa: S603
+    output = done.stdout
+    match = re.search(r"tps = ([\d.]+)", output)
+    if match is None:
+        raise RuntimeError(output + done.stderr)
+    if "aborted" in done.stderr:
+        print("   (pgbench used up the books before the end: give more --books)")
+    failed = re.search(r"number of failed transactions: (\d+)", output)
+    latencies = [
+        int(line.split()[2]) / 1000  # microseconds, third column of pgbench's per-transaction log
+        for log in logs.iterdir()
+        for line in log.read_text().splitlines()
+    ]
+    return PeerRun(
+        float(match.group(1)), statistics.median(latencies), int(failed.group(1)) if failed else 0
+    )
+
+
+# ---------------------------------------------------------------- the profile
+
+
+def profile(template_name: str, folder: Path, borrows_count: int, keep: Path | None) -> None:
+    from entrypoints.container import build_container, dispose
+    from entrypoints.http import create_app
+    from entrypoints.settings import Settings
+
+    with scratch_copy(template_name) as name:
+        url = database_url(name)
+        borrows = borrows_of(url)
+        env = served_from(circulate_env(folder, url, free_port()), ROOT)
+        key = staff_key(env)
+        saved = dict(os.environ)
+        os.environ.clear()
+        os.environ.update(env, CIRCULATE_LOG_LEVEL="WARNING")
+        try:
+            container = build_container(Settings())  # the server's settings, from its env
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        client = create_app(container=container).test_client()
+        headers = {"Authorization": f"ApiKey {key}"}
+        statements: list[str] = []
+        other = {"begin": 0, "checkout": 0}
+
+        def count(*args: Any) -> None:
+            statements.append(str(args[2]))  # the statement's SQL
+
+        def begin(*_args: Any) -> None:
+            other["begin"] += 1
+
+        def checkout(*_args: Any) -> None:
+            other["checkout"] += 1
+
+        def borrow(member_id: str, book_id: str) -> None:
+            answer = client.post(
+                LOANS_PATH, json={"member_id": member_id, "book_id": book_id}, headers=headers
+            )
+            if answer.status_code != 201:
+                raise RuntimeError(answer.get_data(as_text=True))
+
+        try:
+            for member_id, book_id in borrows[:20]:  # warm-up
+                borrow(member_id, book_id)
+            event.listen(Engine, "before_cursor_execute", count)
+            event.listen(Engine, "begin", begin)
+            event.listen(Pool, "checkout", checkout)
+            try:
+                borrow(*borrows[20])
+                listed = list(statements)
+                statements.clear()
+                measured = borrows[21 : 21 + borrows_count]
+                for member_id, book_id in measured:
+                    borrow(member_id, book_id)
+                per_borrow = len(statements) / len(measured)
+                begins = (other["begin"] - 0) / (len(measured) + 1)
+                checkouts = other["checkout"] / (len(measured) + 1)
+            finally:
+                event.remove(Engine, "before_cursor_execute", count)
+                event.remove(Engine, "begin", begin)
+                event.remove(Pool, "checkout", checkout)
+            # Without the profiler: wall time, and this process's CPU time, which the load of
+            # other processes on the machine barely moves (the wall time it does).
+            timed = borrows[21 + borrows_count : 21 + 2 * borrows_count]
+            wall, cpu = time.perf_counter(), time.process_time()
+            for member_id, book_id in timed:
+                borrow(member_id, book_id)
+            wall_ms = 1000 * (time.perf_counter() - wall) / len(timed)
+            cpu_ms = 1000 * (time.process_time() - cpu) / len(timed)
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for member_id, book_id in borrows[21 + 2 * borrows_count : 21 + 3 * borrows_count]:
+                borrow(member_id, book_id)
+            profiler.disable()
+            if keep is not None:
+                profiler.dump_stats(keep)
+        finally:
+            dispose(container)
+    print(f"\n3. one borrow in process (Flask test client, PostgreSQL; load average "
+          f"{load_average()})")  # fmt: skip
+    print(f"   per borrow, mean over {len(timed)}: {wall_ms:.2f} ms wall, {cpu_ms:.2f} ms CPU of "
+          "this process (Flask, Circulate, SQLAlchemy, psycopg)")  # fmt: skip
+    print(f"   statements sent per borrow: {per_borrow:.1f} (mean over {len(measured)} borrows); "
+          f"besides them, transactions begun {begins:.1f} (each a BEGIN and a COMMIT or "
+          f"ROLLBACK) and pool checkouts {checkouts:.1f} (each a pre-ping)")  # fmt: skip
+    print("   the statements of one borrow:")
+    for statement in listed:
+        print(f"     {' '.join(statement.split())[:150]}")
+    stats = pstats.Stats(profiler)
+    total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
+    print(f"   cProfile over {borrows_count} borrows ({1000 * total / borrows_count:.1f} ms "
+          "own time per borrow, profiled), top 10 by own time:")  # fmt: skip
+    _top(stats, lambda _name: True, own=True)
+    print("   top 10 of Circulate's own functions by cumulative time:")
+    ours = tuple(str(ROOT / package) for package in ("domain", "application", "adapters"))
+    _top(stats, lambda name: name.startswith(ours) or "/entrypoints/http/" in name, own=False)
+
+
+def _top(stats: pstats.Stats, wanted: Callable[[str], bool], *, own: bool) -> None:
+    rows = [
+        (own_time if own else cumulative, calls, f"{Path(file).name}:{line}({function})", file)
+        for (file, line, function), (_, calls, own_time, cumulative, _)
+        in stats.stats.items()  # type: ignore[attr-defined]
+        if wanted(file)
+    ]  # fmt: skip
+    for seconds, calls, name, file in sorted(rows, reverse=True)[:10]:
+        where = file if own and "site-packages" not in file else file.split("site-packages/")[-1]
+        print(f"     {seconds:7.3f} s  {calls:7d} calls  {name}  [{Path(where).parent.name}]")
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.epilog = __doc__.split("\n\n", 1)[1]
+    parser.add_argument("--books", type=int, default=60_000, help="single-copy books (60,000)")
+    parser.add_argument("--seconds", type=float, default=10, help="length of each run (10)")
+    parser.add_argument("--rounds", type=int, default=2, help="alternated runs of each (2)")
+    parser.add_argument("--connections", type=int, default=8, help="HTTP connections (8)")
+    parser.add_argument("--profile-borrows", type=int, default=500, help="0: no profile")
+    parser.add_argument("--profile-output", type=Path, help="keep cProfile's stats file")
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        metavar="CHECKOUT",
+        help="also serve the Circulate of another checkout (e.g. `git worktree add` of an "
+        "older commit), in alternate runs of the same rounds",
+    )
+    parser.add_argument("--skip-http", action="store_true", help="the profile alone")
+    parser.add_argument("--drop-template", action="store_true", help="remove it at the end")
+    args = parser.parse_args()
+    if not args.skip_http and shutil.which("pgbench") is None:
+        raise SystemExit("error: pgbench is not installed (apt-get install postgresql-client)")
+    print(f"load average at start: {load_average()}", flush=True)
+    name = template(args.books)
+    try:
+        with tempfile.TemporaryDirectory(prefix="circulate-bench-") as folder_name:
+            folder = Path(folder_name)
+            if not args.skip_http:
+                runs: list[Run] = []
+                others: list[Run] = []
+                peers: list[PeerRun] = []
+                for _ in range(args.rounds):  # alternated: a change of load hits each alike
+                    runs.append(http_round(name, folder, args.seconds, args.connections))
+                    if args.compare_with is not None:
+                        others.append(
+                            http_round(
+                                name, folder, args.seconds, args.connections, args.compare_with
+                            )
+                        )
+                    peers.append(pgbench_round(name, folder, args.seconds, args.connections))
+                report(runs, others, peers, args)
+            if args.profile_borrows:
+                profile(name, folder, args.profile_borrows, args.profile_output)
+    finally:
+        if args.drop_template:
+            admin = admin_engine()
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    sys.stdout.flush()
+
+
+def report(
+    runs: list[Run], others: list[Run], peers: list[PeerRun], args: argparse.Namespace
+) -> None:
+    peer_rate = statistics.median(peer.rate for peer in peers)
+    print(f"\n1. POST {LOANS_PATH}, circulate serve --workers 2, PostgreSQL, "
+          f"{args.connections} connections, {args.seconds:g} s x{args.rounds} "
+          f"(load average {load_average()})")  # fmt: skip
+    served = [("circulate", runs)]
+    if others:
+        served.append((f"{args.compare_with}", others))
+    for name, measured in served:
+        rate = statistics.median(run.rate for run in measured)
+        print(f"   {name}")
+        print(f"     {rate:8.0f} loans/s  p50 {statistics.median(r.p50 for r in measured):6.1f} ms"
+              f"  p99 {statistics.median(r.p99 for r in measured):6.1f} ms"
+              f"  (runs: {', '.join(f'{r.rate:.0f}' for r in measured)});"
+              f"  ratio to pgbench {rate / peer_rate:.3f}")  # fmt: skip
+        for run in measured:
+            if run.failures:
+                print(f"     NOT 201: {run.failures}; first: {run.first_failure}")
+    print(f"\n2. pgbench -M prepared -c{args.connections}, the same logical borrow")
+    peer_p50 = statistics.median(p.p50 for p in peers)
+    print(f"     {peer_rate:8.0f} loans/s  p50 {peer_p50:6.1f} ms"
+          f"  (runs: {', '.join(f'{p.rate:.0f}' for p in peers)}; failed "
+          f"{sum(p.failed for p in peers)})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

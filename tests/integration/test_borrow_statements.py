@@ -1,0 +1,177 @@
+"""What a borrow, a return and a renewal send to the database: the reads the rules need, once
+each, and UPDATEs of the columns that changed. Counted with an event listener on the engine, so a
+change that brings back a wasted round trip fails here rather than only in ``bench/borrow.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event
+
+from adapters.clock import ManualClock
+from adapters.ids import UuidV7Generator
+from adapters.sqlalchemy.engine import session_factory
+from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+from application.circulation import Circulation
+from domain.catalogue import Book, Copy
+from domain.errors import DebtLimitReached
+from domain.ledger import ChargeType, EntryKind, LedgerEntry, new_charge
+from domain.members import Member
+from domain.policy import Policy
+
+NOW = datetime(2026, 3, 2, 10, tzinfo=UTC)
+IDS = UuidV7Generator()
+
+
+class Library:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessions = session_factory(engine)
+        self.clock = ManualClock(NOW)
+        self.circulation = Circulation(
+            uow=lambda: SqlUnitOfWork(self.sessions), clock=self.clock, ids=IDS, policy=Policy()
+        )
+
+    def book(self, isbn: str) -> Book:
+        book = Book.create(id=IDS.new_id(), isbn=isbn, title="Counted", now=NOW)
+        copy = Copy.create(id=IDS.new_id(), book_id=book.id, barcode=f"C-{isbn}", now=NOW)
+        with SqlUnitOfWork(self.sessions) as uow:
+            uow.books.add(book)
+            uow.copies.add(copy)
+            uow.commit()
+        return book
+
+    def member(self, history: list[tuple[EntryKind, int]]) -> Member:
+        """A member with ledger lines (a charge, or a payment of the last charge)."""
+        member = Member.register(
+            id=IDS.new_id(),
+            email=f"{IDS.new_id()}@example.org",
+            name="Counted Reader",
+            card_number=IDS.new_id()[-12:].upper(),
+            membership_expires_at=NOW + timedelta(days=365),
+            now=NOW,
+        )
+        with SqlUnitOfWork(self.sessions) as uow:
+            uow.members.add(member)
+            for kind, cents in history:
+                if kind is EntryKind.CHARGE:
+                    charge, _ = new_charge(
+                        id=IDS.new_id(),
+                        member_id=member.id,
+                        charge_type=ChargeType.MANUAL,
+                        amount_cents=cents,
+                        now=NOW,
+                        note="history",
+                    )
+                    uow.ledger.add(charge)
+                else:
+                    uow.ledger.add(
+                        LedgerEntry(
+                            id=IDS.new_id(),
+                            member_id=member.id,
+                            kind=kind,
+                            amount_cents=cents,
+                            created_at=NOW,
+                        )
+                    )
+            uow.commit()
+        return member
+
+
+@pytest.fixture
+def library(engine: Engine) -> Library:
+    return Library(engine)
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        sent.append(" ".join(str(args[2]).split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def set_columns(sent: list[str], table: str) -> list[set[str]]:
+    """The columns each ``UPDATE table SET ...`` sets."""
+    found = []
+    for statement in sent:
+        match = re.match(r"UPDATE (\w+) SET (.*?) WHERE", statement)
+        if match and match.group(1) == table:
+            found.append({part.split("=")[0].strip() for part in match.group(2).split(", ")})
+    return found
+
+
+def reads_of(sent: list[str], table: str) -> list[str]:
+    return [s for s in sent if s.startswith("SELECT") and re.search(rf"\bFROM {table}\b", s)]
+
+
+SETTLED = [(EntryKind.CHARGE, 300), (EntryKind.PAYMENT, 300)] * 5
+
+
+def test_a_borrow_sums_the_ledger_in_the_database_and_reads_the_book_once(
+    library: Library,
+) -> None:
+    book = library.book("9780306406157")
+    member = library.member(SETTLED)
+    library.clock.advance(timedelta(hours=1))
+    with statements(library.engine) as sent:
+        library.circulation.borrow(member.id, book_id=book.id)
+    ledger_reads = reads_of(sent, "ledger_entries")
+    assert len(ledger_reads) == 1
+    assert "sum(" in ledger_reads[0].lower()
+    assert reads_of(sent, "loans") == ledger_reads  # the open loans come with the sum
+    assert reads_of(sent, "ledger_allocations") == []
+    # Each row once: the member (locked); the notice router asks for the member again at
+    # commit and is given the one already loaded. The book, its copies and its holds in one.
+    assert len(reads_of(sent, "members")) == 1
+    assert len(reads_of(sent, "books")) == 1
+    assert reads_of(sent, "copies") == reads_of(sent, "books")
+    assert reads_of(sent, "holds") == reads_of(sent, "books")
+    # The rules matrix, the categories and the closures come back in one statement.
+    assert reads_of(sent, "circulation_rules") == reads_of(sent, "closures")
+    assert reads_of(sent, "member_categories") == reads_of(sent, "closures")
+    assert len(reads_of(sent, "closures")) == 1
+    # The copy's status changed (and with it its time stamp and version), nothing else.
+    assert set_columns(sent, "copies") == [{"status", "updated_at", "version"}]
+
+
+def test_the_ledger_sum_still_refuses_a_member_in_debt(library: Library) -> None:
+    book = library.book("9780306406157")
+    member = library.member([(EntryKind.CHARGE, 400), (EntryKind.CHARGE, 300)])
+    with pytest.raises(DebtLimitReached):
+        library.circulation.borrow(member.id, book_id=book.id)
+    paid = library.member([(EntryKind.CHARGE, 400), (EntryKind.PAYMENT, 400)])
+    assert library.circulation.borrow(paid.id, book_id=book.id).member_id == paid.id
+
+
+@pytest.mark.parametrize(
+    ("action", "changed"),
+    [
+        (lambda c, loan_id: c.return_loan(loan_id), {"returned_at", "status", "version"}),
+        (lambda c, loan_id: c.renew(loan_id), {"due_at", "renewals", "version"}),
+    ],
+    ids=["return", "renew"],
+)
+def test_a_return_or_renewal_updates_the_loans_changed_columns_only(
+    library: Library, action: Callable[[Circulation, str], object], changed: set[str]
+) -> None:
+    book = library.book("9780306406157")
+    member = library.member(SETTLED)
+    loan = library.circulation.borrow(member.id, book_id=book.id)
+    library.clock.advance(timedelta(days=1))  # a day later: on time, renewable
+    with statements(library.engine) as sent:
+        action(library.circulation, loan.id)
+    assert set_columns(sent, "loans") == [changed]
+    assert reads_of(sent, "ledger_allocations") == []
