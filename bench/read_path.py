@@ -18,6 +18,11 @@ shared: absolute figures move with its load, ratios much less):
 Then the per-request profile of a worker under ``wrk`` (py-spy, sampled), top 10 functions by
 time spent in them or below (``--profile-seconds 0`` skips it).
 
+``--in-process N`` measures the same request without a server: the app built in this process
+in the same production settings, ``N`` requests through Flask's test client, timed (ms per
+request) and then profiled with cProfile (top functions by own and cumulative time). No network,
+no worker scheduling: the figure to compare when a change shaves the Python path.
+
 Needs ``wrk`` on the PATH and, for the profile, ``py-spy`` (``pip install py-spy``; sampling
 another process may need root or ``CAP_SYS_PTRACE``). PostgreSQL is the server in
 CIRCULATE_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test); its
@@ -447,6 +452,40 @@ def profile(folder: Path, seconds: int, keep: Path | None) -> None:
             break
 
 
+def in_process(folder: Path, requests: int) -> None:
+    """Time and profile ``requests`` list reads through the test client, in this process."""
+    import cProfile
+    import pstats
+
+    url = sqlite_catalogue(folder, 1000)
+    env = circulate_env(folder, url, free_port())
+    key = api_key(env)
+    os.environ.update({name: value for name, value in env.items() if name.startswith("CIRCULATE_")})
+    from entrypoints.http import create_app
+
+    # The request log is written as in production (its cost is part of the path), to stderr.
+    client = create_app().test_client()
+    auth = {"Authorization": f"ApiKey {key}"}
+
+    def read(count: int) -> None:
+        for _ in range(count):
+            response = client.get(LIST_PATH, headers=auth)
+            if response.status_code != 200:
+                raise RuntimeError(f"{LIST_PATH}: {response.status_code} {response.data[:300]!r}")
+
+    read(50)  # warm-up: statement caches, first-request work
+    started = time.perf_counter()
+    read(requests)
+    per_request = (time.perf_counter() - started) * 1000 / requests
+    profiler = cProfile.Profile()
+    profiler.runcall(read, requests)
+    print(f"\nin process: authenticated GET {LIST_PATH}, SQLite, test client, {requests} "
+          f"requests: {per_request:.2f} ms/request (load average {load_average()})")  # fmt: skip
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats("tottime").print_stats(12)
+    stats.sort_stats("cumulative").print_stats(25)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -464,7 +503,15 @@ def main() -> None:
     parser.add_argument(
         "--profile-output", type=Path, help="keep the raw profile (py-spy's collapsed stacks)"
     )
+    parser.add_argument(
+        "--in-process", type=int, default=0, metavar="N",
+        help="only time and profile N requests through the test client, in this process",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.in_process:
+        with tempfile.TemporaryDirectory(prefix="circulate-bench-") as name:
+            in_process(Path(name), args.in_process)
+        return
     if shutil.which("wrk") is None:
         raise SystemExit("error: wrk is not installed (apt-get install wrk)")
     print(f"load average at start: {load_average()}", flush=True)
