@@ -174,6 +174,18 @@ class PageQuery(QueryModel):
     )
 
 
+class CursorPageQuery(PageQuery):
+    """A list that also pages by cursor (keyset): ``after`` instead of ``page``."""
+
+    after: str | None = Field(
+        None,
+        min_length=1,
+        max_length=1024,
+        description="Start after this cursor: a `next_cursor` of this list, with the same "
+        "`sort`. Deep pages cost the same as the first; not together with `page`.",
+    )
+
+
 class PageMeta(BaseModel):
     page: int = Field(ge=1)
     per_page: int = Field(ge=1, le=MAX_PER_PAGE)
@@ -187,4 +199,12 @@ class PageMeta(BaseModel):
         True,
         description="Whether `total` is exact. Large lists count only so far past the page "
         "asked for, so that no page costs a count of the whole table.",
+    )
+
+
+class CursorPageMeta(PageMeta):
+    next_cursor: str | None = Field(
+        None,
+        description="The cursor of the next page (pass it as `after`), null on the last page. "
+        "A page reached by cursor counts its `total` from the cursor on (`total_exact` false).",
     )
