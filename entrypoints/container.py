@@ -26,6 +26,7 @@ from adapters.caching import (
     RedisGeneration,
 )
 from adapters.clock import SystemClock
+from adapters.credential_cache import CachedApiKeys, ForgetRevokedKeys, LocalFirstGeneration
 from adapters.ids import UuidV7Generator
 from adapters.memory import MemoryDatabase, MemoryUnitOfWork
 from adapters.memory.audit import MemoryAuditLog
@@ -92,6 +93,7 @@ WIRED_PACKAGES = ["entrypoints.http", "entrypoints.cli"]
 
 # Catalogue cache: keys in Redis start with this; the in-process cache holds at most this many.
 CACHE_PREFIX = "circulate:cache:"
+CREDENTIAL_GENERATION_KEY = "circulate:credentials:generation"
 CACHE_ENTRIES = 10_000
 
 
@@ -163,11 +165,22 @@ class Container(containers.DeclarativeContainer):
     catalogue_cache = providers.ThreadSafeSingleton(
         CatalogueCache, cache_store, cache_generation, config.cache_ttl_seconds
     )
+    # API keys checked once and trusted for a few seconds (adapters/credential_cache.py); a
+    # revocation replaces the generation, in Redis when configured so every process sees it.
+    credential_generation = providers.Selector(
+        providers.Callable(Settings.credential_generation_kind, settings),
+        memory=providers.ThreadSafeSingleton(MemoryGeneration),
+        redis=providers.ThreadSafeSingleton(
+            LocalFirstGeneration,
+            providers.ThreadSafeSingleton(RedisGeneration, redis, CREDENTIAL_GENERATION_KEY),
+        ),
+    )
     # Told of each committed transaction's domain events, by every unit of work.
     events = providers.ThreadSafeSingleton(
         PublishToAll,
         providers.ThreadSafeSingleton(CirculationMetrics),
         providers.ThreadSafeSingleton(InvalidateOnEvents, catalogue_cache),
+        providers.ThreadSafeSingleton(ForgetRevokedKeys, credential_generation),
     )
 
     # --- storage ----------------------------------------------------------------------------
@@ -336,6 +349,10 @@ class Container(containers.DeclarativeContainer):
         card_numbers=providers.Callable(Settings.card_numbers, settings),
     )
     api_keys = providers.ThreadSafeSingleton(ApiKeys, uow=uow.provider, clock=clock, ids=ids)
+    # What the request path checks keys with: the same answers, from memory for a few seconds.
+    verified_api_keys = providers.ThreadSafeSingleton(
+        CachedApiKeys, api_keys, clock, credential_generation, config.credential_cache_seconds
+    )
     service_clients = providers.ThreadSafeSingleton(
         ServiceClients, uow=uow.provider, clock=clock, ids=ids, issuer=tokens
     )

@@ -188,6 +188,13 @@ class Settings(BaseSettings):
     )
     cache_backend: CacheBackend = "auto"
     cache_ttl_seconds: int = Field(300, ge=1, le=86_400)
+    credential_cache_seconds: int = Field(
+        5,
+        ge=0,
+        le=60,
+        description="How long a checked API key is trusted without reading it again; without "
+        "Redis, the longest another process may still accept a key revoked elsewhere. 0: off.",
+    )
     metrics_token: SecretStr | None = Field(
         None, description="When set, GET /metrics needs 'Authorization: Bearer <token>'."
     )
@@ -397,6 +404,11 @@ class Settings(BaseSettings):
 
     def refresh_token_lifetime(self) -> timedelta:
         return timedelta(days=self.refresh_token_ttl_days)
+
+    def credential_generation_kind(self) -> str:
+        """Where revocations of API keys are announced to the credential cache: ``redis``
+        (every process sharing it) when one is configured, else ``memory`` (this process)."""
+        return "redis" if self.redis_url is not None else "memory"
 
     def revocation_backend(self) -> str:
         """Where revoked tokens are kept: with the data in memory mode, else as configured."""

@@ -33,7 +33,9 @@ def _verify(scheme: str, credentials: str) -> Principal:
         raise TokenInvalid("the credentials are too long to be valid")
     if scheme == BEARER:
         return container.sessions().authenticate_bearer(credentials)
-    return container.api_keys().authenticate(credentials)
+    # Checked once, then trusted for a few seconds (revocation and expiry still apply at once
+    # in this process; see adapters/credential_cache.py for other processes).
+    return container.verified_api_keys().authenticate(credentials)
 
 
 def authenticate() -> None:
