@@ -26,6 +26,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -137,10 +138,13 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         with translated_errors():
             return int(self._session.execute(statement).scalar_one())
 
-    def _count_upto(self, limit: int, *conditions: ColumnElement[bool]) -> int:
-        """The number of rows matching ``conditions``, counting no further than ``limit``."""
+    def _count_upto(
+        self, limit: int, *conditions: ColumnElement[bool], order_by: Sequence[Any] = ()
+    ) -> int:
+        """The number of rows matching ``conditions``, counting no further than ``limit``
+        (in ``order_by``, when given: an index on it is then read from where they start)."""
         table = self._table()
-        matching = select(table.c.id).where(*conditions).limit(limit).subquery()
+        matching = select(table.c.id).where(*conditions).order_by(*order_by).limit(limit).subquery()
         statement = select(func.count()).select_from(matching)
         with translated_errors():
             return int(self._session.execute(statement).scalar_one())
@@ -155,17 +159,23 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         return (counted, True) if counted <= limit else (limit, False)
 
     def _total_from(
-        self, conditions: Sequence[ColumnElement[bool]], runs: Keyset, page: PageRequest
+        self,
+        conditions: Sequence[ColumnElement[bool]],
+        order_by: Sequence[Any],
+        runs: Keyset,
+        page: PageRequest,
     ) -> int:
         """A cursor page's total: the items before it as its page number tells (not counted:
         that is what a cursor saves), plus those from the cursor on, counted as far as
-        ``COUNT_AHEAD`` past the page."""
+        ``COUNT_AHEAD`` past the page. Counted in the sort order, so that the count seeks the
+        sort index to the cursor too: unordered, a database may scan the table for them, all
+        of it when few follow a cursor near the end."""
         reach = page.per_page + COUNT_AHEAD
         counted = 0
         for run in runs:
             if counted > reach:
                 break
-            counted += self._count_upto(reach + 1 - counted, *conditions, *run)
+            counted += self._count_upto(reach + 1 - counted, *conditions, *run, order_by=order_by)
         return page.offset + min(counted, reach)
 
     def _page(
@@ -176,38 +186,39 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         runs: Keyset | None = None,
     ) -> Page[E]:
         """The page by number, or (``runs``, for a cursor) the first ``per_page`` rows of the
-        keyset's runs, read in turn."""
+        keyset's runs, taken in turn."""
         if runs is None and page.after is not None:
             raise InvalidValue("after", "this list pages by number only")
         table = self._table()
-        ids: list[str] = []
-        for run in runs if runs is not None else [()]:
-            # The ids of the page first, then its rows: skipping to a deep page walks the sort
-            # index alone (index-only), instead of fetching every row it skips.
-            page_ids = (
-                select(table.c.id)
-                .where(*conditions, *run)
-                .order_by(*order_by)
-                .offset(page.skip)
-                .limit(page.per_page - len(ids))
-            )
-            with translated_errors():
-                ids.extend(self._session.scalars(page_ids))
-            if len(ids) == page.per_page:
-                break
+        # The ids of the page first, then its rows, in one statement: skipping to a deep page
+        # walks the sort index alone (index-only), instead of fetching every row it skips.
+        # Each run gives at most a page of ids (an index seek each), in one ``IN`` (a union
+        # of them: an ``OR`` of two would keep PostgreSQL from joining on them); the earlier
+        # runs' rows come first in the order, so the first ``per_page`` of them are the page.
+        runs_ids = [
+            select(table.c.id)
+            .where(*conditions, *run)
+            .order_by(*order_by)
+            .offset(page.skip)
+            .limit(page.per_page)
+            for run in (runs if runs is not None else [()])
+        ]
+        page_ids: Any = runs_ids[0]
+        if len(runs_ids) > 1:
+            page_ids = union_all(*(select(ids.subquery().c.id) for ids in runs_ids))
         if self.plain_pages:
-            plain = select(*table.columns).where(table.c.id.in_(ids)).order_by(*order_by)
+            plain = select(*table.columns).where(table.c.id.in_(page_ids)).order_by(*order_by)
             with translated_errors():
-                rows = self._session.execute(plain).all()
+                rows = self._session.execute(plain).all()[: page.per_page]
             # A Core row has an attribute per column, as the ORM row the mapper expects does.
             items = self._track_all(self._to_entity(cast(R, row)) for row in rows)
         else:
-            statement = select(self.row).where(table.c.id.in_(ids)).order_by(*order_by)
-            items = self._all(cast(Select[R], statement))
+            statement = select(self.row).where(table.c.id.in_(page_ids)).order_by(*order_by)
+            items = self._all(cast(Select[R], statement))[: page.per_page]
         if runs is None:
             total, exact = self._total(conditions, page)
         else:
-            total, exact = self._total_from(conditions, runs, page), False
+            total, exact = self._total_from(conditions, order_by, runs, page), False
         return Page(
             items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
         )
