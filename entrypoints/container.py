@@ -41,6 +41,7 @@ from adapters.notices.templates import NoticeTemplates
 from adapters.redis_store import RedisRevocationStore, redis_client
 from adapters.security import Argon2PasswordHasher
 from adapters.sqlalchemy.audit import SqlAuditLog
+from adapters.sqlalchemy.data_version import SqliteDataVersion
 from adapters.sqlalchemy.engine import create_engine_for
 from adapters.sqlalchemy.engine import session_factory as make_session_factory
 from adapters.sqlalchemy.idempotency import SqlIdempotencyStore
@@ -143,11 +144,13 @@ class Container(containers.DeclarativeContainer):
     redis = providers.ThreadSafeSingleton(redis_client, config.redis_url)
     cache_kind = providers.Callable(Settings.cache_kind, settings)
     memory_generation = providers.ThreadSafeSingleton(MemoryGeneration)
+    memory_cache_store = providers.ThreadSafeSingleton(
+        SimpleCache, threshold=CACHE_ENTRIES, default_timeout=config.cache_ttl_seconds
+    )
     cache_store = providers.Selector(
         cache_kind,
-        memory=providers.ThreadSafeSingleton(
-            SimpleCache, threshold=CACHE_ENTRIES, default_timeout=config.cache_ttl_seconds
-        ),
+        memory=memory_cache_store,
+        sqlite=memory_cache_store,
         redis=providers.ThreadSafeSingleton(
             RedisCache,
             host=redis,
@@ -160,6 +163,8 @@ class Container(containers.DeclarativeContainer):
         cache_kind,
         memory=memory_generation,
         redis=providers.ThreadSafeSingleton(RedisGeneration, redis),
+        # Every commit to the file, from any process, replaces it (no Redis needed).
+        sqlite=providers.ThreadSafeSingleton(SqliteDataVersion, config.database_url),
         none=memory_generation,
     )
     catalogue_cache = providers.ThreadSafeSingleton(
