@@ -263,8 +263,10 @@ class Catalogue:
     def search_books(self, query: BookFilter, page: PageRequest) -> Page[Book]:
         if query.isbn is not None:
             query = replace(query, isbn=normalise_isbn(query.isbn))
+        query.sort.after(page)  # a cursor of another sort order is refused before any read
         with self._uow() as uow:
-            return uow.books.search(query, page)
+            found = uow.books.search(query, page)
+        return replace(found, next_cursor=query.sort.cursor_after(found))
 
     def update_book(
         self, book_id: str, changes: BookChanges, expected_version: int | None = None

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 from math import ceil
 from typing import Any, Generic, TypeVar, cast
 
+from domain.catalogue import Book
 from domain.errors import InvalidValue
 from domain.holds import HoldStatus
 from domain.loans import LoanState
@@ -18,11 +23,102 @@ U = TypeVar("U")
 
 MAX_PER_PAGE = 100
 
+# A value of a sort key: what a cursor remembers of the last item of the page before.
+CursorValue = str | int | datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """A place in a sorted list, just after the item whose sort key was ``key`` (its id last).
+
+    Paging by cursor (keyset paging) asks for "the items after this key", which an index on the
+    sort order answers by seeking, at the same cost on page 2 and on page 50,000; an offset
+    makes the database walk past every item before the page. ``order`` names the list and sort
+    order the key belongs to, so a cursor is never applied to another one; ``page`` is the
+    number of the page the cursor starts (the page before it, plus one), so a page reached by
+    cursor still says where it is.
+
+    Cursors travel as opaque text (``encode`` / ``decode``). They are not secret and need no
+    signature: a forged one can only start a page somewhere else in the same list.
+    """
+
+    order: str
+    key: tuple[CursorValue, ...]
+    page: int
+
+    def encode(self) -> str:
+        values = [{"at": v.isoformat()} if isinstance(v, datetime) else v for v in self.key]
+        text = json.dumps([self.order, values, self.page], separators=(",", ":"))
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        """The cursor ``encode`` wrote; ``InvalidValue`` (field ``after``) for anything else."""
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            order, values, page = json.loads(raw)
+            key = tuple(_cursor_value(value) for value in values)
+        except (binascii.Error, UnicodeDecodeError, TypeError, ValueError):
+            raise InvalidValue("after", "the cursor is not one this API made") from None
+        if not isinstance(order, str) or type(page) is not int or page < 2:
+            raise InvalidValue("after", "the cursor is not one this API made")
+        return cls(order, key, page)
+
+    def key_for(self, order: str, *kinds: type | tuple[type, ...]) -> tuple[CursorValue, ...]:
+        """The key, checked to belong to ``order`` and to hold one value of each of ``kinds``
+        (``None`` allowed where ``type(None)`` is among them)."""
+        if self.order != order or len(self.key) != len(kinds):
+            raise InvalidValue("after", "the cursor belongs to another list or sort order")
+        for value, kind in zip(self.key, kinds, strict=True):
+            # bool is an int to isinstance, never a sort key here.
+            if isinstance(value, bool) or not isinstance(value, kind):
+                raise InvalidValue("after", "the cursor belongs to another list or sort order")
+        return self.key
+
+
+def _cursor_value(value: Any) -> CursorValue:
+    if isinstance(value, dict) and set(value) == {"at"} and isinstance(value["at"], str):
+        moment = datetime.fromisoformat(value["at"])
+        if moment.tzinfo is None:
+            raise ValueError("a cursor's time is in UTC")
+        return moment
+    if value is None or (isinstance(value, str) and "\x00" not in value):
+        return value
+    if type(value) is int and -(2**63) <= value < 2**63:  # what every database binds
+        return value
+    raise ValueError("not a sort key value")
+
+
+def follows(
+    key: tuple[CursorValue, ...],
+    after: tuple[CursorValue, ...],
+    *,
+    descending: bool,
+    nulls_last: bool = False,
+) -> bool:
+    """Whether an item whose sort key is ``key`` comes after ``after`` in a list sorted by
+    ``(value, id)`` (both ascending or both descending; with ``nulls_last``, items without a
+    value come last in either direction, by id). The rule every adapter's keyset follows."""
+    (value, item_id), (mark, mark_id) = key, after
+    later_id = item_id < mark_id if descending else item_id > mark_id  # type: ignore[operator]
+    if nulls_last and (value is None or mark is None):
+        if mark is None:
+            return value is None and later_id
+        return value is None
+    if value == mark:
+        return later_id
+    return value < mark if descending else value > mark  # type: ignore[operator]
+
 
 @dataclass(frozen=True, slots=True)
 class PageRequest:
+    """A page by number, or (``after``) the page that starts at a cursor; ``page`` is then the
+    cursor's page number, which places it (for the total and the links) but is not an offset
+    that any adapter walks."""
+
     page: int = 1
     per_page: int = 20
+    after: Cursor | None = None
 
     def __post_init__(self) -> None:
         if self.page < 1:
@@ -30,9 +126,19 @@ class PageRequest:
         if not 1 <= self.per_page <= MAX_PER_PAGE:
             raise InvalidValue("per_page", f"per_page must be between 1 and {MAX_PER_PAGE}")
 
+    @classmethod
+    def starting_at(cls, cursor: Cursor, per_page: int) -> PageRequest:
+        return cls(page=cursor.page, per_page=per_page, after=cursor)
+
     @property
     def offset(self) -> int:
+        """Items before this page (for a cursor, as far as its page number tells)."""
         return (self.page - 1) * self.per_page
+
+    @property
+    def skip(self) -> int:
+        """Items to skip to reach the page: none after a cursor, the offset otherwise."""
+        return 0 if self.after is not None else self.offset
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +153,8 @@ class Page(Generic[T]):
     page: int
     per_page: int
     total_exact: bool = True
+    # Where the next page starts, for lists that page by cursor too (``None`` on the last page).
+    next_cursor: Cursor | None = None
 
     @property
     def pages(self) -> int:
@@ -78,6 +186,44 @@ class BookSort(StrEnum):
     @property
     def descending(self) -> bool:
         return self.value.startswith("-")
+
+    @property
+    def nulls_last(self) -> bool:
+        """Books without a year come last in either direction."""
+        return self.field == "year"
+
+    @property
+    def order(self) -> str:
+        """The name cursors of this order carry."""
+        return f"books:{self.value}"
+
+    def key(self, book: Book) -> tuple[CursorValue, str]:
+        """``book``'s place in this order: the sort value (titles compare case-folded, by code
+        point), then the id that breaks ties."""
+        value: CursorValue = {
+            "title": book.title.casefold(),
+            "year": book.year,
+            "created_at": book.created_at,
+        }[self.field]
+        return value, book.id
+
+    def after(self, page: PageRequest) -> tuple[CursorValue, str] | None:
+        """The key the page starts after, checked to be of this order; ``None`` by number."""
+        if page.after is None:
+            return None
+        kinds: tuple[type, ...] = {
+            "title": (str,),
+            "year": (int, type(None)),
+            "created_at": (datetime,),
+        }[self.field]
+        value, book_id = page.after.key_for(self.order, kinds, str)
+        return value, str(book_id)
+
+    def cursor_after(self, page: Page[Book]) -> Cursor | None:
+        """The cursor of the page after ``page``, if there is one."""
+        if not page.has_next or not page.items:
+            return None
+        return Cursor(self.order, self.key(page.items[-1]), page.page + 1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,11 @@ shared: absolute figures move with its load, ratios much less):
 Then the per-request profile of a worker under ``wrk`` (py-spy, sampled), top 10 functions by
 time spent in them or below (``--profile-seconds 0`` skips it).
 
+``--in-process N`` measures the same request without a server: the app built in this process
+in the same production settings, ``N`` requests through Flask's test client, timed (ms per
+request) and then profiled with cProfile (top functions by own and cumulative time). No network,
+no worker scheduling: the figure to compare when a change shaves the Python path.
+
 Needs ``wrk`` on the PATH and, for the profile, ``py-spy`` (``pip install py-spy``; sampling
 another process may need root or ``CAP_SYS_PTRACE``). PostgreSQL is the server in
 CIRCULATE_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test); its
@@ -359,11 +364,30 @@ def latency_requests() -> list[tuple[str, str]]:
     ]
 
 
-def p50s(folder: Path, url: str, repeat: int) -> dict[str, float]:
+# The page in the middle of the catalogue, by cursor: as deep as the catalogue is large, and
+# meant to cost what the first page costs at any size.
+MIDDLE_BY_CURSOR = "after=middle cursor"
+
+
+def middle_cursor(port: int, rows: int, auth: dict[str, str]) -> str:
+    """The cursor that starts the page in the middle of the book list (got once, by number)."""
+    middle = max(1, rows // 2 // 20)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    connection.request("GET", f"/api/v1/books?per_page=20&page={middle}", headers=auth)
+    cursor = json.loads(connection.getresponse().read())["next_cursor"]
+    connection.close()
+    return str(cursor)
+
+
+def p50s(folder: Path, url: str, rows: int, repeat: int) -> dict[str, float]:
     found = {}
     with circulate_server(folder, url) as (port, _pid, key):
         auth = {"Authorization": f"ApiKey {key}"}
-        for name, path in latency_requests():
+        requests = [
+            *latency_requests(),
+            (MIDDLE_BY_CURSOR, f"/api/v1/books?after={middle_cursor(port, rows, auth)}"),
+        ]
+        for name, path in requests:
             get_many(port, path, 2, auth)  # warm-up
             found[name] = statistics.median(get_many(port, path, repeat, auth))
     return found
@@ -372,8 +396,8 @@ def p50s(folder: Path, url: str, repeat: int) -> dict[str, float]:
 def latency_at_scale(folder: Path, small: int, large: int, repeat: int, keep: bool) -> None:
     try:
         small_url, large_url = postgres_catalogue(small), postgres_catalogue(large)
-        small_ms = p50s(folder, small_url, repeat)
-        large_ms = p50s(folder, large_url, repeat)
+        small_ms = p50s(folder, small_url, small, repeat)
+        large_ms = p50s(folder, large_url, large, repeat)
     finally:
         if not keep:
             drop_postgres(small)
@@ -382,7 +406,7 @@ def latency_at_scale(folder: Path, small: int, large: int, repeat: int, keep: bo
           f"(load average {load_average()})")  # fmt: skip
     print(f"   {'request':16} {'large ms':>9} {'small ms':>9} {'ratio':>6}   (target <= 1.5 and "
           "< 15 ms; goal 1.3)")  # fmt: skip
-    for name, _path in latency_requests():
+    for name in large_ms:
         ratio = large_ms[name] / small_ms[name]
         print(f"   {name:16} {large_ms[name]:9.1f} {small_ms[name]:9.1f} {ratio:6.2f}")
 
@@ -447,6 +471,40 @@ def profile(folder: Path, seconds: int, keep: Path | None) -> None:
             break
 
 
+def in_process(folder: Path, requests: int) -> None:
+    """Time and profile ``requests`` list reads through the test client, in this process."""
+    import cProfile
+    import pstats
+
+    url = sqlite_catalogue(folder, 1000)
+    env = circulate_env(folder, url, free_port())
+    key = api_key(env)
+    os.environ.update({name: value for name, value in env.items() if name.startswith("CIRCULATE_")})
+    from entrypoints.http import create_app
+
+    # The request log is written as in production (its cost is part of the path), to stderr.
+    client = create_app().test_client()
+    auth = {"Authorization": f"ApiKey {key}"}
+
+    def read(count: int) -> None:
+        for _ in range(count):
+            response = client.get(LIST_PATH, headers=auth)
+            if response.status_code != 200:
+                raise RuntimeError(f"{LIST_PATH}: {response.status_code} {response.data[:300]!r}")
+
+    read(50)  # warm-up: statement caches, first-request work
+    started = time.perf_counter()
+    read(requests)
+    per_request = (time.perf_counter() - started) * 1000 / requests
+    profiler = cProfile.Profile()
+    profiler.runcall(read, requests)
+    print(f"\nin process: authenticated GET {LIST_PATH}, SQLite, test client, {requests} "
+          f"requests: {per_request:.2f} ms/request (load average {load_average()})")  # fmt: skip
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats("tottime").print_stats(12)
+    stats.sort_stats("cumulative").print_stats(25)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -464,7 +522,15 @@ def main() -> None:
     parser.add_argument(
         "--profile-output", type=Path, help="keep the raw profile (py-spy's collapsed stacks)"
     )
+    parser.add_argument(
+        "--in-process", type=int, default=0, metavar="N",
+        help="only time and profile N requests through the test client, in this process",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.in_process:
+        with tempfile.TemporaryDirectory(prefix="circulate-bench-") as name:
+            in_process(Path(name), args.in_process)
+        return
     if shutil.which("wrk") is None:
         raise SystemExit("error: wrk is not installed (apt-get install wrk)")
     print(f"load average at start: {load_average()}", flush=True)

@@ -26,6 +26,7 @@ from adapters.caching import (
     RedisGeneration,
 )
 from adapters.clock import SystemClock
+from adapters.credential_cache import ForgetRevokedKeys, LocalFirstGeneration
 from adapters.ids import UuidV7Generator
 from adapters.memory import MemoryDatabase, MemoryUnitOfWork
 from adapters.memory.audit import MemoryAuditLog
@@ -39,6 +40,7 @@ from adapters.notices.templates import NoticeTemplates
 from adapters.redis_store import redis_client
 from adapters.security import Argon2PasswordHasher
 from adapters.sqlalchemy.audit import SqlAuditLog
+from adapters.sqlalchemy.data_version import SqliteDataVersion
 from adapters.sqlalchemy.engine import create_engine_for
 from adapters.sqlalchemy.engine import session_factory as make_session_factory
 from adapters.sqlalchemy.idempotency import SqlIdempotencyStore
@@ -75,6 +77,7 @@ WIRED_PACKAGES = ["entrypoints.http", "entrypoints.cli"]
 
 # Catalogue cache: keys in Redis start with this; the in-process cache holds at most this many.
 CACHE_PREFIX = "circulate:cache:"
+CREDENTIAL_GENERATION_KEY = "circulate:credentials:generation"
 CACHE_ENTRIES = 10_000
 
 
@@ -102,11 +105,13 @@ class Container(containers.DeclarativeContainer):
     redis = providers.ThreadSafeSingleton(redis_client, config.redis_url)
     cache_kind = providers.Callable(Settings.cache_kind, settings)
     memory_generation = providers.ThreadSafeSingleton(MemoryGeneration)
+    memory_cache_store = providers.ThreadSafeSingleton(
+        SimpleCache, threshold=CACHE_ENTRIES, default_timeout=config.cache_ttl_seconds
+    )
     cache_store = providers.Selector(
         cache_kind,
-        memory=providers.ThreadSafeSingleton(
-            SimpleCache, threshold=CACHE_ENTRIES, default_timeout=config.cache_ttl_seconds
-        ),
+        memory=memory_cache_store,
+        sqlite=memory_cache_store,
         redis=providers.ThreadSafeSingleton(
             RedisCache,
             host=redis,
@@ -119,16 +124,29 @@ class Container(containers.DeclarativeContainer):
         cache_kind,
         memory=memory_generation,
         redis=providers.ThreadSafeSingleton(RedisGeneration, redis),
+        # Every commit to the file, from any process, replaces it (no Redis needed).
+        sqlite=providers.ThreadSafeSingleton(SqliteDataVersion, config.database_url),
         none=memory_generation,
     )
     catalogue_cache = providers.ThreadSafeSingleton(
         CatalogueCache, cache_store, cache_generation, config.cache_ttl_seconds
+    )
+    # API keys checked once and trusted for a few seconds (adapters/credential_cache.py); a
+    # revocation replaces the generation, in Redis when configured so every process sees it.
+    credential_generation = providers.Selector(
+        providers.Callable(Settings.credential_generation_kind, settings),
+        memory=providers.ThreadSafeSingleton(MemoryGeneration),
+        redis=providers.ThreadSafeSingleton(
+            LocalFirstGeneration,
+            providers.ThreadSafeSingleton(RedisGeneration, redis, CREDENTIAL_GENERATION_KEY),
+        ),
     )
     # Told of each committed transaction's domain events, by every unit of work.
     events = providers.ThreadSafeSingleton(
         PublishToAll,
         providers.ThreadSafeSingleton(CirculationMetrics),
         providers.ThreadSafeSingleton(InvalidateOnEvents, catalogue_cache),
+        providers.ThreadSafeSingleton(ForgetRevokedKeys, credential_generation),
     )
 
     # --- storage ----------------------------------------------------------------------------
@@ -187,6 +205,8 @@ class Container(containers.DeclarativeContainer):
         uow=uow.provider,
         engine=engine,
         redis=redis,
+        credential_generation=credential_generation,
+        credential_cache_seconds=config.credential_cache_seconds,
     )
     library = providers.Container(
         Library,

@@ -196,6 +196,13 @@ class Settings(BaseSettings):
     )
     cache_backend: CacheBackend = "auto"
     cache_ttl_seconds: int = Field(300, ge=1, le=86_400)
+    credential_cache_seconds: int = Field(
+        5,
+        ge=0,
+        le=60,
+        description="How long a checked API key is trusted without reading it again; without "
+        "Redis, the longest another process may still accept a key revoked elsewhere. 0: off.",
+    )
     metrics_token: SecretStr | None = Field(
         None, description="When set, GET /metrics needs 'Authorization: Bearer <token>'."
     )
@@ -304,18 +311,31 @@ class Settings(BaseSettings):
         return "json" if self.environment == "production" else "console"
 
     def cache_kind(self) -> str:
-        """Where catalogue reads are cached: ``redis``, ``memory`` (this process) or ``none``.
+        """Where catalogue reads are cached: ``redis``, ``memory`` (this process), ``sqlite``
+        (this process, its generation read from the SQLite file) or ``none``.
 
-        ``auto`` is Redis when one is configured. Without Redis it caches in this process only
-        for in-memory storage, which no other process can write: over a database, another
-        process (a CLI command, another worker) may write at any moment, and a private cache
-        could not see it, so a read after that write could be stale.
+        ``auto`` is Redis when one is configured. Without Redis it caches in this process when
+        this process can tell every write that matters: in-memory storage, which no other
+        process can write, and a SQLite file, whose data version changes with every commit of
+        any process (``adapters.sqlalchemy.data_version``). Over PostgreSQL without Redis,
+        another process (a CLI command, another worker) may write at any moment unseen, and a
+        private cache could then serve a stale read: none.
         """
         if self.cache_backend != "auto":
             return self.cache_backend
         if self.redis_url is not None:
             return "redis"
-        return "memory" if self.storage == "memory" else "none"
+        if self.storage == "memory":
+            return "memory"
+        # Here rather than at the top: the settings are read by commands that load no database.
+        from sqlalchemy.engine import make_url
+
+        from adapters.sqlalchemy.engine import is_memory_sqlite
+
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and not is_memory_sqlite(url):
+            return "sqlite"
+        return "none"
 
     def notifier_kind(self) -> str:
         """How notices go out: ``smtp`` once a server is set; ``memory`` (kept in the process)
@@ -408,6 +428,11 @@ class Settings(BaseSettings):
 
     def refresh_token_lifetime(self) -> timedelta:
         return timedelta(days=self.refresh_token_ttl_days)
+
+    def credential_generation_kind(self) -> str:
+        """Where revocations of API keys are announced to the credential cache: ``redis``
+        (every process sharing it) when one is configured, else ``memory`` (this process)."""
+        return "redis" if self.redis_url is not None else "memory"
 
     def revocation_backend(self) -> str:
         """Where revoked tokens are kept: with the data in memory mode, else as configured."""

@@ -16,6 +16,7 @@ from application.queries import (
     MemberFilter,
     Page,
     PageRequest,
+    follows,
 )
 from application.unit_of_work import BookCirculationStore, ChangeTracker, Entity, EntityStore
 from domain.catalogue import Book, Copy, CopyStatus
@@ -36,11 +37,14 @@ T = TypeVar("T")
 
 
 def _paged(rows: list[T], page: PageRequest) -> Page[T]:
+    """``rows`` are the whole list, or (for a cursor) the part of it after the cursor: then the
+    items before are not counted, and the total is the cursor's place plus what follows it."""
     return Page(
-        items=rows[page.offset : page.offset + page.per_page],
-        total=len(rows),
+        items=rows[page.skip : page.skip + page.per_page],
+        total=len(rows) + page.offset - page.skip,
         page=page.page,
         per_page=page.per_page,
+        total_exact=page.after is None,
     )
 
 
@@ -159,8 +163,22 @@ class MemoryBookRepository(_MemoryStore[Book]):
             rows.sort(key=lambda b: (b.title.casefold(), b.id), reverse=descending)
         else:
             rows.sort(key=lambda b: (b.created_at, b.id), reverse=descending)
+        after = query.sort.after(page)
+        if after is not None:
+            sort = query.sort
+            rows = [
+                b
+                for b in rows
+                if follows(sort.key(b), after, descending=descending, nulls_last=sort.nulls_last)
+            ]
         result = _paged(rows, page)
-        return Page(self._many(result.items), result.total, result.page, result.per_page)
+        return Page(
+            self._many(result.items),
+            result.total,
+            result.page,
+            result.per_page,
+            total_exact=result.total_exact,
+        )
 
 
 class MemoryCopyRepository(_MemoryStore[Copy]):

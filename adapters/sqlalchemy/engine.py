@@ -29,9 +29,15 @@ from application.ports import DependencyUnavailable
 SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
 # A PostgreSQL server that has not accepted a connection in this long is taken to be down.
 CONNECT_TIMEOUT_SECONDS = 5
-# What a client is told to wait while the database is unreachable (pooled connections are
-# checked before use, so the first request after the server is back succeeds).
+# What a client is told to wait while the database is unreachable.
 OUTAGE_RETRY_AFTER_SECONDS = 5
+# Pooled PostgreSQL connections are replaced after this long, before anything between the
+# processes and the server (a firewall, a pooler, idle_session_timeout) drops them silently.
+# That, and SQLAlchemy replacing the whole pool on the first broken connection it meets, is what
+# keeps the pool healthy: no request pays a "SELECT 1" round trip before its own (pre-ping).
+# The price: after a server restart, the first request to meet a connection the restart cut
+# answers 503 (retryable; nothing was changed) and the pool is renewed for the next one.
+POOL_RECYCLE_SECONDS = 300
 # SQLSTATE classes of a server that is going away or not accepting connections.
 _OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 _POSTGRES_SCHEMES = {"postgres", "postgresql"}
@@ -57,7 +63,7 @@ def create_engine_for(url: str | URL, *, echo: bool = False) -> Engine:
     if backend == "postgresql":
         engine = create_engine(
             parsed,
-            pool_pre_ping=True,
+            pool_recycle=POOL_RECYCLE_SECONDS,
             echo=echo,
             hide_parameters=True,
             connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},

@@ -29,6 +29,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -64,7 +65,7 @@ from application.queries import (
 from application.unit_of_work import BookCirculationStore, ChangeTracker, Entity, EntityStore
 from domain.calendar import Closure
 from domain.catalogue import Book, Copy, CopyStatus
-from domain.errors import ConcurrentUpdate
+from domain.errors import ConcurrentUpdate, InvalidValue
 from domain.events import Event
 from domain.holds import ACTIVE_HOLD_STATUSES, Hold, HoldStatus
 from domain.ledger import DEBITS, Allocation, LedgerEntry
@@ -146,10 +147,13 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         with translated_errors():
             return int(self._session.execute(statement).scalar_one())
 
-    def _count_upto(self, limit: int, *conditions: ColumnElement[bool]) -> int:
-        """The number of rows matching ``conditions``, counting no further than ``limit``."""
+    def _count_upto(
+        self, limit: int, *conditions: ColumnElement[bool], order_by: Sequence[Any] = ()
+    ) -> int:
+        """The number of rows matching ``conditions``, counting no further than ``limit``
+        (in ``order_by``, when given: an index on it is then read from where they start)."""
         table = self._table()
-        matching = select(table.c.id).where(*conditions).limit(limit).subquery()
+        matching = select(table.c.id).where(*conditions).order_by(*order_by).limit(limit).subquery()
         statement = select(func.count()).select_from(matching)
         with translated_errors():
             return int(self._session.execute(statement).scalar_one())
@@ -163,32 +167,67 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         counted = self._count_upto(limit + 1, *conditions)
         return (counted, True) if counted <= limit else (limit, False)
 
+    def _total_from(
+        self,
+        conditions: Sequence[ColumnElement[bool]],
+        order_by: Sequence[Any],
+        runs: Keyset,
+        page: PageRequest,
+    ) -> int:
+        """A cursor page's total: the items before it as its page number tells (not counted:
+        that is what a cursor saves), plus those from the cursor on, counted as far as
+        ``COUNT_AHEAD`` past the page. Counted in the sort order, so that the count seeks the
+        sort index to the cursor too: unordered, a database may scan the table for them, all
+        of it when few follow a cursor near the end."""
+        reach = page.per_page + COUNT_AHEAD
+        counted = 0
+        for run in runs:
+            if counted > reach:
+                break
+            counted += self._count_upto(reach + 1 - counted, *conditions, *run, order_by=order_by)
+        return page.offset + min(counted, reach)
+
     def _page(
         self,
         conditions: Sequence[ColumnElement[bool]],
         order_by: Sequence[UnaryExpression[Any] | ColumnElement[Any]],
         page: PageRequest,
+        runs: Keyset | None = None,
     ) -> Page[E]:
+        """The page by number, or (``runs``, for a cursor) the first ``per_page`` rows of the
+        keyset's runs, taken in turn."""
+        if runs is None and page.after is not None:
+            raise InvalidValue("after", "this list pages by number only")
         table = self._table()
-        # The ids of the page first, then its rows: skipping to a deep page walks the sort
-        # index alone (index-only), instead of fetching every row it skips.
-        page_ids = (
+        # The ids of the page first, then its rows, in one statement: skipping to a deep page
+        # walks the sort index alone (index-only), instead of fetching every row it skips.
+        # Each run gives at most a page of ids (an index seek each), in one ``IN`` (a union
+        # of them: an ``OR`` of two would keep PostgreSQL from joining on them); the earlier
+        # runs' rows come first in the order, so the first ``per_page`` of them are the page.
+        runs_ids = [
             select(table.c.id)
-            .where(*conditions)
+            .where(*conditions, *run)
             .order_by(*order_by)
-            .offset(page.offset)
+            .offset(page.skip)
             .limit(page.per_page)
-        )
+            for run in (runs if runs is not None else [()])
+        ]
+        page_ids: Any = runs_ids[0]
+        if len(runs_ids) > 1:
+            page_ids = union_all(*(select(ids.subquery().c.id) for ids in runs_ids))
         if self.plain_pages:
             plain = select(*table.columns).where(table.c.id.in_(page_ids)).order_by(*order_by)
             with translated_errors():
-                rows = self._session.execute(plain).all()
+                rows = self._session.execute(plain).all()[: page.per_page]
             # A Core row has an attribute per column, as the ORM row the mapper expects does.
             items = self._track_all(self._to_entity(cast(R, row)) for row in rows)
         else:
             statement = select(self.row).where(table.c.id.in_(page_ids)).order_by(*order_by)
-            items = self._all(cast(Select[R], statement))
-        total, exact = self._total(conditions, page)
+            items = self._all(cast(Select[R], statement))[: page.per_page]
+        if runs is None:
+            total, exact = self._total(conditions, page)
+        else:
+            total, exact = self._total_from(conditions, order_by, runs, page), False
         return Page(
             items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
         )
@@ -253,6 +292,38 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
             )
 
 
+# The rows after a cursor, as runs of the sort order read one after the other: each run a list
+# of conditions that an index on the sort order answers by seeking to the cursor.
+Keyset = Sequence[Sequence[ColumnElement[bool]]]
+
+
+def keyset(
+    column: Any,
+    tie: Any,
+    after: tuple[Any, str],
+    *,
+    descending: bool,
+    nulls_last: bool = False,
+) -> Keyset:
+    """The rows after ``after`` (a sort value and an id) in the order of ``(column, tie)``,
+    both ascending or both descending, as ``application.queries.follows`` says.
+
+    ``column >= value AND (column > value OR tie > id)`` rather than the row comparison
+    ``(column, tie) > (value, id)``: both databases seek an index on ``(column, tie)`` with
+    the first term, and the form reads the same in either direction. Where rows without a
+    value come last, they are a second run: an ``OR column IS NULL`` in the same query would
+    make the database filter the index from its start instead of seeking."""
+    value, tie_value = after
+    later_tie = tie < tie_value if descending else tie > tie_value
+    if value is None:  # only in a nulls-last order: the rest of the rows without a value
+        return [[column.is_(None), later_tie]]
+    if descending:
+        run = [column <= value, or_(column < value, later_tie)]
+    else:
+        run = [column >= value, or_(column > value, later_tie)]
+    return [run, [column.is_(None)]] if nulls_last else [run]
+
+
 def _ordered(column: Any, *, descending: bool, nulls_last: bool = False) -> UnaryExpression[Any]:
     ordered: UnaryExpression[Any] = column.desc() if descending else column.asc()
     return ordered.nulls_last() if nulls_last else ordered
@@ -299,16 +370,21 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             BookSort.CREATED.field: BookRow.created_at,
         }[field]
         tie: Any = BookRow.id
+        after = query.sort.after(page)
+        nulls_last = query.sort.nulls_last
         text_search = bool(query.words or query.author) and self._dialect() == "postgresql"
         if text_search:
             # Common words first: the matches among the first books in the sort order (read
             # from the sort index, so the cost is the same at any catalogue size), when they
             # fill the page.
             natural = [
-                _ordered(key, descending=descending, nulls_last=field == BookSort.YEAR.field),
+                _ordered(key, descending=descending, nulls_last=nulls_last),
                 _ordered(tie, descending=descending),
             ]
-            early = self._page_from_head(conditions, natural, page)
+            start: Keyset | None = None
+            if after is not None:
+                start = keyset(key, tie, after, descending=descending, nulls_last=nulls_last)
+            early = self._page_from_head(conditions, natural, page, start)
             if early is not None:
                 return early
         if text_search:
@@ -325,26 +401,42 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             tie = BookRow.id.concat("")
         order_by = [
             # Books without a year come last in either direction.
-            _ordered(key, descending=descending, nulls_last=field == BookSort.YEAR.field),
+            _ordered(key, descending=descending, nulls_last=nulls_last),
             _ordered(tie, descending=descending),
         ]
-        return self._page(conditions, order_by, page)
+        runs = None
+        if after is not None:
+            runs = keyset(key, tie, after, descending=descending, nulls_last=nulls_last)
+        return self._page(conditions, order_by, page, runs)
 
     def _page_from_head(
         self,
         conditions: Sequence[ColumnElement[bool]],
         order_by: Sequence[UnaryExpression[Any]],
         page: PageRequest,
+        start: Keyset | None = None,
     ) -> Page[Book] | None:
         """The page, if the matches among the first ``SEARCH_HEAD`` books in the sort order
-        fill it (and one more, so that ``next`` is known); ``None`` otherwise.
+        (from the cursor's keyset ``start``, if any) fill it (and one more, so that ``next`` is
+        known); ``None`` otherwise.
 
         A word in one title of ten fills the first pages from a few hundred rows of the sort
         index: that answers as fast as a rare word answers from the trigram index, where
         sorting every match would not. The total is then the matches counted in the head, a
         lower bound, unless the head is the whole catalogue."""
         table = self._table()
-        head = select(*table.columns).order_by(*order_by).limit(SEARCH_HEAD).cte("head")
+        from_cursor: list[ColumnElement[bool]] = []
+        if start is not None:
+            # One condition for the runs: simpler than a union, at the price of a filtered
+            # index walk for the books without a year when sorting by year from a cursor.
+            from_cursor.append(or_(*(and_(*run) for run in start)))
+        head = (
+            select(*table.columns)
+            .where(*from_cursor)
+            .order_by(*order_by)
+            .limit(SEARCH_HEAD)
+            .cte("head")
+        )
         on_head = sql_util.ClauseAdapter(head)
         scanned = select(func.count()).select_from(head).scalar_subquery()
         statement = (
@@ -354,11 +446,11 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         )
         with translated_errors():
             found = self._session.execute(statement).all()
-        wanted = page.offset + page.per_page
+        wanted = page.skip + page.per_page
         whole = bool(found) and found[0][1] < SEARCH_HEAD
         if not whole and len(found) <= wanted:
             return None
-        ids = [row[0] for row in found[page.offset : wanted]]
+        ids = [row[0] for row in found[page.skip : wanted]]
         rows = {}
         if ids:
             with translated_errors():
@@ -371,10 +463,10 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         items = self._track_all(self._to_entity(cast(BookRow, rows[i])) for i in ids)
         return Page(
             items=items,
-            total=len(found),
+            total=len(found) + page.offset - page.skip,
             page=page.page,
             per_page=page.per_page,
-            total_exact=whole,
+            total_exact=whole and page.after is None,
         )
 
     def _dialect(self) -> str:

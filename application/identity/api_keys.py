@@ -39,6 +39,12 @@ def split_key(plaintext: str) -> str | None:
     return prefix
 
 
+@dataclass(frozen=True, slots=True)
+class VerifiedApiKey:
+    principal: Principal
+    expires_at: datetime | None  # None: it never expires (it may still be revoked)
+
+
 class ApiKeys:
     def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
         self._uow = uow
@@ -91,10 +97,16 @@ class ApiKeys:
     def authenticate(self, plaintext: str) -> Principal:
         """The caller a key stands for; ``InvalidCredentials`` for a wrong or unknown key,
         ``ApiKeyRevoked`` or ``ApiKeyExpired`` for a right one that no longer works."""
+        return self.verify(plaintext).principal
+
+    def verify(self, plaintext: str) -> VerifiedApiKey:
+        """As ``authenticate``, with the instant the key expires (for a cache of checked keys,
+        which must stop answering for it then)."""
         prefix = split_key(plaintext)
         with self._uow() as uow:
             key = uow.api_keys.get_by_prefix(prefix) if prefix is not None else None
         if key is None or not opaque.matches(plaintext, key.key_hash):
             raise InvalidCredentials("unknown API key")
         key.ensure_usable(self._clock.now())
-        return Principal(kind=PrincipalKind.API_KEY, id=key.id, scopes=frozenset(key.scopes))
+        principal = Principal(kind=PrincipalKind.API_KEY, id=key.id, scopes=frozenset(key.scopes))
+        return VerifiedApiKey(principal, key.expires_at)

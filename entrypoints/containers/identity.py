@@ -13,6 +13,8 @@ from dependency_injector import containers, providers
 from redis import Redis
 from sqlalchemy import Engine
 
+from adapters.caching import Generation
+from adapters.credential_cache import CachedApiKeys
 from adapters.memory.identity import MemoryRevocationStore
 from adapters.redis_store import RedisRevocationStore
 from adapters.sqlalchemy.identity import SqlRevocationStore
@@ -77,6 +79,10 @@ class Identity(containers.DeclarativeContainer):
     uow: providers.Dependency[UnitOfWorkFactory] = providers.Dependency()
     engine: providers.Dependency[Engine] = providers.Dependency()
     redis: providers.Dependency[Redis] = providers.Dependency()
+    # Where revocations of API keys are told to every process, and how long a key checked is
+    # trusted (adapters/credential_cache.py).
+    credential_generation: providers.Dependency[Generation] = providers.Dependency()
+    credential_cache_seconds: providers.Dependency[float] = providers.Dependency()
 
     # One key set and one token service per process; the key file is re-read when it changes.
     key_generator = providers.ThreadSafeSingleton(key_generator)
@@ -101,6 +107,10 @@ class Identity(containers.DeclarativeContainer):
         refresh_token_lifetime=providers.Callable(Settings.refresh_token_lifetime, settings),
     )
     api_keys = providers.ThreadSafeSingleton(ApiKeys, uow=uow, clock=clock, ids=ids)
+    # What the request path checks keys with: the same answers, from memory for a few seconds.
+    verified_api_keys = providers.ThreadSafeSingleton(
+        CachedApiKeys, api_keys, clock, credential_generation, credential_cache_seconds
+    )
     service_clients = providers.ThreadSafeSingleton(
         ServiceClients, uow=uow, clock=clock, ids=ids, issuer=tokens
     )

@@ -13,9 +13,10 @@ from application.queries import BookSort
 from domain.catalogue import MAX_AUTHORS, MAX_NAME, MAX_SUBJECTS, MAX_TITLE, Book, Copy, CopyStatus
 from entrypoints.schemas.common import (
     BodyModel,
+    CursorPageMeta,
+    CursorPageQuery,
     JsonInt,
     PageMeta,
-    PageQuery,
     PathModel,
     QueryBool,
     QueryModel,
@@ -169,7 +170,7 @@ class BookPatch(BodyModel):
         return {name: getattr(self, name) for name in self.model_fields_set}
 
 
-class BookQuery(PageQuery):
+class BookQuery(CursorPageQuery):
     q: str | None = Field(
         None, min_length=1, max_length=200, description="Words to find in title or authors."
     )
@@ -241,7 +242,7 @@ class BookOut(BaseModel):
         )
 
 
-class BookPage(PageMeta):
+class BookPage(CursorPageMeta):
     items: list[BookOut]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from cachelib import RedisCache, SimpleCache
 from dependency_injector import providers
 from flask.testing import FlaskClient
 from redis import Redis
+from sqlalchemy import text
 
 from adapters.caching import (
     CachedCatalogueReads,
@@ -22,10 +24,15 @@ from adapters.caching import (
 )
 from adapters.clock import ManualClock
 from adapters.redis_store import redis_client
+from adapters.sqlalchemy import migrate
+from adapters.sqlalchemy.data_version import SqliteDataVersion
 from application.catalogue import BookDetails, Catalogue, CatalogueRecord
 from application.circulation import Circulation
+from domain.access import Scope
 from domain.events import BookRevised, PaymentReceived
-from entrypoints.container import Container
+from entrypoints.container import Container, build_container, dispose
+from entrypoints.http import create_app
+from entrypoints.settings import Settings
 from tests.api.support import ISBNS, add_book, borrow, register
 
 REDIS_URL_VARIABLE = "CIRCULATE_TEST_REDIS_URL"
@@ -298,3 +305,43 @@ def test_a_cache_that_fails_reads_through() -> None:
     cache = CatalogueCache(Broken(), MemoryGeneration(), ttl_seconds=60)
 
     assert cache.get_or_compute("book", ("1",), lambda: "from the database") == "from the database"
+
+
+def test_processes_over_one_sqlite_file_never_serve_each_other_stale_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two gunicorn workers, or a worker and a CLI command, without Redis: each caches in its
+    # own memory, and SQLite's data version tells each of every commit the other makes.
+    url = f"sqlite:///{tmp_path / 'circulate.db'}"
+    migrate.upgrade(url)
+
+    def process() -> tuple[Container, FlaskClient]:
+        settings = Settings(storage="sql", environment="test", database_url=url)
+        container = build_container(settings, wire=False)
+        client = create_app(container=container).test_client()
+        key = container.identity.api_keys().create("tests", frozenset(Scope)).plaintext
+        client.environ_base["HTTP_AUTHORIZATION"] = f"ApiKey {key}"
+        return container, client
+
+    (one, reader), (other, writer) = process(), process()
+    try:
+        assert isinstance(one.cache_generation(), SqliteDataVersion)
+        search = Calls(monkeypatch, Catalogue, "search_books")
+
+        def titles() -> list[str]:
+            return [b["title"] for b in reader.get("/api/v1/books").get_json()["items"]]
+
+        assert titles() == []
+        assert titles() == []
+        assert search.count == 1  # the second read came from the cache
+
+        add_book(writer, 0)  # committed by the other process
+
+        assert titles() == ["Book 0"]
+        # A catalogue change made below the use cases (a bulk load, another program) too.
+        with other.engine().begin() as connection:
+            connection.execute(text("UPDATE books SET title = 'Renamed', title_key = 'renamed'"))
+        assert titles() == ["Renamed"]
+    finally:
+        dispose(one)
+        dispose(other)

@@ -42,6 +42,57 @@ def test_the_first_and_last_pages_link_only_one_way(client: FlaskClient) -> None
     assert _links(beyond.headers["Link"])["prev"].endswith("page=1")
 
 
+def test_books_page_by_cursor_with_next_links_to_the_end(client: FlaskClient) -> None:
+    for number in range(5):
+        add_book(client, number)
+
+    first = client.get("/api/v1/books?per_page=2&sort=-title")
+    seen = [b["title"] for b in first.get_json()["items"]]
+    cursor = first.get_json()["next_cursor"]
+    # A page by number links on by number; its body gives the cursor to switch to.
+    assert _links(first.headers["Link"])["next"].endswith("page=2")
+    second = client.get(
+        "/api/v1/books", query_string={"per_page": 2, "sort": "-title", "after": cursor}
+    )
+    body = second.get_json()
+    assert (body["page"], body["total"], body["total_exact"]) == (2, 5, False)
+    links = _links(second.headers["Link"])
+    assert set(links) == {"first", "prev", "next"}  # no "last": the total is not exact
+    assert links["first"].endswith("page=1")
+    assert "after" not in links["prev"]
+    assert links["next"] == f"/api/v1/books?per_page=2&sort=-title&after={body['next_cursor']}"
+    seen += [b["title"] for b in body["items"]]
+
+    last = client.get(links["next"])
+    seen += [b["title"] for b in last.get_json()["items"]]
+    assert last.get_json()["next_cursor"] is None
+    assert "next" not in _links(last.headers["Link"])
+    assert seen == ["Book 4", "Book 3", "Book 2", "Book 1", "Book 0"]
+
+
+@pytest.mark.parametrize(
+    ("query", "why"),
+    [
+        ({"after": "not-a-cursor"}, "garbage"),
+        ({"after": "W10"}, "valid base64 and JSON, not a cursor"),
+        ({"page": 2, "after": "CURSOR"}, "both page and after"),
+        ({"sort": "year", "after": "CURSOR"}, "a cursor of another sort order"),
+    ],
+)
+def test_a_cursor_that_does_not_fit_is_422(
+    client: FlaskClient, query: dict[str, object], why: str
+) -> None:
+    for number in range(3):
+        add_book(client, number)
+    cursor = client.get("/api/v1/books?per_page=1").get_json()["next_cursor"]
+    query = {k: cursor if v == "CURSOR" else v for k, v in query.items()}
+
+    response = client.get("/api/v1/books", query_string=query)
+
+    body = assert_problem(response, 422, "INVALID_VALUE")
+    assert body["details"]["field"] == "after", why
+
+
 def test_per_page_defaults_to_20_and_stops_at_100(client: FlaskClient) -> None:
     assert client.get("/api/v1/books").get_json()["per_page"] == 20
     assert client.get("/api/v1/books?per_page=100").status_code == 200

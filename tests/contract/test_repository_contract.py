@@ -14,10 +14,12 @@ from application.queries import (
     HoldFilter,
     LoanFilter,
     MemberFilter,
+    Page,
     PageRequest,
 )
 from application.unit_of_work import Entity
 from domain.catalogue import Book, CopyStatus
+from domain.errors import InvalidValue
 from domain.holds import Hold, HoldStatus
 from domain.loans import LoanState
 from domain.members import MemberStatus, Role
@@ -521,6 +523,72 @@ def test_search_pages_and_counts(new_uow: UowFactory, library: dict[str, Book]) 
     assert search(new_uow, PageRequest(2, 4)) == (everything[4:], 6)
     assert search(new_uow, PageRequest(3, 4)) == ([], 6)
     assert search(new_uow, PageRequest(2, 1), q="dune") == (["Dune Messiah"], 2)
+
+
+def search_page(new_uow: UowFactory, query: BookFilter, page: PageRequest) -> Page[Book]:
+    with new_uow() as uow:
+        return uow.books.search(query, page)
+
+
+def walk_by_cursor(new_uow: UowFactory, query: BookFilter, per_page: int) -> list[Page[Book]]:
+    """Every page of ``query``: the first by number, each next one from the cursor after the
+    page before."""
+    pages = [search_page(new_uow, query, PageRequest(1, per_page))]
+    while (cursor := query.sort.cursor_after(pages[-1])) is not None:
+        pages.append(search_page(new_uow, query, PageRequest.starting_at(cursor, per_page)))
+        assert len(pages) < 10, "the walk does not end"
+    return pages
+
+
+@pytest.mark.parametrize("sort", list(BookSort))
+@pytest.mark.parametrize("per_page", [1, 2, 4])
+def test_cursor_pages_walk_the_list_in_order(
+    new_uow: UowFactory, library: dict[str, Book], sort: BookSort, per_page: int
+) -> None:
+    # Every sort order, ties (two books of 1965) and books without a year included.
+    query = BookFilter(sort=sort)
+    everything = search_page(new_uow, query, PageRequest(1, 100)).items
+    pages = walk_by_cursor(new_uow, query, per_page)
+    assert [b.id for p in pages for b in p.items] == [b.id for b in everything]
+    assert [p.page for p in pages] == list(range(1, len(pages) + 1))
+    assert all(len(p.items) == per_page for p in pages[:-1])
+    # A page reached by cursor counts from the cursor: the place it says, plus what follows.
+    for number, later in enumerate(pages[1:], start=2):
+        assert not later.total_exact
+        assert later.total == len(everything)
+        assert later.has_next == (number < len(pages))
+
+
+def test_cursor_pages_follow_the_filters(new_uow: UowFactory, library: dict[str, Book]) -> None:
+    query = BookFilter(q="e", sort=BookSort.YEAR_DESC)
+    everything = search_page(new_uow, query, PageRequest(1, 100)).items
+    assert len(everything) > 2
+    pages = walk_by_cursor(new_uow, query, 2)
+    assert [b.id for p in pages for b in p.items] == [b.id for b in everything]
+
+
+def test_a_cursor_keeps_its_place_when_books_come_before_it(
+    new_uow: UowFactory, library: dict[str, Book]
+) -> None:
+    query = BookFilter(sort=BookSort.TITLE)
+    first = search_page(new_uow, query, PageRequest(1, 2))
+    cursor = query.sort.cursor_after(first)
+    assert cursor is not None
+    store(new_uow, book("0 before everything", now=T0))
+    # By number, page 2 would now repeat the last book of page 1; the cursor does not.
+    following = search_page(new_uow, query, PageRequest.starting_at(cursor, 2))
+    assert [b.title for b in following.items] == ["Die Straße", "Dune"]
+
+
+def test_a_cursor_of_another_sort_order_is_refused(
+    new_uow: UowFactory, library: dict[str, Book]
+) -> None:
+    first = search_page(new_uow, BookFilter(sort=BookSort.TITLE), PageRequest(1, 2))
+    cursor = BookSort.TITLE.cursor_after(first)
+    assert cursor is not None
+    with pytest.raises(InvalidValue) as refused:
+        search_page(new_uow, BookFilter(sort=BookSort.YEAR), PageRequest.starting_at(cursor, 2))
+    assert refused.value.field == "after"
 
 
 # --- member, loan and hold lists -------------------------------------------------------------

@@ -144,17 +144,21 @@ def test_the_database_url_stays_out_of_reprs_and_error_messages(
 
 
 @pytest.mark.parametrize(
-    ("storage", "redis_url", "expected"),
+    ("storage", "database_url", "redis_url", "expected"),
     [
-        # Another process may write the database; only a shared cache can see those writes.
-        ("sql", None, "none"),
-        ("sql", "redis://127.0.0.1:6379/0", "redis"),
+        # Another process may write PostgreSQL unseen; only a shared cache can see those writes.
+        ("sql", "postgresql://db.example.org/circulate", None, "none"),
+        ("sql", "postgresql://db.example.org/circulate", "redis://127.0.0.1:6379/0", "redis"),
+        # A SQLite file tells every commit of every process (its data version).
+        ("sql", "sqlite:///circulate.db", None, "sqlite"),
+        ("sql", "sqlite:///circulate.db", "redis://127.0.0.1:6379/0", "redis"),
+        ("sql", "sqlite://", None, "none"),
         # Nothing outside this process can write in-memory storage.
-        ("memory", None, "memory"),
+        ("memory", "sqlite:///circulate.db", None, "memory"),
     ],
 )
 def test_the_automatic_cache_is_never_private_over_a_shared_database(
-    storage: str, redis_url: str | None, expected: str
+    storage: str, database_url: str, redis_url: str | None, expected: str
 ) -> None:
-    settings = Settings(storage=storage, redis_url=redis_url)  # type: ignore[arg-type]
+    settings = Settings(storage=storage, database_url=database_url, redis_url=redis_url)  # type: ignore[arg-type]
     assert settings.cache_kind() == expected

@@ -183,6 +183,31 @@ def test_postgres_down_is_503_and_recovers_without_a_restart(
         dispose(container)
 
 
+@pytest.mark.postgres
+def test_a_restart_while_idle_costs_at_most_one_503(
+    tmp_path: Path, postgres_server: PrivatePostgres
+) -> None:
+    # The pool is not pinged before each use: the connections the restart cut are met by a
+    # request, and the first one met renews the whole pool.
+    migrate.upgrade(postgres_server.url)
+    container = _container(tmp_path, database_url=postgres_server.url)
+    try:
+        client = create_app(container=container).test_client()
+        key = container.identity.api_keys().create("desk", frozenset(Scope)).plaintext
+        client.environ_base["HTTP_AUTHORIZATION"] = f"ApiKey {key}"
+        assert client.get("/api/v1/books").status_code == 200
+
+        postgres_server.stop()
+        postgres_server.start()
+
+        first = client.get("/api/v1/books")
+        if first.status_code != 200:
+            assert_unavailable(first, "database")
+        assert [client.get("/api/v1/books").status_code for _ in range(3)] == [200] * 3
+    finally:
+        dispose(container)
+
+
 @pytest.mark.parametrize("persistent", [False, True])
 def test_readiness_says_when_redis_would_forget_the_revocations(
     tmp_path: Path, persistent: bool

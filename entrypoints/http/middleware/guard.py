@@ -30,7 +30,8 @@ def init_app(app: Flask, container: Container, *, unguarded: Iterable[str]) -> N
     app.before_request(
         authentication.authenticator(
             bearer=lambda token: identity.sessions().authenticate_bearer(token),
-            api_key=lambda key: identity.api_keys().authenticate(key),
+            # Checked once, then trusted for a few seconds (adapters/credential_cache.py).
+            api_key=lambda key: identity.verified_api_keys().authenticate(key),
         )
     )
     settings = container.settings()

@@ -1,4 +1,9 @@
-"""List responses: ``{items, page, per_page, total}`` plus an RFC 8288 ``Link`` header."""
+"""List responses: ``{items, page, per_page, total}`` plus an RFC 8288 ``Link`` header.
+
+Lists that also page by cursor (``CursorPageQuery``) answer ``next_cursor`` on every page, so a
+client may switch from page numbers to the cursor at any page. A request made with ``after``
+gets a ``next`` link made with the next cursor; a request by page number keeps page-number
+links, so nothing changes for a client that never asks for a cursor."""
 
 from __future__ import annotations
 
@@ -10,21 +15,30 @@ from flask import Response, request
 from pydantic import BaseModel
 from werkzeug.urls import iri_to_uri
 
-from application.queries import Page, PageRequest
+from application.queries import Cursor, Page, PageRequest
+from domain.errors import InvalidValue
 from entrypoints.http.responses.rendering import json_response, url_for_path
-from entrypoints.schemas.common import PageQuery
+from entrypoints.schemas.common import CursorPageQuery, PageQuery
 
 T = TypeVar("T")
 
 
 def page_request(query: PageQuery) -> PageRequest:
+    if isinstance(query, CursorPageQuery) and query.after is not None:
+        if "page" in request.args:
+            raise InvalidValue("after", "give either page or after, not both")
+        return PageRequest.starting_at(Cursor.decode(query.after), query.per_page)
     return PageRequest(page=query.page, per_page=query.per_page)
 
 
-def _page_url(number: int) -> str:
-    args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
-    args.append(("page", str(number)))
+def _list_url(name: str, value: str) -> str:
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "after")]
+    args.append((name, value))
     return f"{url_for_path(iri_to_uri(request.path))}?{urlencode(args)}"
+
+
+def _page_url(number: int) -> str:
+    return _list_url("page", str(number))
 
 
 def link_header(page: Page[Any]) -> str:
@@ -38,23 +52,27 @@ def link_header(page: Page[Any]) -> str:
         links["prev"] = min(page.page - 1, last) if page.total_exact else page.page - 1
     if page.has_next:
         links["next"] = page.page + 1
+    urls = {rel: _page_url(number) for rel, number in links.items()}
+    if page.next_cursor is not None and "after" in request.args:
+        urls["next"] = _list_url("after", page.next_cursor.encode())
     order = ("first", "prev", "next", "last")
-    return ", ".join(f'<{_page_url(links[rel])}>; rel="{rel}"' for rel in order if rel in links)
+    return ", ".join(f'<{urls[rel]}>; rel="{rel}"' for rel in order if rel in urls)
 
 
 def page_response(
     page: Page[T], render: Callable[[T], BaseModel], model: type[BaseModel]
 ) -> Response:
     """Render ``page`` as ``model`` (a ``{items, page, per_page, total}`` model)."""
-    body = model.model_validate(
-        {
-            "items": [render(item) for item in page.items],
-            "page": page.page,
-            "per_page": page.per_page,
-            "total": page.total,
-            "total_exact": page.total_exact,
-        }
-    )
+    fields: dict[str, Any] = {
+        "items": [render(item) for item in page.items],
+        "page": page.page,
+        "per_page": page.per_page,
+        "total": page.total,
+        "total_exact": page.total_exact,
+    }
+    if "next_cursor" in model.model_fields:
+        fields["next_cursor"] = page.next_cursor.encode() if page.next_cursor else None
+    body = model.model_validate(fields)
     return json_response(body, headers={"Link": link_header(page)})
 
 
