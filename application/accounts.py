@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from application.common import found, rule_book
+from application.common import found
 from application.loan_views import LoanView, view_loans
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.unit_of_work import UnitOfWork
@@ -73,8 +73,7 @@ class Accounts:
         now = self._clock.now()
         with self._uow() as uow:
             overdue: dict[str, list[LoanView]] = defaultdict(list)
-            rules = rule_book(uow, self._policy)
-            for view in view_loans(uow, rules, uow.loans.overdue(now), now):
+            for view in view_loans(uow, self._policy, uow.loans.overdue(now), now):
                 overdue[view.loan.member_id].append(view)
             settled = uow.ledger.balances()
             result: list[Arrears] = []
@@ -193,9 +192,8 @@ class Accounts:
     def _statement(self, uow: UnitOfWork, member_id: str) -> Statement:
         now = self._clock.now()
         found(uow.members.get(member_id), MemberNotFound, member_id)
-        rules = rule_book(uow, self._policy)
         account = Account(member_id, uow.ledger.for_member(member_id))
-        views = view_loans(uow, rules, uow.loans.open_for_member(member_id), now)
+        views = view_loans(uow, self._policy, uow.loans.open_for_member(member_id), now)
         accruing = [view for view in views if view.fine_cents]
         return Statement(
             member_id=member_id,

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from application.common import check_version, found, rule_book
 from application.desk import CheckIn, CopyAtDesk, HoldShelfSlip
-from application.loan_views import LoanView, view_loans
+from application.loan_views import LoanView, view_loans, view_without_rules
 from application.losses import recover_in
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.queries import HoldFilter, LoanFilter, Page, PageRequest
@@ -226,9 +226,14 @@ class Circulation:
             return found(uow.loans.get(loan_id), LoanNotFound, loan_id)
 
     def loan_views(self, loans: Sequence[Loan]) -> list[LoanView]:
-        """The loans as readers see them: state and fine (assessed, or accrued so far)."""
+        """The loans as readers see them: state and fine (assessed, or accrued so far). Only a
+        loan that is late needs the database (its rule); a loan just lent or renewed does not."""
+        now = self._clock.now()
+        ready = [view for loan in loans if (view := view_without_rules(loan, now)) is not None]
+        if len(ready) == len(loans):
+            return ready
         with self._uow() as uow:
-            return view_loans(uow, rule_book(uow, self._policy), loans, self._clock.now())
+            return view_loans(uow, self._policy, loans, now)
 
     def loan_view(self, loan: Loan) -> LoanView:
         return self.loan_views([loan])[0]
@@ -246,7 +251,7 @@ class Circulation:
                     raise InvalidValue("barcode", "barcode and copy_id name different copies")
                 query = replace(query, copy_id=copy.id, barcode=None)
             loans = uow.loans.list(query, page, now)
-            views = view_loans(uow, rule_book(uow, self._policy), loans.items, now)
+            views = view_loans(uow, self._policy, loans.items, now)
             return loans.with_items(views)
 
     def copy_at_desk(self, barcode: str) -> CopyAtDesk:

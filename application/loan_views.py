@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from application.common import rule_book
 from application.unit_of_work import UnitOfWork
 from domain.loans import Loan, LoanState
+from domain.policy import Policy
 from domain.rules import DEFAULT_CATEGORY, RuleBook
 
 
@@ -30,19 +32,31 @@ class LoanView:
 
 
 def view_loans(
-    uow: UnitOfWork, rules: RuleBook, loans: Sequence[Loan], now: datetime
+    uow: UnitOfWork, policy: Policy, loans: Sequence[Loan], now: datetime
 ) -> list[LoanView]:
-    """Each loan's view; an open loan's fine follows the rule for its borrower's category and
-    its item type (each borrower is looked up once)."""
+    """Each loan's view. Only a loan whose fine is growing needs its rule (for its borrower's
+    category and its item type): the rules are read then, and each borrower once."""
+    rules: RuleBook | None = None
     categories: dict[str, str] = {}
     views: list[LoanView] = []
     for loan in loans:
-        if loan.returned_at is not None:
-            views.append(LoanView.settled(loan))
-            continue
-        if loan.member_id not in categories:
-            member = uow.members.get(loan.member_id)
-            categories[loan.member_id] = member.category if member else DEFAULT_CATEGORY
-        terms = rules.terms(categories[loan.member_id], loan.item_type)
-        views.append(LoanView(loan, loan.state_at(now), loan.fine_at(now, terms)))
+        view = view_without_rules(loan, now)
+        if view is None:
+            rules = rules or rule_book(uow, policy)
+            if loan.member_id not in categories:
+                member = uow.members.get(loan.member_id)
+                categories[loan.member_id] = member.category if member else DEFAULT_CATEGORY
+            terms = rules.terms(categories[loan.member_id], loan.item_type)
+            view = LoanView(loan, loan.state_at(now), loan.fine_at(now, terms))
+        views.append(view)
     return views
+
+
+def view_without_rules(loan: Loan, now: datetime) -> LoanView | None:
+    """The view of a closed loan, or of one whose fine is not growing (nothing is owed yet);
+    ``None`` when the fine depends on the loan's rule."""
+    if loan.returned_at is not None:
+        return LoanView.settled(loan)
+    if not loan.late_at(now):
+        return LoanView(loan, loan.state_at(now), 0)
+    return None

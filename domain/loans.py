@@ -140,6 +140,12 @@ class Loan:
             return min(now, self.claimed_returned_at)
         return now
 
+    def late_at(self, now: datetime) -> bool:
+        """Whether the loan is out and time past its due date counts towards a fine at ``now``
+        (for a disputed loan, up to its claim). Until it does, the loan owes nothing under any
+        terms, so no rule need be looked up."""
+        return self.returned_at is None and self.fine_until(now) > self.due_at
+
     def fine_at(self, now: datetime, policy: LoanTerms) -> int:
         """The fine owed for this loan: assessed when it closed, or accruing while out."""
         if self.returned_at is not None:
