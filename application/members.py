@@ -341,8 +341,9 @@ class Membership:
             if not member.is_anonymised:
                 self._anonymise(uow, member, now)
                 uow.commit()
-        # Identity's transaction, once the library's has ended (and closed: the in-memory
-        # store takes one transaction at a time). Their refresh tokens go with them.
+        # Identity's transaction, once the library's has ended: sessions end only for a removal
+        # that committed, and a second writer opened inside the first would wait on SQLite's
+        # write lock. Their refresh tokens go with them.
         self._end_sessions(member_id, ANONYMISED, forget=True)
 
     def _anonymise(self, uow: UnitOfWork, member: Member, now: datetime) -> None:
