@@ -26,7 +26,7 @@ from typing import Protocol
 
 from application.ports import IdGenerator
 from application.queries import Page, PageRequest
-from application.unit_of_work import UnitOfWork
+from application.unit_of_work import BaseUnitOfWork
 from domain.access import Principal
 from domain.errors import InvalidValue
 from domain.events import Event
@@ -176,7 +176,7 @@ class AuditTrail:
     def __init__(self, ids: IdGenerator) -> None:
         self._ids = ids
 
-    def __call__(self, events: Sequence[Event], uow: UnitOfWork) -> list[AuditRecord]:
+    def __call__(self, events: Sequence[Event], uow: BaseUnitOfWork) -> list[AuditRecord]:
         del uow  # the events say all an audit record holds
         actor = current_actor()
         records = []

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from application.common import check_version, found, rule_book
-from application.identity.ports import SessionRevoker
+from application.identity.ports import SessionEnder
 from application.loading import RejectedRecord
 from application.passwords import check_password
 from application.ports import Clock, IdGenerator, PasswordHasher, UnitOfWorkFactory
@@ -27,7 +27,6 @@ from domain.errors import (
     MemberNotFound,
 )
 from domain.events import (
-    Event,
     MemberAnonymised,
     MemberRegistered,
     MemberRoleChanged,
@@ -35,11 +34,14 @@ from domain.events import (
     MemberStatusChanged,
     MemberUpdated,
     PasswordChanged,
-    SessionsRevoked,
 )
 from domain.members import Member, MemberStatus, Role, normalise_email
 from domain.policy import Policy
 from domain.values import UNSET, Unset
+
+# Why a member's sessions end, as the ``sessions_revoked`` audit record says.
+ROLE_CHANGED = "role_changed"
+ANONYMISED = "anonymised"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +99,14 @@ class Membership:
         ids: IdGenerator,
         policy: Policy,
         hasher: PasswordHasher,
-        sessions: SessionRevoker | None = None,
+        sessions: SessionEnder | None = None,
         card_numbers: CardNumberFormat | None = None,
         draw: Callable[[int], int] = secrets.randbelow,
     ) -> None:
-        """``sessions``: where a member's sessions are revoked when their role changes or they
-        are removed (their access tokens carry the old role until they expire otherwise).
+        """``sessions``: the identity slice's ``SessionEnder``, which ends a member's sessions
+        when their role changes or they are removed (their tokens carry the old role otherwise).
+        It runs in identity's own transaction, right after this one commits: see
+        ``application.identity.session_endings`` for why a crash in between is safe.
         ``card_numbers``: the format new cards are numbered in; ``draw(n)`` picks a serial
         below ``n`` (random: a guessable next number would let anyone name other members)."""
         self._card_numbers = card_numbers or CardNumberFormat()
@@ -267,15 +271,17 @@ class Membership:
             revised = [name for name, value in _details(member).items() if before[name] != value]
             if revised:
                 uow.emit(MemberUpdated(now, member_id, ",".join(revised)))
-            ended: set[str] = set()
+            new_role = False
             if not isinstance(changes.role, Unset) and changes.role is not member.role:
-                ended = self._new_role(uow, member, changes.role, now)
+                self._new_role(uow, member, changes.role, now)
+                new_role = True
             if changes.status is MemberStatus.SUSPENDED:
                 self._new_status(uow, member, member.suspend, now)
             elif changes.status is MemberStatus.ACTIVE:
                 self._new_status(uow, member, member.reactivate, now)
             uow.commit()
-        self._revoke(ended)
+        if new_role:
+            self._end_sessions(member_id, ROLE_CHANGED)
         return member
 
     def change_role(
@@ -284,11 +290,12 @@ class Membership:
         with self._uow() as uow:
             member = found(uow.members.get(member_id), MemberNotFound, member_id)
             check_version(member, expected_version)
-            ended: set[str] = set()
-            if role is not member.role:
-                ended = self._new_role(uow, member, role, self._clock.now())
+            new_role = role is not member.role
+            if new_role:
+                self._new_role(uow, member, role, self._clock.now())
             uow.commit()
-        self._revoke(ended)
+        if new_role:
+            self._end_sessions(member_id, ROLE_CHANGED)
         return member
 
     def set_password(self, member_id: str, password: str) -> Member:
@@ -323,46 +330,47 @@ class Membership:
         books need (see docs/security.md); refused while they have loans out or owe money.
 
         Their waiting holds are cancelled (a copy set aside for them passes down the queue),
-        their holds and sessions are deleted. Removing an anonymised member changes nothing.
+        their holds are deleted, and then their sessions (identity's, right after the commit).
+        Removing an anonymised member changes nothing but ending sessions still left, which
+        completes a removal interrupted between the two.
         """
         now = self._clock.now()
         with self._uow() as uow:
             member = found(uow.members.get(member_id, for_update=True), MemberNotFound, member_id)
             check_version(member, expected_version)
-            if member.is_anonymised:
-                return
-            open_loans = uow.loans.open_for_member(member_id)
-            if open_loans:
-                raise MemberHasOpenLoans(
-                    f"member has {len(open_loans)} loans out", open_loans=len(open_loans)
-                )
-            owed = uow.ledger.balance(member_id)
-            if owed > 0:
-                raise MemberHasDebt(f"member owes {owed} cents", balance_cents=owed)
-            rules = rule_book(uow, self._policy)
-            for hold in uow.holds.active_for_member(member_id):
-                state = uow.circulation.get(hold.book_id)
-                state.cancel_hold(hold, rules, now)
-                uow.circulation.save(state)
-            for hold in uow.holds.for_member(member_id):
-                uow.holds.remove(hold)
-            ended = set()
-            for token in uow.refresh_tokens.for_member(member_id):  # their sessions end
-                ended.add(token.family_id)
-                uow.refresh_tokens.remove(token)
-            member.anonymise(now)
-            uow.emit(MemberAnonymised(now, member_id), *_sessions_ended(member, ended, now))
-            uow.commit()
-        self._revoke(ended)
+            if not member.is_anonymised:
+                self._anonymise(uow, member, now)
+                uow.commit()
+        # Identity's transaction, once the library's has ended: sessions end only for a removal
+        # that committed, and a second writer opened inside the first would wait on SQLite's
+        # write lock. Their refresh tokens go with them.
+        self._end_sessions(member_id, ANONYMISED, forget=True)
 
-    def _new_role(self, uow: UnitOfWork, member: Member, role: Role, now: datetime) -> set[str]:
-        """Change the role and end the member's sessions (their tokens carry the old one)."""
+    def _anonymise(self, uow: UnitOfWork, member: Member, now: datetime) -> None:
+        open_loans = uow.loans.open_for_member(member.id)
+        if open_loans:
+            raise MemberHasOpenLoans(
+                f"member has {len(open_loans)} loans out", open_loans=len(open_loans)
+            )
+        owed = uow.ledger.balance(member.id)
+        if owed > 0:
+            raise MemberHasDebt(f"member owes {owed} cents", balance_cents=owed)
+        rules = rule_book(uow, self._policy)
+        for hold in uow.holds.active_for_member(member.id):
+            state = uow.circulation.get(hold.book_id)
+            state.cancel_hold(hold, rules, now)
+            uow.circulation.save(state)
+        for hold in uow.holds.for_member(member.id):
+            uow.holds.remove(hold)
+        member.anonymise(now)
+        uow.emit(MemberAnonymised(now, member.id))
+
+    @staticmethod
+    def _new_role(uow: UnitOfWork, member: Member, role: Role, now: datetime) -> None:
+        """Change the role; the caller ends the member's sessions once it has committed (their
+        tokens carry the old role)."""
         member.change_role(role, now)
-        ended = self._end_sessions(uow, member.id, now)
-        uow.emit(
-            MemberRoleChanged(now, member.id, role.value), *_sessions_ended(member, ended, now)
-        )
-        return ended
+        uow.emit(MemberRoleChanged(now, member.id, role.value))
 
     @staticmethod
     def _new_status(
@@ -373,20 +381,10 @@ class Membership:
         if member.status is not before:
             uow.emit(MemberStatusChanged(now, member.id, member.status.value))
 
-    @staticmethod
-    def _end_sessions(uow: UnitOfWork, member_id: str, now: datetime) -> set[str]:
-        """Revoke the member's refresh tokens in this transaction; their sessions' ids."""
-        ended = set()
-        for token in uow.refresh_tokens.for_member(member_id):
-            ended.add(token.family_id)
-            if not token.is_used and not token.is_revoked:
-                token.revoke(now)
-        return ended
-
-    def _revoke(self, family_ids: set[str]) -> None:
-        """After the commit: the sessions' access tokens are refused from now on."""
-        if self._sessions is not None and family_ids:
-            self._sessions.revoke_sessions(family_ids)
+    def _end_sessions(self, member_id: str, reason: str, *, forget: bool = False) -> None:
+        """After the commit: identity ends the member's sessions in its own transaction."""
+        if self._sessions is not None:
+            self._sessions.end_member_sessions(member_id, reason, forget=forget)
 
     @staticmethod
     def _ensure_email_free(uow: UnitOfWork, email: str) -> None:
@@ -462,11 +460,6 @@ def _details(member: Member) -> dict[str, object]:
         "membership_expires_at": member.membership_expires_at,
         "card_number": member.card_number,
     }
-
-
-def _sessions_ended(member: Member, family_ids: set[str], now: datetime) -> list[Event]:
-    reason = "anonymised" if member.is_anonymised else "role_changed"
-    return [SessionsRevoked(now, member.id, len(family_ids), reason)] if family_ids else []
 
 
 def _role(text: str | None) -> Role:

@@ -28,7 +28,7 @@ from application.outbox import (
 )
 from application.ports import Clock, IdGenerator, UnitOfWorkFactory
 from application.queries import Page, PageRequest
-from application.unit_of_work import UnitOfWork
+from application.unit_of_work import BaseUnitOfWork, UnitOfWork
 from application.webhooks import (
     SubscriptionStore,
     TargetRefused,
@@ -126,7 +126,7 @@ class NoticeRouter:
     def __init__(self, ids: IdGenerator) -> None:
         self._ids = ids
 
-    def __call__(self, events: Sequence[Event], uow: UnitOfWork) -> list[OutboxMessage]:
+    def __call__(self, events: Sequence[Event], uow: BaseUnitOfWork) -> list[OutboxMessage]:
         messages = []
         for event in events:
             for kind, resource_id, resource in webhook_events(event):
@@ -446,7 +446,7 @@ def _still_true(uow: UnitOfWork, message: OutboxMessage) -> tuple[str | None, Pa
     return None, context
 
 
-def _wants_receipts(uow: UnitOfWork, member_id: str | None) -> bool:
+def _wants_receipts(uow: BaseUnitOfWork, member_id: str | None) -> bool:
     member = uow.members.get(member_id) if member_id is not None else None
     return member is not None and member.notices.receipts
 

@@ -1,5 +1,9 @@
 """The unit of work: one transaction, committed whole or not at all.
 
+``BaseUnitOfWork`` is the transaction machinery every slice shares (change tracking, events,
+records written with the commit); each slice declares the repositories it works with on top of
+it: ``UnitOfWork`` here for the library, ``application.identity.unit_of_work`` for identity.
+
 Repositories register what they load with a ``ChangeTracker``; on commit the tracker writes new
 entities, then entities whose state changed (each guarded by its version, so a concurrent change
 is refused rather than overwritten), then removals. Use cases therefore only load, call domain
@@ -18,11 +22,6 @@ from itertools import groupby
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, cast
 
-from application.identity.ports import (
-    ApiKeyRepository,
-    RefreshTokenRepository,
-    ServiceClientRepository,
-)
 from application.ports import (
     BookRepository,
     BulkWriter,
@@ -299,13 +298,13 @@ class Riders:
 # Turns a transaction's domain events into records written with it (the outbox's messages, the
 # audit trail's records). Given the transaction's events and its unit of work (to read what the
 # records depend on, such as a member's notice preferences, in the same transaction).
-RecordsForEvents = Callable[[Sequence[Event], "UnitOfWork"], Sequence[object]]
+RecordsForEvents = Callable[[Sequence[Event], "BaseUnitOfWork"], Sequence[object]]
 
 
 def records_from(*makers: RecordsForEvents) -> RecordsForEvents:
     """One ``records_for_events`` made of several: each event's records from each, in order."""
 
-    def records(events: Sequence[Event], uow: UnitOfWork) -> list[object]:
+    def records(events: Sequence[Event], uow: BaseUnitOfWork) -> list[object]:
         return [record for make in makers for record in make(events, uow)]
 
     return records
@@ -331,30 +330,20 @@ def riding_with_next_commit(*records: object) -> Iterator[Riders]:
         _RIDERS.reset(token)
 
 
-class UnitOfWork(ABC):
+class BaseUnitOfWork(ABC):
     """``with uow: load -> domain method -> uow.commit()``; leaving without commit rolls back.
 
     ``also_write(record)`` adds a record (not an entity: nothing loads it back) to the
     transaction; the adapter knows how to store each kind of record and refuses others.
     ``records_for_events``, when given, turns the transaction's domain events into such records
-    at commit (the outbox messages they cause), so they commit with the change or not at all.
+    at commit (the outbox messages and audit records they cause), so they commit with the change
+    or not at all. Every slice's unit of work inherits this, so each keeps that guarantee.
+
+    ``members`` is here because both slices read members (the library changes them; identity
+    signs them in) and because ``records_for_events`` may read a member's preferences.
     """
 
-    books: BookRepository
-    copies: CopyRepository
     members: MemberRepository
-    loans: LoanRepository
-    holds: HoldRepository
-    ledger: LedgerRepository
-    refresh_tokens: RefreshTokenRepository
-    api_keys: ApiKeyRepository
-    service_clients: ServiceClientRepository
-    bulk: BulkWriter
-    circulation: BookCirculationStore
-    member_categories: MemberCategoryRepository
-    item_types: ItemTypeRepository
-    rules: CirculationRuleRepository
-    closures: ClosureRepository
 
     def __init__(
         self,
@@ -384,22 +373,6 @@ class UnitOfWork(ABC):
             self._rollback()
         finally:
             self._close()
-
-    def rules_in_force(self) -> RulesInForce:
-        """Every circulation rule, member category and closure, as their repositories' ``all``
-        give them (tracked alike). Every circulation decision needs the three together, so an
-        adapter may read them in one round trip; this reads each in turn."""
-        return RulesInForce(
-            rules=self.rules.all(),
-            categories=self.member_categories.all(),
-            closures=self.closures.all(),
-        )
-
-    def open_loans_and_balance(self, member_id: str) -> tuple[list[Loan], int]:
-        """The member's open loans (``loans.open_for_member``) and ledger balance
-        (``ledger.balance``): what every decision about their borrowing reads, after locking
-        the member. An adapter may read the two in one round trip; this reads each in turn."""
-        return self.loans.open_for_member(member_id), self.ledger.balance(member_id)
 
     def emit(self, *events: Event) -> None:
         """Queue events to publish once the transaction has committed."""
@@ -444,3 +417,40 @@ class UnitOfWork(ABC):
 
     @abstractmethod
     def _close(self) -> None: ...
+
+
+class UnitOfWork(BaseUnitOfWork):
+    """The library's unit of work: the catalogue, members, circulation, accounts and rules.
+
+    Credentials (refresh tokens, API keys, service clients) are not here: they belong to the
+    identity slice's own unit of work (``application.identity.unit_of_work``).
+    """
+
+    books: BookRepository
+    copies: CopyRepository
+    members: MemberRepository
+    loans: LoanRepository
+    holds: HoldRepository
+    ledger: LedgerRepository
+    bulk: BulkWriter
+    circulation: BookCirculationStore
+    member_categories: MemberCategoryRepository
+    item_types: ItemTypeRepository
+    rules: CirculationRuleRepository
+    closures: ClosureRepository
+
+    def rules_in_force(self) -> RulesInForce:
+        """Every circulation rule, member category and closure, as their repositories' ``all``
+        give them (tracked alike). Every circulation decision needs the three together, so an
+        adapter may read them in one round trip; this reads each in turn."""
+        return RulesInForce(
+            rules=self.rules.all(),
+            categories=self.member_categories.all(),
+            closures=self.closures.all(),
+        )
+
+    def open_loans_and_balance(self, member_id: str) -> tuple[list[Loan], int]:
+        """The member's open loans (``loans.open_for_member``) and ledger balance
+        (``ledger.balance``): what every decision about their borrowing reads, after locking
+        the member. An adapter may read the two in one round trip; this reads each in turn."""
+        return self.loans.open_for_member(member_id), self.ledger.balance(member_id)

@@ -28,7 +28,7 @@ from adapters.caching import (
 from adapters.clock import SystemClock
 from adapters.credential_cache import ForgetRevokedKeys, LocalFirstGeneration
 from adapters.ids import UuidV7Generator
-from adapters.memory import MemoryDatabase, MemoryUnitOfWork
+from adapters.memory import MemoryDatabase, MemoryIdentityUnitOfWork, MemoryUnitOfWork
 from adapters.memory.audit import MemoryAuditLog
 from adapters.memory.idempotency import MemoryIdempotencyStore
 from adapters.memory.jobs import MemoryJobRunStore
@@ -44,6 +44,7 @@ from adapters.sqlalchemy.data_version import SqliteDataVersion
 from adapters.sqlalchemy.engine import create_engine_for
 from adapters.sqlalchemy.engine import session_factory as make_session_factory
 from adapters.sqlalchemy.idempotency import SqlIdempotencyStore
+from adapters.sqlalchemy.identity_unit_of_work import SqlIdentityUnitOfWork
 from adapters.sqlalchemy.jobs import SqlJobRunStore
 from adapters.sqlalchemy.outbox import SqlOutboxStore
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
@@ -176,6 +177,24 @@ class Container(containers.DeclarativeContainer):
             records_for_events=records_for_events,
         ),
     )
+    # The identity slice's own unit of work, over the same database or in-memory store (so
+    # both slices see the same rows) and writing the same records with its commits.
+    identity_uow = providers.Selector(
+        config.storage,
+        sql=providers.Factory(
+            SqlIdentityUnitOfWork,
+            session_factory,
+            publisher=events,
+            records_for_events=records_for_events,
+        ),
+        memory=providers.Factory(
+            MemoryIdentityUnitOfWork,
+            memory_database,
+            publisher=events,
+            idempotency=memory_idempotency,
+            records_for_events=records_for_events,
+        ),
+    )
     audit_log = providers.Selector(
         config.storage,
         sql=providers.ThreadSafeSingleton(SqlAuditLog, engine),
@@ -202,7 +221,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         ids=ids,
         hasher=hasher,
-        uow=uow.provider,
+        uow=identity_uow.provider,
         engine=engine,
         redis=redis,
         credential_generation=credential_generation,
@@ -217,7 +236,7 @@ class Container(containers.DeclarativeContainer):
         policy=policy,
         uow=uow.provider,
         catalogue_cache=catalogue_cache,
-        sessions=identity.sessions,
+        sessions=identity.session_endings,
     )
 
     # --- notices: the outbox's delivery and the reminder runs -----------------------------

@@ -5,6 +5,7 @@ case tested against them behaves the same in production.
 """
 
 from adapters.memory.database import MemoryDatabase
+from adapters.memory.identity_unit_of_work import MemoryIdentityUnitOfWork
 from adapters.memory.unit_of_work import MemoryUnitOfWork
 
-__all__ = ["MemoryDatabase", "MemoryUnitOfWork"]
+__all__ = ["MemoryDatabase", "MemoryIdentityUnitOfWork", "MemoryUnitOfWork"]

@@ -13,7 +13,8 @@ from datetime import datetime
 
 from application.common import found
 from application.identity import opaque
-from application.ports import Clock, IdGenerator, UnitOfWorkFactory
+from application.identity.unit_of_work import IdentityUnitOfWorkFactory
+from application.ports import Clock, IdGenerator
 from application.retry import retry_on_conflict
 from domain.access import Principal, PrincipalKind, Scope, format_scopes
 from domain.credentials import ApiKey
@@ -46,7 +47,7 @@ class VerifiedApiKey:
 
 
 class ApiKeys:
-    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(self, *, uow: IdentityUnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
         self._uow = uow
         self._clock = clock
         self._ids = ids

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from application.common import found
 from application.identity import opaque
 from application.identity.ports import AccessToken, TokenIssuer
-from application.ports import Clock, IdGenerator, UnitOfWorkFactory
+from application.identity.unit_of_work import IdentityUnitOfWorkFactory
+from application.ports import Clock, IdGenerator
 from application.retry import retry_on_conflict
 from domain.access import Scope, format_scopes, parse_scope
 from domain.credentials import ServiceClient
@@ -47,7 +48,7 @@ def requested_scopes(scope: str | None, granted: frozenset[Scope]) -> frozenset[
 
 class ServiceClients:
     def __init__(
-        self, *, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, issuer: TokenIssuer
+        self, *, uow: IdentityUnitOfWorkFactory, clock: Clock, ids: IdGenerator, issuer: TokenIssuer
     ) -> None:
         self._uow = uow
         self._clock = clock

@@ -1,8 +1,8 @@
 """Ports of identity and access: tokens, keys, revocations and the credential repositories.
 
-The repositories join the ``UnitOfWork`` like the others (refresh-token rotation has to be one
-transaction with the optimistic version check). The revocation store stands apart: it is shared
-by every worker, may live in Redis rather than the database, and is written outside any
+The repositories make up the slice's own ``IdentityUnitOfWork`` (refresh-token rotation has to
+be one transaction with the optimistic version check). The revocation store stands apart: it is
+shared by every worker, may live in Redis rather than the database, and is written outside any
 transaction of the use cases.
 """
 
@@ -119,7 +119,18 @@ class SessionRevoker(Protocol):
     def revoke_sessions(self, family_ids: set[str]) -> None: ...
 
 
-# --- repositories (members of the unit of work) --------------------------------------------
+class SessionEnder(Protocol):
+    """Ends every session of one member: the identity slice's part of a role change or a
+    removal, asked for by the library's ``Membership`` once its own change has committed."""
+
+    def end_member_sessions(self, member_id: str, reason: str, *, forget: bool = False) -> int:
+        """Revoke the member's refresh tokens (delete them with ``forget``) and refuse their
+        sessions' access tokens from now on; the number of sessions ended. Ending them again
+        changes nothing."""
+        ...
+
+
+# --- repositories (members of the identity unit of work) ----------------------------------
 
 
 class RefreshTokenRepository(Protocol):

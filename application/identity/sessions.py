@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
+from typing import TypeGuard
 
 from application.identity import opaque
 from application.identity.ports import AccessToken, RevocationStore, TokenIssuer, TokenVerifier
+from application.identity.unit_of_work import IdentityUnitOfWork, IdentityUnitOfWorkFactory
 from application.passwords import MAX_PASSWORD_LENGTH
-from application.ports import Clock, IdGenerator, PasswordHasher, UnitOfWorkFactory
+from application.ports import Clock, IdGenerator, PasswordHasher
 from application.retry import retry_on_conflict
-from application.unit_of_work import UnitOfWork
 from domain.access import Principal, PrincipalKind, Scope, scopes_for
 from domain.credentials import RefreshToken
 from domain.errors import (
@@ -62,7 +63,7 @@ class Sessions:
     def __init__(
         self,
         *,
-        uow: UnitOfWorkFactory,
+        uow: IdentityUnitOfWorkFactory,
         clock: Clock,
         ids: IdGenerator,
         hasher: PasswordHasher,
@@ -149,14 +150,14 @@ class Sessions:
             if record.is_expired(now):
                 raise TokenExpired("the refresh token has expired; sign in again")
             member = uow.members.get(record.member_id)
-            if member is None:  # removed since; its tokens are removed with it
+            if not _may_have_sessions(member):
                 raise TokenInvalid("unknown refresh token")
             record.use(now)
             pair = self._start(uow, member, family_id=record.family_id)
             uow.commit()
             return pair
 
-    def _start(self, uow: UnitOfWork, member: Member, *, family_id: str) -> TokenPair:
+    def _start(self, uow: IdentityUnitOfWork, member: Member, *, family_id: str) -> TokenPair:
         """Issue an access token and the family's next refresh token (added to ``uow``)."""
         now = self._clock.now()
         # Scopes follow the member's role as it is now: a role change takes effect at the next
@@ -269,7 +270,7 @@ class Sessions:
             if record.is_expired(now):
                 raise TokenExpired("the session has expired; sign in again")
             member = uow.members.get(record.member_id)
-        if member is None:
+        if not _may_have_sessions(member):
             raise TokenInvalid("unknown session")
         if self._revocations.any_revoked([session_key(record.family_id)]):
             raise TokenRevoked("this session was signed out")
@@ -295,3 +296,13 @@ class Sessions:
             removed += len(expired)
             if len(expired) < batch:
                 return removed
+
+
+def _may_have_sessions(member: Member | None) -> TypeGuard[Member]:
+    """Whether a refresh token's member may still be signed in: not removed (anonymised).
+
+    Removing a member ends their sessions right after the removal commits (``SessionEndings``);
+    this check is what makes a crash between the two harmless, since a token left behind finds
+    its member anonymised and is refused.
+    """
+    return member is not None and not member.is_anonymised

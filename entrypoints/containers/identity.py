@@ -21,9 +21,11 @@ from adapters.sqlalchemy.identity import SqlRevocationStore
 from application.identity.api_keys import ApiKeys
 from application.identity.clients import ServiceClients
 from application.identity.ports import KeyGenerator, KeyStore
+from application.identity.session_endings import SessionEndings
 from application.identity.sessions import Sessions
 from application.identity.signing_keys import SigningKeys
-from application.ports import Clock, IdGenerator, PasswordHasher, UnitOfWorkFactory
+from application.identity.unit_of_work import IdentityUnitOfWorkFactory
+from application.ports import Clock, IdGenerator, PasswordHasher
 from entrypoints.settings import Settings
 
 if TYPE_CHECKING:
@@ -76,7 +78,8 @@ class Identity(containers.DeclarativeContainer):
     clock: providers.Dependency[Clock] = providers.Dependency()
     ids: providers.Dependency[IdGenerator] = providers.Dependency()
     hasher: providers.Dependency[PasswordHasher] = providers.Dependency()
-    uow: providers.Dependency[UnitOfWorkFactory] = providers.Dependency()
+    # The slice's own unit of work: members and credentials (application/identity/unit_of_work).
+    uow: providers.Dependency[IdentityUnitOfWorkFactory] = providers.Dependency()
     engine: providers.Dependency[Engine] = providers.Dependency()
     redis: providers.Dependency[Redis] = providers.Dependency()
     # Where revocations of API keys are told to every process, and how long a key checked is
@@ -105,6 +108,10 @@ class Identity(containers.DeclarativeContainer):
         verifier=tokens,
         revocations=revocations,
         refresh_token_lifetime=providers.Callable(Settings.refresh_token_lifetime, settings),
+    )
+    # What the library's Membership asks when a member's role changes or they are removed.
+    session_endings = providers.ThreadSafeSingleton(
+        SessionEndings, uow=uow, clock=clock, revoker=sessions
     )
     api_keys = providers.ThreadSafeSingleton(ApiKeys, uow=uow, clock=clock, ids=ids)
     # What the request path checks keys with: the same answers, from memory for a few seconds.

@@ -13,7 +13,7 @@ from adapters.caching import CachedCatalogueReads, CatalogueCache
 from application.accounts import Accounts
 from application.catalogue import Catalogue
 from application.circulation import Circulation
-from application.identity.sessions import Sessions
+from application.identity.ports import SessionEnder
 from application.losses import LostItems
 from application.members import Membership
 from application.ports import Clock, IdGenerator, PasswordHasher, UnitOfWorkFactory
@@ -32,8 +32,8 @@ class Library(containers.DeclarativeContainer):
     policy: providers.Dependency[Policy] = providers.Dependency()
     uow: providers.Dependency[UnitOfWorkFactory] = providers.Dependency()
     catalogue_cache: providers.Dependency[CatalogueCache] = providers.Dependency()
-    # The identity slice's sessions: a role change or a removal ends the member's sessions.
-    sessions: providers.Dependency[Sessions] = providers.Dependency()
+    # The identity slice's ending of sessions: a role change or a removal ends the member's.
+    sessions: providers.Dependency[SessionEnder] = providers.Dependency()
 
     catalogue = providers.ThreadSafeSingleton(
         Catalogue, uow=uow, clock=clock, ids=ids, policy=policy

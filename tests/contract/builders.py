@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from adapters.ids import UuidV7Generator
+from application.identity.unit_of_work import IdentityUnitOfWork
 from application.unit_of_work import Entity, UnitOfWork
 from domain.calendar import Closure
 from domain.catalogue import Book, Copy
@@ -129,12 +130,6 @@ def add(uow: UnitOfWork, entity: Entity) -> None:
         uow.loans.add(entity)
     elif isinstance(entity, Hold):
         uow.holds.add(entity)
-    elif isinstance(entity, RefreshToken):
-        uow.refresh_tokens.add(entity)
-    elif isinstance(entity, ApiKey):
-        uow.api_keys.add(entity)
-    elif isinstance(entity, ServiceClient):
-        uow.service_clients.add(entity)
     elif isinstance(entity, MemberCategory):
         uow.member_categories.add(entity)
     elif isinstance(entity, ItemType):
@@ -143,8 +138,33 @@ def add(uow: UnitOfWork, entity: Entity) -> None:
         uow.rules.add(entity)
     elif isinstance(entity, Closure):
         uow.closures.add(entity)
-    else:
+    elif isinstance(entity, LedgerEntry):
         uow.ledger.add(entity)
+    else:  # a credential: the identity slice's (``store_in_identity``)
+        raise TypeError(f"the library's unit of work does not store a {type(entity).__name__}")
+
+
+Credential = Member | RefreshToken | ApiKey | ServiceClient
+
+
+def add_to_identity(uow: IdentityUnitOfWork, entity: Credential) -> None:
+    """Hand ``entity`` to the identity repository of its type."""
+    if isinstance(entity, Member):
+        uow.members.add(entity)
+    elif isinstance(entity, RefreshToken):
+        uow.refresh_tokens.add(entity)
+    elif isinstance(entity, ApiKey):
+        uow.api_keys.add(entity)
+    else:
+        uow.service_clients.add(entity)
+
+
+def store_in_identity(new_uow: Callable[[], IdentityUnitOfWork], *entities: Credential) -> None:
+    """Add members and credentials in one committed identity unit of work."""
+    with new_uow() as uow:
+        for entity in entities:
+            add_to_identity(uow, entity)
+        uow.commit()
 
 
 def store(new_uow: Callable[[], UnitOfWork], *entities: Entity) -> None:

@@ -13,15 +13,17 @@ from argon2 import profiles
 
 from adapters.clock import ManualClock
 from adapters.ids import UuidV7Generator
-from adapters.memory import MemoryDatabase, MemoryUnitOfWork
+from adapters.memory import MemoryDatabase, MemoryIdentityUnitOfWork, MemoryUnitOfWork
 from adapters.memory.identity import MemoryRevocationStore
 from adapters.security import Argon2PasswordHasher
 from adapters.security.keys import Ed25519KeyGenerator, FileKeyStore, load_private_key
 from adapters.security.tokens import JwtTokenService
 from application.identity.api_keys import ApiKeys
 from application.identity.clients import ServiceClients
+from application.identity.session_endings import SessionEndings
 from application.identity.sessions import Sessions
 from application.identity.signing_keys import SigningKeys
+from application.identity.unit_of_work import IdentityUnitOfWork
 from application.members import Membership
 from application.ports import PasswordHasher
 from application.unit_of_work import UnitOfWork
@@ -72,7 +74,12 @@ class Identity:
     clients: ServiceClients
     signing_keys: SigningKeys
 
-    def uow(self) -> UnitOfWork:
+    def uow(self) -> IdentityUnitOfWork:
+        """Identity's unit of work over the services' store."""
+        return MemoryIdentityUnitOfWork(self.db)
+
+    def library_uow(self) -> UnitOfWork:
+        """The library's unit of work over the same store."""
         return MemoryUnitOfWork(self.db)
 
     def sign(self, claims: dict[str, Any], **headers: Any) -> str:
@@ -117,8 +124,11 @@ def build_identity(
     def uow() -> UnitOfWork:
         return MemoryUnitOfWork(db)
 
+    def identity_uow() -> IdentityUnitOfWork:
+        return MemoryIdentityUnitOfWork(db)
+
     sessions = Sessions(
-        uow=uow,
+        uow=identity_uow,
         clock=clock,
         ids=ids,
         hasher=spy,
@@ -134,10 +144,17 @@ def build_identity(
         tokens=tokens,
         revocations=revocations,
         hasher=spy,
-        membership=Membership(uow, clock, ids, Policy(), spy, sessions=sessions),
+        membership=Membership(
+            uow,
+            clock,
+            ids,
+            Policy(),
+            spy,
+            sessions=SessionEndings(uow=identity_uow, clock=clock, revoker=sessions),
+        ),
         sessions=sessions,
-        api_keys=ApiKeys(uow=uow, clock=clock, ids=ids),
-        clients=ServiceClients(uow=uow, clock=clock, ids=ids, issuer=tokens),
+        api_keys=ApiKeys(uow=identity_uow, clock=clock, ids=ids),
+        clients=ServiceClients(uow=identity_uow, clock=clock, ids=ids, issuer=tokens),
         signing_keys=SigningKeys(
             store=key_store, generator=generator, issuer=tokens, publisher=tokens, clock=clock
         ),

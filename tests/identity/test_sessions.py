@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from argon2 import Parameters, Type
 
+from adapters.ids import UuidV7Generator
 from adapters.security import Argon2PasswordHasher
 from application.identity import opaque
 from application.identity.sessions import TokenPair, session_key
+from application.members import Membership
 from domain.access import PrincipalKind, Scope, scopes_for
 from domain.errors import (
     ConcurrentUpdate,
@@ -24,6 +26,7 @@ from domain.errors import (
     TokenRevoked,
 )
 from domain.members import Member, Role
+from domain.policy import Policy
 from tests.identity.conftest import (
     CHEAP,
     LIFETIME,
@@ -289,6 +292,58 @@ def test_removing_a_member_ends_their_sessions(identity: Identity) -> None:
         identity.sessions.refresh(pair.refresh_token)
     with pytest.raises(TokenRevoked):
         identity.sessions.authenticate_bearer(pair.access_token)
+
+
+def interrupted(identity: Identity) -> Membership:
+    """The identity's ``Membership`` as it behaves when the process dies right after the
+    library's commit: the member's change is stored, their sessions are not ended."""
+    return Membership(
+        identity.library_uow, identity.clock, UuidV7Generator(), Policy(), identity.hasher
+    )
+
+
+def test_a_removal_interrupted_before_its_sessions_end_leaves_no_way_in(identity: Identity) -> None:
+    member = register(identity)
+    pair = login(identity)
+    page = login(identity)
+
+    interrupted(identity).remove(member.id)
+
+    with identity.uow() as uow:  # the tokens are still there...
+        assert len(uow.refresh_tokens.for_member(member.id)) == 2
+    with pytest.raises(TokenInvalid):  # ...but refresh reads the member, now anonymised
+        identity.sessions.refresh(pair.refresh_token)
+    with pytest.raises(TokenInvalid):  # and so does each page of the web desk
+        identity.sessions.resume(page.refresh_token)
+    with pytest.raises(InvalidCredentials):  # anonymising erased the password
+        login(identity)
+
+
+def test_removing_again_completes_an_interrupted_removal(identity: Identity) -> None:
+    member = register(identity)
+    pair = login(identity)
+    interrupted(identity).remove(member.id)
+    assert identity.sessions.authenticate_bearer(pair.access_token).member_id == member.id
+
+    identity.membership.remove(member.id)
+
+    with identity.uow() as uow:
+        assert uow.refresh_tokens.for_member(member.id) == []
+    with pytest.raises(TokenRevoked):
+        identity.sessions.authenticate_bearer(pair.access_token)
+
+
+def test_a_role_change_interrupted_before_its_sessions_end_grants_only_the_new_role(
+    identity: Identity,
+) -> None:
+    member = register(identity, role=Role.ADMIN)
+    pair = login(identity)
+
+    interrupted(identity).change_role(member.id, Role.MEMBER)
+
+    refreshed = identity.sessions.refresh(pair.refresh_token)
+    assert refreshed.scopes == scopes_for(Role.MEMBER)
+    assert identity.sessions.resume(refreshed.refresh_token).role is Role.MEMBER
 
 
 def test_expired_refresh_tokens_are_purged(identity: Identity) -> None:

@@ -10,12 +10,13 @@ from typing import Any
 
 from adapters.clock import ManualClock
 from adapters.ids import UuidV7Generator
-from adapters.memory import MemoryDatabase, MemoryUnitOfWork
+from adapters.memory import MemoryDatabase, MemoryIdentityUnitOfWork, MemoryUnitOfWork
 from adapters.memory.audit import MemoryAuditLog
 from application.accounts import Accounts
 from application.audit import AuditEvents, AuditFilter, AuditRecord, AuditTrail
 from application.catalogue import BookDetails, Catalogue, NewBook
 from application.circulation import Circulation
+from application.identity.session_endings import SessionEndings
 from application.losses import LostItems
 from application.members import Membership
 from application.queries import PageRequest
@@ -113,6 +114,12 @@ class App:
 
     def uow(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self.db, self.publisher, records_for_events=AuditTrail(self.ids))
+
+    def identity_uow(self) -> MemoryIdentityUnitOfWork:
+        """Identity's unit of work over the same store."""
+        return MemoryIdentityUnitOfWork(
+            self.db, self.publisher, records_for_events=AuditTrail(self.ids)
+        )
 
     def audit_records(self, **query: Any) -> list[AuditRecord]:
         """The audit trail (filtered by ``AuditFilter``'s fields), oldest first."""
@@ -224,6 +231,9 @@ def build_app(policy: Policy | None = None, start: datetime = START) -> App:
     def uow() -> MemoryUnitOfWork:
         return MemoryUnitOfWork(db, publisher, records_for_events=trail)
 
+    def identity_uow() -> MemoryIdentityUnitOfWork:
+        return MemoryIdentityUnitOfWork(db, publisher, records_for_events=trail)
+
     return App(
         db=db,
         clock=clock,
@@ -232,7 +242,9 @@ def build_app(policy: Policy | None = None, start: datetime = START) -> App:
         publisher=publisher,
         hasher=hasher,
         catalogue=Catalogue(uow, clock, ids, policy),
-        membership=Membership(uow, clock, ids, policy, hasher),
+        membership=Membership(
+            uow, clock, ids, policy, hasher, sessions=SessionEndings(uow=identity_uow, clock=clock)
+        ),
         circulation=Circulation(uow, clock, ids, policy),
         accounts=Accounts(uow, clock, ids, policy),
         rules=CirculationRules(uow, clock, ids, policy),

@@ -209,9 +209,9 @@ class TestWhatIsAudited:
         assert subjects == [("item_type", "dvd"), ("rule", rule.id), ("rule", rule.id)]
 
     def test_api_keys_and_service_clients(self, app: App) -> None:
-        keys = ApiKeys(uow=app.uow, clock=app.clock, ids=app.ids)
+        keys = ApiKeys(uow=app.identity_uow, clock=app.clock, ids=app.ids)
         clients = ServiceClients(
-            uow=app.uow, clock=app.clock, ids=app.ids, issuer=cast(TokenIssuer, None)
+            uow=app.identity_uow, clock=app.clock, ids=app.ids, issuer=cast(TokenIssuer, None)
         )
         key = keys.create("desk", [Scope.LOANS_WRITE, Scope.BOOKS_READ]).key
         keys.revoke(key.id)

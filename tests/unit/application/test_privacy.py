@@ -29,7 +29,7 @@ def removed_with_history(app: App) -> tuple[Member, str]:
     ada = app.membership.register(
         email="ada@example.org", name="Ada", role=Role.LIBRARIAN, password=PASSWORD
     )
-    with app.uow() as uow:
+    with app.identity_uow() as uow:
         uow.refresh_tokens.add(
             RefreshToken.issue(
                 id=app.ids.new_id(),
@@ -73,7 +73,7 @@ class TestRemovingAMember:
 
     def test_sessions_and_holds_end(self, app: App) -> None:
         ada, _ = removed_with_history(app)
-        with app.uow() as uow:
+        with app.identity_uow() as uow:
             assert uow.refresh_tokens.for_member(ada.id) == []
         assert app.holds() == []
         [revoked] = app.audit_records(action="sessions_revoked")
