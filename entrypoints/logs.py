@@ -76,6 +76,26 @@ _DATABASE_DETAIL = re.compile(r"(DETAIL:)[^\n]*|(\[parameters:)[^\n]*")
 
 _RESERVED = frozenset({"event", "level", "logger", "timestamp"})
 
+# The cheap test before the patterns: text that holds none of these literals cannot match any
+# of them, so most lines (paths, ids, routes, levels) skip every pattern.
+# - Literals of the case-sensitive patterns, as they must appear.
+_EXACT_MARKERS = re.compile(r"DETAIL:|\[parameters:|eyJ|circ_|\$argon2")
+# - Words of the case-insensitive ones (_SCHEME, _PAIR), lower-cased. Only on
+#   ASCII text is "the lower-cased text holds the word" the same as "the pattern can match":
+#   re.IGNORECASE also folds a few non-ASCII letters onto ASCII ones (U+017F long s to "s",
+#   U+212A Kelvin sign to "k", U+0131 dotless i to "i"), so other text takes the patterns.
+#   One search for all of them: a regular expression of literals beats a loop over ``in``.
+_FOLDED_MARKERS = re.compile("|".join((*_SENSITIVE_WORDS, "bearer", "basic")))
+
+
+def _may_hold_secret(text: str) -> bool:
+    """False only when no redaction pattern can match ``text`` (True may still find nothing)."""
+    if not text.isascii():
+        return True
+    return (
+        _EXACT_MARKERS.search(text) is not None or _FOLDED_MARKERS.search(text.lower()) is not None
+    )
+
 
 def is_sensitive_key(key: object) -> bool:
     return (
@@ -87,6 +107,8 @@ def is_sensitive_key(key: object) -> bool:
 
 def redact_text(text: str) -> str:
     """``text`` with every secret-looking part replaced by ``[REDACTED]``."""
+    if not _may_hold_secret(text):
+        return text
     text = _DATABASE_DETAIL.sub(lambda m: f"{m.group(1) or m.group(2)} {REDACTED}", text)
     for pattern in _PATTERNS:
         text = pattern.sub(REDACTED, text)
@@ -227,7 +249,11 @@ def configure_logging(settings: Settings, *, level: str | None = None) -> None:
             ],
             logger_factory=structlog.stdlib.LoggerFactory(),
             wrapper_class=structlog.stdlib.BoundLogger,
-            cache_logger_on_first_use=False,
+            # A logger binds this chain at its first use, then keeps it: no configuration lookup
+            # per line. Safe because the chain is the same on every call here (the format is
+            # the handler's, the level is checked on the stdlib logger at each line), and
+            # structlog's defaults never cache, so a logger used before this keeps looking.
+            cache_logger_on_first_use=True,
         )
         handler = _StderrHandler()
         handler.set_name(HANDLER_NAME)

@@ -69,6 +69,9 @@ UQ_MEMBER_EMAIL = "uq_members_email"
 UQ_MEMBER_CARD_NUMBER = "uq_members_card_number"
 UQ_OPEN_LOAN_PER_COPY = "uq_loans_open_copy_id"
 YEAR_DESC_INDEX = "ix_books_year_desc_id_desc"
+# The title order with the authors alongside: a search walks it, testing both keys, without
+# reading the table (adapters.sqlalchemy.search, SqlBookRepository._page_by_walk).
+TITLE_WALK_INDEX = "ix_books_title_key_id_authors_key"
 
 _OPEN_LOAN = text("returned_at IS NULL")
 _NOTHING_AVAILABLE = text("available_copies < 1")
@@ -158,6 +161,9 @@ class BookRow(Base):
                 postgresql_where=_NOTHING_AVAILABLE,
             )
             for key in ("title_key", "year", "created_at")
+        ),
+        Index(TITLE_WALK_INDEX, "title_key", "id", postgresql_include=["authors_key"]).ddl_if(
+            dialect="postgresql"
         ),
         # Word search (see adapters.sqlalchemy.search; SQLite has an FTS5 table instead).
         *(

@@ -82,9 +82,13 @@ _IN_CHUNK = 900
 # shorter than that, a lower bound (``Page.total_exact`` false) for longer ones, so that no
 # page pays for counting a million rows. Beyond the page, the count reads index entries only.
 COUNT_AHEAD = 1000
-# Books read from the head of the sort order for a text search on PostgreSQL before the
-# matches are looked up by the trigram indexes instead (``SqlBookRepository._page_from_head``).
+# Books walked in the sort order for a text search on PostgreSQL, looking for the page's
+# matches, before they are looked up by the trigram indexes and sorted instead
+# (``SqlBookRepository._page_by_walk``). By title with no other filter, the walk reads one
+# index that carries both searched keys (``search.TITLE_WALK_INDEX``) and never the table, so
+# it can go ten times as far for the same cost.
 SEARCH_HEAD = 2000
+SEARCH_WALK_COVERED = 20_000
 
 
 class _SqlStore(EntityStore[E], Generic[E, R]):
@@ -159,12 +163,15 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
             return int(self._session.execute(statement).scalar_one())
 
     def _total(
-        self, conditions: Sequence[ColumnElement[bool]], page: PageRequest
+        self,
+        conditions: Sequence[ColumnElement[bool]],
+        page: PageRequest,
+        order_by: Sequence[Any] = (),
     ) -> tuple[int, bool]:
         """``(total, exact)``: exact when fewer than ``COUNT_AHEAD`` rows follow the page,
-        else the lower bound counted so far."""
+        else the lower bound counted so far (in ``order_by``, as ``_count_upto`` does)."""
         limit = page.offset + page.per_page + COUNT_AHEAD
-        counted = self._count_upto(limit + 1, *conditions)
+        counted = self._count_upto(limit + 1, *conditions, order_by=order_by)
         return (counted, True) if counted <= limit else (limit, False)
 
     def _total_from(
@@ -384,7 +391,11 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             start: Keyset | None = None
             if after is not None:
                 start = keyset(key, tie, after, descending=descending, nulls_last=nulls_last)
-            early = self._page_from_head(conditions, natural, page, start)
+            covered = (
+                field == BookSort.TITLE.field and query.isbn is None and query.available is None
+            )
+            budget = SEARCH_WALK_COVERED if covered else SEARCH_HEAD
+            early = self._page_by_walk(conditions, natural, page, start, budget)
             if early is not None:
                 return early
         if text_search:
@@ -409,64 +420,65 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             runs = keyset(key, tie, after, descending=descending, nulls_last=nulls_last)
         return self._page(conditions, order_by, page, runs)
 
-    def _page_from_head(
+    def _page_by_walk(
         self,
         conditions: Sequence[ColumnElement[bool]],
         order_by: Sequence[UnaryExpression[Any]],
         page: PageRequest,
-        start: Keyset | None = None,
+        start: Keyset | None,
+        budget: int,
     ) -> Page[Book] | None:
-        """The page, if the matches among the first ``SEARCH_HEAD`` books in the sort order
-        (from the cursor's keyset ``start``, if any) fill it (and one more, so that ``next`` is
+        """The page, if the matches among the first ``budget`` books in the sort order (from
+        the cursor's keyset ``start``, if any) fill it (and one more, so that ``next`` is
         known); ``None`` otherwise.
 
-        A word in one title of ten fills the first pages from a few hundred rows of the sort
-        index: that answers as fast as a rare word answers from the trigram index, where
-        sorting every match would not. The total is then the matches counted in the head, a
-        lower bound, unless the head is the whole catalogue."""
+        The walk stops at the page's end: a word in one title of ten fills the first page
+        from a few hundred index entries, as fast as a rare word answers from the trigram
+        index, where sorting every match would not. Its total is counted as any list's is
+        (exact up to ``COUNT_AHEAD`` past the page, a lower bound beyond), in the sort order."""
         table = self._table()
         from_cursor: list[ColumnElement[bool]] = []
         if start is not None:
             # One condition for the runs: simpler than a union, at the price of a filtered
             # index walk for the books without a year when sorting by year from a cursor.
             from_cursor.append(or_(*(and_(*run) for run in start)))
-        head = (
+        # A subquery with its own LIMIT: PostgreSQL walks the sort index for it and hands rows
+        # on as it reads them, so the outer LIMIT stops the walk at the page's end (a CTE
+        # read twice, or an ORDER BY over the filter, would read all ``budget`` rows first).
+        walk = (
             select(*table.columns)
             .where(*from_cursor)
             .order_by(*order_by)
-            .limit(SEARCH_HEAD)
-            .cte("head")
+            .limit(budget)
+            .subquery("walk")
         )
-        on_head = sql_util.ClauseAdapter(head)
-        scanned = select(func.count()).select_from(head).scalar_subquery()
+        on_walk = sql_util.ClauseAdapter(walk)
+        wanted = page.skip + page.per_page
         statement = (
-            select(head.c.id, scanned)
-            .where(*(on_head.traverse(condition) for condition in conditions))
-            .order_by(*(on_head.traverse(term) for term in order_by))
+            select(walk.c.id)
+            .where(*(on_walk.traverse(condition) for condition in conditions))
+            .order_by(*(on_walk.traverse(term) for term in order_by))
+            .limit(wanted + 1)
         )
         with translated_errors():
-            found = self._session.execute(statement).all()
-        wanted = page.skip + page.per_page
-        whole = bool(found) and found[0][1] < SEARCH_HEAD
-        if not whole and len(found) <= wanted:
+            found = list(self._session.scalars(statement))
+        if len(found) <= wanted:
             return None
-        ids = [row[0] for row in found[page.skip : wanted]]
-        rows = {}
-        if ids:
-            with translated_errors():
-                rows = {
-                    row.id: row
-                    for row in self._session.execute(
-                        select(*table.columns).where(table.c.id.in_(ids))
-                    )
-                }
+        ids = found[page.skip : wanted]
+        with translated_errors():
+            rows = {
+                row.id: row
+                for row in self._session.execute(select(*table.columns).where(table.c.id.in_(ids)))
+            }
         items = self._track_all(self._to_entity(cast(BookRow, rows[i])) for i in ids)
+        if start is None:
+            # Counted in the sort order too: the walk just found the matches dense there, and
+            # counting them from the same index reads no table row either.
+            total, exact = self._total(conditions, page, order_by)
+        else:
+            total, exact = self._total_from(conditions, order_by, start, page), False
         return Page(
-            items=items,
-            total=len(found) + page.offset - page.skip,
-            page=page.page,
-            per_page=page.per_page,
-            total_exact=whole and page.after is None,
+            items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
         )
 
     def _dialect(self) -> str:

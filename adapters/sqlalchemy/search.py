@@ -11,7 +11,13 @@ by reading every row; these indexes answer the same question from an index:
   in ``MATCH`` finds rows holding it as a substring (``authors_key : "..."`` in that column
   only). FTS5 trigrams need three characters, so a shorter term is matched with ``LIKE``.
 
-Both are created by the migration ``0004_book_search``. The FTS5 table and its shadow tables are
+Both are created by the migration ``0004_book_search``.
+
+A common word would still make the trigram index hand over every match to be sorted by title
+before the first page is known. So a search first walks the sort order and stops at the page's
+end (``SqlBookRepository._page_by_walk``); on PostgreSQL the title order has an index that
+carries the authors too (``TITLE_WALK_INDEX``, migration ``0011s_search_walk``), which the walk
+reads alone, testing both keys from it, never the table. The FTS5 table and its shadow tables are
 not ORM models; ``schema_filters`` keeps schema comparison (autogenerate, the drift test) off
 them.
 """
@@ -23,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, literal_column, select, table, text
 
-from adapters.sqlalchemy.models import YEAR_DESC_INDEX
+from adapters.sqlalchemy.models import TITLE_WALK_INDEX, YEAR_DESC_INDEX
 
 FTS_TABLE = "books_search"
 # FTS5 keeps its index in these shadow tables beside the virtual table.
@@ -33,7 +39,7 @@ MIN_TRIGRAM_WORD = 3
 
 TRIGRAM_INDEXES = frozenset({"ix_books_title_key_trgm", "ix_books_authors_key_trgm"})
 # Indexes the models create on PostgreSQL only (``ddl_if``).
-POSTGRESQL_ONLY_INDEXES = TRIGRAM_INDEXES | {YEAR_DESC_INDEX}
+POSTGRESQL_ONLY_INDEXES = TRIGRAM_INDEXES | {YEAR_DESC_INDEX, TITLE_WALK_INDEX}
 
 
 def schema_filters(dialect: str) -> dict[str, Callable[..., bool]]:

@@ -162,6 +162,23 @@ def test_sign_in_is_limited_per_address_across_accounts(make_app: MakeApp) -> No
     assert _sign_in(from_address(app), "c@example.org").status_code == 401
 
 
+def test_sign_in_limits_neither_count_nor_show_on_other_endpoints(make_app: MakeApp) -> None:
+    app, _ = make_app(
+        rate_limit_auth_per_ip="1 per minute",
+        rate_limit_auth_per_account="1 per minute",
+        rate_limit_auth_account_ceiling="1 per minute",
+    )
+    client = from_address(app)
+
+    for _ in range(3):
+        books = client.get("/api/v1/books")
+        assert books.status_code == 200
+        assert books.headers["RateLimit-Limit"] == "1000"  # the API-wide allowance only
+    assert _sign_in(client, "a@example.org").status_code == 401  # the first attempt is free
+    assert_limited(_sign_in(client, "a@example.org"), "1 per 1 minute")
+    assert client.get("/api/v1/books").status_code == 200
+
+
 def test_token_requests_are_limited_per_client_in_the_rfc_format(make_app: MakeApp) -> None:
     app, _ = make_app(rate_limit_auth_account_ceiling="1 per minute")
     basic = base64.b64encode(b"some-client:wrong").decode()

@@ -72,6 +72,11 @@ def test_sensitive_keys_are_masked_at_any_depth_in_any_case() -> None:
         ("DETAIL:  Failing row contains (1, ada, 5e884898da28047151d0e56f).", "5e884898da"),
         ("[parameters: {'key_hash': '5e884898da28047151d0e56f'}]", "5e884898da"),
         ("{'key_hash': '5e884898da28047151d0e56f'}", "5e884898da"),
+        # Letters that re.IGNORECASE folds onto ASCII: long s, Kelvin sign, dotless i.
+        ("pa\u017fsword=hunter2hunter2", "hunter2hunter2"),
+        ("api\u212aey=k-value-123", "k-value-123"),
+        ("Authorization: ba\u017f\u0131c dXNlcjpwYXNz", "dXNlcjpwYXNz"),
+        ("cr\u00e9dit card_\u0131d no; TOKEN=t-value-123", "t-value-123"),
     ],
 )
 def test_secrets_inside_text_are_masked(text: str, secret: str) -> None:
@@ -79,6 +84,38 @@ def test_secrets_inside_text_are_masked(text: str, secret: str) -> None:
 
     assert secret not in masked
     assert REDACTED in masked
+
+
+@pytest.mark.parametrize(
+    "text", ["/api/v1/books", "GET", "circulate.http", "a caf\u00e9 title", "circ", "eyj.a.b"]
+)
+def test_text_without_secrets_is_left_as_it_is(text: str) -> None:
+    assert redact_text(text) == text
+
+
+def test_sensitive_keys_in_unicode_case_folds_are_masked() -> None:
+    event = redact(None, "info", {"event": "x", "PA\u017fSWORD": "p", "to\u212aen": "t"})
+
+    assert event["PA\u017fSWORD"] == event["to\u212aen"] == REDACTED
+
+
+def test_a_logger_used_before_a_reconfiguration_follows_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    logger = structlog.get_logger("circulate.test.reconfigured")
+    configure_logging(Settings(environment="test", log_format="json"))
+    logger.info("as json", secret="s3cr3t-value")
+    configure_logging(Settings(environment="test", log_format="console", log_level="WARNING"))
+    logger.info("below the level")
+    logger.warning("as text")
+
+    err = capsys.readouterr().err
+    [line] = _lines(err)
+    assert (line["event"], line["secret"]) == ("as json", REDACTED)
+    assert "below the level" not in err
+    assert "as text" in err
+    assert "s3cr3t-value" not in err
+    assert '"event": "as text"' not in err  # rendered as text now, not JSON
 
 
 def test_configuring_twice_leaves_one_handler() -> None:

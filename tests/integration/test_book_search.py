@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from adapters.sqlalchemy.engine import create_engine_for, session_factory
+from adapters.sqlalchemy.models import TITLE_WALK_INDEX
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.queries import BookFilter, BookSort, PageRequest
 from domain.catalogue import Book
@@ -101,14 +102,18 @@ def test_the_query_plan_uses_the_search_index(engine: Engine) -> None:
             connection.execute(text("ANALYZE books"))
         with engine.connect() as connection:
             # Asks whether the index can answer the query, not whether it is the cheapest way
-            # for a test-sized table.
+            # for a test-sized table. With the table's scan priced out, the title walk's index
+            # (it carries both keys) would be read whole instead: it is set aside, in a
+            # transaction that is rolled back.
             connection.execute(text("SET enable_seqscan = off"))
+            connection.execute(text(f"DROP INDEX {TITLE_WALK_INDEX}"))
             plan = connection.execute(
                 text(
                     "EXPLAIN SELECT count(*) FROM books WHERE title_key LIKE '%lighthouse%'"
                     " OR authors_key LIKE '%lighthouse%'"
                 )
             ).all()
+            connection.rollback()
         assert any("ix_books_title_key_trgm" in str(row) for row in plan), plan
         assert any("ix_books_authors_key_trgm" in str(row) for row in plan), plan
 

@@ -33,13 +33,14 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, g, request
-from flask_limiter import ApplicationLimit, HeaderNames, Limit, Limiter, RequestLimit
+from flask_limiter import HeaderNames, Limiter, RequestLimit
 
 from adapters.redis_store import TIMEOUT_SECONDS
 from domain.members import MAX_EMAIL
 from entrypoints.http.middleware import access
 from entrypoints.http.middleware.caller import current_caller
 from entrypoints.http.middleware.client_credentials import claimed_client_id
+from entrypoints.http.middleware.limit_definitions import AppLimit, EndpointLimit
 from entrypoints.http.middleware.memory_limits import SCHEME as MEMORY_SCHEME
 from entrypoints.http.responses.problem import problem_response
 from entrypoints.logs import get_logger
@@ -52,7 +53,9 @@ CLIENT_TOKEN_ENDPOINT = "oauth.issue_token"  # noqa: S105 (an endpoint's name)
 # The pages' sign-in form: the same limits as the API's sign-in, counted together with it.
 WEB_LOGIN_ENDPOINT = "web.auth.sign_in_post"
 LOGIN_ENDPOINTS = frozenset({LOGIN_ENDPOINT, WEB_LOGIN_ENDPOINT})
-AUTH_ENDPOINTS = frozenset({*LOGIN_ENDPOINTS, REFRESH_ENDPOINT, CLIENT_TOKEN_ENDPOINT})
+# The endpoints that take an account's name (an email, a client id) with its secret.
+ACCOUNT_ENDPOINTS = frozenset({*LOGIN_ENDPOINTS, CLIENT_TOKEN_ENDPOINT})
+AUTH_ENDPOINTS = frozenset({*ACCOUNT_ENDPOINTS, REFRESH_ENDPOINT})
 KEY_PREFIX = "circulate:ratelimit"
 STRATEGY = "moving-window"  # no burst of twice the limit across a window's edge
 LIMITER_KEY = "circulate.limiter"
@@ -122,10 +125,6 @@ def _auth_scope(name: str) -> Callable[[str], str]:
     return scope
 
 
-def _not_auth() -> bool:
-    return request.endpoint not in AUTH_ENDPOINTS
-
-
 def _no_account() -> bool:
     return account() is None
 
@@ -193,28 +192,32 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
     app.after_request(_tidy_headers)  # registered first, so it runs after the limiter's
     limiter = Limiter(
         caller_key,
-        application_limits=[ApplicationLimit(settings.rate_limit_default)],
+        application_limits=[AppLimit(settings.rate_limit_default)],
+        # The sign-in and token limits exist on their endpoints only: any other request does
+        # not parse, build or test them (limit_definitions.py).
         default_limits=[
-            Limit(
+            EndpointLimit(
                 settings.rate_limit_auth_per_ip,
                 key_function=address,
-                exempt_when=_not_auth,
                 scope=_auth_scope(""),
                 shared=True,
+                endpoints=AUTH_ENDPOINTS,
             ),
-            Limit(
+            EndpointLimit(
                 settings.rate_limit_auth_per_account,
                 key_function=account_address_key,
                 exempt_when=_no_account,
                 scope=_auth_scope("account-address"),
                 shared=True,
+                endpoints=ACCOUNT_ENDPOINTS,
             ),
-            Limit(
+            EndpointLimit(
                 settings.rate_limit_auth_account_ceiling,
                 key_function=account_key,
                 exempt_when=_no_account,
                 scope=_auth_scope("account"),
                 shared=True,
+                endpoints=ACCOUNT_ENDPOINTS,
             ),
         ],
         storage_uri=settings.redis_url or f"{MEMORY_SCHEME}://",
