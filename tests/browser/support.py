@@ -9,13 +9,18 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -108,10 +113,24 @@ def wait_for(driver: WebDriver, css: str) -> WebElement:
 
 
 def wait_for_text(driver: WebDriver, css: str, text: str) -> WebElement:
-    WebDriverWait(driver, WAIT_SECONDS).until(
-        expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, css), text)
-    )
+    WebDriverWait(driver, WAIT_SECONDS).until(_text_in(css, text))
     return driver.find_element(By.CSS_SELECTOR, css)
+
+
+def _text_in(css: str, text: str) -> Callable[[WebDriver], bool]:
+    def present(driver: WebDriver) -> bool:
+        try:
+            return text in driver.find_element(By.CSS_SELECTOR, css).text
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+        except WebDriverException as error:
+            # A form post's redirect replaced the page between finding the element and reading
+            # it: Chromium then says the node "does not belong to the document". Look again.
+            if "does not belong to the document" in str(error):
+                return False
+            raise
+
+    return present
 
 
 def console_errors(driver: webdriver.Chrome) -> list[str]:
