@@ -42,7 +42,8 @@ def view_loans(
     for loan in loans:
         view = view_without_rules(loan, now)
         if view is None:
-            rules = rules or rule_book(uow, policy)
+            if rules is None:
+                rules = rule_book(uow, policy)
             if loan.member_id not in categories:
                 member = uow.members.get(loan.member_id)
                 categories[loan.member_id] = member.category if member else DEFAULT_CATEGORY
