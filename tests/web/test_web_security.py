@@ -108,6 +108,18 @@ def test_static_files_are_served_by_the_app_and_cached_when_fingerprinted(app: F
     assert browser.get("/static/web/../setup.py").status_code == 404
 
 
+def test_every_page_names_its_icon_so_browsers_ask_for_no_missing_favicon(app: Flask) -> None:
+    browser = app.test_client()
+    page = browser.get("/sign-in").get_data(as_text=True)
+    icon = re.search(r'<link rel="icon" href="(/static/web/favicon\.svg\?v=[0-9a-f]+)"', page)
+    assert icon is not None
+
+    response = browser.get(icon.group(1))
+
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+
+
 def test_a_page_without_a_declared_audience_is_closed(app: Flask, users: Users) -> None:
     # Added the way a screen is, with a view that forgot to say who may see it.
     from entrypoints.web import setup
