@@ -54,6 +54,9 @@ from adapters.sqlalchemy.models import (
 )
 from adapters.sqlalchemy.together import Part, read_together, together
 from application.queries import (
+    HOLD_ORDER,
+    LOAN_ORDER,
+    MEMBER_ORDER,
     BookFilter,
     BookSort,
     HoldFilter,
@@ -307,7 +310,7 @@ Keyset = Sequence[Sequence[ColumnElement[bool]]]
 def keyset(
     column: Any,
     tie: Any,
-    after: tuple[Any, str],
+    after: tuple[Any, ...],
     *,
     descending: bool,
     nulls_last: bool = False,
@@ -582,6 +585,7 @@ class SqlMemberRepository(_SqlStore[Member, MemberRow]):
         return self._existing(MemberRow.card_number, card_numbers)
 
     def list(self, query: MemberFilter, page: PageRequest) -> Page[Member]:
+        after = MEMBER_ORDER.after(page)
         conditions: list[ColumnElement[bool]] = []
         if query.q:
             needle = mappers.fold(query.q)
@@ -597,7 +601,11 @@ class SqlMemberRepository(_SqlStore[Member, MemberRow]):
             conditions.append(MemberRow.role == query.role)
         if query.status is not None:
             conditions.append(MemberRow.status == query.status)
-        return self._page(conditions, [MemberRow.created_at.asc(), MemberRow.id.asc()], page)
+        runs = None
+        if after is not None:
+            runs = keyset(MemberRow.created_at, MemberRow.id, after, descending=False)
+        order_by: list[UnaryExpression[Any]] = [MemberRow.created_at.asc(), MemberRow.id.asc()]
+        return MEMBER_ORDER.paged(self._page(conditions, order_by, page, runs))
 
 
 _LOAN_IS_OPEN = LoanRow.returned_at.is_(None)
@@ -657,6 +665,7 @@ class SqlLoanRepository(_SqlStore[Loan, LoanRow]):
         )
 
     def list(self, query: LoanFilter, page: PageRequest, now: datetime) -> Page[Loan]:
+        after = LOAN_ORDER.after(page)
         conditions: list[ColumnElement[bool]] = []
         if query.member_id is not None:
             conditions.append(LoanRow.member_id == query.member_id)
@@ -670,7 +679,11 @@ class SqlLoanRepository(_SqlStore[Loan, LoanRow]):
             conditions.append(_overdue_at(now))
         elif query.state is not None:
             conditions.append(LoanRow.status == LoanStatus(query.state.value))
-        return self._page(conditions, [LoanRow.loaned_at.desc(), LoanRow.id.desc()], page)
+        runs = None
+        if after is not None:
+            runs = keyset(LoanRow.loaned_at, LoanRow.id, after, descending=True)
+        order_by: list[UnaryExpression[Any]] = [LoanRow.loaned_at.desc(), LoanRow.id.desc()]
+        return LOAN_ORDER.paged(self._page(conditions, order_by, page, runs))
 
 
 _HOLD_IS_ACTIVE = HoldRow.status.in_(sorted(ACTIVE_HOLD_STATUSES))
@@ -714,6 +727,7 @@ class SqlHoldRepository(_SqlStore[Hold, HoldRow]):
         return self._in_queue_order(HoldRow.book_id == book_id)
 
     def list(self, query: HoldFilter, page: PageRequest) -> Page[Hold]:
+        after = HOLD_ORDER.after(page)
         conditions: list[ColumnElement[bool]] = []
         if query.member_id is not None:
             conditions.append(HoldRow.member_id == query.member_id)
@@ -721,7 +735,10 @@ class SqlHoldRepository(_SqlStore[Hold, HoldRow]):
             conditions.append(HoldRow.book_id == query.book_id)
         if query.status is not None:
             conditions.append(HoldRow.status == query.status)
-        return self._page(conditions, _QUEUE_ORDER, page)
+        runs = None
+        if after is not None:
+            runs = keyset(HoldRow.queued_at, HoldRow.id, after, descending=False)
+        return HOLD_ORDER.paged(self._page(conditions, _QUEUE_ORDER, page, runs))
 
 
 # Charges and refunds count for the member's debt, every other line against it.
