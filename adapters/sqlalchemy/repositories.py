@@ -437,24 +437,29 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
 
         The walk stops at the page's end: a word in one title of ten fills the first page
         from a few hundred index entries, as fast as a rare word answers from the trigram
-        index, where sorting every match would not. Its total is counted as any list's is
-        (exact up to ``COUNT_AHEAD`` past the page, a lower bound beyond), in the sort order."""
+        index, where sorting every match would not. Its total is what ``_walked_total``
+        counts: the matches among the first books in the sort order, never the whole
+        catalogue's."""
         table = self._table()
         from_cursor: list[ColumnElement[bool]] = []
         if start is not None:
             # One condition for the runs: simpler than a union, at the price of a filtered
             # index walk for the books without a year when sorting by year from a cursor.
             from_cursor.append(or_(*(and_(*run) for run in start)))
-        # A subquery with its own LIMIT: PostgreSQL walks the sort index for it and hands rows
-        # on as it reads them, so the outer LIMIT stops the walk at the page's end (a CTE
-        # read twice, or an ORDER BY over the filter, would read all ``budget`` rows first).
-        walk = (
-            select(*table.columns)
-            .where(*from_cursor)
-            .order_by(*order_by)
-            .limit(budget)
-            .subquery("walk")
-        )
+
+        def walked(limit: int) -> Any:
+            # A subquery with its own LIMIT: PostgreSQL walks the sort index for it and hands
+            # rows on as it reads them, so an outer LIMIT stops the walk (a CTE read twice, or
+            # an ORDER BY over the filter, would read all ``limit`` rows first).
+            return (
+                select(*table.columns)
+                .where(*from_cursor)
+                .order_by(*order_by)
+                .limit(limit)
+                .subquery("walk")
+            )
+
+        walk = walked(budget)
         on_walk = sql_util.ClauseAdapter(walk)
         wanted = page.skip + page.per_page
         statement = (
@@ -474,15 +479,36 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
                 for row in self._session.execute(select(*table.columns).where(table.c.id.in_(ids)))
             }
         items = self._track_all(self._to_entity(cast(BookRow, rows[i])) for i in ids)
-        if start is None:
-            # Counted in the sort order too: the walk just found the matches dense there, and
-            # counting them from the same index reads no table row either.
-            total, exact = self._total(conditions, page, order_by)
-        else:
-            total, exact = self._total_from(conditions, order_by, start, page), False
+        total, exact = self._walked_total(walked(SEARCH_HEAD), conditions, page, len(found))
+        if start is not None:
+            total, exact = total + page.offset, False  # the books before the cursor, as placed
         return Page(
             items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
         )
+
+    def _walked_total(
+        self,
+        head: Any,
+        conditions: Sequence[ColumnElement[bool]],
+        page: PageRequest,
+        found: int,
+    ) -> tuple[int, bool]:
+        """``(total, exact)`` of a search the walk answered: the matches among the books of
+        ``head`` (the first ``SEARCH_HEAD`` in the sort order, from the cursor if any), or
+        ``found`` (the matches the walk found, the page's end and one more) if more.
+
+        Exact when ``head`` holds every book (a catalogue that small), else a lower bound;
+        either way no further than ``COUNT_AHEAD`` past the page, as every list's. Counting
+        the matches in the whole catalogue instead would cost what the walk saved: a word in
+        one title of thirteen has 77,000 matches in a million books."""
+        on_head = sql_util.ClauseAdapter(head)
+        matching = and_(*(on_head.traverse(condition) for condition in conditions))
+        statement = select(func.count(), func.count().filter(matching)).select_from(head)
+        with translated_errors():
+            books, counted = self._session.execute(statement).one()
+        reach = page.skip + page.per_page + COUNT_AHEAD
+        known = max(int(counted), found)
+        return min(known, reach), books < SEARCH_HEAD and known <= reach
 
     def _dialect(self) -> str:
         return self._session.get_bind().dialect.name

@@ -132,6 +132,8 @@ def test_a_common_word_is_paged_by_walking_the_sort_order(
         from_head = pages(BookFilter(q="lighthouse"))
         by_year = pages(BookFilter(q="lighthouse", sort=BookSort.YEAR))
         rare = pages(BookFilter(q="orchard"))
+        monkeypatch.setattr(repositories, "SEARCH_HEAD", 6)
+        counted_in_head = _search(engine, PageRequest(1, 2), BookFilter(q="lighthouse"))
     finally:
         engine.dispose()
 
@@ -151,3 +153,7 @@ def test_a_common_word_is_paged_by_walking_the_sort_order(
         (["Book 08 orchard"], 3, True),
         ([], 3, True),
     ]
+    # The total of a walked search counts the matches among the first SEARCH_HEAD books (four
+    # of the first six), a lower bound, rather than every match in the catalogue.
+    assert [b.title for b in counted_in_head.items] == ["Book 01 lighthouse", "Book 02 lighthouse"]
+    assert (counted_in_head.total, counted_in_head.total_exact) == (4, False)
