@@ -418,10 +418,50 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             _ordered(key, descending=descending, nulls_last=nulls_last),
             _ordered(tie, descending=descending),
         ]
+        if text_search and after is None:
+            return self._page_of_matches(conditions, order_by, page)
         runs = None
         if after is not None:
             runs = keyset(key, tie, after, descending=descending, nulls_last=nulls_last)
         return self._page(conditions, order_by, page, runs)
+
+    def _page_of_matches(
+        self,
+        conditions: Sequence[ColumnElement[bool]],
+        order_by: Sequence[UnaryExpression[Any]],
+        page: PageRequest,
+    ) -> Page[Book]:
+        """The page by number of a search's matches looked up by the trigram indexes, with
+        their count, in one statement: sorting them reads every match anyway, so counting
+        them on the way costs nothing more, where a count of its own would look them all up
+        again. The total is then reported as any list's (exact up to ``COUNT_AHEAD`` past the
+        page, that reach as a lower bound beyond)."""
+        table = self._table()
+        ranked = (
+            select(table.c.id, func.count().over().label("matches"))
+            .where(*conditions)
+            .order_by(*order_by)
+            .offset(page.skip)
+            .limit(page.per_page)
+            .subquery("ranked")
+        )
+        statement = (
+            select(*table.columns, ranked.c.matches)
+            .join(ranked, table.c.id == ranked.c.id)
+            .order_by(*order_by)
+        )
+        with translated_errors():
+            rows = self._session.execute(statement).all()
+        if not rows:  # past the last match: counted as a page by number is
+            total, exact = self._total(conditions, page)
+        else:
+            reach = page.skip + page.per_page + COUNT_AHEAD
+            matches = int(rows[0].matches)
+            total, exact = min(matches, reach), matches <= reach
+        items = self._track_all(self._to_entity(cast(BookRow, row)) for row in rows)
+        return Page(
+            items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
+        )
 
     def _page_by_walk(
         self,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from adapters.sqlalchemy import repositories
 from adapters.sqlalchemy.engine import create_engine_for, session_factory
@@ -157,3 +157,38 @@ def test_a_common_word_is_paged_by_walking_the_sort_order(
     # of the first six), a lower bound, rather than every match in the catalogue.
     assert [b.title for b in counted_in_head.items] == ["Book 01 lighthouse", "Book 02 lighthouse"]
     assert (counted_in_head.total, counted_in_head.total_exact) == (4, False)
+
+
+@pytest.mark.postgres
+def test_a_rare_word_is_sorted_and_counted_in_one_statement(
+    migrated_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine_for(migrated_postgres_url)
+    empty_tables(engine)
+    with SqlUnitOfWork(session_factory(engine)) as uow:
+        for n in range(8):
+            title = f"Book {n:02d} {'orchard' if n % 3 == 0 else 'lighthouse'}"
+            uow.books.add(Book.create(id=f"b{n:02d}", isbn=isbn13(n), title=title, now=NOW))
+        uow.commit()
+    # No walk answers (it reads one book), and a count reaches one book past the page.
+    monkeypatch.setattr(repositories, "SEARCH_WALK_COVERED", 1)
+    monkeypatch.setattr(repositories, "COUNT_AHEAD", 1)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    found, sent = [], []
+    try:
+        for n in (1, 2, 3, 4):
+            statements.clear()
+            found.append(_search(engine, PageRequest(page=n, per_page=1), BookFilter(q="orchard")))
+            sent.append(len([s for s in statements if s.lstrip().upper().startswith("SELECT")]))
+    finally:
+        engine.dispose()
+
+    assert [([b.title for b in p.items], p.total, p.total_exact, p.has_next) for p in found] == [
+        (["Book 00 orchard"], 2, False, True),  # three matches, counted one past the page
+        (["Book 03 orchard"], 3, True, True),
+        (["Book 06 orchard"], 3, True, False),
+        ([], 3, True, False),  # past the end: counted on its own
+    ]
+    # The walk, then the page with its count; past the end, a count of its own as well.
+    assert sent == [2, 2, 2, 3]
