@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, Table, func, select
 
-from adapters.sqlalchemy.repositories import COUNT_AHEAD
+from adapters.sqlalchemy import repositories
+from adapters.sqlalchemy.repositories import deep_total
 from application.queries import CursorValue, PageRequest
 
 
@@ -26,15 +27,22 @@ def newest_first(
     where = list(conditions)
     if after is not None:
         where.append(table.c.id < after[0])
-    reach = page.skip + page.per_page + COUNT_AHEAD
-    matching = select(table.c.id).where(*where).limit(reach + 1).subquery()
-    counted = connection.scalar(select(func.count()).select_from(matching)) or 0
+    # One row more than the page tells whether another page follows.
     rows = connection.execute(
         select(table)
         .where(*where)
         .order_by(table.c.id.desc())
         .offset(page.skip)
-        .limit(page.per_page)
+        .limit(page.per_page + 1)
     ).all()
+    more = len(rows) > page.per_page
+    rows = rows[: page.per_page]
+    ahead = repositories.COUNT_AHEAD
+    if after is None and page.skip >= ahead and rows:
+        total, exact = deep_total(page, len(rows), more=more)
+        return rows, total, exact
+    reach = page.skip + page.per_page + ahead
+    matching = select(table.c.id).where(*where).limit(reach + 1).subquery()
+    counted = connection.scalar(select(func.count()).select_from(matching)) or 0
     total = page.offset - page.skip + min(counted, reach)
     return rows, total, after is None and counted <= reach

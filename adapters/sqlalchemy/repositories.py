@@ -94,6 +94,14 @@ SEARCH_HEAD = 2000
 SEARCH_WALK_COVERED = 20_000
 
 
+def deep_total(page: PageRequest, found: int, *, more: bool) -> tuple[int, bool]:
+    """``(total, exact)`` of a page by number that starts ``COUNT_AHEAD`` items in or deeper,
+    found not empty: the items up to its end, and one more when another page follows (a lower
+    bound), else exact. Counting ahead would walk the whole offset again, on top of the page's
+    own walk to it."""
+    return page.skip + found + int(more), not more
+
+
 class _SqlStore(EntityStore[E], Generic[E, R]):
     row: ClassVar[type[Base]]
     versioned: ClassVar[bool] = True
@@ -214,30 +222,36 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         # Each run gives at most a page of ids (an index seek each), in one ``IN`` (a union
         # of them: an ``OR`` of two would keep PostgreSQL from joining on them); the earlier
         # runs' rows come first in the order, so the first ``per_page`` of them are the page.
+        # One id more than the page tells whether another page follows.
         runs_ids = [
             select(table.c.id)
             .where(*conditions, *run)
             .order_by(*order_by)
             .offset(page.skip)
-            .limit(page.per_page)
+            .limit(page.per_page + 1)
             for run in (runs if runs is not None else [()])
         ]
         page_ids: Any = runs_ids[0]
         if len(runs_ids) > 1:
             page_ids = union_all(*(select(ids.subquery().c.id) for ids in runs_ids))
+        rows: Sequence[Any]
         if self.plain_pages:
+            # A Core row has an attribute per column, as the ORM row the mapper expects does.
             plain = select(*table.columns).where(table.c.id.in_(page_ids)).order_by(*order_by)
             with translated_errors():
-                rows = self._session.execute(plain).all()[: page.per_page]
-            # A Core row has an attribute per column, as the ORM row the mapper expects does.
-            items = self._track_all(self._to_entity(cast(R, row)) for row in rows)
+                rows = self._session.execute(plain).all()
         else:
             statement = select(self.row).where(table.c.id.in_(page_ids)).order_by(*order_by)
-            items = self._all(cast(Select[R], statement))[: page.per_page]
-        if runs is None:
-            total, exact = self._total(conditions, page)
-        else:
+            rows = self._rows(cast(Select[R], statement))
+        more = len(rows) > page.per_page
+        rows = rows[: page.per_page]
+        items = self._track_all(self._to_entity(cast(R, row)) for row in rows)
+        if runs is not None:
             total, exact = self._total_from(conditions, order_by, runs, page), False
+        elif page.skip >= COUNT_AHEAD and rows:
+            total, exact = deep_total(page, len(rows), more=more)
+        else:
+            total, exact = self._total(conditions, page)
         return Page(
             items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
         )

@@ -9,15 +9,20 @@ import pytest
 from flask import Flask
 from sqlalchemy import Engine, event
 
+from adapters.ids import UuidV7Generator
 from adapters.sqlalchemy import repositories
+from adapters.sqlalchemy.audit import SqlAuditLog
 from adapters.sqlalchemy.engine import create_engine_for, session_factory
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+from application.audit import AuditFilter, AuditTrail
 from application.queries import BookFilter, BookSort, Page, PageRequest
 from domain.catalogue import Book
+from domain.events import BookLent
 from entrypoints.http.responses.pagination import link_header
 from tests.databases import empty_tables
 
 NOW = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
+ids = UuidV7Generator()
 
 
 def isbn13(body: int) -> str:
@@ -56,13 +61,22 @@ def test_a_long_list_reports_a_lower_bound_past_the_page(
     _add_books(engine, 10)
 
     first = _search(engine, PageRequest(page=1, per_page=2))
+    second = _search(engine, PageRequest(page=2, per_page=2))
     near_end = _search(engine, PageRequest(page=4, per_page=2))
+    last = _search(engine, PageRequest(page=5, per_page=2))
+    beyond = _search(engine, PageRequest(page=7, per_page=2))
     filtered = _search(engine, PageRequest(page=1, per_page=2), BookFilter(q="book 0"))
 
     assert [b.title for b in first.items] == ["Book 00", "Book 01"]
     assert (first.total, first.total_exact, first.has_next) == (5, False, True)
-    assert (near_end.total, near_end.total_exact) == (10, True)
+    assert (second.total, second.total_exact, second.has_next) == (7, False, True)
+    # From COUNT_AHEAD items in, a page is not counted ahead: the items to its end and one
+    # more while another page follows; exact on the last page, and counted past the end.
     assert [b.title for b in near_end.items] == ["Book 06", "Book 07"]
+    assert (near_end.total, near_end.total_exact, near_end.has_next) == (9, False, True)
+    assert [b.title for b in last.items] == ["Book 08", "Book 09"]
+    assert (last.total, last.total_exact, last.has_next) == (10, True, False)
+    assert (beyond.items, beyond.total, beyond.total_exact) == ([], 10, True)
     # Ten books hold "book 0" (00 to 09): more than the page and three more, a lower bound
     # as for any list (PostgreSQL finds the page by walking the title order, and counts the
     # total as the other lists do).
@@ -192,3 +206,29 @@ def test_a_rare_word_is_sorted_and_counted_in_one_statement(
     ]
     # The walk, then the page with its count; past the end, a count of its own as well.
     assert sent == [2, 2, 2, 3]
+
+
+def test_the_audit_trail_is_counted_as_the_other_lists_are(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repositories, "COUNT_AHEAD", 2)
+    with SqlUnitOfWork(session_factory(engine), records_for_events=AuditTrail(ids)) as uow:
+        for n in range(7):
+            uow.emit(BookLent(NOW, loan_id=f"l{n}", copy_id="c1", member_id="m1"))
+        uow.commit()
+    log = SqlAuditLog(engine)
+
+    pages = [log.list(AuditFilter(), PageRequest(page=n, per_page=2)) for n in (1, 2, 4, 5)]
+
+    assert [[r.entity_id for r in p.items] for p in pages] == [
+        ["l6", "l5"],
+        ["l4", "l3"],
+        ["l0"],
+        [],
+    ]
+    assert [(p.total, p.total_exact, p.has_next) for p in pages] == [
+        (4, False, True),  # counted two past the page
+        (5, False, True),  # from COUNT_AHEAD in: to the page's end, and one more
+        (7, True, False),  # the last page
+        (7, True, False),  # past the end: counted
+    ]
