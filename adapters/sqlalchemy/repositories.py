@@ -554,7 +554,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         Exact when ``head`` holds every book (a catalogue that small), else a lower bound;
         either way no further than ``COUNT_AHEAD`` past the page, as every list's. Counting
         the matches in the whole catalogue instead would cost what the walk saved: a word in
-        one title of thirteen has 77,000 matches in a million books."""
+        one title of thirteen has 78,000 matches in a million books."""
         on_head = sql_util.ClauseAdapter(head)
         matching = and_(*(on_head.traverse(condition) for condition in conditions))
         statement = select(func.count(), func.count().filter(matching)).select_from(head)
