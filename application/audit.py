@@ -25,7 +25,7 @@ from enum import Enum
 from typing import Protocol
 
 from application.ports import IdGenerator
-from application.queries import Page, PageRequest
+from application.queries import ListOrder, Page, PageRequest
 from application.unit_of_work import BaseUnitOfWork
 from domain.access import Principal
 from domain.errors import InvalidValue
@@ -119,6 +119,10 @@ class AuditFilter:
             and (self.since is None or record.occurred_at >= self.since)
             and (self.until is None or record.occurred_at < self.until)
         )
+
+
+# Newest first: ids are made in time order.
+AUDIT_ORDER: ListOrder[AuditRecord] = ListOrder("audit-events:-id", descending=True)
 
 
 class AuditLog(Protocol):

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from application.ports import Clock
-from application.queries import Page, PageRequest
+from application.queries import ListOrder, Page, PageRequest
 
 # Payload values are JSON scalars; datetimes travel as ISO 8601 strings in UTC.
 Payload = Mapping[str, str | int | None]
@@ -60,6 +60,20 @@ class OutboxFilter:
     status: MessageStatus | None = None
     channel: Channel | None = None
     topic: str | None = None
+
+
+# Notices and webhook deliveries are two lists of one table, each newest first by id: their
+# cursors carry different names, so that one list's cursor is not taken by the other.
+_ORDERS: dict[Channel | None, ListOrder[OutboxMessage]] = {
+    Channel.EMAIL: ListOrder("notices:-id", descending=True),
+    Channel.WEBHOOK: ListOrder("webhook-deliveries:-id", descending=True),
+    None: ListOrder("outbox:-id", descending=True),
+}
+
+
+def order_of(query: OutboxFilter) -> ListOrder[OutboxMessage]:
+    """The order (and cursor name) of the list of messages ``query`` asks for."""
+    return _ORDERS[query.channel]
 
 
 class OutboxStore(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -14,9 +14,9 @@ from typing import Any, Generic, TypeVar, cast
 
 from domain.catalogue import Book
 from domain.errors import InvalidValue
-from domain.holds import HoldStatus
-from domain.loans import LoanState
-from domain.members import MemberStatus, Role
+from domain.holds import Hold, HoldStatus
+from domain.loans import Loan, LoanState
+from domain.members import Member, MemberStatus, Role
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -169,6 +169,62 @@ class Page(Generic[T]):
         """This page with its items replaced one for one (by their read models, say)."""
         page: Page[Any] = replace(cast("Page[Any]", self), items=items)
         return page
+
+
+class ListOrder(Generic[T]):
+    """The one sort order of a list that pages by cursor too: newest or oldest first by a
+    moment (``at``, the items' creation or queueing time), then by id; or by id alone (``at``
+    ``None``: ids made by the application grow with time). Every adapter sorts that list so,
+    with an index on it, and a cursor carries the last item's key under this order's ``name``,
+    so that a cursor of another list is refused rather than applied."""
+
+    __slots__ = ("_at", "descending", "name")
+
+    def __init__(
+        self, name: str, *, descending: bool, at: Callable[[T], datetime] | None = None
+    ) -> None:
+        self.name, self.descending, self._at = name, descending, at
+
+    def key(self, item: T) -> tuple[CursorValue, ...]:
+        item_id: str = getattr(item, "id")  # noqa: B009 (every listed item has one)
+        return (item_id,) if self._at is None else (self._at(item), item_id)
+
+    def after(self, page: PageRequest) -> tuple[CursorValue, ...] | None:
+        """The key the page starts after, checked to be of this list; ``None`` by number."""
+        if page.after is None:
+            return None
+        kinds: tuple[type, ...] = (str,) if self._at is None else (datetime, str)
+        return page.after.key_for(self.name, *kinds)
+
+    def follows(self, item: T, after: tuple[CursorValue, ...]) -> bool:
+        """Whether ``item`` comes after the key ``after`` in this order (the in-memory
+        adapters' keyset; SQL says the same with ``adapters.sqlalchemy``'s ``keyset``)."""
+        key = self.key(item)
+        if self._at is None:
+            return key < after if self.descending else key > after
+        return follows(key, after, descending=self.descending)
+
+    def cursor_after(self, page: Page[T]) -> Cursor | None:
+        """The cursor of the page after ``page``, if there is one."""
+        if not page.has_next or not page.items:
+            return None
+        return Cursor(self.name, self.key(page.items[-1]), page.page + 1)
+
+    def paged(self, page: Page[T]) -> Page[T]:
+        """``page`` with the cursor of the page after it."""
+        return replace(page, next_cursor=self.cursor_after(page))
+
+
+# The lists of the library's records, each in its one order (with an index on it in SQL).
+MEMBER_ORDER: ListOrder[Member] = ListOrder(
+    "members:created_at", descending=False, at=lambda member: member.created_at
+)
+LOAN_ORDER: ListOrder[Loan] = ListOrder(
+    "loans:-loaned_at", descending=True, at=lambda loan: loan.loaned_at
+)
+HOLD_ORDER: ListOrder[Hold] = ListOrder(
+    "holds:queued_at", descending=False, at=lambda hold: hold.queue_key[0]
+)
 
 
 class BookSort(StrEnum):

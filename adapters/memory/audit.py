@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from adapters.memory.database import MemoryDatabase
-from application.audit import AuditFilter, AuditLog, AuditRecord
+from adapters.memory.repositories import in_order
+from application.audit import AUDIT_ORDER, AuditFilter, AuditLog, AuditRecord
 from application.queries import Page, PageRequest
 
 
@@ -28,9 +29,4 @@ class MemoryAuditLog(AuditLog):
             rows = sorted(
                 (r for r in self._db.audit if query.matches(r)), key=lambda r: r.id, reverse=True
             )
-        return Page(
-            items=rows[page.offset : page.offset + page.per_page],
-            total=len(rows),
-            page=page.page,
-            per_page=page.per_page,
-        )
+        return in_order(rows, AUDIT_ORDER, page)

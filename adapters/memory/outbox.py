@@ -7,7 +7,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from adapters.memory.database import MemoryDatabase
-from application.outbox import MessageStatus, OutboxFilter, OutboxMessage
+from adapters.memory.repositories import in_order
+from application.outbox import MessageStatus, OutboxFilter, OutboxMessage, order_of
 from application.queries import Page, PageRequest
 
 
@@ -90,12 +91,7 @@ class MemoryOutboxStore:
                 key=lambda m: m.id,
                 reverse=True,
             )
-        return Page(
-            items=rows[page.offset : page.offset + page.per_page],
-            total=len(rows),
-            page=page.page,
-            per_page=page.per_page,
-        )
+        return in_order(rows, order_of(query), page)
 
     def purge(self, *, before: datetime) -> int:
         with self._db.lock:

@@ -9,9 +9,13 @@ from typing import Any, ClassVar, TypeVar
 
 from adapters.memory.database import MemoryDatabase
 from application.queries import (
+    HOLD_ORDER,
+    LOAN_ORDER,
+    MEMBER_ORDER,
     BookFilter,
     BookSort,
     HoldFilter,
+    ListOrder,
     LoanFilter,
     MemberFilter,
     Page,
@@ -34,6 +38,15 @@ from domain.members import Member
 
 E = TypeVar("E", bound=Entity)
 T = TypeVar("T")
+
+
+def in_order(rows: list[T], order: ListOrder[T], page: PageRequest) -> Page[T]:
+    """The page of ``rows`` (the whole list, sorted in ``order``), by number or after the
+    page's cursor, with the cursor of the page after it."""
+    after = order.after(page)
+    if after is not None:
+        rows = [row for row in rows if order.follows(row, after)]
+    return order.paged(_paged(rows, page))
 
 
 def _paged(rows: list[T], page: PageRequest) -> Page[T]:
@@ -253,8 +266,8 @@ class MemoryMemberRepository(_MemoryStore[Member]):
             )
 
         rows = sorted(self._where(matches), key=lambda m: (m.created_at, m.id))
-        result = _paged(rows, page)
-        return Page(self._many(result.items), result.total, result.page, result.per_page)
+        result = in_order(rows, MEMBER_ORDER, page)
+        return result.with_items(self._many(result.items))
 
 
 class MemoryLoanRepository(_MemoryStore[Loan]):
@@ -331,8 +344,8 @@ class MemoryLoanRepository(_MemoryStore[Loan]):
             )
         )
         rows.sort(key=lambda loan: (loan.loaned_at, loan.id), reverse=True)
-        result = _paged(rows, page)
-        return Page(self._many(result.items), result.total, result.page, result.per_page)
+        result = in_order(rows, LOAN_ORDER, page)
+        return result.with_items(self._many(result.items))
 
 
 class MemoryHoldRepository(_MemoryStore[Hold]):
@@ -368,8 +381,8 @@ class MemoryHoldRepository(_MemoryStore[Hold]):
                 and (query.status is None or h.status is query.status)
             )
         )
-        result = _paged(rows, page)
-        return Page(self._many(result.items), result.total, result.page, result.per_page)
+        result = in_order(rows, HOLD_ORDER, page)
+        return result.with_items(self._many(result.items))
 
 
 class MemoryLedgerRepository(_MemoryStore[LedgerEntry]):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Engine, Table, insert
 
 from adapters.sqlalchemy.models import AuditEventRow
-from adapters.sqlalchemy.repositories import COUNT_AHEAD
-from application.audit import AuditFilter, AuditLog, AuditRecord
+from adapters.sqlalchemy.paging import newest_first
+from application.audit import AUDIT_ORDER, AuditFilter, AuditLog, AuditRecord
 from application.queries import Page, PageRequest
 
 TABLE = cast(Table, AuditEventRow.__table__)
@@ -51,7 +51,7 @@ class SqlAuditLog(AuditLog):
         self._engine = engine
 
     def list(self, query: AuditFilter, page: PageRequest) -> Page[AuditRecord]:
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
         if query.entity_type is not None:
             conditions.append(TABLE.c.entity_type == query.entity_type)
         if query.entity_id is not None:
@@ -66,21 +66,15 @@ class SqlAuditLog(AuditLog):
             conditions.append(TABLE.c.occurred_at < query.until)
         # The trail only grows: its total is counted a little past the page, no further (as
         # every list's is), so reading the newest records never costs a count of them all.
-        limit = page.offset + page.per_page + COUNT_AHEAD
-        matching = select(TABLE.c.id).where(*conditions).limit(limit + 1).subquery()
         with self._engine.connect() as connection:
-            counted = connection.scalar(select(func.count()).select_from(matching)) or 0
-            rows = connection.execute(
-                select(TABLE)
-                .where(*conditions)
-                .order_by(TABLE.c.id.desc())
-                .offset(page.offset)
-                .limit(page.per_page)
-            ).all()
-        return Page(
+            rows, total, exact = newest_first(
+                connection, TABLE, conditions, page, AUDIT_ORDER.after(page)
+            )
+        found = Page(
             items=[_record(row) for row in rows],
-            total=min(counted, limit),
+            total=total,
             page=page.page,
             per_page=page.per_page,
-            total_exact=counted <= limit,
+            total_exact=exact,
         )
+        return AUDIT_ORDER.paged(found)

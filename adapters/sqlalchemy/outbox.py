@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Table, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sqlalchemy.models import OutboxMessageRow
-from application.outbox import Channel, MessageStatus, OutboxFilter, OutboxMessage
+from adapters.sqlalchemy.paging import newest_first
+from application.outbox import Channel, MessageStatus, OutboxFilter, OutboxMessage, order_of
 from application.queries import Page, PageRequest
 
 TABLE = cast(Table, OutboxMessageRow.__table__)
@@ -133,7 +134,7 @@ class SqlOutboxStore:
             )
 
     def list(self, query: OutboxFilter, page: PageRequest) -> Page[OutboxMessage]:
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
         if query.member_id is not None:
             conditions.append(TABLE.c.member_id == query.member_id)
         if query.status is not None:
@@ -142,21 +143,18 @@ class SqlOutboxStore:
             conditions.append(TABLE.c.channel == query.channel.value)
         if query.topic is not None:
             conditions.append(TABLE.c.topic == query.topic)
+        order = order_of(query)
         with self._engine.connect() as connection:
-            total = connection.scalar(select(func.count()).select_from(TABLE).where(*conditions))
-            rows = connection.execute(
-                select(TABLE)
-                .where(*conditions)
-                .order_by(TABLE.c.id.desc())
-                .offset(page.offset)
-                .limit(page.per_page)
-            ).all()
-        return Page(
+            after = order.after(page)
+            rows, total, exact = newest_first(connection, TABLE, conditions, page, after)
+        found = Page(
             items=[_message(row) for row in rows],
-            total=total or 0,
+            total=total,
             page=page.page,
             per_page=page.per_page,
+            total_exact=exact,
         )
+        return order.paged(found)
 
     def purge(self, *, before: datetime) -> int:
         finished = [MessageStatus.DELIVERED.value, MessageStatus.CANCELLED.value]

@@ -54,6 +54,9 @@ from adapters.sqlalchemy.models import (
 )
 from adapters.sqlalchemy.together import Part, read_together, together
 from application.queries import (
+    HOLD_ORDER,
+    LOAN_ORDER,
+    MEMBER_ORDER,
     BookFilter,
     BookSort,
     HoldFilter,
@@ -89,6 +92,14 @@ COUNT_AHEAD = 1000
 # it can go ten times as far for the same cost.
 SEARCH_HEAD = 2000
 SEARCH_WALK_COVERED = 20_000
+
+
+def deep_total(page: PageRequest, found: int, *, more: bool) -> tuple[int, bool]:
+    """``(total, exact)`` of a page by number that starts ``COUNT_AHEAD`` items in or deeper,
+    found not empty: the items up to its end, and one more when another page follows (a lower
+    bound), else exact. Counting ahead would walk the whole offset again, on top of the page's
+    own walk to it."""
+    return page.skip + found + int(more), not more
 
 
 class _SqlStore(EntityStore[E], Generic[E, R]):
@@ -211,30 +222,36 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         # Each run gives at most a page of ids (an index seek each), in one ``IN`` (a union
         # of them: an ``OR`` of two would keep PostgreSQL from joining on them); the earlier
         # runs' rows come first in the order, so the first ``per_page`` of them are the page.
+        # One id more than the page tells whether another page follows.
         runs_ids = [
             select(table.c.id)
             .where(*conditions, *run)
             .order_by(*order_by)
             .offset(page.skip)
-            .limit(page.per_page)
+            .limit(page.per_page + 1)
             for run in (runs if runs is not None else [()])
         ]
         page_ids: Any = runs_ids[0]
         if len(runs_ids) > 1:
             page_ids = union_all(*(select(ids.subquery().c.id) for ids in runs_ids))
+        rows: Sequence[Any]
         if self.plain_pages:
+            # A Core row has an attribute per column, as the ORM row the mapper expects does.
             plain = select(*table.columns).where(table.c.id.in_(page_ids)).order_by(*order_by)
             with translated_errors():
-                rows = self._session.execute(plain).all()[: page.per_page]
-            # A Core row has an attribute per column, as the ORM row the mapper expects does.
-            items = self._track_all(self._to_entity(cast(R, row)) for row in rows)
+                rows = self._session.execute(plain).all()
         else:
             statement = select(self.row).where(table.c.id.in_(page_ids)).order_by(*order_by)
-            items = self._all(cast(Select[R], statement))[: page.per_page]
-        if runs is None:
-            total, exact = self._total(conditions, page)
-        else:
+            rows = self._rows(cast(Select[R], statement))
+        more = len(rows) > page.per_page
+        rows = rows[: page.per_page]
+        items = self._track_all(self._to_entity(cast(R, row)) for row in rows)
+        if runs is not None:
             total, exact = self._total_from(conditions, order_by, runs, page), False
+        elif page.skip >= COUNT_AHEAD and rows:
+            total, exact = deep_total(page, len(rows), more=more)
+        else:
+            total, exact = self._total(conditions, page)
         return Page(
             items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
         )
@@ -307,7 +324,7 @@ Keyset = Sequence[Sequence[ColumnElement[bool]]]
 def keyset(
     column: Any,
     tie: Any,
-    after: tuple[Any, str],
+    after: tuple[Any, ...],
     *,
     descending: bool,
     nulls_last: bool = False,
@@ -415,10 +432,50 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             _ordered(key, descending=descending, nulls_last=nulls_last),
             _ordered(tie, descending=descending),
         ]
+        if text_search and after is None:
+            return self._page_of_matches(conditions, order_by, page)
         runs = None
         if after is not None:
             runs = keyset(key, tie, after, descending=descending, nulls_last=nulls_last)
         return self._page(conditions, order_by, page, runs)
+
+    def _page_of_matches(
+        self,
+        conditions: Sequence[ColumnElement[bool]],
+        order_by: Sequence[UnaryExpression[Any]],
+        page: PageRequest,
+    ) -> Page[Book]:
+        """The page by number of a search's matches looked up by the trigram indexes, with
+        their count, in one statement: sorting them reads every match anyway, so counting
+        them on the way costs nothing more, where a count of its own would look them all up
+        again. The total is then reported as any list's (exact up to ``COUNT_AHEAD`` past the
+        page, that reach as a lower bound beyond)."""
+        table = self._table()
+        ranked = (
+            select(table.c.id, func.count().over().label("matches"))
+            .where(*conditions)
+            .order_by(*order_by)
+            .offset(page.skip)
+            .limit(page.per_page)
+            .subquery("ranked")
+        )
+        statement = (
+            select(*table.columns, ranked.c.matches)
+            .join(ranked, table.c.id == ranked.c.id)
+            .order_by(*order_by)
+        )
+        with translated_errors():
+            rows = self._session.execute(statement).all()
+        if not rows:  # past the last match: counted as a page by number is
+            total, exact = self._total(conditions, page)
+        else:
+            reach = page.skip + page.per_page + COUNT_AHEAD
+            matches = int(rows[0].matches)
+            total, exact = min(matches, reach), matches <= reach
+        items = self._track_all(self._to_entity(cast(BookRow, row)) for row in rows)
+        return Page(
+            items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
+        )
 
     def _page_by_walk(
         self,
@@ -434,24 +491,29 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
 
         The walk stops at the page's end: a word in one title of ten fills the first page
         from a few hundred index entries, as fast as a rare word answers from the trigram
-        index, where sorting every match would not. Its total is counted as any list's is
-        (exact up to ``COUNT_AHEAD`` past the page, a lower bound beyond), in the sort order."""
+        index, where sorting every match would not. Its total is what ``_walked_total``
+        counts: the matches among the first books in the sort order, never the whole
+        catalogue's."""
         table = self._table()
         from_cursor: list[ColumnElement[bool]] = []
         if start is not None:
             # One condition for the runs: simpler than a union, at the price of a filtered
             # index walk for the books without a year when sorting by year from a cursor.
             from_cursor.append(or_(*(and_(*run) for run in start)))
-        # A subquery with its own LIMIT: PostgreSQL walks the sort index for it and hands rows
-        # on as it reads them, so the outer LIMIT stops the walk at the page's end (a CTE
-        # read twice, or an ORDER BY over the filter, would read all ``budget`` rows first).
-        walk = (
-            select(*table.columns)
-            .where(*from_cursor)
-            .order_by(*order_by)
-            .limit(budget)
-            .subquery("walk")
-        )
+
+        def walked(limit: int) -> Any:
+            # A subquery with its own LIMIT: PostgreSQL walks the sort index for it and hands
+            # rows on as it reads them, so an outer LIMIT stops the walk (a CTE read twice, or
+            # an ORDER BY over the filter, would read all ``limit`` rows first).
+            return (
+                select(*table.columns)
+                .where(*from_cursor)
+                .order_by(*order_by)
+                .limit(limit)
+                .subquery("walk")
+            )
+
+        walk = walked(budget)
         on_walk = sql_util.ClauseAdapter(walk)
         wanted = page.skip + page.per_page
         statement = (
@@ -471,15 +533,36 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
                 for row in self._session.execute(select(*table.columns).where(table.c.id.in_(ids)))
             }
         items = self._track_all(self._to_entity(cast(BookRow, rows[i])) for i in ids)
-        if start is None:
-            # Counted in the sort order too: the walk just found the matches dense there, and
-            # counting them from the same index reads no table row either.
-            total, exact = self._total(conditions, page, order_by)
-        else:
-            total, exact = self._total_from(conditions, order_by, start, page), False
+        total, exact = self._walked_total(walked(SEARCH_HEAD), conditions, page, len(found))
+        if start is not None:
+            total, exact = total + page.offset, False  # the books before the cursor, as placed
         return Page(
             items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
         )
+
+    def _walked_total(
+        self,
+        head: Any,
+        conditions: Sequence[ColumnElement[bool]],
+        page: PageRequest,
+        found: int,
+    ) -> tuple[int, bool]:
+        """``(total, exact)`` of a search the walk answered: the matches among the books of
+        ``head`` (the first ``SEARCH_HEAD`` in the sort order, from the cursor if any), or
+        ``found`` (the matches the walk found, the page's end and one more) if more.
+
+        Exact when ``head`` holds every book (a catalogue that small), else a lower bound;
+        either way no further than ``COUNT_AHEAD`` past the page, as every list's. Counting
+        the matches in the whole catalogue instead would cost what the walk saved: a word in
+        one title of thirteen has 78,000 matches in a million books."""
+        on_head = sql_util.ClauseAdapter(head)
+        matching = and_(*(on_head.traverse(condition) for condition in conditions))
+        statement = select(func.count(), func.count().filter(matching)).select_from(head)
+        with translated_errors():
+            books, counted = self._session.execute(statement).one()
+        reach = page.skip + page.per_page + COUNT_AHEAD
+        known = max(int(counted), found)
+        return min(known, reach), books < SEARCH_HEAD and known <= reach
 
     def _dialect(self) -> str:
         return self._session.get_bind().dialect.name
@@ -582,6 +665,7 @@ class SqlMemberRepository(_SqlStore[Member, MemberRow]):
         return self._existing(MemberRow.card_number, card_numbers)
 
     def list(self, query: MemberFilter, page: PageRequest) -> Page[Member]:
+        after = MEMBER_ORDER.after(page)
         conditions: list[ColumnElement[bool]] = []
         if query.q:
             needle = mappers.fold(query.q)
@@ -597,7 +681,11 @@ class SqlMemberRepository(_SqlStore[Member, MemberRow]):
             conditions.append(MemberRow.role == query.role)
         if query.status is not None:
             conditions.append(MemberRow.status == query.status)
-        return self._page(conditions, [MemberRow.created_at.asc(), MemberRow.id.asc()], page)
+        runs = None
+        if after is not None:
+            runs = keyset(MemberRow.created_at, MemberRow.id, after, descending=False)
+        order_by: list[UnaryExpression[Any]] = [MemberRow.created_at.asc(), MemberRow.id.asc()]
+        return MEMBER_ORDER.paged(self._page(conditions, order_by, page, runs))
 
 
 _LOAN_IS_OPEN = LoanRow.returned_at.is_(None)
@@ -657,6 +745,7 @@ class SqlLoanRepository(_SqlStore[Loan, LoanRow]):
         )
 
     def list(self, query: LoanFilter, page: PageRequest, now: datetime) -> Page[Loan]:
+        after = LOAN_ORDER.after(page)
         conditions: list[ColumnElement[bool]] = []
         if query.member_id is not None:
             conditions.append(LoanRow.member_id == query.member_id)
@@ -670,7 +759,11 @@ class SqlLoanRepository(_SqlStore[Loan, LoanRow]):
             conditions.append(_overdue_at(now))
         elif query.state is not None:
             conditions.append(LoanRow.status == LoanStatus(query.state.value))
-        return self._page(conditions, [LoanRow.loaned_at.desc(), LoanRow.id.desc()], page)
+        runs = None
+        if after is not None:
+            runs = keyset(LoanRow.loaned_at, LoanRow.id, after, descending=True)
+        order_by: list[UnaryExpression[Any]] = [LoanRow.loaned_at.desc(), LoanRow.id.desc()]
+        return LOAN_ORDER.paged(self._page(conditions, order_by, page, runs))
 
 
 _HOLD_IS_ACTIVE = HoldRow.status.in_(sorted(ACTIVE_HOLD_STATUSES))
@@ -714,6 +807,7 @@ class SqlHoldRepository(_SqlStore[Hold, HoldRow]):
         return self._in_queue_order(HoldRow.book_id == book_id)
 
     def list(self, query: HoldFilter, page: PageRequest) -> Page[Hold]:
+        after = HOLD_ORDER.after(page)
         conditions: list[ColumnElement[bool]] = []
         if query.member_id is not None:
             conditions.append(HoldRow.member_id == query.member_id)
@@ -721,7 +815,10 @@ class SqlHoldRepository(_SqlStore[Hold, HoldRow]):
             conditions.append(HoldRow.book_id == query.book_id)
         if query.status is not None:
             conditions.append(HoldRow.status == query.status)
-        return self._page(conditions, _QUEUE_ORDER, page)
+        runs = None
+        if after is not None:
+            runs = keyset(HoldRow.queued_at, HoldRow.id, after, descending=False)
+        return HOLD_ORDER.paged(self._page(conditions, _QUEUE_ORDER, page, runs))
 
 
 # Charges and refunds count for the member's debt, every other line against it.

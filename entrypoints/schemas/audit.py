@@ -7,10 +7,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from application.audit import AuditFilter, AuditRecord
-from entrypoints.schemas.common import PageMeta, PageQuery, Timestamp, UtcDateTime
+from entrypoints.schemas.common import CursorPageMeta, CursorPageQuery, Timestamp, UtcDateTime
 
 
-class AuditQuery(PageQuery):
+class AuditQuery(CursorPageQuery):
     entity_type: str | None = Field(
         None, min_length=1, max_length=64, description="`loan`, `member`, `api_key`, ..."
     )
@@ -65,7 +65,7 @@ class AuditEventOut(BaseModel):
         )
 
 
-class AuditEventPage(PageMeta):
+class AuditEventPage(CursorPageMeta):
     items: list[AuditEventOut]
 
 

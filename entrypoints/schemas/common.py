@@ -186,7 +186,8 @@ class CursorPageQuery(PageQuery):
         min_length=1,
         max_length=1024,
         description="Start after this cursor: a `next_cursor` of this list, with the same "
-        "`sort`. Deep pages cost the same as the first; not together with `page`.",
+        "filters (and `sort`, where the list has one). Deep pages cost the same as the first; "
+        "not together with `page`.",
     )
 
 

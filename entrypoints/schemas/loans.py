@@ -14,8 +14,8 @@ from domain.loans import LoanState
 from entrypoints.schemas.books import Barcode
 from entrypoints.schemas.common import (
     BodyModel,
-    PageMeta,
-    PageQuery,
+    CursorPageMeta,
+    CursorPageQuery,
     PathModel,
     ResourceId,
     no_null_defaults,
@@ -151,7 +151,7 @@ class HoldPosition(BodyModel):
     position: StrictInt = Field(ge=1, le=100_000, description="1: next in line.")
 
 
-class LoanQuery(PageQuery):
+class LoanQuery(CursorPageQuery):
     member_id: ResourceId | None = None
     book_id: ResourceId | None = None
     copy_id: ResourceId | None = None
@@ -169,7 +169,7 @@ class LoanQuery(PageQuery):
         return self
 
 
-class MemberLoanQuery(PageQuery):
+class MemberLoanQuery(CursorPageQuery):
     status: LoanState | None = Field(
         None,
         description="`open` (overdue and disputed included), `overdue`, `claimed_returned`, "
@@ -177,13 +177,13 @@ class MemberLoanQuery(PageQuery):
     )
 
 
-class HoldQuery(PageQuery):
+class HoldQuery(CursorPageQuery):
     member_id: ResourceId | None = None
     book_id: ResourceId | None = None
     status: HoldStatus | None = None
 
 
-class MemberHoldQuery(PageQuery):
+class MemberHoldQuery(CursorPageQuery):
     status: HoldStatus | None = None
 
 
@@ -224,7 +224,7 @@ class LoanOut(BaseModel):
         )
 
 
-class LoanPage(PageMeta):
+class LoanPage(CursorPageMeta):
     items: list[LoanOut]
 
 
@@ -315,7 +315,7 @@ class HoldDetail(HoldOut):
         return cls(**cls.fields_of(queued.hold), position=queued.position)
 
 
-class HoldPage(PageMeta):
+class HoldPage(CursorPageMeta):
     items: list[HoldOut]
 
 

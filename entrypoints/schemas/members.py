@@ -11,8 +11,8 @@ from application.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from domain.members import MAX_EMAIL, Member, MemberStatus, Role
 from entrypoints.schemas.common import (
     BodyModel,
-    PageMeta,
-    PageQuery,
+    CursorPageMeta,
+    CursorPageQuery,
     PathModel,
     ResourceId,
     UtcDateTime,
@@ -112,7 +112,7 @@ class MemberPatch(BodyModel):
         return {name: getattr(self, name) for name in self.model_fields_set}
 
 
-class MemberQuery(PageQuery):
+class MemberQuery(CursorPageQuery):
     q: str | None = Field(None, min_length=1, max_length=200, description="Part of name or email.")
     card_number: CardNumber | None = Field(None, description="The member with this card.")
     role: Role | None = None
@@ -153,5 +153,5 @@ class MemberOut(BaseModel):
         )
 
 
-class MemberPage(PageMeta):
+class MemberPage(CursorPageMeta):
     items: list[MemberOut]

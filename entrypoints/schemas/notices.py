@@ -9,10 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from application.outbox import Channel, MessageStatus, OutboxMessage
 from domain.members import Member
-from entrypoints.schemas.common import BodyModel, PageMeta, PageQuery, ResourceId
+from entrypoints.schemas.common import BodyModel, CursorPageMeta, CursorPageQuery, ResourceId
 
 
-class NoticeQuery(PageQuery):
+class NoticeQuery(CursorPageQuery):
     member_id: ResourceId | None = None
     status: MessageStatus | None = None
 
@@ -50,7 +50,7 @@ class NoticeOut(BaseModel):
         )
 
 
-class NoticePage(PageMeta):
+class NoticePage(CursorPageMeta):
     items: list[NoticeOut]
 
 

@@ -9,7 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from application.outbox import MessageStatus, OutboxMessage
 from application.webhooks import EVENT_TYPES, Subscription
-from entrypoints.schemas.common import BodyModel, PageMeta, PageQuery, PathModel, ResourceId
+from entrypoints.schemas.common import (
+    BodyModel,
+    CursorPageMeta,
+    CursorPageQuery,
+    PageMeta,
+    PathModel,
+    ResourceId,
+)
 
 _EVENTS = ", ".join(f"`{name}`" for name in EVENT_TYPES)
 
@@ -66,7 +73,7 @@ class WebhookPage(PageMeta):
     items: list[WebhookOut]
 
 
-class DeliveryQuery(PageQuery):
+class DeliveryQuery(CursorPageQuery):
     status: MessageStatus | None = None
     event: str | None = Field(None, max_length=64, description=f"One of {_EVENTS}.")
 
@@ -100,7 +107,7 @@ class DeliveryOut(BaseModel):
         )
 
 
-class DeliveryPage(PageMeta):
+class DeliveryPage(CursorPageMeta):
     items: list[DeliveryOut]
 
 

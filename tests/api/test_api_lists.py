@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -91,6 +92,56 @@ def test_a_cursor_that_does_not_fit_is_422(
 
     body = assert_problem(response, 422, "INVALID_VALUE")
     assert body["details"]["field"] == "after", why
+
+
+def _walk_by_next(client: FlaskClient, path: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """Follow ``next`` from the first page by number, switching to the cursor at page 2."""
+    first = client.get(path, query_string={"per_page": 2})
+    bodies = [first.get_json()]
+    if bodies[0]["next_cursor"] is not None:
+        after = {"per_page": 2, "after": bodies[0]["next_cursor"]}
+        response = client.get(path, query_string=after)
+        bodies.append(response.get_json())
+        while "next" in (links := _links(response.headers["Link"])):
+            assert "after=" in links["next"]  # a page by cursor links on by cursor
+            response = client.get(links["next"])
+            bodies.append(response.get_json())
+            assert len(bodies) < 20, "the walk does not end"
+    return [item["id"] for body in bodies for item in body["items"]], bodies
+
+
+@pytest.mark.parametrize("listing", ["members", "loans", "audit-events"])
+def test_the_big_lists_page_by_cursor_too(client: FlaskClient, listing: str) -> None:
+    for number in range(4):
+        borrow(client, register(client), add_book(client, number))
+    whole = client.get(f"/api/v1/{listing}?per_page=100").get_json()
+    everything = [item["id"] for item in whole["items"]]
+    assert len(everything) >= 4
+
+    ids, bodies = _walk_by_next(client, f"/api/v1/{listing}")
+
+    assert ids == everything
+    assert [body["page"] for body in bodies] == list(range(1, len(bodies) + 1))
+    assert all(body["total"] == len(everything) for body in bodies)
+    assert [body["total_exact"] for body in bodies] == [True] + [False] * (len(bodies) - 1)
+    assert bodies[-1]["next_cursor"] is None
+
+
+@pytest.mark.parametrize(
+    ("listing", "other"), [("members", "loans"), ("loans", "audit-events"), ("books", "members")]
+)
+def test_a_cursor_of_another_list_is_422(client: FlaskClient, listing: str, other: str) -> None:
+    reader = register(client)
+    for number in range(2):
+        borrow(client, reader, add_book(client, number))
+    register(client)
+    cursor = client.get(f"/api/v1/{listing}?per_page=1").get_json()["next_cursor"]
+    assert cursor is not None
+
+    response = client.get(f"/api/v1/{other}", query_string={"after": cursor})
+
+    body = assert_problem(response, 422, "INVALID_VALUE")
+    assert body["details"]["field"] == "after"
 
 
 def test_per_page_defaults_to_20_and_stops_at_100(client: FlaskClient) -> None:

@@ -18,12 +18,14 @@ from adapters.sqlalchemy.audit import SqlAuditLog
 from adapters.sqlalchemy.engine import session_factory
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.audit import Actor, AuditFilter, AuditLog, AuditRecord, AuditTrail, acting_as
-from application.queries import PageRequest
+from application.queries import MemberFilter, Page, PageRequest
 from application.unit_of_work import UnitOfWork
+from domain.errors import InvalidValue
 from domain.events import BookLent, HoldReady, MembersImported
 from domain.members import ANONYMOUS_BORROWER_ID, Member, MemberStatus
 from tests.contract.builders import POLICY, T0, book, copy, loan, member
 from tests.contract.conftest import UowFactory
+from tests.contract.paging import assert_walks_the_list
 from tests.databases import empty_tables
 
 ids = UuidV7Generator()
@@ -95,6 +97,35 @@ def test_filters_newest_first_and_pages(trail: Adapter) -> None:
     assert len(records(log, until=T0 + timedelta(hours=1))) == 2
     page = log.list(AuditFilter(), PageRequest(page=2, per_page=2))
     assert (page.total, [r.entity_id for r in page.items]) == (3, ["l1"])
+
+
+def test_the_trail_pages_by_cursor(trail: Adapter) -> None:
+    new_uow, log = trail
+    for n in range(5):
+        lend(new_uow, f"l{n}")
+
+    def listed(page: PageRequest) -> Page[AuditRecord]:
+        return log.list(AuditFilter(entity_type="loan"), page)
+
+    assert_walks_the_list(listed, [r.id for r in records(log)])
+    assert [r.entity_id for r in records(log)] == ["l4", "l3", "l2", "l1", "l0"]
+    first = listed(PageRequest(1, 2))
+    assert first.next_cursor is not None
+    # A record added since (newer, so before the cursor's place) does not shift the next page.
+    lend(new_uow, "l5")
+    following = listed(PageRequest.starting_at(first.next_cursor, 2))
+    assert [r.entity_id for r in following.items] == ["l2", "l1"]
+    # Another list's cursor is refused.
+    with new_uow() as uow:
+        uow.members.add(member())
+        uow.members.add(member())
+        uow.commit()
+    with new_uow() as uow:
+        members = uow.members.list(MemberFilter(), PageRequest(1, 1))
+    assert members.next_cursor is not None
+    with pytest.raises(InvalidValue) as refused:
+        log.list(AuditFilter(), PageRequest.starting_at(members.next_cursor, 2))
+    assert refused.value.field == "after"
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import Engine
@@ -25,8 +26,10 @@ from application.outbox import (
 )
 from application.queries import PageRequest
 from application.unit_of_work import UnitOfWork
+from domain.errors import InvalidValue
 from domain.events import HoldReady
 from tests.contract.builders import book
+from tests.contract.paging import assert_walks_the_list
 from tests.databases import empty_tables
 
 NOW = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
@@ -181,3 +184,18 @@ def test_the_list_filters_by_topic(adapter: Adapter) -> None:
     found = store.list(OutboxFilter(topic="overdue"), PageRequest())
 
     assert (found.total, [m.dedupe_key for m in found.items]) == (1, ["b"])
+
+
+def test_notices_and_deliveries_page_by_cursor_each_their_own(adapter: Adapter) -> None:
+    new_uow, store = adapter
+    write(new_uow, *(message(f"n{n}") for n in range(4)))
+    write(new_uow, *(message(f"w{n}", channel=Channel.WEBHOOK) for n in range(3)))
+    notices, deliveries = OutboxFilter(channel=Channel.EMAIL), OutboxFilter(channel=Channel.WEBHOOK)
+    for query in (notices, deliveries):
+        newest_first = [m.id for m in store.list(query, PageRequest(per_page=100)).items]
+        assert_walks_the_list(partial(store.list, query), newest_first)
+    first = store.list(notices, PageRequest(1, 1))
+    assert first.next_cursor is not None
+    with pytest.raises(InvalidValue) as refused:
+        store.list(deliveries, PageRequest.starting_at(first.next_cursor, 1))
+    assert refused.value.field == "after"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime, timedelta
 
@@ -17,12 +17,12 @@ from application.queries import (
     Page,
     PageRequest,
 )
-from application.unit_of_work import Entity
+from application.unit_of_work import Entity, UnitOfWork
 from domain.catalogue import Book, CopyStatus
 from domain.errors import InvalidValue
 from domain.holds import Hold, HoldStatus
-from domain.loans import LoanState
-from domain.members import MemberStatus, Role
+from domain.loans import Loan, LoanState
+from domain.members import Member, MemberStatus, Role
 from tests.contract.builders import (
     DAY,
     POLICY,
@@ -37,6 +37,7 @@ from tests.contract.builders import (
     store,
 )
 from tests.contract.conftest import UowFactory
+from tests.contract.paging import assert_walks_the_list
 
 
 def assert_same(stored: Entity | None, original: Entity) -> None:
@@ -680,6 +681,70 @@ def test_hold_list_filters_in_queue_order(new_uow: UowFactory) -> None:
     assert listed(status=HoldStatus.CANCELLED) == ([cancelled.id], 1)
     assert listed(status=HoldStatus.WAITING, member_id=m2.id) == ([second.id], 1)
     assert listed(PageRequest(2, 3)) == ([elsewhere.id], 4)
+
+
+def test_member_list_pages_by_cursor(new_uow: UowFactory) -> None:
+    # Three registered at one instant: the id breaks the tie, by cursor as by number.
+    same_time = [member(now=T0 + DAY) for _ in range(3)]
+    earlier, later = member(now=T0), member(now=T0 + 2 * DAY)
+    store(new_uow, *same_time, later, earlier)
+    expected = [earlier.id, *sorted(m.id for m in same_time), later.id]
+
+    def listed(page: PageRequest) -> Page[Member]:
+        with new_uow() as uow:
+            return uow.members.list(MemberFilter(), page)
+
+    assert_walks_the_list(listed, expected)
+    first = listed(PageRequest(1, 2))
+    assert first.next_cursor is not None
+    # Someone registered before the cursor's place does not shift the next page.
+    store(new_uow, member(now=T0 - DAY))
+    assert [m.id for m in listed(PageRequest.starting_at(first.next_cursor, 2)).items] == (
+        expected[2:4]
+    )
+
+
+def test_loan_and_hold_lists_page_by_cursor(new_uow: UowFactory) -> None:
+    b = book()
+    copies = [copy(b) for _ in range(4)]
+    reader = member()
+    loans = [loan(c, reader, now=T0 + n * DAY) for n, c in enumerate(copies)]
+    loans[0].close(T0 + DAY, POLICY)
+    loans.append(loan(copies[0], reader, now=T0 + 3 * DAY))  # a tie with the newest
+    waiting = [member() for _ in range(5)]
+    holds = [hold(b, m, now=T0 + (n % 2) * DAY) for n, m in enumerate(waiting)]  # ties too
+    store(new_uow, b, *copies, reader, *waiting)
+    store(new_uow, *loans, *holds)
+
+    def loans_listed(page: PageRequest) -> Page[Loan]:
+        with new_uow() as uow:
+            return uow.loans.list(LoanFilter(book_id=b.id), page, T0)
+
+    def holds_listed(page: PageRequest) -> Page[Hold]:
+        with new_uow() as uow:
+            return uow.holds.list(HoldFilter(book_id=b.id), page)
+
+    newest_first = sorted(loans, key=lambda x: (x.loaned_at, x.id), reverse=True)
+    assert_walks_the_list(loans_listed, [x.id for x in newest_first])
+    assert_walks_the_list(holds_listed, [h.id for h in sorted(holds, key=lambda h: h.queue_key)])
+
+
+def test_a_cursor_of_another_list_is_refused(new_uow: UowFactory) -> None:
+    b, reader = book(), member()
+    store(new_uow, b, reader, member(), member())
+    with new_uow() as uow:
+        members = uow.members.list(MemberFilter(), PageRequest(1, 1))
+    assert members.next_cursor is not None
+    elsewhere = PageRequest.starting_at(members.next_cursor, 1)
+    other_lists: list[Callable[[UnitOfWork], object]] = [
+        lambda uow: uow.loans.list(LoanFilter(), elsewhere, T0),
+        lambda uow: uow.holds.list(HoldFilter(), elsewhere),
+        lambda uow: uow.books.search(BookFilter(), elsewhere),
+    ]
+    for other_list in other_lists:
+        with new_uow() as uow, pytest.raises(InvalidValue) as refused:
+            other_list(uow)
+        assert refused.value.field == "after"
 
 
 # --- bulk reads (imports, exports, reports) ----------------------------------------------------

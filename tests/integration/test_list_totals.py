@@ -7,17 +7,22 @@ from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
+from adapters.ids import UuidV7Generator
 from adapters.sqlalchemy import repositories
+from adapters.sqlalchemy.audit import SqlAuditLog
 from adapters.sqlalchemy.engine import create_engine_for, session_factory
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+from application.audit import AuditFilter, AuditTrail
 from application.queries import BookFilter, BookSort, Page, PageRequest
 from domain.catalogue import Book
+from domain.events import BookLent
 from entrypoints.http.responses.pagination import link_header
 from tests.databases import empty_tables
 
 NOW = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
+ids = UuidV7Generator()
 
 
 def isbn13(body: int) -> str:
@@ -56,13 +61,22 @@ def test_a_long_list_reports_a_lower_bound_past_the_page(
     _add_books(engine, 10)
 
     first = _search(engine, PageRequest(page=1, per_page=2))
+    second = _search(engine, PageRequest(page=2, per_page=2))
     near_end = _search(engine, PageRequest(page=4, per_page=2))
+    last = _search(engine, PageRequest(page=5, per_page=2))
+    beyond = _search(engine, PageRequest(page=7, per_page=2))
     filtered = _search(engine, PageRequest(page=1, per_page=2), BookFilter(q="book 0"))
 
     assert [b.title for b in first.items] == ["Book 00", "Book 01"]
     assert (first.total, first.total_exact, first.has_next) == (5, False, True)
-    assert (near_end.total, near_end.total_exact) == (10, True)
+    assert (second.total, second.total_exact, second.has_next) == (7, False, True)
+    # From COUNT_AHEAD items in, a page is not counted ahead: the items to its end and one
+    # more while another page follows; exact on the last page, and counted past the end.
     assert [b.title for b in near_end.items] == ["Book 06", "Book 07"]
+    assert (near_end.total, near_end.total_exact, near_end.has_next) == (9, False, True)
+    assert [b.title for b in last.items] == ["Book 08", "Book 09"]
+    assert (last.total, last.total_exact, last.has_next) == (10, True, False)
+    assert (beyond.items, beyond.total, beyond.total_exact) == ([], 10, True)
     # Ten books hold "book 0" (00 to 09): more than the page and three more, a lower bound
     # as for any list (PostgreSQL finds the page by walking the title order, and counts the
     # total as the other lists do).
@@ -132,6 +146,8 @@ def test_a_common_word_is_paged_by_walking_the_sort_order(
         from_head = pages(BookFilter(q="lighthouse"))
         by_year = pages(BookFilter(q="lighthouse", sort=BookSort.YEAR))
         rare = pages(BookFilter(q="orchard"))
+        monkeypatch.setattr(repositories, "SEARCH_HEAD", 6)
+        counted_in_head = _search(engine, PageRequest(1, 2), BookFilter(q="lighthouse"))
     finally:
         engine.dispose()
 
@@ -150,4 +166,69 @@ def test_a_common_word_is_paged_by_walking_the_sort_order(
         (["Book 00 orchard", "Book 04 orchard"], 3, True),
         (["Book 08 orchard"], 3, True),
         ([], 3, True),
+    ]
+    # The total of a walked search counts the matches among the first SEARCH_HEAD books (four
+    # of the first six), a lower bound, rather than every match in the catalogue.
+    assert [b.title for b in counted_in_head.items] == ["Book 01 lighthouse", "Book 02 lighthouse"]
+    assert (counted_in_head.total, counted_in_head.total_exact) == (4, False)
+
+
+@pytest.mark.postgres
+def test_a_rare_word_is_sorted_and_counted_in_one_statement(
+    migrated_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine_for(migrated_postgres_url)
+    empty_tables(engine)
+    with SqlUnitOfWork(session_factory(engine)) as uow:
+        for n in range(8):
+            title = f"Book {n:02d} {'orchard' if n % 3 == 0 else 'lighthouse'}"
+            uow.books.add(Book.create(id=f"b{n:02d}", isbn=isbn13(n), title=title, now=NOW))
+        uow.commit()
+    # No walk answers (it reads one book), and a count reaches one book past the page.
+    monkeypatch.setattr(repositories, "SEARCH_WALK_COVERED", 1)
+    monkeypatch.setattr(repositories, "COUNT_AHEAD", 1)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    found, sent = [], []
+    try:
+        for n in (1, 2, 3, 4):
+            statements.clear()
+            found.append(_search(engine, PageRequest(page=n, per_page=1), BookFilter(q="orchard")))
+            sent.append(len([s for s in statements if s.lstrip().upper().startswith("SELECT")]))
+    finally:
+        engine.dispose()
+
+    assert [([b.title for b in p.items], p.total, p.total_exact, p.has_next) for p in found] == [
+        (["Book 00 orchard"], 2, False, True),  # three matches, counted one past the page
+        (["Book 03 orchard"], 3, True, True),
+        (["Book 06 orchard"], 3, True, False),
+        ([], 3, True, False),  # past the end: counted on its own
+    ]
+    # The walk, then the page with its count; past the end, a count of its own as well.
+    assert sent == [2, 2, 2, 3]
+
+
+def test_the_audit_trail_is_counted_as_the_other_lists_are(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repositories, "COUNT_AHEAD", 2)
+    with SqlUnitOfWork(session_factory(engine), records_for_events=AuditTrail(ids)) as uow:
+        for n in range(7):
+            uow.emit(BookLent(NOW, loan_id=f"l{n}", copy_id="c1", member_id="m1"))
+        uow.commit()
+    log = SqlAuditLog(engine)
+
+    pages = [log.list(AuditFilter(), PageRequest(page=n, per_page=2)) for n in (1, 2, 4, 5)]
+
+    assert [[r.entity_id for r in p.items] for p in pages] == [
+        ["l6", "l5"],
+        ["l4", "l3"],
+        ["l0"],
+        [],
+    ]
+    assert [(p.total, p.total_exact, p.has_next) for p in pages] == [
+        (4, False, True),  # counted two past the page
+        (5, False, True),  # from COUNT_AHEAD in: to the page's end, and one more
+        (7, True, False),  # the last page
+        (7, True, False),  # past the end: counted
     ]
