@@ -97,6 +97,11 @@ preload_app = True  # see the module's docstring
 control_socket_disable = True
 
 
+# One logger for every access line: structlog binds its processor chain at the first line and
+# keeps it (a logger fetched per line would build the chain again each time).
+_access_log = structlog.get_logger("gunicorn.access")
+
+
 class StructlogLogger(Logger):  # type: ignore[misc]
     """gunicorn's logger, writing through the app's logging pipeline."""
 
@@ -112,7 +117,7 @@ class StructlogLogger(Logger):  # type: ignore[misc]
         if not self.access_log_enabled:
             return
         try:
-            structlog.get_logger("gunicorn.access").info(
+            _access_log.info(
                 "request",
                 method=environ.get("REQUEST_METHOD"),
                 path=environ.get("PATH_INFO"),  # never the query string: it may carry secrets

@@ -19,6 +19,7 @@ parameter, wherever it appears in a value or a message.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -98,11 +99,17 @@ def _may_hold_secret(text: str) -> bool:
 
 
 def is_sensitive_key(key: object) -> bool:
-    return (
-        isinstance(key, str)
-        and key.lower() not in _HARMLESS_KEYS
-        and _SENSITIVE_KEY.search(key) is not None
-    )
+    return isinstance(key, str) and _is_sensitive_name(key)
+
+
+# Field names repeat on every line (request_id, route, status, ...): each is tested once.
+@functools.lru_cache(maxsize=1024)
+def _is_sensitive_name(key: str) -> bool:
+    return key.lower() not in _HARMLESS_KEYS and _SENSITIVE_KEY.search(key) is not None
+
+
+# Values that hold no text, so nothing to mask: most fields of a request's line.
+_PLAIN = frozenset({int, float, bool, type(None)})
 
 
 def redact_text(text: str) -> str:
@@ -125,7 +132,7 @@ def redact_text(text: str) -> str:
 
 def redact_value(value: Any, depth: int = 0) -> Any:
     """``value`` with secrets masked, looking inside mappings, sequences and strings."""
-    if depth > 8:
+    if depth > 8 or type(value) in _PLAIN:
         return value
     if isinstance(value, str):
         return redact_text(value)
@@ -143,14 +150,28 @@ def redact_value(value: Any, depth: int = 0) -> Any:
     return value
 
 
+def _flat_and_clean(event_dict: EventDict) -> bool:
+    """True when every value is a number or text and no text can hold a secret: then only the
+    keys are left to test. One test of all the text together (a marker in any value is in the
+    joined text too) instead of one per value, for the common line of a request."""
+    texts = []
+    for value in event_dict.values():
+        kind = type(value)
+        if kind is str:
+            texts.append(value)
+        elif kind not in _PLAIN:
+            return False
+    return not _may_hold_secret("\n".join(texts))
+
+
 def redact(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     """A structlog processor: masks secrets in every field of the event."""
+    values_clean = _flat_and_clean(event_dict)
     for key in list(event_dict):
-        value = event_dict[key]
         if key not in _RESERVED and is_sensitive_key(key):
             event_dict[key] = REDACTED
-        else:
-            event_dict[key] = redact_value(value)
+        elif not values_clean:
+            event_dict[key] = redact_value(event_dict[key])
     return event_dict
 
 

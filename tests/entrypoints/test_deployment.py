@@ -87,7 +87,8 @@ def test_building_the_app_in_the_master_leaves_nothing_the_workers_would_share(
 
     def recording_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
         opened.append(args)
-        return connect(*args, **kwargs)
+        connection: sqlite3.Connection = connect(*args, **kwargs)
+        return connection
 
     for module in (sqlite3, sqlite3.dbapi2):  # the standard library's name and the DB-API's
         monkeypatch.setattr(module, "connect", recording_connect)
