@@ -76,7 +76,8 @@ def page_response(
     }
     if "next_cursor" in model.model_fields:
         fields["next_cursor"] = page.next_cursor.encode() if page.next_cursor else None
-    body = model.model_validate(fields)
+    # The items are models already; the rest is the server's own count: nothing to validate.
+    body = model.model_construct(**fields)
     return json_response(body, headers={"Link": link_header(page)})
 
 
