@@ -35,11 +35,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import structlog
 from gunicorn.glogging import Logger
 from pydantic import ValidationError
 
-from entrypoints.logs import clear_request, configure_logging
+from entrypoints.logs import clear_request, configure_logging, log_line
 from entrypoints.settings import Settings, describe_validation_error
 from entrypoints.startup import (
     SchemaNotAtHead,
@@ -97,11 +96,6 @@ preload_app = True  # see the module's docstring
 control_socket_disable = True
 
 
-# One logger for every access line: structlog binds its processor chain at the first line and
-# keeps it (a logger fetched per line would build the chain again each time).
-_access_log = structlog.get_logger("gunicorn.access")
-
-
 class StructlogLogger(Logger):  # type: ignore[misc]
     """gunicorn's logger, writing through the app's logging pipeline."""
 
@@ -117,7 +111,9 @@ class StructlogLogger(Logger):  # type: ignore[misc]
         if not self.access_log_enabled:
             return
         try:
-            _access_log.info(
+            log_line(
+                "gunicorn.access",
+                "info",
                 "request",
                 method=environ.get("REQUEST_METHOD"),
                 path=environ.get("PATH_INFO"),  # never the query string: it may carry secrets

@@ -25,7 +25,7 @@ import re
 import sys
 import threading
 from collections.abc import Mapping, MutableMapping
-from typing import Any
+from typing import Any, Literal, cast
 
 import structlog
 import structlog.tracebacks
@@ -253,6 +253,61 @@ _lock = threading.Lock()
 _configured: tuple[LogFormat, str] | None = None
 
 
+class _DirectLines:
+    """The configured pipeline run straight into the handler's stream, for ``log_line``."""
+
+    def __init__(
+        self, handler: logging.Handler, shared: list[Processor], rendering: list[Processor]
+    ) -> None:
+        self.handler = handler
+        self.shared = shared
+        self.rendering = rendering
+
+    def serves(self, logger: logging.Logger) -> bool:
+        """Whether our handler alone, unfiltered, would write ``logger``'s lines."""
+        root = logging.getLogger()
+        return (
+            root.handlers == [self.handler]
+            and not (root.filters or self.handler.filters or logger.filters or logger.handlers)
+            and logger.propagate
+        )
+
+    def write(self, logger: logging.Logger, method: str, event_dict: EventDict) -> None:
+        line: Any = event_dict
+        for processor in self.shared:
+            line = processor(logger, method, line)
+        # What the formatter adds to a line from structlog (and its first renderer removes).
+        line.update(_record=None, _from_structlog=True)
+        for processor in self.rendering:
+            line = processor(logger, method, line)
+        handler = cast(logging.StreamHandler, self.handler)  # type: ignore[type-arg]
+        handler.acquire()
+        try:
+            handler.stream.write(f"{line}{handler.terminator}")
+            handler.flush()
+        finally:
+            handler.release()
+
+
+_direct: _DirectLines | None = None
+
+
+def log_line(name: str, level: Literal["info", "error"], event: str, /, **fields: Any) -> None:
+    """Log one line as ``get_logger(name)`` would, at a fraction of the cost: the same fields
+    (the request's, the level, the logger, the time), the same redaction and rendering, but
+    no ``LogRecord`` built and copied on the way, and nothing done when the level is off. For
+    the line every request writes. Whenever another handler or a filter is in the way (a
+    test's log capture), the line takes the ordinary path."""
+    logger = logging.getLogger(name)
+    if not logger.isEnabledFor(logging.ERROR if level == "error" else logging.INFO):
+        return
+    direct = _direct
+    if direct is None or not direct.serves(logger):
+        getattr(get_logger(name), level)(event, **fields)
+        return
+    direct.write(logger, level, {**fields, "event": event})
+
+
 def configure_logging(settings: Settings, *, level: str | None = None) -> None:
     """Send every log record of this process through the structlog pipeline (idempotent)."""
     global _configured  # one configuration per process
@@ -296,6 +351,8 @@ def configure_logging(settings: Settings, *, level: str | None = None) -> None:
                 logging.INFO if wanted[1] == "DEBUG" else logging.WARNING
             )
         _configured = wanted
+        global _direct  # the same pipeline, for log_line's lines
+        _direct = _DirectLines(handler, shared_processors(), renderer_processors(log_format))
 
 
 def _is_capture_handler(handler: logging.Handler) -> bool:

@@ -22,7 +22,11 @@ from entrypoints.http.middleware import access
 from entrypoints.logs import (
     HANDLER_NAME,
     REDACTED,
+    bind_request,
+    clear_request,
     configure_logging,
+    get_logger,
+    log_line,
     redact,
     redact_text,
 )
@@ -328,3 +332,47 @@ def test_lines_logged_inside_a_view_carry_the_callers_id(
         for line in inside:
             assert line.get("caller_id") == expected, line
             assert (line["method"], line["route"]) == ("GET", WHOAMI)
+
+
+def _only_our_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The root logger as in a server: our handler alone (no test capture in the way)."""
+    root = logging.getLogger()
+    ours = [handler for handler in root.handlers if handler.get_name() == HANDLER_NAME]
+    monkeypatch.setattr(root, "handlers", ours)
+
+
+def test_a_line_logged_directly_is_the_line_the_logger_writes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(Settings(environment="test", log_format="json"))
+    _only_our_handler(monkeypatch)
+    fields = {"method": "GET", "path": f"/api/v1/books/{JWT}", "status": 200, "bytes": None}
+    bind_request(request_id="trace-me-3", route="/api/v1/books/<book_id>", duration_ms=1.5)
+    try:
+        log_line("gunicorn.access", "info", "request", **fields)
+        get_logger("gunicorn.access").info("request", **fields)
+    finally:
+        clear_request()
+
+    direct, ordinary = _lines(capsys.readouterr().err)
+    assert direct.pop("timestamp")
+    assert ordinary.pop("timestamp")
+    assert list(direct.items()) == list(ordinary.items())  # same fields, order and redaction
+    assert direct["path"] == f"/api/v1/books/{REDACTED}"
+    assert (direct["logger"], direct["level"], direct["request_id"]) == (
+        "gunicorn.access",
+        "info",
+        "trace-me-3",
+    )
+
+
+def test_a_line_below_the_level_is_not_written(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(Settings(environment="test", log_format="json", log_level="ERROR"))
+    _only_our_handler(monkeypatch)
+
+    log_line("gunicorn.access", "info", "request", status=200)
+    log_line("circulate.http", "error", "request", status=500)
+
+    assert [line["status"] for line in _lines(capsys.readouterr().err)] == [500]
