@@ -167,6 +167,9 @@ def _share_code_with_workers() -> None:
     """The app was built before this hook (``preload_app``): freeze what the master holds, so
     that the collector in the workers leaves those objects' headers alone instead of writing to
     them and copying their pages one by one."""
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()  # what each worker's first query would do otherwise, on its own copy
     gc.collect()
     gc.freeze()
 
