@@ -19,10 +19,11 @@ line options given to gunicorn win over these values.
 The app is built once, in the master (``preload_app``), and every worker forked from it shares
 its pages instead of importing the modules and building the app again: a worker's own memory is
 then what its requests touch. That is safe because building the app opens no database
-connection, starts no thread and writes no metrics file (``tests/entrypoints/test_deployment.py``
-checks it): engines, pools, caches and Redis connections are made by a worker's first request,
-after the fork. The metrics directory is chosen when this module loads, before the app is built,
-so the app's metrics are in multiprocess mode.
+connection and starts no thread (``tests/entrypoints/test_deployment.py`` checks it): engines,
+pools, caches and Redis connections are made by a worker's first request, after the fork. The
+metrics directory is chosen when this module loads, before the app is built, so the app's
+metrics are in multiprocess mode. As with any preloaded app, a HUP starts new workers from the
+same app: new code or settings take a restart.
 """
 
 from __future__ import annotations
