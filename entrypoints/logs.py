@@ -265,12 +265,14 @@ class _DirectLines:
 
     def serves(self, logger: logging.Logger) -> bool:
         """Whether our handler alone, unfiltered, would write ``logger``'s lines."""
-        root = logging.getLogger()
-        return (
-            root.handlers == [self.handler]
-            and not (root.filters or self.handler.filters or logger.filters or logger.handlers)
-            and logger.propagate
-        )
+        if logger.filters or self.handler.filters:
+            return False
+        current: logging.Logger | None = logger
+        while current is not None and current.parent is not None:  # up to the root
+            if current.handlers or not current.propagate:
+                return False
+            current = current.parent
+        return current is not None and current.handlers == [self.handler]
 
     def write(self, logger: logging.Logger, method: str, event_dict: EventDict) -> None:
         line: Any = event_dict
@@ -305,7 +307,11 @@ def log_line(name: str, level: Literal["info", "error"], event: str, /, **fields
     if direct is None or not direct.serves(logger):
         getattr(get_logger(name), level)(event, **fields)
         return
-    direct.write(logger, level, {**fields, "event": event})
+    try:
+        direct.write(logger, level, {**fields, "event": event})
+    except Exception:
+        # Whatever failed, the ordinary path reports it as logging reports its own errors.
+        getattr(get_logger(name), level)(event, **fields)
 
 
 def configure_logging(settings: Settings, *, level: str | None = None) -> None:
