@@ -62,6 +62,8 @@ class InlineExpiryMemoryStorage(MemoryStorage):
         """The start of the window (its oldest entry's time) and its number of entries."""
         del limit
         now = time.time()
+        if not self.events.get(key):
+            return now, 0  # no lock made for a key that was never counted
         with self.locks[key]:
             ends = self.events.get(key)
             if ends:
