@@ -30,12 +30,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import pickle
 import threading
 import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from cachelib.base import BaseCache
+from cachelib.serializers import SimpleSerializer
+from cachelib.simple import SimpleCache
 
 from application.catalogue import Catalogue
 from application.circulation import Availability, Circulation
@@ -118,6 +121,27 @@ class RedisGeneration:
 
     def bump(self) -> None:
         self._client.set(self._key, _token())
+
+
+class _AsIs(SimpleSerializer):
+    """No serialisation: the store keeps the value itself."""
+
+    def dumps(self, value: Any, protocol: int = pickle.HIGHEST_PROTOCOL) -> Any:
+        del protocol
+        return value
+
+    def loads(self, bvalue: Any) -> Any:
+        return bvalue
+
+
+class InProcessStore(SimpleCache):
+    """cachelib's in-process store (a bounded dictionary with expiry), keeping the values
+    themselves rather than pickles of them: a hit is a dictionary lookup, not the rebuilding of
+    every object of a page. Values are shared by every reader of the process, so what is kept
+    must not be changed afterwards: ``CachedCatalogueReads`` keeps only its own answers, which
+    the catalogue's readers only read (``application.catalogue_reads``)."""
+
+    serializer = _AsIs()
 
 
 class CatalogueCache:

@@ -5,6 +5,9 @@ depend on the stored catalogue alone, not on who asks or when. That is what lets
 their answers (``adapters.caching.CachedCatalogueReads``) until the domain events of a committed
 change say they may be out of date. A member's own availability depends on their standing and
 on the time, so it is always read afresh.
+
+An answer may be shared with every other caller that asks the same question (an in-process
+cache hands back the very objects it keeps): read it, never change it.
 """
 
 from __future__ import annotations

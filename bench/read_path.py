@@ -21,7 +21,8 @@ time spent in them or below (``--profile-seconds 0`` skips it).
 ``--in-process N`` measures the same request without a server: the app built in this process
 in the same production settings, ``N`` requests through Flask's test client, timed (ms per
 request) and then profiled with cProfile (top functions by own and cumulative time). No network,
-no worker scheduling: the figure to compare when a change shaves the Python path.
+no worker scheduling: the figure to compare when a change shaves the Python path (the CPU
+time per request moves least with the load of other jobs on the machine).
 
 Needs ``wrk`` on the PATH and, for the profile, ``py-spy`` (``pip install py-spy``; sampling
 another process may need root or ``CAP_SYS_PTRACE``). PostgreSQL is the server in
@@ -497,13 +498,16 @@ def in_process(folder: Path, requests: int) -> None:
                 raise RuntimeError(f"{LIST_PATH}: {response.status_code} {response.data[:300]!r}")
 
     read(50)  # warm-up: statement caches, first-request work
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     read(requests)
     per_request = (time.perf_counter() - started) * 1000 / requests
+    # The process's own CPU time: what other jobs on a shared machine change least.
+    cpu_per_request = (time.process_time() - cpu_started) * 1000 / requests
     profiler = cProfile.Profile()
     profiler.runcall(read, requests)
     print(f"\nin process: authenticated GET {LIST_PATH}, SQLite, test client, {requests} "
-          f"requests: {per_request:.2f} ms/request (load average {load_average()})")  # fmt: skip
+          f"requests: {per_request:.2f} ms/request, {cpu_per_request:.2f} ms of CPU/request "
+          f"(load average {load_average()})")  # fmt: skip
     stats = pstats.Stats(profiler, stream=sys.stdout)
     stats.sort_stats("tottime").print_stats(12)
     stats.sort_stats("cumulative").print_stats(25)

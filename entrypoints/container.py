@@ -15,12 +15,13 @@ accounts, rules). Tests swap any provider with ``container.<name>.override(...)`
 
 from __future__ import annotations
 
-from cachelib import NullCache, RedisCache, SimpleCache
+from cachelib import NullCache, RedisCache
 from dependency_injector import containers, providers
 from sqlalchemy.exc import ArgumentError
 
 from adapters.caching import (
     CatalogueCache,
+    InProcessStore,
     InvalidateOnEvents,
     MemoryGeneration,
     RedisGeneration,
@@ -107,7 +108,7 @@ class Container(containers.DeclarativeContainer):
     cache_kind = providers.Callable(Settings.cache_kind, settings)
     memory_generation = providers.ThreadSafeSingleton(MemoryGeneration)
     memory_cache_store = providers.ThreadSafeSingleton(
-        SimpleCache, threshold=CACHE_ENTRIES, default_timeout=config.cache_ttl_seconds
+        InProcessStore, threshold=CACHE_ENTRIES, default_timeout=config.cache_ttl_seconds
     )
     cache_store = providers.Selector(
         cache_kind,

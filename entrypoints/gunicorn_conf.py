@@ -16,9 +16,14 @@ line options given to gunicorn win over these values.
 - Production settings that must not serve, and a database schema that is not at the migration
   head, stop gunicorn before any worker starts.
 
-The app must not be preloaded (``preload_app``): each worker builds its own, after the fork, so
-that the metrics mode and the cache choice made here apply to it. Its modules are imported in the
-master, though, once the metrics directory is chosen, and shared with every worker.
+The app is built once, in the master (``preload_app``), and every worker forked from it shares
+its pages instead of importing the modules and building the app again: a worker's own memory is
+then what its requests touch. That is safe because building the app opens no database
+connection and starts no thread (``tests/entrypoints/test_deployment.py`` checks it): engines,
+pools, caches and Redis connections are made by a worker's first request, after the fork. The
+metrics directory is chosen when this module loads, before the app is built, so the app's
+metrics are in multiprocess mode. As with any preloaded app, a HUP starts new workers from the
+same app: new code or settings take a restart.
 """
 
 from __future__ import annotations
@@ -31,11 +36,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import structlog
 from gunicorn.glogging import Logger
 from pydantic import ValidationError
 
-from entrypoints.logs import clear_request, configure_logging
+from entrypoints.logs import clear_request, configure_logging, log_line
 from entrypoints.settings import Settings, describe_validation_error
 from entrypoints.startup import (
     SchemaNotAtHead,
@@ -87,7 +91,7 @@ errorlog = "-"
 forwarded_allow_ips = ""
 secure_scheme_headers: dict[str, str] = {}
 forwarder_headers = ""
-preload_app = False
+preload_app = True  # see the module's docstring
 # gunicorn's control socket (gunicornc) would sit at one fixed path in the home directory,
 # shared by every gunicorn of the user; the service is managed with signals instead.
 control_socket_disable = True
@@ -108,7 +112,9 @@ class StructlogLogger(Logger):  # type: ignore[misc]
         if not self.access_log_enabled:
             return
         try:
-            structlog.get_logger("gunicorn.access").info(
+            log_line(
+                "gunicorn.access",
+                "info",
                 "request",
                 method=environ.get("REQUEST_METHOD"),
                 path=environ.get("PATH_INFO"),  # never the query string: it may carry secrets
@@ -159,12 +165,12 @@ def on_starting(_server: Any) -> None:
 
 
 def _share_code_with_workers() -> None:
-    """Import the app's modules here, once, so that every worker forked afterwards shares them
-    with the master instead of importing its own copy; the app itself is still built in each
-    worker (see the module's docstring). ``gc.freeze`` keeps the collector from writing to those
-    objects' headers in the workers, which would copy their pages one by one."""
-    # For their side effect, the modules; the second one the app imports only when it is built.
+    """The app was built before this hook (``preload_app``): freeze what the master holds, so
+    that the collector in the workers leaves those objects' headers alone instead of writing to
+    them and copying their pages one by one."""
+    from sqlalchemy.orm import configure_mappers
 
+    configure_mappers()  # what each worker's first query would do otherwise, on its own copy
     gc.collect()
     gc.freeze()
 

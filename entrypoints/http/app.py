@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.metadata import version
+from typing import Any
 
 from flask_openapi3.models.info import Info
 from flask_openapi3.openapi import OpenAPI
@@ -96,6 +98,27 @@ UNGUARDED_ENDPOINTS = health.OPERATIONS_ENDPOINTS | {
 }
 
 
+class CirculateApp(OpenAPI):
+    """flask-openapi3's app, asking once per function whether it is a coroutine function.
+
+    Flask asks before every call of every request hook and view (``ensure_sync``, through
+    ``inspect``), a dozen and more times per request; the answer cannot change, and this API's
+    hooks and views are all plain functions.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._synchronous: set[Callable[..., Any]] = set()
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if func in self._synchronous:
+            return func
+        made_sync = super().ensure_sync(func)
+        if made_sync is func:
+            self._synchronous.add(func)
+        return made_sync
+
+
 def create_app(settings: Settings | None = None, container: Container | None = None) -> OpenAPI:
     """Build the API around ``container`` (or one built from ``settings``, or the environment).
 
@@ -112,7 +135,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     settings = container.settings()
     prepare(settings)  # logging once per process; unsafe production settings stop here
 
-    app = OpenAPI(
+    app = CirculateApp(
         __name__,
         info=API_INFO,
         security_schemes=access.SECURITY_SCHEMES,

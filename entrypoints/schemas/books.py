@@ -227,19 +227,8 @@ class BookOut(BaseModel):
 
     @classmethod
     def of(cls, book: Book) -> BookOut:
-        return cls(
-            id=book.id,
-            isbn=book.isbn,
-            title=book.title,
-            authors=list(book.authors),
-            publisher=book.publisher,
-            year=book.year,
-            subjects=list(book.subjects),
-            item_type=book.item_type,
-            created_at=book.created_at,
-            updated_at=book.updated_at,
-            version=book.version,
-        )
+        # Every field is the book's attribute of that name: read in one pass by pydantic.
+        return cls.model_validate(book, from_attributes=True)
 
 
 class BookPage(CursorPageMeta):

@@ -11,7 +11,8 @@ import hmac
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, request, url_for
+from flask import Blueprint, Flask, Request, Response, current_app, request, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import Forbidden
 
@@ -48,6 +49,16 @@ def _cookie_secret(key: SigningKey) -> bytes:
     return hmac.new(key.private_key.encode("utf-8"), _SECRET_LABEL, hashlib.sha256).digest()
 
 
+class _CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building the cookie's signer (key derivation
+    included) for a request that carries no session cookie: every call of the JSON API."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()  # what Flask answers then too, after making the signer
+        return super().open_session(app, request)
+
+
 def _configure(app: Flask, container: Container) -> None:
     settings = container.settings()
     keys = container.identity.key_store().load()
@@ -67,6 +78,7 @@ def _configure(app: Flask, container: Container) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_SSL_STRICT=True,
     )
+    app.session_interface = _CookieSessions()
     csrf.init_app(app)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from adapters.caching import (
     CachedCatalogueReads,
     CatalogueCache,
+    InProcessStore,
     InvalidateOnEvents,
     MemoryGeneration,
     RedisGeneration,
@@ -74,7 +75,7 @@ def generation(container: Container) -> CountedGeneration:
 
 def test_the_container_caches_in_process_without_redis(container: Container) -> None:
     assert isinstance(container.library.catalogue_reads(), CachedCatalogueReads)
-    assert isinstance(container.cache_store(), SimpleCache)
+    assert isinstance(container.cache_store(), InProcessStore)
 
 
 def test_a_repeated_read_is_served_from_the_cache(
@@ -241,6 +242,16 @@ def test_payments_leave_the_cache_alone(
     assert generation.bumps == before
     InvalidateOnEvents(cache).publish([BookRevised(ManualClock().now(), "b")])
     assert generation.bumps == before + 1
+
+
+def test_the_in_process_store_hands_back_what_it_keeps_and_still_expires_it() -> None:
+    store = InProcessStore(threshold=10, default_timeout=60)
+    page = [object()]  # not even picklable: nothing is serialised
+    store.set("page", page)
+    store.set("gone", page, timeout=-1)
+
+    assert store.get("page") is page
+    assert store.get("gone") is None
 
 
 def test_a_read_racing_a_write_files_its_result_under_the_old_generation() -> None:

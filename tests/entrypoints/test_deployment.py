@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -18,7 +20,10 @@ from gunicorn.http.parser import RequestParser
 from pydantic import SecretStr
 
 from adapters.sqlalchemy import migrate
+from entrypoints.http import create_app
 from entrypoints.settings import ENV_PREFIX, Settings
+
+connect = sqlite3.connect
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,9 +68,40 @@ def test_gunicorn_takes_workers_threads_and_timeouts_from_settings(
     assert (conf.timeout, conf.graceful_timeout) == (45, 20)
     assert conf.bind == ["127.0.0.1:9100"]
     assert conf.wsgi_app == "entrypoints.http:create_app()"
-    assert conf.preload_app is False
+    assert conf.preload_app is True
     assert conf.accesslog == "-"
     assert conf.logger_class.__name__ == "StructlogLogger"
+
+
+def test_building_the_app_in_the_master_leaves_nothing_the_workers_would_share(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # What ``preload_app`` relies on: the app the master builds before forking holds no
+    # database connection (a SQLite or PostgreSQL connection used by two processes corrupts
+    # their conversations) and no thread (a fork copies none); a worker's first request makes
+    # them.
+    url = f"sqlite:///{tmp_path / 'circulate.db'}"
+    migrate.upgrade(url)
+    monkeypatch.setenv("CIRCULATE_SIGNING_KEYS_FILE", str(tmp_path / "signing-keys.json"))
+    opened: list[object] = []
+
+    def recording_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opened.append(args)
+        connection: sqlite3.Connection = connect(*args, **kwargs)
+        return connection
+
+    for module in (sqlite3, sqlite3.dbapi2):  # the standard library's name and the DB-API's
+        monkeypatch.setattr(module, "connect", recording_connect)
+    threads = set(threading.enumerate())
+    settings = Settings(storage="sql", environment="test", database_url=url)
+
+    create_app(settings)
+
+    assert opened == []
+    started = set(threading.enumerate()) - threads
+    for thread in started:  # a short-lived timer may still be finishing: none may stay
+        thread.join(timeout=5)
+    assert not any(thread.is_alive() for thread in started)
 
 
 def test_gunicorn_refuses_a_database_that_is_not_migrated_before_any_worker_starts(

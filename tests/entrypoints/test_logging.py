@@ -22,7 +22,11 @@ from entrypoints.http.middleware import access
 from entrypoints.logs import (
     HANDLER_NAME,
     REDACTED,
+    bind_request,
+    clear_request,
     configure_logging,
+    get_logger,
+    log_line,
     redact,
     redact_text,
 )
@@ -58,32 +62,45 @@ def test_sensitive_keys_are_masked_at_any_depth_in_any_case() -> None:
     assert event["token_type"] == "Bearer"
 
 
-@pytest.mark.parametrize(
-    ("text", "secret"),
-    [
-        (f"verifying {JWT} now", JWT),
-        ("key circ_0a1b2c3d4e5f_Zm9vYmFyYmF6cXV4-_0123 used", "Zm9vYmFyYmF6cXV4-_0123"),
-        ("Authorization: Bearer opaque-value-123", "opaque-value-123"),
-        ("GET /callback?code=1&access_token=abc123def&x=2 HTTP/1.1", "abc123def"),
-        ('{"password": "pw-in-json"}', "pw-in-json"),
-        ("hash $argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA stored", "$argon2id$"),
-        ("hash $argon2id$v=19$m=65536,t=3,p=4$c2FsdGVk$ZGlnZXN0 stored", "c2FsdGVk"),
-        ("hash $argon2id$v=19$m=65536,t=3,p=4$c2FsdGVk$ZGlnZXN0 stored", "ZGlnZXN0"),
-        ("DETAIL:  Failing row contains (1, ada, 5e884898da28047151d0e56f).", "5e884898da"),
-        ("[parameters: {'key_hash': '5e884898da28047151d0e56f'}]", "5e884898da"),
-        ("{'key_hash': '5e884898da28047151d0e56f'}", "5e884898da"),
-        # Letters that re.IGNORECASE folds onto ASCII: long s, Kelvin sign, dotless i.
-        ("pa\u017fsword=hunter2hunter2", "hunter2hunter2"),
-        ("api\u212aey=k-value-123", "k-value-123"),
-        ("Authorization: ba\u017f\u0131c dXNlcjpwYXNz", "dXNlcjpwYXNz"),
-        ("cr\u00e9dit card_\u0131d no; TOKEN=t-value-123", "t-value-123"),
-    ],
-)
+SECRETS_IN_TEXT = [
+    (f"verifying {JWT} now", JWT),
+    ("key circ_0a1b2c3d4e5f_Zm9vYmFyYmF6cXV4-_0123 used", "Zm9vYmFyYmF6cXV4-_0123"),
+    ("Authorization: Bearer opaque-value-123", "opaque-value-123"),
+    ("GET /callback?code=1&access_token=abc123def&x=2 HTTP/1.1", "abc123def"),
+    ('{"password": "pw-in-json"}', "pw-in-json"),
+    ("hash $argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA stored", "$argon2id$"),
+    ("hash $argon2id$v=19$m=65536,t=3,p=4$c2FsdGVk$ZGlnZXN0 stored", "c2FsdGVk"),
+    ("hash $argon2id$v=19$m=65536,t=3,p=4$c2FsdGVk$ZGlnZXN0 stored", "ZGlnZXN0"),
+    ("DETAIL:  Failing row contains (1, ada, 5e884898da28047151d0e56f).", "5e884898da"),
+    ("[parameters: {'key_hash': '5e884898da28047151d0e56f'}]", "5e884898da"),
+    ("{'key_hash': '5e884898da28047151d0e56f'}", "5e884898da"),
+    # Letters that re.IGNORECASE folds onto ASCII: long s, Kelvin sign, dotless i.
+    ("pa\u017fsword=hunter2hunter2", "hunter2hunter2"),
+    ("api\u212aey=k-value-123", "k-value-123"),
+    ("Authorization: ba\u017f\u0131c dXNlcjpwYXNz", "dXNlcjpwYXNz"),
+    ("cr\u00e9dit card_\u0131d no; TOKEN=t-value-123", "t-value-123"),
+]
+
+
+@pytest.mark.parametrize(("text", "secret"), SECRETS_IN_TEXT)
 def test_secrets_inside_text_are_masked(text: str, secret: str) -> None:
     masked = redact_text(text)
 
     assert secret not in masked
     assert REDACTED in masked
+
+
+@pytest.mark.parametrize(("text", "secret"), SECRETS_IN_TEXT)
+def test_a_secret_in_one_field_of_a_request_line_is_masked_and_the_rest_kept(
+    text: str, secret: str
+) -> None:
+    line = {"event": "request", "route": "/api/v1/books", "status": 200, "duration_ms": 1.5}
+
+    event = redact(None, "info", {**line, "path": text, "bytes": None})
+
+    assert secret not in event["path"]
+    assert REDACTED in event["path"]
+    assert event == {**line, "path": event["path"], "bytes": None}
 
 
 @pytest.mark.parametrize(
@@ -315,3 +332,47 @@ def test_lines_logged_inside_a_view_carry_the_callers_id(
         for line in inside:
             assert line.get("caller_id") == expected, line
             assert (line["method"], line["route"]) == ("GET", WHOAMI)
+
+
+def _only_our_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The root logger as in a server: our handler alone (no test capture in the way)."""
+    root = logging.getLogger()
+    ours = [handler for handler in root.handlers if handler.get_name() == HANDLER_NAME]
+    monkeypatch.setattr(root, "handlers", ours)
+
+
+def test_a_line_logged_directly_is_the_line_the_logger_writes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(Settings(environment="test", log_format="json"))
+    _only_our_handler(monkeypatch)
+    fields = {"method": "GET", "path": f"/api/v1/books/{JWT}", "status": 200, "bytes": None}
+    bind_request(request_id="trace-me-3", route="/api/v1/books/<book_id>", duration_ms=1.5)
+    try:
+        log_line("gunicorn.access", "info", "request", **fields)
+        get_logger("gunicorn.access").info("request", **fields)
+    finally:
+        clear_request()
+
+    direct, ordinary = _lines(capsys.readouterr().err)
+    assert direct.pop("timestamp")
+    assert ordinary.pop("timestamp")
+    assert list(direct.items()) == list(ordinary.items())  # same fields, order and redaction
+    assert direct["path"] == f"/api/v1/books/{REDACTED}"
+    assert (direct["logger"], direct["level"], direct["request_id"]) == (
+        "gunicorn.access",
+        "info",
+        "trace-me-3",
+    )
+
+
+def test_a_line_below_the_level_is_not_written(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(Settings(environment="test", log_format="json", log_level="ERROR"))
+    _only_our_handler(monkeypatch)
+
+    log_line("gunicorn.access", "info", "request", status=200)
+    log_line("circulate.http", "error", "request", status=500)
+
+    assert [line["status"] for line in _lines(capsys.readouterr().err)] == [500]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from limits import parse, strategies
 from limits.storage import storage_from_string
@@ -29,6 +30,32 @@ def test_expired_entries_are_swept_inline_without_starting_threads() -> None:
     for _ in range(50):
         storage.acquire_entry("busy", limit=1000, expiry=60)
 
-    assert storage.events["gone"] == []  # its expired entry was dropped
+    assert "gone" not in storage.events  # its expired entry was dropped, and its window
     assert len(storage.events["busy"]) == 50
     assert threading.active_count() == threads
+
+
+def test_the_window_counts_what_is_still_in_it_and_refuses_past_the_limit() -> None:
+    storage = InlineExpiryMemoryStorage()
+    limiter = strategies.MovingWindowRateLimiter(storage)
+    limit = parse("5 per minute")
+    started = time.time()
+
+    assert limiter.hit(limit, "caller", cost=3)
+    assert not limiter.hit(limit, "caller", cost=3)  # 3 + 3 would pass 5
+    assert limiter.hit(limit, "caller", cost=2)
+    assert not limiter.hit(limit, "caller")
+    stats = limiter.get_window_stats(limit, "caller")
+
+    assert stats.remaining == 0
+    assert started + 60 <= stats.reset_time <= time.time() + 60  # when the oldest entry leaves
+
+
+def test_entries_that_have_left_the_window_free_their_place() -> None:
+    storage = InlineExpiryMemoryStorage()
+    assert storage.acquire_entry("caller", limit=2, expiry=60, amount=2)
+    assert not storage.acquire_entry("caller", limit=2, expiry=60)
+    storage.events["caller"][0] = time.time() - 1  # the oldest entry left a second ago
+
+    assert storage.acquire_entry("caller", limit=2, expiry=60)
+    assert storage.get_moving_window("caller", limit=2, expiry=60)[1] == 2

@@ -53,11 +53,19 @@ CORS_RESPONSE_HEADERS = [
 ]
 
 
+_BY_LOWER_NAME = {name.lower(): (name, value) for name, value in SECURITY_HEADERS.items()}
+
+
 def _security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    """Each header unless the response has set its own (as ``/docs`` does its policy): one
+    pass over the response's headers, not one search per security header."""
+    headers = response.headers
+    present = {name.lower() for name, _ in headers}
+    for lowered, (name, value) in _BY_LOWER_NAME.items():
+        if lowered not in present:
+            headers.add(name, value)
+    if request.is_secure and "strict-transport-security" not in present:
+        headers.add("Strict-Transport-Security", HSTS)
     return response
 
 

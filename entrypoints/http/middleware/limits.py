@@ -33,7 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, g, request
-from flask_limiter import HeaderNames, Limiter, RequestLimit
+from flask_limiter import Limiter, RequestLimit
 
 from adapters.redis_store import TIMEOUT_SECONDS
 from domain.members import MAX_EMAIL
@@ -59,14 +59,9 @@ AUTH_ENDPOINTS = frozenset({*ACCOUNT_ENDPOINTS, REFRESH_ENDPOINT})
 KEY_PREFIX = "circulate:ratelimit"
 STRATEGY = "moving-window"  # no burst of twice the limit across a window's edge
 LIMITER_KEY = "circulate.limiter"
-HEADERS = {
-    HeaderNames.LIMIT: "RateLimit-Limit",
-    HeaderNames.REMAINING: "RateLimit-Remaining",
-    HeaderNames.RESET: "RateLimit-Reset",
-    # Flask-Limiter would put its own Retry-After on every response (and overwrite one a view
-    # set, e.g. on a 409): it writes this scratch header instead, which is dropped.
-    HeaderNames.RETRY_AFTER: "X-Circulate-Limiter-Retry-After",
-}
+LIMIT_HEADER = "RateLimit-Limit"
+REMAINING_HEADER = "RateLimit-Remaining"
+RESET_HEADER = "RateLimit-Reset"
 
 log = get_logger("circulate.limits")
 
@@ -168,13 +163,29 @@ def _breached(limit: RequestLimit) -> Response | None:
     )
 
 
-def _tidy_headers(response: Response) -> Response:
-    # Flask-Limiter writes the reset as a timestamp; RateLimit-Reset is a number of seconds.
-    reset = response.headers.get(HEADERS[HeaderNames.RESET])
-    if reset is not None and reset.isdigit():
-        response.headers[HEADERS[HeaderNames.RESET]] = str(max(0, int(reset) - int(time.time())))
-    response.headers.pop(HEADERS[HeaderNames.RETRY_AFTER], None)
-    return response
+def _limit_headers(limiter: Limiter) -> Callable[[Response], Response]:
+    """The ``after_request`` hook that writes ``RateLimit-*`` for the limit that counted the
+    request. Flask-Limiter's own headers would cost more than they say: a reset as a timestamp
+    to rewrite in seconds, and a ``Retry-After`` on every response, as an HTTP date, to drop
+    (only a refusal carries one, ``_breached``'s)."""
+
+    def add_headers(response: Response) -> Response:
+        limit = limiter.current_limit
+        if limit is None:
+            return response  # not limited: exempt, turned off, or answered before counting
+        try:
+            reset_at, remaining = limit.reset_at, limit.remaining
+        except Exception:
+            # The request was counted (or let through) already; only its headers are missing.
+            log.warning("rate limit state unavailable for the headers", exc_info=True)
+            return response
+        headers = response.headers
+        headers[LIMIT_HEADER] = str(limit.limit.amount)
+        headers[REMAINING_HEADER] = str(remaining)
+        headers[RESET_HEADER] = str(max(0, reset_at - int(time.time())))
+        return response
+
+    return add_headers
 
 
 def _storage_options(settings: Settings) -> dict[str, Any]:
@@ -189,7 +200,6 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
     """Limit ``app``'s requests as ``settings`` say. Call after the authentication hook is
     registered (the limit is the caller's) and before the access rules are enforced (refused
     requests count too)."""
-    app.after_request(_tidy_headers)  # registered first, so it runs after the limiter's
     limiter = Limiter(
         caller_key,
         application_limits=[AppLimit(settings.rate_limit_default)],
@@ -225,8 +235,7 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         # hold each request up; the limiter then counts in this process until Redis is back.
         storage_options=_storage_options(settings),
         strategy=STRATEGY,
-        headers_enabled=True,
-        header_name_mapping=HEADERS,
+        headers_enabled=False,  # written by _limit_headers
         key_prefix=KEY_PREFIX,
         on_breach=_breached,
         in_memory_fallback_enabled=True,
@@ -235,5 +244,6 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
     )
     limiter.request_filter(_exempt)
     limiter.init_app(app)
+    app.after_request(_limit_headers(limiter))
     app.extensions[LIMITER_KEY] = limiter
     return limiter

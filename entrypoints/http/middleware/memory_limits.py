@@ -1,23 +1,38 @@
-"""In-process rate-limit counters that expire old entries inline, without a thread per request.
+"""In-process rate-limit counters: ``limits``' ``MemoryStorage`` with a moving window that costs
+the same however high the limit, and expiry without a thread per request.
 
-``limits``' ``MemoryStorage`` drops expired entries on a ``threading.Timer`` of 10 ms, started
-again by the first request after the last one fired: on a server busy enough to matter, that is
-a new thread started (and waited for) on nearly every request, which cost more than the rest of
-the limiter. Expiry is housekeeping only (counting reads entry times, not whether an entry was
-swept), so here the request that finds a sweep due does it, at most once per ``SWEEP_SECONDS``
-and never waiting for another thread's sweep. Counts and refusals are those of ``memory://``.
+- Expiry: ``MemoryStorage`` drops expired entries on a ``threading.Timer`` of 10 ms, started
+  again by the first request after the last one fired: on a server busy enough to matter, that
+  is a new thread started (and waited for) on nearly every request, which cost more than the
+  rest of the limiter. Expiry is housekeeping only, so here the request that finds a sweep due
+  does it, at most once per ``SWEEP_SECONDS`` and never waiting for another thread's sweep.
+- The moving window: ``MemoryStorage`` keeps an object per request in the window, newest first,
+  in a list it inserts into at the front, so each request moved every entry of its caller's
+  window (a caller allowed thousands a minute made each request copy thousands of pointers, and
+  hold as many objects). Here a window is a deque of the instants its entries leave it, oldest
+  first: a request drops the entries that have left and appends one float.
+
+Counts and refusals are those of ``memory://``: a request is refused when the entries still in
+its window and its own would pass the limit.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
+from itertools import repeat
 from typing import Any
 
 from limits.storage import MemoryStorage
 
 SCHEME = "circulate-memory"
 SWEEP_SECONDS = 1.0
+
+
+def _drop_ended(ends: deque[float], now: float) -> None:
+    while ends and ends[0] < now:
+        ends.popleft()
 
 
 class InlineExpiryMemoryStorage(MemoryStorage):
@@ -27,15 +42,60 @@ class InlineExpiryMemoryStorage(MemoryStorage):
         self._sweep_lock = threading.Lock()
         self._next_sweep = 0.0
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        # Each moving window: when each of its entries leaves it, oldest first.
+        self.events: dict[str, deque[float]] = {}  # type: ignore[assignment]
 
-    # Replaces the base class's private scheduler (name-mangled), which every counting
-    # method calls.
+    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        if amount > limit:
+            return False
+        self._MemoryStorage__schedule_expiry()
+        now = time.time()
+        with self.locks[key]:
+            ends = self.events.setdefault(key, deque())
+            _drop_ended(ends, now)
+            if len(ends) + amount > limit:
+                return False
+            ends.extend(repeat(now + expiry, amount))
+            return True
+
+    def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        """The start of the window (its oldest entry's time) and its number of entries."""
+        del limit
+        now = time.time()
+        if not self.events.get(key):
+            return now, 0  # no lock made for a key that was never counted
+        with self.locks[key]:
+            ends = self.events.get(key)
+            if ends:
+                _drop_ended(ends, now)
+            if ends:
+                return ends[0] - expiry, len(ends)
+        return now, 0
+
+    # Replace the base class's private scheduler and sweep (name-mangled), which its counting
+    # methods and its one timer call.
     def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802
         now = time.monotonic()
         if now < self._next_sweep or not self._sweep_lock.acquire(blocking=False):
             return
         try:
             self._next_sweep = now + SWEEP_SECONDS
-            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+            self._MemoryStorage__expire_events()
         finally:
             self._sweep_lock.release()
+
+    def _MemoryStorage__expire_events(self) -> None:  # noqa: N802
+        now = time.time()
+        for key in list(self.events):
+            with self.locks[key]:
+                ends = self.events.get(key)
+                if ends is not None:
+                    _drop_ended(ends, now)
+                    if not ends:
+                        del self.events[key]
+                        self.locks.pop(key, None)
+        for key in list(self.expirations):
+            if self.expirations.get(key, now) <= now:
+                self.storage.pop(key, None)
+                self.expirations.pop(key, None)
+                self.locks.pop(key, None)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Literal
 
 from flask import Flask, Response, request
 from werkzeug.wsgi import ClosingIterator
@@ -22,10 +22,9 @@ from werkzeug.wsgi import ClosingIterator
 from entrypoints.http.middleware.caller import current_caller
 from entrypoints.http.middleware.request_id import current_request_id
 from entrypoints.http.routes import metrics
-from entrypoints.logs import bind_request, clear_request, get_logger
+from entrypoints.logs import bind_request, clear_request, log_line
 
 STARTED = "circulate.started"
-log = get_logger("circulate.http")
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -85,8 +84,8 @@ def _finish(response: Response) -> Response:
     bind_request(**fields)
     metrics.observe(request.method, route, response.status_code, seconds)
     if not str(request.environ.get("SERVER_SOFTWARE", "")).startswith("gunicorn"):
-        level = "error" if response.status_code >= 500 else "info"
-        getattr(log, level)("request", path=request.path)
+        level: Literal["info", "error"] = "error" if response.status_code >= 500 else "info"
+        log_line("circulate.http", level, "request", path=request.path)
     return response
 
 

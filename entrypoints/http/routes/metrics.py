@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hmac
 import os
+from typing import Any
 
 from flask import Blueprint, Response, request
 from prometheus_client import (
@@ -53,16 +54,22 @@ LATENCY = Histogram(
 )
 
 
+# Each (method, route, status)'s series, looked up once: ``labels()`` checks and converts its
+# arguments and takes a lock on every call. Bounded like the series themselves (route templates).
+_SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe(method: str, route: str, status: int, seconds: float) -> None:
-    labels = {
-        "method": method if method in _METHODS else "OTHER",
-        "route": route,
-        "status": str(status),
-    }
-    REQUESTS.labels(**labels).inc()
-    LATENCY.labels(**labels).observe(seconds)
+    key = (method if method in _METHODS else "OTHER", route, status)
+    series = _SERIES.get(key)
+    if series is None:
+        labels = (key[0], route, str(status))
+        series = _SERIES.setdefault(key, (REQUESTS.labels(*labels), LATENCY.labels(*labels)))
+    requests, latency = series
+    requests.inc()
+    latency.observe(seconds)
     if status >= 500:
-        ERRORS.labels(**labels).inc()
+        ERRORS.labels(key[0], route, str(status)).inc()
 
 
 def registry() -> CollectorRegistry:
