@@ -17,9 +17,11 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Insert,
     Select,
     Table,
     UnaryExpression,
+    Update,
     and_,
     bindparam,
     case,
@@ -118,10 +120,13 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         return cast(Table, cls.row.__table__)
 
     def _rows(self, statement: Select[R]) -> Sequence[R]:
-        # ``populate_existing``: a row read again within the transaction is read afresh (the
-        # change tracker, not the session, decides which entity object callers get).
+        # Run as Core on the session's connection: a row of the table's columns, named as the
+        # mapper reads them, with no ORM instance, identity-map entry or loading machinery per
+        # row (that cost more than the round trip on the borrow path). Every read is of the
+        # database's current row: the change tracker, not the session, decides which entity
+        # object callers get.
         with translated_errors():
-            return self._session.scalars(statement.execution_options(populate_existing=True)).all()
+            return cast(Sequence[R], self._session.connection().execute(statement).all())
 
     def _first(self, statement: Select[R]) -> E | None:
         rows = self._rows(statement.limit(1))
@@ -250,7 +255,7 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
 
     def write_new(self, entity: E) -> None:
         with translated_errors(entity):
-            self._session.connection().execute(insert(self._table()), self._to_values(entity))
+            self._session.connection().execute(_insert_into(self._table()), self._to_values(entity))
 
     def write_new_many(self, entities: Sequence[E]) -> None:
         if len(entities) == 1:
@@ -260,7 +265,7 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         # INSERT ... VALUES batches: a bulk load costs a few statements, not one per row.
         with translated_errors():
             self._session.connection().execute(
-                insert(self._table()), [self._to_values(entity) for entity in entities]
+                _insert_into(self._table()), [self._to_values(entity) for entity in entities]
             )
 
     def write_changes(self, entity: E, expected_version: int, before: E | None = None) -> None:
@@ -273,13 +278,9 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
             # version is among them, so the guard below still refuses a concurrent change.
             loaded = self._to_values(before)
             values = {column: value for column, value in values.items() if loaded[column] != value}
-        statement = (
-            update(table)
-            .where(table.c.id == entity.id, table.c.version == expected_version)
-            .values(values)
-        )
+        values["_id"], values["_expected"] = entity.id, expected_version
         with translated_errors(entity):
-            result = self._session.connection().execute(statement)
+            result = self._session.connection().execute(_update_of(table), values)
         if result.rowcount != 1:
             raise ConcurrentUpdate(
                 f"{entity.id} was changed or removed by another transaction", id=entity.id
@@ -297,6 +298,22 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
             raise ConcurrentUpdate(
                 f"{entity.id} was changed or removed by another transaction", id=entity.id
             )
+
+
+# The write statements, built once per table: building one and computing its cache key cost
+# more than compiling it does (it is compiled once per set of columns and then cached).
+@cache
+def _insert_into(table: Table) -> Insert:
+    return insert(table)
+
+
+@cache
+def _update_of(table: Table) -> Update:
+    """``UPDATE table SET <the columns given> WHERE id = :_id AND version = :_expected``: the
+    SET clause names the parameters that are columns of ``table``."""
+    return update(table).where(
+        table.c.id == bindparam("_id"), table.c.version == bindparam("_expected")
+    )
 
 
 # The rows after a cursor, as runs of the sort order read one after the other: each run a list
