@@ -248,8 +248,16 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         known = self._known(entity_id)
         if known is not None:
             return known
-        table = self._table()
-        return self._first(cast(Select[R], select(self.row).where(table.c.id == entity_id)))
+        return self._by_id(entity_id)
+
+    def _by_id(self, entity_id: str, *, for_update: bool = False) -> E | None:
+        with translated_errors():
+            row = (
+                self._session.connection()
+                .execute(_select_by_id(self._table(), for_update=for_update), {"id": entity_id})
+                .first()
+            )
+        return None if row is None else self._track(self._to_entity(cast(R, row)))
 
     # --- writes (called by the change tracker) -------------------------------------------
 
@@ -298,6 +306,14 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
             raise ConcurrentUpdate(
                 f"{entity.id} was changed or removed by another transaction", id=entity.id
             )
+
+
+@cache
+def _select_by_id(table: Table, *, for_update: bool) -> Select[Any]:
+    """The row with ``id`` (a parameter), built once per table: building a statement and its
+    cache key cost more than running it does once it is compiled."""
+    statement = select(*table.columns).where(table.c.id == bindparam("id"))
+    return statement.with_for_update() if for_update else statement
 
 
 # The write statements, built once per table: building one and computing its cache key cost
@@ -581,12 +597,10 @@ class SqlMemberRepository(_SqlStore[Member, MemberRow]):
         known = None if for_update else self._known(member_id)  # a lock is taken by a read
         if known is not None:
             return known
-        statement = select(MemberRow).where(MemberRow.id == member_id)
-        if for_update:
-            # PostgreSQL locks the row until the transaction ends. SQLite has no row locks (the
-            # dialect leaves the clause out); its transactions hold the write lock from BEGIN.
-            statement = statement.with_for_update()
-        return self._first(statement)
+        # With ``for_update``, PostgreSQL locks the row until the transaction ends. SQLite has
+        # no row locks (the dialect leaves the clause out); its transactions hold the write
+        # lock from BEGIN.
+        return self._by_id(member_id, for_update=for_update)
 
     def get_by_email(self, email: str) -> Member | None:
         # Emails are stored in the domain's normal form (lower case).
