@@ -134,8 +134,8 @@ class Circulation:
         say where the copy goes now, the shelf or the hold shelf for a named member."""
         now = self._clock.now()
         with self._uow() as uow:
-            copy = self._scanned(uow, barcode)
-            loan = uow.loans.open_for_copy(copy.id)
+            scanned, loan = uow.copy_and_open_loan(barcode.strip())
+            copy = found(scanned, CopyNotFound, barcode.strip())
             if loan is None:
                 return self._check_in_without_loan(uow, copy, now)
             return self._take_back(uow, loan, now)
@@ -274,10 +274,11 @@ class Circulation:
             member = found(uow.members.get(member_id, for_update=True), MemberNotFound, member_id)
             state = self._circulation_of(uow, book_id)
             rules = rule_book(uow, self._policy)
+            open_loans, settled, member_holds = uow.open_loans_balance_and_holds(member_id)
             hold = state.place_hold(
                 hold_id=self._ids.new_id(),
-                standing=self._standing(uow, member, rules),
-                member_holds=uow.holds.active_for_member(member_id),
+                standing=self._standing_of(member, open_loans, settled, rules),
+                member_holds=member_holds,
                 rules=rules,
                 now=now,
                 not_needed_after=not_needed_after,
@@ -460,5 +461,10 @@ class Circulation:
         # The ledger's sum from the database: a long-standing member's every line need not
         # travel to be added up, and the rules need the total only.
         open_loans, settled = uow.open_loans_and_balance(member.id)
+        return self._standing_of(member, open_loans, settled, rules)
+
+    def _standing_of(
+        self, member: Member, open_loans: list[Loan], settled: int, rules: RuleBook
+    ) -> Standing:
         owed = circulation.balance(settled, open_loans, rules, member.category, self._clock.now())
         return Standing(member=member, open_loans=open_loans, balance_cents=owed)

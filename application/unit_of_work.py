@@ -454,3 +454,15 @@ class UnitOfWork(BaseUnitOfWork):
         (``ledger.balance``): what every decision about their borrowing reads, after locking
         the member. An adapter may read the two in one round trip; this reads each in turn."""
         return self.loans.open_for_member(member_id), self.ledger.balance(member_id)
+
+    def open_loans_balance_and_holds(self, member_id: str) -> tuple[list[Loan], int, list[Hold]]:
+        """``open_loans_and_balance`` and the member's active holds (``holds.active_for_member``):
+        what placing a hold reads about the member. One round trip where the adapter can."""
+        return (*self.open_loans_and_balance(member_id), self.holds.active_for_member(member_id))
+
+    def copy_and_open_loan(self, barcode: str) -> tuple[Copy | None, Loan | None]:
+        """The copy with ``barcode`` (``copies.get_by_barcode``) and its open loan
+        (``loans.open_for_copy``), if any: what a check-in scan reads first. One round trip
+        where the adapter can."""
+        copy = self.copies.get_by_barcode(barcode)
+        return copy, None if copy is None else self.loans.open_for_copy(copy.id)

@@ -764,25 +764,34 @@ _ALLOCATIONS = cast(Table, LedgerAllocationRow.__table__)
 
 
 @cache
-def _open_loans_and_balance() -> CompoundSelect[Any]:
-    """A member's open loans, oldest first, and their ledger balance (``member_id``)."""
+def _open_loans_and_balance(*, with_holds: bool = False) -> CompoundSelect[Any]:
+    """A member's open loans, oldest first, and their ledger balance (``member_id``); with
+    ``with_holds``, their active holds in queue order too."""
     member_id = bindparam("member_id", type_=LoanRow.member_id.type)
-    return together(
-        [
+    parts = [
+        Part(
+            "loans",
+            LoanRow,
+            where=[LoanRow.member_id == member_id, _LOAN_IS_OPEN],
+            order_by=[LoanRow.loaned_at, LoanRow.id],
+        ),
+        Part(
+            "ledger",
+            LedgerEntryRow,
+            where=[LedgerEntryRow.member_id == member_id],
+            values={"balance": func.coalesce(func.sum(_SIGNED_CENTS), 0)},
+        ),
+    ]
+    if with_holds:
+        parts.append(
             Part(
-                "loans",
-                LoanRow,
-                where=[LoanRow.member_id == member_id, _LOAN_IS_OPEN],
-                order_by=[LoanRow.loaned_at, LoanRow.id],
-            ),
-            Part(
-                "ledger",
-                LedgerEntryRow,
-                where=[LedgerEntryRow.member_id == member_id],
-                values={"balance": func.coalesce(func.sum(_SIGNED_CENTS), 0)},
-            ),
-        ]
-    )
+                "holds",
+                HoldRow,
+                where=[HoldRow.member_id == member_id, _HOLD_IS_ACTIVE],
+                order_by=[HoldRow.queued_at, HoldRow.id],
+            )
+        )
+    return together(parts)
 
 
 def read_open_loans_and_balance(
@@ -792,6 +801,46 @@ def read_open_loans_and_balance(
     rows = read_together(session, _open_loans_and_balance(), {"member_id": member_id})
     (ledger,) = rows["ledger"]  # an aggregate: one row, also for a member without lines
     return loans.entities_of(rows.get("loans", [])), int(ledger.balance)
+
+
+def read_open_loans_balance_and_holds(
+    session: Session, loans: SqlLoanRepository, holds: SqlHoldRepository, member_id: str
+) -> tuple[list[Loan], int, list[Hold]]:
+    """``UnitOfWork.open_loans_balance_and_holds`` in one round trip."""
+    statement = _open_loans_and_balance(with_holds=True)
+    rows = read_together(session, statement, {"member_id": member_id})
+    (ledger,) = rows["ledger"]
+    return (
+        loans.entities_of(rows.get("loans", [])),
+        int(ledger.balance),
+        holds.entities_of(rows.get("holds", [])),
+    )
+
+
+@cache
+def _copy_and_open_loan() -> CompoundSelect[Any]:
+    """The copy with ``barcode`` and its open loan, if it has one."""
+    barcode = bindparam("barcode", type_=CopyRow.barcode.type)
+    scanned = select(CopyRow.id).where(CopyRow.barcode == barcode).scalar_subquery()
+    return together(
+        [
+            Part("copy", CopyRow, where=[CopyRow.barcode == barcode]),
+            Part("loan", LoanRow, where=[LoanRow.copy_id == scanned, _LOAN_IS_OPEN]),
+        ]
+    )
+
+
+def read_copy_and_open_loan(
+    session: Session, copies: SqlCopyRepository, loans: SqlLoanRepository, barcode: str
+) -> tuple[Copy | None, Loan | None]:
+    """``UnitOfWork.copy_and_open_loan`` in one round trip."""
+    rows = read_together(session, _copy_and_open_loan(), {"barcode": barcode})
+    found_copies = copies.entities_of(rows.get("copy", []))
+    found_loans = loans.entities_of(rows.get("loan", []))
+    return (
+        found_copies[0] if found_copies else None,
+        found_loans[0] if found_loans else None,
+    )
 
 
 class SqlLedgerRepository(_SqlStore[LedgerEntry, LedgerEntryRow]):

@@ -29,7 +29,9 @@ from adapters.sqlalchemy.repositories import (
     SqlLoanRepository,
     SqlMemberCategoryRepository,
     SqlMemberRepository,
+    read_copy_and_open_loan,
     read_open_loans_and_balance,
+    read_open_loans_balance_and_holds,
 )
 from adapters.sqlalchemy.rules_in_force import read_rules_in_force
 from application.audit import AuditRecord
@@ -43,6 +45,8 @@ from application.unit_of_work import (
     RulesInForce,
     UnitOfWork,
 )
+from domain.catalogue import Copy
+from domain.holds import Hold
 from domain.loans import Loan
 
 
@@ -126,10 +130,10 @@ class SqlUnitOfWork(SqlTransaction, UnitOfWork):
 
     def _bind(self, tracker: ChangeTracker, session: Session) -> None:
         self.books = books = SqlBookRepository(tracker, session)
-        self.copies = copies = SqlCopyRepository(tracker, session)
+        self.copies = self._sql_copies = copies = SqlCopyRepository(tracker, session)
         self.members = SqlMemberRepository(tracker, session)
         self.loans = self._sql_loans = SqlLoanRepository(tracker, session)
-        self.holds = holds = SqlHoldRepository(tracker, session)
+        self.holds = self._sql_holds = holds = SqlHoldRepository(tracker, session)
         self.ledger = SqlLedgerRepository(tracker, session)
         self.member_categories = self._sql_categories = SqlMemberCategoryRepository(
             tracker, session
@@ -144,6 +148,14 @@ class SqlUnitOfWork(SqlTransaction, UnitOfWork):
 
     def open_loans_and_balance(self, member_id: str) -> tuple[list[Loan], int]:
         return read_open_loans_and_balance(self.session, self._sql_loans, member_id)
+
+    def open_loans_balance_and_holds(self, member_id: str) -> tuple[list[Loan], int, list[Hold]]:
+        return read_open_loans_balance_and_holds(
+            self.session, self._sql_loans, self._sql_holds, member_id
+        )
+
+    def copy_and_open_loan(self, barcode: str) -> tuple[Copy | None, Loan | None]:
+        return read_copy_and_open_loan(self.session, self._sql_copies, self._sql_loans, barcode)
 
     def rules_in_force(self) -> RulesInForce:
         return read_rules_in_force(
