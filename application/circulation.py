@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from application.common import check_version, found, rule_book
+from application.common import check_version, circulation_and_rule_book, found, rule_book
 from application.desk import CheckIn, CopyAtDesk, HoldShelfSlip
 from application.loan_views import LoanView, view_loans, view_without_rules
 from application.losses import recover_in
@@ -102,8 +102,7 @@ class Circulation:
             if copy_id is not None:
                 book_id = found(uow.copies.get(copy_id), CopyNotFound, copy_id).book_id
             book_id = str(book_id)
-            state = self._circulation_of(uow, book_id)
-            rules = rule_book(uow, self._policy)
+            state, rules = circulation_and_rule_book(uow, book_id, self._policy)
             loan = state.lend(
                 loan_id=self._ids.new_id(),
                 standing=self._standing(uow, member, rules),
@@ -161,8 +160,8 @@ class Circulation:
 
     def _take_back(self, uow: UnitOfWork, loan: Loan, now: datetime) -> CheckIn:
         member = found(uow.members.get(loan.member_id), MemberNotFound, loan.member_id)
-        state = uow.circulation.get(loan.book_id)
-        fine = state.take_back(loan, member, rule_book(uow, self._policy), now)
+        state, rules = circulation_and_rule_book(uow, loan.book_id, self._policy)
+        fine = state.take_back(loan, member, rules, now)
         uow.circulation.save(state)  # its events (the return) before the charge's
         if fine:
             entry, posted = new_charge(
@@ -200,8 +199,7 @@ class Circulation:
             member = found(
                 uow.members.get(loan.member_id, for_update=True), MemberNotFound, loan.member_id
             )
-            state = uow.circulation.get(loan.book_id)
-            rules = rule_book(uow, self._policy)
+            state, rules = circulation_and_rule_book(uow, loan.book_id, self._policy)
             state.renew(loan, self._standing(uow, member, rules), rules, now)
             uow.circulation.save(state)
             uow.commit()
@@ -272,8 +270,7 @@ class Circulation:
         now = self._clock.now()
         with self._uow() as uow:
             member = found(uow.members.get(member_id, for_update=True), MemberNotFound, member_id)
-            state = self._circulation_of(uow, book_id)
-            rules = rule_book(uow, self._policy)
+            state, rules = circulation_and_rule_book(uow, book_id, self._policy)
             open_loans, settled, member_holds = uow.open_loans_balance_and_holds(member_id)
             hold = state.place_hold(
                 hold_id=self._ids.new_id(),
@@ -293,8 +290,8 @@ class Circulation:
         with self._uow() as uow:
             hold = found(uow.holds.get(hold_id), HoldNotFound, hold_id)
             check_version(hold, expected_version)
-            state = uow.circulation.get(hold.book_id)
-            state.cancel_hold(hold, rule_book(uow, self._policy), now)
+            state, rules = circulation_and_rule_book(uow, hold.book_id, self._policy)
+            state.cancel_hold(hold, rules, now)
             uow.circulation.save(state)
             uow.commit()
             return hold
@@ -433,14 +430,6 @@ class Circulation:
             )
 
     # --- helpers ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _circulation_of(uow: UnitOfWork, book_id: str) -> BookCirculation:
-        """The book's circulation state, read with the book itself (404 for an unknown one)."""
-        state = uow.circulation.find(book_id)
-        if state is None:
-            raise BookNotFound(book_id)
-        return state
 
     @staticmethod
     def _scanned(uow: UnitOfWork, barcode: str) -> Copy:

@@ -245,7 +245,13 @@ class BookCirculationStore(ABC):
     def find(self, book_id: str) -> BookCirculation | None:
         """The state of ``book_id``; ``None`` when there is no such book. Saves a use case
         that must answer 404 for an unknown book from reading the book on its own first."""
-        book, copies, holds = self._load_with_book(book_id)
+        return self.state_of(book_id, *self._load_with_book(book_id))
+
+    @staticmethod
+    def state_of(
+        book_id: str, book: Book | None, copies: list[Copy], holds: list[Hold]
+    ) -> BookCirculation | None:
+        """The state made of what ``_load_with_book`` reads; ``None`` without the book."""
         if book is None:
             return None
         return BookCirculation(
@@ -448,6 +454,11 @@ class UnitOfWork(BaseUnitOfWork):
             categories=self.member_categories.all(),
             closures=self.closures.all(),
         )
+
+    def circulation_and_rules(self, book_id: str) -> tuple[BookCirculation | None, RulesInForce]:
+        """``circulation.find(book_id)`` and ``rules_in_force()``: what every decision about a
+        book reads besides the member. An adapter may read them in one round trip."""
+        return self.circulation.find(book_id), self.rules_in_force()
 
     def open_loans_and_balance(self, member_id: str) -> tuple[list[Loan], int]:
         """The member's open loans (``loans.open_for_member``) and ledger balance

@@ -956,6 +956,13 @@ class SqlBookCirculationRepository(BookCirculationStore):
     def _load_with_book(self, book_id: str) -> tuple[Book | None, list[Copy], list[Hold]]:
         # The three reads in one round trip: every circulation decision starts with them.
         rows = read_together(self._session, _book_circulation(), {"book_id": book_id})
+        return self.loaded_with_book(rows)
+
+    def loaded_with_book(
+        self, rows: dict[str, list[Any]]
+    ) -> tuple[Book | None, list[Copy], list[Hold]]:
+        """What ``_load_with_book`` returns, of the rows ``book_circulation_parts`` read (in a
+        statement that may read other parts too), tracked."""
         books = self._books.entities_of(rows.get("book", []))
         return (
             books[0] if books else None,
@@ -966,19 +973,22 @@ class SqlBookCirculationRepository(BookCirculationStore):
 
 @cache
 def _book_circulation() -> CompoundSelect[Any]:
+    return together(book_circulation_parts())
+
+
+@cache
+def book_circulation_parts() -> tuple[Part, ...]:
     """A book, its copies by barcode and its active holds in queue order (``book_id``)."""
     book_id = bindparam("book_id", type_=BookRow.id.type)
-    return together(
-        [
-            Part("book", BookRow, where=[BookRow.id == book_id]),
-            Part("copies", CopyRow, where=[CopyRow.book_id == book_id], order_by=[CopyRow.barcode]),
-            Part(
-                "holds",
-                HoldRow,
-                where=[HoldRow.book_id == book_id, _HOLD_IS_ACTIVE],
-                order_by=[HoldRow.queued_at, HoldRow.id],
-            ),
-        ]
+    return (
+        Part("book", BookRow, where=[BookRow.id == book_id]),
+        Part("copies", CopyRow, where=[CopyRow.book_id == book_id], order_by=[CopyRow.barcode]),
+        Part(
+            "holds",
+            HoldRow,
+            where=[HoldRow.book_id == book_id, _HOLD_IS_ACTIVE],
+            order_by=[HoldRow.queued_at, HoldRow.id],
+        ),
     )
 
 

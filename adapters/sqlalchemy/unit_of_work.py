@@ -33,7 +33,7 @@ from adapters.sqlalchemy.repositories import (
     read_open_loans_and_balance,
     read_open_loans_balance_and_holds,
 )
-from adapters.sqlalchemy.rules_in_force import read_rules_in_force
+from adapters.sqlalchemy.rules_in_force import read_circulation_and_rules, read_rules_in_force
 from application.audit import AuditRecord
 from application.idempotency import KeyUsed
 from application.outbox import OutboxMessage
@@ -46,6 +46,7 @@ from application.unit_of_work import (
     UnitOfWork,
 )
 from domain.catalogue import Copy
+from domain.circulation import BookCirculation
 from domain.holds import Hold
 from domain.loans import Loan
 
@@ -141,7 +142,7 @@ class SqlUnitOfWork(SqlTransaction, UnitOfWork):
         self.item_types = SqlItemTypeRepository(tracker, session)
         self.rules = self._sql_rules = SqlCirculationRuleRepository(tracker, session)
         self.closures = self._sql_closures = SqlClosureRepository(tracker, session)
-        self.circulation = SqlBookCirculationRepository(
+        self.circulation = self._sql_circulation = SqlBookCirculationRepository(
             tracker, books, copies, holds, self._emit_all, session
         )
         self.bulk = SqlBulkWriter(session)
@@ -156,6 +157,16 @@ class SqlUnitOfWork(SqlTransaction, UnitOfWork):
 
     def copy_and_open_loan(self, barcode: str) -> tuple[Copy | None, Loan | None]:
         return read_copy_and_open_loan(self.session, self._sql_copies, self._sql_loans, barcode)
+
+    def circulation_and_rules(self, book_id: str) -> tuple[BookCirculation | None, RulesInForce]:
+        return read_circulation_and_rules(
+            self.session,
+            book_id,
+            self._sql_circulation,
+            self._sql_rules,
+            self._sql_categories,
+            self._sql_closures,
+        )
 
     def rules_in_force(self) -> RulesInForce:
         return read_rules_in_force(

@@ -339,6 +339,27 @@ def test_open_loans_balance_and_holds_add_the_members_active_holds_in_queue_orde
         assert uow.open_loans_balance_and_holds(newcomer.id) == ([], 0, [])
 
 
+def test_circulation_and_rules_are_what_find_and_rules_in_force_say(new_uow: UowFactory) -> None:
+    reader = member()
+    b = book()
+    second, first = copy(b, "B-2"), copy(b, "A-1")
+    waiting = hold(b, reader)
+    store(new_uow, reader, b, second, first)
+    store(new_uow, waiting)
+    with new_uow() as uow:
+        state, in_force = uow.circulation_and_rules(b.id)
+        alone = uow.circulation.find(b.id)
+        assert state is not None
+        assert alone is not None
+        assert [each.id for each in state.copies] == [first.id, second.id]  # by barcode
+        assert [each.id for each in state.holds] == [waiting.id]
+        assert all(a is b for a, b in zip(state.copies, alone.copies, strict=True))
+        assert all(a is b for a, b in zip(state.holds, alone.holds, strict=True))
+        assert state.item_type == alone.item_type
+        assert in_force == uow.rules_in_force()
+        assert uow.circulation_and_rules("no-such-book") == (None, in_force)
+
+
 def test_copy_and_open_loan_are_what_the_two_repositories_say(new_uow: UowFactory) -> None:
     reader = member()
     b = book()
