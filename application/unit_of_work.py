@@ -396,8 +396,7 @@ class BaseUnitOfWork(ABC):
             self.also_write(*self._records_for_events(self._events, self))
         self._tracker.flush()
         riders = [riders for riders in _RIDERS.get() if not riders.written]
-        for record in [*self._records, *(r for riders in riders for r in riders.records)]:
-            self._write_record(record)
+        self._write_records([*self._records, *(r for riders in riders for r in riders.records)])
         self._commit()
         self._records = []
         for carried in riders:
@@ -409,6 +408,12 @@ class BaseUnitOfWork(ABC):
     @abstractmethod
     def _begin(self, tracker: ChangeTracker) -> None:
         """Open the transaction and bind the repositories to ``tracker``."""
+
+    def _write_records(self, records: Sequence[object]) -> None:
+        """Store ``records`` in the open transaction, in their order; an adapter may write
+        several at once."""
+        for record in records:
+            self._write_record(record)
 
     def _write_record(self, record: object) -> None:
         """Store ``record`` in the open transaction; adapters handle the kinds they know."""

@@ -8,15 +8,14 @@ with a commit, the translation of database refusals. ``SqlUnitOfWork`` is the li
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.orm import Session
 
-from adapters.sqlalchemy.audit import write_record as write_audit_record
 from adapters.sqlalchemy.bulk import SqlBulkWriter
 from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.idempotency import use_key
-from adapters.sqlalchemy.outbox import write_message
+from adapters.sqlalchemy.records import write_records
 from adapters.sqlalchemy.repositories import (
     SqlBookCirculationRepository,
     SqlBookRepository,
@@ -92,16 +91,25 @@ class SqlTransaction(BaseUnitOfWork):
         SQLite). Making them on first use would need an attribute hook that type checking
         cannot see through, for no gain worth measuring."""
 
+    def _write_records(self, records: Sequence[object]) -> None:
+        # Runs of audit records and outbox messages (what most changes write) go together.
+        run: list[AuditRecord | OutboxMessage] = []
+        for record in records:
+            if isinstance(record, AuditRecord | OutboxMessage):
+                run.append(record)
+                continue
+            write_records(self.session.connection(), run)
+            run = []
+            self._write_record(record)
+        write_records(self.session.connection(), run)
+
     def _write_record(self, record: object) -> None:
         if isinstance(record, KeyUsed):
             with translated_errors():
                 use_key(self.session.connection(), record)
             return
-        if isinstance(record, OutboxMessage):
-            write_message(self.session.connection(), record)
-            return
-        if isinstance(record, AuditRecord):
-            write_audit_record(self.session.connection(), record)
+        if isinstance(record, AuditRecord | OutboxMessage):
+            write_records(self.session.connection(), [record])
             return
         super()._write_record(record)
 
