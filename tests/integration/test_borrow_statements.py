@@ -1,5 +1,6 @@
-"""What a borrow, a return and a renewal send to the database: the reads the rules need, once
-each, and UPDATEs of the columns that changed. Counted with an event listener on the engine, so a
+"""What a borrow, a return (by loan or by scanned barcode), a renewal and a new hold send to the
+database: the reads the rules need, once each and together where they can be, and UPDATEs of the
+columns that changed. Counted with an event listener on the engine, so a
 change that brings back a wasted round trip fails here rather than only in ``bench/borrow.py``.
 """
 
