@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from application.common import check_version, found, rule_book
+from application.common import check_version, circulation_and_rule_book, found, rule_book
 from application.desk import CheckIn, CopyAtDesk, HoldShelfSlip
 from application.loan_views import LoanView, view_loans, view_without_rules
 from application.losses import recover_in
@@ -102,8 +102,7 @@ class Circulation:
             if copy_id is not None:
                 book_id = found(uow.copies.get(copy_id), CopyNotFound, copy_id).book_id
             book_id = str(book_id)
-            state = self._circulation_of(uow, book_id)
-            rules = rule_book(uow, self._policy)
+            state, rules = circulation_and_rule_book(uow, book_id, self._policy)
             loan = state.lend(
                 loan_id=self._ids.new_id(),
                 standing=self._standing(uow, member, rules),
@@ -134,8 +133,8 @@ class Circulation:
         say where the copy goes now, the shelf or the hold shelf for a named member."""
         now = self._clock.now()
         with self._uow() as uow:
-            copy = self._scanned(uow, barcode)
-            loan = uow.loans.open_for_copy(copy.id)
+            scanned, loan = uow.copy_and_open_loan(barcode.strip())
+            copy = found(scanned, CopyNotFound, barcode.strip())
             if loan is None:
                 return self._check_in_without_loan(uow, copy, now)
             return self._take_back(uow, loan, now)
@@ -161,8 +160,8 @@ class Circulation:
 
     def _take_back(self, uow: UnitOfWork, loan: Loan, now: datetime) -> CheckIn:
         member = found(uow.members.get(loan.member_id), MemberNotFound, loan.member_id)
-        state = uow.circulation.get(loan.book_id)
-        fine = state.take_back(loan, member, rule_book(uow, self._policy), now)
+        state, rules = circulation_and_rule_book(uow, loan.book_id, self._policy)
+        fine = state.take_back(loan, member, rules, now)
         uow.circulation.save(state)  # its events (the return) before the charge's
         if fine:
             entry, posted = new_charge(
@@ -200,8 +199,7 @@ class Circulation:
             member = found(
                 uow.members.get(loan.member_id, for_update=True), MemberNotFound, loan.member_id
             )
-            state = uow.circulation.get(loan.book_id)
-            rules = rule_book(uow, self._policy)
+            state, rules = circulation_and_rule_book(uow, loan.book_id, self._policy)
             state.renew(loan, self._standing(uow, member, rules), rules, now)
             uow.circulation.save(state)
             uow.commit()
@@ -272,12 +270,12 @@ class Circulation:
         now = self._clock.now()
         with self._uow() as uow:
             member = found(uow.members.get(member_id, for_update=True), MemberNotFound, member_id)
-            state = self._circulation_of(uow, book_id)
-            rules = rule_book(uow, self._policy)
+            state, rules = circulation_and_rule_book(uow, book_id, self._policy)
+            open_loans, settled, member_holds = uow.open_loans_balance_and_holds(member_id)
             hold = state.place_hold(
                 hold_id=self._ids.new_id(),
-                standing=self._standing(uow, member, rules),
-                member_holds=uow.holds.active_for_member(member_id),
+                standing=self._standing_of(member, open_loans, settled, rules),
+                member_holds=member_holds,
                 rules=rules,
                 now=now,
                 not_needed_after=not_needed_after,
@@ -292,8 +290,8 @@ class Circulation:
         with self._uow() as uow:
             hold = found(uow.holds.get(hold_id), HoldNotFound, hold_id)
             check_version(hold, expected_version)
-            state = uow.circulation.get(hold.book_id)
-            state.cancel_hold(hold, rule_book(uow, self._policy), now)
+            state, rules = circulation_and_rule_book(uow, hold.book_id, self._policy)
+            state.cancel_hold(hold, rules, now)
             uow.circulation.save(state)
             uow.commit()
             return hold
@@ -434,14 +432,6 @@ class Circulation:
     # --- helpers ---------------------------------------------------------------------------
 
     @staticmethod
-    def _circulation_of(uow: UnitOfWork, book_id: str) -> BookCirculation:
-        """The book's circulation state, read with the book itself (404 for an unknown one)."""
-        state = uow.circulation.find(book_id)
-        if state is None:
-            raise BookNotFound(book_id)
-        return state
-
-    @staticmethod
     def _scanned(uow: UnitOfWork, barcode: str) -> Copy:
         return found(uow.copies.get_by_barcode(barcode.strip()), CopyNotFound, barcode.strip())
 
@@ -460,5 +450,10 @@ class Circulation:
         # The ledger's sum from the database: a long-standing member's every line need not
         # travel to be added up, and the rules need the total only.
         open_loans, settled = uow.open_loans_and_balance(member.id)
+        return self._standing_of(member, open_loans, settled, rules)
+
+    def _standing_of(
+        self, member: Member, open_loans: list[Loan], settled: int, rules: RuleBook
+    ) -> Standing:
         owed = circulation.balance(settled, open_loans, rules, member.category, self._clock.now())
         return Standing(member=member, open_loans=open_loans, balance_cents=owed)

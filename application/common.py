@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar
 
-from application.unit_of_work import UnitOfWork
+from application.unit_of_work import RulesInForce, UnitOfWork
 from domain.calendar import LibraryCalendar
-from domain.errors import NotFound, VersionMismatch
+from domain.circulation import BookCirculation
+from domain.errors import BookNotFound, NotFound, VersionMismatch
 from domain.policy import Policy
 from domain.rules import RuleBook
 
@@ -40,6 +41,20 @@ def check_version(entity: _Versioned, expected_version: int | None) -> None:
 
 def rule_book(uow: UnitOfWork, policy: Policy) -> RuleBook:
     """The rules matrix, member categories and calendar in force, with ``policy`` behind them."""
-    in_force = uow.rules_in_force()
+    return rule_book_of(uow.rules_in_force(), policy)
+
+
+def rule_book_of(in_force: RulesInForce, policy: Policy) -> RuleBook:
     calendar = LibraryCalendar.of(policy.time_zone, in_force.closures)
     return RuleBook.of(in_force.rules, in_force.categories, policy, calendar)
+
+
+def circulation_and_rule_book(
+    uow: UnitOfWork, book_id: str, policy: Policy
+) -> tuple[BookCirculation, RuleBook]:
+    """The book's circulation state (``BookNotFound`` for an unknown book) and ``rule_book``,
+    read together."""
+    state, in_force = uow.circulation_and_rules(book_id)
+    if state is None:
+        raise BookNotFound(book_id)
+    return state, rule_book_of(in_force, policy)

@@ -245,7 +245,13 @@ class BookCirculationStore(ABC):
     def find(self, book_id: str) -> BookCirculation | None:
         """The state of ``book_id``; ``None`` when there is no such book. Saves a use case
         that must answer 404 for an unknown book from reading the book on its own first."""
-        book, copies, holds = self._load_with_book(book_id)
+        return self.state_of(book_id, *self._load_with_book(book_id))
+
+    @staticmethod
+    def state_of(
+        book_id: str, book: Book | None, copies: list[Copy], holds: list[Hold]
+    ) -> BookCirculation | None:
+        """The state made of what ``_load_with_book`` reads; ``None`` without the book."""
         if book is None:
             return None
         return BookCirculation(
@@ -390,8 +396,7 @@ class BaseUnitOfWork(ABC):
             self.also_write(*self._records_for_events(self._events, self))
         self._tracker.flush()
         riders = [riders for riders in _RIDERS.get() if not riders.written]
-        for record in [*self._records, *(r for riders in riders for r in riders.records)]:
-            self._write_record(record)
+        self._write_records([*self._records, *(r for riders in riders for r in riders.records)])
         self._commit()
         self._records = []
         for carried in riders:
@@ -403,6 +408,12 @@ class BaseUnitOfWork(ABC):
     @abstractmethod
     def _begin(self, tracker: ChangeTracker) -> None:
         """Open the transaction and bind the repositories to ``tracker``."""
+
+    def _write_records(self, records: Sequence[object]) -> None:
+        """Store ``records`` in the open transaction, in their order; an adapter may write
+        several at once."""
+        for record in records:
+            self._write_record(record)
 
     def _write_record(self, record: object) -> None:
         """Store ``record`` in the open transaction; adapters handle the kinds they know."""
@@ -449,8 +460,25 @@ class UnitOfWork(BaseUnitOfWork):
             closures=self.closures.all(),
         )
 
+    def circulation_and_rules(self, book_id: str) -> tuple[BookCirculation | None, RulesInForce]:
+        """``circulation.find(book_id)`` and ``rules_in_force()``: what every decision about a
+        book reads besides the member. An adapter may read them in one round trip."""
+        return self.circulation.find(book_id), self.rules_in_force()
+
     def open_loans_and_balance(self, member_id: str) -> tuple[list[Loan], int]:
         """The member's open loans (``loans.open_for_member``) and ledger balance
         (``ledger.balance``): what every decision about their borrowing reads, after locking
         the member. An adapter may read the two in one round trip; this reads each in turn."""
         return self.loans.open_for_member(member_id), self.ledger.balance(member_id)
+
+    def open_loans_balance_and_holds(self, member_id: str) -> tuple[list[Loan], int, list[Hold]]:
+        """``open_loans_and_balance`` and the member's active holds (``holds.active_for_member``):
+        what placing a hold reads about the member. One round trip where the adapter can."""
+        return (*self.open_loans_and_balance(member_id), self.holds.active_for_member(member_id))
+
+    def copy_and_open_loan(self, barcode: str) -> tuple[Copy | None, Loan | None]:
+        """The copy with ``barcode`` (``copies.get_by_barcode``) and its open loan
+        (``loans.open_for_copy``), if any: what a check-in scan reads first. One round trip
+        where the adapter can."""
+        copy = self.copies.get_by_barcode(barcode)
+        return copy, None if copy is None else self.loans.open_for_copy(copy.id)

@@ -31,19 +31,25 @@ def _record(row: Any) -> AuditRecord:
     )
 
 
+# Built once: a statement made per record costs more to build and key than to run.
+_INSERT = insert(TABLE)
+
+
+def values_of(record: AuditRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "occurred_at": record.occurred_at,
+        "actor": record.actor,
+        "action": record.action,
+        "entity_type": record.entity_type,
+        "entity_id": record.entity_id,
+        "request_id": record.request_id,
+        "details": dict(record.details),
+    }
+
+
 def write_record(connection: Connection, record: AuditRecord) -> None:
-    connection.execute(
-        insert(TABLE).values(
-            id=record.id,
-            occurred_at=record.occurred_at,
-            actor=record.actor,
-            action=record.action,
-            entity_type=record.entity_type,
-            entity_id=record.entity_id,
-            request_id=record.request_id,
-            details=dict(record.details),
-        )
-    )
+    connection.execute(_INSERT, values_of(record))
 
 
 class SqlAuditLog(AuditLog):

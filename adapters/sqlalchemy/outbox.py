@@ -43,28 +43,58 @@ def _message(row: Any) -> OutboxMessage:
     )
 
 
+# Per dialect, built once: a statement made per message costs more to build and key than to run.
+_INSERTS = {
+    "postgresql": postgresql.insert(TABLE).on_conflict_do_nothing(
+        index_elements=[TABLE.c.dedupe_key]
+    ),
+    "sqlite": sqlite.insert(TABLE).on_conflict_do_nothing(index_elements=[TABLE.c.dedupe_key]),
+}
+
+
+# The columns a new message sets (the lease columns start empty).
+WRITTEN_COLUMNS = (
+    "id",
+    "channel",
+    "topic",
+    "dedupe_key",
+    "member_id",
+    "subject_id",
+    "payload",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+    "delivered_at",
+)
+
+
+def values_of(message: OutboxMessage) -> dict[str, Any]:
+    """A new message's row: a value for each of ``WRITTEN_COLUMNS``."""
+    return {
+        "id": message.id,
+        "channel": message.channel.value,
+        "topic": message.topic,
+        "dedupe_key": message.dedupe_key,
+        "member_id": message.member_id,
+        "subject_id": message.subject_id,
+        "payload": dict(message.payload),
+        "status": message.status.value,
+        "attempts": message.attempts,
+        "next_attempt_at": message.next_attempt_at,
+        "last_error": message.last_error,
+        "created_at": message.created_at,
+        "delivered_at": message.delivered_at,
+    }
+
+
 def write_message(connection: Connection, message: OutboxMessage) -> None:
     """Insert ``message`` in ``connection``'s (the change's) transaction, unless its cause
     already made one."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     connection.execute(
-        dialect.insert(TABLE)
-        .values(
-            id=message.id,
-            channel=message.channel.value,
-            topic=message.topic,
-            dedupe_key=message.dedupe_key,
-            member_id=message.member_id,
-            subject_id=message.subject_id,
-            payload=dict(message.payload),
-            status=message.status.value,
-            attempts=message.attempts,
-            next_attempt_at=message.next_attempt_at,
-            last_error=message.last_error,
-            created_at=message.created_at,
-            delivered_at=message.delivered_at,
-        )
-        .on_conflict_do_nothing(index_elements=[TABLE.c.dedupe_key])
+        _INSERTS["postgresql" if connection.dialect.name == "postgresql" else "sqlite"],
+        values_of(message),
     )
 
 

@@ -17,9 +17,11 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Insert,
     Select,
     Table,
     UnaryExpression,
+    Update,
     and_,
     bindparam,
     case,
@@ -129,10 +131,13 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         return cast(Table, cls.row.__table__)
 
     def _rows(self, statement: Select[R]) -> Sequence[R]:
-        # ``populate_existing``: a row read again within the transaction is read afresh (the
-        # change tracker, not the session, decides which entity object callers get).
+        # Run as Core on the session's connection: a row of the table's columns, named as the
+        # mapper reads them, with no ORM instance, identity-map entry or loading machinery per
+        # row (that cost more than the round trip on the borrow path). Every read is of the
+        # database's current row: the change tracker, not the session, decides which entity
+        # object callers get.
         with translated_errors():
-            return self._session.scalars(statement.execution_options(populate_existing=True)).all()
+            return cast(Sequence[R], self._session.connection().execute(statement).all())
 
     def _first(self, statement: Select[R]) -> E | None:
         rows = self._rows(statement.limit(1))
@@ -260,14 +265,22 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         known = self._known(entity_id)
         if known is not None:
             return known
-        table = self._table()
-        return self._first(cast(Select[R], select(self.row).where(table.c.id == entity_id)))
+        return self._by_id(entity_id)
+
+    def _by_id(self, entity_id: str, *, for_update: bool = False) -> E | None:
+        with translated_errors():
+            row = (
+                self._session.connection()
+                .execute(_select_by_id(self._table(), for_update=for_update), {"id": entity_id})
+                .first()
+            )
+        return None if row is None else self._track(self._to_entity(cast(R, row)))
 
     # --- writes (called by the change tracker) -------------------------------------------
 
     def write_new(self, entity: E) -> None:
         with translated_errors(entity):
-            self._session.connection().execute(insert(self._table()), self._to_values(entity))
+            self._session.connection().execute(_insert_into(self._table()), self._to_values(entity))
 
     def write_new_many(self, entities: Sequence[E]) -> None:
         if len(entities) == 1:
@@ -277,7 +290,7 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         # INSERT ... VALUES batches: a bulk load costs a few statements, not one per row.
         with translated_errors():
             self._session.connection().execute(
-                insert(self._table()), [self._to_values(entity) for entity in entities]
+                _insert_into(self._table()), [self._to_values(entity) for entity in entities]
             )
 
     def write_changes(self, entity: E, expected_version: int, before: E | None = None) -> None:
@@ -290,13 +303,9 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
             # version is among them, so the guard below still refuses a concurrent change.
             loaded = self._to_values(before)
             values = {column: value for column, value in values.items() if loaded[column] != value}
-        statement = (
-            update(table)
-            .where(table.c.id == entity.id, table.c.version == expected_version)
-            .values(values)
-        )
+        values["_id"], values["_expected"] = entity.id, expected_version
         with translated_errors(entity):
-            result = self._session.connection().execute(statement)
+            result = self._session.connection().execute(_update_of(table), values)
         if result.rowcount != 1:
             raise ConcurrentUpdate(
                 f"{entity.id} was changed or removed by another transaction", id=entity.id
@@ -314,6 +323,30 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
             raise ConcurrentUpdate(
                 f"{entity.id} was changed or removed by another transaction", id=entity.id
             )
+
+
+@cache
+def _select_by_id(table: Table, *, for_update: bool) -> Select[Any]:
+    """The row with ``id`` (a parameter), built once per table: building a statement and its
+    cache key cost more than running it does once it is compiled."""
+    statement = select(*table.columns).where(table.c.id == bindparam("id"))
+    return statement.with_for_update() if for_update else statement
+
+
+# The write statements, built once per table: building one and computing its cache key cost
+# more than compiling it does (it is compiled once per set of columns and then cached).
+@cache
+def _insert_into(table: Table) -> Insert:
+    return insert(table)
+
+
+@cache
+def _update_of(table: Table) -> Update:
+    """``UPDATE table SET <the columns given> WHERE id = :_id AND version = :_expected``: the
+    SET clause names the parameters that are columns of ``table``."""
+    return update(table).where(
+        table.c.id == bindparam("_id"), table.c.version == bindparam("_expected")
+    )
 
 
 # The rows after a cursor, as runs of the sort order read one after the other: each run a list
@@ -647,12 +680,10 @@ class SqlMemberRepository(_SqlStore[Member, MemberRow]):
         known = None if for_update else self._known(member_id)  # a lock is taken by a read
         if known is not None:
             return known
-        statement = select(MemberRow).where(MemberRow.id == member_id)
-        if for_update:
-            # PostgreSQL locks the row until the transaction ends. SQLite has no row locks (the
-            # dialect leaves the clause out); its transactions hold the write lock from BEGIN.
-            statement = statement.with_for_update()
-        return self._first(statement)
+        # With ``for_update``, PostgreSQL locks the row until the transaction ends. SQLite has
+        # no row locks (the dialect leaves the clause out); its transactions hold the write
+        # lock from BEGIN.
+        return self._by_id(member_id, for_update=for_update)
 
     def get_by_email(self, email: str) -> Member | None:
         # Emails are stored in the domain's normal form (lower case).
@@ -830,25 +861,34 @@ _ALLOCATIONS = cast(Table, LedgerAllocationRow.__table__)
 
 
 @cache
-def _open_loans_and_balance() -> CompoundSelect[Any]:
-    """A member's open loans, oldest first, and their ledger balance (``member_id``)."""
+def _open_loans_and_balance(*, with_holds: bool = False) -> CompoundSelect[Any]:
+    """A member's open loans, oldest first, and their ledger balance (``member_id``); with
+    ``with_holds``, their active holds in queue order too."""
     member_id = bindparam("member_id", type_=LoanRow.member_id.type)
-    return together(
-        [
+    parts = [
+        Part(
+            "loans",
+            LoanRow,
+            where=[LoanRow.member_id == member_id, _LOAN_IS_OPEN],
+            order_by=[LoanRow.loaned_at, LoanRow.id],
+        ),
+        Part(
+            "ledger",
+            LedgerEntryRow,
+            where=[LedgerEntryRow.member_id == member_id],
+            values={"balance": func.coalesce(func.sum(_SIGNED_CENTS), 0)},
+        ),
+    ]
+    if with_holds:
+        parts.append(
             Part(
-                "loans",
-                LoanRow,
-                where=[LoanRow.member_id == member_id, _LOAN_IS_OPEN],
-                order_by=[LoanRow.loaned_at, LoanRow.id],
-            ),
-            Part(
-                "ledger",
-                LedgerEntryRow,
-                where=[LedgerEntryRow.member_id == member_id],
-                values={"balance": func.coalesce(func.sum(_SIGNED_CENTS), 0)},
-            ),
-        ]
-    )
+                "holds",
+                HoldRow,
+                where=[HoldRow.member_id == member_id, _HOLD_IS_ACTIVE],
+                order_by=[HoldRow.queued_at, HoldRow.id],
+            )
+        )
+    return together(parts)
 
 
 def read_open_loans_and_balance(
@@ -858,6 +898,46 @@ def read_open_loans_and_balance(
     rows = read_together(session, _open_loans_and_balance(), {"member_id": member_id})
     (ledger,) = rows["ledger"]  # an aggregate: one row, also for a member without lines
     return loans.entities_of(rows.get("loans", [])), int(ledger.balance)
+
+
+def read_open_loans_balance_and_holds(
+    session: Session, loans: SqlLoanRepository, holds: SqlHoldRepository, member_id: str
+) -> tuple[list[Loan], int, list[Hold]]:
+    """``UnitOfWork.open_loans_balance_and_holds`` in one round trip."""
+    statement = _open_loans_and_balance(with_holds=True)
+    rows = read_together(session, statement, {"member_id": member_id})
+    (ledger,) = rows["ledger"]
+    return (
+        loans.entities_of(rows.get("loans", [])),
+        int(ledger.balance),
+        holds.entities_of(rows.get("holds", [])),
+    )
+
+
+@cache
+def _copy_and_open_loan() -> CompoundSelect[Any]:
+    """The copy with ``barcode`` and its open loan, if it has one."""
+    barcode = bindparam("barcode", type_=CopyRow.barcode.type)
+    scanned = select(CopyRow.id).where(CopyRow.barcode == barcode).scalar_subquery()
+    return together(
+        [
+            Part("copy", CopyRow, where=[CopyRow.barcode == barcode]),
+            Part("loan", LoanRow, where=[LoanRow.copy_id == scanned, _LOAN_IS_OPEN]),
+        ]
+    )
+
+
+def read_copy_and_open_loan(
+    session: Session, copies: SqlCopyRepository, loans: SqlLoanRepository, barcode: str
+) -> tuple[Copy | None, Loan | None]:
+    """``UnitOfWork.copy_and_open_loan`` in one round trip."""
+    rows = read_together(session, _copy_and_open_loan(), {"barcode": barcode})
+    found_copies = copies.entities_of(rows.get("copy", []))
+    found_loans = loans.entities_of(rows.get("loan", []))
+    return (
+        found_copies[0] if found_copies else None,
+        found_loans[0] if found_loans else None,
+    )
 
 
 class SqlLedgerRepository(_SqlStore[LedgerEntry, LedgerEntryRow]):
@@ -973,6 +1053,13 @@ class SqlBookCirculationRepository(BookCirculationStore):
     def _load_with_book(self, book_id: str) -> tuple[Book | None, list[Copy], list[Hold]]:
         # The three reads in one round trip: every circulation decision starts with them.
         rows = read_together(self._session, _book_circulation(), {"book_id": book_id})
+        return self.loaded_with_book(rows)
+
+    def loaded_with_book(
+        self, rows: dict[str, list[Any]]
+    ) -> tuple[Book | None, list[Copy], list[Hold]]:
+        """What ``_load_with_book`` returns, of the rows ``book_circulation_parts`` read (in a
+        statement that may read other parts too), tracked."""
         books = self._books.entities_of(rows.get("book", []))
         return (
             books[0] if books else None,
@@ -983,19 +1070,22 @@ class SqlBookCirculationRepository(BookCirculationStore):
 
 @cache
 def _book_circulation() -> CompoundSelect[Any]:
+    return together(book_circulation_parts())
+
+
+@cache
+def book_circulation_parts() -> tuple[Part, ...]:
     """A book, its copies by barcode and its active holds in queue order (``book_id``)."""
     book_id = bindparam("book_id", type_=BookRow.id.type)
-    return together(
-        [
-            Part("book", BookRow, where=[BookRow.id == book_id]),
-            Part("copies", CopyRow, where=[CopyRow.book_id == book_id], order_by=[CopyRow.barcode]),
-            Part(
-                "holds",
-                HoldRow,
-                where=[HoldRow.book_id == book_id, _HOLD_IS_ACTIVE],
-                order_by=[HoldRow.queued_at, HoldRow.id],
-            ),
-        ]
+    return (
+        Part("book", BookRow, where=[BookRow.id == book_id]),
+        Part("copies", CopyRow, where=[CopyRow.book_id == book_id], order_by=[CopyRow.barcode]),
+        Part(
+            "holds",
+            HoldRow,
+            where=[HoldRow.book_id == book_id, _HOLD_IS_ACTIVE],
+            order_by=[HoldRow.queued_at, HoldRow.id],
+        ),
     )
 
 

@@ -92,21 +92,28 @@ def read_together(
 ) -> dict[str, list[SimpleNamespace]]:
     """Each part's rows, by part name: objects with an attribute per column of its table, as
     the mappers read rows."""
+    # On the session's connection, as Core: the statement selects columns, not entities, so
+    # the ORM's execution layer would only add work.
     with translated_errors():
-        found = session.execute(statement, dict(parameters or {})).all()
-    rows: dict[str, list[SimpleNamespace]] = {}
-    for row in found:
-        values = row._mapping
-        part = values[_PART]
-        prefix = f"{part}_"
-        start = len(prefix)
-        rows.setdefault(part, []).append(
-            SimpleNamespace(
-                **{
-                    label[start:]: values[label]
-                    for label in values
-                    if label.startswith(prefix) and label[start] != "_"
-                }
-            )
+        found = session.connection().execute(statement, dict(parameters or {}))
+        keys = list(found.keys())
+        rows = found.all()
+    # Which positions hold each part's columns, worked out once per statement run rather than
+    # once per row: every row carries every part's columns.
+    columns: dict[str, list[tuple[str, int]]] = {}
+    rows_by_part: dict[str, list[SimpleNamespace]] = {}
+    for row in rows:
+        part = row[0]  # ``together`` puts the part's name first
+        wanted = columns.get(part)
+        if wanted is None:
+            prefix = f"{part}_"
+            start = len(prefix)
+            wanted = columns[part] = [
+                (label[start:], index)
+                for index, label in enumerate(keys)
+                if label.startswith(prefix) and label[start] != "_"
+            ]
+        rows_by_part.setdefault(part, []).append(
+            SimpleNamespace(**{name: row[index] for name, index in wanted})
         )
-    return rows
+    return rows_by_part

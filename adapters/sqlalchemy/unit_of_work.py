@@ -8,15 +8,14 @@ with a commit, the translation of database refusals. ``SqlUnitOfWork`` is the li
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.orm import Session
 
-from adapters.sqlalchemy.audit import write_record as write_audit_record
 from adapters.sqlalchemy.bulk import SqlBulkWriter
 from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.idempotency import use_key
-from adapters.sqlalchemy.outbox import write_message
+from adapters.sqlalchemy.records import write_records
 from adapters.sqlalchemy.repositories import (
     SqlBookCirculationRepository,
     SqlBookRepository,
@@ -29,9 +28,11 @@ from adapters.sqlalchemy.repositories import (
     SqlLoanRepository,
     SqlMemberCategoryRepository,
     SqlMemberRepository,
+    read_copy_and_open_loan,
     read_open_loans_and_balance,
+    read_open_loans_balance_and_holds,
 )
-from adapters.sqlalchemy.rules_in_force import read_rules_in_force
+from adapters.sqlalchemy.rules_in_force import read_circulation_and_rules, read_rules_in_force
 from application.audit import AuditRecord
 from application.idempotency import KeyUsed
 from application.outbox import OutboxMessage
@@ -43,6 +44,9 @@ from application.unit_of_work import (
     RulesInForce,
     UnitOfWork,
 )
+from domain.catalogue import Copy
+from domain.circulation import BookCirculation
+from domain.holds import Hold
 from domain.loans import Loan
 
 
@@ -87,16 +91,25 @@ class SqlTransaction(BaseUnitOfWork):
         SQLite). Making them on first use would need an attribute hook that type checking
         cannot see through, for no gain worth measuring."""
 
+    def _write_records(self, records: Sequence[object]) -> None:
+        # Runs of audit records and outbox messages (what most changes write) go together.
+        run: list[AuditRecord | OutboxMessage] = []
+        for record in records:
+            if isinstance(record, AuditRecord | OutboxMessage):
+                run.append(record)
+                continue
+            write_records(self.session.connection(), run)
+            run = []
+            self._write_record(record)
+        write_records(self.session.connection(), run)
+
     def _write_record(self, record: object) -> None:
         if isinstance(record, KeyUsed):
             with translated_errors():
                 use_key(self.session.connection(), record)
             return
-        if isinstance(record, OutboxMessage):
-            write_message(self.session.connection(), record)
-            return
-        if isinstance(record, AuditRecord):
-            write_audit_record(self.session.connection(), record)
+        if isinstance(record, AuditRecord | OutboxMessage):
+            write_records(self.session.connection(), [record])
             return
         super()._write_record(record)
 
@@ -126,10 +139,10 @@ class SqlUnitOfWork(SqlTransaction, UnitOfWork):
 
     def _bind(self, tracker: ChangeTracker, session: Session) -> None:
         self.books = books = SqlBookRepository(tracker, session)
-        self.copies = copies = SqlCopyRepository(tracker, session)
+        self.copies = self._sql_copies = copies = SqlCopyRepository(tracker, session)
         self.members = SqlMemberRepository(tracker, session)
         self.loans = self._sql_loans = SqlLoanRepository(tracker, session)
-        self.holds = holds = SqlHoldRepository(tracker, session)
+        self.holds = self._sql_holds = holds = SqlHoldRepository(tracker, session)
         self.ledger = SqlLedgerRepository(tracker, session)
         self.member_categories = self._sql_categories = SqlMemberCategoryRepository(
             tracker, session
@@ -137,13 +150,31 @@ class SqlUnitOfWork(SqlTransaction, UnitOfWork):
         self.item_types = SqlItemTypeRepository(tracker, session)
         self.rules = self._sql_rules = SqlCirculationRuleRepository(tracker, session)
         self.closures = self._sql_closures = SqlClosureRepository(tracker, session)
-        self.circulation = SqlBookCirculationRepository(
+        self.circulation = self._sql_circulation = SqlBookCirculationRepository(
             tracker, books, copies, holds, self._emit_all, session
         )
         self.bulk = SqlBulkWriter(session)
 
     def open_loans_and_balance(self, member_id: str) -> tuple[list[Loan], int]:
         return read_open_loans_and_balance(self.session, self._sql_loans, member_id)
+
+    def open_loans_balance_and_holds(self, member_id: str) -> tuple[list[Loan], int, list[Hold]]:
+        return read_open_loans_balance_and_holds(
+            self.session, self._sql_loans, self._sql_holds, member_id
+        )
+
+    def copy_and_open_loan(self, barcode: str) -> tuple[Copy | None, Loan | None]:
+        return read_copy_and_open_loan(self.session, self._sql_copies, self._sql_loans, barcode)
+
+    def circulation_and_rules(self, book_id: str) -> tuple[BookCirculation | None, RulesInForce]:
+        return read_circulation_and_rules(
+            self.session,
+            book_id,
+            self._sql_circulation,
+            self._sql_rules,
+            self._sql_categories,
+            self._sql_closures,
+        )
 
     def rules_in_force(self) -> RulesInForce:
         return read_rules_in_force(

@@ -315,6 +315,71 @@ def test_open_loans_and_balance_are_what_the_two_repositories_say(new_uow: UowFa
         assert (renewed.renewals, renewed.version) == (1, 2)
 
 
+def test_open_loans_balance_and_holds_add_the_members_active_holds_in_queue_order(
+    new_uow: UowFactory,
+) -> None:
+    reader, other, newcomer = member(), member(), member()
+    b1, b2, b3 = book(), book(), book()
+    c1 = copy(b1)
+    later, earlier, cancelled = (
+        hold(b2, reader, now=T0 + DAY),
+        hold(b3, reader, now=T0),
+        hold(b1, reader, now=T0 - DAY),
+    )
+    cancelled.cancel(T0)
+    store(new_uow, reader, other, newcomer, b1, b2, b3, c1)
+    store(new_uow, loan(c1, reader), later, earlier, cancelled, hold(b2, other))
+    store(new_uow, fine(reader, 500), payment(reader, 120))
+    with new_uow() as uow:
+        open_loans, balance, holds = uow.open_loans_balance_and_holds(reader.id)
+        assert (open_loans, balance) == uow.open_loans_and_balance(reader.id)
+        assert [each.id for each in holds] == [earlier.id, later.id]
+        alone = uow.holds.active_for_member(reader.id)
+        assert all(a is b for a, b in zip(holds, alone, strict=True))  # tracked alike
+        assert balance == 380
+        assert uow.open_loans_balance_and_holds(newcomer.id) == ([], 0, [])
+
+
+def test_circulation_and_rules_are_what_find_and_rules_in_force_say(new_uow: UowFactory) -> None:
+    reader = member()
+    b = book()
+    second, first = copy(b, "B-2"), copy(b, "A-1")
+    waiting = hold(b, reader)
+    store(new_uow, reader, b, second, first)
+    store(new_uow, waiting)
+    with new_uow() as uow:
+        state, in_force = uow.circulation_and_rules(b.id)
+        alone = uow.circulation.find(b.id)
+        assert state is not None
+        assert alone is not None
+        assert [each.id for each in state.copies] == [first.id, second.id]  # by barcode
+        assert [each.id for each in state.holds] == [waiting.id]
+        assert all(a is b for a, b in zip(state.copies, alone.copies, strict=True))
+        assert all(a is b for a, b in zip(state.holds, alone.holds, strict=True))
+        assert state.item_type == alone.item_type
+        assert in_force == uow.rules_in_force()
+        assert uow.circulation_and_rules("no-such-book") == (None, in_force)
+
+
+def test_copy_and_open_loan_are_what_the_two_repositories_say(new_uow: UowFactory) -> None:
+    reader = member()
+    b = book()
+    lent, returned, shelved = copy(b, "LENT-1"), copy(b, "BACK-1"), copy(b, "SHELF-1")
+    open_loan, closed_loan = loan(lent, reader), loan(returned, reader)
+    closed_loan.close(T0 + DAY, POLICY)
+    store(new_uow, reader, b, lent, returned, shelved)
+    store(new_uow, open_loan, closed_loan)
+    with new_uow() as uow:
+        found_copy, found_loan = uow.copy_and_open_loan("LENT-1")
+        assert found_copy is uow.copies.get_by_barcode("LENT-1")  # tracked alike
+        assert found_loan is uow.loans.open_for_copy(lent.id)
+        assert found_loan is not None
+        assert found_loan.id == open_loan.id
+        assert uow.copy_and_open_loan("BACK-1") == (uow.copies.get(returned.id), None)
+        assert uow.copy_and_open_loan("SHELF-1") == (uow.copies.get(shelved.id), None)
+        assert uow.copy_and_open_loan("NO-SUCH-1") == (None, None)
+
+
 # --- book search -----------------------------------------------------------------------------
 
 

@@ -1,5 +1,6 @@
-"""What a borrow, a return and a renewal send to the database: the reads the rules need, once
-each, and UPDATEs of the columns that changed. Counted with an event listener on the engine, so a
+"""What a borrow, a return (by loan or by scanned barcode), a renewal and a new hold send to the
+database: the reads the rules need, once each and together where they can be, and UPDATEs of the
+columns that changed. Counted with an event listener on the engine, so a
 change that brings back a wasted round trip fails here rather than only in ``bench/borrow.py``.
 """
 
@@ -157,15 +158,18 @@ def test_the_ledger_sum_still_refuses_a_member_in_debt(library: Library) -> None
 
 
 @pytest.mark.parametrize(
-    ("action", "changed"),
+    ("action", "changed", "reads"),
     [
-        (lambda c, loan_id: c.return_loan(loan_id), {"returned_at", "status", "version"}),
-        (lambda c, loan_id: c.renew(loan_id), {"due_at", "renewals", "version"}),
+        # The loan; its member; the book with its copies, holds and the rules.
+        (lambda c, loan_id: c.return_loan(loan_id), {"returned_at", "status", "version"}, 3),
+        # And the member's open loans with their balance: a renewal is refused to a member
+        # who may not borrow.
+        (lambda c, loan_id: c.renew(loan_id), {"due_at", "renewals", "version"}, 4),
     ],
     ids=["return", "renew"],
 )
 def test_a_return_or_renewal_updates_the_loans_changed_columns_only(
-    library: Library, action: Callable[[Circulation, str], object], changed: set[str]
+    library: Library, action: Callable[[Circulation, str], object], changed: set[str], reads: int
 ) -> None:
     book = library.book("9780306406157")
     member = library.member(SETTLED)
@@ -174,4 +178,56 @@ def test_a_return_or_renewal_updates_the_loans_changed_columns_only(
     with statements(library.engine) as sent:
         action(library.circulation, loan.id)
     assert set_columns(sent, "loans") == [changed]
+    assert len(selects(sent)) == reads
     assert reads_of(sent, "ledger_allocations") == []
+
+
+def selects(sent: list[str]) -> list[str]:
+    return [s for s in sent if s.startswith("SELECT")]
+
+
+def test_a_borrow_reads_three_times_and_writes_the_loan_and_the_copy(library: Library) -> None:
+    book = library.book("9780306406157")
+    member = library.member(SETTLED)
+    with statements(library.engine) as sent:
+        library.circulation.borrow(member.id, book_id=book.id)
+    # The member (locked); the book with its copies and holds, and the rules; the open loans
+    # with the balance. Then one INSERT and one UPDATE.
+    assert len(selects(sent)) == 3
+    assert reads_of(sent, "books") == reads_of(sent, "circulation_rules")
+    writes = [
+        s.split(" (")[0].split(" SET")[0] for s in sent if not s.startswith(("SELECT", "BEGIN"))
+    ]
+    assert writes == ["INSERT INTO loans", "UPDATE copies"]
+
+
+def test_a_check_in_scan_reads_the_copy_and_its_open_loan_at_once(library: Library) -> None:
+    book = library.book("9780306406157")
+    member = library.member(SETTLED)
+    library.circulation.borrow(member.id, book_id=book.id)
+    with statements(library.engine) as sent:
+        check_in = library.circulation.return_copy(" C-9780306406157 ")
+    assert check_in.loan.returned_at is not None
+    first = selects(sent)[0]
+    assert reads_of([first], "copies") == reads_of([first], "loans") == [first]
+    # Then the member, and the book with its copies, holds and the rules: nothing else.
+    assert len(selects(sent)) == 3
+    assert set_columns(sent, "loans") == [{"returned_at", "status", "version"}]
+
+
+def test_placing_a_hold_reads_the_members_holds_with_their_loans_and_balance(
+    library: Library,
+) -> None:
+    book = library.book("9780306406157")
+    lender, member = library.member(SETTLED), library.member(SETTLED)
+    library.circulation.borrow(lender.id, book_id=book.id)
+    with statements(library.engine) as sent:
+        placed = library.circulation.place_hold(member.id, book.id)
+    assert placed.position == 1
+    # The member (locked); the book with its copies and holds, and the rules; the member's
+    # open loans, balance and active holds in one.
+    assert len(selects(sent)) == 3
+    member_reads = reads_of(sent, "ledger_entries")
+    assert len(member_reads) == 1
+    assert member_reads[0] in reads_of(sent, "holds")
+    assert member_reads == reads_of(sent, "loans")
