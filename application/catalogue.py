@@ -179,9 +179,12 @@ class Catalogue:
         now = self._clock.now()
         prepared = PreparedBooks()
         isbns: set[str] = set()
+        # The ids of the whole batch in one go (a book's, then its copies'), as many as the
+        # records could use: ids left over by rejected rows are simply never used.
+        ids = iter(self._ids.new_ids(sum(1 + _copies_allowed(record) for record in records)))
         for record in records:
             try:
-                book = self._book_for(record, now)
+                book = self._book_for(record, next(ids), now)
             except DomainError as error:
                 prepared.report.rejected.append(
                     RejectedRecord(record.line, error.code, error.message)
@@ -193,10 +196,7 @@ class Catalogue:
             isbns.add(book.isbn)
             copies = [
                 Copy.create(
-                    id=self._ids.new_id(),
-                    book_id=book.id,
-                    barcode=copy_barcode(book.isbn, n),
-                    now=now,
+                    id=next(ids), book_id=book.id, barcode=copy_barcode(book.isbn, n), now=now
                 )
                 for n in range(1, record.copies + 1)
             ]
@@ -389,12 +389,13 @@ class Catalogue:
             uow.commit()
             return copy
 
-    def _book_for(self, record: CatalogueRecord, now: datetime) -> Book:
+    @staticmethod
+    def _book_for(record: CatalogueRecord, book_id: str, now: datetime) -> Book:
         if not 0 <= record.copies <= MAX_COPIES_PER_RECORD:
             raise InvalidValue("copies", f"copies must be between 0 and {MAX_COPIES_PER_RECORD}")
         details = record.details
         return Book.create(
-            id=self._ids.new_id(),
+            id=book_id,
             isbn=details.isbn,
             title=details.title,
             authors=tuple(details.authors),
@@ -413,6 +414,12 @@ class Catalogue:
     def _ensure_barcode_free(uow: UnitOfWork, barcode: str) -> None:
         if uow.copies.get_by_barcode(barcode) is not None:
             raise BarcodeAlreadyExists(f"barcode {barcode} is already in use", barcode=barcode)
+
+
+def _copies_allowed(record: CatalogueRecord) -> int:
+    """The copies ``record`` asks for when that is a number a load accepts, else none (the
+    record is then refused, and a huge number must not make as many ids first)."""
+    return record.copies if 0 <= record.copies <= MAX_COPIES_PER_RECORD else 0
 
 
 def _tuple_or_unset(values: Sequence[str] | Unset) -> tuple[str, ...] | Unset:
