@@ -181,25 +181,29 @@ class Catalogue:
         isbns: set[str] = set()
         # The ids of the whole batch in one go (a book's, then its copies'), as many as the
         # records could use: ids left over by rejected rows are simply never used.
-        ids = iter(self._ids.new_ids(sum(1 + _copies_allowed(record) for record in records)))
+        ids = self._ids.new_ids(sum(1 + _copies_allowed(record) for record in records))
+        used = 0
         for record in records:
             try:
-                book = self._book_for(record, next(ids), now)
+                book = self._book_for(record, ids[used], now)
             except DomainError as error:
                 prepared.report.rejected.append(
                     RejectedRecord(record.line, error.code, error.message)
                 )
                 continue
+            finally:
+                used += 1
             if book.isbn in isbns:
                 prepared.report.already_present += 1
                 continue
             isbns.add(book.isbn)
-            copies = [
-                Copy.create(
-                    id=next(ids), book_id=book.id, barcode=copy_barcode(book.isbn, n), now=now
-                )
-                for n in range(1, record.copies + 1)
-            ]
+            copies = Copy.create_many(
+                ids=ids[used : used + record.copies],
+                book_id=book.id,
+                barcodes=[copy_barcode(book.isbn, n) for n in range(1, record.copies + 1)],
+                now=now,
+            )
+            used += record.copies
             prepared.additions.append(BookAddition(book, copies))
             prepared.lines[book.id] = record.line
         return prepared
