@@ -184,15 +184,14 @@ class Catalogue:
         ids = self._ids.new_ids(sum(1 + _copies_allowed(record) for record in records))
         used = 0
         for record in records:
+            book_id, used = ids[used], used + 1
             try:
-                book = self._book_for(record, ids[used], now)
+                book = self._book_for(record, book_id, now)
             except DomainError as error:
                 prepared.report.rejected.append(
                     RejectedRecord(record.line, error.code, error.message)
                 )
                 continue
-            finally:
-                used += 1
             if book.isbn in isbns:
                 prepared.report.already_present += 1
                 continue
@@ -395,7 +394,7 @@ class Catalogue:
 
     @staticmethod
     def _book_for(record: CatalogueRecord, book_id: str, now: datetime) -> Book:
-        if not 0 <= record.copies <= MAX_COPIES_PER_RECORD:
+        if not _copies_in_range(record):
             raise InvalidValue("copies", f"copies must be between 0 and {MAX_COPIES_PER_RECORD}")
         details = record.details
         return Book.create(
@@ -420,10 +419,14 @@ class Catalogue:
             raise BarcodeAlreadyExists(f"barcode {barcode} is already in use", barcode=barcode)
 
 
+def _copies_in_range(record: CatalogueRecord) -> bool:
+    return 0 <= record.copies <= MAX_COPIES_PER_RECORD
+
+
 def _copies_allowed(record: CatalogueRecord) -> int:
     """The copies ``record`` asks for when that is a number a load accepts, else none (the
     record is then refused, and a huge number must not make as many ids first)."""
-    return record.copies if 0 <= record.copies <= MAX_COPIES_PER_RECORD else 0
+    return record.copies if _copies_in_range(record) else 0
 
 
 def _tuple_or_unset(values: Sequence[str] | Unset) -> tuple[str, ...] | Unset:
