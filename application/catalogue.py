@@ -179,9 +179,14 @@ class Catalogue:
         now = self._clock.now()
         prepared = PreparedBooks()
         isbns: set[str] = set()
+        # The ids of the whole batch in one go (a book's, then its copies'), as many as the
+        # records could use: ids left over by rejected rows are simply never used.
+        ids = self._ids.new_ids(sum(1 + _copies_allowed(record) for record in records))
+        used = 0
         for record in records:
+            book_id, used = ids[used], used + 1
             try:
-                book = self._book_for(record, now)
+                book = self._book_for(record, book_id, now)
             except DomainError as error:
                 prepared.report.rejected.append(
                     RejectedRecord(record.line, error.code, error.message)
@@ -191,15 +196,13 @@ class Catalogue:
                 prepared.report.already_present += 1
                 continue
             isbns.add(book.isbn)
-            copies = [
-                Copy.create(
-                    id=self._ids.new_id(),
-                    book_id=book.id,
-                    barcode=copy_barcode(book.isbn, n),
-                    now=now,
-                )
-                for n in range(1, record.copies + 1)
-            ]
+            copies = Copy.create_many(
+                ids=ids[used : used + record.copies],
+                book_id=book.id,
+                barcodes=[copy_barcode(book.isbn, n) for n in range(1, record.copies + 1)],
+                now=now,
+            )
+            used += record.copies
             prepared.additions.append(BookAddition(book, copies))
             prepared.lines[book.id] = record.line
         return prepared
@@ -389,12 +392,13 @@ class Catalogue:
             uow.commit()
             return copy
 
-    def _book_for(self, record: CatalogueRecord, now: datetime) -> Book:
-        if not 0 <= record.copies <= MAX_COPIES_PER_RECORD:
+    @staticmethod
+    def _book_for(record: CatalogueRecord, book_id: str, now: datetime) -> Book:
+        if not _copies_in_range(record):
             raise InvalidValue("copies", f"copies must be between 0 and {MAX_COPIES_PER_RECORD}")
         details = record.details
         return Book.create(
-            id=self._ids.new_id(),
+            id=book_id,
             isbn=details.isbn,
             title=details.title,
             authors=tuple(details.authors),
@@ -413,6 +417,16 @@ class Catalogue:
     def _ensure_barcode_free(uow: UnitOfWork, barcode: str) -> None:
         if uow.copies.get_by_barcode(barcode) is not None:
             raise BarcodeAlreadyExists(f"barcode {barcode} is already in use", barcode=barcode)
+
+
+def _copies_in_range(record: CatalogueRecord) -> bool:
+    return 0 <= record.copies <= MAX_COPIES_PER_RECORD
+
+
+def _copies_allowed(record: CatalogueRecord) -> int:
+    """The copies ``record`` asks for when that is a number a load accepts, else none (the
+    record is then refused, and a huge number must not make as many ids first)."""
+    return record.copies if _copies_in_range(record) else 0
 
 
 def _tuple_or_unset(values: Sequence[str] | Unset) -> tuple[str, ...] | Unset:

@@ -174,11 +174,12 @@ class Membership:
         prepared = PreparedMembers()
         emails: set[str] = set()
         cards: set[str] = set()  # given in this batch
+        ids = iter(self._ids.new_ids(len(records)))  # one draw for the batch, not one per row
         for record in records:
             given = record.card_number
             try:
                 member = Member.register(
-                    id=self._ids.new_id(),
+                    id=next(ids),
                     email=record.email,
                     name=record.name,
                     card_number=given if given is not None else self._draw_card_number(),

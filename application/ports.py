@@ -43,6 +43,11 @@ class IdGenerator(Protocol):
         """A new unique id; ids made later sort after ids made earlier."""
         ...
 
+    def new_ids(self, count: int) -> list[str]:
+        """``count`` new unique ids, in the order they sort, as ``new_id`` would make them one
+        after another; for bulk loads, which make hundreds of thousands at a time."""
+        ...
+
 
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -186,6 +187,33 @@ class Copy:
             created_at=now,
             updated_at=now,
         )
+
+    @classmethod
+    def create_many(
+        cls,
+        *,
+        ids: Sequence[str],
+        book_id: str,
+        barcodes: Sequence[str],
+        now: datetime,
+        item_type: str = DEFAULT_ITEM_TYPE,
+    ) -> list[Copy]:
+        """New copies of one book, one per id and barcode, each as ``create`` makes it (a bulk
+        load makes hundreds of thousands: the instant is checked once, each barcode on its own).
+        """
+        require_utc("now", now)
+        return [
+            cls(
+                item_type=item_type,
+                id=copy_id,
+                book_id=book_id,
+                barcode=clean_barcode(barcode),
+                status=CopyStatus.AVAILABLE,
+                created_at=now,
+                updated_at=now,
+            )
+            for copy_id, barcode in zip(ids, barcodes, strict=True)
+        ]
 
     @property
     def circulates(self) -> bool:

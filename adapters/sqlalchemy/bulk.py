@@ -64,18 +64,20 @@ Row = Sequence[Any]
 
 class _Columns:
     """The columns a load writes to a table, in the order of the mapper's rows, and how to turn
-    such a row into one the driver takes: JSON as text; on SQLite, instants as the column type
-    stores them (psycopg sends ``datetime`` itself)."""
+    such a row into one the driver takes. On SQLite: JSON as text, instants as the column type
+    stores them. On PostgreSQL nothing: binary ``COPY`` sends each value in its column's own
+    type (lists as ``jsonb``, ``datetime`` as ``timestamptz``)."""
 
     def __init__(self, model: type[Any], names: Sequence[str], connection: Connection) -> None:
         self.table = cast(Table, model.__table__)
         self.names = list(names)
         self.key = self.names.index("id")
         types = [self.table.c[name].type for name in self.names]
-        self._json = [i for i, type_ in enumerate(types) if isinstance(type_, JSON)]
+        self._json: list[int] = []
         self._times: list[int] = []
         self._time: Callable[[Any], Any] | None = None
         if connection.dialect.name == "sqlite":
+            self._json = [i for i, type_ in enumerate(types) if isinstance(type_, JSON)]
             self._times = [i for i, type_ in enumerate(types) if isinstance(type_, UtcDateTime)]
             processor = (
                 UtcDateTime().dialect_impl(connection.dialect).bind_processor(connection.dialect)
@@ -235,12 +237,15 @@ class _PostgresLoader:
             f"CREATE TEMPORARY TABLE {name} (LIKE {columns.table.name} INCLUDING DEFAULTS) "
             "ON COMMIT DROP"
         )
-        with (
-            self._raw.cursor() as cursor,
-            cursor.copy(f"COPY {name} ({columns.listed}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
+        with self._raw.cursor() as cursor:
+            # Binary COPY: no value is formatted as text and parsed back. It needs each column's
+            # type, which the staging table itself tells.
+            cursor.execute(f"SELECT {columns.listed} FROM {name} LIMIT 0")
+            types = [column.type_code for column in cursor.description or ()]
+            with cursor.copy(f"COPY {name} ({columns.listed}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(types)
+                for row in rows:
+                    copy.write_row(row)
         yield name
         self._run(f"DROP TABLE {name}")
 

@@ -57,6 +57,30 @@ def test_books_and_copies_are_stored_as_given(new_uow: UowFactory) -> None:
         assert uow.copies.circulating_counts([first.id, second.id]) == {first.id: 2}
 
 
+def test_awkward_values_are_stored_exactly(new_uow: UowFactory) -> None:
+    # What a text format would have to escape or could lose: backslashes, quotes, the list
+    # separator, non-ASCII text, absent values and empty lists.
+    awkward = book(
+        'C:\\Users\\N "quoted" \\N',
+        authors=("O'Brien, Flann", "Brontë; Charlotte", "\\"),
+        publisher=None,
+        year=None,
+        subjects=(),
+    )
+    plain = book("Emma", subjects=("novels", "Ünïcødé ∑"))
+    awkward_member = member("Zoë \\ D'Arcy")
+
+    load(new_uow, [with_copies(awkward, 1), BookAddition(plain)])
+    with new_uow() as uow:
+        uow.bulk.add_members([awkward_member])
+        uow.commit()
+
+    with new_uow() as uow:
+        assert_same(uow.books.get(awkward.id), awkward)
+        assert_same(uow.books.get(plain.id), plain)
+        assert_same(uow.members.get(awkward_member.id), awkward_member)
+
+
 def test_loaded_books_are_counted_for_availability_and_found_by_words(
     new_uow: UowFactory,
 ) -> None:

@@ -415,6 +415,31 @@ class TestImport:
         assert (report.added, report.already_present) == (1, 1)
         assert [b.title for b in app.books()] == ["First"]
 
+    def test_ids_are_distinct_and_in_file_order_around_refused_and_repeated_rows(
+        self, app: App
+    ) -> None:
+        report = app.catalogue.import_books(
+            [
+                self.record(1, 11, copies=2),
+                self.record(2, 12, copies=MAX_COPIES_PER_RECORD + 1),  # refused
+                self.record(3, 11, copies=3),  # repeated ISBN
+                CatalogueRecord(line=4, details=BookDetails(isbn="123", title="T"), copies=2),
+                self.record(5, 13, copies=3),
+            ]
+        )
+
+        assert (report.added, report.copies_added, report.already_present) == (2, 5, 1)
+        books = sorted(app.books(), key=lambda b: b.id)
+        assert [b.isbn for b in books] == [isbn13(11), isbn13(13)]
+        copies = sorted(app.copies(), key=lambda c: c.id)
+        assert [c.barcode for c in copies] == [
+            *(f"{isbn13(11)}-{n}" for n in (1, 2)),
+            *(f"{isbn13(13)}-{n}" for n in (1, 2, 3)),
+        ]
+        ids = [b.id for b in books] + [c.id for c in copies]
+        assert len(set(ids)) == len(ids)
+        assert books[0].id < copies[0].id < copies[1].id < books[1].id < copies[2].id
+
     def test_a_derived_barcode_already_in_use_rejects_the_record(self, app: App) -> None:
         other = app.add_book(copies=0)
         app.catalogue.add_copy(other.book.id, f"{isbn13(6)}-1")

@@ -206,3 +206,37 @@ class TestValues:
         with pytest.raises(InvalidValue) as refused:
             require_utc("t", datetime(2030, 1, 1))  # noqa: DTZ001
         assert refused.value.field == "t"
+
+
+def test_copies_made_together_are_the_copies_made_one_by_one() -> None:
+    now = datetime(2026, 12, 4, 9, 30, tzinfo=UTC)
+
+    together = Copy.create_many(
+        ids=["c1", "c2"], book_id="b1", barcodes=[" BC-1 ", "BC-2"], now=now, item_type="dvd"
+    )
+
+    assert together == [
+        Copy.create(id="c1", book_id="b1", barcode="BC-1", now=now, item_type="dvd"),
+        Copy.create(id="c2", book_id="b1", barcode="BC-2", now=now, item_type="dvd"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("barcodes", "now"),
+    [
+        (["BC-1", "no spaces inside"], datetime(2026, 12, 4, tzinfo=UTC)),
+        (["BC-1", "BC-2"], datetime(2026, 12, 4)),  # naive  # noqa: DTZ001
+        (["BC-1", "BC-2"], datetime(2026, 12, 4, tzinfo=timezone(timedelta(hours=1)))),
+    ],
+)
+def test_copies_made_together_are_refused_as_one_would_be(
+    barcodes: list[str], now: datetime
+) -> None:
+    with pytest.raises(InvalidValue):
+        Copy.create_many(ids=["c1", "c2"], book_id="b1", barcodes=barcodes, now=now)
+
+
+def test_an_instant_in_another_zone_object_with_no_offset_is_utc() -> None:
+    instant = datetime(2026, 12, 4, tzinfo=timezone(timedelta(0), "GMT"))
+
+    assert require_utc("now", instant) is instant
