@@ -10,7 +10,7 @@ than one each. Each keeps its own rules: an outbox message still does nothing on
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Insert, bindparam, insert
@@ -21,6 +21,10 @@ from application.audit import AuditRecord
 from application.outbox import OutboxMessage
 
 Record = AuditRecord | OutboxMessage
+
+# Records per statement: a change writes two or three, while a job's commit may write thousands,
+# which in one statement would pass PostgreSQL's limit of 65,535 parameters.
+RUN_LIMIT = 16
 
 
 def write_records(connection: Connection, records: Sequence[Record]) -> None:
@@ -35,6 +39,11 @@ def write_records(connection: Connection, records: Sequence[Record]) -> None:
     # Of two messages with one cause, the first is kept, as one INSERT each would keep it: the
     # parts of one statement run in no set order, so the database cannot be left to choose.
     records = _first_of_each_cause(records)
+    for start in range(0, len(records), RUN_LIMIT):
+        _write_run(connection, records[start : start + RUN_LIMIT])
+
+
+def _write_run(connection: Connection, records: Sequence[Record]) -> None:
     parameters: dict[str, Any] = {}
     for n, record in enumerate(records):
         values = (
@@ -57,7 +66,7 @@ def _first_of_each_cause(records: Sequence[Record]) -> list[Record]:
     return kept
 
 
-@cache
+@lru_cache(maxsize=64)
 def _statement(audits: tuple[bool, ...]) -> Insert:
     """The INSERTs of a run of records (``True`` for an audit record, ``False`` for an outbox
     message), as one statement, built once per sequence of kinds."""

@@ -83,3 +83,23 @@ def test_records_are_not_written_without_the_commit(engine: Engine) -> None:
         uow.also_write(audit_record("loan-3"), message("k-3", "loan-3"))
     assert SqlAuditLog(engine).list(AuditFilter(), PageRequest()).items == []
     assert SqlOutboxStore(engine).list(OutboxFilter(), PageRequest()).items == []
+
+
+def test_a_job_commit_of_thousands_of_records_is_written_whole(engine: Engine) -> None:
+    # 3,200 audit records (8 parameters each) and as many messages (13 each) would pass
+    # PostgreSQL's 65,535 parameters in one statement.
+    records = [
+        each
+        for n in range(3_200)
+        for each in (audit_record(f"loan-{n}"), message(f"bulk-{n}", f"loan-{n}"))
+    ]
+    with SqlUnitOfWork(session_factory(engine)) as uow:
+        uow.also_write(*records)
+        uow.commit()
+
+    with engine.connect() as connection:
+        audits = connection.exec_driver_sql("SELECT count(*) FROM audit_events").scalar_one()
+        messages = connection.exec_driver_sql(
+            "SELECT count(*) FROM outbox_messages WHERE dedupe_key LIKE 'bulk-%%'"
+        ).scalar_one()
+    assert (audits, messages) == (3_200, 3_200)
