@@ -95,6 +95,12 @@ class AuditRecord:
     request_id: str | None
     details: Details
 
+    def as_dict(self) -> dict[str, object]:
+        """Every field by name, the details as a plain dict (to store or print)."""
+        fields_ = {field.name: getattr(self, field.name) for field in fields(self)}
+        fields_["details"] = dict(self.details)
+        return fields_
+
 
 @dataclass(frozen=True, slots=True)
 class AuditFilter:

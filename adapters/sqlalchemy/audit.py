@@ -35,21 +35,8 @@ def _record(row: Any) -> AuditRecord:
 _INSERT = insert(TABLE)
 
 
-def values_of(record: AuditRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "occurred_at": record.occurred_at,
-        "actor": record.actor,
-        "action": record.action,
-        "entity_type": record.entity_type,
-        "entity_id": record.entity_id,
-        "request_id": record.request_id,
-        "details": dict(record.details),
-    }
-
-
 def write_record(connection: Connection, record: AuditRecord) -> None:
-    connection.execute(_INSERT, values_of(record))
+    connection.execute(_INSERT, record.as_dict())
 
 
 class SqlAuditLog(AuditLog):

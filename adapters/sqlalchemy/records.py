@@ -46,9 +46,7 @@ def write_records(connection: Connection, records: Sequence[Record]) -> None:
 def _write_run(connection: Connection, records: Sequence[Record]) -> None:
     parameters: dict[str, Any] = {}
     for n, record in enumerate(records):
-        values = (
-            audit.values_of(record) if isinstance(record, AuditRecord) else outbox.values_of(record)
-        )
+        values = record.as_dict() if isinstance(record, AuditRecord) else outbox.values_of(record)
         parameters.update({f"r{n}_{name}": value for name, value in values.items()})
     kinds = tuple(isinstance(record, AuditRecord) for record in records)
     connection.execute(_statement(kinds), parameters)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import click
 from dependency_injector.wiring import Provide, inject
@@ -29,19 +28,6 @@ def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def record_json(record: AuditRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "occurred_at": record.occurred_at,
-        "actor": record.actor,
-        "action": record.action,
-        "entity_type": record.entity_type,
-        "entity_id": record.entity_id,
-        "request_id": record.request_id,
-        "details": dict(record.details),
-    }
 
 
 @click.command()
@@ -83,7 +69,7 @@ def audit(
     )
     found = events.list(query, PageRequest(page=page, per_page=per_page))
     if as_json:
-        print_json(page_json(found, record_json))
+        print_json(page_json(found, AuditRecord.as_dict))
         return
     print_table(
         ["WHEN", "ACTOR", "ACTION", "ENTITY", "REQUEST"],
