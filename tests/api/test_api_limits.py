@@ -233,3 +233,32 @@ def test_workers_share_their_counters_through_redis(make_app: MakeApp) -> None:
 def test_a_malformed_limit_stops_the_settings(value: str) -> None:
     with pytest.raises(ValidationError, match="rate_limit_default"):
         Settings(rate_limit_default=value)
+
+
+def test_limits_hold_in_this_process_while_redis_is_unreachable(make_app: MakeApp) -> None:
+    # Nothing listens on port 1: every Redis command fails at once, as a stopped Redis does.
+    app, _ = make_app(rate_limit_default="2 per minute", redis_url="redis://127.0.0.1:1/0")
+    client = from_address(app)
+
+    first = client.get("/api/v1/books")
+    assert first.status_code == 200
+    assert (first.headers["RateLimit-Limit"], first.headers["RateLimit-Remaining"]) == ("2", "1")
+    assert client.get("/api/v1/books").status_code == 200
+    assert_limited(client.get("/api/v1/books"), "2 per 1 minute")
+
+
+def test_an_endpoints_limits_are_counted_alike_on_every_request(make_app: MakeApp) -> None:
+    # The second and later requests to an endpoint use its limits as resolved by the first.
+    app, _ = make_app(rate_limit_default="10 per minute", rate_limit_auth_per_ip="2 per minute")
+    client = from_address(app)
+
+    def remaining(response: TestResponse) -> str:
+        return response.headers["RateLimit-Remaining"]
+
+    assert [remaining(client.get("/api/v1/books")) for _ in range(2)] == ["9", "8"]
+    signed_in = [_sign_in(client, "nobody@example.org") for _ in range(2)]
+    assert [response.status_code for response in signed_in] == [401, 401]
+    # A sign-in counts against the caller's allowance across the API too, the one it shows.
+    assert [remaining(response) for response in signed_in] == ["7", "6"]
+    assert_limited(_sign_in(client, "nobody@example.org"), "2 per 1 minute")
+    assert remaining(client.get("/api/v1/books")) == "4"

@@ -42,6 +42,7 @@ from entrypoints.http.middleware.caller import current_caller
 from entrypoints.http.middleware.client_credentials import claimed_client_id
 from entrypoints.http.middleware.limit_definitions import AppLimit, EndpointLimit
 from entrypoints.http.middleware.memory_limits import SCHEME as MEMORY_SCHEME
+from entrypoints.http.middleware.planned_limiter import PlannedLimiter
 from entrypoints.http.responses.problem import problem_response
 from entrypoints.logs import get_logger
 from entrypoints.settings import Settings
@@ -200,7 +201,8 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
     """Limit ``app``'s requests as ``settings`` say. Call after the authentication hook is
     registered (the limit is the caller's) and before the access rules are enforced (refused
     requests count too)."""
-    limiter = Limiter(
+    # Each endpoint's limits are resolved once, not on every request (planned_limiter.py).
+    limiter = PlannedLimiter(
         caller_key,
         application_limits=[AppLimit(settings.rate_limit_default)],
         # The sign-in and token limits exist on their endpoints only: any other request does
