@@ -23,6 +23,7 @@ from entrypoints.schemas.common import (
     ResourceId,
     omitted,
 )
+from entrypoints.schemas.direct import DirectPage
 
 Isbn = Annotated[
     str,
@@ -233,6 +234,10 @@ class BookOut(BaseModel):
 
 class BookPage(CursorPageMeta):
     items: list[BookOut]
+
+
+# A page of books written straight from the domain's books (direct.py): the catalogue's list.
+BOOK_PAGE = DirectPage(BookPage, BookOut, Book)
 
 
 class CopyOut(BaseModel):

@@ -7,7 +7,7 @@ links, so nothing changes for a client that never asks for a cursor."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -17,8 +17,9 @@ from werkzeug.urls import iri_to_uri
 
 from application.queries import Cursor, Page, PageRequest
 from domain.errors import InvalidValue
-from entrypoints.http.responses.rendering import json_response, url_for_path
+from entrypoints.http.responses.rendering import JSON, json_response, url_for_path
 from entrypoints.schemas.common import CursorPageQuery, PageQuery
+from entrypoints.schemas.direct import DirectPage
 
 T = TypeVar("T")
 
@@ -63,12 +64,9 @@ def link_header(page: Page[Any]) -> str:
     return ", ".join(f'<{urls[rel]}>; rel="{rel}"' for rel in order if rel in urls)
 
 
-def page_response(
-    page: Page[T], render: Callable[[T], BaseModel], model: type[BaseModel]
-) -> Response:
-    """Render ``page`` as ``model`` (a ``{items, page, per_page, total}`` model)."""
+def _page_fields(page: Page[Any], items: Sequence[Any], model: type[BaseModel]) -> dict[str, Any]:
     fields: dict[str, Any] = {
-        "items": [render(item) for item in page.items],
+        "items": items,
         "page": page.page,
         "per_page": page.per_page,
         "total": page.total,
@@ -76,9 +74,25 @@ def page_response(
     }
     if "next_cursor" in model.model_fields:
         fields["next_cursor"] = page.next_cursor.encode() if page.next_cursor else None
+    return fields
+
+
+def page_response(
+    page: Page[T], render: Callable[[T], BaseModel], model: type[BaseModel]
+) -> Response:
+    """Render ``page`` as ``model`` (a ``{items, page, per_page, total}`` model)."""
+    fields = _page_fields(page, [render(item) for item in page.items], model)
     # The items are models already; the rest is the server's own count: nothing to validate.
     body = model.model_construct(**fields)
     return json_response(body, headers={"Link": link_header(page)})
+
+
+def direct_page_response(page: Page[T], rendering: DirectPage[T]) -> Response:
+    """``page`` as ``page_response`` renders it, written straight from its items (``direct``)."""
+    body = rendering.to_json(_page_fields(page, list(page.items), rendering.page_model))
+    response = Response(body, mimetype=JSON)
+    response.headers["Link"] = link_header(page)
+    return response
 
 
 def slice_page(items: list[T], request_: PageRequest) -> Page[T]:

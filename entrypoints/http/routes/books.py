@@ -17,7 +17,12 @@ from entrypoints.http.middleware.caller import current_caller
 from entrypoints.http.middleware.conditional import entity_etag
 from entrypoints.http.middleware.idempotency import idempotent
 from entrypoints.http.openapi import NOT_MODIFIED, created, listed, no_content, ok, operation
-from entrypoints.http.responses.pagination import page_request, page_response, slice_page
+from entrypoints.http.responses.pagination import (
+    direct_page_response,
+    page_request,
+    page_response,
+    slice_page,
+)
 from entrypoints.http.responses.rendering import created as created_response
 from entrypoints.http.responses.rendering import json_response
 from entrypoints.http.responses.rendering import no_content as no_content_response
@@ -25,6 +30,7 @@ from entrypoints.http.routes.root import API_PREFIX
 from entrypoints.schemas.books import (
     AVAILABILITY_EXAMPLE,
     BOOK_EXAMPLE,
+    BOOK_PAGE,
     COPY_EXAMPLE,
     AvailabilityOut,
     AvailabilityQuery,
@@ -82,7 +88,7 @@ def list_books(
         ),
         page_request(query),
     )
-    return page_response(found, BookOut.of, BookPage)
+    return direct_page_response(found, BOOK_PAGE)
 
 
 @operation(
