@@ -7,9 +7,10 @@ links, so nothing changes for a client that never asks for a cursor."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from flask import Response, request
 from pydantic import BaseModel
@@ -32,17 +33,26 @@ def page_request(query: PageQuery) -> PageRequest:
     return PageRequest(page=query.page, per_page=query.per_page)
 
 
+# A path of these characters is its own URI (``iri_to_uri`` would return it unchanged).
+_URI_SAFE_PATH = re.compile(r"[A-Za-z0-9/._~-]*")
+
+
 class _ListUrls:
     """This list's URL with its paging parameter set: the path and the other parameters are
     encoded once for all of a page's links."""
 
     def __init__(self) -> None:
         kept = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "after")]
-        prefix = f"{url_for_path(iri_to_uri(request.path))}?"
+        path = request.path
+        uri = path if _URI_SAFE_PATH.fullmatch(path) else iri_to_uri(path)
+        prefix = f"{url_for_path(uri)}?"
         self._prefix = f"{prefix}{urlencode(kept)}&" if kept else prefix
 
-    def __call__(self, name: str, value: str) -> str:
-        return self._prefix + urlencode([(name, value)])
+    def page(self, number: int) -> str:
+        return f"{self._prefix}page={number}"  # digits: nothing to encode
+
+    def after(self, cursor: str) -> str:
+        return f"{self._prefix}after={quote_plus(cursor)}"
 
 
 def link_header(page: Page[Any]) -> str:
@@ -57,9 +67,9 @@ def link_header(page: Page[Any]) -> str:
     if page.has_next:
         links["next"] = page.page + 1
     list_url = _ListUrls()
-    urls = {rel: list_url("page", str(number)) for rel, number in links.items()}
+    urls = {rel: list_url.page(number) for rel, number in links.items()}
     if page.next_cursor is not None and "after" in request.args:
-        urls["next"] = list_url("after", page.next_cursor.encode())
+        urls["next"] = list_url.after(page.next_cursor.encode())
     order = ("first", "prev", "next", "last")
     return ", ".join(f'<{urls[rel]}>; rel="{rel}"' for rel in order if rel in urls)
 
