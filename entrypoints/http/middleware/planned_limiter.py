@@ -15,7 +15,9 @@ fallback to counters in this process when Redis stops answering (``_storage_dead
 request then takes Flask-Limiter's own path, which also notices when Redis is back).
 
 An endpoint keeps Flask-Limiter's own path when anything about it needs more than the counting
-done here: limits by decorator, meta limits, or a limit that deducts on its response.
+done here: limits by decorator, meta limits, or a limit that deducts on its response. Its
+application and default limits must be fixed strings (what ``limits.py`` gives): a limit
+computed by a callable on each request could not be kept per endpoint.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flask import Response, current_app, request
-from flask_limiter import Limiter, RequestLimit
+from flask_limiter import Limit, Limiter, RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_qualified_name
 
@@ -42,6 +44,11 @@ class PlannedLimiter(Limiter):
     """A ``Limiter`` whose per-request check resolves an endpoint's limits once."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # A plan is kept per endpoint: a limit computed per request could not be.
+        for name in ("application_limits", "default_limits"):
+            for limit in kwargs.get(name) or ():
+                if callable(limit.limit_provider if isinstance(limit, Limit) else limit):
+                    raise TypeError(f"{name}: a planned limiter takes fixed limits only")
         super().__init__(*args, **kwargs)
         self._plans: dict[tuple[str, str | None], Plan] = {}
 
