@@ -452,8 +452,10 @@ class UnitOfWork(BaseUnitOfWork):
 
     def rules_in_force(self) -> RulesInForce:
         """Every circulation rule, member category and closure, as their repositories' ``all``
-        give them (tracked alike). Every circulation decision needs the three together, so an
-        adapter may read them in one round trip; this reads each in turn."""
+        give them, to decide by: read-only (a change goes through the repositories), so an
+        adapter may hand the same ones to every unit of work while they are what the store
+        holds. Every circulation decision needs the three together, so an adapter may read
+        them in one round trip; this reads each in turn."""
         return RulesInForce(
             rules=self.rules.all(),
             categories=self.member_categories.all(),

@@ -1061,8 +1061,12 @@ class SqlBookCirculationRepository(BookCirculationStore):
         """What ``_load_with_book`` returns, of the rows ``book_circulation_parts`` read (in a
         statement that may read other parts too), tracked."""
         books = self._books.entities_of(rows.get("book", []))
+        return (books[0] if books else None, *self.loaded(rows))
+
+    def loaded(self, rows: dict[str, list[Any]]) -> tuple[list[Copy], list[Hold]]:
+        """The copies and holds of rows read by ``book_circulation_parts`` (in a statement that
+        may read other parts too), tracked."""
         return (
-            books[0] if books else None,
             self._copies.entities_of(rows.get("copies", [])),
             self._holds.entities_of(rows.get("holds", [])),
         )

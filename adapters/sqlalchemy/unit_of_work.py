@@ -144,12 +144,10 @@ class SqlUnitOfWork(SqlTransaction, UnitOfWork):
         self.loans = self._sql_loans = SqlLoanRepository(tracker, session)
         self.holds = self._sql_holds = holds = SqlHoldRepository(tracker, session)
         self.ledger = SqlLedgerRepository(tracker, session)
-        self.member_categories = self._sql_categories = SqlMemberCategoryRepository(
-            tracker, session
-        )
+        self.member_categories = SqlMemberCategoryRepository(tracker, session)
         self.item_types = SqlItemTypeRepository(tracker, session)
-        self.rules = self._sql_rules = SqlCirculationRuleRepository(tracker, session)
-        self.closures = self._sql_closures = SqlClosureRepository(tracker, session)
+        self.rules = SqlCirculationRuleRepository(tracker, session)
+        self.closures = SqlClosureRepository(tracker, session)
         self.circulation = self._sql_circulation = SqlBookCirculationRepository(
             tracker, books, copies, holds, self._emit_all, session
         )
@@ -167,16 +165,7 @@ class SqlUnitOfWork(SqlTransaction, UnitOfWork):
         return read_copy_and_open_loan(self.session, self._sql_copies, self._sql_loans, barcode)
 
     def circulation_and_rules(self, book_id: str) -> tuple[BookCirculation | None, RulesInForce]:
-        return read_circulation_and_rules(
-            self.session,
-            book_id,
-            self._sql_circulation,
-            self._sql_rules,
-            self._sql_categories,
-            self._sql_closures,
-        )
+        return read_circulation_and_rules(self.session, book_id, self._sql_circulation)
 
     def rules_in_force(self) -> RulesInForce:
-        return read_rules_in_force(
-            self.session, self._sql_rules, self._sql_categories, self._sql_closures
-        )
+        return read_rules_in_force(self.session)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, event
@@ -20,6 +21,7 @@ from adapters.ids import UuidV7Generator
 from adapters.sqlalchemy.engine import session_factory
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.circulation import Circulation
+from domain.calendar import Closure
 from domain.catalogue import Book, Copy
 from domain.errors import DebtLimitReached
 from domain.ledger import ChargeType, EntryKind, LedgerEntry, new_charge
@@ -87,7 +89,12 @@ class Library:
 
 @pytest.fixture
 def library(engine: Engine) -> Library:
-    return Library(engine)
+    library = Library(engine)
+    # The rules in force as this database holds them, read once: this process then knows them,
+    # as a running server does after its first decision (what a change costs is tested below).
+    with SqlUnitOfWork(library.sessions) as uow:
+        uow.rules_in_force()
+    return library
 
 
 @contextmanager
@@ -140,10 +147,11 @@ def test_a_borrow_sums_the_ledger_in_the_database_and_reads_the_book_once(
     assert len(reads_of(sent, "books")) == 1
     assert reads_of(sent, "copies") == reads_of(sent, "books")
     assert reads_of(sent, "holds") == reads_of(sent, "books")
-    # The rules matrix, the categories and the closures come back in one statement.
-    assert reads_of(sent, "circulation_rules") == reads_of(sent, "closures")
-    assert reads_of(sent, "member_categories") == reads_of(sent, "closures")
-    assert len(reads_of(sent, "closures")) == 1
+    # What the rules matrix, the categories and the closures hold comes with the book: the
+    # rules themselves are not read again while that is unchanged.
+    assert reads_of(sent, "circulation_rules") == reads_of(sent, "books")
+    assert reads_of(sent, "member_categories") == reads_of(sent, "books")
+    assert reads_of(sent, "closures") == reads_of(sent, "books")
     # The copy's status changed (and with it its time stamp and version), nothing else.
     assert set_columns(sent, "copies") == [{"status", "updated_at", "version"}]
 
@@ -231,3 +239,22 @@ def test_placing_a_hold_reads_the_members_holds_with_their_loans_and_balance(
     assert len(member_reads) == 1
     assert member_reads[0] in reads_of(sent, "holds")
     assert member_reads == reads_of(sent, "loans")
+
+
+def test_a_change_to_the_rules_costs_the_next_decision_one_read(library: Library) -> None:
+    books = [library.book(isbn) for isbn in ("9780306406157", "9780140449136", "9780262033848")]
+    member = library.member(SETTLED)
+    zone = ZoneInfo(Policy().time_zone)
+    before = library.circulation.borrow(member.id, book_id=books[0].id)
+    closed = before.due_at.astimezone(zone).weekday()
+    with SqlUnitOfWork(library.sessions) as uow:
+        uow.closures.add(Closure.every(id=IDS.new_id(), weekday=closed, note="closed"))
+        uow.commit()
+    with statements(library.engine) as sent:
+        after = library.circulation.borrow(member.id, book_id=books[1].id)
+    # The rules, read with what they hold, once: this borrow decides by the new closure.
+    assert len(selects(sent)) == 4
+    assert after.due_at.astimezone(zone).weekday() != closed
+    with statements(library.engine) as sent:
+        library.circulation.borrow(member.id, book_id=books[2].id)
+    assert len(selects(sent)) == 3
