@@ -109,8 +109,10 @@ class EntityStore(ABC, Generic[E]):
     @abstractmethod
     def write_changes(self, entity: E, expected_version: int, before: E | None = None) -> None:
         """Store ``entity`` (whose version is already the new one) if the stored version is
-        still ``expected_version``; raise ``ConcurrentUpdate`` otherwise. ``before`` is the
-        entity as it was loaded, when known: an adapter may then write only what differs."""
+        still ``expected_version``; raise ``ConcurrentUpdate`` otherwise, at once or (for an
+        adapter that sends the write with the commit's others) when the commit sends it.
+        ``before`` is the entity as it was loaded, when known: an adapter may then write only
+        what differs."""
 
     @abstractmethod
     def write_removal(self, entity: E) -> None: ...
