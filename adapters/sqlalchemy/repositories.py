@@ -29,6 +29,7 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    literal_column,
     or_,
     select,
     union_all,
@@ -830,7 +831,16 @@ class SqlLoanRepository(_SqlStore[Loan, LoanRow]):
         return LOAN_ORDER.paged(self._page(conditions, order_by, page, runs))
 
 
-_HOLD_IS_ACTIVE = HoldRow.status.in_(sorted(ACTIVE_HOLD_STATUSES))
+def _one_of(column: Any, values: Collection[str]) -> ColumnElement[bool]:
+    """``column IN (...)`` of constants of the code, written into the SQL: a list of bound
+    values would be expanded into the statement's text again on every run of it."""
+    quoted: list[ColumnElement[Any]] = [
+        literal_column("'" + str(value).replace("'", "''") + "'") for value in sorted(values)
+    ]
+    return cast(ColumnElement[bool], column.in_(quoted))
+
+
+_HOLD_IS_ACTIVE = _one_of(HoldRow.status, ACTIVE_HOLD_STATUSES)
 _QUEUE_ORDER = (HoldRow.queued_at.asc(), HoldRow.id.asc())
 
 
@@ -888,7 +898,7 @@ class SqlHoldRepository(_SqlStore[Hold, HoldRow]):
 
 # Charges and refunds count for the member's debt, every other line against it.
 _SIGNED_CENTS = case(
-    (LedgerEntryRow.kind.in_(sorted(DEBITS)), LedgerEntryRow.amount_cents),
+    (_one_of(LedgerEntryRow.kind, DEBITS), LedgerEntryRow.amount_cents),
     else_=-LedgerEntryRow.amount_cents,
 )
 _ALLOCATIONS = cast(Table, LedgerAllocationRow.__table__)

@@ -53,12 +53,31 @@ def _json_build_array(element: _json_array, compiler: SQLCompiler, **kw: Any) ->
     return f"json_build_array({compiler.process(element.clauses, **kw)})"
 
 
+class _joined(GenericFunction[str]):  # noqa: N801 (a SQL function, named as SQL names them)
+    """The texts of the rows, joined by commas: ``group_concat`` on SQLite, ``string_agg`` on
+    PostgreSQL (the separator written into the SQL, not bound on every run)."""
+
+    name = "group_concat"
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(_joined)
+def _group_concat(element: _joined, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(_joined, "postgresql")
+def _string_agg(element: _joined, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
+
+
 def _rows_as_text(model: Any) -> Any:
     """Every row of ``model``'s table as one text (NULL when there are none): an unambiguous
     rendering of the rows' every column, so equal texts mean equal rows."""
     table = model.__table__
     row = sql_cast(_json_array(*table.columns), Text)
-    return select(func.aggregate_strings(row, ",")).select_from(table).scalar_subquery()
+    return select(_joined(row)).select_from(table).scalar_subquery()
 
 
 @cache
