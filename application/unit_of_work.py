@@ -469,6 +469,15 @@ class UnitOfWork(BaseUnitOfWork):
         book reads besides the member. An adapter may read them in one round trip."""
         return self.circulation.find(book_id), self.rules_in_force()
 
+    def member_circulation_and_rules(
+        self, member_id: str, book_id: str
+    ) -> tuple[Member | None, BookCirculation | None, RulesInForce]:
+        """The member, locked (``members.get(member_id, for_update=True)``), and
+        ``circulation_and_rules(book_id)``: what a decision about a member and a book reads
+        first. An adapter may read them in one round trip; what it reads after the lock (their
+        loans, their balance) must wait for it, and is read apart."""
+        return self.members.get(member_id, for_update=True), *self.circulation_and_rules(book_id)
+
     def open_loans_and_balance(self, member_id: str) -> tuple[list[Loan], int]:
         """The member's open loans (``loans.open_for_member``) and ledger balance
         (``ledger.balance``): what every decision about their borrowing reads, after locking

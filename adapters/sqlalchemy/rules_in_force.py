@@ -20,7 +20,7 @@ from collections import OrderedDict
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import CompoundSelect, Text, bindparam, func, literal_column, select
+from sqlalchemy import CompoundSelect, Table, Text, bindparam, func, literal_column, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -28,11 +28,22 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import GenericFunction
 
 from adapters.sqlalchemy import mappers
-from adapters.sqlalchemy.models import BookRow, CirculationRuleRow, ClosureRow, MemberCategoryRow
-from adapters.sqlalchemy.repositories import SqlBookCirculationRepository, book_circulation_parts
+from adapters.sqlalchemy.models import (
+    BookRow,
+    CirculationRuleRow,
+    ClosureRow,
+    MemberCategoryRow,
+    MemberRow,
+)
+from adapters.sqlalchemy.repositories import (
+    SqlBookCirculationRepository,
+    SqlMemberRepository,
+    book_circulation_parts,
+)
 from adapters.sqlalchemy.together import Part, read_together, together
 from application.unit_of_work import RulesInForce
 from domain.circulation import BookCirculation
+from domain.members import Member
 
 # Rule sets kept per process: one in force, and a few more for a process that serves several
 # databases (the tests) or that sees a change come and go.
@@ -124,6 +135,10 @@ def _with_book_circulation() -> CompoundSelect[Any]:
     """A book's circulation (``book_id``) and the content of the rules in force: neither
     depends on the member lock a decision takes first, so they need not wait for it to be
     read. Of the book, only what circulation needs: whether it exists, and its item type."""
+    return together([*_book_circulation_parts(), _content_part()])
+
+
+def _book_circulation_parts() -> tuple[Part, ...]:
     book_id = bindparam("book_id", type_=BookRow.id.type)
     book = Part(
         "book",
@@ -132,7 +147,23 @@ def _with_book_circulation() -> CompoundSelect[Any]:
         values={"type": BookRow.item_type.expression},
     )
     _, copies, holds = book_circulation_parts()
-    return together([book, copies, holds, _content_part()])
+    return book, copies, holds
+
+
+@cache
+def _with_member_and_book_circulation() -> CompoundSelect[Any]:
+    """The member (``member_id``), locked, with ``_with_book_circulation``. PostgreSQL returns
+    the locked row as it is once the lock is granted; the other parts are read as they were
+    when the statement began, as they would be by a statement of their own sent at once: the
+    decision's writes are checked against what changed since (versions, unique indexes), and
+    what must be read after the lock (the member's loans and balance) is read apart."""
+    table = cast(Table, MemberRow.__table__)
+    member_id = bindparam("member_id", type_=table.c.id.type)
+    locked = select(*table.columns).where(table.c.id == member_id).with_for_update().cte("locked")
+    member = Part(
+        "member", None, values={column.name: locked.c[column.name] for column in table.columns}
+    )
+    return together([member, *_book_circulation_parts(), _content_part()])
 
 
 class _RuleSets:
@@ -171,6 +202,32 @@ def read_circulation_and_rules(
 ) -> tuple[BookCirculation | None, RulesInForce]:
     """``UnitOfWork.circulation_and_rules``: one round trip, unless the rules changed."""
     rows = read_together(session, _with_book_circulation(), {"book_id": book_id})
+    return _circulation_and_rules(session, book_id, rows, circulation)
+
+
+def read_member_circulation_and_rules(
+    session: Session,
+    member_id: str,
+    book_id: str,
+    members: SqlMemberRepository,
+    circulation: SqlBookCirculationRepository,
+) -> tuple[Member | None, BookCirculation | None, RulesInForce]:
+    """``UnitOfWork.member_circulation_and_rules``: one round trip, unless the rules changed."""
+    statement = _with_member_and_book_circulation()
+    rows = read_together(session, statement, {"member_id": member_id, "book_id": book_id})
+    locked = members.entities_of(rows.get("member", []))
+    return (
+        locked[0] if locked else None,
+        *_circulation_and_rules(session, book_id, rows, circulation),
+    )
+
+
+def _circulation_and_rules(
+    session: Session,
+    book_id: str,
+    rows: dict[str, list[Any]],
+    circulation: SqlBookCirculationRepository,
+) -> tuple[BookCirculation | None, RulesInForce]:
     (content,) = rows["inforce"]
     in_force = _in_force(session, content.key)
     books = rows.get("book")

@@ -34,7 +34,11 @@ from adapters.sqlalchemy.repositories import (
     read_open_loans_and_balance,
     read_open_loans_balance_and_holds,
 )
-from adapters.sqlalchemy.rules_in_force import read_circulation_and_rules, read_rules_in_force
+from adapters.sqlalchemy.rules_in_force import (
+    read_circulation_and_rules,
+    read_member_circulation_and_rules,
+    read_rules_in_force,
+)
 from application.audit import AuditRecord
 from application.idempotency import KeyUsed
 from application.outbox import OutboxMessage
@@ -50,6 +54,7 @@ from domain.catalogue import Copy
 from domain.circulation import BookCirculation
 from domain.holds import Hold
 from domain.loans import Loan
+from domain.members import Member
 
 
 class SqlTransaction(BaseUnitOfWork):
@@ -159,7 +164,7 @@ class SqlUnitOfWork(SqlTransaction, UnitOfWork):
         held = self._held
         self.books = books = SqlBookRepository(tracker, session, held)
         self.copies = self._sql_copies = copies = SqlCopyRepository(tracker, session, held)
-        self.members = SqlMemberRepository(tracker, session, held)
+        self.members = self._sql_members = SqlMemberRepository(tracker, session, held)
         self.loans = self._sql_loans = SqlLoanRepository(tracker, session, held)
         self.holds = self._sql_holds = holds = SqlHoldRepository(tracker, session, held)
         self.ledger = SqlLedgerRepository(tracker, session, held)
@@ -185,6 +190,13 @@ class SqlUnitOfWork(SqlTransaction, UnitOfWork):
 
     def circulation_and_rules(self, book_id: str) -> tuple[BookCirculation | None, RulesInForce]:
         return read_circulation_and_rules(self.session, book_id, self._sql_circulation)
+
+    def member_circulation_and_rules(
+        self, member_id: str, book_id: str
+    ) -> tuple[Member | None, BookCirculation | None, RulesInForce]:
+        return read_member_circulation_and_rules(
+            self.session, member_id, book_id, self._sql_members, self._sql_circulation
+        )
 
     def rules_in_force(self) -> RulesInForce:
         return read_rules_in_force(self.session)
