@@ -7,7 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from application.common import check_version, circulation_and_rule_book, found, rule_book
+from application.common import (
+    check_version,
+    circulation_and_rule_book,
+    found,
+    member_circulation_and_rule_book,
+    rule_book,
+)
 from application.desk import CheckIn, CopyAtDesk, HoldShelfSlip
 from application.loan_views import LoanView, view_loans, view_without_rules
 from application.losses import recover_in
@@ -96,13 +102,16 @@ class Circulation:
             raise InvalidValue("book_id", "give exactly one of book_id, copy_id and barcode")
         now = self._clock.now()
         with self._uow() as uow:
-            member = self._borrower(uow, member_id, card_number)
+            if card_number is not None:
+                member_id = self._card_holder(uow, card_number)
             if barcode is not None:
                 copy_id = self._scanned(uow, barcode).id
             if copy_id is not None:
                 book_id = found(uow.copies.get(copy_id), CopyNotFound, copy_id).book_id
-            book_id = str(book_id)
-            state, rules = circulation_and_rule_book(uow, book_id, self._policy)
+            # The member locked: their loans are decided one at a time.
+            member, state, rules = member_circulation_and_rule_book(
+                uow, str(member_id), str(book_id), self._policy
+            )
             loan = state.lend(
                 loan_id=self._ids.new_id(),
                 standing=self._standing(uow, member, rules),
@@ -196,10 +205,9 @@ class Circulation:
         now = self._clock.now()
         with self._uow() as uow:
             loan = found(uow.loans.get(loan_id), LoanNotFound, loan_id)
-            member = found(
-                uow.members.get(loan.member_id, for_update=True), MemberNotFound, loan.member_id
+            member, state, rules = member_circulation_and_rule_book(
+                uow, loan.member_id, loan.book_id, self._policy
             )
-            state, rules = circulation_and_rule_book(uow, loan.book_id, self._policy)
             state.renew(loan, self._standing(uow, member, rules), rules, now)
             uow.circulation.save(state)
             uow.commit()
@@ -269,8 +277,9 @@ class Circulation:
         ``not_needed_after`` (a local date) a hold still waiting is expired by the daily job."""
         now = self._clock.now()
         with self._uow() as uow:
-            member = found(uow.members.get(member_id, for_update=True), MemberNotFound, member_id)
-            state, rules = circulation_and_rule_book(uow, book_id, self._policy)
+            member, state, rules = member_circulation_and_rule_book(
+                uow, member_id, book_id, self._policy
+            )
             open_loans, settled, member_holds = uow.open_loans_balance_and_holds(member_id)
             hold = state.place_hold(
                 hold_id=self._ids.new_id(),
@@ -436,15 +445,10 @@ class Circulation:
         return found(uow.copies.get_by_barcode(barcode.strip()), CopyNotFound, barcode.strip())
 
     @staticmethod
-    def _borrower(uow: UnitOfWork, member_id: str | None, card_number: str | None) -> Member:
-        """The member named by id or by card, locked: their loans are decided one at a time."""
-        if card_number is not None:
-            card = normalise_card_number(card_number)
-            member = uow.members.get_by_card_number(card)
-            member_id = found(member, MemberNotFound, card).id
-        return found(
-            uow.members.get(str(member_id), for_update=True), MemberNotFound, str(member_id)
-        )
+    def _card_holder(uow: UnitOfWork, card_number: str) -> str:
+        """The id of the member whose card was scanned."""
+        card = normalise_card_number(card_number)
+        return found(uow.members.get_by_card_number(card), MemberNotFound, card).id
 
     def _standing(self, uow: UnitOfWork, member: Member, rules: RuleBook) -> Standing:
         # The ledger's sum from the database: a long-standing member's every line need not

@@ -7,7 +7,8 @@ from typing import Protocol, TypeVar
 from application.unit_of_work import RulesInForce, UnitOfWork
 from domain.calendar import LibraryCalendar
 from domain.circulation import BookCirculation
-from domain.errors import BookNotFound, NotFound, VersionMismatch
+from domain.errors import BookNotFound, MemberNotFound, NotFound, VersionMismatch
+from domain.members import Member
 from domain.policy import Policy
 from domain.rules import RuleBook
 
@@ -58,3 +59,16 @@ def circulation_and_rule_book(
     if state is None:
         raise BookNotFound(book_id)
     return state, rule_book_of(in_force, policy)
+
+
+def member_circulation_and_rule_book(
+    uow: UnitOfWork, member_id: str, book_id: str, policy: Policy
+) -> tuple[Member, BookCirculation, RuleBook]:
+    """The member, locked (``MemberNotFound`` for an unknown one), and
+    ``circulation_and_rule_book``, read together."""
+    member, state, in_force = uow.member_circulation_and_rules(member_id, book_id)
+    if member is None:
+        raise MemberNotFound(member_id)
+    if state is None:
+        raise BookNotFound(book_id)
+    return member, state, rule_book_of(in_force, policy)

@@ -109,8 +109,10 @@ class EntityStore(ABC, Generic[E]):
     @abstractmethod
     def write_changes(self, entity: E, expected_version: int, before: E | None = None) -> None:
         """Store ``entity`` (whose version is already the new one) if the stored version is
-        still ``expected_version``; raise ``ConcurrentUpdate`` otherwise. ``before`` is the
-        entity as it was loaded, when known: an adapter may then write only what differs."""
+        still ``expected_version``; raise ``ConcurrentUpdate`` otherwise, at once or (for an
+        adapter that sends the write with the commit's others) when the commit sends it.
+        ``before`` is the entity as it was loaded, when known: an adapter may then write only
+        what differs."""
 
     @abstractmethod
     def write_removal(self, entity: E) -> None: ...
@@ -452,8 +454,10 @@ class UnitOfWork(BaseUnitOfWork):
 
     def rules_in_force(self) -> RulesInForce:
         """Every circulation rule, member category and closure, as their repositories' ``all``
-        give them (tracked alike). Every circulation decision needs the three together, so an
-        adapter may read them in one round trip; this reads each in turn."""
+        give them, to decide by: read-only (a change goes through the repositories), so an
+        adapter may hand the same ones to every unit of work while they are what the store
+        holds. Every circulation decision needs the three together, so an adapter may read
+        them in one round trip; this reads each in turn."""
         return RulesInForce(
             rules=self.rules.all(),
             categories=self.member_categories.all(),
@@ -464,6 +468,15 @@ class UnitOfWork(BaseUnitOfWork):
         """``circulation.find(book_id)`` and ``rules_in_force()``: what every decision about a
         book reads besides the member. An adapter may read them in one round trip."""
         return self.circulation.find(book_id), self.rules_in_force()
+
+    def member_circulation_and_rules(
+        self, member_id: str, book_id: str
+    ) -> tuple[Member | None, BookCirculation | None, RulesInForce]:
+        """The member, locked (``members.get(member_id, for_update=True)``), and
+        ``circulation_and_rules(book_id)``: what a decision about a member and a book reads
+        first. An adapter may read them in one round trip; what it reads after the lock (their
+        loans, their balance) must wait for it, and is read apart."""
+        return self.members.get(member_id, for_update=True), *self.circulation_and_rules(book_id)
 
     def open_loans_and_balance(self, member_id: str) -> tuple[list[Loan], int]:
         """The member's open loans (``loans.open_for_member``) and ledger balance

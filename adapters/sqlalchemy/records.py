@@ -1,10 +1,16 @@
-"""The records a commit writes besides its entities: audit records and outbox messages.
+"""What a commit writes after its reads: the entities it changed and the records it carries
+(audit records and outbox messages), in as few round trips as the database allows.
 
-A change usually writes one of each. On PostgreSQL a run of them is one statement: the last
-record's INSERT, with the others' INSERTs as data-modifying CTEs of it (PostgreSQL runs each
-exactly once, whether or not the statement reads them), so the run costs one round trip rather
-than one each. Each keeps its own rules: an outbox message still does nothing on a duplicate
-``dedupe_key``. SQLite has no data-modifying CTEs: one INSERT each there.
+A change usually writes an entity or two and one record of each kind. On PostgreSQL a run of
+them is one statement: each write a data-modifying CTE (PostgreSQL runs each exactly once,
+whether or not the statement reads it) of a SELECT that counts the rows each UPDATE matched, so
+the run costs one round trip rather than one each. Each keeps its own rules: an UPDATE still
+matches only the version it read (a count other than one is ``ConcurrentUpdate``, as it is for
+an UPDATE sent alone), the database's constraints still refuse what they refuse, and an outbox
+message still does nothing on a duplicate ``dedupe_key``. The parts of one statement run in no
+set order, so a run only holds writes that do not depend on each other's effects: an INSERT or
+a versioned UPDATE of one row each, never two of the same row (``adapters...held``); any other write
+sends the run held so far first. SQLite has no data-modifying CTEs: one statement each there.
 """
 
 from __future__ import annotations
@@ -13,46 +19,53 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Insert, bindparam, insert
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
 
 from adapters.sqlalchemy import audit, outbox
+from adapters.sqlalchemy.errors import domain_error_for
+from adapters.sqlalchemy.held import HeldWrite
+from adapters.sqlalchemy.models import Base
 from application.audit import AuditRecord
 from application.outbox import OutboxMessage
+from domain.errors import ConcurrentUpdate
 
 Record = AuditRecord | OutboxMessage
 
-# Records per statement: a change writes two or three, while a job's commit may write thousands,
-# which in one statement would pass PostgreSQL's limit of 65,535 parameters.
+# Writes per statement: a change makes a few, while a job's commit may make thousands, which in
+# one statement would pass PostgreSQL's limit of 65,535 parameters.
 RUN_LIMIT = 16
 
 
-def write_records(connection: Connection, records: Sequence[Record]) -> None:
-    """Insert ``records`` in ``connection``'s (the change's) transaction, in their order."""
-    if connection.dialect.name != "postgresql" or len(records) < 2:
+def write_records(
+    connection: Connection, records: Sequence[Record], held: Sequence[HeldWrite] = ()
+) -> None:
+    """Send ``held`` writes, then insert ``records``, in ``connection``'s (the change's)
+    transaction, in their order. Held writes come from PostgreSQL's units of work only."""
+    if connection.dialect.name != "postgresql":
         for record in records:
             if isinstance(record, AuditRecord):
                 audit.write_record(connection, record)
             else:
                 outbox.write_message(connection, record)
         return
-    # Of two messages with one cause, the first is kept, as one INSERT each would keep it: the
-    # parts of one statement run in no set order, so the database cannot be left to choose.
-    records = _first_of_each_cause(records)
-    for start in range(0, len(records), RUN_LIMIT):
-        _write_run(connection, records[start : start + RUN_LIMIT])
-
-
-def _write_run(connection: Connection, records: Sequence[Record]) -> None:
-    parameters: dict[str, Any] = {}
-    for n, record in enumerate(records):
-        values = record.as_dict() if isinstance(record, AuditRecord) else outbox.values_of(record)
-        parameters.update({f"r{n}_{name}": value for name, value in values.items()})
-    kinds = tuple(isinstance(record, AuditRecord) for record in records)
-    connection.execute(_statement(kinds), parameters)
+    _write(connection, [*held, *_first_of_each_cause(records)])
 
 
 def _first_of_each_cause(records: Sequence[Record]) -> list[Record]:
+    # Of two messages with one cause, the first is kept, as one INSERT each would keep it: the
+    # parts of one statement run in no set order, so the database cannot be left to choose.
     causes: set[str] = set()
     kept: list[Record] = []
     for record in records:
@@ -64,24 +77,126 @@ def _first_of_each_cause(records: Sequence[Record]) -> list[Record]:
     return kept
 
 
-@lru_cache(maxsize=64)
-def _statement(audits: tuple[bool, ...]) -> Insert:
-    """The INSERTs of a run of records (``True`` for an audit record, ``False`` for an outbox
-    message), as one statement, built once per sequence of kinds."""
-    inserts = [_insert(n, is_audit) for n, is_audit in enumerate(audits)]
-    *earlier, last = inserts
-    return last.add_cte(*(each.cte(f"record_{n}") for n, each in enumerate(earlier)))
+Write = HeldWrite | Record
 
 
-def _insert(n: int, is_audit: bool) -> Insert:
-    """One record's INSERT, its parameters named ``r<n>_<column>``."""
-    table = audit.TABLE if is_audit else outbox.TABLE
-    names = table.columns.keys() if is_audit else outbox.WRITTEN_COLUMNS
-    values = {name: bindparam(f"r{n}_{name}", type_=table.c[name].type) for name in names}
-    if is_audit:
-        return insert(table).values(values)
+def _write(connection: Connection, writes: Sequence[Write]) -> None:
+    for start in range(0, len(writes), RUN_LIMIT):
+        _write_run(connection, writes[start : start + RUN_LIMIT])
+
+
+def _write_run(connection: Connection, run: Sequence[Write]) -> None:
+    parameters: dict[str, Any] = {}
+    shape: list[tuple[str, ...]] = []
+    for n, write in enumerate(run):
+        values = _values(write)
+        if isinstance(write, HeldWrite) and write.expected is not None:
+            values = {**values, "_id": write.entity.id, "_expected": write.expected}
+        parameters.update({f"w{n}_{name}": value for name, value in values.items()})
+        shape.append(_kind(write))
+    held = [write for write in run if isinstance(write, HeldWrite)]
+    try:
+        matched = connection.execute(_statement(tuple(shape)), parameters).one()
+    except DBAPIError as error:
+        _restore(held)
+        # A record's INSERT failing is a fault, as it was when records were sent alone: only
+        # the entities' refusals have domain names.
+        refusal = None if _by_a_record(error) else domain_error_for(error, _culprit(error, held))
+        if refusal is None:
+            raise
+        raise refusal from error
+    updates = [write for write in held if write.expected is not None]
+    # Without an UPDATE the statement selects a constant: nothing to count.
+    for write, count in zip(updates, matched if updates else (), strict=True):
+        if count != 1:
+            _restore(held)
+            raise ConcurrentUpdate(
+                f"{write.entity.id} was changed or removed by another transaction",
+                id=write.entity.id,
+            )
+
+
+def _values(write: Write) -> dict[str, Any]:
+    if isinstance(write, HeldWrite):
+        return write.values
+    return write.as_dict() if isinstance(write, AuditRecord) else outbox.values_of(write)
+
+
+def _kind(write: Write) -> tuple[str, ...]:
+    """What a write's part of the statement depends on: its kind, table and columns."""
+    if isinstance(write, AuditRecord):
+        return ("audit",)
+    if isinstance(write, OutboxMessage):
+        return ("outbox",)
+    verb = "insert" if write.expected is None else "update"
+    return (verb, write.table.name, *write.values)
+
+
+def _restore(held: Sequence[HeldWrite]) -> None:
+    """Give the entities of a run that failed back the versions they were read at, as a write
+    sent alone leaves them when it fails."""
+    for write in held:
+        if write.expected is not None:
+            write.entity.version = write.expected
+
+
+def _table_of(error: DBAPIError) -> str | None:
+    diag = getattr(error.orig, "diag", None)
+    return getattr(diag, "table_name", None)
+
+
+def _culprit(error: DBAPIError, held: Sequence[HeldWrite]) -> Any:
+    """The entity whose write the database refused, when the run held one of its table (its
+    details then name it, as a write sent alone would)."""
+    of_table = [write.entity for write in held if write.table.name == _table_of(error)]
+    return of_table[0] if len(of_table) == 1 else None
+
+
+def _by_a_record(error: DBAPIError) -> bool:
+    return _table_of(error) in (audit.TABLE.name, outbox.TABLE.name)
+
+
+@lru_cache(maxsize=256)
+def _statement(shape: tuple[tuple[str, ...], ...]) -> Select[Any]:
+    """The writes of a run (by ``_kind``) as one statement, built once per shape: their
+    data-modifying CTEs, and a SELECT of the rows each UPDATE matched."""
+    parts = [_part(n, kind) for n, kind in enumerate(shape)]
+    ctes = [part.cte(f"write_{n}") for n, part in enumerate(parts)]
+    counts = [
+        select(func.count()).select_from(cte).scalar_subquery().label(f"matched_{n}")
+        for n, (cte, kind) in enumerate(zip(ctes, shape, strict=True))
+        if kind[0] == "update"
+    ]
+    return select(*(counts or [literal(1).label("written")])).add_cte(*ctes)
+
+
+def _part(n: int, kind: tuple[str, ...]) -> Any:
+    """One write's statement, its parameters named ``w<n>_<column>``."""
+    verb, *rest = kind
+    if verb == "audit":
+        table = audit.TABLE
+        return insert(table).values(_parameters(n, table, table.columns.keys()))
+    if verb == "outbox":
+        table = outbox.TABLE
+        return (
+            postgresql.insert(table)
+            .values(_parameters(n, table, outbox.WRITTEN_COLUMNS))
+            .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+        )
+    name, *columns = rest
+    table = Base.metadata.tables[name]
+    if verb == "insert":
+        return insert(table).values(_parameters(n, table, columns))
     return (
-        postgresql.insert(table)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+        update(table)
+        .where(
+            table.c.id == bindparam(f"w{n}__id", type_=table.c.id.type),
+            table.c.version == bindparam(f"w{n}__expected", type_=table.c.version.type),
+        )
+        .values(_parameters(n, table, columns))
+        .returning(table.c.id)
     )
+
+
+def _parameters(n: int, table: Table, columns: Sequence[str]) -> dict[str, Any]:
+    return {name: bindparam(f"w{n}_{name}", type_=table.c[name].type) for name in columns}

@@ -29,6 +29,7 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    literal_column,
     or_,
     select,
     union_all,
@@ -40,6 +41,7 @@ from sqlalchemy.sql import util as sql_util
 from adapters.sqlalchemy import mappers, search
 from adapters.sqlalchemy.engine import read_only_transaction
 from adapters.sqlalchemy.errors import translated_errors
+from adapters.sqlalchemy.held import HeldWrite, HeldWrites
 from adapters.sqlalchemy.models import (
     Base,
     BookRow,
@@ -111,10 +113,29 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
     # row, which cost more than the query on a page of small rows. Right for tables whose
     # mapper reads only column attributes named as the columns are (``_to_entity``).
     plain_pages: ClassVar[bool] = False
+    # Single-row INSERTs and versioned UPDATEs may wait to go out with the commit's records
+    # (``adapters.sqlalchemy.records``): right for tables keyed by ``id`` whose writes need
+    # nothing else written first (a ledger line's allocations need the line).
+    held_writes: ClassVar[bool] = False
 
-    def __init__(self, tracker: ChangeTracker, session: Session) -> None:
+    def __init__(
+        self, tracker: ChangeTracker, session: Session, held: HeldWrites | None = None
+    ) -> None:
         super().__init__(tracker)
         self._session = session
+        self._held = held
+
+    def _send_held(self) -> None:
+        """Send the writes held so far: a write of this store's own goes after them."""
+        if self._held is not None:
+            with translated_errors():
+                self._held.send()
+
+    def _holding(self) -> HeldWrites | None:
+        if self._held is not None and not self.held_writes:
+            self._send_held()
+            return None
+        return self._held
 
     # --- conversions, per table ----------------------------------------------------------
 
@@ -279,6 +300,10 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
     # --- writes (called by the change tracker) -------------------------------------------
 
     def write_new(self, entity: E) -> None:
+        held = self._holding()
+        if held is not None:
+            held.hold(HeldWrite(self._table(), self._to_values(entity), entity))
+            return
         with translated_errors(entity):
             self._session.connection().execute(_insert_into(self._table()), self._to_values(entity))
 
@@ -286,6 +311,7 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         if len(entities) == 1:
             self.write_new(entities[0])  # keeps the entity's details in a uniqueness error
             return
+        self._send_held()
         # A list of parameter sets is an executemany, which SQLAlchemy sends as multi-row
         # INSERT ... VALUES batches: a bulk load costs a few statements, not one per row.
         with translated_errors():
@@ -303,6 +329,10 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
             # version is among them, so the guard below still refuses a concurrent change.
             loaded = self._to_values(before)
             values = {column: value for column, value in values.items() if loaded[column] != value}
+        held = self._holding()
+        if held is not None:
+            held.hold(HeldWrite(table, values, entity, expected_version))
+            return
         values["_id"], values["_expected"] = entity.id, expected_version
         with translated_errors(entity):
             result = self._session.connection().execute(_update_of(table), values)
@@ -312,6 +342,7 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
             )
 
     def write_removal(self, entity: E) -> None:
+        self._send_held()
         table = self._table()
         statement = delete(table).where(table.c.id == entity.id)
         version = getattr(entity, "version", None)
@@ -632,6 +663,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
 
 class SqlCopyRepository(_SqlStore[Copy, CopyRow]):
     row = CopyRow
+    held_writes = True
 
     def _to_entity(self, row: CopyRow) -> Copy:
         return mappers.copy_from_row(row)
@@ -669,6 +701,7 @@ class SqlCopyRepository(_SqlStore[Copy, CopyRow]):
 
 class SqlMemberRepository(_SqlStore[Member, MemberRow]):
     row = MemberRow
+    held_writes = True
 
     def _to_entity(self, row: MemberRow) -> Member:
         return mappers.member_from_row(row)
@@ -729,6 +762,7 @@ def _overdue_at(now: datetime) -> ColumnElement[bool]:
 
 class SqlLoanRepository(_SqlStore[Loan, LoanRow]):
     row = LoanRow
+    held_writes = True
 
     def _to_entity(self, row: LoanRow) -> Loan:
         return mappers.loan_from_row(row)
@@ -797,12 +831,22 @@ class SqlLoanRepository(_SqlStore[Loan, LoanRow]):
         return LOAN_ORDER.paged(self._page(conditions, order_by, page, runs))
 
 
-_HOLD_IS_ACTIVE = HoldRow.status.in_(sorted(ACTIVE_HOLD_STATUSES))
+def _one_of(column: Any, values: Collection[str]) -> ColumnElement[bool]:
+    """``column IN (...)`` of constants of the code, written into the SQL: a list of bound
+    values would be expanded into the statement's text again on every run of it."""
+    quoted: list[ColumnElement[Any]] = [
+        literal_column("'" + str(value).replace("'", "''") + "'") for value in sorted(values)
+    ]
+    return cast(ColumnElement[bool], column.in_(quoted))
+
+
+_HOLD_IS_ACTIVE = _one_of(HoldRow.status, ACTIVE_HOLD_STATUSES)
 _QUEUE_ORDER = (HoldRow.queued_at.asc(), HoldRow.id.asc())
 
 
 class SqlHoldRepository(_SqlStore[Hold, HoldRow]):
     row = HoldRow
+    held_writes = True
 
     def _to_entity(self, row: HoldRow) -> Hold:
         return mappers.hold_from_row(row)
@@ -854,7 +898,7 @@ class SqlHoldRepository(_SqlStore[Hold, HoldRow]):
 
 # Charges and refunds count for the member's debt, every other line against it.
 _SIGNED_CENTS = case(
-    (LedgerEntryRow.kind.in_(sorted(DEBITS)), LedgerEntryRow.amount_cents),
+    (_one_of(LedgerEntryRow.kind, DEBITS), LedgerEntryRow.amount_cents),
     else_=-LedgerEntryRow.amount_cents,
 )
 _ALLOCATIONS = cast(Table, LedgerAllocationRow.__table__)
@@ -990,6 +1034,7 @@ class SqlLedgerRepository(_SqlStore[LedgerEntry, LedgerEntryRow]):
         raise NotImplementedError("ledger entries are immutable")
 
     def write_removal(self, entity: LedgerEntry) -> None:
+        self._send_held()
         # Allocations to the line, and its own, go with it (the member's lines go together).
         statement = delete(_ALLOCATIONS).where(
             or_(_ALLOCATIONS.c.entry_id == entity.id, _ALLOCATIONS.c.charge_id == entity.id)
@@ -1061,8 +1106,12 @@ class SqlBookCirculationRepository(BookCirculationStore):
         """What ``_load_with_book`` returns, of the rows ``book_circulation_parts`` read (in a
         statement that may read other parts too), tracked."""
         books = self._books.entities_of(rows.get("book", []))
+        return (books[0] if books else None, *self.loaded(rows))
+
+    def loaded(self, rows: dict[str, list[Any]]) -> tuple[list[Copy], list[Hold]]:
+        """The copies and holds of rows read by ``book_circulation_parts`` (in a statement that
+        may read other parts too), tracked."""
         return (
-            books[0] if books else None,
             self._copies.entities_of(rows.get("copies", [])),
             self._holds.entities_of(rows.get("holds", [])),
         )
@@ -1110,6 +1159,7 @@ class SqlMemberCategoryRepository(_SqlStore[MemberCategory, MemberCategoryRow]):
         expected_version: int,
         before: MemberCategory | None = None,  # noqa: ARG002 (rarely changed: every column is written)
     ) -> None:
+        self._send_held()
         _write_by_code(self._session, self._table(), self._to_values(entity), expected_version)
 
 
@@ -1134,6 +1184,7 @@ class SqlItemTypeRepository(_SqlStore[ItemType, ItemTypeRow]):
         expected_version: int,
         before: ItemType | None = None,  # noqa: ARG002 (rarely changed: every column is written)
     ) -> None:
+        self._send_held()
         _write_by_code(self._session, self._table(), self._to_values(entity), expected_version)
 
 

@@ -41,21 +41,24 @@ class Part:
     the order of ``order_by``. ``name`` prefixes its columns' labels; it must hold no ``_``."""
 
     name: str
-    model: Any  # a mapped class of ``adapters.sqlalchemy.models``
+    model: Any  # a mapped class of ``adapters.sqlalchemy.models``; None: ``values`` from no table
     where: Sequence[ColumnElement[bool]] = ()
     order_by: Sequence[ColumnElement[Any] | QueryableAttribute[Any]] = ()
     # In place of the table's columns: named expressions, such as one aggregate of the rows.
     values: Mapping[str, ColumnElement[Any]] | None = None
 
     @property
-    def table(self) -> Table:
-        return cast(Table, self.model.__table__)
+    def table(self) -> Table | None:
+        return None if self.model is None else cast(Table, self.model.__table__)
 
     @property
     def columns(self) -> list[tuple[str, ColumnElement[Any]]]:
         if self.values is not None:
             return list(self.values.items())
-        return [(column.name, column) for column in self.table.columns]
+        table = self.table
+        if table is None:
+            raise ValueError(f"part {self.name!r} reads no table: it must name its values")
+        return [(column.name, column) for column in table.columns]
 
 
 def together(parts: Sequence[Part]) -> CompoundSelect[Any]:
@@ -77,10 +80,30 @@ def together(parts: Sequence[Part]) -> CompoundSelect[Any]:
             columns.append(
                 (term if owner == part.name else sql_cast(null(), term.type)).label(label)
             )
-        selects.append(select(*columns).select_from(part.table).where(*part.where))
+        chosen = select(*columns)
+        if part.table is not None:
+            chosen = chosen.select_from(part.table)
+        selects.append(chosen.where(*part.where))
     statement = union_all(*selects)
     by = dict(statement.selected_columns.items())
-    return statement.order_by(by[_PART], *(by[label] for _, label, _ in order))
+    statement = statement.order_by(by[_PART], *(by[label] for _, label, _ in order))
+    _LAYOUTS[statement] = _layout(wide)
+    return statement
+
+
+# Which positions of a row hold each part's columns, by statement: worked out once, when the
+# statement is built, rather than on every run (every row carries every part's columns).
+_LAYOUTS: dict[CompoundSelect[Any], dict[str, tuple[tuple[str, int], ...]]] = {}
+
+
+def _layout(
+    wide: list[tuple[str, str, ColumnElement[Any]]],
+) -> dict[str, tuple[tuple[str, int], ...]]:
+    layout: dict[str, list[tuple[str, int]]] = {}
+    # Position 0 is the part's name; the columns of ``wide`` follow it in order.
+    for index, (owner, label, _) in enumerate(wide, start=1):
+        layout.setdefault(owner, []).append((label.removeprefix(f"{owner}_"), index))
+    return {owner: tuple(columns) for owner, columns in layout.items()}
 
 
 def _expression(term: ColumnElement[Any] | QueryableAttribute[Any]) -> ColumnElement[Any]:
@@ -94,26 +117,13 @@ def read_together(
     the mappers read rows."""
     # On the session's connection, as Core: the statement selects columns, not entities, so
     # the ORM's execution layer would only add work.
+    layout = _LAYOUTS[statement]
     with translated_errors():
-        found = session.connection().execute(statement, dict(parameters or {}))
-        keys = list(found.keys())
-        rows = found.all()
-    # Which positions hold each part's columns, worked out once per statement run rather than
-    # once per row: every row carries every part's columns.
-    columns: dict[str, list[tuple[str, int]]] = {}
+        rows = session.connection().execute(statement, dict(parameters or {})).all()
     rows_by_part: dict[str, list[SimpleNamespace]] = {}
     for row in rows:
         part = row[0]  # ``together`` puts the part's name first
-        wanted = columns.get(part)
-        if wanted is None:
-            prefix = f"{part}_"
-            start = len(prefix)
-            wanted = columns[part] = [
-                (label[start:], index)
-                for index, label in enumerate(keys)
-                if label.startswith(prefix) and label[start] != "_"
-            ]
         rows_by_part.setdefault(part, []).append(
-            SimpleNamespace(**{name: row[index] for name, index in wanted})
+            SimpleNamespace(**{name: row[index] for name, index in layout[part]})
         )
     return rows_by_part

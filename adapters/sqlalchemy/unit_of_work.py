@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from adapters.sqlalchemy.bulk import SqlBulkWriter
 from adapters.sqlalchemy.errors import translated_errors
+from adapters.sqlalchemy.held import HeldWrite, HeldWrites
 from adapters.sqlalchemy.idempotency import use_key
 from adapters.sqlalchemy.records import write_records
 from adapters.sqlalchemy.repositories import (
@@ -32,7 +34,11 @@ from adapters.sqlalchemy.repositories import (
     read_open_loans_and_balance,
     read_open_loans_balance_and_holds,
 )
-from adapters.sqlalchemy.rules_in_force import read_circulation_and_rules, read_rules_in_force
+from adapters.sqlalchemy.rules_in_force import (
+    read_circulation_and_rules,
+    read_member_circulation_and_rules,
+    read_rules_in_force,
+)
 from application.audit import AuditRecord
 from application.idempotency import KeyUsed
 from application.outbox import OutboxMessage
@@ -48,6 +54,7 @@ from domain.catalogue import Copy
 from domain.circulation import BookCirculation
 from domain.holds import Hold
 from domain.loans import Loan
+from domain.members import Member
 
 
 class SqlTransaction(BaseUnitOfWork):
@@ -68,6 +75,8 @@ class SqlTransaction(BaseUnitOfWork):
         super().__init__(publisher, records_for_events)
         self._session_factory = session_factory
         self._session: Session | None = None
+        # Entity writes held to go out with the records (PostgreSQL; ``adapters...records``).
+        self._held: HeldWrites | None = None
 
     @property
     def session(self) -> Session:
@@ -80,6 +89,8 @@ class SqlTransaction(BaseUnitOfWork):
             raise RuntimeError("this unit of work is already open")
         session = self._session_factory()
         self._session = session
+        if session.get_bind().dialect.name == "postgresql":
+            self._held = HeldWrites(self._send_held)
         self._bind(tracker, session)
 
     @abstractmethod
@@ -92,16 +103,26 @@ class SqlTransaction(BaseUnitOfWork):
         cannot see through, for no gain worth measuring."""
 
     def _write_records(self, records: Sequence[object]) -> None:
-        # Runs of audit records and outbox messages (what most changes write) go together.
+        # Runs of audit records and outbox messages (what most changes write) go together, the
+        # first with the entity writes held back for it.
         run: list[AuditRecord | OutboxMessage] = []
         for record in records:
             if isinstance(record, AuditRecord | OutboxMessage):
                 run.append(record)
                 continue
-            write_records(self.session.connection(), run)
+            self._write_run(run)
             run = []
             self._write_record(record)
-        write_records(self.session.connection(), run)
+        self._write_run(run)
+
+    def _write_run(self, run: Sequence[AuditRecord | OutboxMessage]) -> None:
+        if self._held is not None:
+            self._held.send(run)
+        else:
+            write_records(self.session.connection(), run)
+
+    def _send_held(self, held: Sequence[HeldWrite], records: Sequence[Any]) -> None:
+        write_records(self.session.connection(), records, held)
 
     def _write_record(self, record: object) -> None:
         if isinstance(record, KeyUsed):
@@ -114,6 +135,8 @@ class SqlTransaction(BaseUnitOfWork):
         super()._write_record(record)
 
     def _commit(self) -> None:
+        if self._held is not None:
+            self._held.send()  # what is still held, when the commit wrote no records
         with translated_errors():
             self.session.commit()
 
@@ -122,7 +145,7 @@ class SqlTransaction(BaseUnitOfWork):
             self._session.rollback()
 
     def _close(self) -> None:
-        session, self._session = self._session, None
+        session, self._session, self._held = self._session, None, None
         if session is not None:
             session.close()
 
@@ -138,18 +161,17 @@ class SqlUnitOfWork(SqlTransaction, UnitOfWork):
     """
 
     def _bind(self, tracker: ChangeTracker, session: Session) -> None:
-        self.books = books = SqlBookRepository(tracker, session)
-        self.copies = self._sql_copies = copies = SqlCopyRepository(tracker, session)
-        self.members = SqlMemberRepository(tracker, session)
-        self.loans = self._sql_loans = SqlLoanRepository(tracker, session)
-        self.holds = self._sql_holds = holds = SqlHoldRepository(tracker, session)
-        self.ledger = SqlLedgerRepository(tracker, session)
-        self.member_categories = self._sql_categories = SqlMemberCategoryRepository(
-            tracker, session
-        )
-        self.item_types = SqlItemTypeRepository(tracker, session)
-        self.rules = self._sql_rules = SqlCirculationRuleRepository(tracker, session)
-        self.closures = self._sql_closures = SqlClosureRepository(tracker, session)
+        held = self._held
+        self.books = books = SqlBookRepository(tracker, session, held)
+        self.copies = self._sql_copies = copies = SqlCopyRepository(tracker, session, held)
+        self.members = self._sql_members = SqlMemberRepository(tracker, session, held)
+        self.loans = self._sql_loans = SqlLoanRepository(tracker, session, held)
+        self.holds = self._sql_holds = holds = SqlHoldRepository(tracker, session, held)
+        self.ledger = SqlLedgerRepository(tracker, session, held)
+        self.member_categories = SqlMemberCategoryRepository(tracker, session, held)
+        self.item_types = SqlItemTypeRepository(tracker, session, held)
+        self.rules = SqlCirculationRuleRepository(tracker, session, held)
+        self.closures = SqlClosureRepository(tracker, session, held)
         self.circulation = self._sql_circulation = SqlBookCirculationRepository(
             tracker, books, copies, holds, self._emit_all, session
         )
@@ -167,16 +189,14 @@ class SqlUnitOfWork(SqlTransaction, UnitOfWork):
         return read_copy_and_open_loan(self.session, self._sql_copies, self._sql_loans, barcode)
 
     def circulation_and_rules(self, book_id: str) -> tuple[BookCirculation | None, RulesInForce]:
-        return read_circulation_and_rules(
-            self.session,
-            book_id,
-            self._sql_circulation,
-            self._sql_rules,
-            self._sql_categories,
-            self._sql_closures,
+        return read_circulation_and_rules(self.session, book_id, self._sql_circulation)
+
+    def member_circulation_and_rules(
+        self, member_id: str, book_id: str
+    ) -> tuple[Member | None, BookCirculation | None, RulesInForce]:
+        return read_member_circulation_and_rules(
+            self.session, member_id, book_id, self._sql_members, self._sql_circulation
         )
 
     def rules_in_force(self) -> RulesInForce:
-        return read_rules_in_force(
-            self.session, self._sql_rules, self._sql_categories, self._sql_closures
-        )
+        return read_rules_in_force(self.session)

@@ -361,6 +361,38 @@ def test_circulation_and_rules_are_what_find_and_rules_in_force_say(new_uow: Uow
         assert uow.circulation_and_rules("no-such-book") == (None, in_force)
 
 
+def test_member_circulation_and_rules_are_the_member_with_circulation_and_rules(
+    new_uow: UowFactory,
+) -> None:
+    reader, other = member(), member()
+    b = book()
+    shelved = copy(b, "A-1")
+    waiting = hold(b, other)
+    store(new_uow, reader, other, b, shelved)
+    store(new_uow, waiting)
+    with new_uow() as uow:
+        locked, state, in_force = uow.member_circulation_and_rules(reader.id, b.id)
+        assert locked == reader
+        assert uow.members.get(reader.id) is locked  # tracked: its changes are written
+        assert state is not None
+        assert [each.id for each in state.copies] == [shelved.id]
+        assert [each.id for each in state.holds] == [waiting.id]
+        alone, rules_alone = uow.circulation_and_rules(b.id)
+        assert alone is not None
+        assert rules_alone == in_force
+        assert all(a is b for a, b in zip(state.copies, alone.copies, strict=True))
+        assert all(a is b for a, b in zip(state.holds, alone.holds, strict=True))
+        assert state.item_type == alone.item_type
+        unknown, still, _ = uow.member_circulation_and_rules("no-such-member", b.id)
+        assert unknown is None
+        assert still is not None
+        assert uow.member_circulation_and_rules(reader.id, "no-such-book") == (
+            locked,
+            None,
+            in_force,
+        )
+
+
 def test_copy_and_open_loan_are_what_the_two_repositories_say(new_uow: UowFactory) -> None:
     reader = member()
     b = book()

@@ -136,22 +136,57 @@ def test_the_rules_in_force_are_what_the_three_repositories_list(new_uow: UowFac
     store(new_uow, child, *rules, *closures)
     with new_uow() as uow:
         in_force = uow.rules_in_force()
-        # The same entities, in the same order, as each repository's own list: tracked alike.
-        for together, alone in (
-            (in_force.rules, uow.rules.all()),
-            (in_force.categories, uow.member_categories.all()),
-            (in_force.closures, uow.closures.all()),
-        ):
-            assert together == alone
-            assert all(a is b for a, b in zip(together, alone, strict=True))
+        # The same entities, in the same order, as each repository's own list.
+        assert in_force.rules == uow.rules.all()
+        assert in_force.categories == uow.member_categories.all()
+        assert in_force.closures == uow.closures.all()
         assert [c.weekday for c in in_force.closures[:2]] == [0, 6]
         assert [c.day for c in in_force.closures[2:]] == [date(2030, 1, 1), date(2030, 12, 25)]
-        in_force.categories[0].revise(now=T0 + DAY, loan_limit=5)
+        # A change goes through the repository, and the next unit of work decides by it.
+        stored = uow.member_categories.get("child")
+        assert stored is not None
+        stored.revise(now=T0 + DAY, loan_limit=5)
         uow.commit()
     with new_uow() as uow:
-        again = uow.member_categories.get("child")
-        assert again is not None
-        assert (again.loan_limit, again.version) == (5, 2)
+        again = uow.rules_in_force().categories
+        assert [(c.code, c.loan_limit, c.version) for c in again if c.code == "child"] == [
+            ("child", 5, 2)
+        ]
+
+
+def test_every_change_to_the_rules_is_in_force_at_the_next_decision(
+    new_uow: UowFactory,
+) -> None:
+    dvd = rule(None, "dvd", loan_days=7)
+    sunday = Closure.every(id=new_id(), weekday=6, note="Sunday")
+    store(new_uow, dvd, sunday)
+    b = book("9780306406157")
+    store(new_uow, b)
+    with new_uow() as uow:
+        assert uow.rules_in_force().rules == [dvd]
+    with new_uow() as uow:  # changed, removed, added: each seen by both reads
+        changed = uow.rules.get(dvd.id)
+        assert changed is not None
+        changed.apply(changed.changed(loan_days=10))
+        closure = uow.closures.get(sunday.id)
+        assert closure is not None
+        uow.closures.remove(closure)
+        uow.closures.add(Closure.every(id=new_id(), weekday=5))
+        uow.commit()
+    for together in (False, True):
+        with new_uow() as uow:
+            in_force = uow.circulation_and_rules(b.id)[1] if together else uow.rules_in_force()
+            assert [(r.id, r.loan_days, r.version) for r in in_force.rules] == [(dvd.id, 10, 2)]
+            assert [c.weekday for c in in_force.closures] == [5]
+    with new_uow() as uow:  # and back as it was: the same content, in force again
+        back = uow.rules.get(dvd.id)
+        assert back is not None
+        back.apply(back.changed(loan_days=7))
+        uow.commit()
+    with new_uow() as uow:
+        assert [(r.loan_days, r.version) for r in uow.circulation_and_rules(b.id)[1].rules] == [
+            (7, 3)
+        ]
 
 
 def test_no_rules_in_force_but_the_seeded_category(new_uow: UowFactory) -> None:

@@ -1,11 +1,15 @@
-"""Audit records and outbox messages written with a commit: all of them, in one statement on
-PostgreSQL (the others ride as CTEs of the last INSERT), each kind keeping its own rules."""
+"""Audit records and outbox messages written with a commit, with the entity writes it holds
+back for them: in one statement on PostgreSQL (each a CTE), in runs of sixteen, each kind of
+write keeping its own rules (a version check, a uniqueness, a duplicate message)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, event
+import pytest
+from sqlalchemy import Engine, event, text
 
 from adapters.ids import UuidV7Generator
 from adapters.sqlalchemy.audit import SqlAuditLog
@@ -15,6 +19,12 @@ from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.audit import AuditFilter, AuditRecord
 from application.outbox import Channel, OutboxFilter, OutboxMessage
 from application.queries import PageRequest
+from domain.catalogue import Book, Copy, CopyStatus
+from domain.errors import ConcurrentUpdate
+from domain.loans import Loan
+from domain.members import Member
+from domain.policy import Policy
+from domain.rules import CirculationRule
 
 NOW = datetime(2026, 3, 2, 10, tzinfo=UTC)
 IDS = UuidV7Generator()
@@ -103,3 +113,105 @@ def test_a_job_commit_of_thousands_of_records_is_written_whole(engine: Engine) -
             "SELECT count(*) FROM outbox_messages WHERE dedupe_key LIKE 'bulk-%%'"
         ).scalar_one()
     assert (audits, messages) == (3_200, 3_200)
+
+
+def _shelf(engine: Engine, copies: int) -> tuple[Book, list[Copy], Member]:
+    """A book with ``copies`` copies, and a member."""
+    book = Book.create(id=IDS.new_id(), isbn="9780306406157", title="Held", now=NOW)
+    shelved = [
+        Copy.create(id=IDS.new_id(), book_id=book.id, barcode=f"H-{n}", now=NOW)
+        for n in range(copies)
+    ]
+    member = Member.register(
+        id=IDS.new_id(),
+        email="held@example.org",
+        name="Held Reader",
+        card_number="HELD0001",
+        membership_expires_at=NOW + timedelta(days=365),
+        now=NOW,
+    )
+    with SqlUnitOfWork(session_factory(engine)) as uow:
+        uow.books.add(book)
+        for each in shelved:
+            uow.copies.add(each)
+        uow.members.add(member)
+        uow.commit()
+    return book, shelved, member
+
+
+def counting(engine: Engine) -> tuple[list[str], Any]:
+    sent: list[str] = []
+
+    def record(*args: object) -> None:
+        sent.append(str(args[2]))
+
+    return sent, record
+
+
+def test_a_commits_entity_writes_go_with_its_records_in_runs(engine: Engine) -> None:
+    _, shelved, _ = _shelf(engine, 40)
+    sent, record = counting(engine)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with SqlUnitOfWork(session_factory(engine)) as uow:
+            for each in shelved:
+                loaded = uow.copies.get(each.id)
+                assert loaded is not None
+                loaded.set_aside(NOW + timedelta(hours=1))
+            uow.also_write(audit_record("set-aside"))
+            uow.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    writing = [each for each in sent if "UPDATE copies" in each or "INSERT" in each]
+    # Forty UPDATEs and a record: sixteen writes a statement on PostgreSQL, one each on SQLite.
+    assert len(writing) == (3 if engine.dialect.name == "postgresql" else 41)
+    with SqlUnitOfWork(session_factory(engine)) as uow:
+        assert {uow.copies.get(each.id).version for each in shelved} == {2}  # type: ignore[union-attr]
+    trail = SqlAuditLog(engine).list(AuditFilter(entity_id="set-aside"), PageRequest())
+    assert len(trail.items) == 1
+
+
+def test_a_stale_write_refuses_the_whole_commit_records_and_all(engine: Engine) -> None:
+    _, (shelved,), _ = _shelf(engine, 1)
+    with SqlUnitOfWork(session_factory(engine)) as uow:
+        stale = uow.copies.get(shelved.id)
+        assert stale is not None
+        # Another change of the row since it was read (made here: SQLite has one writer).
+        bump = text("UPDATE copies SET version = version + 1 WHERE id = :id")
+        uow.session.execute(bump, {"id": shelved.id})
+        stale.set_aside(NOW + timedelta(hours=1))
+        uow.also_write(audit_record("stale"), message("stale-1", "stale"))
+        with pytest.raises(ConcurrentUpdate) as refused:
+            uow.commit()
+        assert refused.value.details == {"id": shelved.id}
+        assert stale.version == 1  # as it was read: the write was not made
+    with SqlUnitOfWork(session_factory(engine)) as uow:
+        stored = uow.copies.get(shelved.id)
+        assert stored is not None
+        assert (stored.status, stored.version) == (CopyStatus.AVAILABLE, 1)
+    assert SqlAuditLog(engine).list(AuditFilter(entity_id="stale"), PageRequest()).items == []
+    outbox = SqlOutboxStore(engine).list(OutboxFilter(), PageRequest())
+    assert [each.dedupe_key for each in outbox.items] == []
+
+
+def test_a_second_open_loan_of_a_copy_is_refused_naming_the_copy(engine: Engine) -> None:
+    book, (shelved,), member = _shelf(engine, 1)
+    terms = CirculationRule.from_policy(Policy())
+    first = Loan.start(
+        id=IDS.new_id(),
+        copy_id=shelved.id,
+        book_id=book.id,
+        member_id=member.id,
+        now=NOW,
+        policy=terms,
+    )
+    with SqlUnitOfWork(session_factory(engine)) as uow:
+        uow.loans.add(first)
+        uow.commit()
+    with SqlUnitOfWork(session_factory(engine)) as uow:
+        uow.loans.add(replace(first, id=IDS.new_id()))
+        uow.also_write(audit_record("second"))
+        with pytest.raises(ConcurrentUpdate) as refused:
+            uow.commit()
+        assert refused.value.details == {"copy_id": shelved.id}
+    assert SqlAuditLog(engine).list(AuditFilter(entity_id="second"), PageRequest()).items == []
