@@ -35,7 +35,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import util as sql_util
 
 from adapters.sqlalchemy import mappers, search
 from adapters.sqlalchemy.engine import read_only_transaction
@@ -54,6 +53,7 @@ from adapters.sqlalchemy.models import (
     MemberCategoryRow,
     MemberRow,
 )
+from adapters.sqlalchemy.search import Term
 from adapters.sqlalchemy.together import Part, read_together, together
 from application.queries import (
     HOLD_ORDER,
@@ -87,13 +87,6 @@ _IN_CHUNK = 900
 # shorter than that, a lower bound (``Page.total_exact`` false) for longer ones, so that no
 # page pays for counting a million rows. Beyond the page, the count reads index entries only.
 COUNT_AHEAD = 1000
-# Books walked in the sort order for a text search on PostgreSQL, looking for the page's
-# matches, before they are looked up by the trigram indexes and sorted instead
-# (``SqlBookRepository._page_by_walk``). By title with no other filter, the walk reads one
-# index that carries both searched keys (``search.TITLE_WALK_INDEX``) and never the table, so
-# it can go ten times as far for the same cost.
-SEARCH_HEAD = 2000
-SEARCH_WALK_COVERED = 20_000
 
 
 def deep_total(page: PageRequest, found: int, *, more: bool) -> tuple[int, bool]:
@@ -408,10 +401,51 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             statement = statement.where(BookRow.id > book_id)
         return self._all(statement)
 
+    def write_new(self, entity: Book) -> None:
+        super().write_new(entity)
+        self._write_words([entity])
+
+    def write_new_many(self, entities: Sequence[Book]) -> None:
+        super().write_new_many(entities)  # one book goes through ``write_new``, words and all
+        if len(entities) > 1:
+            self._write_words(entities)
+
+    def write_changes(
+        self, entity: Book, expected_version: int, before: Book | None = None
+    ) -> None:
+        super().write_changes(entity, expected_version, before)
+        if before is None or (before.title, before.authors) != (entity.title, entity.authors):
+            self._remove_words(entity.id)
+            self._write_words([entity])
+
+    def write_removal(self, entity: Book) -> None:
+        super().write_removal(entity)
+        self._remove_words(entity.id)
+
+    def _write_words(self, books: Sequence[Book]) -> None:
+        """The books' rows of the word index (``search.word_rows``), written with them."""
+        rows = [
+            dict(zip(search.WORD_COLUMNS, row, strict=True))
+            for book in books
+            for row in search.word_rows(book.id, mappers.fold(book.title), book.authors)
+        ]
+        if rows:
+            with translated_errors():
+                self._session.connection().execute(insert(search.WORDS), rows)
+
+    def _remove_words(self, book_id: str) -> None:
+        with translated_errors():
+            self._session.connection().execute(
+                delete(search.WORDS).where(search.WORDS.c.book_id == book_id)
+            )
+
     def search(self, query: BookFilter, page: PageRequest) -> Page[Book]:
         read_only_transaction(self._session)  # searching the catalogue never writes
-        author = mappers.fold(query.author) if query.author else None
-        conditions = self._text_conditions(query.words, author)
+        author = query.author_phrase
+        conditions: list[ColumnElement[bool]] = []
+        if author == "":
+            conditions.append(false())  # an author without a letter or digit names no one
+        terms = search.terms_of(query.words, author)
         if query.isbn is not None:
             conditions.append(BookRow.isbn == query.isbn)
         if query.available is not None:
@@ -421,56 +455,184 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             conditions.append(on_shelf > 0 if query.available else on_shelf < 1)
         descending = query.sort.descending
         field = query.sort.field
+        after = query.sort.after(page)
+        nulls_last = query.sort.nulls_last
+        by_title = field == BookSort.TITLE.field
+        chosen = self._driver(terms) if terms and author != "" else None
+        if terms and chosen is None:
+            conditions.append(false())  # a word that begins no stored word matches no book
+        elif chosen is not None:
+            driver, vocabulary = chosen
+            others = [term for term in terms if term is not driver]
+            if by_title and vocabulary is not None:
+                return self._page_of_words(
+                    driver, vocabulary, others, conditions, page, after, descending=descending
+                )
+            if by_title:
+                # Every word begins too many stored words to merge them in order (``q=t``):
+                # the title order is walked, each book tested from the index; so broad a
+                # prefix matches most books, and the walk stops soon.
+                conditions.extend(term.held_by(BookRow.id) for term in terms)
+            else:
+                # Another order: the matches of the word with fewest books are sorted.
+                conditions.append(
+                    BookRow.id.in_(select(search.WORDS.c.book_id).where(*driver.in_range()))
+                )
+                conditions.extend(term.held_by(BookRow.id) for term in others)
+                return self._sorted_matches(conditions, page, query)
         key: Any = {
             BookSort.TITLE.field: BookRow.title_key,
             BookSort.YEAR.field: BookRow.year,
             BookSort.CREATED.field: BookRow.created_at,
         }[field]
         tie: Any = BookRow.id
-        after = query.sort.after(page)
-        nulls_last = query.sort.nulls_last
-        text_search = bool(query.words or query.author) and self._dialect() == "postgresql"
-        if text_search:
-            # Common words first: the matches among the first books in the sort order (read
-            # from the sort index, so the cost is the same at any catalogue size), when they
-            # fill the page.
-            natural = [
-                _ordered(key, descending=descending, nulls_last=nulls_last),
-                _ordered(tie, descending=descending),
-            ]
-            start: Keyset | None = None
-            if after is not None:
-                start = keyset(key, tie, after, descending=descending, nulls_last=nulls_last)
-            covered = (
-                field == BookSort.TITLE.field and query.isbn is None and query.available is None
-            )
-            budget = SEARCH_WALK_COVERED if covered else SEARCH_HEAD
-            early = self._page_by_walk(conditions, natural, page, start, budget)
-            if early is not None:
-                return early
-        if text_search:
-            # Sort the matches rather than walk the sort index until enough of them turn up:
-            # the planner cannot tell how rare a word is, and a walk past a million books to
-            # find twenty is what it would risk. The same values, in expressions no index
-            # provides, make it find the matches first (by the trigram indexes), so a page
-            # costs about what counting the matches does.
-            key = {
-                BookSort.TITLE.field: BookRow.title_key.concat(""),
-                BookSort.YEAR.field: BookRow.year + 0,
-                BookSort.CREATED.field: BookRow.created_at + timedelta(0),
-            }[field]
-            tie = BookRow.id.concat("")
         order_by = [
             # Books without a year come last in either direction.
             _ordered(key, descending=descending, nulls_last=nulls_last),
             _ordered(tie, descending=descending),
         ]
-        if text_search and after is None:
-            return self._page_of_matches(conditions, order_by, page)
         runs = None
         if after is not None:
             runs = keyset(key, tie, after, descending=descending, nulls_last=nulls_last)
         return self._page(conditions, order_by, page, runs)
+
+    def _driver(self, terms: list[Term]) -> tuple[Term, list[str] | None] | None:
+        """The term whose books are read in order, with the stored words it stands for (or
+        ``None`` when there are too many to merge); ``None`` when a term stands for no stored
+        word, so nothing matches. With several, the one held by fewest books among those that
+        can be read in order, counted as far as ``DRIVER_COUNT``."""
+        with translated_errors():
+            expanded = [(term, search.vocabulary(self._session, term)) for term in terms]
+            if any(words == [] for _, words in expanded):
+                return None
+            if len(expanded) == 1:
+                return expanded[0]
+            ordered = [pair for pair in expanded if pair[1] is not None] or expanded
+            counted = [
+                (search.books_upto(self._session, term, search.DRIVER_COUNT + 1), n)
+                for n, (term, _) in enumerate(ordered)
+            ]
+        return ordered[min(counted)[1]]
+
+    def _sorted_matches(
+        self, conditions: list[ColumnElement[bool]], page: PageRequest, query: BookFilter
+    ) -> Page[Book]:
+        """A search in an order other than the title's: its matches, found from the word
+        index, sorted. The same values, in expressions no index provides, make the planner
+        find the matches first rather than walk the sort index until enough turn up."""
+        descending, nulls_last = query.sort.descending, query.sort.nulls_last
+        key: Any = {
+            BookSort.YEAR.field: BookRow.year + 0,
+            BookSort.CREATED.field: BookRow.created_at + timedelta(0),
+        }[query.sort.field]
+        tie: Any = BookRow.id.concat("")
+        order_by = [
+            _ordered(key, descending=descending, nulls_last=nulls_last),
+            _ordered(tie, descending=descending),
+        ]
+        after = query.sort.after(page)
+        if after is None:
+            return self._page_of_matches(conditions, order_by, page)
+        runs = keyset(key, tie, after, descending=descending, nulls_last=nulls_last)
+        return self._page(conditions, order_by, page, runs)
+
+    def _page_of_words(
+        self,
+        driver: Term,
+        vocabulary: list[str],
+        others: list[Term],
+        conditions: list[ColumnElement[bool]],
+        page: PageRequest,
+        after: tuple[Any, ...] | None,
+        *,
+        descending: bool,
+    ) -> Page[Book]:
+        """A search by title, read from the word index in title order: the books of each word
+        ``driver`` stands for, merged, each tested for ``others`` and ``conditions``; the page
+        and the count (as far as ``COUNT_AHEAD`` past it) stop where they are found."""
+        words = search.WORDS
+        start: list[ColumnElement[bool]] = []
+        if after is not None:
+            (run,) = keyset(words.c.title_key, words.c.book_id, after, descending=descending)
+            start = list(run)
+        order = [
+            _ordered(words.c.title_key, descending=descending),
+            _ordered(words.c.book_id, descending=descending),
+        ]
+        deep = after is None and page.skip >= COUNT_AHEAD
+        reach = page.per_page + COUNT_AHEAD + (0 if after is not None else page.skip)
+        limit = page.skip + page.per_page + 1 if deep else reach + 1
+
+        def of_word(word: str) -> Select[Any]:
+            statement = select(words.c.title_key, words.c.book_id).where(
+                words.c.kind == driver.kind,
+                words.c.word == word,
+                *start,
+                *(term.held_by(words.c.book_id) for term in others),
+            )
+            if conditions:
+                statement = statement.join(BookRow, BookRow.id == words.c.book_id).where(
+                    *conditions
+                )
+            return statement.order_by(*order).limit(limit)
+
+        matches: Any
+        if len(vocabulary) == 1:
+            matches = of_word(vocabulary[0]).subquery("matches")
+        else:
+            # A book holding two of the words is listed by both, next to itself in the merge.
+            each = [of_word(word).subquery() for word in vocabulary]
+            merged = union_all(*(select(part.c.title_key, part.c.book_id) for part in each))
+            merged_rows = merged.subquery("merged")
+            matches = (
+                select(merged_rows.c.title_key, merged_rows.c.book_id)
+                .distinct()
+                .order_by(
+                    _ordered(merged_rows.c.title_key, descending=descending),
+                    _ordered(merged_rows.c.book_id, descending=descending),
+                )
+                .limit(limit)
+                .subquery("matches")
+            )
+        in_order = [
+            _ordered(matches.c.title_key, descending=descending),
+            _ordered(matches.c.book_id, descending=descending),
+        ]
+        ranked = (
+            select(matches.c.title_key, matches.c.book_id, func.count().over().label("found"))
+            .order_by(*in_order)
+            .offset(page.skip if after is None else 0)
+            .limit(page.per_page + 1)
+            .subquery("ranked")
+        )
+        books = self._table()
+        statement = (
+            select(*books.columns, ranked.c.found)
+            .join(ranked, books.c.id == ranked.c.book_id)
+            .order_by(
+                _ordered(ranked.c.title_key, descending=descending),
+                _ordered(ranked.c.book_id, descending=descending),
+            )
+        )
+        with translated_errors():
+            rows: Sequence[Any] = self._session.execute(statement).all()
+            if not rows:
+                found = self._session.execute(select(func.count()).select_from(matches))
+                counted = int(found.scalar_one())
+            else:
+                counted = int(rows[0].found)
+        more = len(rows) > page.per_page
+        rows = rows[: page.per_page]
+        items = self._track_all(self._to_entity(cast(BookRow, row)) for row in rows)
+        if after is not None:
+            total, exact = page.offset + min(counted, reach), False
+        elif deep and rows:
+            total, exact = deep_total(page, len(rows), more=more)
+        else:
+            total, exact = min(counted, reach), counted <= reach
+        return Page(
+            items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
+        )
 
     def _page_of_matches(
         self,
@@ -478,11 +640,11 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         order_by: Sequence[UnaryExpression[Any]],
         page: PageRequest,
     ) -> Page[Book]:
-        """The page by number of a search's matches looked up by the trigram indexes, with
-        their count, in one statement: sorting them reads every match anyway, so counting
-        them on the way costs nothing more, where a count of its own would look them all up
-        again. The total is then reported as any list's (exact up to ``COUNT_AHEAD`` past the
-        page, that reach as a lower bound beyond)."""
+        """The page by number of a search's matches found from the word index, with their
+        count, in one statement: sorting them reads every match anyway, so counting them on
+        the way costs nothing more, where a count of its own would look them all up again.
+        The total is then reported as any list's (exact up to ``COUNT_AHEAD`` past the page,
+        that reach as a lower bound beyond)."""
         table = self._table()
         ranked = (
             select(table.c.id, func.count().over().label("matches"))
@@ -509,125 +671,6 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         return Page(
             items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
         )
-
-    def _page_by_walk(
-        self,
-        conditions: Sequence[ColumnElement[bool]],
-        order_by: Sequence[UnaryExpression[Any]],
-        page: PageRequest,
-        start: Keyset | None,
-        budget: int,
-    ) -> Page[Book] | None:
-        """The page, if the matches among the first ``budget`` books in the sort order (from
-        the cursor's keyset ``start``, if any) fill it (and one more, so that ``next`` is
-        known); ``None`` otherwise.
-
-        The walk stops at the page's end: a word in one title of ten fills the first page
-        from a few hundred index entries, as fast as a rare word answers from the trigram
-        index, where sorting every match would not. Its total is what ``_walked_total``
-        counts: the matches among the first books in the sort order, never the whole
-        catalogue's."""
-        table = self._table()
-        from_cursor: list[ColumnElement[bool]] = []
-        if start is not None:
-            # One condition for the runs: simpler than a union, at the price of a filtered
-            # index walk for the books without a year when sorting by year from a cursor.
-            from_cursor.append(or_(*(and_(*run) for run in start)))
-
-        def walked(limit: int) -> Any:
-            # A subquery with its own LIMIT: PostgreSQL walks the sort index for it and hands
-            # rows on as it reads them, so an outer LIMIT stops the walk (a CTE read twice, or
-            # an ORDER BY over the filter, would read all ``limit`` rows first).
-            return (
-                select(*table.columns)
-                .where(*from_cursor)
-                .order_by(*order_by)
-                .limit(limit)
-                .subquery("walk")
-            )
-
-        walk = walked(budget)
-        on_walk = sql_util.ClauseAdapter(walk)
-        wanted = page.skip + page.per_page
-        statement = (
-            select(walk.c.id)
-            .where(*(on_walk.traverse(condition) for condition in conditions))
-            .order_by(*(on_walk.traverse(term) for term in order_by))
-            .limit(wanted + 1)
-        )
-        with translated_errors():
-            found = list(self._session.scalars(statement))
-        if len(found) <= wanted:
-            return None
-        ids = found[page.skip : wanted]
-        with translated_errors():
-            rows = {
-                row.id: row
-                for row in self._session.execute(select(*table.columns).where(table.c.id.in_(ids)))
-            }
-        items = self._track_all(self._to_entity(cast(BookRow, rows[i])) for i in ids)
-        total, exact = self._walked_total(walked(SEARCH_HEAD), conditions, page, len(found))
-        if start is not None:
-            total, exact = total + page.offset, False  # the books before the cursor, as placed
-        return Page(
-            items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
-        )
-
-    def _walked_total(
-        self,
-        head: Any,
-        conditions: Sequence[ColumnElement[bool]],
-        page: PageRequest,
-        found: int,
-    ) -> tuple[int, bool]:
-        """``(total, exact)`` of a search the walk answered: the matches among the books of
-        ``head`` (the first ``SEARCH_HEAD`` in the sort order, from the cursor if any), or
-        ``found`` (the matches the walk found, the page's end and one more) if more.
-
-        Exact when ``head`` holds every book (a catalogue that small), else a lower bound;
-        either way no further than ``COUNT_AHEAD`` past the page, as every list's. Counting
-        the matches in the whole catalogue instead would cost what the walk saved: a word in
-        one title of thirteen has 78,000 matches in a million books."""
-        on_head = sql_util.ClauseAdapter(head)
-        matching = and_(*(on_head.traverse(condition) for condition in conditions))
-        statement = select(func.count(), func.count().filter(matching)).select_from(head)
-        with translated_errors():
-            books, counted = self._session.execute(statement).one()
-        reach = page.skip + page.per_page + COUNT_AHEAD
-        known = max(int(counted), found)
-        return min(known, reach), books < SEARCH_HEAD and known <= reach
-
-    def _dialect(self) -> str:
-        return self._session.get_bind().dialect.name
-
-    def _text_conditions(self, words: list[str], author: str | None) -> list[ColumnElement[bool]]:
-        """Each word a substring of the title or the authors, and ``author`` of the authors,
-        answered from an index where the dialect has one (``adapters.sqlalchemy.search``):
-        PostgreSQL's trigram indexes serve the ``LIKE`` itself; SQLite's FTS5 table serves
-        terms of three characters or more."""
-        if author is not None and mappers.AUTHOR_SEPARATOR in author:
-            return [false()]  # a name never spans two authors
-        indexed = self._dialect() == "sqlite"
-
-        def fts(term: str) -> bool:
-            return indexed and len(term) >= search.MIN_TRIGRAM_WORD
-
-        conditions: list[ColumnElement[bool]] = []
-        fts_words = [word for word in words if fts(word)]
-        fts_author = author if author is not None and fts(author) else None
-        if fts_words or fts_author:
-            conditions.append(search.fts_match(fts_words, author=fts_author))
-        conditions.extend(
-            or_(
-                BookRow.title_key.contains(word, autoescape=True),
-                BookRow.authors_key.contains(word, autoescape=True),
-            )
-            for word in words
-            if not fts(word)
-        )
-        if author is not None and fts_author is None:
-            conditions.append(BookRow.authors_key.contains(author, autoescape=True))
-        return conditions
 
 
 class SqlCopyRepository(_SqlStore[Copy, CopyRow]):

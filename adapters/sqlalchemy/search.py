@@ -1,53 +1,56 @@
-"""Indexes that make book search by words fast on a large catalogue, per dialect.
+"""Book search by words, answered in the list's order from a word index, on both dialects.
 
-Search keeps the semantics every adapter shares: each word must occur, as a substring, in the
-case-folded title or authors (``title_key``, ``authors_key``). A plain ``LIKE '%word%'`` does that
-by reading every row; these indexes answer the same question from an index:
+The meaning is ``application.queries.matches_book``: each word of ``q`` begins a word of the
+title or of an author; ``author``'s words begin consecutive words of one author's name (each
+whole but the last). Words are split and folded by ``application.queries.search_words``, the
+same rule for the stored words and the query's, so every adapter gives the same answers.
 
-- PostgreSQL: trigram GIN indexes (``pg_trgm``) on both keys, which the planner uses for
-  ``LIKE '%word%'`` as it stands, so the query does not change.
-- SQLite: an FTS5 table with the ``trigram`` tokenizer over both keys (external content: it
-  stores only the index, keyed by the books' rowid), kept in step by triggers. A quoted phrase
-  in ``MATCH`` finds rows holding it as a substring (``authors_key : "..."`` in that column
-  only). FTS5 trigrams need three characters, so a shorter term is matched with ``LIKE``.
+The index is the table ``book_words`` (``BookWordRow``, migration ``0012w_word_search``): a row
+per book and distinct word of its title and authors (``kind`` ``w``), and per book and phrase of
+an author's name from each word to the end (``kind`` ``a``). Each row carries the book's
+``title_key``, and the primary key is ``(kind, word, title_key, book_id)``: the books holding
+one word come out of it in title order, so a page reads its first entries and stops, however
+large the catalogue. A query word is a prefix: it is expanded to the stored words that begin
+with it (``vocabulary``, up to ``VOCABULARY_CAP`` of them, found by a skip scan of the same
+index), and their ordered lists are merged (``UNION ALL`` of ordered subqueries under one
+``ORDER BY ... LIMIT``: a Merge Append on PostgreSQL, which stops early). With several words,
+one drives (the one with fewest books) and the others are tested on each candidate book from
+the index on ``(book_id, kind, word)``.
 
-Both are created by the migration ``0004_book_search``.
-
-A common word would still make the trigram index hand over every match to be sorted by title
-before the first page is known. So a search first walks the sort order and stops at the page's
-end (``SqlBookRepository._page_by_walk``); on PostgreSQL the title order has an index that
-carries the authors too (``TITLE_WALK_INDEX``, migration ``0011s_search_walk``), which the walk
-reads alone, testing both keys from it, never the table. The FTS5 table and its shadow tables are
-not ORM models; ``schema_filters`` keeps schema comparison (autogenerate, the drift test) off
-them.
+The rows are written with the book by the repository and the bulk loader (``word_rows``),
+never by triggers: only Python's split is the query's split.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, literal_column, select, table, text
+from sqlalchemy import ColumnElement, Table, exists, func, select, text
+from sqlalchemy.orm import Session
 
-from adapters.sqlalchemy.models import TITLE_WALK_INDEX, YEAR_DESC_INDEX
+from adapters.sqlalchemy.models import YEAR_DESC_INDEX, BookWordRow
+from application.queries import name_phrases, search_words
 
-FTS_TABLE = "books_search"
-# FTS5 keeps its index in these shadow tables beside the virtual table.
-FTS_TABLES = {FTS_TABLE, *(f"{FTS_TABLE}_{part}" for part in ("data", "idx", "docsize", "config"))}
-MIN_TRIGRAM_WORD = 3
+WORDS: Table = cast(Table, BookWordRow.__table__)
+WORD_COLUMNS = ("kind", "word", "title_key", "book_id")
+# What a row is for: a word of the title or authors (``q``), or an author's name phrase.
+TITLE_OR_AUTHOR = "w"
+AUTHOR_NAME = "a"
+# Stored words a query word may stand for and still be read in order (one ordered scan each).
+# A shorter prefix than that (``q=t``) is found by walking the title order instead.
+VOCABULARY_CAP = 32
+# Books counted per word, when a search has several, to choose the one that drives.
+DRIVER_COUNT = 500
 
-
-TRIGRAM_INDEXES = frozenset({"ix_books_title_key_trgm", "ix_books_authors_key_trgm"})
 # Indexes the models create on PostgreSQL only (``ddl_if``).
-POSTGRESQL_ONLY_INDEXES = TRIGRAM_INDEXES | {YEAR_DESC_INDEX, TITLE_WALK_INDEX}
+POSTGRESQL_ONLY_INDEXES = frozenset({YEAR_DESC_INDEX})
 
 
 def schema_filters(dialect: str) -> dict[str, Callable[..., bool]]:
-    """Alembic ``include_name`` / ``include_object`` for comparing ``dialect``'s schema with the
-    models: the FTS5 tables are not models, and some indexes exist on PostgreSQL only."""
-
-    def include_name(name: str | None, type_: str, parent_names: object) -> bool:  # noqa: ARG001
-        return not (type_ == "table" and name in FTS_TABLES)
+    """Alembic ``include_object`` for comparing ``dialect``'s schema with the models: some
+    indexes exist on PostgreSQL only."""
 
     def include_object(
         obj: object,  # noqa: ARG001
@@ -60,26 +63,90 @@ def schema_filters(dialect: str) -> dict[str, Callable[..., bool]]:
             type_ == "index" and name in POSTGRESQL_ONLY_INDEXES and dialect != "postgresql"
         )
 
-    return {"include_name": include_name, "include_object": include_object}
+    return {"include_object": include_object}
 
 
-def fts_phrase(word: str) -> str:
-    """``word`` as an FTS5 phrase: quoted, with quotes doubled, so no character is syntax."""
-    return '"' + word.replace('"', '""') + '"'
+def word_rows(
+    book_id: str, title_key: str, authors: Sequence[str]
+) -> list[tuple[str, str, str, str]]:
+    """The ``book_words`` rows of one book, in ``WORD_COLUMNS`` order."""
+    words = {word for text_ in (title_key, *authors) for word in search_words(text_)}
+    phrases = {phrase for name in authors for phrase in name_phrases(name)}
+    return [(TITLE_OR_AUTHOR, word, title_key, book_id) for word in sorted(words)] + [
+        (AUTHOR_NAME, phrase, title_key, book_id) for phrase in sorted(phrases)
+    ]
 
 
-def fts_match(words: list[str], author: str | None = None) -> ColumnElement[bool]:
-    """Books whose title or authors hold every one of ``words``, and whose authors hold
-    ``author`` (each three or more characters).
+def _after(prefix: str) -> str:
+    """The least string greater than every string that begins with ``prefix`` (code point
+    order, which is the column's collation: ``C`` on PostgreSQL, binary on SQLite)."""
+    last = ord(prefix[-1]) + 1
+    if 0xD800 <= last <= 0xDFFF:  # surrogates are not characters a database stores
+        last = 0xE000
+    return prefix[:-1] + chr(last)
 
-    Each word may be found in either column, as with the ``LIKE`` conditions it replaces.
-    """
-    terms = [fts_phrase(word) for word in words]
-    if author is not None:
-        terms.append(f"authors_key : {fts_phrase(author)}")
-    matching: Select[tuple[Any]] = (
-        select(literal_column("rowid"))
-        .select_from(table(FTS_TABLE))
-        .where(text(f"{FTS_TABLE} MATCH :fts_terms").bindparams(fts_terms=" AND ".join(terms)))
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One thing a search requires of a book: a stored word of ``kind`` beginning with
+    ``prefix`` (not empty)."""
+
+    kind: str
+    prefix: str
+
+    def in_range(self, table: Any = WORDS) -> list[ColumnElement[bool]]:
+        return [
+            table.c.kind == self.kind,
+            table.c.word >= self.prefix,
+            table.c.word < _after(self.prefix),
+        ]
+
+    def held_by(self, book_id: Any) -> ColumnElement[bool]:
+        """The book ``book_id`` (a column) has a word in range: one probe of the index on
+        ``(book_id, kind, word)``."""
+        other = WORDS.alias("held")
+        return exists().where(other.c.book_id == book_id, *self.in_range(other))
+
+
+def terms_of(words: Sequence[str], author: str | None) -> list[Term]:
+    terms = [Term(TITLE_OR_AUTHOR, word) for word in words]
+    if author:
+        terms.append(Term(AUTHOR_NAME, author))
+    return terms
+
+
+# The stored words in a range, in order, one index probe each: a skip scan, so that a word held
+# by a million books costs what a rare one does.
+_VOCABULARY = text(
+    "WITH RECURSIVE vocabulary(word) AS ("
+    " SELECT (SELECT min(word) FROM book_words"
+    "  WHERE kind = :kind AND word >= :prefix AND word < :bound)"
+    " UNION ALL"
+    " SELECT (SELECT min(b.word) FROM book_words b"
+    "  WHERE b.kind = :kind AND b.word > v.word AND b.word < :bound)"
+    " FROM vocabulary v WHERE v.word IS NOT NULL"
+    ") SELECT word FROM vocabulary WHERE word IS NOT NULL LIMIT :limit"
+)
+
+
+def vocabulary(session: Session, term: Term) -> list[str] | None:
+    """The stored words ``term`` stands for, or ``None`` when they are more than
+    ``VOCABULARY_CAP``."""
+    found = list(
+        session.scalars(
+            _VOCABULARY,
+            {
+                "kind": term.kind,
+                "prefix": term.prefix,
+                "bound": _after(term.prefix),
+                "limit": VOCABULARY_CAP + 1,
+            },
+        )
     )
-    return literal_column("books.rowid").in_(matching.scalar_subquery())
+    return found if len(found) <= VOCABULARY_CAP else None
+
+
+def books_upto(session: Session, term: Term, limit: int) -> int:
+    """The rows in ``term``'s range, counted no further than ``limit`` (from the index)."""
+    rows = select(WORDS.c.book_id).where(*term.in_range()).limit(limit).subquery()
+    return int(session.execute(select(func.count()).select_from(rows)).scalar_one())
