@@ -465,9 +465,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             driver, vocabulary = chosen
             others = [term for term in terms if term is not driver]
             if by_title and vocabulary is not None:
-                return self._page_of_words(
-                    driver, vocabulary, others, conditions, page, after, descending=descending
-                )
+                return self._page_of_words(driver, vocabulary, others, query, page, after)
             if by_title:
                 # Every word begins too many stored words to merge them in order (``q=t``):
                 # the title order is walked, each book tested from the index; so broad a
@@ -541,86 +539,37 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         driver: Term,
         vocabulary: list[str],
         others: list[Term],
-        conditions: list[ColumnElement[bool]],
+        query: BookFilter,
         page: PageRequest,
         after: tuple[Any, ...] | None,
-        *,
-        descending: bool,
     ) -> Page[Book]:
         """A search by title, read from the word index in title order: the books of each word
-        ``driver`` stands for, merged, each tested for ``others`` and ``conditions``; the page
-        and the count (as far as ``COUNT_AHEAD`` past it) stop where they are found."""
-        words = search.WORDS
-        start: list[ColumnElement[bool]] = []
-        if after is not None:
-            (run,) = keyset(words.c.title_key, words.c.book_id, after, descending=descending)
-            start = list(run)
-        order = [
-            _ordered(words.c.title_key, descending=descending),
-            _ordered(words.c.book_id, descending=descending),
-        ]
+        ``driver`` stands for, merged, each tested for ``others`` and the book filters; the
+        page and the count (as far as ``COUNT_AHEAD`` past it) stop where they are found."""
+        shape = search.PageShape(
+            words=len(vocabulary),
+            kind=driver.kind,
+            others=tuple(term.kind for term in others),
+            isbn=query.isbn is not None,
+            available=query.available,
+            after=after is not None,
+            descending=query.sort.descending,
+        )
+        statement, count = search.word_page(shape)
+        values = search.word_page_values(vocabulary, others, query.isbn)
         deep = after is None and page.skip >= COUNT_AHEAD
         reach = page.per_page + COUNT_AHEAD + (0 if after is not None else page.skip)
-        limit = page.skip + page.per_page + 1 if deep else reach + 1
-
-        def of_word(word: str) -> Select[Any]:
-            statement = select(words.c.title_key, words.c.book_id).where(
-                words.c.kind == driver.kind,
-                words.c.word == word,
-                *start,
-                *(term.held_by(words.c.book_id) for term in others),
-            )
-            if conditions:
-                statement = statement.join(BookRow, BookRow.id == words.c.book_id).where(
-                    *conditions
-                )
-            return statement.order_by(*order).limit(limit)
-
-        matches: Any
-        if len(vocabulary) == 1:
-            matches = of_word(vocabulary[0]).subquery("matches")
-        else:
-            # A book holding two of the words is listed by both, next to itself in the merge.
-            each = [of_word(word).subquery() for word in vocabulary]
-            merged = union_all(*(select(part.c.title_key, part.c.book_id) for part in each))
-            merged_rows = merged.subquery("merged")
-            matches = (
-                select(merged_rows.c.title_key, merged_rows.c.book_id)
-                .distinct()
-                .order_by(
-                    _ordered(merged_rows.c.title_key, descending=descending),
-                    _ordered(merged_rows.c.book_id, descending=descending),
-                )
-                .limit(limit)
-                .subquery("matches")
-            )
-        in_order = [
-            _ordered(matches.c.title_key, descending=descending),
-            _ordered(matches.c.book_id, descending=descending),
-        ]
-        ranked = (
-            select(matches.c.title_key, matches.c.book_id, func.count().over().label("found"))
-            .order_by(*in_order)
-            .offset(page.skip if after is None else 0)
-            .limit(page.per_page + 1)
-            .subquery("ranked")
-        )
-        books = self._table()
-        statement = (
-            select(*books.columns, ranked.c.found)
-            .join(ranked, books.c.id == ranked.c.book_id)
-            .order_by(
-                _ordered(ranked.c.title_key, descending=descending),
-                _ordered(ranked.c.book_id, descending=descending),
-            )
-        )
+        # The matches are read as far as the count's reach, and one more, which tells an
+        # exact count from a bound; a deep page only to its end, and one more.
+        values["limit"] = page.skip + page.per_page + 1 if deep else reach + 1
+        values["skip"] = page.skip if after is None else 0
+        values["rows"] = page.per_page + 1
+        if after is not None:
+            values["after_key"], values["after_id"] = after
         with translated_errors():
-            rows: Sequence[Any] = self._session.execute(statement).all()
-            if not rows:
-                found = self._session.execute(select(func.count()).select_from(matches))
-                counted = int(found.scalar_one())
-            else:
-                counted = int(rows[0].found)
+            rows: Sequence[Any] = self._session.execute(statement, values).all()
+            found = rows[0].found if rows else self._session.execute(count, values).scalar_one()
+        counted = int(found)
         more = len(rows) > page.per_page
         rows = rows[: page.per_page]
         items = self._track_all(self._to_entity(cast(BookRow, row)) for row in rows)

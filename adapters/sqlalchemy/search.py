@@ -25,12 +25,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, exists, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    UnaryExpression,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
-from adapters.sqlalchemy.models import YEAR_DESC_INDEX, BookWordRow
+from adapters.sqlalchemy.models import YEAR_DESC_INDEX, BookRow, BookWordRow
 from application.queries import name_phrases, search_words
 
 WORDS: Table = cast(Table, BookWordRow.__table__)
@@ -150,3 +165,126 @@ def books_upto(session: Session, term: Term, limit: int) -> int:
     """The rows in ``term``'s range, counted no further than ``limit`` (from the index)."""
     rows = select(WORDS.c.book_id).where(*term.in_range()).limit(limit).subquery()
     return int(session.execute(select(func.count()).select_from(rows)).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class PageShape:
+    """What a page read from the word index looks like, values aside: the statement for a shape
+    is built once (``word_page``) and run with the values as parameters, since building and
+    keying a merge of many ordered scans costs more than the database takes to run it.
+
+    ``words``: how many stored words the driving term stands for (``word_<i>``); ``others``:
+    the kinds of the other terms (``other_<j>``, ``other_<j>_bound``); ``isbn`` (``isbn``) and
+    ``available``: the book filters; ``after``: from a cursor (``after_key``, ``after_id``).
+    Always: ``limit`` (matches read, the page's end and the count's reach), ``skip`` and
+    ``rows`` (the page's place among them)."""
+
+    words: int
+    kind: str
+    others: tuple[str, ...]
+    isbn: bool
+    available: bool | None
+    after: bool
+    descending: bool
+
+
+def _in_order(title_key: Any, book_id: Any, *, descending: bool) -> list[UnaryExpression[Any]]:
+    if descending:
+        return [title_key.desc(), book_id.desc()]
+    return [title_key.asc(), book_id.asc()]
+
+
+@cache
+def word_page(shape: PageShape) -> tuple[Select[Any], Select[Any]]:
+    """The page of books (their columns, and ``found``: the matches read, as far as ``limit``)
+    and the count of the matches alone (for a page past the last), for ``shape``.
+
+    Each stored word's books come from the primary key in title order (from the cursor, if
+    any), tested for the other terms and the book filters; several words are merged under one
+    ``ORDER BY ... LIMIT``, where a book holding two of them is listed twice, side by side,
+    and once after ``DISTINCT``."""
+    words = WORDS
+    tests: list[ColumnElement[bool]] = []
+    for n, kind in enumerate(shape.others):
+        held = words.alias(f"held_{n}")
+        tests.append(
+            exists().where(
+                held.c.book_id == words.c.book_id,
+                held.c.kind == kind,
+                held.c.word >= bindparam(f"other_{n}"),
+                held.c.word < bindparam(f"other_{n}_bound"),
+            )
+        )
+    if shape.after:
+        key: Any = bindparam("after_key")
+        book_id: Any = bindparam("after_id")
+        if shape.descending:
+            tests += [
+                words.c.title_key <= key,
+                or_(words.c.title_key < key, words.c.book_id < book_id),
+            ]
+        else:
+            tests += [
+                words.c.title_key >= key,
+                or_(words.c.title_key > key, words.c.book_id > book_id),
+            ]
+    books_tests: list[ColumnElement[bool]] = []
+    if shape.isbn:
+        books_tests.append(BookRow.isbn == bindparam("isbn"))
+    if shape.available is not None:
+        on_shelf = BookRow.available_copies
+        books_tests.append(on_shelf > 0 if shape.available else on_shelf < 1)
+    limit = bindparam("limit", type_=Integer)
+
+    def of_word(n: int) -> Select[Any]:
+        statement = select(words.c.title_key, words.c.book_id).where(
+            words.c.kind == shape.kind, words.c.word == bindparam(f"word_{n}"), *tests
+        )
+        if books_tests:
+            statement = statement.join(BookRow, BookRow.id == words.c.book_id).where(
+                and_(*books_tests)
+            )
+        order = _in_order(words.c.title_key, words.c.book_id, descending=shape.descending)
+        return statement.order_by(*order).limit(limit)
+
+    matches: Any
+    if shape.words == 1:
+        matches = of_word(0).subquery("matches")
+    else:
+        each = [of_word(n).subquery(f"word_{n}") for n in range(shape.words)]
+        merged = union_all(*(select(part.c.title_key, part.c.book_id) for part in each))
+        rows = merged.subquery("merged")
+        matches = (
+            select(rows.c.title_key, rows.c.book_id)
+            .distinct()
+            .order_by(*_in_order(rows.c.title_key, rows.c.book_id, descending=shape.descending))
+            .limit(limit)
+            .subquery("matches")
+        )
+    ranked = (
+        select(matches.c.title_key, matches.c.book_id, func.count().over().label("found"))
+        .order_by(*_in_order(matches.c.title_key, matches.c.book_id, descending=shape.descending))
+        .offset(bindparam("skip", type_=Integer))
+        .limit(bindparam("rows", type_=Integer))
+        .subquery("ranked")
+    )
+    books = cast(Table, BookRow.__table__)
+    in_order = _in_order(ranked.c.title_key, ranked.c.book_id, descending=shape.descending)
+    page = (
+        select(*books.columns, ranked.c.found)
+        .join(ranked, books.c.id == ranked.c.book_id)
+        .order_by(*in_order)
+    )
+    return page, select(func.count().label("found")).select_from(matches)
+
+
+def word_page_values(
+    shape_words: Sequence[str], others: Sequence[Term], isbn: str | None
+) -> dict[str, Any]:
+    """The parameters of a ``word_page`` statement but the cursor and the limits."""
+    values: dict[str, Any] = {f"word_{n}": word for n, word in enumerate(shape_words)}
+    for n, term in enumerate(others):
+        values[f"other_{n}"], values[f"other_{n}_bound"] = term.prefix, _after(term.prefix)
+    if isbn is not None:
+        values["isbn"] = isbn
+    return values
