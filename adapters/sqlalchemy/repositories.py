@@ -35,6 +35,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import util as sql_util
 
 from adapters.sqlalchemy import mappers, search
 from adapters.sqlalchemy.engine import read_only_transaction
@@ -458,26 +459,34 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         after = query.sort.after(page)
         nulls_last = query.sort.nulls_last
         by_title = field == BookSort.TITLE.field
-        chosen = self._driver(terms) if terms and author != "" else None
+        chosen = self._driver(terms, sort_by_title=by_title) if terms and author != "" else None
         if terms and chosen is None:
             conditions.append(false())  # a word that begins no stored word matches no book
         elif chosen is not None:
-            driver, vocabulary = chosen
+            driver, vocabulary, rare = chosen
             others = [term for term in terms if term is not driver]
             if by_title and vocabulary is not None:
-                return self._page_of_words(driver, vocabulary, others, query, page, after)
-            if by_title:
-                # Every word begins too many stored words to merge them in order (``q=t``):
-                # the title order is walked, each book tested from the index; so broad a
-                # prefix matches most books, and the walk stops soon.
-                conditions.extend(term.held_by(BookRow.id) for term in terms)
-            else:
-                # Another order: the matches of the word with fewest books are sorted.
-                conditions.append(
-                    BookRow.id.in_(select(search.WORDS.c.book_id).where(*driver.in_range()))
+                walks = not rare and bool(others or conditions)
+                found = self._page_of_words(
+                    driver, vocabulary, others, query, page, after, walks=walks
                 )
-                conditions.extend(term.held_by(BookRow.id) for term in others)
-                return self._sorted_matches(conditions, page, query)
+                if found is not None:
+                    return found
+            elif not rare:
+                # A common word in another order, or a prefix of too many words to merge: the
+                # matches among the first books of the order, when they fill the page.
+                early = self._page_by_walk(
+                    [*conditions, *(term.held_by(BookRow.id) for term in terms)], query, page
+                )
+                if early is not None:
+                    return early
+            # Rare words, words that meet only far down the order, or prefixes that stand for
+            # too many words to merge: the matches, found by intersecting each word's books,
+            # sorted.
+            if by_title:
+                return self._page_of_intersection(terms, conditions, query, page)
+            conditions.append(BookRow.id.in_(search.matching_ids(terms)))
+            return self._sorted_matches(conditions, page, query)
         key: Any = {
             BookSort.TITLE.field: BookRow.title_key,
             BookSort.YEAR.field: BookRow.year,
@@ -494,32 +503,37 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             runs = keyset(key, tie, after, descending=descending, nulls_last=nulls_last)
         return self._page(conditions, order_by, page, runs)
 
-    def _driver(self, terms: list[Term]) -> tuple[Term, list[str] | None] | None:
+    def _driver(
+        self, terms: list[Term], *, sort_by_title: bool
+    ) -> tuple[Term, list[str] | None, bool] | None:
         """The term whose books are read in order, with the stored words it stands for (or
-        ``None`` when there are too many to merge); ``None`` when a term stands for no stored
-        word, so nothing matches. With several, the one held by fewest books among those that
-        can be read in order, counted as far as ``DRIVER_COUNT``."""
+        ``None`` when there are too many to merge), and whether it is rare (held by no more
+        than ``DRIVER_COUNT`` books, so read whole at little cost); ``None`` when a term stands
+        for no stored word, so nothing matches. With several, the one held by fewest books
+        among those that can be read in order, counted as far as ``DRIVER_COUNT``."""
         with translated_errors():
             expanded = [(term, search.vocabulary(self._session, term)) for term in terms]
             if any(words == [] for _, words in expanded):
                 return None
-            if len(expanded) == 1:
-                return expanded[0]
+            if len(expanded) == 1 and sort_by_title:
+                return (*expanded[0], False)  # a single word needs no count: all its books match
             ordered = [pair for pair in expanded if pair[1] is not None] or expanded
             counted = [
                 (search.books_upto(self._session, term, search.DRIVER_COUNT + 1), n)
                 for n, (term, _) in enumerate(ordered)
             ]
-        return ordered[min(counted)[1]]
+        fewest, chosen = min(counted)
+        return (*ordered[chosen], fewest <= search.DRIVER_COUNT)
 
     def _sorted_matches(
         self, conditions: list[ColumnElement[bool]], page: PageRequest, query: BookFilter
     ) -> Page[Book]:
-        """A search in an order other than the title's: its matches, found from the word
-        index, sorted. The same values, in expressions no index provides, make the planner
-        find the matches first rather than walk the sort index until enough turn up."""
+        """A search's matches, found from the word index, sorted. The same values, in
+        expressions no index provides, make the planner find the matches first rather than
+        walk the sort index until enough turn up."""
         descending, nulls_last = query.sort.descending, query.sort.nulls_last
         key: Any = {
+            BookSort.TITLE.field: BookRow.title_key.concat(""),
             BookSort.YEAR.field: BookRow.year + 0,
             BookSort.CREATED.field: BookRow.created_at + timedelta(0),
         }[query.sort.field]
@@ -534,6 +548,135 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         runs = keyset(key, tie, after, descending=descending, nulls_last=nulls_last)
         return self._page(conditions, order_by, page, runs)
 
+    def _page_of_intersection(
+        self,
+        terms: list[Term],
+        conditions: list[ColumnElement[bool]],
+        query: BookFilter,
+        page: PageRequest,
+    ) -> Page[Book]:
+        """A search by title, its matches found by intersecting each term's entries in the
+        word index, sorted by the title they carry, counted on the way (the sort reads every
+        match anyway), and only the page's books read from the table."""
+        matches = search.matching_in_title_order(terms).subquery("matches")
+        descending = query.sort.descending
+        in_order = [
+            _ordered(matches.c.title_key, descending=descending),
+            _ordered(matches.c.book_id, descending=descending),
+        ]
+        listed = select(matches.c.title_key, matches.c.book_id, func.count().over().label("found"))
+        if conditions:
+            listed = listed.join(BookRow, BookRow.id == matches.c.book_id).where(*conditions)
+        after = query.sort.after(page)
+        if after is not None:
+            (run,) = keyset(matches.c.title_key, matches.c.book_id, after, descending=descending)
+            listed = listed.where(*run)
+        ranked = (
+            listed.order_by(*in_order)
+            .offset(page.skip if after is None else 0)
+            .limit(page.per_page + 1)
+            .subquery("ranked")
+        )
+        books = self._table()
+        statement = (
+            select(*books.columns, ranked.c.found)
+            .join(ranked, books.c.id == ranked.c.book_id)
+            .order_by(
+                _ordered(ranked.c.title_key, descending=descending),
+                _ordered(ranked.c.book_id, descending=descending),
+            )
+        )
+        with translated_errors():
+            rows: Sequence[Any] = self._session.execute(statement).all()
+            if rows:
+                counted = int(rows[0].found)
+            else:
+                counted = int(
+                    self._session.execute(
+                        select(func.count()).select_from(listed.subquery())
+                    ).scalar_one()
+                )
+        items = self._track_all(
+            self._to_entity(cast(BookRow, row)) for row in rows[: page.per_page]
+        )
+        reach = page.skip + page.per_page + COUNT_AHEAD
+        if after is not None:
+            total, exact = page.offset + min(counted, page.per_page + COUNT_AHEAD), False
+        else:
+            total, exact = min(counted, reach), counted <= reach
+        return Page(
+            items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
+        )
+
+    def _page_by_walk(
+        self, conditions: list[ColumnElement[bool]], query: BookFilter, page: PageRequest
+    ) -> Page[Book] | None:
+        """The page, if the matches among the first ``WALK_BUDGET`` books in the sort order
+        (from the cursor, if any) fill it (and one more, so that ``next`` is known); ``None``
+        otherwise. Its total is the matches among those books: exact in a catalogue that
+        small, else a lower bound (counting every match of a common word would cost what the
+        walk saved)."""
+        descending, nulls_last = query.sort.descending, query.sort.nulls_last
+        key: Any = {
+            BookSort.TITLE.field: BookRow.title_key,
+            BookSort.YEAR.field: BookRow.year,
+            BookSort.CREATED.field: BookRow.created_at,
+        }[query.sort.field]
+        order_by = [
+            _ordered(key, descending=descending, nulls_last=nulls_last),
+            _ordered(BookRow.id, descending=descending),
+        ]
+        table = self._table()
+        after = query.sort.after(page)
+        from_cursor: list[ColumnElement[bool]] = []
+        if after is not None:
+            runs = keyset(key, BookRow.id, after, descending=descending, nulls_last=nulls_last)
+            from_cursor.append(or_(*(and_(*run) for run in runs)))
+        # A subquery with its own LIMIT: PostgreSQL walks the sort index for it and hands rows
+        # on as it reads them, so the outer LIMIT stops the walk.
+        walk = (
+            select(*table.columns)
+            .where(*from_cursor)
+            .order_by(*order_by)
+            .limit(search.WALK_BUDGET)
+            .subquery("walk")
+        )
+        on_walk = sql_util.ClauseAdapter(walk)
+        matching = [on_walk.traverse(condition) for condition in conditions]
+        reach = page.skip + page.per_page + COUNT_AHEAD
+        ranked = (
+            select(walk.c.id, func.count().over().label("found"))
+            .where(*matching)
+            .order_by(*(on_walk.traverse(term) for term in order_by))
+            .limit(reach + 1)
+            .subquery("ranked")
+        )
+        statement = (
+            select(*table.columns, ranked.c.found)
+            .join(ranked, table.c.id == ranked.c.id)
+            .order_by(*order_by)
+            .offset(page.skip)
+            .limit(page.per_page + 1)
+        )
+        with translated_errors():
+            rows: Sequence[Any] = self._session.execute(statement).all()
+        if len(rows) <= page.per_page:
+            return None
+        counted = int(rows[0].found)
+        items = self._track_all(self._to_entity(cast(BookRow, row)) for row in rows[:-1])
+        if after is not None:
+            total, exact = page.offset + min(counted, reach), False
+        else:
+            # Exact when the walk read every book (a catalogue that small) and the count
+            # stopped short of its reach.
+            total, exact = (
+                min(counted, reach),
+                counted <= reach and self._count_upto(search.WALK_BUDGET + 1) <= search.WALK_BUDGET,
+            )
+        return Page(
+            items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
+        )
+
     def _page_of_words(
         self,
         driver: Term,
@@ -542,10 +685,15 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         query: BookFilter,
         page: PageRequest,
         after: tuple[Any, ...] | None,
-    ) -> Page[Book]:
+        *,
+        walks: bool,
+    ) -> Page[Book] | None:
         """A search by title, read from the word index in title order: the books of each word
         ``driver`` stands for, merged, each tested for ``others`` and the book filters; the
-        page and the count (as far as ``COUNT_AHEAD`` past it) stop where they are found."""
+        page and the count (as far as ``COUNT_AHEAD`` past it) stop where they are found.
+
+        When ``walks``, each word's list is read no further than ``WALK_BUDGET`` entries:
+        ``None`` if the page is not filled by then, and its total is a lower bound."""
         shape = search.PageShape(
             words=len(vocabulary),
             kind=driver.kind,
@@ -554,6 +702,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             available=query.available,
             after=after is not None,
             descending=query.sort.descending,
+            walks=walks,
         )
         statement, count = search.word_page(shape)
         values = search.word_page_values(vocabulary, others, query.isbn)
@@ -561,9 +710,11 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         reach = page.per_page + COUNT_AHEAD + (0 if after is not None else page.skip)
         # The matches are read as far as the count's reach, and one more, which tells an
         # exact count from a bound; a deep page only to its end, and one more.
-        values["limit"] = page.skip + page.per_page + 1 if deep else reach + 1
+        # A walk reads no further than the page's end either: what it found is a lower bound.
+        values["limit"] = page.skip + page.per_page + 1 if deep or walks else reach + 1
         values["skip"] = page.skip if after is None else 0
         values["rows"] = page.per_page + 1
+        values["walk"] = search.WALK_BUDGET
         if after is not None:
             values["after_key"], values["after_id"] = after
         with translated_errors():
@@ -571,11 +722,13 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             found = rows[0].found if rows else self._session.execute(count, values).scalar_one()
         counted = int(found)
         more = len(rows) > page.per_page
+        if walks and not more:
+            return None  # the walk may have stopped before the last match
         rows = rows[: page.per_page]
         items = self._track_all(self._to_entity(cast(BookRow, row)) for row in rows)
         if after is not None:
             total, exact = page.offset + min(counted, reach), False
-        elif deep and rows:
+        elif (deep or walks) and rows:
             total, exact = deep_total(page, len(rows), more=more)
         else:
             total, exact = min(counted, reach), counted <= reach

@@ -30,6 +30,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Integer,
     Select,
     Table,
@@ -38,6 +39,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    intersect,
     or_,
     select,
     text,
@@ -56,8 +58,13 @@ AUTHOR_NAME = "a"
 # Stored words a query word may stand for and still be read in order (one ordered scan each).
 # A shorter prefix than that (``q=t``) is found by walking the title order instead.
 VOCABULARY_CAP = 32
-# Books counted per word, when a search has several, to choose the one that drives.
+# Books counted per word, when a search has several, to choose the one that drives. A word
+# held by no more books than that is "rare": its books are few enough to read them all.
 DRIVER_COUNT = 500
+# Entries of a common driving word read in order, each tested for the other words or the book
+# filters, before its matches are found by intersecting the words' books and sorted instead:
+# words that are each common may rarely meet (or meet only far down the order).
+WALK_BUDGET = 1000
 
 # Indexes the models create on PostgreSQL only (``ddl_if``).
 POSTGRESQL_ONLY_INDEXES = frozenset({YEAR_DESC_INDEX})
@@ -186,6 +193,8 @@ class PageShape:
     available: bool | None
     after: bool
     descending: bool
+    # Whether each word's list is read no further than ``walk`` entries (``WALK_BUDGET``).
+    walks: bool
 
 
 def _in_order(title_key: Any, book_id: Any, *, descending: bool) -> list[UnaryExpression[Any]]:
@@ -204,27 +213,31 @@ def word_page(shape: PageShape) -> tuple[Select[Any], Select[Any]]:
     ``ORDER BY ... LIMIT``, where a book holding two of them is listed twice, side by side,
     and once after ``DISTINCT``."""
     words = WORDS
-    tests: list[ColumnElement[bool]] = []
-    for n, kind in enumerate(shape.others):
-        held = words.alias(f"held_{n}")
-        tests.append(
-            exists().where(
-                held.c.book_id == words.c.book_id,
-                held.c.kind == kind,
-                held.c.word >= bindparam(f"other_{n}"),
-                held.c.word < bindparam(f"other_{n}_bound"),
+
+    def held(n: int, kind: str) -> Callable[[Any], ColumnElement[bool]]:
+        def test(book_id: Any) -> ColumnElement[bool]:
+            other = words.alias(f"held_{n}")
+            return exists().where(
+                other.c.book_id == book_id,
+                other.c.kind == kind,
+                other.c.word >= bindparam(f"other_{n}"),
+                other.c.word < bindparam(f"other_{n}_bound"),
             )
-        )
+
+        return test
+
+    tests = [held(n, kind) for n, kind in enumerate(shape.others)]
+    cursor: list[ColumnElement[bool]] = []
     if shape.after:
         key: Any = bindparam("after_key")
         book_id: Any = bindparam("after_id")
         if shape.descending:
-            tests += [
+            cursor += [
                 words.c.title_key <= key,
                 or_(words.c.title_key < key, words.c.book_id < book_id),
             ]
         else:
-            tests += [
+            cursor += [
                 words.c.title_key >= key,
                 or_(words.c.title_key > key, words.c.book_id > book_id),
             ]
@@ -238,13 +251,21 @@ def word_page(shape: PageShape) -> tuple[Select[Any], Select[Any]]:
 
     def of_word(n: int) -> Select[Any]:
         statement = select(words.c.title_key, words.c.book_id).where(
-            words.c.kind == shape.kind, words.c.word == bindparam(f"word_{n}"), *tests
+            words.c.kind == shape.kind, words.c.word == bindparam(f"word_{n}"), *cursor
         )
-        if books_tests:
-            statement = statement.join(BookRow, BookRow.id == words.c.book_id).where(
-                and_(*books_tests)
-            )
         order = _in_order(words.c.title_key, words.c.book_id, descending=shape.descending)
+        if shape.walks:
+            # The walk's own LIMIT: PostgreSQL reads the list and hands entries on as it goes,
+            # so the outer LIMIT still stops it early.
+            walk = statement.order_by(*order).limit(bindparam("walk", type_=Integer)).subquery()
+            statement = select(walk.c.title_key, walk.c.book_id)
+            order = _in_order(walk.c.title_key, walk.c.book_id, descending=shape.descending)
+            found = walk.c.book_id
+        else:
+            found = words.c.book_id
+        statement = statement.where(*(test(found) for test in tests))
+        if books_tests:
+            statement = statement.join(BookRow, BookRow.id == found).where(and_(*books_tests))
         return statement.order_by(*order).limit(limit)
 
     matches: Any
@@ -288,3 +309,19 @@ def word_page_values(
     if isbn is not None:
         values["isbn"] = isbn
     return values
+
+
+def matching_ids(terms: Sequence[Term]) -> Select[Any] | CompoundSelect[Any]:
+    """The ids of the books holding every term: each term's books from its range of the index,
+    intersected (a set operation, not a probe per book)."""
+    each = [select(WORDS.c.book_id).where(*term.in_range()) for term in terms]
+    if len(each) == 1:
+        return each[0]
+    return intersect(*each)
+
+
+def matching_in_title_order(terms: Sequence[Term]) -> CompoundSelect[Any] | Select[Any]:
+    """``(title_key, book_id)`` of the books holding every term, from the index alone: each
+    term's entries intersected, so sorting them by title needs no book row."""
+    each = [select(WORDS.c.title_key, WORDS.c.book_id).where(*term.in_range()) for term in terms]
+    return each[0].distinct() if len(each) == 1 else intersect(*each)

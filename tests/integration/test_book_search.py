@@ -9,15 +9,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, text
 
+from adapters.sqlalchemy import search
 from adapters.sqlalchemy.engine import create_engine_for, session_factory
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
-from application.queries import BookFilter, BookSort, PageRequest
+from application.queries import BookFilter, BookSort, PageRequest, matches_book
 from domain.catalogue import Book
 from domain.values import UNSET
 from tests.databases import empty_tables, stray_words
 
 NOW = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 ISBNS = ["9780131103627", "9780262033848", "9780201633610"]
+
+
+def isbn13(body: int) -> str:
+    digits = f"978{body:09d}"
+    total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits))
+    return digits + str((10 - total % 10) % 10)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -143,3 +150,57 @@ def test_matches_sort_by_every_key_in_both_directions(engine: Engine, sort: Book
     titles = [book.title for book in found.items]
     expected = ["Alpha One", "Alpha Two"]
     assert titles == (expected[::-1] if sort.descending else expected)
+
+
+QUERIES = [
+    BookFilter(q="alpha beta"),
+    BookFilter(q="beta alpha", sort=BookSort.TITLE_DESC),
+    BookFilter(q="alpha", sort=BookSort.YEAR_DESC),
+    BookFilter(q="gam", sort=BookSort.CREATED),
+    BookFilter(q="alpha", available=False),
+    BookFilter(q="a b"),
+    BookFilter(q="alpha", author="writer 1"),
+]
+
+
+@pytest.mark.parametrize(("driver_count", "walk"), [(0, 1), (0, 3), (0, 1000), (500, 1000)])
+def test_every_way_to_a_page_gives_the_same_pages(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, driver_count: int, walk: int
+) -> None:
+    """Rare words read whole, common ones walked in order (found early, or not, and then
+    intersected and sorted): the pages are the same, and a total is exact or a bound that
+    reaches past the page."""
+    books = []
+    with _uow(engine) as uow:
+        for n in range(24):
+            words = ["Alpha" if n % 2 else "Gamma", "Beta" if n % 3 == 0 else "Delta"]
+            book = Book.create(
+                id=f"b{n:02d}",
+                isbn=isbn13(n),
+                title=f"{' '.join(words)} {n}",
+                authors=(f"Writer {n % 4}",),
+                now=NOW + timedelta(hours=n),
+            )
+            book.year = 1900 + (n * 7) % 30
+            uow.books.add(book)
+            books.append(book)
+        uow.commit()
+    monkeypatch.setattr(search, "DRIVER_COUNT", driver_count)
+    monkeypatch.setattr(search, "WALK_BUDGET", walk)
+
+    for query in QUERIES:
+        expected = sorted(
+            (b for b in books if matches_book(b, query.words, query.author_phrase)),
+            key=query.sort.key,
+            reverse=query.sort.descending,
+        )
+        with _uow(engine) as uow:
+            pages = [uow.books.search(query, PageRequest(n, 3)) for n in (1, 2, 3, 4, 5)]
+        found = [b.id for p in pages for b in p.items]
+        assert found == [b.id for b in expected], query
+        for number, p in enumerate(pages, start=1):
+            end = min(number * 3, len(expected))
+            if p.total_exact:
+                assert p.total == len(expected), query
+            else:
+                assert end < p.total <= len(expected), query
