@@ -17,6 +17,12 @@ index), and their ordered lists are merged (``UNION ALL`` of ordered subqueries 
 one drives (the one with fewest books) and the others are tested on each candidate book from
 the index on ``(book_id, kind, word)``.
 
+Where reading in order could run long, it is bounded: a common driving word with other words
+or book filters to test is read for ``WALK_BUDGET`` entries, and so is the sort order of a
+search by year or creation time (or by title for a prefix of too many words); a page those do
+not fill is found by intersecting each word's entries (``matching_in_title_order``,
+``matching_ids``) and sorting the matches, as a rare word's always are in those orders.
+
 The rows are written with the book by the repository and the bulk loader (``word_rows``),
 never by triggers: only Python's split is the query's split.
 """
