@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -282,9 +283,47 @@ class BookSort(StrEnum):
         return Cursor(self.order, self.key(page.items[-1]), page.page + 1)
 
 
+# A word, for search: a run of letters and digits (any script); anything else separates words.
+_WORD = re.compile(r"[^\W_]+")
+
+
+def search_words(text: str) -> list[str]:
+    """The words of ``text`` as book search compares them: case-folded, in order.
+
+    The one definition both sides of a search use: the words stored for a book's title and
+    authors, and the words of a query."""
+    return _WORD.findall(text.casefold())
+
+
+def name_phrases(name: str) -> list[str]:
+    """What an ``author`` filter can match in one author's ``name``: its words from each word
+    to the end, joined by single spaces ("ursula k le guin", "k le guin", "le guin", "guin")."""
+    words = search_words(name)
+    return [" ".join(words[start:]) for start in range(len(words))]
+
+
+def matches_book(book: Book, words: Sequence[str], author: str | None) -> bool:
+    """Whether ``book`` matches a search (``BookFilter.words`` and ``BookFilter.author_phrase``).
+
+    Each of ``words`` must begin a word of the title or of an author; ``author`` must begin one
+    of an author's ``name_phrases``: its words are consecutive words of that name, each whole
+    but the last, which may begin one. A database answers the same question from an index of
+    those words and phrases."""
+    if words:
+        known = {w for text in (book.title, *book.authors) for w in search_words(text)}
+        if not all(any(w.startswith(word) for w in known) for word in words):
+            return False
+    if author is None:
+        return True
+    return bool(author) and any(
+        phrase.startswith(author) for name in book.authors for phrase in name_phrases(name)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class BookFilter:
-    """``q`` matches every word against title and authors; ``author`` one author's name."""
+    """``q``: each of its words begins a word of the title or of an author; ``author``: its
+    words begin consecutive words of one author's name (see ``matches_book``)."""
 
     q: str | None = None
     author: str | None = None
@@ -294,7 +333,16 @@ class BookFilter:
 
     @property
     def words(self) -> list[str]:
-        return self.q.casefold().split() if self.q else []
+        """The distinct words of ``q``, longest first (a longer word is usually rarer); none
+        when ``q`` has no letter or digit, which then filters nothing, as a blank ``q``."""
+        found = search_words(self.q) if self.q else []
+        return sorted(set(found), key=lambda word: (-len(word), word))
+
+    @property
+    def author_phrase(self) -> str | None:
+        """``author``'s words joined by single spaces; ``""`` (which no name matches) when it
+        has no letter or digit; ``None`` without ``author``."""
+        return " ".join(search_words(self.author)) if self.author else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,8 +29,8 @@ Two peers, each the database's own loader reading a file in the same run:
 - "schema": the rows exactly as the import stores them (ids, search keys, counts; made by the
   application's own code from the same file) loaded by the same tools into the real, migrated
   ``books`` and ``copies`` tables, with their indexes, constraints and the same set-based upkeep
-  the import does (availability counted with the books, the SQLite search index filled by one
-  statement). This is what the database itself needs to store the data, with no Python at all:
+  the import does (availability counted with the books, the search's word index written with
+  them). This is what the database itself needs to store the data, with no Python at all:
   the ratio to it says how much the import adds to the database's own work.
 
 Both tools must be on the PATH (``--no-peers`` skips them).
@@ -65,7 +65,6 @@ from adapters.ids import UuidV7Generator
 from adapters.sqlalchemy import mappers, migrate, search
 from adapters.sqlalchemy.bulk import (
     COUNTED_SETTING,
-    SQLITE_BOOK_TRIGGERS,
     SQLITE_COPY_TRIGGERS,
     SQLITE_LOAD_CACHE_KIB,
 )
@@ -179,13 +178,17 @@ def stored_books(catalogue: Path) -> list[Table]:
     prepared = books.prepare_books(records)
     book_rows: list[Sequence[Any]] = []
     copy_rows: list[Sequence[Any]] = []
+    word_rows: list[Sequence[Any]] = []
     for addition in prepared.additions:
+        book = addition.book
         on_shelf = sum(1 for c in addition.copies if c.status is CopyStatus.AVAILABLE)
-        book_rows.append((*mappers.book_row(addition.book), on_shelf))
+        book_rows.append((*mappers.book_row(book), on_shelf))
         copy_rows.extend(mappers.copy_row(copy) for copy in addition.copies)
+        word_rows.extend(search.word_rows(book.id, mappers.fold(book.title), book.authors))
     return [
         Table("books", (*mappers.BOOK_COLUMNS, "available_copies"), book_rows),
         Table("copies", mappers.COPY_COLUMNS, copy_rows),
+        Table("book_words", search.WORD_COLUMNS, word_rows),
     ]
 
 
@@ -332,15 +335,12 @@ def sqlite_bare_peer(folder: Path, file: Path, create: str, table: str) -> float
 
 def sqlite_schema_peer(folder: Path, files: list[tuple[Table, Path]]) -> float:
     """Seconds ``.import`` takes to load the stored rows into the migrated tables in one
-    transaction, with the row-level triggers swapped for one search-index fill, as the import
-    does, and the journal and cache settings the application uses."""
+    transaction, without the row-level copy trigger, as the import does, and the journal and
+    cache settings the application uses."""
     with sqlite_database(folder, "schema-peer.db") as url:
         migrate.upgrade(url)
         path = url.removeprefix("sqlite:///")
-        drops = [
-            f"DROP TRIGGER IF EXISTS {name};"
-            for name in SQLITE_BOOK_TRIGGERS + SQLITE_COPY_TRIGGERS
-        ]
+        drops = [f"DROP TRIGGER IF EXISTS {name};" for name in SQLITE_COPY_TRIGGERS]
         timed(["sqlite3", path, "PRAGMA journal_mode = WAL;", *drops])
         idle = min(timed(["sqlite3", path, "SELECT 1"]) for _ in range(3))
         # The page cache the import sets for its inserts (SQLite's default of 2 MiB would have
@@ -364,11 +364,6 @@ def sqlite_schema_peer(folder: Path, files: list[tuple[Table, Path]]) -> float:
                 f"SELECT {values} FROM {staging};",
                 f"DROP TABLE {staging};",
             ]
-        if any(table.name == "books" for table, _ in files):
-            steps.append(  # the search index as the import fills it
-                f"INSERT INTO {search.FTS_TABLE} (rowid, title_key, authors_key) "  # noqa: S608
-                "SELECT rowid, title_key, authors_key FROM books;"
-            )
         steps.append("COMMIT;")
         return timed(["sqlite3", path, *steps]) - idle
 

@@ -35,7 +35,7 @@ from sqlalchemy import Table, create_engine, insert, text
 from sqlalchemy.pool import NullPool
 
 from adapters.ids import UuidV7Generator
-from adapters.sqlalchemy import mappers, migrate
+from adapters.sqlalchemy import mappers, migrate, search
 from adapters.sqlalchemy.engine import create_engine_for, normalise_url
 from adapters.sqlalchemy.models import BookRow, CopyRow
 from domain.catalogue import Book, CopyStatus
@@ -93,6 +93,7 @@ def load(url: str, rows: int, seed: int = 1) -> str:
         for first in range(0, rows, BATCH):
             books: list[dict[str, Any]] = []
             copies: list[dict[str, Any]] = []
+            words: list[dict[str, Any]] = []
             for n in range(first, min(first + BATCH, rows)):
                 created = start + timedelta(seconds=n)
                 book = Book(
@@ -109,6 +110,10 @@ def load(url: str, rows: int, seed: int = 1) -> str:
                 if n == rows // 2:
                     middle = book.isbn
                 books.append(mappers.book_values(book))
+                words.extend(
+                    dict(zip(search.WORD_COLUMNS, row, strict=True))
+                    for row in search.word_rows(book.id, mappers.fold(book.title), book.authors)
+                )
                 gone = rng.random() < 0.05  # nothing on the shelf for about 1 book in 20
                 for c in range(rng.choice((1, 1, 2, 2, 3))):
                     status = CopyStatus.LOST if gone else CopyStatus.AVAILABLE
@@ -126,6 +131,7 @@ def load(url: str, rows: int, seed: int = 1) -> str:
             with engine.begin() as connection:
                 connection.execute(insert(books_table), books)
                 connection.execute(insert(copies_table), copies)
+                connection.execute(insert(search.WORDS), words)
         # Statistics for the planner, and on PostgreSQL the visibility map that index-only
         # scans need: what autovacuum leaves behind after a bulk load.
         analyze = "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"

@@ -27,9 +27,10 @@ time per request moves least with the load of other jobs on the machine).
 Needs ``wrk`` on the PATH and, for the profile, ``py-spy`` (``pip install py-spy``; sampling
 another process may need root or ``CAP_SYS_PTRACE``). PostgreSQL is the server in
 CIRCULATE_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test); its
-databases are ``circulate_bench_reads_<rows>``, loaded once and reused with ``--keep-databases``
-(otherwise dropped at the end). Rate limits stay on, with a ceiling wrk cannot reach. Prints
-the load average next to the figures.
+databases are ``circulate_bench_reads_<rows><suffix>`` (``--database-suffix``, empty by default:
+a suffix of one's own keeps runs of different checkouts, whose migrations may differ, apart),
+loaded once and reused with ``--keep-databases`` (otherwise dropped at the end). Rate limits
+stay on, with a ceiling wrk cannot reach. Prints the load average next to the figures.
 """
 
 from __future__ import annotations
@@ -265,8 +266,8 @@ def sqlite_catalogue(folder: Path, rows: int) -> str:
 
 
 def postgres_catalogue(rows: int) -> str:
-    """``circulate_bench_reads_<rows>``, made and loaded unless it already holds ``rows`` books;
-    brought to the migration head either way."""
+    """``circulate_bench_reads_<rows><suffix>``, made and loaded unless it already holds
+    ``rows`` books; brought to the migration head either way."""
     from list_books import load
     from sqlalchemy import create_engine, text
     from sqlalchemy.pool import NullPool
@@ -275,7 +276,7 @@ def postgres_catalogue(rows: int) -> str:
     from adapters.sqlalchemy.engine import normalise_url
 
     server = normalise_url(os.environ.get("CIRCULATE_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL)
-    name = f"circulate_bench_reads_{rows}"
+    name = database_name(rows)
     url = server.set(database=name).render_as_string(hide_password=False)
     admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as connection:
@@ -298,6 +299,14 @@ def postgres_catalogue(rows: int) -> str:
     return url
 
 
+# Appended to the databases' names (``--database-suffix``).
+DATABASE_SUFFIX: list[str] = [""]
+
+
+def database_name(rows: int) -> str:
+    return f"circulate_bench_reads_{rows}{DATABASE_SUFFIX[0]}"
+
+
 def drop_postgres(rows: int) -> None:
     from sqlalchemy import create_engine, text
     from sqlalchemy.pool import NullPool
@@ -307,7 +316,7 @@ def drop_postgres(rows: int) -> None:
     server = normalise_url(os.environ.get("CIRCULATE_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL)
     admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "circulate_bench_reads_{rows}"'))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{database_name(rows)}"'))
     admin.dispose()
 
 
@@ -526,6 +535,9 @@ def main() -> None:
     parser.add_argument("--skip-postgres", action="store_true", help="rows 1 and 2 only")
     parser.add_argument("--skip-throughput", action="store_true", help="row 3 only")
     parser.add_argument("--keep-databases", action="store_true", help="reuse them next time")
+    parser.add_argument(
+        "--database-suffix", default="", help="appended to the PostgreSQL databases' names"
+    )
     parser.add_argument("--profile-seconds", type=int, default=10, help="0: no profile")
     parser.add_argument(
         "--profile-output", type=Path, help="keep the raw profile (py-spy's collapsed stacks)"
@@ -535,6 +547,7 @@ def main() -> None:
         help="only time and profile N requests through the test client, in this process",
     )  # fmt: skip
     args = parser.parse_args()
+    DATABASE_SUFFIX[0] = args.database_suffix
     if args.in_process:
         with tempfile.TemporaryDirectory(prefix="circulate-bench-") as name:
             in_process(Path(name), args.in_process)

@@ -7,6 +7,7 @@ other's rows. A server that does not answer fails the tests that need it; it nev
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from sqlalchemy.pool import NullPool
 from adapters.sqlalchemy import mappers
 from adapters.sqlalchemy.engine import normalise_url
 from adapters.sqlalchemy.models import ItemTypeRow, MemberCategoryRow, metadata
+from adapters.sqlalchemy.search import word_rows
 from domain.rules import seeded_categories, seeded_item_types
 
 POSTGRES_URL_VARIABLE = "CIRCULATE_TEST_POSTGRES_URL"
@@ -94,3 +96,21 @@ def _clear_append_only(connection: Connection, table: Table) -> None:
     connection.execute(delete(table))
     for _, sql in triggers:
         connection.execute(text(sql))
+
+
+def stray_words(connection: Connection) -> int:
+    """Rows of the book search's word index that are not the books' words, or words of the
+    books it lacks: zero when the index is exact."""
+    books = connection.execute(text("SELECT id, title_key, authors FROM books")).all()
+    expected = {
+        row
+        for book_id, title_key, authors in books
+        for row in word_rows(
+            book_id, title_key, json.loads(authors) if isinstance(authors, str) else authors
+        )
+    }
+    stored = {
+        tuple(row)
+        for row in connection.execute(text("SELECT kind, word, title_key, book_id FROM book_words"))
+    }
+    return len(stored ^ expected)

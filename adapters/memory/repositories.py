@@ -21,6 +21,7 @@ from application.queries import (
     Page,
     PageRequest,
     follows,
+    matches_book,
 )
 from application.unit_of_work import BookCirculationStore, ChangeTracker, Entity, EntityStore
 from domain.catalogue import Book, Copy, CopyStatus
@@ -152,17 +153,14 @@ class MemoryBookRepository(_MemoryStore[Book]):
         return self._many(rows[:limit])
 
     def search(self, query: BookFilter, page: PageRequest) -> Page[Book]:
-        words = query.words
-        author = query.author.casefold() if query.author else None
+        words, author = query.words, query.author_phrase
         available = {
             c.book_id for c in self._db.tables[Copy].values() if c.status is CopyStatus.AVAILABLE
         }
 
         def matches(book: Book) -> bool:
-            text = " ".join([book.title, *book.authors]).casefold()
             return (
-                all(word in text for word in words)
-                and (author is None or any(author in a.casefold() for a in book.authors))
+                matches_book(book, words, author)
                 and (query.isbn is None or book.isbn == query.isbn)
                 and (query.available is None or (book.id in available) == query.available)
             )

@@ -1,24 +1,27 @@
 """Bulk loads: many books (with their copies) or members in a few set-based statements.
 
 A load costs a few statements per batch rather than a few per row, and the bookkeeping that
-triggers do row by row for single writes (``books.available_copies``, migration 0005; SQLite's
-search index, migration 0004) is done once per batch, in the same transaction:
+triggers do row by row for single writes (``books.available_copies``, migration 0005) is done
+once per batch, in the same transaction, and so is the word index that book search reads
+(``book_words``, ``adapters.sqlalchemy.search``), whose rows are split in Python by the rule
+the query uses and sent with the batch:
 
 - First, on both, one query per batch sets aside the books whose ISBN is stored already (a
   re-run), before any row is built or sent.
 - PostgreSQL: the rest are streamed with ``COPY`` into temporary staging tables, then moved
   with ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, which skips what another transaction
   stored meanwhile (a barcode taken in that window raises ``ConcurrentUpdate``: the use case
-  stores the batch again). Each book arrives with its count of copies on the shelf already
+  stores the batch again). The word rows are staged too and moved by one ``INSERT ... SELECT``
+  for the books that went in. Each book arrives with its count of copies on the shelf already
   set, and the copy triggers are told (a transaction-local setting, ``circulate.copies_counted``;
   see migration 0007) to leave those copies alone, so no book row is written twice.
 - SQLite: ``executemany`` in the one transaction. SQLite runs one writer at a time and this one
   holds the write lock from ``BEGIN IMMEDIATE`` (see ``engine``), so ISBNs and barcodes checked
-  before the insert cannot be taken before it. The row-level triggers that count copies and
-  index books for search are dropped for the length of the insert and created again before the
-  transaction ends, from the definitions stored in the schema: no other connection can write
-  meanwhile, readers see the committed schema, and a rollback restores them in any case. The
-  counts are written with the books and the search index is filled by one ``INSERT ... SELECT``.
+  before the insert cannot be taken before it. The row-level trigger that counts copies is
+  dropped for the length of the insert and created again before the transaction ends, from the
+  definition stored in the schema: no other connection can write meanwhile, readers see the
+  committed schema, and a rollback restores it in any case. The counts are written with the
+  books, and the word rows follow them in index order.
 
 Rows come from the mappers (``mappers.book_row`` ...), with the derived keys the repositories
 write, and instants are stored by the column type's own conversion, so rows written here read
@@ -41,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from adapters.sqlalchemy import mappers, search
 from adapters.sqlalchemy.errors import translated_errors
-from adapters.sqlalchemy.models import BookRow, CopyRow, MemberRow
+from adapters.sqlalchemy.models import BookRow, BookWordRow, CopyRow, MemberRow
 from adapters.sqlalchemy.types import UtcDateTime
 from application.ports import BookAddition, BookLoadOutcome
 from domain.catalogue import CopyStatus
@@ -51,8 +54,9 @@ from domain.members import Member
 # Tells the copy triggers (PostgreSQL) that this transaction counts the copies it inserts.
 COUNTED_SETTING = "circulate.copies_counted"
 # SQLite triggers replaced by set-based upkeep during a load, per table.
-SQLITE_BOOK_TRIGGERS = ("books_search_insert",)
 SQLITE_COPY_TRIGGERS = ("copies_available_insert",)
+# Where ``mappers.book_row`` puts the folded title.
+TITLE_KEY = mappers.BOOK_COLUMNS.index("title_key")
 # Values per ``IN (...)`` list; well under SQLite's limit of bound parameters per statement.
 _IN_CHUNK = 900
 # SQLite page cache (KiB) while a load inserts: the indexes of a batch's books stay in memory
@@ -71,7 +75,8 @@ class _Columns:
     def __init__(self, model: type[Any], names: Sequence[str], connection: Connection) -> None:
         self.table = cast(Table, model.__table__)
         self.names = list(names)
-        self.key = self.names.index("id")
+        # The column that names a row (-1: none, as in the word index).
+        self.key = self.names.index("id") if "id" in self.names else -1
         types = [self.table.c[name].type for name in self.names]
         self._json: list[int] = []
         self._times: list[int] = []
@@ -132,14 +137,20 @@ class SqlBulkWriter:
         # Each book is stored with its count of copies on the shelf (``available_copies``).
         books = _Columns(BookRow, (*mappers.BOOK_COLUMNS, "available_copies"), connection)
         copies = _Columns(CopyRow, mappers.COPY_COLUMNS, connection)
+        words = _Columns(BookWordRow, search.WORD_COLUMNS, connection)
         book_rows: list[Row] = []
         copy_rows: list[Row] = []
+        word_rows: list[Row] = []
         for addition in fresh:
+            book = addition.book
             on_shelf = sum(1 for copy in addition.copies if copy.status is CopyStatus.AVAILABLE)
-            book_rows.append(books.row((*mappers.book_row(addition.book), on_shelf)))
+            book_row = mappers.book_row(book)
+            book_rows.append(books.row((*book_row, on_shelf)))
             copy_rows.extend(copies.row(mappers.copy_row(copy)) for copy in addition.copies)
+            word_rows.extend(search.word_rows(book.id, book_row[TITLE_KEY], book.authors))
         with translated_errors():
             outcome = loader.add_books(books, book_rows, copies, copy_rows)
+            loader.add_words(words, word_rows, outcome.added)
         outcome.present = present + outcome.present
         return outcome
 
@@ -213,6 +224,18 @@ class _PostgresLoader:
                 raise ConcurrentUpdate("a barcode being loaded was stored meanwhile")
         return outcome
 
+    def add_words(self, columns: _Columns, rows: list[Row], added: list[str]) -> None:
+        """The word index rows of the books ``added``: staged by ``COPY`` and moved in one
+        ``INSERT ... SELECT`` (the rows of books skipped stay behind), in index order."""
+        if not added:
+            return
+        with self._staged(columns, rows) as staged:
+            self._run(
+                f"INSERT INTO {columns.table.name} ({columns.listed}) SELECT {columns.listed} "
+                f"FROM {staged} WHERE book_id = ANY(%s) ORDER BY {columns.listed}",
+                (added,),
+            )
+
     def stored(self, table: str, column: str, values: list[str]) -> set[str]:
         """Those of ``values`` that ``column`` of ``table`` holds, asked in one query."""
         result = self._connection.exec_driver_sql(
@@ -285,19 +308,18 @@ class _SqliteLoader:
             return outcome
         with (
             self._larger_cache(),
-            self._without_triggers(SQLITE_BOOK_TRIGGERS + SQLITE_COPY_TRIGGERS),
+            self._without_triggers(SQLITE_COPY_TRIGGERS),
         ):
-            last = self._connection.exec_driver_sql("SELECT max(rowid) FROM books").scalar()
             self._insert(books, new_books)
-            if self._has_table(search.FTS_TABLE):
-                # Index every book stored just now: their rowids follow the last one before.
-                self._connection.exec_driver_sql(
-                    f"INSERT INTO {search.FTS_TABLE} (rowid, title_key, authors_key) "
-                    "SELECT rowid, title_key, authors_key FROM books WHERE rowid > ?",
-                    (last or 0,),
-                )
             self._insert(copies, new_copies)
         return outcome
+
+    def add_words(self, columns: _Columns, rows: list[Row], added: list[str]) -> None:
+        """The word index rows of the books ``added``, in index order (appended, not spread)."""
+        stored = set(added)
+        book_id = columns.names.index("book_id")
+        with self._larger_cache():
+            self._insert(columns, sorted((r for r in rows if r[book_id] in stored), key=tuple))
 
     def add_members(self, columns: _Columns, rows: list[Row]) -> list[str]:
         email = columns.names.index("email")
@@ -325,12 +347,6 @@ class _SqliteLoader:
             )
             found.update(value for (value,) in result)
         return found
-
-    def _has_table(self, name: str) -> bool:
-        result = self._connection.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-        )
-        return result.first() is not None
 
     @contextmanager
     def _larger_cache(self) -> Iterator[None]:

@@ -69,9 +69,6 @@ UQ_MEMBER_EMAIL = "uq_members_email"
 UQ_MEMBER_CARD_NUMBER = "uq_members_card_number"
 UQ_OPEN_LOAN_PER_COPY = "uq_loans_open_copy_id"
 YEAR_DESC_INDEX = "ix_books_year_desc_id_desc"
-# The title order with the authors alongside: a search walks it, testing both keys, without
-# reading the table (adapters.sqlalchemy.search, SqlBookRepository._page_by_walk).
-TITLE_WALK_INDEX = "ix_books_title_key_id_authors_key"
 
 _OPEN_LOAN = text("returned_at IS NULL")
 _NOTHING_AVAILABLE = text("available_copies < 1")
@@ -162,19 +159,32 @@ class BookRow(Base):
             )
             for key in ("title_key", "year", "created_at")
         ),
-        Index(TITLE_WALK_INDEX, "title_key", "id", postgresql_include=["authors_key"]).ddl_if(
-            dialect="postgresql"
-        ),
-        # Word search (see adapters.sqlalchemy.search; SQLite has an FTS5 table instead).
-        *(
-            Index(
-                f"ix_books_{key}_trgm",
-                key,
-                postgresql_using="gin",
-                postgresql_ops={key: "gin_trgm_ops"},
-            ).ddl_if(dialect="postgresql")
-            for key in ("title_key", "authors_key")
-        ),
+    )
+
+
+class BookWordRow(Base):
+    """The words a book search looks up (``adapters.sqlalchemy.search``): one row per book and
+    distinct word of its title and authors (``kind`` ``w``), and per book and phrase of an
+    author's name from each of its words to the end (``kind`` ``a``, for the author filter).
+
+    Each row carries the book's ``title_key``, so the primary key lists a word's books in title
+    order: a page of a search reads its first entries and stops, at any catalogue size.
+    Written by the book repository and the bulk loader with the book, never by triggers: the
+    words are split by ``application.queries.search_words``, the same rule the query uses."""
+
+    __tablename__ = "book_words"
+
+    kind: Mapped[str] = mapped_column(String(1), primary_key=True)
+    word: Mapped[str] = mapped_column(_Key, primary_key=True)
+    title_key: Mapped[str] = mapped_column(_Key, primary_key=True)
+    book_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+
+    __table_args__ = (
+        # A book's rows, to replace or remove them, and to test the other words of a search
+        # on a candidate book.
+        Index(None, "book_id", "kind", "word"),
+        # Without a rowid, the table is its key: one B-tree to write, not a table and an index.
+        {"sqlite_with_rowid": False},
     )
 
 
@@ -647,6 +657,7 @@ __all__ = [
     "AuditEventRow",
     "Base",
     "BookRow",
+    "BookWordRow",
     "CirculationRuleRow",
     "ClosureRow",
     "CopyRow",

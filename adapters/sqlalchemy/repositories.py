@@ -56,6 +56,7 @@ from adapters.sqlalchemy.models import (
     MemberCategoryRow,
     MemberRow,
 )
+from adapters.sqlalchemy.search import Term
 from adapters.sqlalchemy.together import Part, read_together, together
 from application.queries import (
     HOLD_ORDER,
@@ -89,13 +90,6 @@ _IN_CHUNK = 900
 # shorter than that, a lower bound (``Page.total_exact`` false) for longer ones, so that no
 # page pays for counting a million rows. Beyond the page, the count reads index entries only.
 COUNT_AHEAD = 1000
-# Books walked in the sort order for a text search on PostgreSQL, looking for the page's
-# matches, before they are looked up by the trigram indexes and sorted instead
-# (``SqlBookRepository._page_by_walk``). By title with no other filter, the walk reads one
-# index that carries both searched keys (``search.TITLE_WALK_INDEX``) and never the table, so
-# it can go ten times as far for the same cost.
-SEARCH_HEAD = 2000
-SEARCH_WALK_COVERED = 20_000
 
 
 def deep_total(page: PageRequest, found: int, *, more: bool) -> tuple[int, bool]:
@@ -439,10 +433,51 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             statement = statement.where(BookRow.id > book_id)
         return self._all(statement)
 
+    def write_new(self, entity: Book) -> None:
+        super().write_new(entity)
+        self._write_words([entity])
+
+    def write_new_many(self, entities: Sequence[Book]) -> None:
+        super().write_new_many(entities)  # one book goes through ``write_new``, words and all
+        if len(entities) > 1:
+            self._write_words(entities)
+
+    def write_changes(
+        self, entity: Book, expected_version: int, before: Book | None = None
+    ) -> None:
+        super().write_changes(entity, expected_version, before)
+        if before is None or (before.title, before.authors) != (entity.title, entity.authors):
+            self._remove_words(entity.id)
+            self._write_words([entity])
+
+    def write_removal(self, entity: Book) -> None:
+        super().write_removal(entity)
+        self._remove_words(entity.id)
+
+    def _write_words(self, books: Sequence[Book]) -> None:
+        """The books' rows of the word index (``search.word_rows``), written with them."""
+        rows = [
+            dict(zip(search.WORD_COLUMNS, row, strict=True))
+            for book in books
+            for row in search.word_rows(book.id, mappers.fold(book.title), book.authors)
+        ]
+        if rows:
+            with translated_errors():
+                self._session.connection().execute(insert(search.WORDS), rows)
+
+    def _remove_words(self, book_id: str) -> None:
+        with translated_errors():
+            self._session.connection().execute(
+                delete(search.WORDS).where(search.WORDS.c.book_id == book_id)
+            )
+
     def search(self, query: BookFilter, page: PageRequest) -> Page[Book]:
         read_only_transaction(self._session)  # searching the catalogue never writes
-        author = mappers.fold(query.author) if query.author else None
-        conditions = self._text_conditions(query.words, author)
+        author = query.author_phrase
+        conditions: list[ColumnElement[bool]] = []
+        if author == "":
+            conditions.append(false())  # an author without a letter or digit names no one
+        terms = search.terms_of(query.words, author)
         if query.isbn is not None:
             conditions.append(BookRow.isbn == query.isbn)
         if query.available is not None:
@@ -452,56 +487,285 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             conditions.append(on_shelf > 0 if query.available else on_shelf < 1)
         descending = query.sort.descending
         field = query.sort.field
+        after = query.sort.after(page)
+        nulls_last = query.sort.nulls_last
+        by_title = field == BookSort.TITLE.field
+        chosen = self._driver(terms, sort_by_title=by_title) if terms and author != "" else None
+        if terms and chosen is None:
+            conditions.append(false())  # a word that begins no stored word matches no book
+        elif chosen is not None:
+            driver, vocabulary, rare = chosen
+            others = [term for term in terms if term is not driver]
+            if by_title and vocabulary is not None:
+                walks = not rare and bool(others or conditions)
+                found = self._page_of_words(
+                    driver, vocabulary, others, query, page, after, walks=walks
+                )
+                if found is not None:
+                    return found
+            elif not rare:
+                # A common word in another order, or a prefix of too many words to merge: the
+                # matches among the first books of the order, when they fill the page.
+                early = self._page_by_walk(
+                    [*conditions, *(term.held_by(BookRow.id) for term in terms)], query, page
+                )
+                if early is not None:
+                    return early
+            # Rare words, words that meet only far down the order, or prefixes that stand for
+            # too many words to merge: the matches, found by intersecting each word's books,
+            # sorted.
+            if by_title:
+                return self._page_of_intersection(terms, conditions, query, page)
+            conditions.append(BookRow.id.in_(search.matching_ids(terms)))
+            return self._sorted_matches(conditions, page, query)
         key: Any = {
             BookSort.TITLE.field: BookRow.title_key,
             BookSort.YEAR.field: BookRow.year,
             BookSort.CREATED.field: BookRow.created_at,
         }[field]
         tie: Any = BookRow.id
-        after = query.sort.after(page)
-        nulls_last = query.sort.nulls_last
-        text_search = bool(query.words or query.author) and self._dialect() == "postgresql"
-        if text_search:
-            # Common words first: the matches among the first books in the sort order (read
-            # from the sort index, so the cost is the same at any catalogue size), when they
-            # fill the page.
-            natural = [
-                _ordered(key, descending=descending, nulls_last=nulls_last),
-                _ordered(tie, descending=descending),
-            ]
-            start: Keyset | None = None
-            if after is not None:
-                start = keyset(key, tie, after, descending=descending, nulls_last=nulls_last)
-            covered = (
-                field == BookSort.TITLE.field and query.isbn is None and query.available is None
-            )
-            budget = SEARCH_WALK_COVERED if covered else SEARCH_HEAD
-            early = self._page_by_walk(conditions, natural, page, start, budget)
-            if early is not None:
-                return early
-        if text_search:
-            # Sort the matches rather than walk the sort index until enough of them turn up:
-            # the planner cannot tell how rare a word is, and a walk past a million books to
-            # find twenty is what it would risk. The same values, in expressions no index
-            # provides, make it find the matches first (by the trigram indexes), so a page
-            # costs about what counting the matches does.
-            key = {
-                BookSort.TITLE.field: BookRow.title_key.concat(""),
-                BookSort.YEAR.field: BookRow.year + 0,
-                BookSort.CREATED.field: BookRow.created_at + timedelta(0),
-            }[field]
-            tie = BookRow.id.concat("")
         order_by = [
             # Books without a year come last in either direction.
             _ordered(key, descending=descending, nulls_last=nulls_last),
             _ordered(tie, descending=descending),
         ]
-        if text_search and after is None:
-            return self._page_of_matches(conditions, order_by, page)
         runs = None
         if after is not None:
             runs = keyset(key, tie, after, descending=descending, nulls_last=nulls_last)
         return self._page(conditions, order_by, page, runs)
+
+    def _driver(
+        self, terms: list[Term], *, sort_by_title: bool
+    ) -> tuple[Term, list[str] | None, bool] | None:
+        """The term whose books are read in order, with the stored words it stands for (or
+        ``None`` when there are too many to merge), and whether it is rare (held by no more
+        than ``DRIVER_COUNT`` books, so read whole at little cost); ``None`` when a term stands
+        for no stored word, so nothing matches. With several, the one held by fewest books
+        among those that can be read in order, counted as far as ``DRIVER_COUNT``."""
+        with translated_errors():
+            expanded = [(term, search.vocabulary(self._session, term)) for term in terms]
+            if any(words == [] for _, words in expanded):
+                return None
+            if len(expanded) == 1 and sort_by_title:
+                return (*expanded[0], False)  # a single word needs no count: all its books match
+            ordered = [pair for pair in expanded if pair[1] is not None] or expanded
+            counted = [
+                (search.books_upto(self._session, term, search.DRIVER_COUNT + 1), n)
+                for n, (term, _) in enumerate(ordered)
+            ]
+        fewest, chosen = min(counted)
+        return (*ordered[chosen], fewest <= search.DRIVER_COUNT)
+
+    def _sorted_matches(
+        self, conditions: list[ColumnElement[bool]], page: PageRequest, query: BookFilter
+    ) -> Page[Book]:
+        """A search's matches, found from the word index, sorted. The same values, in
+        expressions no index provides, make the planner find the matches first rather than
+        walk the sort index until enough turn up."""
+        descending, nulls_last = query.sort.descending, query.sort.nulls_last
+        key: Any = {
+            BookSort.TITLE.field: BookRow.title_key.concat(""),
+            BookSort.YEAR.field: BookRow.year + 0,
+            BookSort.CREATED.field: BookRow.created_at + timedelta(0),
+        }[query.sort.field]
+        tie: Any = BookRow.id.concat("")
+        order_by = [
+            _ordered(key, descending=descending, nulls_last=nulls_last),
+            _ordered(tie, descending=descending),
+        ]
+        after = query.sort.after(page)
+        if after is None:
+            return self._page_of_matches(conditions, order_by, page)
+        runs = keyset(key, tie, after, descending=descending, nulls_last=nulls_last)
+        return self._page(conditions, order_by, page, runs)
+
+    def _page_of_intersection(
+        self,
+        terms: list[Term],
+        conditions: list[ColumnElement[bool]],
+        query: BookFilter,
+        page: PageRequest,
+    ) -> Page[Book]:
+        """A search by title, its matches found by intersecting each term's entries in the
+        word index, sorted by the title they carry, counted on the way (the sort reads every
+        match anyway), and only the page's books read from the table."""
+        matches = search.matching_in_title_order(terms).subquery("matches")
+        descending = query.sort.descending
+        in_order = [
+            _ordered(matches.c.title_key, descending=descending),
+            _ordered(matches.c.book_id, descending=descending),
+        ]
+        listed = select(matches.c.title_key, matches.c.book_id, func.count().over().label("found"))
+        if conditions:
+            listed = listed.join(BookRow, BookRow.id == matches.c.book_id).where(*conditions)
+        after = query.sort.after(page)
+        if after is not None:
+            (run,) = keyset(matches.c.title_key, matches.c.book_id, after, descending=descending)
+            listed = listed.where(*run)
+        ranked = (
+            listed.order_by(*in_order)
+            .offset(page.skip if after is None else 0)
+            .limit(page.per_page + 1)
+            .subquery("ranked")
+        )
+        books = self._table()
+        statement = (
+            select(*books.columns, ranked.c.found)
+            .join(ranked, books.c.id == ranked.c.book_id)
+            .order_by(
+                _ordered(ranked.c.title_key, descending=descending),
+                _ordered(ranked.c.book_id, descending=descending),
+            )
+        )
+        with translated_errors():
+            rows: Sequence[Any] = self._session.execute(statement).all()
+            if rows:
+                counted = int(rows[0].found)
+            else:
+                counted = int(
+                    self._session.execute(
+                        select(func.count()).select_from(listed.subquery())
+                    ).scalar_one()
+                )
+        items = self._track_all(
+            self._to_entity(cast(BookRow, row)) for row in rows[: page.per_page]
+        )
+        reach = page.skip + page.per_page + COUNT_AHEAD
+        if after is not None:
+            total, exact = page.offset + min(counted, page.per_page + COUNT_AHEAD), False
+        else:
+            total, exact = min(counted, reach), counted <= reach
+        return Page(
+            items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
+        )
+
+    def _page_by_walk(
+        self, conditions: list[ColumnElement[bool]], query: BookFilter, page: PageRequest
+    ) -> Page[Book] | None:
+        """The page, if the matches among the first ``WALK_BUDGET`` books in the sort order
+        (from the cursor, if any) fill it (and one more, so that ``next`` is known); ``None``
+        otherwise. Its total is the matches among those books: exact in a catalogue that
+        small, else a lower bound (counting every match of a common word would cost what the
+        walk saved)."""
+        descending, nulls_last = query.sort.descending, query.sort.nulls_last
+        key: Any = {
+            BookSort.TITLE.field: BookRow.title_key,
+            BookSort.YEAR.field: BookRow.year,
+            BookSort.CREATED.field: BookRow.created_at,
+        }[query.sort.field]
+        order_by = [
+            _ordered(key, descending=descending, nulls_last=nulls_last),
+            _ordered(BookRow.id, descending=descending),
+        ]
+        table = self._table()
+        after = query.sort.after(page)
+        from_cursor: list[ColumnElement[bool]] = []
+        if after is not None:
+            runs = keyset(key, BookRow.id, after, descending=descending, nulls_last=nulls_last)
+            from_cursor.append(or_(*(and_(*run) for run in runs)))
+        # A subquery with its own LIMIT: PostgreSQL walks the sort index for it and hands rows
+        # on as it reads them, so the outer LIMIT stops the walk.
+        walk = (
+            select(*table.columns)
+            .where(*from_cursor)
+            .order_by(*order_by)
+            .limit(search.WALK_BUDGET)
+            .subquery("walk")
+        )
+        on_walk = sql_util.ClauseAdapter(walk)
+        matching = [on_walk.traverse(condition) for condition in conditions]
+        reach = page.skip + page.per_page + COUNT_AHEAD
+        ranked = (
+            select(walk.c.id, func.count().over().label("found"))
+            .where(*matching)
+            .order_by(*(on_walk.traverse(term) for term in order_by))
+            .limit(reach + 1)
+            .subquery("ranked")
+        )
+        statement = (
+            select(*table.columns, ranked.c.found)
+            .join(ranked, table.c.id == ranked.c.id)
+            .order_by(*order_by)
+            .offset(page.skip)
+            .limit(page.per_page + 1)
+        )
+        with translated_errors():
+            rows: Sequence[Any] = self._session.execute(statement).all()
+        if len(rows) <= page.per_page:
+            return None
+        counted = int(rows[0].found)
+        items = self._track_all(self._to_entity(cast(BookRow, row)) for row in rows[:-1])
+        if after is not None:
+            total, exact = page.offset + min(counted, reach), False
+        else:
+            # Exact when the walk read every book (a catalogue that small) and the count
+            # stopped short of its reach.
+            total, exact = (
+                min(counted, reach),
+                counted <= reach and self._count_upto(search.WALK_BUDGET + 1) <= search.WALK_BUDGET,
+            )
+        return Page(
+            items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
+        )
+
+    def _page_of_words(
+        self,
+        driver: Term,
+        vocabulary: list[str],
+        others: list[Term],
+        query: BookFilter,
+        page: PageRequest,
+        after: tuple[Any, ...] | None,
+        *,
+        walks: bool,
+    ) -> Page[Book] | None:
+        """A search by title, read from the word index in title order: the books of each word
+        ``driver`` stands for, merged, each tested for ``others`` and the book filters; the
+        page and the count (as far as ``COUNT_AHEAD`` past it) stop where they are found.
+
+        When ``walks``, each word's list is read no further than ``WALK_BUDGET`` entries:
+        ``None`` if the page is not filled by then, and its total is a lower bound."""
+        shape = search.PageShape(
+            words=len(vocabulary),
+            kind=driver.kind,
+            others=tuple(term.kind for term in others),
+            isbn=query.isbn is not None,
+            available=query.available,
+            after=after is not None,
+            descending=query.sort.descending,
+            walks=walks,
+        )
+        statement, count = search.word_page(shape)
+        values = search.word_page_values(vocabulary, others, query.isbn)
+        deep = after is None and page.skip >= COUNT_AHEAD
+        reach = page.per_page + COUNT_AHEAD + (0 if after is not None else page.skip)
+        # The matches are read as far as the count's reach, and one more, which tells an
+        # exact count from a bound; a deep page only to its end, and one more.
+        # A walk reads no further than the page's end either: what it found is a lower bound.
+        values["limit"] = page.skip + page.per_page + 1 if deep or walks else reach + 1
+        values["skip"] = page.skip if after is None else 0
+        values["rows"] = page.per_page + 1
+        values["walk"] = search.WALK_BUDGET
+        if after is not None:
+            values["after_key"], values["after_id"] = after
+        with translated_errors():
+            rows: Sequence[Any] = self._session.execute(statement, values).all()
+            found = rows[0].found if rows else self._session.execute(count, values).scalar_one()
+        counted = int(found)
+        more = len(rows) > page.per_page
+        if walks and not more:
+            return None  # the walk may have stopped before the last match
+        rows = rows[: page.per_page]
+        items = self._track_all(self._to_entity(cast(BookRow, row)) for row in rows)
+        if after is not None:
+            total, exact = page.offset + min(counted, reach), False
+        elif (deep or walks) and rows:
+            total, exact = deep_total(page, len(rows), more=more)
+        else:
+            total, exact = min(counted, reach), counted <= reach
+        return Page(
+            items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
+        )
 
     def _page_of_matches(
         self,
@@ -509,11 +773,11 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         order_by: Sequence[UnaryExpression[Any]],
         page: PageRequest,
     ) -> Page[Book]:
-        """The page by number of a search's matches looked up by the trigram indexes, with
-        their count, in one statement: sorting them reads every match anyway, so counting
-        them on the way costs nothing more, where a count of its own would look them all up
-        again. The total is then reported as any list's (exact up to ``COUNT_AHEAD`` past the
-        page, that reach as a lower bound beyond)."""
+        """The page by number of a search's matches found from the word index, with their
+        count, in one statement: sorting them reads every match anyway, so counting them on
+        the way costs nothing more, where a count of its own would look them all up again.
+        The total is then reported as any list's (exact up to ``COUNT_AHEAD`` past the page,
+        that reach as a lower bound beyond)."""
         table = self._table()
         ranked = (
             select(table.c.id, func.count().over().label("matches"))
@@ -540,125 +804,6 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         return Page(
             items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
         )
-
-    def _page_by_walk(
-        self,
-        conditions: Sequence[ColumnElement[bool]],
-        order_by: Sequence[UnaryExpression[Any]],
-        page: PageRequest,
-        start: Keyset | None,
-        budget: int,
-    ) -> Page[Book] | None:
-        """The page, if the matches among the first ``budget`` books in the sort order (from
-        the cursor's keyset ``start``, if any) fill it (and one more, so that ``next`` is
-        known); ``None`` otherwise.
-
-        The walk stops at the page's end: a word in one title of ten fills the first page
-        from a few hundred index entries, as fast as a rare word answers from the trigram
-        index, where sorting every match would not. Its total is what ``_walked_total``
-        counts: the matches among the first books in the sort order, never the whole
-        catalogue's."""
-        table = self._table()
-        from_cursor: list[ColumnElement[bool]] = []
-        if start is not None:
-            # One condition for the runs: simpler than a union, at the price of a filtered
-            # index walk for the books without a year when sorting by year from a cursor.
-            from_cursor.append(or_(*(and_(*run) for run in start)))
-
-        def walked(limit: int) -> Any:
-            # A subquery with its own LIMIT: PostgreSQL walks the sort index for it and hands
-            # rows on as it reads them, so an outer LIMIT stops the walk (a CTE read twice, or
-            # an ORDER BY over the filter, would read all ``limit`` rows first).
-            return (
-                select(*table.columns)
-                .where(*from_cursor)
-                .order_by(*order_by)
-                .limit(limit)
-                .subquery("walk")
-            )
-
-        walk = walked(budget)
-        on_walk = sql_util.ClauseAdapter(walk)
-        wanted = page.skip + page.per_page
-        statement = (
-            select(walk.c.id)
-            .where(*(on_walk.traverse(condition) for condition in conditions))
-            .order_by(*(on_walk.traverse(term) for term in order_by))
-            .limit(wanted + 1)
-        )
-        with translated_errors():
-            found = list(self._session.scalars(statement))
-        if len(found) <= wanted:
-            return None
-        ids = found[page.skip : wanted]
-        with translated_errors():
-            rows = {
-                row.id: row
-                for row in self._session.execute(select(*table.columns).where(table.c.id.in_(ids)))
-            }
-        items = self._track_all(self._to_entity(cast(BookRow, rows[i])) for i in ids)
-        total, exact = self._walked_total(walked(SEARCH_HEAD), conditions, page, len(found))
-        if start is not None:
-            total, exact = total + page.offset, False  # the books before the cursor, as placed
-        return Page(
-            items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
-        )
-
-    def _walked_total(
-        self,
-        head: Any,
-        conditions: Sequence[ColumnElement[bool]],
-        page: PageRequest,
-        found: int,
-    ) -> tuple[int, bool]:
-        """``(total, exact)`` of a search the walk answered: the matches among the books of
-        ``head`` (the first ``SEARCH_HEAD`` in the sort order, from the cursor if any), or
-        ``found`` (the matches the walk found, the page's end and one more) if more.
-
-        Exact when ``head`` holds every book (a catalogue that small), else a lower bound;
-        either way no further than ``COUNT_AHEAD`` past the page, as every list's. Counting
-        the matches in the whole catalogue instead would cost what the walk saved: a word in
-        one title of thirteen has 78,000 matches in a million books."""
-        on_head = sql_util.ClauseAdapter(head)
-        matching = and_(*(on_head.traverse(condition) for condition in conditions))
-        statement = select(func.count(), func.count().filter(matching)).select_from(head)
-        with translated_errors():
-            books, counted = self._session.execute(statement).one()
-        reach = page.skip + page.per_page + COUNT_AHEAD
-        known = max(int(counted), found)
-        return min(known, reach), books < SEARCH_HEAD and known <= reach
-
-    def _dialect(self) -> str:
-        return self._session.get_bind().dialect.name
-
-    def _text_conditions(self, words: list[str], author: str | None) -> list[ColumnElement[bool]]:
-        """Each word a substring of the title or the authors, and ``author`` of the authors,
-        answered from an index where the dialect has one (``adapters.sqlalchemy.search``):
-        PostgreSQL's trigram indexes serve the ``LIKE`` itself; SQLite's FTS5 table serves
-        terms of three characters or more."""
-        if author is not None and mappers.AUTHOR_SEPARATOR in author:
-            return [false()]  # a name never spans two authors
-        indexed = self._dialect() == "sqlite"
-
-        def fts(term: str) -> bool:
-            return indexed and len(term) >= search.MIN_TRIGRAM_WORD
-
-        conditions: list[ColumnElement[bool]] = []
-        fts_words = [word for word in words if fts(word)]
-        fts_author = author if author is not None and fts(author) else None
-        if fts_words or fts_author:
-            conditions.append(search.fts_match(fts_words, author=fts_author))
-        conditions.extend(
-            or_(
-                BookRow.title_key.contains(word, autoescape=True),
-                BookRow.authors_key.contains(word, autoescape=True),
-            )
-            for word in words
-            if not fts(word)
-        )
-        if author is not None and fts_author is None:
-            conditions.append(BookRow.authors_key.contains(author, autoescape=True))
-        return conditions
 
 
 class SqlCopyRepository(_SqlStore[Copy, CopyRow]):

@@ -1,53 +1,84 @@
-"""Indexes that make book search by words fast on a large catalogue, per dialect.
+"""Book search by words, answered in the list's order from a word index, on both dialects.
 
-Search keeps the semantics every adapter shares: each word must occur, as a substring, in the
-case-folded title or authors (``title_key``, ``authors_key``). A plain ``LIKE '%word%'`` does that
-by reading every row; these indexes answer the same question from an index:
+The meaning is ``application.queries.matches_book``: each word of ``q`` begins a word of the
+title or of an author; ``author``'s words begin consecutive words of one author's name (each
+whole but the last). Words are split and folded by ``application.queries.search_words``, the
+same rule for the stored words and the query's, so every adapter gives the same answers.
 
-- PostgreSQL: trigram GIN indexes (``pg_trgm``) on both keys, which the planner uses for
-  ``LIKE '%word%'`` as it stands, so the query does not change.
-- SQLite: an FTS5 table with the ``trigram`` tokenizer over both keys (external content: it
-  stores only the index, keyed by the books' rowid), kept in step by triggers. A quoted phrase
-  in ``MATCH`` finds rows holding it as a substring (``authors_key : "..."`` in that column
-  only). FTS5 trigrams need three characters, so a shorter term is matched with ``LIKE``.
+The index is the table ``book_words`` (``BookWordRow``, migration ``0012w_word_search``): a row
+per book and distinct word of its title and authors (``kind`` ``w``), and per book and phrase of
+an author's name from each word to the end (``kind`` ``a``). Each row carries the book's
+``title_key``, and the primary key is ``(kind, word, title_key, book_id)``: the books holding
+one word come out of it in title order, so a page reads its first entries and stops, however
+large the catalogue. A query word is a prefix: it is expanded to the stored words that begin
+with it (``vocabulary``, up to ``VOCABULARY_CAP`` of them, found by a skip scan of the same
+index), and their ordered lists are merged (``UNION ALL`` of ordered subqueries under one
+``ORDER BY ... LIMIT``: a Merge Append on PostgreSQL, which stops early). With several words,
+one drives (the one with fewest books) and the others are tested on each candidate book from
+the index on ``(book_id, kind, word)``.
 
-Both are created by the migration ``0004_book_search``.
+Where reading in order could run long, it is bounded: a common driving word with other words
+or book filters to test is read for ``WALK_BUDGET`` entries, and so is the sort order of a
+search by year or creation time (or by title for a prefix of too many words); a page those do
+not fill is found by intersecting each word's entries (``matching_in_title_order``,
+``matching_ids``) and sorting the matches, as a rare word's always are in those orders.
 
-A common word would still make the trigram index hand over every match to be sorted by title
-before the first page is known. So a search first walks the sort order and stops at the page's
-end (``SqlBookRepository._page_by_walk``); on PostgreSQL the title order has an index that
-carries the authors too (``TITLE_WALK_INDEX``, migration ``0011s_search_walk``), which the walk
-reads alone, testing both keys from it, never the table. The FTS5 table and its shadow tables are
-not ORM models; ``schema_filters`` keeps schema comparison (autogenerate, the drift test) off
-them.
+The rows are written with the book by the repository and the bulk loader (``word_rows``),
+never by triggers: only Python's split is the query's split.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, literal_column, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    Select,
+    Table,
+    UnaryExpression,
+    and_,
+    bindparam,
+    exists,
+    func,
+    intersect,
+    or_,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.orm import Session
 
-from adapters.sqlalchemy.models import TITLE_WALK_INDEX, YEAR_DESC_INDEX
+from adapters.sqlalchemy.models import YEAR_DESC_INDEX, BookRow, BookWordRow
+from application.queries import name_phrases, search_words
 
-FTS_TABLE = "books_search"
-# FTS5 keeps its index in these shadow tables beside the virtual table.
-FTS_TABLES = {FTS_TABLE, *(f"{FTS_TABLE}_{part}" for part in ("data", "idx", "docsize", "config"))}
-MIN_TRIGRAM_WORD = 3
+WORDS: Table = cast(Table, BookWordRow.__table__)
+WORD_COLUMNS = ("kind", "word", "title_key", "book_id")
+# What a row is for: a word of the title or authors (``q``), or an author's name phrase.
+TITLE_OR_AUTHOR = "w"
+AUTHOR_NAME = "a"
+# Stored words a query word may stand for and still be read in order (one ordered scan each).
+# A shorter prefix than that (``q=t``) is found by walking the title order instead.
+VOCABULARY_CAP = 32
+# Books counted per word, when a search has several, to choose the one that drives. A word
+# held by no more books than that is "rare": its books are few enough to read them all.
+DRIVER_COUNT = 500
+# Entries of a common driving word read in order, each tested for the other words or the book
+# filters, before its matches are found by intersecting the words' books and sorted instead:
+# words that are each common may rarely meet (or meet only far down the order).
+WALK_BUDGET = 1000
 
-
-TRIGRAM_INDEXES = frozenset({"ix_books_title_key_trgm", "ix_books_authors_key_trgm"})
 # Indexes the models create on PostgreSQL only (``ddl_if``).
-POSTGRESQL_ONLY_INDEXES = TRIGRAM_INDEXES | {YEAR_DESC_INDEX, TITLE_WALK_INDEX}
+POSTGRESQL_ONLY_INDEXES = frozenset({YEAR_DESC_INDEX})
 
 
 def schema_filters(dialect: str) -> dict[str, Callable[..., bool]]:
-    """Alembic ``include_name`` / ``include_object`` for comparing ``dialect``'s schema with the
-    models: the FTS5 tables are not models, and some indexes exist on PostgreSQL only."""
-
-    def include_name(name: str | None, type_: str, parent_names: object) -> bool:  # noqa: ARG001
-        return not (type_ == "table" and name in FTS_TABLES)
+    """Alembic ``include_object`` for comparing ``dialect``'s schema with the models: some
+    indexes exist on PostgreSQL only."""
 
     def include_object(
         obj: object,  # noqa: ARG001
@@ -60,26 +91,243 @@ def schema_filters(dialect: str) -> dict[str, Callable[..., bool]]:
             type_ == "index" and name in POSTGRESQL_ONLY_INDEXES and dialect != "postgresql"
         )
 
-    return {"include_name": include_name, "include_object": include_object}
+    return {"include_object": include_object}
 
 
-def fts_phrase(word: str) -> str:
-    """``word`` as an FTS5 phrase: quoted, with quotes doubled, so no character is syntax."""
-    return '"' + word.replace('"', '""') + '"'
+def word_rows(
+    book_id: str, title_key: str, authors: Sequence[str]
+) -> list[tuple[str, str, str, str]]:
+    """The ``book_words`` rows of one book, in ``WORD_COLUMNS`` order."""
+    words = {word for text_ in (title_key, *authors) for word in search_words(text_)}
+    phrases = {phrase for name in authors for phrase in name_phrases(name)}
+    return [(TITLE_OR_AUTHOR, word, title_key, book_id) for word in sorted(words)] + [
+        (AUTHOR_NAME, phrase, title_key, book_id) for phrase in sorted(phrases)
+    ]
 
 
-def fts_match(words: list[str], author: str | None = None) -> ColumnElement[bool]:
-    """Books whose title or authors hold every one of ``words``, and whose authors hold
-    ``author`` (each three or more characters).
+def _after(prefix: str) -> str:
+    """The least string greater than every string that begins with ``prefix`` (code point
+    order, which is the column's collation: ``C`` on PostgreSQL, binary on SQLite)."""
+    last = ord(prefix[-1]) + 1
+    if 0xD800 <= last <= 0xDFFF:  # surrogates are not characters a database stores
+        last = 0xE000
+    return prefix[:-1] + chr(last)
 
-    Each word may be found in either column, as with the ``LIKE`` conditions it replaces.
-    """
-    terms = [fts_phrase(word) for word in words]
-    if author is not None:
-        terms.append(f"authors_key : {fts_phrase(author)}")
-    matching: Select[tuple[Any]] = (
-        select(literal_column("rowid"))
-        .select_from(table(FTS_TABLE))
-        .where(text(f"{FTS_TABLE} MATCH :fts_terms").bindparams(fts_terms=" AND ".join(terms)))
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One thing a search requires of a book: a stored word of ``kind`` beginning with
+    ``prefix`` (not empty)."""
+
+    kind: str
+    prefix: str
+
+    def in_range(self, table: Any = WORDS) -> list[ColumnElement[bool]]:
+        return [
+            table.c.kind == self.kind,
+            table.c.word >= self.prefix,
+            table.c.word < _after(self.prefix),
+        ]
+
+    def held_by(self, book_id: Any) -> ColumnElement[bool]:
+        """The book ``book_id`` (a column) has a word in range: one probe of the index on
+        ``(book_id, kind, word)``."""
+        other = WORDS.alias("held")
+        return exists().where(other.c.book_id == book_id, *self.in_range(other))
+
+
+def terms_of(words: Sequence[str], author: str | None) -> list[Term]:
+    terms = [Term(TITLE_OR_AUTHOR, word) for word in words]
+    if author:
+        terms.append(Term(AUTHOR_NAME, author))
+    return terms
+
+
+# The stored words in a range, in order, one index probe each: a skip scan, so that a word held
+# by a million books costs what a rare one does.
+_VOCABULARY = text(
+    "WITH RECURSIVE vocabulary(word) AS ("
+    " SELECT (SELECT min(word) FROM book_words"
+    "  WHERE kind = :kind AND word >= :prefix AND word < :bound)"
+    " UNION ALL"
+    " SELECT (SELECT min(b.word) FROM book_words b"
+    "  WHERE b.kind = :kind AND b.word > v.word AND b.word < :bound)"
+    " FROM vocabulary v WHERE v.word IS NOT NULL"
+    ") SELECT word FROM vocabulary WHERE word IS NOT NULL LIMIT :limit"
+)
+
+
+def vocabulary(session: Session, term: Term) -> list[str] | None:
+    """The stored words ``term`` stands for, or ``None`` when they are more than
+    ``VOCABULARY_CAP``."""
+    found = list(
+        session.scalars(
+            _VOCABULARY,
+            {
+                "kind": term.kind,
+                "prefix": term.prefix,
+                "bound": _after(term.prefix),
+                "limit": VOCABULARY_CAP + 1,
+            },
+        )
     )
-    return literal_column("books.rowid").in_(matching.scalar_subquery())
+    return found if len(found) <= VOCABULARY_CAP else None
+
+
+def books_upto(session: Session, term: Term, limit: int) -> int:
+    """The rows in ``term``'s range, counted no further than ``limit`` (from the index)."""
+    rows = select(WORDS.c.book_id).where(*term.in_range()).limit(limit).subquery()
+    return int(session.execute(select(func.count()).select_from(rows)).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class PageShape:
+    """What a page read from the word index looks like, values aside: the statement for a shape
+    is built once (``word_page``) and run with the values as parameters, since building and
+    keying a merge of many ordered scans costs more than the database takes to run it.
+
+    ``words``: how many stored words the driving term stands for (``word_<i>``); ``others``:
+    the kinds of the other terms (``other_<j>``, ``other_<j>_bound``); ``isbn`` (``isbn``) and
+    ``available``: the book filters; ``after``: from a cursor (``after_key``, ``after_id``).
+    Always: ``limit`` (matches read, the page's end and the count's reach), ``skip`` and
+    ``rows`` (the page's place among them)."""
+
+    words: int
+    kind: str
+    others: tuple[str, ...]
+    isbn: bool
+    available: bool | None
+    after: bool
+    descending: bool
+    # Whether each word's list is read no further than ``walk`` entries (``WALK_BUDGET``).
+    walks: bool
+
+
+def _in_order(title_key: Any, book_id: Any, *, descending: bool) -> list[UnaryExpression[Any]]:
+    if descending:
+        return [title_key.desc(), book_id.desc()]
+    return [title_key.asc(), book_id.asc()]
+
+
+@cache
+def word_page(shape: PageShape) -> tuple[Select[Any], Select[Any]]:
+    """The page of books (their columns, and ``found``: the matches read, as far as ``limit``)
+    and the count of the matches alone (for a page past the last), for ``shape``.
+
+    Each stored word's books come from the primary key in title order (from the cursor, if
+    any), tested for the other terms and the book filters; several words are merged under one
+    ``ORDER BY ... LIMIT``, where a book holding two of them is listed twice, side by side,
+    and once after ``DISTINCT``."""
+    words = WORDS
+
+    def held(n: int, kind: str) -> Callable[[Any], ColumnElement[bool]]:
+        def test(book_id: Any) -> ColumnElement[bool]:
+            other = words.alias(f"held_{n}")
+            return exists().where(
+                other.c.book_id == book_id,
+                other.c.kind == kind,
+                other.c.word >= bindparam(f"other_{n}"),
+                other.c.word < bindparam(f"other_{n}_bound"),
+            )
+
+        return test
+
+    tests = [held(n, kind) for n, kind in enumerate(shape.others)]
+    cursor: list[ColumnElement[bool]] = []
+    if shape.after:
+        key: Any = bindparam("after_key")
+        book_id: Any = bindparam("after_id")
+        if shape.descending:
+            cursor += [
+                words.c.title_key <= key,
+                or_(words.c.title_key < key, words.c.book_id < book_id),
+            ]
+        else:
+            cursor += [
+                words.c.title_key >= key,
+                or_(words.c.title_key > key, words.c.book_id > book_id),
+            ]
+    books_tests: list[ColumnElement[bool]] = []
+    if shape.isbn:
+        books_tests.append(BookRow.isbn == bindparam("isbn"))
+    if shape.available is not None:
+        on_shelf = BookRow.available_copies
+        books_tests.append(on_shelf > 0 if shape.available else on_shelf < 1)
+    limit = bindparam("limit", type_=Integer)
+
+    def of_word(n: int) -> Select[Any]:
+        statement = select(words.c.title_key, words.c.book_id).where(
+            words.c.kind == shape.kind, words.c.word == bindparam(f"word_{n}"), *cursor
+        )
+        order = _in_order(words.c.title_key, words.c.book_id, descending=shape.descending)
+        if shape.walks:
+            # The walk's own LIMIT: PostgreSQL reads the list and hands entries on as it goes,
+            # so the outer LIMIT still stops it early.
+            walk = statement.order_by(*order).limit(bindparam("walk", type_=Integer)).subquery()
+            statement = select(walk.c.title_key, walk.c.book_id)
+            order = _in_order(walk.c.title_key, walk.c.book_id, descending=shape.descending)
+            found = walk.c.book_id
+        else:
+            found = words.c.book_id
+        statement = statement.where(*(test(found) for test in tests))
+        if books_tests:
+            statement = statement.join(BookRow, BookRow.id == found).where(and_(*books_tests))
+        return statement.order_by(*order).limit(limit)
+
+    matches: Any
+    if shape.words == 1:
+        matches = of_word(0).subquery("matches")
+    else:
+        each = [of_word(n).subquery(f"word_{n}") for n in range(shape.words)]
+        merged = union_all(*(select(part.c.title_key, part.c.book_id) for part in each))
+        rows = merged.subquery("merged")
+        matches = (
+            select(rows.c.title_key, rows.c.book_id)
+            .distinct()
+            .order_by(*_in_order(rows.c.title_key, rows.c.book_id, descending=shape.descending))
+            .limit(limit)
+            .subquery("matches")
+        )
+    ranked = (
+        select(matches.c.title_key, matches.c.book_id, func.count().over().label("found"))
+        .order_by(*_in_order(matches.c.title_key, matches.c.book_id, descending=shape.descending))
+        .offset(bindparam("skip", type_=Integer))
+        .limit(bindparam("rows", type_=Integer))
+        .subquery("ranked")
+    )
+    books = cast(Table, BookRow.__table__)
+    in_order = _in_order(ranked.c.title_key, ranked.c.book_id, descending=shape.descending)
+    page = (
+        select(*books.columns, ranked.c.found)
+        .join(ranked, books.c.id == ranked.c.book_id)
+        .order_by(*in_order)
+    )
+    return page, select(func.count().label("found")).select_from(matches)
+
+
+def word_page_values(
+    shape_words: Sequence[str], others: Sequence[Term], isbn: str | None
+) -> dict[str, Any]:
+    """The parameters of a ``word_page`` statement but the cursor and the limits."""
+    values: dict[str, Any] = {f"word_{n}": word for n, word in enumerate(shape_words)}
+    for n, term in enumerate(others):
+        values[f"other_{n}"], values[f"other_{n}_bound"] = term.prefix, _after(term.prefix)
+    if isbn is not None:
+        values["isbn"] = isbn
+    return values
+
+
+def matching_ids(terms: Sequence[Term]) -> Select[Any] | CompoundSelect[Any]:
+    """The ids of the books holding every term: each term's books from its range of the index,
+    intersected (a set operation, not a probe per book)."""
+    each = [select(WORDS.c.book_id).where(*term.in_range()) for term in terms]
+    if len(each) == 1:
+        return each[0]
+    return intersect(*each)
+
+
+def matching_in_title_order(terms: Sequence[Term]) -> CompoundSelect[Any] | Select[Any]:
+    """``(title_key, book_id)`` of the books holding every term, from the index alone: each
+    term's entries intersected, so sorting them by title needs no book row."""
+    each = [select(WORDS.c.title_key, WORDS.c.book_id).where(*term.in_range()) for term in terms]
+    return each[0].distinct() if len(each) == 1 else intersect(*each)

@@ -77,9 +77,8 @@ def test_a_long_list_reports_a_lower_bound_past_the_page(
     assert [b.title for b in last.items] == ["Book 08", "Book 09"]
     assert (last.total, last.total_exact, last.has_next) == (10, True, False)
     assert (beyond.items, beyond.total, beyond.total_exact) == ([], 10, True)
-    # Ten books hold "book 0" (00 to 09): more than the page and three more, a lower bound
-    # as for any list (PostgreSQL finds the page by walking the title order, and counts the
-    # total as the other lists do).
+    # Ten books hold "book" and a word beginning with "0" (00 to 09): more than the page and
+    # three more, a lower bound as for any list (read from the word index in title order).
     assert (filtered.total, filtered.total_exact) == (5, False)
     assert [b.title for b in filtered.items] == ["Book 00", "Book 01"]
 
@@ -124,88 +123,41 @@ def test_links_of_a_bounded_total_name_no_last_page() -> None:
     assert '</api/v1/books?per_page=2&page=3>; rel="last"' in _links(exact)
 
 
-@pytest.mark.postgres
-def test_a_common_word_is_paged_by_walking_the_sort_order(
-    migrated_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+def test_a_search_is_paged_and_counted_from_the_word_index(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = create_engine_for(migrated_postgres_url)
-    empty_tables(engine)
     with SqlUnitOfWork(session_factory(engine)) as uow:
         for n in range(12):
             title = f"Book {n:02d} {'lighthouse' if n % 4 else 'orchard'}"
             uow.books.add(Book.create(id=f"b{n:02d}", isbn=isbn13(n), title=title, now=NOW))
         uow.commit()
-
-    def pages(query: BookFilter) -> list[tuple[list[str], int, bool]]:
-        found = [_search(engine, PageRequest(page=n, per_page=2), query) for n in (1, 2, 5)]
-        return [([b.title for b in p.items], p.total, p.total_exact) for p in found]
-
-    try:
-        whole = pages(BookFilter(q="lighthouse"))
-        monkeypatch.setattr(repositories, "SEARCH_WALK_COVERED", 6)
-        from_head = pages(BookFilter(q="lighthouse"))
-        by_year = pages(BookFilter(q="lighthouse", sort=BookSort.YEAR))
-        rare = pages(BookFilter(q="orchard"))
-        monkeypatch.setattr(repositories, "SEARCH_HEAD", 6)
-        counted_in_head = _search(engine, PageRequest(1, 2), BookFilter(q="lighthouse"))
-    finally:
-        engine.dispose()
-
-    assert whole == [
-        (["Book 01 lighthouse", "Book 02 lighthouse"], 9, True),
-        (["Book 03 lighthouse", "Book 05 lighthouse"], 9, True),
-        (["Book 11 lighthouse"], 9, True),
-    ]
-    # The first six books hold four matches: page 1 (and its next) comes from the walk; page
-    # 2 needs five matches, so it is looked up by the index, as is page 5. Same answers.
-    assert from_head == whole
-    # Without a year, every book sorts last, in id order: the same pages again.
-    assert by_year == whole
-    # Three matches in all, one in the head: the index answers, with the exact total.
-    assert rare == [
-        (["Book 00 orchard", "Book 04 orchard"], 3, True),
-        (["Book 08 orchard"], 3, True),
-        ([], 3, True),
-    ]
-    # The total of a walked search counts the matches among the first SEARCH_HEAD books (four
-    # of the first six), a lower bound, rather than every match in the catalogue.
-    assert [b.title for b in counted_in_head.items] == ["Book 01 lighthouse", "Book 02 lighthouse"]
-    assert (counted_in_head.total, counted_in_head.total_exact) == (4, False)
-
-
-@pytest.mark.postgres
-def test_a_rare_word_is_sorted_and_counted_in_one_statement(
-    migrated_postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    engine = create_engine_for(migrated_postgres_url)
-    empty_tables(engine)
-    with SqlUnitOfWork(session_factory(engine)) as uow:
-        for n in range(8):
-            title = f"Book {n:02d} {'orchard' if n % 3 == 0 else 'lighthouse'}"
-            uow.books.add(Book.create(id=f"b{n:02d}", isbn=isbn13(n), title=title, now=NOW))
-        uow.commit()
-    # No walk answers (it reads one book), and a count reaches one book past the page.
-    monkeypatch.setattr(repositories, "SEARCH_WALK_COVERED", 1)
     monkeypatch.setattr(repositories, "COUNT_AHEAD", 1)
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
-    found, sent = [], []
-    try:
-        for n in (1, 2, 3, 4):
-            statements.clear()
-            found.append(_search(engine, PageRequest(page=n, per_page=1), BookFilter(q="orchard")))
-            sent.append(len([s for s in statements if s.lstrip().upper().startswith("SELECT")]))
-    finally:
-        engine.dispose()
 
-    assert [([b.title for b in p.items], p.total, p.total_exact, p.has_next) for p in found] == [
-        (["Book 00 orchard"], 2, False, True),  # three matches, counted one past the page
-        (["Book 03 orchard"], 3, True, True),
-        (["Book 06 orchard"], 3, True, False),
-        ([], 3, True, False),  # past the end: counted on its own
+    def pages(query: BookFilter) -> list[tuple[list[str], int, bool, int]]:
+        found = []
+        for n in (1, 2, 5, 6):
+            statements.clear()
+            p = _search(engine, PageRequest(page=n, per_page=2), query)
+            sent = len([s for s in statements if "book_words" in s])
+            found.append(([b.title for b in p.items], p.total, p.total_exact, sent))
+        return found
+
+    by_title = pages(BookFilter(q="lighthouse"))
+    by_year = pages(BookFilter(q="LIGHT", sort=BookSort.YEAR))
+
+    # Nine matches, counted one past each page: a bound until the count reaches the last.
+    # By title, the stored words the query stands for, then the page with its count, read
+    # from the index in order (past the end, a count of its own as well).
+    assert by_title == [
+        (["Book 01 lighthouse", "Book 02 lighthouse"], 3, False, 2),
+        (["Book 03 lighthouse", "Book 05 lighthouse"], 5, False, 2),
+        (["Book 11 lighthouse"], 9, True, 2),
+        ([], 9, True, 3),
     ]
-    # The walk, then the page with its count; past the end, a count of its own as well.
-    assert sent == [2, 2, 2, 3]
+    # Without a year, every book sorts last, in id order: the same pages, the matches sorted.
+    assert [page[:3] for page in by_year] == [page[:3] for page in by_title]
 
 
 def test_the_audit_trail_is_counted_as_the_other_lists_are(

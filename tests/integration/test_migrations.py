@@ -15,10 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from adapters.sqlalchemy import migrate
 from adapters.sqlalchemy.engine import create_engine_for
 from adapters.sqlalchemy.models import metadata
-from adapters.sqlalchemy.search import FTS_TABLES, schema_filters
+from adapters.sqlalchemy.search import schema_filters
 
 TABLES = {
     "books",
+    "book_words",
     "copies",
     "members",
     "loans",
@@ -44,8 +45,7 @@ TABLES = {
 def tables_in(url: str) -> set[str]:
     engine = create_engine_for(url)
     try:
-        # The FTS5 tables of book search on SQLite are an index, not part of the model.
-        return set(inspect(engine).get_table_names()) - {"alembic_version"} - FTS_TABLES
+        return set(inspect(engine).get_table_names()) - {"alembic_version"}
     finally:
         engine.dispose()
 
