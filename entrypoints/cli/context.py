@@ -1,0 +1,73 @@
+"""What a ``circulate`` command has before it runs: the container, wired to the command's
+module; the database's schema check; who acts; and logging.
+
+Called by ``ServiceCommand`` once the command's arguments are parsed; kept out of
+``entrypoints.cli.main`` and ``entrypoints.cli.command`` so that listing the commands or asking
+for help imports none of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from typing import cast
+
+import click
+from dependency_injector import containers, providers
+
+from application.audit import Actor, acting_as
+from entrypoints.cli.main import os_user
+from entrypoints.container import Container, build_container, dispose
+from entrypoints.logs import configure_logging
+from entrypoints.settings import Settings
+from entrypoints.startup import checked_engine
+
+_CLI_PACKAGE = "entrypoints.cli."
+_STARTED = "circulate.started"
+# Commands that work on the schema itself, or never touch the database.
+SCHEMA_FREE_COMMANDS = {"db", "keys"}
+
+
+def start(command_ctx: click.Context) -> None:
+    """Give the root command's context a wired container and what every command expects.
+
+    Everything is attached to the root context, which outlives the command: the container is
+    disposed of and the acting user forgotten when it closes. Only the first call does anything.
+    """
+    ctx = command_ctx.find_root()
+    if ctx.meta.get(_STARTED):
+        return
+    ctx.meta[_STARTED] = True
+    debug = bool(ctx.params.get("debug"))
+    # ``Container()`` builds a ``DynamicContainer``, so the check is for any container.
+    if isinstance(ctx.obj, containers.Container):
+        container = cast(Container, ctx.obj)  # given by the caller (tests), who disposes of it
+        container.wire()
+    else:
+        container = build_container(Settings(), wire=False)
+        # The invoked command's module is imported by now (it is running): wire it, and only
+        # what else of the CLI has been imported.
+        container.wire(
+            modules=[
+                module
+                for name, module in list(sys.modules.items())
+                if name.startswith(_CLI_PACKAGE)
+            ],
+            packages=[],  # not the configured packages, which would import them all
+            warn_unresolved=True,
+        )
+        ctx.call_on_close(lambda: dispose(container))
+        ctx.obj = container
+    settings = container.settings()
+    if settings.storage == "sql" and ctx.invoked_subcommand not in SCHEMA_FREE_COMMANDS:
+        # Checked when a command first uses the database, so `--help` works on any database.
+        container.engine.override(
+            providers.ThreadSafeSingleton(checked_engine, container.config.database_url)
+        )
+    # What the command changes is audited as the operating-system user who ran it; the
+    # invocation's id ties its records together as a request id does over HTTP.
+    ctx.with_resource(acting_as(Actor(f"cli:{os_user()}", uuid.uuid4().hex)))
+    # A command reports what it did itself; its log shows warnings and errors unless --debug.
+    quieter = max(logging.getLevelName(settings.log_level), logging.WARNING)
+    configure_logging(settings, level="DEBUG" if debug else logging.getLevelName(quieter))
