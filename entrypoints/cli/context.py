@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import uuid
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import click
 from dependency_injector import containers, providers
@@ -22,6 +22,9 @@ from entrypoints.container import Container, build_container, dispose
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
 from entrypoints.startup import checked_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 _CLI_PACKAGE = "entrypoints.cli."
 _STARTED = "circulate.started"
@@ -41,7 +44,8 @@ def start(command_ctx: click.Context) -> None:
     ctx.meta[_STARTED] = True
     debug = bool(ctx.params.get("debug"))
     # ``Container()`` builds a ``DynamicContainer``, so the check is for any container.
-    if isinstance(ctx.obj, containers.Container):
+    given = isinstance(ctx.obj, containers.Container)
+    if given:
         container = cast(Container, ctx.obj)  # given by the caller (tests), who disposes of it
         container.wire()
     else:
@@ -57,17 +61,41 @@ def start(command_ctx: click.Context) -> None:
             packages=[],  # not the configured packages, which would import them all
             warn_unresolved=True,
         )
-        ctx.call_on_close(lambda: dispose(container))
         ctx.obj = container
     settings = container.settings()
+    engines = None
     if settings.storage == "sql" and ctx.invoked_subcommand not in SCHEMA_FREE_COMMANDS:
-        # Checked when a command first uses the database, so `--help` works on any database.
+        # Checked when a command first uses the database, so a command that does not use it
+        # works on any database.
+        engines = _CheckedEngine()
         container.engine.override(
-            providers.ThreadSafeSingleton(checked_engine, container.config.database_url)
+            providers.ThreadSafeSingleton(engines.checked, container.config.database_url)
         )
+    if not given:
+        ctx.call_on_close(lambda: _dispose(container, engines))
     # What the command changes is audited as the operating-system user who ran it; the
     # invocation's id ties its records together as a request id does over HTTP.
     ctx.with_resource(acting_as(Actor(f"cli:{os_user()}", uuid.uuid4().hex)))
     # A command reports what it did itself; its log shows warnings and errors unless --debug.
     quieter = max(logging.getLevelName(settings.log_level), logging.WARNING)
     configure_logging(settings, level="DEBUG" if debug else logging.getLevelName(quieter))
+
+
+class _CheckedEngine:
+    """Builds the schema-checked engine and remembers whether it did."""
+
+    def __init__(self) -> None:
+        self.built = False
+
+    def checked(self, database_url: str) -> Engine:
+        engine = checked_engine(database_url)
+        self.built = True
+        return engine
+
+
+def _dispose(container: Container, engines: _CheckedEngine | None) -> None:
+    if engines is not None and not engines.built:
+        # The command never used the database: asking the provider for an engine to release
+        # would check the schema (and import the SQL adapter) only to dispose of it.
+        container.engine.override(providers.Object(None))
+    dispose(container)
