@@ -12,9 +12,9 @@ commands on a database of its own, alternating with this one run by run (A, B, A
 other work on the machine moves the figures; both are printed side by side with their ratio.
 
 CPU is user + system time of the command's process (``getrusage`` of the children), the figure
-that start-up moves; wall time is printed beside it. The module count is what the same command
-imported, read from one more run with ``python -X importtime``. The load average is printed
-before and after: read the figures against it.
+that start-up moves; wall time is printed beside it. The module count is how many modules the
+same command's process holds when it ends (``sys.modules``), from one more run. The load average
+is printed before and after: read the figures against it.
 """
 
 from __future__ import annotations
@@ -76,18 +76,30 @@ def timed(build: Build, args: list[str]) -> tuple[float, float]:
     return cpu, wall
 
 
+# Runs the command as the script does and, on the way out, counts ``sys.modules`` into argv[1]
+# (``-X importtime`` misses the modules imported through ``importlib.import_module``).
+PROBE = """
+import atexit, sys
+from pathlib import Path
+out = Path(sys.argv.pop(1))
+atexit.register(lambda: out.write_text(str(len(sys.modules)), encoding="utf-8"))
+sys.argv[0] = "circulate"
+from entrypoints.cli import main
+main()
+"""
+
+
 def imported_modules(build: Build, args: list[str], folder: Path) -> int:
-    """How many modules the command imports (``-X importtime`` prints one line each)."""
+    """How many modules the process of the command holds when it ends."""
     python = build.circulate.parent / "python"
-    code = "import sys; from entrypoints.cli import main; sys.argv[0] = 'circulate'; main()"
-    done = subprocess.run(  # noqa: S603
-        [str(python), "-X", "importtime", "-c", code, *args[1:]],
+    count = folder / "modules.txt"
+    subprocess.run(  # noqa: S603
+        [str(python), "-c", PROBE, str(count), *args[1:]],
         cwd=folder,  # not a work tree, whose packages ``-c`` would put first on the path
         env=build.env,
         capture_output=True,
-        text=True,
     )
-    return sum(1 for line in done.stderr.splitlines() if line.startswith("import time:")) - 1
+    return int(count.read_text(encoding="utf-8"))
 
 
 def load_average() -> str:
