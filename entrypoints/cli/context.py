@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import uuid
+from types import ModuleType
 from typing import TYPE_CHECKING, cast
 
 import click
@@ -26,7 +27,6 @@ from entrypoints.startup import checked_engine
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-_CLI_PACKAGE = "entrypoints.cli."
 _STARTED = "circulate.started"
 # Commands that work on the schema itself, or never touch the database.
 SCHEMA_FREE_COMMANDS = {"db", "keys"}
@@ -50,14 +50,11 @@ def start(command_ctx: click.Context) -> None:
         container.wire()
     else:
         container = build_container(Settings(), wire=False)
-        # The invoked command's module is imported by now (it is running): wire it, and only
-        # what else of the CLI has been imported.
+        # Only click commands take injections (a test holds to it), and of them only this one
+        # runs: wire its module alone. Wiring looks at every function and class a module holds,
+        # so the other CLI modules imported by now would cost more than the command's own.
         container.wire(
-            modules=[
-                module
-                for name, module in list(sys.modules.items())
-                if name.startswith(_CLI_PACKAGE)
-            ],
+            modules=_modules_of(command_ctx),
             packages=[],  # not the configured packages, which would import them all
             warn_unresolved=True,
         )
@@ -79,6 +76,18 @@ def start(command_ctx: click.Context) -> None:
     # A command reports what it did itself; its log shows warnings and errors unless --debug.
     quieter = max(logging.getLevelName(settings.log_level), logging.WARNING)
     configure_logging(settings, level="DEBUG" if debug else logging.getLevelName(quieter))
+
+
+def _modules_of(command_ctx: click.Context) -> list[ModuleType]:
+    """The modules of the running command and of the groups it is in (below the root)."""
+    modules: dict[str, ModuleType] = {}
+    ctx: click.Context | None = command_ctx
+    while ctx is not None and ctx.parent is not None:
+        callback = ctx.command.callback
+        if callback is not None:
+            modules.setdefault(callback.__module__, sys.modules[callback.__module__])
+        ctx = ctx.parent
+    return list(modules.values())
 
 
 class _CheckedEngine:

@@ -8,6 +8,7 @@ time.
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -189,3 +190,25 @@ def test_every_command_sets_the_service_up(name: str) -> None:
     for each in walk(command):
         expected = ServiceGroup if isinstance(each, click.Group) else ServiceCommand
         assert isinstance(each, expected), each.name
+
+
+def decorator_name(node: ast.expr) -> str:
+    target = node.func if isinstance(node, ast.Call) else node
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    return target.id if isinstance(target, ast.Name) else ""
+
+
+def test_only_command_callbacks_take_injections() -> None:
+    # A command wires its own module alone (entrypoints.cli.context): an injected helper
+    # elsewhere would run with its markers unresolved.
+    injected = []
+    for path in sorted((REPOSITORY / "entrypoints" / "cli").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef):
+                names = [decorator_name(d) for d in node.decorator_list]
+                if "inject" in names:
+                    injected.append(node.name)
+                    assert "command" in names, f"{path.name}: {node.name}"
+
+    assert len(injected) > 50
