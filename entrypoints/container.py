@@ -15,46 +15,12 @@ accounts, rules). Tests swap any provider with ``container.<name>.override(...)`
 
 from __future__ import annotations
 
-from cachelib import NullCache, RedisCache
-from dependency_injector import containers, providers
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING
 
-from adapters.caching import (
-    CatalogueCache,
-    InProcessStore,
-    InvalidateOnEvents,
-    MemoryGeneration,
-    RedisGeneration,
-)
+from dependency_injector import containers, providers
+
 from adapters.clock import SystemClock
-from adapters.credential_cache import ForgetRevokedKeys, LocalFirstGeneration
 from adapters.ids import UuidV7Generator
-from adapters.memory import MemoryDatabase, MemoryIdentityUnitOfWork, MemoryUnitOfWork
-from adapters.memory.audit import MemoryAuditLog
-from adapters.memory.idempotency import MemoryIdempotencyStore
-from adapters.memory.jobs import MemoryJobRunStore
-from adapters.memory.outbox import MemoryOutboxStore
-from adapters.metrics import CirculationMetrics, PublishToAll
-from adapters.notices.memory import MemoryNotifier
-from adapters.notices.smtp import SmtpNotifier
-from adapters.notices.templates import NoticeTemplates
-from adapters.redis_store import redis_client
-from adapters.security import Argon2PasswordHasher
-from adapters.sqlalchemy.audit import SqlAuditLog
-from adapters.sqlalchemy.data_version import SqliteDataVersion
-from adapters.sqlalchemy.engine import create_engine_for
-from adapters.sqlalchemy.engine import session_factory as make_session_factory
-from adapters.sqlalchemy.idempotency import SqlIdempotencyStore
-from adapters.sqlalchemy.identity_unit_of_work import SqlIdentityUnitOfWork
-from adapters.sqlalchemy.jobs import SqlJobRunStore
-from adapters.sqlalchemy.outbox import SqlOutboxStore
-from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
-from adapters.webhooks import (
-    HttpSender,
-    MemorySubscriptionStore,
-    SqlSubscriptionStore,
-    TargetCheck,
-)
 from application.audit import AuditEvents, AuditTrail
 from application.jobs import Scheduler
 from application.notices import (
@@ -68,11 +34,50 @@ from application.notices import (
 from application.outbox import OutboxHousekeeping
 from application.unit_of_work import records_from
 from application.webhooks import Webhooks
+from entrypoints.containers.deferred import Deferred
 from entrypoints.containers.identity import Identity
 from entrypoints.containers.library import Library
 from entrypoints.jobs import Worker, scheduled_jobs
 from entrypoints.settings import Settings
 from entrypoints.startup import SchemaNotAtHead
+
+if TYPE_CHECKING:
+    from cachelib import NullCache, RedisCache
+    from redis import Redis
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from adapters.caching import (
+        CatalogueCache,
+        InProcessStore,
+        InvalidateOnEvents,
+        MemoryGeneration,
+        RedisGeneration,
+    )
+    from adapters.credential_cache import ForgetRevokedKeys, LocalFirstGeneration
+    from adapters.memory import MemoryDatabase, MemoryIdentityUnitOfWork, MemoryUnitOfWork
+    from adapters.memory.audit import MemoryAuditLog
+    from adapters.memory.idempotency import MemoryIdempotencyStore
+    from adapters.memory.jobs import MemoryJobRunStore
+    from adapters.memory.outbox import MemoryOutboxStore
+    from adapters.metrics import CirculationMetrics, PublishToAll
+    from adapters.notices.memory import MemoryNotifier
+    from adapters.notices.smtp import SmtpNotifier
+    from adapters.notices.templates import NoticeTemplates
+    from adapters.security import Argon2PasswordHasher
+    from adapters.sqlalchemy.audit import SqlAuditLog
+    from adapters.sqlalchemy.data_version import SqliteDataVersion
+    from adapters.sqlalchemy.idempotency import SqlIdempotencyStore
+    from adapters.sqlalchemy.identity_unit_of_work import SqlIdentityUnitOfWork
+    from adapters.sqlalchemy.jobs import SqlJobRunStore
+    from adapters.sqlalchemy.outbox import SqlOutboxStore
+    from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+    from adapters.webhooks import (
+        HttpSender,
+        MemorySubscriptionStore,
+        SqlSubscriptionStore,
+        TargetCheck,
+    )
 
 # The modules whose ``@inject`` functions take providers (``Provide[Container.clock]``).
 WIRED_PACKAGES = ["entrypoints.http", "entrypoints.cli"]
@@ -81,6 +86,70 @@ WIRED_PACKAGES = ["entrypoints.http", "entrypoints.cli"]
 CACHE_PREFIX = "circulate:cache:"
 CREDENTIAL_GENERATION_KEY = "circulate:credentials:generation"
 CACHE_ENTRIES = 10_000
+
+
+# Every adapter is named here and imported when a provider first builds one
+# (entrypoints/containers/deferred.py): a process imports only the adapters it uses.
+_Argon2PasswordHasher: Deferred[Argon2PasswordHasher] = Deferred(
+    "adapters.security:Argon2PasswordHasher"
+)
+_redis_client: Deferred[Redis] = Deferred("adapters.redis_store:redis_client")
+_MemoryGeneration: Deferred[MemoryGeneration] = Deferred("adapters.caching:MemoryGeneration")
+_InProcessStore: Deferred[InProcessStore] = Deferred("adapters.caching:InProcessStore")
+_RedisCache: Deferred[RedisCache] = Deferred("cachelib:RedisCache")
+_NullCache: Deferred[NullCache] = Deferred("cachelib:NullCache")
+_RedisGeneration: Deferred[RedisGeneration] = Deferred("adapters.caching:RedisGeneration")
+_SqliteDataVersion: Deferred[SqliteDataVersion] = Deferred(
+    "adapters.sqlalchemy.data_version:SqliteDataVersion"
+)
+_CatalogueCache: Deferred[CatalogueCache] = Deferred("adapters.caching:CatalogueCache")
+_LocalFirstGeneration: Deferred[LocalFirstGeneration] = Deferred(
+    "adapters.credential_cache:LocalFirstGeneration"
+)
+_PublishToAll: Deferred[PublishToAll] = Deferred("adapters.metrics:PublishToAll")
+_CirculationMetrics: Deferred[CirculationMetrics] = Deferred("adapters.metrics:CirculationMetrics")
+_InvalidateOnEvents: Deferred[InvalidateOnEvents] = Deferred("adapters.caching:InvalidateOnEvents")
+_ForgetRevokedKeys: Deferred[ForgetRevokedKeys] = Deferred(
+    "adapters.credential_cache:ForgetRevokedKeys"
+)
+_create_engine_for: Deferred[Engine] = Deferred("adapters.sqlalchemy.engine:create_engine_for")
+_make_session_factory: Deferred[sessionmaker[Session]] = Deferred(
+    "adapters.sqlalchemy.engine:session_factory"
+)
+_MemoryDatabase: Deferred[MemoryDatabase] = Deferred("adapters.memory:MemoryDatabase")
+_MemoryIdempotencyStore: Deferred[MemoryIdempotencyStore] = Deferred(
+    "adapters.memory.idempotency:MemoryIdempotencyStore"
+)
+_SqlUnitOfWork: Deferred[SqlUnitOfWork] = Deferred("adapters.sqlalchemy.unit_of_work:SqlUnitOfWork")
+_MemoryUnitOfWork: Deferred[MemoryUnitOfWork] = Deferred("adapters.memory:MemoryUnitOfWork")
+_SqlIdentityUnitOfWork: Deferred[SqlIdentityUnitOfWork] = Deferred(
+    "adapters.sqlalchemy.identity_unit_of_work:SqlIdentityUnitOfWork"
+)
+_MemoryIdentityUnitOfWork: Deferred[MemoryIdentityUnitOfWork] = Deferred(
+    "adapters.memory:MemoryIdentityUnitOfWork"
+)
+_SqlAuditLog: Deferred[SqlAuditLog] = Deferred("adapters.sqlalchemy.audit:SqlAuditLog")
+_MemoryAuditLog: Deferred[MemoryAuditLog] = Deferred("adapters.memory.audit:MemoryAuditLog")
+_SqlOutboxStore: Deferred[SqlOutboxStore] = Deferred("adapters.sqlalchemy.outbox:SqlOutboxStore")
+_MemoryOutboxStore: Deferred[MemoryOutboxStore] = Deferred(
+    "adapters.memory.outbox:MemoryOutboxStore"
+)
+_SqlIdempotencyStore: Deferred[SqlIdempotencyStore] = Deferred(
+    "adapters.sqlalchemy.idempotency:SqlIdempotencyStore"
+)
+_NoticeTemplates: Deferred[NoticeTemplates] = Deferred("adapters.notices.templates:NoticeTemplates")
+_SmtpNotifier: Deferred[SmtpNotifier] = Deferred("adapters.notices.smtp:SmtpNotifier")
+_MemoryNotifier: Deferred[MemoryNotifier] = Deferred("adapters.notices.memory:MemoryNotifier")
+_TargetCheck: Deferred[TargetCheck] = Deferred("adapters.webhooks:TargetCheck")
+_SqlSubscriptionStore: Deferred[SqlSubscriptionStore] = Deferred(
+    "adapters.webhooks:SqlSubscriptionStore"
+)
+_MemorySubscriptionStore: Deferred[MemorySubscriptionStore] = Deferred(
+    "adapters.webhooks:MemorySubscriptionStore"
+)
+_HttpSender: Deferred[HttpSender] = Deferred("adapters.webhooks:HttpSender")
+_SqlJobRunStore: Deferred[SqlJobRunStore] = Deferred("adapters.sqlalchemy.jobs:SqlJobRunStore")
+_MemoryJobRunStore: Deferred[MemoryJobRunStore] = Deferred("adapters.memory.jobs:MemoryJobRunStore")
 
 
 class Container(containers.DeclarativeContainer):
@@ -100,64 +169,64 @@ class Container(containers.DeclarativeContainer):
     # --- shared, process-wide objects ------------------------------------------------------
     clock = providers.ThreadSafeSingleton(SystemClock)
     ids = providers.ThreadSafeSingleton(UuidV7Generator)
-    hasher = providers.ThreadSafeSingleton(Argon2PasswordHasher)
+    hasher = providers.ThreadSafeSingleton(_Argon2PasswordHasher)
     policy = providers.ThreadSafeSingleton(Settings.policy, settings)
 
     # --- after a commit: metrics and the catalogue cache --------------------------------------
-    redis = providers.ThreadSafeSingleton(redis_client, config.redis_url)
+    redis = providers.ThreadSafeSingleton(_redis_client, config.redis_url)
     cache_kind = providers.Callable(Settings.cache_kind, settings)
-    memory_generation = providers.ThreadSafeSingleton(MemoryGeneration)
+    memory_generation = providers.ThreadSafeSingleton(_MemoryGeneration)
     memory_cache_store = providers.ThreadSafeSingleton(
-        InProcessStore, threshold=CACHE_ENTRIES, default_timeout=config.cache_ttl_seconds
+        _InProcessStore, threshold=CACHE_ENTRIES, default_timeout=config.cache_ttl_seconds
     )
     cache_store = providers.Selector(
         cache_kind,
         memory=memory_cache_store,
         sqlite=memory_cache_store,
         redis=providers.ThreadSafeSingleton(
-            RedisCache,
+            _RedisCache,
             host=redis,
             key_prefix=CACHE_PREFIX,
             default_timeout=config.cache_ttl_seconds,
         ),
-        none=providers.ThreadSafeSingleton(NullCache),
+        none=providers.ThreadSafeSingleton(_NullCache),
     )
     cache_generation = providers.Selector(
         cache_kind,
         memory=memory_generation,
-        redis=providers.ThreadSafeSingleton(RedisGeneration, redis),
+        redis=providers.ThreadSafeSingleton(_RedisGeneration, redis),
         # Every commit to the file, from any process, replaces it (no Redis needed).
-        sqlite=providers.ThreadSafeSingleton(SqliteDataVersion, config.database_url),
+        sqlite=providers.ThreadSafeSingleton(_SqliteDataVersion, config.database_url),
         none=memory_generation,
     )
     catalogue_cache = providers.ThreadSafeSingleton(
-        CatalogueCache, cache_store, cache_generation, config.cache_ttl_seconds
+        _CatalogueCache, cache_store, cache_generation, config.cache_ttl_seconds
     )
     # API keys checked once and trusted for a few seconds (adapters/credential_cache.py); a
     # revocation replaces the generation, in Redis when configured so every process sees it.
     credential_generation = providers.Selector(
         providers.Callable(Settings.credential_generation_kind, settings),
-        memory=providers.ThreadSafeSingleton(MemoryGeneration),
+        memory=providers.ThreadSafeSingleton(_MemoryGeneration),
         redis=providers.ThreadSafeSingleton(
-            LocalFirstGeneration,
-            providers.ThreadSafeSingleton(RedisGeneration, redis, CREDENTIAL_GENERATION_KEY),
+            _LocalFirstGeneration,
+            providers.ThreadSafeSingleton(_RedisGeneration, redis, CREDENTIAL_GENERATION_KEY),
         ),
     )
     # Told of each committed transaction's domain events, by every unit of work.
     events = providers.ThreadSafeSingleton(
-        PublishToAll,
-        providers.ThreadSafeSingleton(CirculationMetrics),
-        providers.ThreadSafeSingleton(InvalidateOnEvents, catalogue_cache),
-        providers.ThreadSafeSingleton(ForgetRevokedKeys, credential_generation),
+        _PublishToAll,
+        providers.ThreadSafeSingleton(_CirculationMetrics),
+        providers.ThreadSafeSingleton(_InvalidateOnEvents, catalogue_cache),
+        providers.ThreadSafeSingleton(_ForgetRevokedKeys, credential_generation),
     )
 
     # --- storage ----------------------------------------------------------------------------
-    engine = providers.ThreadSafeSingleton(create_engine_for, config.database_url)
-    session_factory = providers.ThreadSafeSingleton(make_session_factory, engine)
-    memory_database = providers.ThreadSafeSingleton(MemoryDatabase)
+    engine = providers.ThreadSafeSingleton(_create_engine_for, config.database_url)
+    session_factory = providers.ThreadSafeSingleton(_make_session_factory, engine)
+    memory_database = providers.ThreadSafeSingleton(_MemoryDatabase)
     # Responses kept for Idempotency-Key retries (the HTTP API's, not a use case's); a key is
     # used up in the transaction of the change it guards, so the unit of work writes to it.
-    memory_idempotency = providers.ThreadSafeSingleton(MemoryIdempotencyStore)
+    memory_idempotency = providers.ThreadSafeSingleton(_MemoryIdempotencyStore)
 
     # What a transaction's events cause, written in that transaction: outbox messages and an
     # audit record each (``application.audit``).
@@ -168,10 +237,10 @@ class Container(containers.DeclarativeContainer):
     uow = providers.Selector(
         config.storage,
         sql=providers.Factory(
-            SqlUnitOfWork, session_factory, publisher=events, records_for_events=records_for_events
+            _SqlUnitOfWork, session_factory, publisher=events, records_for_events=records_for_events
         ),
         memory=providers.Factory(
-            MemoryUnitOfWork,
+            _MemoryUnitOfWork,
             memory_database,
             publisher=events,
             idempotency=memory_idempotency,
@@ -183,13 +252,13 @@ class Container(containers.DeclarativeContainer):
     identity_uow = providers.Selector(
         config.storage,
         sql=providers.Factory(
-            SqlIdentityUnitOfWork,
+            _SqlIdentityUnitOfWork,
             session_factory,
             publisher=events,
             records_for_events=records_for_events,
         ),
         memory=providers.Factory(
-            MemoryIdentityUnitOfWork,
+            _MemoryIdentityUnitOfWork,
             memory_database,
             publisher=events,
             idempotency=memory_idempotency,
@@ -198,18 +267,18 @@ class Container(containers.DeclarativeContainer):
     )
     audit_log = providers.Selector(
         config.storage,
-        sql=providers.ThreadSafeSingleton(SqlAuditLog, engine),
-        memory=providers.ThreadSafeSingleton(MemoryAuditLog, memory_database),
+        sql=providers.ThreadSafeSingleton(_SqlAuditLog, engine),
+        memory=providers.ThreadSafeSingleton(_MemoryAuditLog, memory_database),
     )
     audit = providers.ThreadSafeSingleton(AuditEvents, audit_log)
     outbox = providers.Selector(
         config.storage,
-        sql=providers.ThreadSafeSingleton(SqlOutboxStore, engine),
-        memory=providers.ThreadSafeSingleton(MemoryOutboxStore, memory_database),
+        sql=providers.ThreadSafeSingleton(_SqlOutboxStore, engine),
+        memory=providers.ThreadSafeSingleton(_MemoryOutboxStore, memory_database),
     )
     idempotency = providers.Selector(
         config.storage,
-        sql=providers.ThreadSafeSingleton(SqlIdempotencyStore, engine),
+        sql=providers.ThreadSafeSingleton(_SqlIdempotencyStore, engine),
         memory=memory_idempotency,
     )
 
@@ -242,14 +311,14 @@ class Container(containers.DeclarativeContainer):
 
     # --- notices: the outbox's delivery and the reminder runs -----------------------------
     notice_templates = providers.ThreadSafeSingleton(
-        NoticeTemplates, config.notice_templates_dir, config.language
+        _NoticeTemplates, config.notice_templates_dir, config.language
     )
     notifier = providers.Selector(
         providers.Callable(Settings.notifier_kind, settings),
         smtp=providers.ThreadSafeSingleton(
-            SmtpNotifier, providers.Callable(Settings.smtp_settings, settings), notice_templates
+            _SmtpNotifier, providers.Callable(Settings.smtp_settings, settings), notice_templates
         ),
-        memory=providers.ThreadSafeSingleton(MemoryNotifier, notice_templates),
+        memory=providers.ThreadSafeSingleton(_MemoryNotifier, notice_templates),
         none=providers.Object(None),
     )
     reminders = providers.ThreadSafeSingleton(
@@ -279,13 +348,13 @@ class Container(containers.DeclarativeContainer):
         NoticeChoices, uow=uow.provider, clock=clock, policy=policy
     )
     # Webhooks: subscriptions, and the sender that refuses non-public targets (SSRF).
-    webhook_targets = providers.ThreadSafeSingleton(TargetCheck, config.webhook_allow_private)
+    webhook_targets = providers.ThreadSafeSingleton(_TargetCheck, config.webhook_allow_private)
     webhook_subscriptions = providers.Selector(
         config.storage,
-        sql=providers.ThreadSafeSingleton(SqlSubscriptionStore, engine),
-        memory=providers.ThreadSafeSingleton(MemorySubscriptionStore),
+        sql=providers.ThreadSafeSingleton(_SqlSubscriptionStore, engine),
+        memory=providers.ThreadSafeSingleton(_MemorySubscriptionStore),
     )
-    webhook_sender = providers.ThreadSafeSingleton(HttpSender, webhook_targets)
+    webhook_sender = providers.ThreadSafeSingleton(_HttpSender, webhook_targets)
     webhooks = providers.ThreadSafeSingleton(
         Webhooks, webhook_subscriptions, webhook_targets, clock, ids, outbox
     )
@@ -305,8 +374,8 @@ class Container(containers.DeclarativeContainer):
     # --- the worker: scheduled jobs (once per period on any number of hosts) and delivery ----
     job_runs = providers.Selector(
         config.storage,
-        sql=providers.ThreadSafeSingleton(SqlJobRunStore, engine),
-        memory=providers.ThreadSafeSingleton(MemoryJobRunStore),
+        sql=providers.ThreadSafeSingleton(_SqlJobRunStore, engine),
+        memory=providers.ThreadSafeSingleton(_MemoryJobRunStore),
     )
     jobs = providers.ThreadSafeSingleton(
         scheduled_jobs,
@@ -345,6 +414,8 @@ def dispose(container: Container) -> None:
     Safe to call more than once; the next use of a provider builds its object afresh.
     """
     if container.config.storage() == "sql":
+        from sqlalchemy.exc import ArgumentError  # with SQL storage only
+
         try:
             # The engine provider cannot say whether it has built one yet; asking for it costs
             # nothing (an engine connects lazily), and a URL that cannot make an engine never

@@ -6,11 +6,12 @@ unmigrated database is refused in one line instead of answering every request wi
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
-from adapters.sqlalchemy.engine import create_engine_for
-from entrypoints.logs import configure_logging
-from entrypoints.settings import Settings
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from entrypoints.settings import Settings
 
 
 class UnsafeProductionSettings(RuntimeError):
@@ -45,6 +46,9 @@ def check_schema(engine: Engine) -> None:
 
 def checked_engine(database_url: str) -> Engine:
     """An engine for ``database_url`` whose schema is known to be at the head."""
+    # Imported here, as the checks are: the container imports this module for its errors.
+    from adapters.sqlalchemy.engine import create_engine_for
+
     engine = create_engine_for(database_url)
     try:
         check_schema(engine)
@@ -55,5 +59,7 @@ def checked_engine(database_url: str) -> Engine:
 
 
 def prepare(settings: Settings) -> None:
+    from entrypoints.logs import configure_logging
+
     configure_logging(settings)
     check_production(settings)

@@ -15,6 +15,7 @@ from application.accounts import Accounts
 from application.members import Membership
 from domain.ledger import EntryKind, LedgerEntry
 from entrypoints.cli import lookup
+from entrypoints.cli.command import ServiceGroup
 from entrypoints.cli.output import json_option, money, print_fields, print_json, print_table
 from entrypoints.container import Container
 from entrypoints.schemas.accounts import AccountOut, EntryOut
@@ -41,7 +42,7 @@ class Amount(click.ParamType[int]):
         return cents
 
 
-@click.group()
+@click.group(cls=ServiceGroup)
 def account() -> None:
     """A member's account: fines, payments and what is owed."""
 

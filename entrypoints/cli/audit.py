@@ -9,6 +9,7 @@ from dependency_injector.wiring import Provide, inject
 
 from application.audit import AuditEvents, AuditFilter, AuditRecord
 from application.queries import PageRequest
+from entrypoints.cli.command import ServiceCommand
 from entrypoints.cli.output import (
     json_option,
     page_json,
@@ -30,7 +31,7 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-@click.command()
+@click.command(cls=ServiceCommand)
 @click.option("--entity-type", default=None, help="Only events about this kind of entity.")
 @click.option("--entity", "entity_id", default=None, help="Only events about this entity (id).")
 @click.option("--actor", default=None, help="Only this actor's: member:<id>, cli:<user>, ...")

@@ -17,6 +17,7 @@ from application.circulation import Circulation
 from application.queries import BookFilter, BookSort, PageRequest
 from domain.isbn import normalise_isbn
 from entrypoints.cli import lookup
+from entrypoints.cli.command import ServiceGroup
 from entrypoints.cli.importing import FileFormat, read_records, write_entries
 from entrypoints.cli.loading import (
     DEFAULT_BATCH,
@@ -40,7 +41,7 @@ from entrypoints.container import Container
 FORMATS = click.Choice([f.value for f in FileFormat], case_sensitive=False)
 
 
-@click.group()
+@click.group(cls=ServiceGroup)
 def books() -> None:
     """Add, find and remove books; import and export the catalogue."""
 

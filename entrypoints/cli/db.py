@@ -6,11 +6,12 @@ import click
 from dependency_injector.wiring import Provide, inject
 
 from adapters.sqlalchemy import migrate
+from entrypoints.cli.command import ServiceGroup
 from entrypoints.cli.output import json_option, print_json
 from entrypoints.container import Container
 
 
-@click.group()
+@click.group(cls=ServiceGroup)
 def db() -> None:
     """Manage the database schema (CIRCULATE_DATABASE_URL)."""
 

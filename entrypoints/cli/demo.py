@@ -35,6 +35,7 @@ from domain.holds import HoldStatus
 from domain.loans import LoanState
 from domain.members import Member, Role
 from entrypoints.cli import demo_data
+from entrypoints.cli.command import ServiceCommand
 from entrypoints.cli.output import Refusal
 from entrypoints.container import Container
 from entrypoints.containers.library import Library
@@ -55,7 +56,7 @@ class _Cast:
     members: list[Member] = field(default_factory=list)
 
 
-@click.command()
+@click.command(cls=ServiceCommand)
 @click.option("--books", type=click.IntRange(10, 100_000), default=300, show_default=True)
 @click.option("--members", type=click.IntRange(5, 1000), default=40, show_default=True)
 @click.option("--seed", type=int, default=2024, show_default=True, help="Same seed, same data.")

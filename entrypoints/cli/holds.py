@@ -13,6 +13,7 @@ from application.members import Membership
 from application.queries import HoldFilter, PageRequest
 from domain.holds import Hold, HoldStatus
 from entrypoints.cli import lookup
+from entrypoints.cli.command import ServiceGroup
 from entrypoints.cli.names import Names
 from entrypoints.cli.output import (
     json_option,
@@ -28,7 +29,7 @@ from entrypoints.container import Container
 STATUSES = click.Choice([status.value for status in HoldStatus])
 
 
-@click.group()
+@click.group(cls=ServiceGroup)
 def holds() -> None:
     """Place, cancel, list and expire holds."""
 

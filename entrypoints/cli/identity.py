@@ -21,6 +21,7 @@ from application.identity.signing_keys import KeyInfo, SigningKeys
 from application.ports import Clock
 from domain.access import Scope, format_scopes
 from domain.credentials import ApiKey, ServiceClient
+from entrypoints.cli.command import ServiceGroup
 from entrypoints.cli.output import json_option, print_json, print_table, when
 from entrypoints.container import Container
 
@@ -56,7 +57,7 @@ def key_json(key: KeyInfo) -> dict[str, Any]:
     }
 
 
-@click.group()
+@click.group(cls=ServiceGroup)
 def sessions() -> None:
     """Housekeeping of member sessions."""
 
@@ -79,7 +80,7 @@ def purge(as_json: bool, service: Sessions = Provide[Container.identity.sessions
     click.echo(f"purged {removed} expired refresh token{'' if removed == 1 else 's'}")
 
 
-@click.group()
+@click.group(cls=ServiceGroup)
 def keys() -> None:
     """Rotate and list the keys that sign access tokens."""
 
@@ -147,7 +148,7 @@ def api_key_status(key: ApiKey, clock: Clock) -> str:
     return "expired" if key.is_expired(clock.now()) else "active"
 
 
-@click.group("api-keys")
+@click.group("api-keys", cls=ServiceGroup)
 def api_keys() -> None:
     """Create, list and revoke the API keys of integrations."""
 
@@ -243,7 +244,7 @@ def client_json(client: ServiceClient) -> dict[str, Any]:
     }
 
 
-@click.group()
+@click.group(cls=ServiceGroup)
 def clients() -> None:
     """Create, list and revoke OAuth 2.0 service clients (client credentials)."""
 

@@ -14,6 +14,7 @@ import io
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import copy_context
 from itertools import islice
 from pathlib import Path
 from typing import IO, Protocol, Self, TypeVar
@@ -78,7 +79,10 @@ def load_file(
                     if prepared is None:
                         advance(len(batch))
                     else:
-                        pending = (storing.submit(store, prepared), len(batch))
+                        # In this command's context: the batch is audited as its actor and
+                        # request, which a thread of the pool would not know otherwise.
+                        stored = storing.submit(copy_context().run, store, prepared)
+                        pending = (stored, len(batch))
                 if pending is not None:
                     _finish(pending, report, advance)
         except BadFile as error:

@@ -17,6 +17,7 @@ from application.queries import LoanFilter, PageRequest
 from domain.errors import LoanNotFound
 from domain.loans import LoanState
 from entrypoints.cli import lookup
+from entrypoints.cli.command import ServiceGroup
 from entrypoints.cli.names import Names
 from entrypoints.cli.output import (
     json_option,
@@ -34,7 +35,7 @@ from entrypoints.schemas.loans import RenewalOut, RenewalsOut
 from entrypoints.schemas.losses import RecoveryOut
 
 
-@click.group()
+@click.group(cls=ServiceGroup)
 def loans() -> None:
     """Lend, return, renew and list loans."""
 

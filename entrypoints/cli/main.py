@@ -1,63 +1,115 @@
 """``circulate``: the root command group, its options and how refusals are reported.
 
-Each command's module is imported only when that command runs (or when help lists them all),
-and only it is wired to the container: ``circulate books import`` does not pay for the HTTP
-application, the migration tool or the demo data at start-up.
+Start-up is paid by every command, so this module imports Click and nothing of the service:
+``circulate --help`` lists the commands from ``COMMANDS`` without importing any of them, and a
+command's module is imported only when that command is asked for. The settings, the container
+and logging are set up (``entrypoints.cli.context``) only once a command is about to run, so
+``circulate books import --help`` imports the books commands and no more, and
+``circulate books import`` does not pay for the HTTP application, Redis or the demo data.
 """
 
 from __future__ import annotations
 
-import getpass
 import importlib
-import logging
 import os
 import sys
-import uuid
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any
 
 import click
-from dependency_injector import containers, providers
-from pydantic import ValidationError
 
-from application.audit import Actor, acting_as
-from domain.errors import DomainError
-from entrypoints.container import Container, build_container, dispose
-from entrypoints.logs import configure_logging
-from entrypoints.settings import Settings, describe_validation_error
-from entrypoints.startup import checked_engine
+from entrypoints.cli.command import ServiceCommand, ServiceGroup
 
-# Command name -> "module:attribute" of its click command.
+
+@dataclass(frozen=True)
+class LazyCommand:
+    """Where a command lives, and the first line of its help for the command list."""
+
+    target: str  # "module:attribute" of its click command
+    summary: str  # the same words as the command's own help (a test holds them equal)
+
+
 COMMANDS = {
-    "db": "entrypoints.cli.db:db",
-    "serve": "entrypoints.cli.serve:serve",
-    "members": "entrypoints.cli.members:members",
-    "books": "entrypoints.cli.books:books",
-    "loans": "entrypoints.cli.loans:loans",
-    "holds": "entrypoints.cli.holds:holds",
-    "categories": "entrypoints.cli.rules:categories",
-    "item-types": "entrypoints.cli.rules:item_types",
-    "rules": "entrypoints.cli.rules:rules",
-    "calendar": "entrypoints.cli.rules:calendar",
-    "account": "entrypoints.cli.account:account",
-    "audit": "entrypoints.cli.audit:audit",
-    "report": "entrypoints.cli.report:report",
-    "demo": "entrypoints.cli.demo:demo",
-    "keys": "entrypoints.cli.identity:keys",
-    "api-keys": "entrypoints.cli.identity:api_keys",
-    "clients": "entrypoints.cli.identity:clients",
-    "sessions": "entrypoints.cli.identity:sessions",
-    "worker": "entrypoints.cli.worker:worker",
-    "jobs": "entrypoints.cli.worker:jobs",
-    "notices": "entrypoints.cli.worker:notices",
-    "webhooks": "entrypoints.cli.webhooks:webhooks",
+    "account": LazyCommand(
+        "entrypoints.cli.account:account", "A member's account: fines, payments and what is owed."
+    ),
+    "api-keys": LazyCommand(
+        "entrypoints.cli.identity:api_keys",
+        "Create, list and revoke the API keys of integrations.",
+    ),
+    "audit": LazyCommand(
+        "entrypoints.cli.audit:audit",
+        "The audit trail, newest first: who changed what, when, from which request.",
+    ),
+    "books": LazyCommand(
+        "entrypoints.cli.books:books",
+        "Add, find and remove books; import and export the catalogue.",
+    ),
+    "calendar": LazyCommand(
+        "entrypoints.cli.rules:calendar",
+        "The days the library is closed (in the CIRCULATE_TIMEZONE time zone).",
+    ),
+    "categories": LazyCommand(
+        "entrypoints.cli.rules:categories", "Member categories: who borrows on which terms."
+    ),
+    "clients": LazyCommand(
+        "entrypoints.cli.identity:clients",
+        "Create, list and revoke OAuth 2.0 service clients (client credentials).",
+    ),
+    "db": LazyCommand(
+        "entrypoints.cli.db:db", "Manage the database schema (CIRCULATE_DATABASE_URL)."
+    ),
+    "demo": LazyCommand(
+        "entrypoints.cli.demo:demo",
+        "Fill an empty database with a demo library and print how to sign in.",
+    ),
+    "holds": LazyCommand("entrypoints.cli.holds:holds", "Place, cancel, list and expire holds."),
+    "item-types": LazyCommand(
+        "entrypoints.cli.rules:item_types", "Item types: what is lent on which terms."
+    ),
+    "jobs": LazyCommand("entrypoints.cli.worker:jobs", "The scheduled jobs that the worker runs."),
+    "keys": LazyCommand(
+        "entrypoints.cli.identity:keys", "Rotate and list the keys that sign access tokens."
+    ),
+    "loans": LazyCommand("entrypoints.cli.loans:loans", "Lend, return, renew and list loans."),
+    "members": LazyCommand(
+        "entrypoints.cli.members:members",
+        "Register, list, change and remove members and staff.",
+    ),
+    "notices": LazyCommand(
+        "entrypoints.cli.worker:notices", "Notices to members and their delivery."
+    ),
+    "report": LazyCommand(
+        "entrypoints.cli.report:report",
+        "Overdue loans and debts per member, who owes most first.",
+    ),
+    "rules": LazyCommand(
+        "entrypoints.cli.rules:rules",
+        "The rules matrix: loan terms per (member category, item type).",
+    ),
+    "serve": LazyCommand("entrypoints.cli.serve:serve", "Serve the HTTP API until interrupted."),
+    "sessions": LazyCommand(
+        "entrypoints.cli.identity:sessions", "Housekeeping of member sessions."
+    ),
+    "webhooks": LazyCommand(
+        "entrypoints.cli.webhooks:webhooks",
+        "Webhooks: signed JSON deliveries of events to other systems.",
+    ),
+    "worker": LazyCommand(
+        "entrypoints.cli.worker:worker",
+        "Deliver notices from the outbox and run the scheduled jobs until stopped.",
+    ),
 }
-_CLI_PACKAGE = "entrypoints.cli."
-# Commands that work on the schema itself, or never touch the database.
-SCHEMA_FREE_COMMANDS = {"db", "keys"}
 
 
 def describe(error: Exception) -> str:
     """One line for an operator: what was refused and why, without a traceback."""
+    # Imported here: only a command that failed needs them.
+    from pydantic import ValidationError
+
+    from domain.errors import DomainError
+    from entrypoints.settings import describe_validation_error
+
     if isinstance(error, ValidationError):
         return describe_validation_error(error)
     if isinstance(error, DomainError):
@@ -68,6 +120,8 @@ def describe(error: Exception) -> str:
 
 def os_user() -> str:
     """Who runs the command, as the operating system knows them."""
+    import getpass
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no name for this uid (a bare container): its number
@@ -79,21 +133,43 @@ class CirculateGroup(click.Group):
 
     With ``--debug`` the exception propagates instead, traceback and all. A closed pipe on
     standard output ends the command quietly with status 0. Commands are loaded from
-    ``COMMANDS`` when first asked for.
+    ``COMMANDS`` when first asked for; the command list in the help comes from their summaries.
     """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*COMMANDS, *super().list_commands(ctx)})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
+        lazy = COMMANDS.get(cmd_name)
+        if lazy is None:
             return super().get_command(ctx, cmd_name)
-        module, _, attribute = target.partition(":")
+        module, _, attribute = lazy.target.partition(":")
         command = getattr(importlib.import_module(module), attribute)
-        if not isinstance(command, click.Command):
-            raise TypeError(f"{target} is not a click command")
+        if not isinstance(command, ServiceCommand | ServiceGroup):
+            # Any other command would run without a container to inject from.
+            raise TypeError(f"{lazy.target} is not a service command or group")
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Click's own listing imports every command for its short help; this one lays out the
+        # same rows from the summaries.
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows: list[tuple[str, str]] = []
+        for name in names:
+            lazy = COMMANDS.get(name)
+            if lazy is not None:
+                # A bare command with the summary as its help shortens it as Click would.
+                stand_in = click.Command(name, help=lazy.summary)
+                rows.append((name, stand_in.get_short_help_str(limit)))
+                continue
+            command = super().get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -114,40 +190,10 @@ class CirculateGroup(click.Group):
 @click.group(cls=CirculateGroup)
 @click.option("--debug", is_flag=True, help="Log at DEBUG level and show tracebacks on errors.")
 @click.version_option(package_name="circulate", prog_name="circulate")
-@click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(debug: bool) -> None:
     """Circulate, a library-circulation service: manage the database and serve the API.
 
     Settings come from CIRCULATE_* environment variables (see docs/configuration.md).
     """
-    # ``Container()`` builds a ``DynamicContainer``, so the check is for any container.
-    if isinstance(ctx.obj, containers.Container):
-        container = cast(Container, ctx.obj)  # given by the caller (tests), who disposes of it
-        container.wire()
-    else:
-        container = build_container(Settings(), wire=False)
-        # The invoked command's module is imported by now (click resolves the command before it
-        # calls this group): wire it, and only what else of the CLI has been imported.
-        container.wire(
-            modules=[
-                module
-                for name, module in list(sys.modules.items())
-                if name.startswith(_CLI_PACKAGE)
-            ],
-            packages=[],  # not the configured packages, which would import them all
-            warn_unresolved=True,
-        )
-        ctx.call_on_close(lambda: dispose(container))
-        ctx.obj = container
-    settings = container.settings()
-    if settings.storage == "sql" and ctx.invoked_subcommand not in SCHEMA_FREE_COMMANDS:
-        # Checked when a command first uses the database, so `--help` works on any database.
-        container.engine.override(
-            providers.ThreadSafeSingleton(checked_engine, container.config.database_url)
-        )
-    # What the command changes is audited as the operating-system user who ran it; the
-    # invocation's id ties its records together as a request id does over HTTP.
-    ctx.with_resource(acting_as(Actor(f"cli:{os_user()}", uuid.uuid4().hex)))
-    # A command reports what it did itself; its log shows warnings and errors unless --debug.
-    quieter = max(logging.getLevelName(settings.log_level), logging.WARNING)
-    configure_logging(settings, level="DEBUG" if debug else logging.getLevelName(quieter))
+    # Nothing to do yet: each command sets the service up once its own arguments are parsed
+    # (``entrypoints.cli.command``), and reads ``--debug`` from this context then.

@@ -18,6 +18,7 @@ from domain.loans import LoanState
 from domain.members import Member, MemberStatus, Role
 from domain.values import UNSET
 from entrypoints.cli import lookup
+from entrypoints.cli.command import ServiceGroup
 from entrypoints.cli.importing import FileFormat, read_member_records
 from entrypoints.cli.loading import (
     DEFAULT_BATCH,
@@ -72,7 +73,7 @@ def describe(member: Member) -> str:
     )
 
 
-@click.group()
+@click.group(cls=ServiceGroup)
 def members() -> None:
     """Register, list, change and remove members and staff."""
 

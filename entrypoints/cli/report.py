@@ -6,12 +6,13 @@ import click
 from dependency_injector.wiring import Provide, inject
 
 from application.accounts import Accounts
+from entrypoints.cli.command import ServiceCommand
 from entrypoints.cli.output import json_option, money, print_json, print_table
 from entrypoints.cli.views import arrears_json
 from entrypoints.container import Container
 
 
-@click.command()
+@click.command(cls=ServiceCommand)
 @json_option
 @inject
 def report(as_json: bool, accounts: Accounts = Provide[Container.library.accounts]) -> None:

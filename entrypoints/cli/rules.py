@@ -14,6 +14,7 @@ from application.rules import CirculationRules
 from domain.calendar import WEEKDAYS
 from domain.rules import ANY, TERMS, CirculationRule, ItemType, MemberCategory
 from entrypoints.cli import lookup
+from entrypoints.cli.command import ServiceGroup
 from entrypoints.cli.output import json_option, print_fields, print_json, print_table
 from entrypoints.container import Container
 
@@ -68,7 +69,7 @@ def _or_default(limit: int | None) -> object:
 # --- member categories -----------------------------------------------------------------------
 
 
-@click.group()
+@click.group(cls=ServiceGroup)
 def categories() -> None:
     """Member categories: who borrows on which terms."""
 
@@ -191,7 +192,7 @@ def assign_category(
 # --- item types ------------------------------------------------------------------------------
 
 
-@click.group("item-types")
+@click.group("item-types", cls=ServiceGroup)
 def item_types() -> None:
     """Item types: what is lent on which terms."""
 
@@ -319,7 +320,7 @@ def _code_or_any(value: str) -> str | None:
     return None if value == ANY else value
 
 
-@click.group()
+@click.group(cls=ServiceGroup)
 def rules() -> None:
     """The rules matrix: loan terms per (member category, item type)."""
 
@@ -458,7 +459,7 @@ def resolve_rule(
 # --- the library calendar --------------------------------------------------------------------
 
 
-@click.group()
+@click.group(cls=ServiceGroup)
 def calendar() -> None:
     """The days the library is closed (in the CIRCULATE_TIMEZONE time zone)."""
 

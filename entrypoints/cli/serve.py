@@ -20,6 +20,7 @@ from dependency_injector.wiring import Provide, inject
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from entrypoints.cli.command import ServiceCommand
 from entrypoints.container import Container
 from entrypoints.http import create_app
 from entrypoints.settings import Settings
@@ -28,7 +29,7 @@ from entrypoints.startup import UnsafeProductionSettings, check_production
 GUNICORN_CONFIG = "entrypoints.gunicorn_conf"
 
 
-@click.command()
+@click.command(cls=ServiceCommand)
 @click.option("--host", default=None, help="Interface to listen on [default: CIRCULATE_HOST].")
 @click.option(
     "--port",

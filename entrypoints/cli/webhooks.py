@@ -9,6 +9,7 @@ from adapters.webhooks import subscription_json
 from application.outbox import MessageStatus
 from application.queries import PageRequest
 from application.webhooks import EVENT_TYPES, Webhooks
+from entrypoints.cli.command import ServiceGroup
 from entrypoints.cli.output import (
     json_option,
     page_json,
@@ -22,7 +23,7 @@ from entrypoints.cli.worker import message_json
 from entrypoints.container import Container
 
 
-@click.group()
+@click.group(cls=ServiceGroup)
 def webhooks() -> None:
     """Webhooks: signed JSON deliveries of events to other systems."""
 

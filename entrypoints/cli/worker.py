@@ -17,6 +17,7 @@ from application.outbox import Channel, MessageStatus, OutboxFilter, OutboxMessa
 from application.queries import PageRequest
 from domain.members import NoticePreferences
 from entrypoints.cli import lookup
+from entrypoints.cli.command import ServiceCommand, ServiceGroup
 from entrypoints.cli.output import (
     json_option,
     page_json,
@@ -30,7 +31,7 @@ from entrypoints.container import Container
 from entrypoints.jobs import Worker
 
 
-@click.command()
+@click.command(cls=ServiceCommand)
 @click.option("--once", is_flag=True, help="Run the due jobs, deliver what is due, and exit.")
 @inject
 def worker(once: bool, worker: Worker = Provide[Container.worker]) -> None:
@@ -63,7 +64,7 @@ def worker(once: bool, worker: Worker = Provide[Container.worker]) -> None:
     worker.run(stop)
 
 
-@click.group()
+@click.group(cls=ServiceGroup)
 def jobs() -> None:
     """The scheduled jobs that the worker runs."""
 
@@ -133,7 +134,7 @@ def run_job(name: str, scheduler: Scheduler = Provide[Container.scheduler]) -> N
     click.echo(f"{name}: {shown}")
 
 
-@click.group()
+@click.group(cls=ServiceGroup)
 def notices() -> None:
     """Notices to members and their delivery."""
 

@@ -1,8 +1,8 @@
 """The identity slice: signing keys, access tokens, revocations, sessions, API keys and
 service clients.
 
-The token machinery (cryptography, PyJWT) is imported when first asked for, not with the
-container: most CLI commands never sign or check a token.
+The token machinery (cryptography, PyJWT) and the stores are imported when first asked for,
+not with the container: most CLI commands never sign or check a token.
 """
 
 from __future__ import annotations
@@ -10,14 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
-from redis import Redis
-from sqlalchemy import Engine
 
-from adapters.caching import Generation
-from adapters.credential_cache import CachedApiKeys
-from adapters.memory.identity import MemoryRevocationStore
-from adapters.redis_store import RedisRevocationStore
-from adapters.sqlalchemy.identity import SqlRevocationStore
 from application.identity.api_keys import ApiKeys
 from application.identity.clients import ServiceClients
 from application.identity.ports import KeyGenerator, KeyStore
@@ -26,11 +19,32 @@ from application.identity.sessions import Sessions
 from application.identity.signing_keys import SigningKeys
 from application.identity.unit_of_work import IdentityUnitOfWorkFactory
 from application.ports import Clock, IdGenerator, PasswordHasher
+from entrypoints.containers.deferred import Deferred
 from entrypoints.settings import Settings
 
 if TYPE_CHECKING:
+    from redis import Redis
+    from sqlalchemy import Engine
+
+    from adapters.caching import Generation
+    from adapters.credential_cache import CachedApiKeys
+    from adapters.memory.identity import MemoryRevocationStore
+    from adapters.redis_store import RedisRevocationStore
     from adapters.security.keys import Ed25519KeyGenerator, FileKeyStore, StaticKeyStore
     from adapters.security.tokens import JwtTokenService
+    from adapters.sqlalchemy.identity import SqlRevocationStore
+
+
+_MemoryRevocationStore: Deferred[MemoryRevocationStore] = Deferred(
+    "adapters.memory.identity:MemoryRevocationStore"
+)
+_SqlRevocationStore: Deferred[SqlRevocationStore] = Deferred(
+    "adapters.sqlalchemy.identity:SqlRevocationStore"
+)
+_RedisRevocationStore: Deferred[RedisRevocationStore] = Deferred(
+    "adapters.redis_store:RedisRevocationStore"
+)
+_CachedApiKeys: Deferred[CachedApiKeys] = Deferred("adapters.credential_cache:CachedApiKeys")
 
 
 def key_generator() -> Ed25519KeyGenerator:
@@ -94,9 +108,9 @@ class Identity(containers.DeclarativeContainer):
     # Revoked tokens: in process with memory storage, else shared by every worker.
     revocations = providers.Selector(
         providers.Callable(Settings.revocation_backend, settings),
-        memory=providers.ThreadSafeSingleton(MemoryRevocationStore, clock),
-        sql=providers.ThreadSafeSingleton(SqlRevocationStore, engine, clock),
-        redis=providers.ThreadSafeSingleton(RedisRevocationStore, redis, clock),
+        memory=providers.ThreadSafeSingleton(_MemoryRevocationStore, clock),
+        sql=providers.ThreadSafeSingleton(_SqlRevocationStore, engine, clock),
+        redis=providers.ThreadSafeSingleton(_RedisRevocationStore, redis, clock),
     )
     sessions = providers.ThreadSafeSingleton(
         Sessions,
@@ -116,7 +130,7 @@ class Identity(containers.DeclarativeContainer):
     api_keys = providers.ThreadSafeSingleton(ApiKeys, uow=uow, clock=clock, ids=ids)
     # What the request path checks keys with: the same answers, from memory for a few seconds.
     verified_api_keys = providers.ThreadSafeSingleton(
-        CachedApiKeys, api_keys, clock, credential_generation, credential_cache_seconds
+        _CachedApiKeys, api_keys, clock, credential_generation, credential_cache_seconds
     )
     service_clients = providers.ThreadSafeSingleton(
         ServiceClients, uow=uow, clock=clock, ids=ids, issuer=tokens

@@ -7,9 +7,10 @@ slice on a manual clock to play out a library's past, leaving the shared one unt
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dependency_injector import containers, providers
 
-from adapters.caching import CachedCatalogueReads, CatalogueCache
 from application.accounts import Accounts
 from application.catalogue import Catalogue
 from application.circulation import Circulation
@@ -20,7 +21,15 @@ from application.ports import Clock, IdGenerator, PasswordHasher, UnitOfWorkFact
 from application.retention import LoanRetention
 from application.rules import CirculationRules
 from domain.policy import Policy
+from entrypoints.containers.deferred import Deferred
 from entrypoints.settings import Settings
+
+if TYPE_CHECKING:
+    from adapters.caching import CachedCatalogueReads, CatalogueCache
+
+_CachedCatalogueReads: Deferred[CachedCatalogueReads] = Deferred(
+    "adapters.caching:CachedCatalogueReads"
+)
 
 
 class Library(containers.DeclarativeContainer):
@@ -44,7 +53,7 @@ class Library(containers.DeclarativeContainer):
     # The catalogue reads the API serves most, read through the cache (adapters/caching.py);
     # the events of each committed write invalidate it.
     catalogue_reads = providers.ThreadSafeSingleton(
-        CachedCatalogueReads, catalogue, circulation, catalogue_cache
+        _CachedCatalogueReads, catalogue, circulation, catalogue_cache
     )
     accounts = providers.ThreadSafeSingleton(Accounts, uow=uow, clock=clock, ids=ids, policy=policy)
     lost_items = providers.ThreadSafeSingleton(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,6 +41,21 @@ def test_a_command_acts_as_the_os_user(cli: Cli) -> None:
     # One request id per invocation: the two commands are told apart.
     assert len({e["request_id"] for e in events}) == 2
     assert "ada@example.org" not in json.dumps(events)
+
+
+def test_an_import_acts_as_the_os_user(cli: Cli, tmp_path: Path) -> None:
+    # The batches are stored by another thread than the command's; the actor goes with them.
+    books = tmp_path / "books.csv"
+    books.write_text("isbn,title\n9780306406157,The River Garden\n", encoding="utf-8")
+    members = tmp_path / "members.csv"
+    members.write_text("email,name\nada@example.org,Ada\n", encoding="utf-8")
+    assert cli("books", "import", str(books)).exit_code == 0
+    assert cli("members", "import", str(members)).exit_code == 0
+
+    events = trail(cli, "--action", "books_imported") + trail(cli, "--action", "members_imported")
+
+    assert len(events) == 2
+    assert {e["actor"] for e in events} == {f"cli:{os_user()}"}
 
 
 def test_filters_and_table(cli: Cli) -> None:
