@@ -98,7 +98,11 @@ def test_the_query_plan_reads_a_word_in_title_order(engine: Engine) -> None:
                 " SELECT 'w', 'lighthouse', 'title ' || n, 'g' || n FROM numbers"
             )
         )
-        connection.execute(text("ANALYZE"))
+        # PostgreSQL's planner weighs the index against a scan by its statistics. SQLite is left
+        # without any, as the application leaves it: statistics would outlive this test in the
+        # database the module's other tests share, and change their plans.
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("ANALYZE book_words"))
     page = (
         "SELECT title_key, book_id FROM book_words WHERE kind = 'w' AND word = 'lighthouse'"
         " ORDER BY title_key, book_id LIMIT 21"
