@@ -158,20 +158,66 @@ def memory_mb(pid: int) -> Memory:
     return Memory(fields["Rss"] / 1024, fields["Pss"] / 1024, uss / 1024)
 
 
-def wrk(port: int, path: str, seconds: int, headers: dict[str, str]) -> float:
+def connections_per_worker(port: int, workers: list[int]) -> list[int]:
+    """How many established connections to ``port`` each of ``workers`` holds.
+
+    gunicorn's workers share one listening socket and a keep-alive connection stays with the
+    worker that accepted it: wrk's eight may all land on one worker, which then serves alone.
+    A run's figure means little without it."""
+    established: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                established.add(fields[9])
+    counts = []
+    for worker in workers:
+        inodes = set()
+        for fd in Path(f"/proc/{worker}/fd").iterdir():
+            with suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+        counts.append(len(inodes & established))
+    return counts
+
+
+@dataclass(frozen=True)
+class Run:
+    rate: float  # requests per second
+    placement: list[int]  # wrk's connections per worker, sampled a second into the run
+
+    def __str__(self) -> str:
+        return f"{self.rate:.0f} ({'+'.join(map(str, self.placement))})"
+
+    @property
+    def every_worker_serves(self) -> bool:
+        return bool(self.placement) and min(self.placement) > 0
+
+
+def wrk(
+    port: int, path: str, seconds: int, headers: dict[str, str], workers: list[int] | None = None
+) -> Run:
     command = ["wrk", "-t2", "-c8", f"-d{seconds}s"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    output = subprocess.run(  # noqa: S603
-        [*command, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True
-    ).stdout
+    process = subprocess.Popen(  # noqa: S603
+        [*command, f"http://127.0.0.1:{port}{path}"], stdout=subprocess.PIPE, text=True
+    )
+    placement: list[int] = []
+    if workers:
+        time.sleep(min(1.0, seconds / 2))
+        placement = connections_per_worker(port, workers)
+    output, _ = process.communicate()
+    if process.returncode:
+        raise RuntimeError(f"wrk failed:\n{output}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if errors:
         raise RuntimeError(f"wrk saw {errors.group(1)} failed responses:\n{output}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
     if match is None:
         raise RuntimeError(output)
-    return float(match.group(1))
+    return Run(float(match.group(1)), placement)
 
 
 def get_many(port: int, path: str, count: int, headers: dict[str, str]) -> list[float]:
@@ -325,7 +371,8 @@ def drop_postgres(rows: int) -> None:
 
 def throughput_and_memory(folder: Path, seconds: int, rounds: int) -> None:
     url = sqlite_catalogue(folder, 1000)
-    peer_rates, rates = [], []
+    peer_runs: list[Run] = []
+    runs: list[Run] = []
     with (
         peer_server(folder) as (peer_port, peer_pid),
         circulate_server(folder, url) as (
@@ -338,22 +385,31 @@ def throughput_and_memory(folder: Path, seconds: int, rounds: int) -> None:
         get_many(port, LIST_PATH, 20, auth)  # warm-up
         wrk(peer_port, "/api/v1/books", 2, {})
         wrk(port, LIST_PATH, 2, auth)
+        workers, peer_workers = gunicorn_workers(pid), gunicorn_workers(peer_pid)
         for _ in range(rounds):  # alternated, so a change in the machine's load hits both
-            peer_rates.append(wrk(peer_port, "/api/v1/books", seconds, {}))
-            rates.append(wrk(port, LIST_PATH, seconds, auth))
+            peer_runs.append(wrk(peer_port, "/api/v1/books", seconds, {}, peer_workers))
+            runs.append(wrk(port, LIST_PATH, seconds, auth, workers))
         # 500 reads more per worker (wrk has already made thousands), then the memory.
         for _ in range(2):
             get_many(port, LIST_PATH, 500, auth)
             get_many(peer_port, "/api/v1/books", 500, {})
         memory = [memory_mb(worker) for worker in gunicorn_workers(pid)]
         peer_memory = [memory_mb(worker) for worker in gunicorn_workers(peer_pid)]
-    rate, peer_rate = statistics.median(rates), statistics.median(peer_rates)
+    rate = statistics.median(run.rate for run in runs)
+    peer_rate = statistics.median(run.rate for run in peer_runs)
     print(f"\n1. authenticated GET {LIST_PATH}, SQLite, wrk -c8 {seconds}s x{rounds} "
           f"(load average {load_average()})")  # fmt: skip
-    print(f"   circulate    {rate:8.0f} req/s   (runs: {', '.join(f'{r:.0f}' for r in rates)})")
-    print(f"   bare Flask   {peer_rate:8.0f} req/s   "
-          f"(runs: {', '.join(f'{r:.0f}' for r in peer_rates)})")  # fmt: skip
+    print("   each run: requests/s (wrk's connections held by each worker)")
+    print(f"   circulate    {rate:8.0f} req/s   (runs: {', '.join(map(str, runs))})")
+    print(f"   bare Flask   {peer_rate:8.0f} req/s   (runs: {', '.join(map(str, peer_runs))})")
     print(f"   ratio        {rate / peer_rate:8.2f}       (target >= 0.5, goal 0.75)")
+    spread, peer_spread = (
+        [run.rate for run in group if run.every_worker_serves] for group in (runs, peer_runs)
+    )
+    if spread and peer_spread:
+        balanced = statistics.median(spread) / statistics.median(peer_spread)
+        print(f"   ratio of the runs in which every worker held connections: {balanced:.2f} "
+              f"({len(spread)} and {len(peer_spread)} runs)")  # fmt: skip
     worst = max(m.pss for m in memory)
     peer_worst = max(m.pss for m in peer_memory)
     print(f"\n2. memory per worker after the reads, MB (load average {load_average()})")
