@@ -61,12 +61,18 @@ def create_engine_for(url: str | URL, *, echo: bool = False) -> Engine:
     if backend == "sqlite":
         return _sqlite_engine(parsed, echo=echo)
     if backend == "postgresql":
+        # Imported here, where only a PostgreSQL engine gets: a SQLite process never loads psycopg.
+        from adapters.sqlalchemy.psycopg_cursor import LazyDescriptionCursor
+
         engine = create_engine(
             parsed,
             pool_recycle=POOL_RECYCLE_SECONDS,
             echo=echo,
             hide_parameters=True,
-            connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+            connect_args={
+                "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                "cursor_factory": LazyDescriptionCursor,
+            },
         )
         event.listen(engine, "handle_error", _outage)
         return engine
