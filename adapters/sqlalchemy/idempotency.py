@@ -7,7 +7,12 @@ compare-and-swap on the claim's random token, so two retries cannot both take it
 
 The key is used up (``COMPLETED``) by ``use_key``, in the transaction of the change it guards
 (``SqlUnitOfWork`` calls it for a ``KeyUsed`` record), and only while the claim is still the
-request's own: a request whose claim was taken over commits nothing.
+request's own: a request whose claim was taken over commits nothing. On PostgreSQL that is a part of
+the change's own write statement (``adapters.sqlalchemy.records``).
+
+Everything else here is one statement per transaction, atomic on its own. On PostgreSQL it is sent
+in autocommit: one round trip, where BEGIN, the statement and COMMIT were three. (Not on SQLite,
+where every transaction of the engine begins with ``BEGIN IMMEDIATE``, see ``engine``.)
 """
 
 from __future__ import annotations
@@ -55,14 +60,24 @@ def use_key(connection: Connection, used: KeyUsed) -> None:
         .values(state=KeyState.COMPLETED.value)
     )
     if result.rowcount != 1:
-        raise IdempotencyKeyTaken(
-            "the Idempotency-Key was taken over by a retry of this request; nothing was changed"
-        )
+        raise taken()
+
+
+def taken() -> IdempotencyKeyTaken:
+    """The refusal of a commit whose claim was taken over."""
+    return IdempotencyKeyTaken(
+        "the Idempotency-Key was taken over by a retry of this request; nothing was changed"
+    )
 
 
 class SqlIdempotencyStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._alone = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
         self._claims = count(1)
 
     def _insert_if_absent(self, values: dict[str, Any]) -> bool:
@@ -73,7 +88,7 @@ class SqlIdempotencyStore:
             .on_conflict_do_nothing()
             .returning(TABLE.c.token)  # a row comes back only when this insert won
         )
-        with self._engine.begin() as connection:
+        with self._alone.begin() as connection:
             return connection.execute(statement).first() is not None
 
     def claim(
@@ -88,7 +103,7 @@ class SqlIdempotencyStore:
         token: str,
     ) -> IdempotencyRecord | None:
         if next(self._claims) % _SWEEP_EVERY == 0:
-            with self._engine.begin() as connection:
+            with self._alone.begin() as connection:
                 connection.execute(delete(TABLE).where(TABLE.c.expires_at <= now))
         where = (TABLE.c.scope == scope) & (TABLE.c.key == key)
         held: IdempotencyRecord | None = None
@@ -103,14 +118,14 @@ class SqlIdempotencyStore:
             }
             if self._insert_if_absent({"scope": scope, "key": key, **fresh}):
                 return None
-            with self._engine.begin() as connection:
+            with self._alone.begin() as connection:
                 row = connection.execute(select(TABLE).where(where)).first()
             if row is None:
                 continue  # given up meanwhile: insert again
             held = _record(row)
             if held.holds_key(now, lease):
                 return held
-            with self._engine.begin() as connection:
+            with self._alone.begin() as connection:
                 taken = connection.execute(
                     update(TABLE)
                     .where(where & (TABLE.c.token == row.token))
@@ -124,7 +139,7 @@ class SqlIdempotencyStore:
         return held
 
     def complete(self, *, scope: str, key: str, token: str, result: bytes) -> None:
-        with self._engine.begin() as connection:
+        with self._alone.begin() as connection:
             connection.execute(
                 update(TABLE)
                 .where((TABLE.c.scope == scope) & (TABLE.c.key == key) & (TABLE.c.token == token))
@@ -132,7 +147,7 @@ class SqlIdempotencyStore:
             )
 
     def release(self, *, scope: str, key: str, token: str) -> None:
-        with self._engine.begin() as connection:
+        with self._alone.begin() as connection:
             connection.execute(
                 delete(TABLE).where(
                     (TABLE.c.scope == scope)

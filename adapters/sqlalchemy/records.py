@@ -1,5 +1,6 @@
 """What a commit writes after its reads: the entities it changed and the records it carries
-(audit records and outbox messages), in as few round trips as the database allows.
+(audit records, outbox messages, the use of an idempotency key), in as few round trips as the
+database allows.
 
 A change usually writes an entity or two and one record of each kind. On PostgreSQL a run of
 them is one statement: each write a data-modifying CTE (PostgreSQL runs each exactly once,
@@ -7,7 +8,8 @@ whether or not the statement reads it) of a SELECT that counts the rows each UPD
 the run costs one round trip rather than one each. Each keeps its own rules: an UPDATE still
 matches only the version it read (a count other than one is ``ConcurrentUpdate``, as it is for
 an UPDATE sent alone), the database's constraints still refuse what they refuse, and an outbox
-message still does nothing on a duplicate ``dedupe_key``. The parts of one statement run in no
+message still does nothing on a duplicate ``dedupe_key``, and a key's use still matches only the
+claim it names (``adapters.sqlalchemy.idempotency.use_key``). The parts of one statement run in no
 set order, so a run only holds writes that do not depend on each other's effects: an INSERT or
 a versioned UPDATE of one row each, never two of the same row (``adapters...held``); any other write
 sends the run held so far first. SQLite has no data-modifying CTEs: one statement each there.
@@ -33,15 +35,16 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 
-from adapters.sqlalchemy import audit, outbox
+from adapters.sqlalchemy import audit, idempotency, outbox
 from adapters.sqlalchemy.errors import domain_error_for
 from adapters.sqlalchemy.held import HeldWrite
 from adapters.sqlalchemy.models import Base
 from application.audit import AuditRecord
+from application.idempotency import KeyState, KeyUsed
 from application.outbox import OutboxMessage
 from domain.errors import ConcurrentUpdate
 
-Record = AuditRecord | OutboxMessage
+Record = AuditRecord | OutboxMessage | KeyUsed
 
 # Writes per statement: a change makes a few, while a job's commit may make thousands, which in
 # one statement would pass PostgreSQL's limit of 65,535 parameters.
@@ -57,6 +60,8 @@ def write_records(
         for record in records:
             if isinstance(record, AuditRecord):
                 audit.write_record(connection, record)
+            elif isinstance(record, KeyUsed):
+                idempotency.use_key(connection, record)
             else:
                 outbox.write_message(connection, record)
         return
@@ -78,6 +83,8 @@ def _first_of_each_cause(records: Sequence[Record]) -> list[Record]:
 
 
 Write = HeldWrite | Record
+# The parts whose rows matched are counted: each must match exactly one.
+_COUNTED = ("update", "key")
 
 
 def _write(connection: Connection, writes: Sequence[Write]) -> None:
@@ -105,20 +112,28 @@ def _write_run(connection: Connection, run: Sequence[Write]) -> None:
         if refusal is None:
             raise
         raise refusal from error
-    updates = [write for write in held if write.expected is not None]
+    counted = [write for write, kind in zip(run, shape, strict=True) if kind[0] in _COUNTED]
     # Without an UPDATE the statement selects a constant: nothing to count.
-    for write, count in zip(updates, matched if updates else (), strict=True):
-        if count != 1:
-            _restore(held)
+    lost = [write for write, count in zip(counted, matched if counted else (), strict=True)
+            if count != 1]  # fmt: skip
+    if lost:
+        _restore(held)
+        # An entity's lost race first, as when the key's use was sent after the entities: the
+        # use case retries, and the retry finds the key taken.
+        write = min(lost, key=lambda write: isinstance(write, KeyUsed))
+        if isinstance(write, HeldWrite):
             raise ConcurrentUpdate(
                 f"{write.entity.id} was changed or removed by another transaction",
                 id=write.entity.id,
             )
+        raise idempotency.taken()
 
 
 def _values(write: Write) -> dict[str, Any]:
     if isinstance(write, HeldWrite):
         return write.values
+    if isinstance(write, KeyUsed):
+        return {"scope": write.scope, "key": write.key, "token": write.token}
     return write.as_dict() if isinstance(write, AuditRecord) else outbox.values_of(write)
 
 
@@ -128,6 +143,8 @@ def _kind(write: Write) -> tuple[str, ...]:
         return ("audit",)
     if isinstance(write, OutboxMessage):
         return ("outbox",)
+    if isinstance(write, KeyUsed):
+        return ("key",)
     verb = "insert" if write.expected is None else "update"
     return (verb, write.table.name, *write.values)
 
@@ -165,7 +182,7 @@ def _statement(shape: tuple[tuple[str, ...], ...]) -> Select[Any]:
     counts = [
         select(func.count()).select_from(cte).scalar_subquery().label(f"matched_{n}")
         for n, (cte, kind) in enumerate(zip(ctes, shape, strict=True))
-        if kind[0] == "update"
+        if kind[0] in _COUNTED
     ]
     return select(*(counts or [literal(1).label("written")])).add_cte(*ctes)
 
@@ -176,6 +193,18 @@ def _part(n: int, kind: tuple[str, ...]) -> Any:
     if verb == "audit":
         table = audit.TABLE
         return insert(table).values(_parameters(n, table, table.columns.keys()))
+    if verb == "key":
+        table = idempotency.TABLE
+        return (
+            update(table)
+            .where(
+                *(table.c[name] == bindparam(f"w{n}_{name}", type_=table.c[name].type)
+                  for name in ("scope", "key", "token")),
+                table.c.state == KeyState.IN_FLIGHT.value,
+            )
+            .values(state=KeyState.COMPLETED.value)
+            .returning(table.c.token)
+        )  # fmt: skip
     if verb == "outbox":
         table = outbox.TABLE
         return (

@@ -17,7 +17,7 @@ from adapters.sqlalchemy.bulk import SqlBulkWriter
 from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.held import HeldWrite, HeldWrites
 from adapters.sqlalchemy.idempotency import use_key
-from adapters.sqlalchemy.records import write_records
+from adapters.sqlalchemy.records import Record, write_records
 from adapters.sqlalchemy.repositories import (
     SqlBookCirculationRepository,
     SqlBookRepository,
@@ -104,10 +104,13 @@ class SqlTransaction(BaseUnitOfWork):
 
     def _write_records(self, records: Sequence[object]) -> None:
         # Runs of audit records and outbox messages (what most changes write) go together, the
-        # first with the entity writes held back for it.
-        run: list[AuditRecord | OutboxMessage] = []
+        # first with the entity writes held back for it; on PostgreSQL, so does the use of an
+        # idempotency key, in the same statement (``adapters.sqlalchemy.records``).
+        run: list[Record] = []
         for record in records:
-            if isinstance(record, AuditRecord | OutboxMessage):
+            if isinstance(record, AuditRecord | OutboxMessage) or (
+                self._held is not None and isinstance(record, KeyUsed)
+            ):
                 run.append(record)
                 continue
             self._write_run(run)
@@ -115,7 +118,7 @@ class SqlTransaction(BaseUnitOfWork):
             self._write_record(record)
         self._write_run(run)
 
-    def _write_run(self, run: Sequence[AuditRecord | OutboxMessage]) -> None:
+    def _write_run(self, run: Sequence[Record]) -> None:
         if self._held is not None:
             self._held.send(run)
         else:

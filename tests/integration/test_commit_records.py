@@ -14,9 +14,11 @@ from sqlalchemy import Engine, event, text
 from adapters.ids import UuidV7Generator
 from adapters.sqlalchemy.audit import SqlAuditLog
 from adapters.sqlalchemy.engine import session_factory
+from adapters.sqlalchemy.idempotency import SqlIdempotencyStore
 from adapters.sqlalchemy.outbox import SqlOutboxStore
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.audit import AuditFilter, AuditRecord
+from application.idempotency import IdempotencyKeyTaken, KeyState, KeyUsed
 from application.outbox import Channel, OutboxFilter, OutboxMessage
 from application.queries import PageRequest
 from domain.catalogue import Book, Copy, CopyStatus
@@ -215,3 +217,83 @@ def test_a_second_open_loan_of_a_copy_is_refused_naming_the_copy(engine: Engine)
             uow.commit()
         assert refused.value.details == {"copy_id": shelved.id}
     assert SqlAuditLog(engine).list(AuditFilter(entity_id="second"), PageRequest()).items == []
+
+
+TTL, LEASE = timedelta(hours=24), timedelta(seconds=60)
+
+
+def _claimed(keys: SqlIdempotencyStore, token: str, now: datetime = NOW) -> None:
+    held = keys.claim(
+        scope="s", key="k", fingerprint="f", now=now, ttl=TTL, lease=LEASE, token=token
+    )
+    assert held is None
+
+
+def _key_state(keys: SqlIdempotencyStore) -> KeyState:
+    held = keys.claim(scope="s", key="k", fingerprint="f", now=NOW, ttl=TTL, lease=LEASE, token="x")
+    assert held is not None
+    return held.state
+
+
+def _set_aside(engine: Engine, copy: Copy, *records: object, bump: bool = False) -> list[str]:
+    """Set ``copy`` aside with ``records``, as one commit; the statements it sent. ``bump``:
+    another change of the copy's row comes first (made here: SQLite has one writer)."""
+    sent, record = counting(engine)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with SqlUnitOfWork(session_factory(engine)) as uow:
+            loaded = uow.copies.get(copy.id)
+            assert loaded is not None
+            if bump:
+                stale = text("UPDATE copies SET version = version + 1 WHERE id = :id")
+                uow.session.execute(stale, {"id": copy.id})
+            loaded.set_aside(NOW + timedelta(hours=1))
+            uow.also_write(*records)
+            uow.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return sent
+
+
+def _copy_version(engine: Engine, copy: Copy) -> int:
+    with SqlUnitOfWork(session_factory(engine)) as uow:
+        stored = uow.copies.get(copy.id)
+        assert stored is not None
+        return stored.version
+
+
+def test_the_use_of_an_idempotency_key_goes_with_the_entity_writes(engine: Engine) -> None:
+    _, (shelved,), _ = _shelf(engine, 1)
+    keys = SqlIdempotencyStore(engine)
+    _claimed(keys, "mine")
+    sent = _set_aside(engine, shelved, audit_record("keyed"), KeyUsed("s", "k", "mine"))
+    writing = [each for each in sent if "UPDATE" in each or "INSERT" in each]
+    # The copy, the record and the key: one statement on PostgreSQL, one each on SQLite.
+    assert len(writing) == (1 if engine.dialect.name == "postgresql" else 3)
+    assert _key_state(keys) is KeyState.COMPLETED
+    assert _copy_version(engine, shelved) == 2
+
+
+def test_a_key_taken_over_refuses_the_whole_commit(engine: Engine) -> None:
+    _, (shelved,), _ = _shelf(engine, 1)
+    keys = SqlIdempotencyStore(engine)
+    _claimed(keys, "slow")
+    _claimed(keys, "retry", now=NOW + LEASE)  # the slow request's lease ran out
+    with pytest.raises(IdempotencyKeyTaken):
+        _set_aside(engine, shelved, audit_record("taken"), KeyUsed("s", "k", "slow"))
+    assert _copy_version(engine, shelved) == 1
+    assert SqlAuditLog(engine).list(AuditFilter(entity_id="taken"), PageRequest()).items == []
+    assert _key_state(keys) is KeyState.IN_FLIGHT  # still the retry's, to use up
+
+
+def test_a_stale_write_with_a_key_taken_over_is_a_conflict_to_retry(engine: Engine) -> None:
+    # As when the key's use was written after the entities: the use case retries the conflict,
+    # and the retry is refused for the key.
+    _, (shelved,), _ = _shelf(engine, 1)
+    keys = SqlIdempotencyStore(engine)
+    _claimed(keys, "slow")
+    _claimed(keys, "retry", now=NOW + LEASE)
+    with pytest.raises(ConcurrentUpdate):
+        _set_aside(engine, shelved, KeyUsed("s", "k", "slow"), bump=True)
+    assert _copy_version(engine, shelved) == 1
+    assert _key_state(keys) is KeyState.IN_FLIGHT

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import Connection, event
 
 from adapters.memory.idempotency import MemoryIdempotencyStore
 from adapters.sqlalchemy.engine import create_engine_for
@@ -154,3 +155,37 @@ def test_a_claim_taken_over_can_neither_complete_nor_release_the_key(
     held = _claim(store, now=NOW + LEASE, token="third")
     assert held is not None
     assert (held.state, held.token, held.result) == (KeyState.IN_FLIGHT, "retry", None)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_each_step_is_one_statement_outside_a_transaction(
+    migrated_postgres_url: str,
+) -> None:
+    # One round trip each: no BEGIN before the statement, no COMMIT after it.
+    engine = create_engine_for(migrated_postgres_url)
+    empty_tables(engine)
+    store = SqlIdempotencyStore(engine)
+    sent: list[tuple[str, bool]] = []
+
+    def record(connection: Connection, _cursor: object, statement: str, *_: object) -> None:
+        driver = connection.connection.driver_connection
+        sent.append((statement.split()[0], getattr(driver, "autocommit", False)))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert _claim(store) is None
+        store.complete(scope="anonymous", key="k", token=TOKEN, result=RESULT)
+        assert _claim(store, token="another") is not None
+        assert _claim(store, key="k2") is None
+        store.release(scope="anonymous", key="k2", token=TOKEN)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        engine.dispose()
+    assert sent == [
+        ("INSERT", True),
+        ("UPDATE", True),
+        ("INSERT", True),
+        ("SELECT", True),
+        ("INSERT", True),
+        ("DELETE", True),
+    ]
