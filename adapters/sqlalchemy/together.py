@@ -3,8 +3,9 @@
 Some reads always go together: a book with its copies and its hold queue, the rules matrix with
 the member categories and the closures. Asked one SELECT each, they cost a round trip, and a
 statement's worth of SQLAlchemy and driver work, per table. Here they are one UNION ALL: each
-part selects its own table's columns, and typed NULLs in the places of the other parts'
-columns, so every value comes back converted by its own column's type. The whole is ordered by
+part selects its own table's columns, and NULLs in the places of the other parts' columns; in
+the first part they are typed and named, which types and names the whole statement's columns,
+so every value comes back converted by its own column's type. The whole is ordered by
 part, then by each part's own order (computed as extra columns of that part, since a compound
 SELECT can be ordered by its columns only), so the database's collation decides the order, as
 it does for the single-table reads these replace.
@@ -22,7 +23,7 @@ from sqlalchemy import (
     CompoundSelect,
     String,
     Table,
-    literal,
+    literal_column,
     null,
     select,
     union_all,
@@ -33,6 +34,8 @@ from sqlalchemy.orm import QueryableAttribute, Session
 from adapters.sqlalchemy.errors import translated_errors
 
 _PART = "part"
+# Rendered as it is: a ``null()`` would be given a label of its own in each part.
+_UNTYPED_NULL: ColumnElement[Any] = literal_column("NULL")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +77,20 @@ def together(parts: Sequence[Part]) -> CompoundSelect[Any]:
         for n, term in enumerate(part.order_by)
     ]
     selects = []
-    for part in parts:
-        columns: list[Any] = [literal(part.name, String).label(_PART)]
+    for n, part in enumerate(parts):
+        # Written into the SQL rather than bound: a part's name is a constant of the code.
+        columns: list[Any] = [literal_column(f"'{part.name}'", String).label(_PART)]
         for owner, label, term in [*wide, *order]:
-            columns.append(
-                (term if owner == part.name else sql_cast(null(), term.type)).label(label)
-            )
+            if owner == part.name:
+                columns.append(term.label(label))
+            elif n == 0:
+                columns.append(sql_cast(null(), term.type).label(label))
+            else:
+                # A bare NULL: PostgreSQL resolves a UNION's column types from left to right,
+                # so it takes the type of the first part's typed NULL or column. Typed and named
+                # in every part, the NULLs made the member's and book's read some 12,000
+                # characters, and psycopg parses a statement that long afresh on every run.
+                columns.append(_UNTYPED_NULL)
         chosen = select(*columns)
         if part.table is not None:
             chosen = chosen.select_from(part.table)
