@@ -17,6 +17,8 @@ move with its load, the ratio much less):
    connections (default 8). Every request borrows a different single-copy book, for one of
    ``books / 4`` members (each member ends the run with at most four loans, under the default
    limit of five). Loans per second, p50 and p99 latency, and any answer that is not a 201.
+   With ``--idempotency-keys`` every request carries an ``Idempotency-Key`` of its own, as a
+   client that retries safely sends (the profile's borrows too).
 2. The peer: ``pgbench -M prepared`` with the same number of clients, each transaction the same
    logical borrow on the same schema (lock the member, count their open loans, pick a copy of the
    book ``FOR UPDATE SKIP LOCKED``, insert the loan, update the copy), on its own copy of the same
@@ -294,6 +296,7 @@ async def _connection_loop(
     cursor: list[int],
     stop_at: float,
     run: Run,
+    keyed: bool,
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
@@ -301,8 +304,9 @@ async def _connection_loop(
             member_id, book_id = borrows[cursor[0]]
             cursor[0] += 1
             body = json.dumps({"member_id": member_id, "book_id": book_id}).encode()
+            idempotency = f"Idempotency-Key: {secrets.token_hex(16)}\r\n" if keyed else ""
             request = (
-                f"POST {LOANS_PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                f"POST {LOANS_PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{idempotency}"
                 f"Authorization: ApiKey {key}\r\nContent-Type: application/json\r\n"
                 f"Content-Length: {len(body)}\r\n\r\n"
             ).encode() + body
@@ -322,7 +326,14 @@ async def _connection_loop(
         writer.close()
 
 
-def drive(port: int, key: str, borrows: list[tuple[str, str]], seconds: float, conns: int) -> Run:
+def drive(
+    port: int,
+    key: str,
+    borrows: list[tuple[str, str]],
+    seconds: float,
+    conns: int,
+    keyed: bool = False,
+) -> Run:
     """Borrow with ``conns`` keep-alive connections for ``seconds`` (or until the books run out);
     ``borrows`` is consumed from the front."""
 
@@ -332,7 +343,7 @@ def drive(port: int, key: str, borrows: list[tuple[str, str]], seconds: float, c
         started = time.perf_counter()
         await asyncio.gather(
             *(
-                _connection_loop(port, key, borrows, cursor, started + seconds, run)
+                _connection_loop(port, key, borrows, cursor, started + seconds, run, keyed)
                 for _ in range(conns)
             )
         )
@@ -353,7 +364,13 @@ def served_from(env: dict[str, str], source: Path) -> dict[str, str]:
 
 
 def http_round(
-    template_name: str, folder: Path, seconds: float, conns: int, source: Path = ROOT
+    template_name: str,
+    folder: Path,
+    seconds: float,
+    conns: int,
+    source: Path = ROOT,
+    *,
+    keyed: bool = False,
 ) -> Run:
     with scratch_copy(template_name) as name:
         url = database_url(name)
@@ -363,8 +380,8 @@ def http_round(
         key = staff_key(env)
         command = [str(BIN / "circulate"), "serve", "--workers", "2"]
         with running(command, env, port, "/healthz"):
-            drive(port, key, borrows, 2, conns)  # warm-up: connections, caches, prepared plans
-            return drive(port, key, borrows, seconds, conns)
+            drive(port, key, borrows, 2, conns, keyed)  # warm-up: connections, caches, plans
+            return drive(port, key, borrows, seconds, conns, keyed)
 
 
 # ---------------------------------------------------------------- the pgbench peer
@@ -416,7 +433,13 @@ def pgbench_round(template_name: str, folder: Path, seconds: float, conns: int) 
 
 
 def profile(
-    template_name: str, folder: Path, borrows_count: int, keep: Path | None, *, cpu: bool = False
+    template_name: str,
+    folder: Path,
+    borrows_count: int,
+    keep: Path | None,
+    *,
+    cpu: bool = False,
+    keyed: bool = False,
 ) -> None:
     from entrypoints.container import build_container, dispose
     from entrypoints.http import create_app
@@ -450,8 +473,11 @@ def profile(
             other["checkout"] += 1
 
         def borrow(member_id: str, book_id: str) -> None:
+            fresh = {"Idempotency-Key": secrets.token_hex(16)} if keyed else {}
             answer = client.post(
-                LOANS_PATH, json={"member_id": member_id, "book_id": book_id}, headers=headers
+                LOANS_PATH,
+                json={"member_id": member_id, "book_id": book_id},
+                headers={**headers, **fresh},
             )
             if answer.status_code != 201:
                 raise RuntimeError(answer.get_data(as_text=True))
@@ -551,6 +577,9 @@ def main() -> None:
     parser.add_argument(
         "--profile-cpu", action="store_true", help="profile on CPU time instead of wall time"
     )
+    parser.add_argument(
+        "--idempotency-keys", action="store_true", help="an Idempotency-Key on every request"
+    )
     parser.add_argument("--skip-http", action="store_true", help="the profile alone")
     parser.add_argument("--drop-template", action="store_true", help="remove it at the end")
     args = parser.parse_args()
@@ -566,18 +595,31 @@ def main() -> None:
                 others: list[Run] = []
                 peers: list[PeerRun] = []
                 for _ in range(args.rounds):  # alternated: a change of load hits each alike
-                    runs.append(http_round(name, folder, args.seconds, args.connections))
+                    keyed = args.idempotency_keys
+                    runs.append(
+                        http_round(name, folder, args.seconds, args.connections, keyed=keyed)
+                    )
                     if args.compare_with is not None:
                         others.append(
                             http_round(
-                                name, folder, args.seconds, args.connections, args.compare_with
+                                name,
+                                folder,
+                                args.seconds,
+                                args.connections,
+                                args.compare_with,
+                                keyed=keyed,
                             )
                         )
                     peers.append(pgbench_round(name, folder, args.seconds, args.connections))
                 report(runs, others, peers, args)
             if args.profile_borrows:
                 profile(
-                    name, folder, args.profile_borrows, args.profile_output, cpu=args.profile_cpu
+                    name,
+                    folder,
+                    args.profile_borrows,
+                    args.profile_output,
+                    cpu=args.profile_cpu,
+                    keyed=args.idempotency_keys,
                 )
     finally:
         if args.drop_template:
@@ -592,7 +634,8 @@ def report(
     runs: list[Run], others: list[Run], peers: list[PeerRun], args: argparse.Namespace
 ) -> None:
     peer_rate = statistics.median(peer.rate for peer in peers)
-    print(f"\n1. POST {LOANS_PATH}, circulate serve --workers 2, PostgreSQL, "
+    keyed = ", an Idempotency-Key each" if args.idempotency_keys else ""
+    print(f"\n1. POST {LOANS_PATH}{keyed}, circulate serve --workers 2, PostgreSQL, "
           f"{args.connections} connections, {args.seconds:g} s x{args.rounds} "
           f"(load average {load_average()})")  # fmt: skip
     served = [("circulate", runs)]
