@@ -12,12 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from entrypoints.gunicorn_conf import THREADED_WORKER
+from entrypoints.gunicorn_worker import BalancedThreadWorker
 from tests.services import free_port, wait_until
 
 pytestmark = pytest.mark.e2e
 
 WORKERS, THREADS = 2, 2
+# Named, not imported from gunicorn_conf: loading that module sets up gunicorn's metrics
+# directory in this process, which would switch every later test's metrics to it.
+THREADED_WORKER = f"{BalancedThreadWorker.__module__}.{BalancedThreadWorker.__qualname__}"
 APP = """
 import os
 
