@@ -173,11 +173,12 @@ def connections_per_worker(port: int, workers: list[int]) -> list[int]:
     counts = []
     for worker in workers:
         inodes = set()
-        for fd in Path(f"/proc/{worker}/fd").iterdir():
-            with suppress(OSError):
-                target = os.readlink(fd)
-                if target.startswith("socket:["):
-                    inodes.add(target[8:-1])
+        with suppress(FileNotFoundError):  # a worker that has just exited holds none
+            for fd in Path(f"/proc/{worker}/fd").iterdir():
+                with suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
         counts.append(len(inodes & established))
     return counts
 
@@ -196,8 +197,9 @@ class Run:
 
 
 def wrk(
-    port: int, path: str, seconds: int, headers: dict[str, str], workers: list[int] | None = None
+    port: int, path: str, seconds: int, headers: dict[str, str], master: int | None = None
 ) -> Run:
+    """One wrk run; with ``master`` (a gunicorn's pid), where its workers held the connections."""
     command = ["wrk", "-t2", "-c8", f"-d{seconds}s"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
@@ -205,9 +207,9 @@ def wrk(
         [*command, f"http://127.0.0.1:{port}{path}"], stdout=subprocess.PIPE, text=True
     )
     placement: list[int] = []
-    if workers:
+    if master:
         time.sleep(min(1.0, seconds / 2))
-        placement = connections_per_worker(port, workers)
+        placement = connections_per_worker(port, gunicorn_workers(master))
     output, _ = process.communicate()
     if process.returncode:
         raise RuntimeError(f"wrk failed:\n{output}")
@@ -253,6 +255,10 @@ def circulate_env(folder: Path, database_url: str, port: int) -> dict[str, str]:
         CIRCULATE_WORKERS="2",
         # Limits stay on (their cost is part of the path) with a ceiling wrk cannot reach.
         CIRCULATE_RATE_LIMIT_DEFAULT="100000000 per minute",
+        # No worker is recycled during the runs (production replaces one after ~10,000
+        # requests, which wrk reaches in seconds): the memory row would then read a fresh
+        # worker, and a run could lose a worker it was counting connections on.
+        GUNICORN_CMD_ARGS="--max-requests 0",
     )
     return env
 
@@ -385,10 +391,9 @@ def throughput_and_memory(folder: Path, seconds: int, rounds: int) -> None:
         get_many(port, LIST_PATH, 20, auth)  # warm-up
         wrk(peer_port, "/api/v1/books", 2, {})
         wrk(port, LIST_PATH, 2, auth)
-        workers, peer_workers = gunicorn_workers(pid), gunicorn_workers(peer_pid)
         for _ in range(rounds):  # alternated, so a change in the machine's load hits both
-            peer_runs.append(wrk(peer_port, "/api/v1/books", seconds, {}, peer_workers))
-            runs.append(wrk(port, LIST_PATH, seconds, auth, workers))
+            peer_runs.append(wrk(peer_port, "/api/v1/books", seconds, {}, peer_pid))
+            runs.append(wrk(port, LIST_PATH, seconds, auth, pid))
         # 500 reads more per worker (wrk has already made thousands), then the memory.
         for _ in range(2):
             get_many(port, LIST_PATH, 500, auth)

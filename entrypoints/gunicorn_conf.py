@@ -5,7 +5,9 @@ Used by ``circulate serve --workers N`` (``gunicorn -c python:entrypoints.gunico
 line options given to gunicorn win over these values.
 
 - Workers and threads: ``CIRCULATE_WORKERS`` processes of ``CIRCULATE_THREADS`` threads each
-  (the ``gthread`` worker; one thread means the plain ``sync`` worker).
+  (gunicorn's ``gthread`` worker, accepting only while a thread is free, so that clients
+  arriving together are spread over the workers: ``entrypoints/gunicorn_worker.py``; one
+  thread means the plain ``sync`` worker).
 - Timeouts: a worker silent for ``CIRCULATE_TIMEOUT_SECONDS`` is killed and replaced; on SIGTERM
   workers get ``CIRCULATE_GRACEFUL_TIMEOUT_SECONDS`` to finish the requests they have.
 - Logs: gunicorn's own loggers go through the app's structlog pipeline; the access log line is
@@ -74,7 +76,8 @@ bind = [
 ]
 workers = _circulate.workers
 threads = _circulate.threads
-worker_class = "gthread" if _circulate.threads > 1 else "sync"
+THREADED_WORKER = "entrypoints.gunicorn_worker.BalancedThreadWorker"
+worker_class = THREADED_WORKER if _circulate.threads > 1 else "sync"
 timeout = _circulate.timeout_seconds
 graceful_timeout = _circulate.graceful_timeout_seconds
 keepalive = 5

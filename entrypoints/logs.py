@@ -20,6 +20,7 @@ parameter, wherever it appears in a value or a message.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
 import sys
@@ -175,6 +176,24 @@ def redact(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> Event
     return event_dict
 
 
+def _json_default(value: Any) -> Any:
+    """A value JSON has no type for, written as structlog's ``JSONRenderer`` writes it."""
+    try:
+        return value.__structlog__()
+    except AttributeError:
+        return repr(value)
+
+
+# One encoder for every line (``json.dumps`` with any option builds a new one each time); it
+# holds no state between calls, so threads share it.
+_JSON = json.JSONEncoder(default=_json_default)
+
+
+def render_json(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> str:
+    """A structlog renderer: the line as ``JSONRenderer(sort_keys=False)`` writes it."""
+    return _JSON.encode(event_dict)
+
+
 def _drop_formatter_leftovers(
     _logger: WrappedLogger, _method: str, event_dict: EventDict
 ) -> EventDict:
@@ -219,7 +238,7 @@ def renderer_processors(log_format: LogFormat) -> list[Processor]:
                 structlog.tracebacks.ExceptionDictTransformer(show_locals=False, use_rich=False)
             ),
             redact,
-            structlog.processors.JSONRenderer(sort_keys=False),
+            render_json,
         ]
     return [
         structlog.stdlib.ProcessorFormatter.remove_processors_meta,

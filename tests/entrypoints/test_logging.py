@@ -29,6 +29,7 @@ from entrypoints.logs import (
     log_line,
     redact,
     redact_text,
+    render_json,
 )
 from entrypoints.settings import Settings
 
@@ -376,3 +377,32 @@ def test_a_line_below_the_level_is_not_written(
     log_line("circulate.http", "error", "request", status=500)
 
     assert [line["status"] for line in _lines(capsys.readouterr().err)] == [500]
+
+
+class _Described:
+    def __structlog__(self) -> str:
+        return "described"
+
+
+class _Opaque:
+    def __repr__(self) -> str:
+        return "<opaque>"
+
+
+def test_lines_are_written_as_structlogs_json_renderer_writes_them() -> None:
+    line = {
+        "event": "request",
+        "status": 200,
+        "duration_ms": 1.25,
+        "ok": True,
+        "nothing": None,
+        "text": 'caf\u00e9 \u2603 "quoted"',
+        "nested": {"list": [1, "two", {"three": 3.0}], "tuple": (4, 5)},
+        "described": _Described(),
+        "opaque": _Opaque(),
+        "not_a_number": float("nan"),
+    }
+    reference = structlog.processors.JSONRenderer(sort_keys=False)
+
+    assert render_json(None, "info", dict(line)) == reference(None, "info", dict(line))
+    assert json.loads(render_json(None, "info", dict(line)))["opaque"] == "<opaque>"

@@ -47,22 +47,24 @@ def _in_json(value: Any, path: str, depth: int = 0) -> Iterator[str]:
 
 
 def _violations() -> Iterator[tuple[str, str]]:
+    current = request._get_current_object()  # type: ignore[attr-defined]
     named = [
         name
-        for name, value in (request.view_args or {}).items()
+        for name, value in (current.view_args or {}).items()
         if isinstance(value, str) and has_control_characters(value)
     ]
     for name in named:
         yield "path", name
-    if not named and has_control_characters(request.path):
+    if not named and has_control_characters(current.path):
         yield "path", ""  # a segment no route names (the rule holds for the whole path)
-    for name, value in request.args.items(multi=True):
+    for name, value in current.args.items(multi=True):
         if has_control_characters(name):
             yield "query", ""
         elif has_control_characters(value):
             yield "query", name
-    if request.is_json and request.content_length != 0:
-        body = request.get_json(silent=True)
+    # No Content-Type, no JSON: most reads skip parsing the header's absence.
+    if current.environ.get("CONTENT_TYPE") and current.is_json and current.content_length != 0:
+        body = current.get_json(silent=True)
         if body is not None:
             for field in _in_json(body, ""):
                 yield "body", field

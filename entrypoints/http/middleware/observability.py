@@ -19,12 +19,12 @@ from typing import Any, Literal
 from flask import Flask, Response, request
 from werkzeug.wsgi import ClosingIterator
 
-from entrypoints.http.middleware.caller import current_caller
 from entrypoints.http.middleware.request_id import current_request_id
 from entrypoints.http.routes import metrics
 from entrypoints.logs import bind_request, clear_request, log_line
 
 STARTED = "circulate.started"
+ROUTE = "circulate.route"  # the route template, as _bind found it
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -51,41 +51,32 @@ def route_template() -> str:
     return rule.rule if rule is not None else metrics.UNMATCHED
 
 
-def caller_id() -> str | None:
-    """Who the request authenticated as, if anyone (never fails: this is for the log)."""
-    try:
-        caller = current_caller()
-    except Exception:
-        return None
-    if caller is None:
-        return None
-    found = getattr(caller, "member_id", None) or getattr(caller, "id", None)
-    return str(found) if found is not None else None
-
-
 def _bind() -> None:
-    bind_request(request_id=current_request_id(), method=request.method, route=route_template())
+    """Bind the fields every line of the request carries, once: ``_finish`` adds to them."""
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    rule = current.url_rule
+    route = rule.rule if rule is not None else metrics.UNMATCHED
+    current.environ[ROUTE] = route
+    bind_request(request_id=current_request_id(), method=current.method, route=route)
 
 
 def _finish(response: Response) -> Response:
-    started = request.environ.get(STARTED)
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    environ = current.environ
+    route = environ.get(ROUTE)
+    if route is None:  # a hook before ``_bind`` failed, or it never ran
+        _bind()
+        route = environ[ROUTE]
+    started = environ.get(STARTED)
     seconds = time.perf_counter() - started if isinstance(started, float) else 0.0
-    route = route_template()
-    fields: dict[str, Any] = {
-        "request_id": current_request_id(),
-        "method": request.method,
-        "route": route,
-        "status": response.status_code,
-        "duration_ms": round(seconds * 1000, 2),
-    }
-    caller = caller_id()
-    if caller is not None:
-        fields["caller_id"] = caller
-    bind_request(**fields)
-    metrics.observe(request.method, route, response.status_code, seconds)
-    if not str(request.environ.get("SERVER_SOFTWARE", "")).startswith("gunicorn"):
-        level: Literal["info", "error"] = "error" if response.status_code >= 500 else "info"
-        log_line("circulate.http", level, "request", path=request.path)
+    status = response.status_code
+    # request_id, method and route are bound already (``_bind``), and so is caller_id, by
+    # ``record_caller``, the one way a caller becomes known.
+    bind_request(status=status, duration_ms=round(seconds * 1000, 2))
+    metrics.observe(current.method, route, status, seconds)
+    if not str(environ.get("SERVER_SOFTWARE", "")).startswith("gunicorn"):
+        level: Literal["info", "error"] = "error" if status >= 500 else "info"
+        log_line("circulate.http", level, "request", path=current.path)
     return response
 
 
