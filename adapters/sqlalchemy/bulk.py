@@ -37,7 +37,7 @@ back exactly like rows written by the repositories.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -238,15 +238,11 @@ class _PostgresLoader:
         return outcome
 
     def add_words(self, columns: _Columns, rows: list[Row]) -> None:
-        """Word index rows: staged by ``COPY`` and moved in one ``INSERT ... SELECT``, in index
-        order."""
-        if not rows:
-            return
-        with self._staged(columns, rows) as staged:
-            self._run(
-                f"INSERT INTO {columns.table.name} ({columns.listed}) SELECT {columns.listed} "
-                f"FROM {staged} ORDER BY {columns.listed}"
-            )
+        """Word index rows, by ``COPY`` straight into the table, in index order. No staging:
+        they cannot clash with stored rows (each names a book stored by this batch), and the
+        books skipped have been left out already."""
+        if rows:
+            self._copy(columns.table.name, columns, sorted(rows, key=tuple))
 
     def stored(self, table: str, column: str, values: list[str]) -> set[str]:
         """Those of ``values`` that ``column`` of ``table`` holds, asked in one query."""
@@ -272,17 +268,20 @@ class _PostgresLoader:
             f"CREATE TEMPORARY TABLE {name} (LIKE {columns.table.name} INCLUDING DEFAULTS) "
             "ON COMMIT DROP"
         )
+        self._copy(name, columns, rows)
+        yield name
+        self._run(f"DROP TABLE {name}")
+
+    def _copy(self, table: str, columns: _Columns, rows: Iterable[Row]) -> None:
         with self._raw.cursor() as cursor:
             # Binary COPY: no value is formatted as text and parsed back. It needs each column's
-            # type, which the staging table itself tells.
-            cursor.execute(f"SELECT {columns.listed} FROM {name} LIMIT 0")
+            # type, which the table itself tells.
+            cursor.execute(f"SELECT {columns.listed} FROM {table} LIMIT 0")
             types = [column.type_code for column in cursor.description or ()]
-            with cursor.copy(f"COPY {name} ({columns.listed}) FROM STDIN (FORMAT BINARY)") as copy:
+            with cursor.copy(f"COPY {table} ({columns.listed}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(types)
                 for row in rows:
                     copy.write_row(row)
-        yield name
-        self._run(f"DROP TABLE {name}")
 
     def _skip(self, staged_copies: str, book_ids: list[str]) -> None:
         self._run(f"DELETE FROM {staged_copies} WHERE book_id = ANY(%s)", (book_ids,))
