@@ -188,6 +188,15 @@ def _first_taken(additions: Sequence[BookAddition], taken: set[str]) -> dict[str
     return found
 
 
+def _in_index_order(rows: Sequence[Row]) -> list[Row]:
+    """``rows`` sorted as the table's key orders them (column by column, code point order), so
+    that consecutive inserts land on the same pages of the key. Compared as one string each, the
+    columns joined by NUL (below every character of a key): one comparison per pair of rows
+    instead of one per column, about half the time of sorting the tuples. An order that came out
+    different would only cost speed, never correctness."""
+    return sorted(rows, key="\0".join)
+
+
 def _loader(connection: Connection) -> _PostgresLoader | _SqliteLoader:
     if connection.dialect.name == "postgresql":
         return _PostgresLoader(connection)
@@ -242,7 +251,7 @@ class _PostgresLoader:
         they cannot clash with stored rows (each names a book stored by this batch), and the
         books skipped have been left out already."""
         if rows:
-            self._copy(columns.table.name, columns, sorted(rows, key=tuple))
+            self._copy(columns.table.name, columns, _in_index_order(rows))
 
     def stored(self, table: str, column: str, values: list[str]) -> set[str]:
         """Those of ``values`` that ``column`` of ``table`` holds, asked in one query."""
@@ -317,7 +326,7 @@ class _SqliteLoader:
     def add_words(self, columns: _Columns, rows: list[Row]) -> None:
         """Word index rows, in index order (appended, not spread)."""
         with self._larger_cache():
-            self._insert(columns, sorted(rows, key=tuple))
+            self._insert(columns, _in_index_order(rows))
 
     def add_members(self, columns: _Columns, rows: list[Row]) -> list[str]:
         email = columns.names.index("email")
