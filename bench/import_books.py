@@ -249,7 +249,7 @@ def sqlite_database(folder: Path, name: str = "bench.db") -> Iterator[str]:
 def postgres_database() -> Iterator[str]:
     server = normalise_url(os.environ.get("CIRCULATE_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL)
     admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    name = f"circulate_bench_{secrets.token_hex(4)}"
+    name = f"circulate_bench_import_{secrets.token_hex(4)}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:

@@ -14,14 +14,14 @@ from sqlalchemy.exc import DBAPIError
 from adapters.clock import SystemClock
 from adapters.ids import UuidV7Generator
 from adapters.sqlalchemy import bulk
-from adapters.sqlalchemy.engine import session_factory
+from adapters.sqlalchemy.engine import create_engine_for, session_factory
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.catalogue import BookDetails, Catalogue, CatalogueRecord
 from application.circulation import Circulation
 from application.queries import BookFilter, PageRequest
 from domain.members import Member
 from domain.policy import Policy
-from tests.databases import stray_words
+from tests.databases import empty_tables, stray_words
 
 BATCH = 100
 
@@ -241,3 +241,46 @@ def test_a_database_error_mid_batch_is_the_error_reported(
 
     assert scalar(engine, "SELECT count(*) FROM books") == 0
     assert (triggers(engine), search_rows(engine)) == before
+
+
+@pytest.mark.postgres
+def test_a_book_stored_by_another_transaction_after_the_look_is_skipped_whole(
+    migrated_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL lets other transactions write while a batch is stored: a book whose ISBN one
+    of them commits after the writer looked is skipped by the INSERT, with its copies and its
+    words, and reported as already there; the other transaction's book is left as it stored it."""
+    engine = create_engine_for(migrated_postgres_url)
+    empty_tables(engine)
+    catalogue, _ = services(engine)
+    batch = records(0, 3)
+    rival = CatalogueRecord(
+        line=2,
+        details=BookDetails(isbn=batch[1].details.isbn, title="Stored meanwhile"),
+        copies=1,
+    )
+    original_stored = bulk._PostgresLoader.stored
+
+    def stored_then_raced(self: Any, table: str, column: str, values: list[str]) -> set[str]:
+        found = original_stored(self, table, column, values)
+        if table == "copies":
+            # Another transaction commits one of the ISBNs (and so the barcode of its first
+            # copy) once the writer has looked up the ISBNs and the barcodes.
+            monkeypatch.setattr(bulk._PostgresLoader, "stored", original_stored)
+            catalogue.import_books([rival])
+        return found
+
+    monkeypatch.setattr(bulk._PostgresLoader, "stored", stored_then_raced)
+    try:
+        report = catalogue.import_books(batch)
+
+        assert (report.added, report.already_present, report.rejected) == (2, 1, [])
+        assert report.copies_added == batch[0].copies + batch[2].copies
+        assert scalar(engine, "SELECT count(*) FROM books") == 3
+        stored = catalogue.search_books(BookFilter(isbn=rival.details.isbn), PageRequest())
+        assert [book.title for book in stored.items] == ["Stored meanwhile"]
+        assert scalar(engine, "SELECT count(*) FROM copies") == 1 + report.copies_added
+        assert search_rows(engine)[1] == 0  # the skipped book's words were not sent
+        assert miscounted_books(engine) == 0
+    finally:
+        engine.dispose()
