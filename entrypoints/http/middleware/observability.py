@@ -46,16 +46,11 @@ class RequestStart:
         return ClosingIterator(self.app(environ, start_response), [clear_request])
 
 
-def route_template() -> str:
-    rule = request.url_rule
-    return rule.rule if rule is not None else metrics.UNMATCHED
-
-
 def _bind() -> None:
     """Bind the fields every line of the request carries, once: ``_finish`` adds to them."""
     current = request._get_current_object()  # type: ignore[attr-defined]
     rule = current.url_rule
-    route = rule.rule if rule is not None else metrics.UNMATCHED
+    route = rule.rule if rule is not None else metrics.UNMATCHED  # the template, not the path
     current.environ[ROUTE] = route
     bind_request(request_id=current_request_id(), method=current.method, route=route)
 
