@@ -494,13 +494,23 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         if terms and chosen is None:
             conditions.append(false())  # a word that begins no stored word matches no book
         elif chosen is not None:
-            driver, vocabulary, rare = chosen
+            driver, vocabulary, rare, vocabularies = chosen
             others = [term for term in terms if term is not driver]
             if by_title and vocabulary is not None:
                 walks = not rare and bool(others or conditions)
-                found = self._page_of_words(
-                    driver, vocabulary, others, query, page, after, walks=walks
-                )
+                lists = [(driver, vocabulary)] + [
+                    (term, words)
+                    for term, words in zip(terms, vocabularies, strict=True)
+                    if term is not driver and words is not None
+                ]
+                if walks and len(lists) == len(terms) > 1 and self._leaps():
+                    # Common words, which may meet anywhere in the order or nowhere: a walk
+                    # of the driver's first entries could only find matches that come early.
+                    found = self._page_by_leaps(lists, query, page, after)
+                else:
+                    found = self._page_of_words(
+                        driver, vocabulary, others, query, page, after, walks=walks
+                    )
                 if found is not None:
                     return found
             elif not rare:
@@ -536,25 +546,106 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
 
     def _driver(
         self, terms: list[Term], *, sort_by_title: bool
-    ) -> tuple[Term, list[str] | None, bool] | None:
+    ) -> tuple[Term, list[str] | None, bool, list[list[str] | None]] | None:
         """The term whose books are read in order, with the stored words it stands for (or
-        ``None`` when there are too many to merge), and whether it is rare (held by no more
-        than ``DRIVER_COUNT`` books, so read whole at little cost); ``None`` when a term stands
-        for no stored word, so nothing matches. With several, the one held by fewest books
-        among those that can be read in order, counted as far as ``DRIVER_COUNT``."""
+        ``None`` when there are too many to merge), whether it is rare (held by no more than
+        ``DRIVER_COUNT`` books, so read whole at little cost), and every term's stored words,
+        in ``terms``' order; ``None`` when a term stands for no stored word, so nothing
+        matches. With several, the one held by fewest books among those that can be read in
+        order, counted as far as ``DRIVER_COUNT``."""
         with translated_errors():
             expanded = [(term, search.vocabulary(self._session, term)) for term in terms]
-            if any(words == [] for _, words in expanded):
+            vocabularies = [words for _, words in expanded]
+            if any(words == [] for words in vocabularies):
                 return None
             if len(expanded) == 1 and sort_by_title:
-                return (*expanded[0], False)  # a single word needs no count: all its books match
+                # A single word needs no count: all its books match.
+                return (*expanded[0], False, vocabularies)
             ordered = [pair for pair in expanded if pair[1] is not None] or expanded
             counted = [
                 (search.books_upto(self._session, term, search.DRIVER_COUNT + 1), n)
                 for n, (term, _) in enumerate(ordered)
             ]
         fewest, chosen = min(counted)
-        return (*ordered[chosen], fewest <= search.DRIVER_COUNT)
+        return (*ordered[chosen], fewest <= search.DRIVER_COUNT, vocabularies)
+
+    def _leaps(self) -> bool:
+        """Whether the database can leapfrog the word lists (``search.leap_page``): PostgreSQL,
+        whose ``LATERAL`` seeks each list from a place the query works out as it goes."""
+        return self._session.get_bind().dialect.name == "postgresql"
+
+    def _page_by_leaps(
+        self,
+        lists: list[tuple[Term, list[str]]],
+        query: BookFilter,
+        page: PageRequest,
+        after: tuple[Any, ...] | None,
+    ) -> Page[Book] | None:
+        """A search by title for several terms (with the stored words each stands for, the
+        driver's first), found by leapfrogging their lists to the first match and merge-joining
+        them from there (``search.leap_page``); ``None`` when that does not settle the page:
+        no match within ``LEAP_BUDGET`` steps, slices of the lists (``LEAP_SPAN`` times the
+        matches wanted) holding too few matches to fill it, or a page past the last match.
+
+        The total counts the matches as any search by title does (exact up to ``COUNT_AHEAD``
+        past the page, a bound beyond); when a slice was cut short of the matches the count
+        reaches, it is the matches found, a bound that reaches past the page."""
+        words = [stored for _, stored in lists]
+        shape = search.LeapShape(
+            words=tuple(len(each) for each in words),
+            isbn=query.isbn is not None,
+            available=query.available,
+            after=after is not None,
+            descending=query.sort.descending,
+        )
+        statement, whole = search.leap_page(shape)
+        values = search.leap_values([term for term, _ in lists], words, query.isbn)
+        deep = after is None and page.skip >= COUNT_AHEAD
+        reach = page.per_page + COUNT_AHEAD + (0 if after is not None else page.skip)
+        wanted = page.skip + page.per_page + 1
+        limit = wanted if deep else reach + 1
+        values.update(
+            budget=search.LEAP_BUDGET,
+            span=search.LEAP_SPAN * limit,
+            limit=limit,
+            skip=page.skip if after is None else 0,
+            rows=page.per_page + 1,
+        )
+        if after is not None:
+            values["after_key"], values["after_id"] = after
+        with translated_errors():
+            rows: Sequence[Any] = self._session.execute(statement, values).all()
+            status = rows[0]
+            if status.first_key is None:
+                if (status.steps or 0) >= search.LEAP_BUDGET:
+                    return None  # none yet, maybe further on
+                rows = []  # no match from the start (or the cursor) on
+                counted, read_whole = 0, True
+            elif status.found is None:
+                return None  # past the last match, which the intersection counts
+            else:
+                counted = int(status.found)
+                read_whole = counted < limit and bool(
+                    self._session.execute(
+                        whole,
+                        {**values, "first_key": status.first_key, "first_id": status.first_id},
+                    ).scalar_one()
+                )
+        if counted < wanted and not read_whole:
+            return None  # the slices end before the page does
+        more = len(rows) > page.per_page
+        items = self._track_all(
+            self._to_entity(cast(BookRow, row)) for row in rows[: page.per_page]
+        )
+        if after is not None:
+            total, exact = page.offset + min(counted, reach), False
+        elif deep and items:
+            total, exact = deep_total(page, len(items), more=more)
+        else:
+            total, exact = min(counted, reach), read_whole and counted <= reach
+        return Page(
+            items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
+        )
 
     def _sorted_matches(
         self, conditions: list[ColumnElement[bool]], page: PageRequest, query: BookFilter
@@ -750,11 +841,11 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             values["after_key"], values["after_id"] = after
         with translated_errors():
             rows: Sequence[Any] = self._session.execute(statement, values).all()
+            more = len(rows) > page.per_page
+            if walks and not more:
+                return None  # the walk may have stopped before the last match
             found = rows[0].found if rows else self._session.execute(count, values).scalar_one()
         counted = int(found)
-        more = len(rows) > page.per_page
-        if walks and not more:
-            return None  # the walk may have stopped before the last match
         rows = rows[: page.per_page]
         items = self._track_all(self._to_entity(cast(BookRow, row)) for row in rows)
         if after is not None:

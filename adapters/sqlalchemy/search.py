@@ -17,11 +17,15 @@ index), and their ordered lists are merged (``UNION ALL`` of ordered subqueries 
 one drives (the one with fewest books) and the others are tested on each candidate book from
 the index on ``(book_id, kind, word)``.
 
-Where reading in order could run long, it is bounded: a common driving word with other words
-or book filters to test is read for ``WALK_BUDGET`` entries, and so is the sort order of a
-search by year or creation time (or by title for a prefix of too many words); a page those do
-not fill is found by intersecting each word's entries (``matching_in_title_order``,
-``matching_ids``) and sorting the matches, as a rare word's always are in those orders.
+Where reading in order could run long, it is bounded: a common driving word with book filters
+to test is read for ``WALK_BUDGET`` entries, and so is the sort order of a search by year or
+creation time (or by title for a prefix of too many words); a page those do not fill is found
+by intersecting each word's entries (``matching_in_title_order``, ``matching_ids``) and
+sorting the matches, as a rare word's always are in those orders. Several common words by
+title are leapfrogged on PostgreSQL (``leap_page``): each list is sought to the place another
+has its next book, so the books between, which one of them lacks, are skipped at the cost of
+a seek; from the first match, slices of the lists are merge-joined (at most ``LEAP_BUDGET``
+steps and ``LEAP_SPAN`` slices, the intersection beyond). SQLite, without ``LATERAL``, walks.
 
 The rows are written with the book by the repository and the bulk loader (``word_rows``),
 never by triggers: only Python's split is the query's split.
@@ -40,9 +44,13 @@ from sqlalchemy import (
     Integer,
     Select,
     Table,
+    Text,
+    TextClause,
+    TextualSelect,
     UnaryExpression,
     and_,
     bindparam,
+    column,
     exists,
     func,
     intersect,
@@ -71,6 +79,11 @@ DRIVER_COUNT = 500
 # filters, before its matches are found by intersecting the words' books and sorted instead:
 # words that are each common may rarely meet (or meet only far down the order).
 WALK_BUDGET = 1000
+# Several common words whose walk came short: steps of the leapfrog to their first match (a
+# seek of each list per step), and the slices of their lists merge-joined from there, as a
+# multiple of the matches the page and its count want.
+LEAP_BUDGET = 1000
+LEAP_SPAN = 4
 
 # Indexes the models create on PostgreSQL only (``ddl_if``).
 POSTGRESQL_ONLY_INDEXES = frozenset({YEAR_DESC_INDEX})
@@ -331,3 +344,151 @@ def matching_in_title_order(terms: Sequence[Term]) -> CompoundSelect[Any] | Sele
     term's entries intersected, so sorting them by title needs no book row."""
     each = [select(WORDS.c.title_key, WORDS.c.book_id).where(*term.in_range()) for term in terms]
     return each[0].distinct() if len(each) == 1 else intersect(*each)
+
+
+@dataclass(frozen=True, slots=True)
+class LeapShape:
+    """What a page found by leapfrogging the terms' lists looks like, values aside (see
+    ``leap_page``): ``words``, per term (the driver first), how many stored words it stands
+    for (``t<j>_<n>``, of kind ``kind_<j>``); the book filters and the cursor as in
+    ``PageShape``."""
+
+    words: tuple[int, ...]
+    isbn: bool
+    available: bool | None
+    after: bool
+    descending: bool
+
+
+# The statements below are put together from the shape alone (the parts' names, orders and
+# operators); every value is a bound parameter.
+
+
+def _lists(shape: LeapShape, term: int, where: str, limit: str, *, distinct: bool) -> str:
+    """``term``'s books where ``where`` holds, in the page's order, no more than ``limit``: a
+    range of the primary key per stored word, merged."""
+    order = "DESC" if shape.descending else "ASC"
+    in_order = f"ORDER BY title_key {order}, book_id {order} LIMIT {limit}"
+    parts = [
+        f"(SELECT title_key, book_id FROM book_words WHERE kind = :kind_{term}"  # noqa: S608
+        f" AND word = :t{term}_{n}{where} {in_order})"
+        for n in range(shape.words[term])
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    unique = "DISTINCT " if distinct else ""
+    merged = " UNION ALL ".join(parts)
+    return f"(SELECT {unique}title_key, book_id FROM ({merged}) AS each_word {in_order})"  # noqa: S608
+
+
+def _from(place: tuple[str, str], op: str) -> str:
+    return f" AND (title_key, book_id) {op} ({place[0]}, {place[1]})"
+
+
+def _leapfrog(shape: LeapShape) -> str:
+    """The recursive query ``leap`` (and ``first``, its match): see ``leap_page``."""
+    at, beyond = ("<=", "<") if shape.descending else (">=", ">")
+    others = range(1, len(shape.words))
+    cursor = _from((":after_key", ":after_id"), beyond) if shape.after else ""
+    start = _lists(shape, 0, cursor, "1", distinct=False)
+    here = _from(("c.title_key", "c.book_id"), at)
+    tested = "".join(
+        f" CROSS JOIN LATERAL {_lists(shape, j, here, '1', distinct=False)} AS t{j}" for j in others
+    )
+    same = [f"(t{j}.title_key, t{j}.book_id) = (c.title_key, c.book_id)" for j in others]
+    # Where the driver seeks next: the place of the first list that lacks its book (the
+    # places between lack it too, so no book there matches).
+    target = [
+        "CASE "
+        + " ".join(
+            f"WHEN NOT {test} THEN t{j}.{column}" for j, test in zip(others, same, strict=True)
+        )
+        + " END"
+        for column in ("title_key", "book_id")
+    ]
+    columns = f"c.title_key, c.book_id, {target[0]}, {target[1]}, {' AND '.join(same)}"
+    seek = _lists(shape, 0, _from(("h.target_key", "h.target_id"), at), "1", distinct=False)
+    return (
+        "WITH RECURSIVE leap(title_key, book_id, target_key, target_id, hit, steps) AS ("  # noqa: S608
+        f" SELECT {columns}, 1 FROM {start} AS c{tested}"
+        " UNION ALL"
+        f" SELECT {columns}, h.steps + 1 FROM leap h CROSS JOIN LATERAL {seek} AS c{tested}"
+        " WHERE NOT h.hit AND h.steps < :budget"
+        "), first AS (SELECT title_key, book_id FROM leap WHERE hit)"
+    )
+
+
+@cache
+def leap_page(shape: LeapShape) -> tuple[TextualSelect, TextClause]:
+    """PostgreSQL: the page of a search by title for several terms whose books are each many
+    but may rarely be the same, and a statement telling whether their lists were read whole.
+
+    The first match from the start (or the cursor) is found by leapfrogging: the driving
+    term's book is sought in each other term's lists; where one has none at that place, the
+    driver seeks to the place that one has instead, skipping at once the books between, which
+    it lacks (a recursive query of a seek per list and step, at most ``:budget`` steps, with
+    ``steps`` and ``first_key``, ``first_id`` the match, null when none came by then or none
+    is left). From the first match, the lists, each no further than ``:span`` entries, are
+    merge-joined in title order and tested for the book filters: ``found`` counts the matches
+    as far as ``:limit``; ``skip`` and ``rows`` place the page among them. Slices so cut hold
+    every match up to where the first of them to end does: a prefix of the matches, all of
+    them if no slice was cut (the second statement, from ``:first_key``, ``:first_id``)."""
+    terms = range(len(shape.words))
+    at = "<=" if shape.descending else ">="
+    order = "DESC" if shape.descending else "ASC"
+    first = ("(SELECT title_key FROM first)", "(SELECT book_id FROM first)")
+    slices = [_lists(shape, j, _from(first, at), ":span", distinct=True) for j in terms]
+    joined = f"{slices[0]} AS s0" + "".join(
+        f" JOIN {slices[j]} AS s{j} ON (s{j}.title_key, s{j}.book_id) = (s0.title_key, s0.book_id)"
+        for j in terms[1:]
+    )
+    filters = []
+    if shape.isbn:
+        filters.append("b.isbn = :isbn")
+    if shape.available is not None:
+        filters.append("b.available_copies > 0" if shape.available else "b.available_copies < 1")
+    if filters:
+        joined += f" JOIN books b ON b.id = s0.book_id AND {' AND '.join(filters)}"
+    ranked = (
+        "SELECT m.title_key, m.book_id, count(*) OVER () AS found"  # noqa: S608
+        f" FROM (SELECT s0.title_key, s0.book_id FROM {joined}"
+        f" ORDER BY s0.title_key {order}, s0.book_id {order} LIMIT :limit) AS m"
+        f" ORDER BY m.title_key {order}, m.book_id {order} OFFSET :skip LIMIT :rows"
+    )
+    books = cast(Table, BookRow.__table__)
+    names = [column.name for column in books.columns]
+    page = text(
+        f"{_leapfrog(shape)} SELECT {', '.join(f'p.{name}' for name in names)}, p.found,"  # noqa: S608
+        " status.steps, status.first_key, status.first_id FROM"
+        " (SELECT (SELECT max(steps) FROM leap) AS steps,"
+        " (SELECT title_key FROM first) AS first_key, (SELECT book_id FROM first) AS first_id)"
+        f" AS status LEFT JOIN (SELECT {', '.join(f'books.{name}' for name in names)},"
+        " ranked.found, ranked.title_key AS ranked_key, ranked.book_id AS ranked_id"
+        f" FROM books JOIN ({ranked}) AS ranked ON books.id = ranked.book_id) AS p ON true"
+        f" ORDER BY p.ranked_key {order}, p.ranked_id {order}"
+    ).columns(
+        *books.columns,
+        column("found", Integer),
+        column("steps", Integer),
+        column("first_key", Text),
+        column("first_id", Text),
+    )
+    from_match = _from((":first_key", ":first_id"), at)
+    ends = [
+        f"(SELECT count(*) FROM {_lists(shape, j, from_match, ':span', distinct=True)} AS s)"  # noqa: S608
+        for j in terms
+    ]
+    return page, text(f"SELECT {' AND '.join(f'{end} < :span' for end in ends)}")
+
+
+def leap_values(
+    terms: Sequence[Term], words: Sequence[Sequence[str]], isbn: str | None
+) -> dict[str, Any]:
+    """The parameters of a ``leap_page`` statement but the cursor and the limits."""
+    values: dict[str, Any] = {}
+    for j, (term, stored) in enumerate(zip(terms, words, strict=True)):
+        values[f"kind_{j}"] = term.kind
+        values.update({f"t{j}_{n}": word for n, word in enumerate(stored)})
+    if isbn is not None:
+        values["isbn"] = isbn
+    return values

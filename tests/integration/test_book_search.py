@@ -7,14 +7,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import Flask
 from sqlalchemy import Engine, text
 
-from adapters.sqlalchemy import search
+from adapters.sqlalchemy import repositories, search
 from adapters.sqlalchemy.engine import create_engine_for, session_factory
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
-from application.queries import BookFilter, BookSort, PageRequest, matches_book
+from application.queries import BookFilter, BookSort, Page, PageRequest, matches_book
 from domain.catalogue import Book
 from domain.values import UNSET
+from entrypoints.http.responses.pagination import link_header
 from tests.databases import empty_tables, stray_words
 
 NOW = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
@@ -208,3 +210,141 @@ def test_every_way_to_a_page_gives_the_same_pages(
                 assert p.total == len(expected), query
             else:
                 assert end < p.total <= len(expected), query
+
+
+LEAP_QUERIES = [
+    BookFilter(q="alpha beta"),
+    BookFilter(q="beta alpha", sort=BookSort.TITLE_DESC),
+    BookFilter(q="alph delta"),  # ``alph`` stands for ``alpha`` and ``alphabet``
+    BookFilter(q="alpha delta writer"),
+    BookFilter(q="alpha beta", available=False),
+    BookFilter(q="gamma delta", author="writer 2"),
+    BookFilter(q="omega beta"),  # no book holds both
+]
+
+
+def _leap_catalogue(engine: Engine) -> list[Book]:
+    """Books whose title words are each common and meet in runs and stretches apart, as
+    words of real titles do: the titles sort by their first word, then their second."""
+    books = []
+    with _uow(engine) as uow:
+        for n in range(60):
+            first = ("Alpha", "Gamma", "Omega", "Alphabet")[n % 4 if n < 40 else n % 2]
+            second = "Beta" if (n // 5) % 3 == 0 else "Delta"
+            if first == "Omega":
+                second = "Delta"
+            book = Book.create(
+                id=f"b{n:02d}",
+                isbn=isbn13(100 + n),
+                title=f"{first} {second} {n:02d}",
+                authors=(f"Writer {n % 3}",),
+                now=NOW + timedelta(hours=n),
+            )
+            uow.books.add(book)
+            books.append(book)
+        uow.commit()
+    return books
+
+
+@pytest.mark.parametrize(
+    ("budget", "span", "ahead"),
+    [(1000, 4, 1000), (1000, 4, 2), (1000, 1, 2), (2, 4, 1000), (1, 1, 3)],
+)
+def test_leapfrogged_pages_are_the_matches_in_order_with_their_totals(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, budget: int, span: int, ahead: int
+) -> None:
+    """Every word common (so PostgreSQL leapfrogs the lists), with budgets and slices cut
+    short or not, and counts that reach little or far: the pages by number and by cursor are
+    the matches in order, and each total is exact or a bound reaching past the page."""
+    books = _leap_catalogue(engine)
+    monkeypatch.setattr(search, "DRIVER_COUNT", 0)
+    monkeypatch.setattr(search, "LEAP_BUDGET", budget)
+    monkeypatch.setattr(search, "LEAP_SPAN", span)
+    monkeypatch.setattr(repositories, "COUNT_AHEAD", ahead)
+    for query in LEAP_QUERIES:
+        expected = [
+            b.id
+            for b in sorted(
+                (b for b in books if matches_book(b, query.words, query.author_phrase)),
+                key=query.sort.key,
+                reverse=query.sort.descending,
+            )
+            if query.available is None or not query.available  # no copies: none on the shelf
+        ]
+        with _uow(engine) as uow:
+            numbered = [uow.books.search(query, PageRequest(n, 4)) for n in range(1, 8)]
+        assert [b.id for p in numbered for b in p.items] == expected, query
+        for number, page in enumerate(numbered, start=1):
+            end = min(number * 4, len(expected))
+            reach = min(len(expected), (number - 1) * 4 + 4 + ahead)
+            if page.total_exact:
+                assert page.total == len(expected), query
+            else:
+                assert end < page.total <= reach, query
+            if engine.dialect.name == "postgresql":  # leapfrogged; SQLite walks, then sorts
+                # Exact whenever the lists were read whole and the count reached its end (a
+                # page by number that starts as far in as the count reaches is not counted).
+                deep = (number - 1) * 4 >= ahead
+                assert page.total_exact or len(expected) > reach or span == 1 or deep, query
+            links = _links(page)
+            assert ('rel="next"' in links) == (end < len(expected)), query
+            assert ('rel="last"' in links) == page.total_exact, query
+        walked, page = [], numbered[0]
+        while True:
+            walked += [b.id for b in page.items]
+            cursor = query.sort.cursor_after(page)
+            if cursor is None:
+                break
+            with _uow(engine) as uow:
+                page = uow.books.search(query, PageRequest.starting_at(cursor, 4))
+            assert not page.total_exact
+            assert len(walked) + len(page.items) <= page.total <= len(expected), query
+        assert walked == expected, query
+
+
+@pytest.fixture
+def postgres_engine(migrated_postgres_url: str) -> Iterator[Engine]:
+    engine = create_engine_for(migrated_postgres_url)
+    empty_tables(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_leapfrogged_count_is_exact_within_its_reach_and_a_bound_beyond(
+    postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = postgres_engine
+    books = _leap_catalogue(engine)
+    query = BookFilter(q="alpha beta")  # ``alpha`` begins ``alphabet`` too
+    matching = sorted((b for b in books if matches_book(b, query.words, None)), key=query.sort.key)
+    monkeypatch.setattr(search, "DRIVER_COUNT", 0)
+
+    def unused(*_: object) -> Page[Book]:
+        raise AssertionError("the leapfrog settles every page here")
+
+    monkeypatch.setattr(repositories.SqlBookRepository, "_page_of_intersection", unused)
+
+    def pages(*numbers: int) -> list[Page[Book]]:
+        with _uow(engine) as uow:
+            return [uow.books.search(query, PageRequest(n, 2)) for n in numbers]
+
+    (whole,) = pages(1)
+    monkeypatch.setattr(repositories, "COUNT_AHEAD", 3)
+    found = pages(1, 2, 3, 4, 5)
+
+    assert len(matching) == 10
+    assert (whole.total, whole.total_exact) == (10, True)
+    assert [(p.total, p.total_exact) for p in found] == [
+        (5, False),  # the page's 2 and 3 past it
+        (7, False),  # counted from the start: 2 + 2 + 3
+        (7, False),  # from 3 in, a page by number is counted to its end and one more
+        (9, False),
+        (10, True),  # the last page
+    ]
+    assert [b.id for p in found for b in p.items] == [b.id for b in matching]
+
+
+def _links(page: Page[Book]) -> str:
+    with Flask(__name__).test_request_context(f"/api/v1/books?page={page.page}"):
+        return link_header(page)
