@@ -220,6 +220,8 @@ LEAP_QUERIES = [
     BookFilter(q="alpha beta", available=False),
     BookFilter(q="gamma delta", author="writer 2"),
     BookFilter(q="omega beta"),  # no book holds both
+    BookFilter(q="alpha delta", isbn=isbn13(112)),
+    BookFilter(q="alpha delta", available=True),  # every book has no copy on the shelf
 ]
 
 
@@ -242,6 +244,12 @@ def _leap_catalogue(engine: Engine) -> list[Book]:
             )
             uow.books.add(book)
             books.append(book)
+        # Two words of one prefix in one title: listed once.
+        both = Book.create(
+            id="b60", isbn=isbn13(160), title="Alphabet Alpha Delta 60", authors=(), now=NOW
+        )
+        uow.books.add(both)
+        books.append(both)
         uow.commit()
     return books
 
@@ -270,6 +278,7 @@ def test_leapfrogged_pages_are_the_matches_in_order_with_their_totals(
                 reverse=query.sort.descending,
             )
             if query.available is None or not query.available  # no copies: none on the shelf
+            if query.isbn is None or b.isbn == query.isbn
         ]
         with _uow(engine) as uow:
             numbered = [uow.books.search(query, PageRequest(n, 4)) for n in range(1, 8)]
