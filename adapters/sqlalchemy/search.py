@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -418,7 +418,12 @@ def _leapfrog(shape: LeapShape) -> str:
     )
 
 
-@cache
+# Shapes kept built: a query's words (each standing for up to ``VOCABULARY_CAP`` stored words)
+# make more shapes than any catalogue's searches use, so the least recently used go.
+LEAP_SHAPES_KEPT = 256
+
+
+@lru_cache(maxsize=LEAP_SHAPES_KEPT)
 def leap_page(shape: LeapShape) -> tuple[TextualSelect, TextClause]:
     """PostgreSQL: the page of a search by title for several terms whose books are each many
     but may rarely be the same, and a statement telling whether their lists were read whole.
