@@ -8,6 +8,7 @@ links, so nothing changes for a client that never asks for a cursor."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote_plus, urlencode
@@ -97,10 +98,42 @@ def page_response(
     return json_response(body, headers={"Link": link_header(page)})
 
 
+class RenderedPages:
+    """The bytes of the pages written lately, kept with the very ``Page`` objects they render.
+
+    A cached read (``adapters.caching``) answers the same ``Page`` object, unchanged (pages and
+    their items are frozen), to every request of the same list until a write replaces it: its
+    JSON is then written once, not once per request. Only the object itself finds its bytes
+    (``is``, not equality, which would compare every item); holding it keeps its ``id`` from
+    naming another page. A page made afresh by each request simply misses.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: dict[tuple[int, int], tuple[Page[Any], DirectPage[Any], bytes]] = {}
+        self._lock = threading.Lock()
+
+    def body(self, page: Page[T], rendering: DirectPage[T]) -> bytes:
+        key = (id(page), id(rendering))
+        found = self._entries.get(key)
+        if found is not None and found[0] is page and found[1] is rendering:
+            return found[2]
+        body = rendering.to_json(_page_fields(page, list(page.items), rendering.page_model))
+        with self._lock:  # readers take no lock: a dictionary lookup is atomic
+            self._entries[key] = (page, rendering, body)
+            while len(self._entries) > self._size:
+                del self._entries[next(iter(self._entries))]  # the oldest
+        return body
+
+
+# A few dozen lists asked for over and over (the first pages of common searches) is what repays
+# keeping; the cache holds the pages themselves anyway.
+RENDERED_PAGES = RenderedPages(64)
+
+
 def direct_page_response(page: Page[T], rendering: DirectPage[T]) -> Response:
     """``page`` as ``page_response`` renders it, written straight from its items (``direct``)."""
-    body = rendering.to_json(_page_fields(page, list(page.items), rendering.page_model))
-    response = Response(body, mimetype=JSON)
+    response = Response(RENDERED_PAGES.body(page, rendering), mimetype=JSON)
     response.headers["Link"] = link_header(page)
     return response
 
