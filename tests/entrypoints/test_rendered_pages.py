@@ -1,5 +1,6 @@
-"""A list page's JSON is written once per ``Page`` object (``pagination.RenderedPages``): the
-same object answers the same bytes, any other object is written afresh."""
+"""A list page's JSON and links are written once per ``Page`` object
+(``pagination.RenderedPages``): the same object answers the same bytes and, for the same URL,
+the same links; any other object is written afresh."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from application.queries import Page
 from domain.catalogue import Book
-from entrypoints.http.responses.pagination import RenderedPages
+from entrypoints.http.responses.pagination import LINKS_PER_PAGE, RenderedPages, link_header
 from entrypoints.schemas.books import BOOK_PAGE, BookOut, BookPage
 from entrypoints.schemas.direct import DirectPage
 
@@ -62,7 +64,7 @@ def test_the_same_page_object_is_written_once_and_answers_the_same_bytes() -> No
     rendered, rendering = RenderedPages(4), _Counting()
     page = _page(_book(1), _book(2))
 
-    first, second = rendered.body(page, rendering), rendered.body(page, rendering)
+    first, second = rendered.of(page, rendering).body, rendered.of(page, rendering).body
 
     assert first == second == _expected(page)
     assert rendering.written == 1
@@ -73,9 +75,9 @@ def test_an_equal_page_that_is_another_object_is_written_afresh() -> None:
     before = _page(_book(1, "Old Title"))
     after = _page(_book(1, "New Title"))  # what a read after a write answers: a new object
 
-    assert rendered.body(before, rendering) == _expected(before)
-    assert rendered.body(after, rendering) == _expected(after)
-    assert b"New Title" in rendered.body(after, rendering)
+    assert rendered.of(before, rendering).body == _expected(before)
+    assert rendered.of(after, rendering).body == _expected(after)
+    assert b"New Title" in rendered.of(after, rendering).body
     assert rendering.written == 2
 
 
@@ -83,10 +85,10 @@ def test_only_the_latest_pages_are_kept() -> None:
     rendered, rendering = RenderedPages(2), _Counting()
     pages = [_page(_book(n)) for n in range(3)]
     for page in pages:
-        rendered.body(page, rendering)
+        rendered.of(page, rendering)
 
-    rendered.body(pages[0], rendering)  # the oldest was let go: written again
-    rendered.body(pages[2], rendering)  # still kept
+    rendered.of(pages[0], rendering)  # the oldest was let go: written again
+    rendered.of(pages[2], rendering)  # still kept
 
     assert rendering.written == 4
 
@@ -95,4 +97,37 @@ def test_only_the_latest_pages_are_kept() -> None:
 def test_a_listed_page_is_the_json_of_its_books(per_page: int) -> None:
     page = Page(items=(_book(1), _book(2)), total=2, page=1, per_page=per_page)
 
-    assert RenderedPages(4).body(page, BOOK_PAGE) == _expected(page)
+    assert RenderedPages(4).of(page, BOOK_PAGE).body == _expected(page)
+
+
+def _links_of(rendered: RenderedPages, page: Page[Book], url: str, **environ: Any) -> str:
+    with Flask(__name__).test_request_context(url, environ_overrides=environ):
+        found = rendered.of(page, BOOK_PAGE).link_header()
+        assert found == link_header(page)  # what the request would have been answered anyway
+        return found
+
+
+def test_each_url_of_a_page_gets_its_own_links() -> None:
+    rendered = RenderedPages(4)
+    page = Page(items=(_book(1),), total=45, page=2, per_page=20)
+
+    plain = _links_of(rendered, page, "/api/v1/books?per_page=20&page=2")
+    searched = _links_of(rendered, page, "/api/v1/books?q=tide&per_page=20&page=2")
+    mounted = _links_of(rendered, page, "/api/v1/books?per_page=20&page=2", SCRIPT_NAME="/lib")
+
+    assert '</api/v1/books?per_page=20&page=3>; rel="next"' in plain
+    assert '</api/v1/books?q=tide&per_page=20&page=3>; rel="next"' in searched
+    assert '</lib/api/v1/books?per_page=20&page=3>; rel="next"' in mounted
+    assert _links_of(rendered, page, "/api/v1/books?per_page=20&page=2") == plain
+
+
+def test_a_page_keeps_the_links_of_a_few_urls_and_makes_the_others_each_time() -> None:
+    rendered = RenderedPages(4)
+    page = _page(_book(1))
+    urls = [f"/api/v1/books?q=word{n}" for n in range(LINKS_PER_PAGE + 3)]
+
+    for url in urls:
+        assert f"<{url}&page=1>" in _links_of(rendered, page, url)
+
+    assert len(rendered.of(page, BOOK_PAGE).links) == LINKS_PER_PAGE
+    assert f"<{urls[-1]}&page=1>" in _links_of(rendered, page, urls[-1])

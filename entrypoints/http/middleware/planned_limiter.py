@@ -82,12 +82,13 @@ class PlannedLimiter(Limiter):
             or any(exempt() for exempt in self._request_filters)
         ):
             return
-        plan = self._plan(endpoint, request.blueprint)
+        current = request._get_current_object()  # type: ignore[attr-defined]
+        plan = self._plan(endpoint, current.blueprint)
         if plan is None:
             super()._check_request_limit(callable_name, in_middleware)
             return
         try:
-            breach = self._count(endpoint, plan)
+            breach = self._count(endpoint, plan, current.method)
         except Exception:
             # What Flask-Limiter does when its storage fails: count in this process from now on
             # (its own path, which also tries the storage again now and then).
@@ -130,11 +131,11 @@ class PlannedLimiter(Limiter):
         return tuple(sorted(limits, key=lambda limit: limit.limit))
 
     def _count(
-        self, endpoint: str, plan: tuple[RuntimeLimit, ...]
+        self, endpoint: str, plan: tuple[RuntimeLimit, ...], method: str
     ) -> tuple[RuntimeLimit, RequestLimit] | None:
-        """Count the request against ``plan`` as Flask-Limiter's evaluation does; the limit
-        it breached, if it did (the first: no later limit is counted)."""
-        method = request.method
+        """Count the request (``method`` on ``endpoint``) against ``plan`` as Flask-Limiter's
+        evaluation does; the limit it breached, if it did (the first: no later limit is
+        counted)."""
         strategy = self.limiter
         counted: list[RequestLimit] = []
         breached: RuntimeLimit | None = None
