@@ -59,3 +59,27 @@ def test_entries_that_have_left_the_window_free_their_place() -> None:
 
     assert storage.acquire_entry("caller", limit=2, expiry=60)
     assert storage.get_moving_window("caller", limit=2, expiry=60)[1] == 2
+
+
+def test_counting_with_the_window_answers_what_counting_then_reading_it_answers() -> None:
+    together, apart = InlineExpiryMemoryStorage(), InlineExpiryMemoryStorage()
+    expiry = 60
+
+    for amount in (1, 1, 2, 1, 5):
+        taken, start, entries = together.acquire_entry_and_window("k", 4, expiry, amount)
+        expected_taken = apart.acquire_entry("k", 4, expiry, amount)
+        expected_start, expected_entries = apart.get_moving_window("k", 4, expiry)
+
+        assert (taken, entries) == (expected_taken, expected_entries)
+        assert abs(start - expected_start) < 1  # the same oldest entry, a moment apart
+    assert entries == 4  # 1 + 1 + 2 taken; the last 1 and the 5 refused
+
+
+def test_an_empty_window_starts_now() -> None:
+    storage = InlineExpiryMemoryStorage()
+    before = time.time()
+
+    taken, start, entries = storage.acquire_entry_and_window("k", 1, 60, amount=2)
+
+    assert (taken, entries) == (False, 0)
+    assert before <= start <= time.time()

@@ -13,7 +13,8 @@ the same however high the limit, and expiry without a thread per request.
   first: a request drops the entries that have left and appends one float.
 
 Counts and refusals are those of ``memory://``: a request is refused when the entries still in
-its window and its own would pass the limit.
+its window and its own would pass the limit. ``acquire_entry_and_window`` counts a request and
+reads its window (for the ``RateLimit-*`` headers) together, as the limiter then asks for both.
 """
 
 from __future__ import annotations
@@ -57,6 +58,25 @@ class InlineExpiryMemoryStorage(MemoryStorage):
                 return False
             ends.extend(repeat(now + expiry, amount))
             return True
+
+    def acquire_entry_and_window(
+        self, key: str, limit: int, expiry: int, amount: int = 1
+    ) -> tuple[bool, float, int]:
+        """``acquire_entry`` then ``get_moving_window`` in one step (one lock, one look at the
+        clock): whether the entries were taken, then the window's start and its entries."""
+        if amount > limit:
+            return (False, *self.get_moving_window(key, limit, expiry))
+        self._MemoryStorage__schedule_expiry()
+        now = time.time()
+        with self.locks[key]:
+            ends = self.events.setdefault(key, deque())
+            _drop_ended(ends, now)
+            taken = len(ends) + amount <= limit
+            if taken:
+                ends.extend(repeat(now + expiry, amount))
+            if ends:
+                return taken, ends[0] - expiry, len(ends)
+        return taken, now, 0
 
     def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
         """The start of the window (its oldest entry's time) and its number of entries."""
