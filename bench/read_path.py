@@ -10,7 +10,9 @@ shared: absolute figures move with its load, ratios much less):
 
 1. Throughput: authenticated ``GET /api/v1/books?per_page=20`` (an API key) on SQLite, served by
    ``circulate serve --workers 2`` in production settings, under ``wrk -c8``; the peer is a bare
-   Flask app answering a 20-item JSON page under ``gunicorn -w2 -k gthread``.
+   Flask app answering a 20-item JSON page under ``gunicorn -w2 -k gthread``. Also the CPU time
+   the workers spend per request (user and system, from ``/proc``), whose ratio moves little
+   with the load of other jobs on a shared machine, unlike requests per second.
 2. Memory: resident set size of each worker after 500 reads, against the bare Flask worker's.
 3. Latency at scale: p50 of list requests on PostgreSQL with ``--large`` books (default 1,000,000)
    against the same requests with ``--small`` books (default 1,000), each through a real server.
@@ -183,10 +185,23 @@ def connections_per_worker(port: int, workers: list[int]) -> list[int]:
     return counts
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """The CPU time (user and system) the processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        with suppress(FileNotFoundError):
+            # The fields after the command name (which may hold spaces): utime, stime are 14, 15.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass(frozen=True)
 class Run:
     rate: float  # requests per second
     placement: list[int]  # wrk's connections per worker, sampled a second into the run
+    # CPU time the workers spent per request (ms): what other jobs on the machine move least.
+    cpu_ms: float | None = None
 
     def __str__(self) -> str:
         return f"{self.rate:.0f} ({'+'.join(map(str, self.placement))})"
@@ -207,19 +222,24 @@ def wrk(
         [*command, f"http://127.0.0.1:{port}{path}"], stdout=subprocess.PIPE, text=True
     )
     placement: list[int] = []
+    workers = gunicorn_workers(master) if master else []
+    cpu_before = cpu_seconds(workers)
     if master:
         time.sleep(min(1.0, seconds / 2))
-        placement = connections_per_worker(port, gunicorn_workers(master))
+        placement = connections_per_worker(port, workers)
     output, _ = process.communicate()
+    cpu = cpu_seconds(workers) - cpu_before
     if process.returncode:
         raise RuntimeError(f"wrk failed:\n{output}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if errors:
         raise RuntimeError(f"wrk saw {errors.group(1)} failed responses:\n{output}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    if match is None:
+    served = re.search(r"(\d+) requests in", output)
+    if match is None or served is None:
         raise RuntimeError(output)
-    return Run(float(match.group(1)), placement)
+    cpu_ms = 1000 * cpu / int(served.group(1)) if workers and int(served.group(1)) else None
+    return Run(float(match.group(1)), placement, cpu_ms)
 
 
 def get_many(port: int, path: str, count: int, headers: dict[str, str]) -> list[float]:
@@ -415,6 +435,14 @@ def throughput_and_memory(folder: Path, seconds: int, rounds: int) -> None:
     print(f"   circulate    {rate:8.0f} req/s   (runs: {', '.join(map(str, runs))})")
     print(f"   bare Flask   {peer_rate:8.0f} req/s   (runs: {', '.join(map(str, peer_runs))})")
     print(f"   ratio        {rate / peer_rate:8.2f}       (target >= 0.5, goal 0.75)")
+    cpu, peer_cpu = (
+        [run.cpu_ms for run in group if run.cpu_ms is not None] for group in (runs, peer_runs)
+    )
+    if cpu and peer_cpu:
+        mine, theirs = statistics.median(cpu), statistics.median(peer_cpu)
+        print(f"   workers' CPU per request: circulate {mine:.3f} ms, bare Flask {theirs:.3f} ms; "
+              f"ratio {theirs / mine:.2f} (the throughput ratio the CPU allows, whatever the "
+              "load)")  # fmt: skip
     spread, peer_spread = (
         [run.rate for run in group if run.every_worker_serves] for group in (runs, peer_runs)
     )

@@ -31,6 +31,7 @@ same app: new code or settings take a restart.
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 import shutil
 import tempfile
@@ -154,10 +155,7 @@ def on_starting(_server: Any) -> None:
     migration head (every request would fail), then empty the metrics directory of an earlier run.
     """
     if _circulate.storage == "sql":
-        try:
-            checked_engine(_circulate.database_url).dispose()
-        except SchemaNotAtHead as error:
-            raise SystemExit(f"error: {error}") from None
+        _check_schema_apart(_circulate.database_url)
     metrics_directory.mkdir(parents=True, exist_ok=True)
     for stale in metrics_directory.iterdir():
         if stale.is_dir():
@@ -167,13 +165,58 @@ def on_starting(_server: Any) -> None:
     _share_code_with_workers()
 
 
+# How the child that checks the schema reports (its exit status): refused, or it failed.
+_SCHEMA_REFUSED = 3
+_CHECK_FAILED = 4
+
+
+def _check_schema_apart(database_url: str) -> None:
+    """``checked_engine``'s check, in a child process forked for it.
+
+    The check loads alembic, its templates and every migration script, which no worker needs:
+    loaded in the master, they would sit in memory every worker shares (and a third of which,
+    with two workers, counts against each). The child reports a refusal (or a failure) on a
+    pipe and exits; the master only loads the database driver, which every worker uses.
+    """
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child leaves with os._exit)
+        os.close(reader)
+        status, message = 0, ""
+        try:
+            checked_engine(database_url).dispose()
+        except SchemaNotAtHead as error:
+            status, message = _SCHEMA_REFUSED, str(error)
+        except BaseException as error:
+            status, message = _CHECK_FAILED, f"{type(error).__name__}: {error}"
+        with os.fdopen(writer, "wb") as report:
+            report.write(message.encode("utf-8", "replace"))
+        os._exit(status)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as report:
+        message = report.read().decode("utf-8", "replace")
+    _, waited = os.waitpid(child, 0)
+    status = os.waitstatus_to_exitcode(waited)
+    if status == _SCHEMA_REFUSED:
+        raise SystemExit(f"error: {message}")
+    if status != 0:
+        raise SystemExit(f"error: the database schema could not be checked: {message}")
+    from adapters.sqlalchemy.engine import create_engine_for
+
+    create_engine_for(database_url).dispose()  # loads the dialect and its driver; connects not
+
+
 def _share_code_with_workers() -> None:
     """The app was built before this hook (``preload_app``): freeze what the master holds, so
     that the collector in the workers leaves those objects' headers alone instead of writing to
     them and copying their pages one by one."""
     from sqlalchemy.orm import configure_mappers
 
-    configure_mappers()  # what each worker's first query would do otherwise, on its own copy
+    if _circulate.storage == "sql":
+        # The mapped classes every worker queries through (as the migrations' env.py names
+        # them), configured here once rather than by each worker's first query, on its own copy.
+        importlib.import_module("adapters.sqlalchemy.models")
+    configure_mappers()
     gc.collect()
     gc.freeze()
 

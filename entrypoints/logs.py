@@ -3,10 +3,9 @@
 ``configure_logging(settings)`` runs once per process (again only when the format or level
 changes): one handler on the root logger renders every record, whether it comes from structlog
 or from a library's stdlib logger (werkzeug, gunicorn, SQLAlchemy, alembic), as JSON lines in
-production or readable lines in development. Fields bound with ``structlog.contextvars``
-(``bind_request``: request_id, method and route, caller_id once the caller is authenticated,
-then status and duration_ms) are merged into every line, including the stdlib ones, so all
-lines of one request carry its id.
+production or readable lines in development. Fields bound with ``bind_request`` (request_id,
+method and route, caller_id once the caller is authenticated, then status and duration_ms) are
+merged into every line, including the stdlib ones, so all lines of one request carry its id.
 
 Secrets never reach the output. By structure first: the SQL engines never render statement
 parameters into their exceptions (``adapters.sqlalchemy.engine``), tracebacks carry no local
@@ -26,6 +25,9 @@ import re
 import sys
 import threading
 from collections.abc import Mapping, MutableMapping
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, Literal, cast
 
 import structlog
@@ -215,10 +217,27 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+# The request's fields, in one context variable: binding makes a new mapping (a copied context
+# never sees a later binding), clearing sets the empty one. structlog's own context variables
+# (one per key) made each clearing and each line walk every variable of the context.
+_NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
+_REQUEST_FIELDS: ContextVar[Mapping[str, Any]] = ContextVar(
+    "circulate_request_fields", default=_NO_FIELDS
+)
+
+
+def merge_request_fields(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """A structlog processor: the request's fields after the line's own, which win a clash
+    (as ``structlog.contextvars.merge_contextvars`` merges)."""
+    for key, value in _REQUEST_FIELDS.get().items():
+        event_dict.setdefault(key, value)
+    return event_dict
+
+
 def shared_processors() -> list[Processor]:
     """What every line goes through, before rendering (for structlog and stdlib records)."""
     return [
-        structlog.contextvars.merge_contextvars,
+        merge_request_fields,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.add_log_level,
         structlog.stdlib.ExtraAdder(),
@@ -272,15 +291,33 @@ _lock = threading.Lock()
 _configured: tuple[LogFormat, str] | None = None
 
 
+# Keys some processor of the pipeline acts on when a line has them (a stack, an exception, what
+# another formatter left, structlog's own markers): a line with any takes the whole pipeline.
+_PIPELINE_KEYS = frozenset(
+    {"stack_info", "exc_info", "color_message", "message", "asctime", "_record", "_from_structlog"}
+)
+
+
+def _timestamp() -> str:
+    """The time as ``TimeStamper(fmt="iso", utc=True)`` writes it."""
+    return datetime.now(tz=UTC).isoformat().replace("+00:00", "Z")
+
+
 class _DirectLines:
     """The configured pipeline run straight into the handler's stream, for ``log_line``."""
 
     def __init__(
-        self, handler: logging.Handler, shared: list[Processor], rendering: list[Processor]
+        self,
+        handler: logging.Handler,
+        shared: list[Processor],
+        rendering: list[Processor],
+        *,
+        json_lines: bool,
     ) -> None:
         self.handler = handler
         self.shared = shared
         self.rendering = rendering
+        self.json_lines = json_lines
 
     def serves(self, logger: logging.Logger) -> bool:
         """Whether our handler alone, unfiltered, would write ``logger``'s lines."""
@@ -294,13 +331,9 @@ class _DirectLines:
         return current is not None and current.handlers == [self.handler]
 
     def write(self, logger: logging.Logger, method: str, event_dict: EventDict) -> None:
-        line: Any = event_dict
-        for processor in self.shared:
-            line = processor(logger, method, line)
-        # What the formatter adds to a line from structlog (and its first renderer removes).
-        line.update(_record=None, _from_structlog=True)
-        for processor in self.rendering:
-            line = processor(logger, method, line)
+        line = self._json_line(logger, method, event_dict) if self.json_lines else None
+        if line is None:
+            line = self._line(logger, method, event_dict)
         handler = cast(logging.StreamHandler, self.handler)  # type: ignore[type-arg]
         handler.acquire()
         try:
@@ -308,6 +341,29 @@ class _DirectLines:
             handler.flush()
         finally:
             handler.release()
+
+    def _line(self, logger: logging.Logger, method: str, event_dict: EventDict) -> Any:
+        line: Any = event_dict
+        for processor in self.shared:
+            line = processor(logger, method, line)
+        # What the formatter adds to a line from structlog (and its first renderer removes).
+        line.update(_record=None, _from_structlog=True)
+        for processor in self.rendering:
+            line = processor(logger, method, line)
+        return line
+
+    @staticmethod
+    def _json_line(logger: logging.Logger, method: str, event_dict: EventDict) -> str | None:
+        """The JSON pipeline's line (``shared_processors`` then ``renderer_processors("json")``)
+        written in one step, for a line none of its other processors would change (no stack,
+        no exception, no formatter's leftovers): ``None`` for any other."""
+        line = merge_request_fields(logger, method, event_dict)
+        if not _PIPELINE_KEYS.isdisjoint(line):
+            return None
+        line["logger"] = logger.name
+        line["level"] = method  # "info" or "error": the names add_log_level keeps as they are
+        line["timestamp"] = _timestamp()
+        return render_json(logger, method, redact(logger, method, line))
 
 
 _direct: _DirectLines | None = None
@@ -377,7 +433,12 @@ def configure_logging(settings: Settings, *, level: str | None = None) -> None:
             )
         _configured = wanted
         global _direct  # the same pipeline, for log_line's lines
-        _direct = _DirectLines(handler, shared_processors(), renderer_processors(log_format))
+        _direct = _DirectLines(
+            handler,
+            shared_processors(),
+            renderer_processors(log_format),
+            json_lines=log_format == "json",
+        )
 
 
 def _is_capture_handler(handler: logging.Handler) -> bool:
@@ -392,12 +453,12 @@ def get_logger(name: str) -> structlog.stdlib.BoundLogger:
 
 def bind_request(**fields: Any) -> None:
     """Add fields to every line logged from now on in this request (thread / context)."""
-    structlog.contextvars.bind_contextvars(**fields)
+    _REQUEST_FIELDS.set({**_REQUEST_FIELDS.get(), **fields})
 
 
 def clear_request() -> None:
-    structlog.contextvars.clear_contextvars()
+    _REQUEST_FIELDS.set(_NO_FIELDS)
 
 
 def request_fields() -> MutableMapping[str, Any]:
-    return structlog.contextvars.get_contextvars()
+    return dict(_REQUEST_FIELDS.get())

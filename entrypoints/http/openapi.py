@@ -8,12 +8,13 @@ response headers, and examples.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast, get_type_hints
 
-from flask import abort, current_app, request
+from flask import Request, abort, current_app, request
 from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.parameter import Parameter
 from flask_openapi3.utils import parse_rule
@@ -297,6 +298,40 @@ def _plain_query(model: type[BaseModel]) -> bool:
     return True
 
 
+class ValidQueries:
+    """The query models of the query strings validated lately, by the query string as the
+    server received it (``request.args`` is made from it alone).
+
+    Lists are asked for with the same few query strings over and over (the first page of the
+    catalogue, a popular search); each is parsed and validated once. Every request gets a copy
+    of its own (a plain query model's fields are scalars: a shallow copy shares nothing
+    mutable), so a view that changed its query could not change the next request's. Only
+    valid queries are kept: an invalid one is validated again, and refused again, each time.
+    """
+
+    def __init__(self, model: type[BaseModel], size: int) -> None:
+        self._model = model
+        self._size = size
+        self._valid: dict[str, BaseModel] = {}
+        self._lock = threading.Lock()
+
+    def of(self, current: Request) -> BaseModel:
+        """The request's query model; raises ``ValidationError`` for an invalid query."""
+        raw: str = current.environ.get("QUERY_STRING", "")
+        found = self._valid.get(raw)
+        if found is None:
+            found = self._model.model_validate(current.args.to_dict())
+            with self._lock:  # readers take no lock: a dictionary lookup is atomic
+                self._valid[raw] = found
+                while len(self._valid) > self._size:
+                    del self._valid[next(iter(self._valid))]  # the oldest
+        return found.model_copy()
+
+
+# Query strings kept per operation: the common lists and searches, not every one ever asked.
+VALID_QUERIES_KEPT = 256
+
+
 def _validating_query(view: Callable[..., Any], model: type[BaseModel]) -> Callable[..., Any]:
     """``view`` validating its own query in one step, marked as flask-openapi3's
     ``validate_request`` marks a view that does (``__delay_validate_request__``).
@@ -304,13 +339,15 @@ def _validating_query(view: Callable[..., Any], model: type[BaseModel]) -> Calla
     flask-openapi3 reads the query field by field, looking each one's schema up again, before
     it validates: for a plain query model (``_plain_query``) that builds the very dictionary
     ``request.args.to_dict()`` builds. The model, the 422 (the app's validation callback) and
-    the document are the same.
+    the document are the same; a query string validated lately is not validated again
+    (``ValidQueries``).
     """
+    queries = ValidQueries(model, VALID_QUERIES_KEPT)
 
     @wraps(view)
     def routed(*args: Any, **kwargs: Any) -> Any:
         try:
-            query = model.model_validate(request.args.to_dict())
+            query = queries.of(request._get_current_object())  # type: ignore[attr-defined]
         except ValidationError as error:
             abort(current_app.validation_error_callback(error))  # type: ignore[attr-defined]
         return view(*args, query=query, **kwargs)

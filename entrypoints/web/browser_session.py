@@ -45,7 +45,11 @@ ENDED_ELSEWHERE = "revoked"
 
 
 def is_web_request() -> bool:
-    return WEB_BLUEPRINT in request.blueprints
+    # The blueprint's name, and not ``request.blueprints``, which lists its ancestors each time.
+    blueprint = request.blueprint
+    return blueprint is not None and (
+        blueprint == WEB_BLUEPRINT or blueprint.startswith(f"{WEB_BLUEPRINT}.")
+    )
 
 
 def ended_reason() -> str | None:

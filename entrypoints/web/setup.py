@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, Request, Response, current_app, request, url_for
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import Forbidden
 
@@ -51,12 +51,22 @@ def _cookie_secret(key: SigningKey) -> bytes:
 
 class _CookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, without building the cookie's signer (key derivation
-    included) for a request that carries no session cookie: every call of the JSON API."""
+    included) for a request that carries no session cookie, nor reading the cookie settings
+    after a request that left its session alone: every call of the JSON API."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        if app.secret_key and (
+            # No Cookie header at all: nothing to parse.
+            "HTTP_COOKIE" not in request.environ
+            or not request.cookies.get(self.get_cookie_name(app))
+        ):
             return self.session_class()  # what Flask answers then too, after making the signer
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not (session or session.accessed or session.modified):
+            return  # Flask's would set no cookie and no Vary: Cookie either
+        super().save_session(app, session, response)
 
 
 def _configure(app: Flask, container: Container) -> None:

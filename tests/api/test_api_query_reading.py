@@ -64,3 +64,12 @@ def test_a_view_without_a_query_model_refuses_any_parameter_alike(
 
     assert response.status_code == 422
     assert response.get_json()["details"] == expected
+
+
+def test_the_api_answers_a_repeated_list_query_and_refuses_a_bad_one_each_time(
+    client: FlaskClient,
+) -> None:
+    for _ in range(2):
+        assert client.get("/api/v1/books?per_page=3").get_json()["per_page"] == 3
+        assert client.get("/api/v1/books?per_page=0").status_code == 422
+        assert client.get("/api/v1/books?per_page=3&color=red").status_code == 422

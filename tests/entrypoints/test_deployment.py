@@ -7,6 +7,8 @@ import importlib
 import os
 import re
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -120,6 +122,40 @@ def test_gunicorn_refuses_a_database_that_is_not_migrated_before_any_worker_star
     )
     migrate.upgrade(url)
     conf.on_starting(None)  # at the head: gunicorn goes on to start its workers
+
+
+_MASTER_MODULES = """
+import sys
+import entrypoints.gunicorn_conf as conf
+conf.on_starting(None)
+loaded = sorted({name.split(".")[0] for name in sys.modules} & {"alembic", "mako", "migrations"})
+print(",".join(loaded) + "|" + str("adapters.sqlalchemy.models" in sys.modules))
+"""
+
+
+def test_the_master_checks_the_schema_without_loading_the_migrations(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'circulate.db'}"
+    migrate.upgrade(url)
+    env = {
+        **{name: value for name, value in os.environ.items() if not name.startswith(ENV_PREFIX)},
+        ENV_PREFIX + "DATABASE_URL": url,
+        ENV_PREFIX + "STORAGE": "sql",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+    }
+
+    # A fresh interpreter: nothing imported before the hook.
+    master = subprocess.run(
+        [sys.executable, "-c", _MASTER_MODULES],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+
+    # Checked in a child: alembic and the migration scripts never reach the workers' memory,
+    # while the mapped classes they query through are loaded (and configured) once, here.
+    assert master.stdout.strip().splitlines()[-1] == "|True"
 
 
 def test_the_repository_root_config_is_the_packages(

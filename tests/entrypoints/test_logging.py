@@ -406,3 +406,45 @@ def test_lines_are_written_as_structlogs_json_renderer_writes_them() -> None:
 
     assert render_json(None, "info", dict(line)) == reference(None, "info", dict(line))
     assert json.loads(render_json(None, "info", dict(line)))["opaque"] == "<opaque>"
+
+
+def test_a_lines_own_field_wins_over_the_requests_and_the_request_fields_follow(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(Settings(environment="test", log_format="json"))
+    _only_our_handler(monkeypatch)
+    bind_request(request_id="trace-me-4", status=0)
+    bind_request(caller_id="member:7")
+    try:
+        log_line("gunicorn.access", "info", "request", status=201, path="/api/v1/loans")
+        get_logger("gunicorn.access").info("request", status=201, path="/api/v1/loans")
+    finally:
+        clear_request()
+    log_line("gunicorn.access", "info", "after", status=200)
+
+    direct, ordinary, after = _lines(capsys.readouterr().err)
+    assert direct.pop("timestamp")
+    assert ordinary.pop("timestamp")
+    assert list(direct.items()) == list(ordinary.items())
+    assert list(direct)[:5] == ["status", "path", "event", "request_id", "caller_id"]
+    assert direct["status"] == 201
+    assert "request_id" not in after
+    assert "caller_id" not in after
+
+
+def test_a_line_with_an_exception_takes_the_whole_pipeline(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(Settings(environment="test", log_format="json"))
+    _only_our_handler(monkeypatch)
+    try:
+        raise RuntimeError(f"failed with {JWT}")
+    except RuntimeError as error:
+        log_line("circulate.http", "error", "request", exc_info=error, stack_info=True)
+
+    [line] = _lines(capsys.readouterr().err)
+    assert line["exception"][0]["exc_type"] == "RuntimeError"
+    assert JWT not in json.dumps(line)
+    assert "stack" in line
+    assert "exc_info" not in line
+    assert "stack_info" not in line

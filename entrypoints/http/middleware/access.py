@@ -162,13 +162,15 @@ def enforcer(*, public_catalogue: bool) -> Callable[[], None]:
 
 def _enforce(public_catalogue: bool) -> None:
     """Refuse what the endpoint's rule does not allow (fail closed)."""
-    if request.endpoint is None:
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    endpoint = current.endpoint
+    if endpoint is None:
         return  # no route matched: the 404 or 405 follows
-    if request.method == "OPTIONS":
+    if current.method == "OPTIONS":
         return  # CORS preflights carry no credentials, and Flask answers them without a view
-    rule = rule_for(request.endpoint)
+    rule = _RULES.get(endpoint)
     if rule is None:
-        log.error("route without an access rule refused", endpoint=request.endpoint)
+        log.error("route without an access rule refused", endpoint=endpoint)
         raise InsufficientScope("this route is closed: it has no access rule", required=NO_RULE)
     refused = credential_refusal()
     if refused is not None:

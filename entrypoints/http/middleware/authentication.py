@@ -46,10 +46,11 @@ def authenticator(*, bearer: Verify, api_key: Verify) -> Callable[[], None]:
 
 def _authenticate(verifiers: dict[str, Verify]) -> None:
     """Who the request's credentials prove it is, if it presents any."""
-    rule = access.rule_for(request.endpoint)
-    if rule is None or not rule.reads_credentials or request.method == "OPTIONS":
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    rule = access.rule_for(current.endpoint)
+    if rule is None or not rule.reads_credentials or current.method == "OPTIONS":
         return
-    header = request.headers.get("Authorization")
+    header = current.environ.get("HTTP_AUTHORIZATION")  # where WSGI files the header
     if header is None:
         return
     given, _, credentials = header.strip().partition(" ")

@@ -11,7 +11,10 @@ logged from then on (the views', the use cases', the libraries') says who asked.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g
+from flask.globals import _cv_app
 
 from domain.access import Principal
 from domain.errors import AuthenticationRequired, DomainError, MemberNotFound
@@ -23,9 +26,17 @@ _REFUSAL = "circulate_credential_refusal"
 _PRESENTED = "circulate_credential_scheme"
 
 
+def _request_globals() -> Any:
+    """The request's ``g``, found with one context lookup: asked by several hooks of every
+    request, where each use of the ``g`` proxy looks the context up again. Outside a context,
+    the proxy itself, which refuses to be used as it always has."""
+    context = _cv_app.get(None)
+    return g if context is None else context.g
+
+
 def current_caller() -> Principal | None:
     """The authenticated caller of the current request, if any."""
-    caller: Principal | None = g.get(_CALLER)
+    caller: Principal | None = _request_globals().get(_CALLER)
     return caller
 
 
@@ -54,23 +65,25 @@ def idempotency_scope() -> str:
 
 
 def record_caller(principal: Principal, scheme: str) -> None:
-    setattr(g, _CALLER, principal)
-    setattr(g, _PRESENTED, scheme)
+    state = _request_globals()
+    setattr(state, _CALLER, principal)
+    setattr(state, _PRESENTED, scheme)
     bind_request(caller_id=principal.id)
 
 
 def record_refusal(refusal: DomainError, scheme: str | None) -> None:
     """Credentials were presented and refused (``scheme`` is ``None`` when unreadable)."""
-    setattr(g, _REFUSAL, refusal)
-    setattr(g, _PRESENTED, scheme or "")
+    state = _request_globals()
+    setattr(state, _REFUSAL, refusal)
+    setattr(state, _PRESENTED, scheme or "")
 
 
 def credential_refusal() -> DomainError | None:
-    refusal: DomainError | None = g.get(_REFUSAL)
+    refusal: DomainError | None = _request_globals().get(_REFUSAL)
     return refusal
 
 
 def presented_scheme() -> str | None:
     """The scheme of the credentials the request presented (``""`` when unreadable), if any."""
-    scheme: str | None = g.get(_PRESENTED)
+    scheme: str | None = _request_globals().get(_PRESENTED)
     return scheme

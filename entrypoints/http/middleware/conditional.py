@@ -28,17 +28,20 @@ from entrypoints.http.responses.rendering import json_response
 # a weak one; If-Match compares strongly, so a weak tag there never matches).
 _ETAG = r'(W/)?"[!#-~]*"'
 ETAG_LIST = rf"^(\*|{_ETAG}([ \t]*,[ \t]*{_ETAG})*)$"
-_PRECONDITION_HEADERS = ("If-Match", "If-None-Match")
+# Each header with the key WSGI files it under (read there directly: most requests send neither).
+_PRECONDITION_HEADERS = (("If-Match", "HTTP_IF_MATCH"), ("If-None-Match", "HTTP_IF_NONE_MATCH"))
 
 
 def refuse_malformed_preconditions() -> None:
     """``before_request``: 422 for an ``If-Match`` or ``If-None-Match`` that is no ETag list."""
-    if request.routing_exception is not None:
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    if current.routing_exception is not None:
         return
+    environ = current.environ
     malformed = [
         name
-        for name in _PRECONDITION_HEADERS
-        if name in request.headers and not re.fullmatch(ETAG_LIST, request.headers[name].strip())
+        for name, key in _PRECONDITION_HEADERS
+        if key in environ and not re.fullmatch(ETAG_LIST, environ[key].strip())
     ]
     if malformed:
         raise ApiProblem(

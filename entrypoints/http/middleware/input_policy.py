@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Request, request
 
 from domain.text import has_control_characters
 from entrypoints.http.responses.errors import VALIDATION_FAILED
@@ -46,8 +46,21 @@ def _in_json(value: Any, path: str, depth: int = 0) -> Iterator[str]:
             yield from _in_json(item, f"{path}.{index}" if path else str(index), depth + 1)
 
 
-def _violations() -> Iterator[tuple[str, str]]:
-    current = request._get_current_object()  # type: ignore[attr-defined]
+def _url_is_plain(environ: dict[str, Any]) -> bool:
+    """Whether the path and the query, as the server received them, can hold no control
+    character once decoded: ASCII without one, and a query without percent escapes (the path
+    reaches WSGI decoded already). Then neither the path, its parameters nor the query
+    parameters need a look of their own."""
+    path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+    return (
+        path.isascii()
+        and query.isascii()
+        and "%" not in query
+        and not has_control_characters(path + query)
+    )
+
+
+def _in_url(current: Request) -> Iterator[tuple[str, str]]:
     named = [
         name
         for name, value in (current.view_args or {}).items()
@@ -62,6 +75,12 @@ def _violations() -> Iterator[tuple[str, str]]:
             yield "query", ""
         elif has_control_characters(value):
             yield "query", name
+
+
+def _violations() -> Iterator[tuple[str, str]]:
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    if not _url_is_plain(current.environ):
+        yield from _in_url(current)
     # No Content-Type, no JSON: most reads skip parsing the header's absence.
     if current.environ.get("CONTENT_TYPE") and current.is_json and current.content_length != 0:
         body = current.get_json(silent=True)

@@ -126,9 +126,10 @@ def _no_account() -> bool:
 
 
 def _exempt() -> bool:
-    if request.method == "OPTIONS":
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    if current.method == "OPTIONS":
         return True  # CORS preflights carry no credentials and change nothing
-    rule = access.rule_for(request.endpoint)
+    rule = access.rule_for(current.endpoint)
     return rule is not None and not rule.rate_limited
 
 

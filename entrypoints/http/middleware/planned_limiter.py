@@ -31,7 +31,10 @@ from flask_limiter import Limit, Limiter, RequestLimit
 from flask_limiter._extension import LimiterContext
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_qualified_name
+from limits.strategies import MovingWindowRateLimiter
+from limits.util import WindowStats
 
+from entrypoints.http.middleware.memory_limits import InlineExpiryMemoryStorage
 from entrypoints.logs import get_logger
 
 if TYPE_CHECKING:
@@ -82,12 +85,13 @@ class PlannedLimiter(Limiter):
             or any(exempt() for exempt in self._request_filters)
         ):
             return
-        plan = self._plan(endpoint, request.blueprint)
+        current = request._get_current_object()  # type: ignore[attr-defined]
+        plan = self._plan(endpoint, current.blueprint)
         if plan is None:
             super()._check_request_limit(callable_name, in_middleware)
             return
         try:
-            breach = self._count(endpoint, plan)
+            breach = self._count(endpoint, plan, current.method)
         except Exception:
             # What Flask-Limiter does when its storage fails: count in this process from now on
             # (its own path, which also tries the storage again now and then).
@@ -130,12 +134,21 @@ class PlannedLimiter(Limiter):
         return tuple(sorted(limits, key=lambda limit: limit.limit))
 
     def _count(
-        self, endpoint: str, plan: tuple[RuntimeLimit, ...]
+        self, endpoint: str, plan: tuple[RuntimeLimit, ...], method: str
     ) -> tuple[RuntimeLimit, RequestLimit] | None:
-        """Count the request against ``plan`` as Flask-Limiter's evaluation does; the limit
-        it breached, if it did (the first: no later limit is counted)."""
-        method = request.method
+        """Count the request (``method`` on ``endpoint``) against ``plan`` as Flask-Limiter's
+        evaluation does; the limit it breached, if it did (the first: no later limit is
+        counted)."""
         strategy = self.limiter
+        storage = strategy.storage
+        # Counted in this process with a moving window: the count also reads the window the
+        # headers show (``memory_limits``), instead of a second pass over it.
+        memory = (
+            storage
+            if isinstance(strategy, MovingWindowRateLimiter)
+            and isinstance(storage, InlineExpiryMemoryStorage)
+            else None
+        )
         counted: list[RequestLimit] = []
         breached: RuntimeLimit | None = None
         for limit in plan:
@@ -146,8 +159,19 @@ class PlannedLimiter(Limiter):
                 log.error("rate limit skipped: an empty key or scope", limit=str(limit.limit))
                 continue
             args = [self._key_prefix, key, scope] if self._key_prefix else [key, scope]
-            allowed = strategy.hit(limit.limit, *args, cost=limit.deduction_amount)
-            counted.append(RequestLimit(self, limit.limit, args, not allowed, limit.shared))
+            item = limit.limit
+            if memory is not None:
+                expiry = item.get_expiry()
+                allowed, start, entries = memory.acquire_entry_and_window(
+                    item.key_for(*args), item.amount, expiry, limit.deduction_amount
+                )
+                window = WindowStats(start + expiry, item.amount - entries)
+            else:
+                allowed = strategy.hit(item, *args, cost=limit.deduction_amount)
+                window = None
+            request_limit = RequestLimit(self, item, args, not allowed, limit.shared)
+            request_limit._window = window  # what ``RequestLimit.window`` would read again
+            counted.append(request_limit)
             if not allowed:
                 breached = limit
                 break

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Request, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
@@ -68,18 +68,21 @@ def _is_json(mimetype: str) -> bool:
     )
 
 
-def _has_body() -> bool:
-    if request.method not in _WITH_BODY or request.endpoint in FORM_ENDPOINTS:
+def _has_body(current: Request) -> bool:
+    if current.method not in _WITH_BODY:
         return False
-    if request.endpoint is not None and request.endpoint.startswith(PAGES_PREFIX):
+    endpoint = current.endpoint
+    if endpoint in FORM_ENDPOINTS:
         return False
-    if request.routing_exception is not None:
+    if endpoint is not None and endpoint.startswith(PAGES_PREFIX):
+        return False
+    if current.routing_exception is not None:
         return False  # no such route or method: its 404 or 405 comes first
-    return bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+    return bool(current.content_length) or "chunked" in current.headers.get("Transfer-Encoding", "")
 
 
 def _refuse_unreadable() -> None:
-    if not _has_body():
+    if not _has_body(request._get_current_object()):  # type: ignore[attr-defined]
         return
     limit = request.max_content_length
     if limit is not None and (request.content_length or 0) > limit:
@@ -89,7 +92,7 @@ def _refuse_unreadable() -> None:
 
 
 def _parse() -> None:
-    if not _has_body():
+    if not _has_body(request._get_current_object()):  # type: ignore[attr-defined]
         return
     data = request.get_data(cache=True)
     limit = request.max_content_length

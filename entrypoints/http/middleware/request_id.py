@@ -6,33 +6,35 @@ The id ties a client's report, the error body and the server's log lines to one 
 from __future__ import annotations
 
 import re
-import uuid
+import secrets
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response
+from flask.globals import _cv_request
 
 HEADER = "X-Request-ID"
+# Where WSGI puts the header, and where the request keeps its id once chosen.
+_OFFERED = "HTTP_X_REQUEST_ID"
+_CHOSEN = "circulate.request_id"
 # Short, printable, no spaces or separators: safe to log and to echo in a header unchanged.
 _SANE = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
 def _new_id() -> str:
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)  # 32 hex digits, as a UUID's hex form
 
 
 def current_request_id() -> str:
     """The id of the request being handled (made on first use if no hook has run yet)."""
-    if not has_request_context():
+    context = _cv_request.get(None)  # one lookup: asked several times by every request
+    if context is None:
         return _new_id()
-    request_id: str | None = g.get("request_id")
+    environ = context.request.environ
+    request_id: str | None = environ.get(_CHOSEN)
     if request_id is None:
-        offered = request.headers.get(HEADER, "")
+        offered = environ.get(_OFFERED, "")
         request_id = offered if _SANE.fullmatch(offered) else _new_id()
-        g.request_id = request_id
+        environ[_CHOSEN] = request_id
     return request_id
-
-
-def _assign() -> None:
-    current_request_id()
 
 
 def _echo(response: Response) -> Response:
@@ -41,5 +43,6 @@ def _echo(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(_assign)
+    """The id is chosen by the first hook that asks for it (observability's, which binds it to
+    the request's log lines) and echoed on the response."""
     app.after_request(_echo)

@@ -8,7 +8,9 @@ links, so nothing changes for a client that never asks for a cursor."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote_plus, urlencode
 
@@ -97,11 +99,83 @@ def page_response(
     return json_response(body, headers={"Link": link_header(page)})
 
 
+# What a list's links are made of, besides the page: the request's URL (mount, path, query) and
+# the host it names (links carry one when trusted hosts are set), as the environ has them.
+_URL_PARTS = (
+    "SCRIPT_NAME",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "wsgi.url_scheme",
+    "HTTP_HOST",
+    "SERVER_NAME",
+    "SERVER_PORT",
+)
+# Links kept per page: the few spellings of its URL that clients use. Any number of spellings
+# name the same page (parameters repeated, reordered): past these, links are made per request.
+LINKS_PER_PAGE = 8
+
+
+@dataclass(slots=True)
+class RenderedPage:
+    """One page's JSON, and its ``Link`` header for each URL it was asked for by."""
+
+    page: Page[Any]
+    rendering: DirectPage[Any]
+    body: bytes
+    links: dict[tuple[Any, ...], str] = field(default_factory=dict)
+
+    def link_header(self) -> str:
+        current = request._get_current_object()  # type: ignore[attr-defined]
+        environ = current.environ
+        hosts = current.trusted_hosts
+        url = (*(environ.get(part) for part in _URL_PARTS), tuple(hosts) if hosts else None)
+        found = self.links.get(url)
+        if found is None:
+            found = link_header(self.page)
+            if len(self.links) < LINKS_PER_PAGE:
+                self.links[url] = found
+        return found
+
+
+class RenderedPages:
+    """The pages written lately, kept with the very ``Page`` objects they render.
+
+    A cached read (``adapters.caching``) answers the same ``Page`` object, unchanged (pages and
+    their items are frozen), to every request of the same list until a write replaces it: its
+    JSON and its links are then written once, not once per request. Only the object itself
+    finds them (``is``, not equality, which would compare every item); holding it keeps its
+    ``id`` from naming another page. A page made afresh by each request simply misses.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: dict[tuple[int, int], RenderedPage] = {}
+        self._lock = threading.Lock()
+
+    def of(self, page: Page[T], rendering: DirectPage[T]) -> RenderedPage:
+        key = (id(page), id(rendering))
+        found = self._entries.get(key)
+        if found is not None and found.page is page and found.rendering is rendering:
+            return found
+        body = rendering.to_json(_page_fields(page, list(page.items), rendering.page_model))
+        rendered = RenderedPage(page, rendering, body)
+        with self._lock:  # readers take no lock: a dictionary lookup is atomic
+            self._entries[key] = rendered
+            while len(self._entries) > self._size:
+                del self._entries[next(iter(self._entries))]  # the oldest
+        return rendered
+
+
+# A few dozen lists asked for over and over (the first pages of common searches) is what repays
+# keeping; the cache holds the pages themselves anyway.
+RENDERED_PAGES = RenderedPages(64)
+
+
 def direct_page_response(page: Page[T], rendering: DirectPage[T]) -> Response:
     """``page`` as ``page_response`` renders it, written straight from its items (``direct``)."""
-    body = rendering.to_json(_page_fields(page, list(page.items), rendering.page_model))
-    response = Response(body, mimetype=JSON)
-    response.headers["Link"] = link_header(page)
+    rendered = RENDERED_PAGES.of(page, rendering)
+    response = Response(rendered.body, mimetype=JSON)
+    response.headers["Link"] = rendered.link_header()
     return response
 
 
