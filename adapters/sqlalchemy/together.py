@@ -40,7 +40,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.types import NullType, TypeEngine
 
-from adapters.sqlalchemy.built_once import BUILT_ONCE
+from adapters.sqlalchemy.direct import fetch_all
 from adapters.sqlalchemy.errors import translated_errors
 
 _PART = "part"
@@ -170,9 +170,7 @@ def read_together(
     connection = session.connection()
     readers = _readers(statement, connection.dialect)
     with translated_errors():
-        rows = connection.execute(
-            statement, dict(parameters or {}), execution_options=BUILT_ONCE
-        ).all()
+        rows = fetch_all(connection, statement, parameters or {})
     rows_by_part: dict[str, list[SimpleNamespace]] = {}
     for row in rows:
         part = row[0]  # ``together`` puts the part's name first
