@@ -77,8 +77,8 @@ class Part:
 
 
 def together(parts: Sequence[Part]) -> CompoundSelect[Any]:
-    """The UNION ALL of ``parts``: build it once (``adapters.sqlalchemy.built_once``) and run
-    it with ``read_together``."""
+    """The UNION ALL of ``parts``: build it once and run it with ``read_together``
+    (``adapters.sqlalchemy.direct`` sends a statement built once as it was compiled)."""
     wide = [
         (part.name, f"{part.name}_{name}", column)
         for part in parts
@@ -126,7 +126,7 @@ _LAYOUTS: dict[CompoundSelect[Any], dict[str, tuple[tuple[str, int, TypeEngine[A
 Processor = Callable[[Any], Any]
 # Per part: its columns' names, positions and result processors (None: the value as it comes).
 Readers = dict[str, tuple[tuple[str, int, Processor | None], ...]]
-_READERS: dict[tuple[CompoundSelect[Any], str], Readers] = {}
+_READERS: dict[tuple[CompoundSelect[Any], type[Dialect]], Readers] = {}
 
 
 def _layout(
@@ -143,7 +143,7 @@ def _layout(
 def _readers(statement: CompoundSelect[Any], dialect: Dialect) -> Readers:
     """``statement``'s layout with each column's result processor for ``dialect``, as
     SQLAlchemy would have run it (worked out once per statement and dialect)."""
-    key = (statement, dialect.name)
+    key = (statement, type(dialect))
     readers = _READERS.get(key)
     if readers is None:
         readers = _READERS[key] = {
@@ -167,10 +167,10 @@ def read_together(
     the mappers read rows."""
     # On the session's connection, as Core: the statement selects columns, not entities, so
     # the ORM's execution layer would only add work.
-    connection = session.connection()
-    readers = _readers(statement, connection.dialect)
     with translated_errors():
+        connection = session.connection()
         rows = fetch_all(connection, statement, parameters or {})
+    readers = _readers(statement, connection.dialect)
     rows_by_part: dict[str, list[SimpleNamespace]] = {}
     for row in rows:
         part = row[0]  # ``together`` puts the part's name first
