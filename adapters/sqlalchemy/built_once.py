@@ -2,8 +2,8 @@
 
 SQLAlchemy finds a statement's compiled form by its cache key: a tuple of the statement's whole
 structure, worked out once per statement object (it is memoized on it) but hashed afresh on
-every run, since Python does not keep a tuple's hash. For the wide reads and the write runs of
-the borrow path that hashing cost about an eighth of the use case's instructions. A statement
+every run, since Python does not keep a tuple's hash. For the statements of the borrow path
+that hashing cost about a twelfth of the use case's instructions. A statement
 built once (``functools.cache``) hands SQLAlchemy the same key object on every run, so this
 cache finds its compiled form by that object's identity instead: one small dictionary lookup.
 

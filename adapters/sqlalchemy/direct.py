@@ -4,9 +4,9 @@ Every decision about a book (a borrow, a return, a renewal, a hold) sends the sa
 statements: the combined reads (``adapters.sqlalchemy.together``) and the run of writes its
 commit makes (``adapters.sqlalchemy.records``). Through ``Connection.execute`` each run of one of
 them also cost SQLAlchemy's per-execution work: an execution context, its parameters processed
-through the compiled form, a cursor result and its rows, some 235,000 instructions for the
-member-and-book read, about as much again as psycopg's own work for it. Here that is paid once
-per statement and dialect: the compiled SQL, the bind processors of its parameters and the
+through the compiled form, a cursor result and its rows: some 235,000 instructions for the
+member-and-book read, two thirds as much again as psycopg's own work for it. Here that is paid
+once per statement and dialect: the compiled SQL, the bind processors of its parameters and the
 values bound in the statement itself are kept, and each run processes its parameters, runs the
 cursor and fetches the rows as tuples.
 
