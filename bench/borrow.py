@@ -21,7 +21,8 @@ move with its load, the ratio much less):
    server would use). Both by default, in alternate runs, so the difference the tool makes is
    in the figures. Every request borrows a different single-copy book, for one of ``books / 4``
    members (each member ends the run with at most four loans, under the default limit of five).
-   Loans per second, p50 and p99 latency, and any answer that is not a 201.
+   Loans per second, p50 and p99 latency, any answer that is not a 201, and the CPU time the
+   server's workers spent per loan (from ``/proc``; with how it was split between them).
    With ``--idempotency-keys`` every request carries an ``Idempotency-Key`` of its own, as a
    client that retries safely sends (the profile's borrows too).
 2. The peer: ``pgbench -M prepared`` with the same number of clients, each transaction the same
@@ -77,6 +78,7 @@ from read_path import (  # noqa: E402
     circulate_env,
     cli,
     free_port,
+    gunicorn_workers,
     load_average,
     running,
 )
@@ -349,6 +351,11 @@ class Run:
     latencies_ms: list[float]
     failures: dict[int, int]
     first_failure: str
+    workers_cpu: tuple[float, ...] = ()  # CPU seconds each server worker spent in the run
+
+    @property
+    def loans(self) -> int:
+        return len(self.latencies_ms)
 
     @property
     def rate(self) -> float:
@@ -439,6 +446,8 @@ class WrkRun:
     p99: float
     failures: dict[str, int]
     first_failure: str
+    loans: int
+    workers_cpu: tuple[float, ...] = ()  # CPU seconds each server worker spent in the run
 
 
 WRK_THREADS = 2
@@ -483,7 +492,19 @@ def drive_wrk(
         p99=figures["p99_us"] / 1000,
         failures=failures,
         first_failure=first.removeprefix("WRK_FIRST_FAILURE").strip(),
+        loans=answered,
     )
+
+
+def workers_cpu_seconds(master: int) -> tuple[float, ...]:
+    """The CPU time (user and system) each gunicorn worker under ``master`` has used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    spent = []
+    for pid in gunicorn_workers(master):
+        # After the command's closing parenthesis: state is field 3, utime 14, stime 15.
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        spent.append((int(fields[11]) + int(fields[12])) / ticks)
+    return tuple(spent)
 
 
 def served_from(env: dict[str, str], source: Path) -> dict[str, str]:
@@ -517,13 +538,20 @@ def http_round(
         env = served_from(circulate_env(folder, url, port), source)
         key = staff_key(env)
         command = [str(BIN / "circulate"), "serve", "--workers", "2"]
-        with running(command, env, port, "/healthz"):
+        with running(command, env, port, "/healthz") as master:
             # Warm-up: connections, caches, plans.
+            run: Run | WrkRun
             if client == "wrk":
                 drive_wrk(port, key, borrows, 2, conns, folder, keyed)
-                return drive_wrk(port, key, borrows, seconds, conns, folder, keyed)
-            drive(port, key, borrows, 2, conns, keyed)
-            return drive(port, key, borrows, seconds, conns, keyed)
+                before = workers_cpu_seconds(master)
+                run = drive_wrk(port, key, borrows, seconds, conns, folder, keyed)
+            else:
+                drive(port, key, borrows, 2, conns, keyed)
+                before = workers_cpu_seconds(master)
+                run = drive(port, key, borrows, seconds, conns, keyed)
+            after = workers_cpu_seconds(master)
+            run.workers_cpu = tuple(b - a for a, b in zip(before, after, strict=True))
+            return run
 
 
 # ---------------------------------------------------------------- the pgbench peer
@@ -810,6 +838,17 @@ def report(
                   f"  p99 {statistics.median(r.p99 for r in measured):6.1f} ms"
                   f"  (runs: {', '.join(f'{r.rate:.0f}' for r in measured)});"
                   f"  ratio to pgbench {rate / peer_rate:.3f}")  # fmt: skip
+            # The server's CPU per loan moves much less with the machine's load than the rate.
+            per_loan = [1000 * sum(r.workers_cpu) / r.loans for r in measured if r.loans]
+            shares = [
+                "/".join(f"{100 * cpu / (sum(r.workers_cpu) or 1):.0f}" for cpu in r.workers_cpu)
+                for r in measured
+            ]
+            if not per_loan:
+                continue
+            print(f"     server workers' CPU per loan {statistics.median(per_loan):.2f} ms"
+                  f"  (runs: {', '.join(f'{ms:.2f}' for ms in per_loan)};"
+                  f" split between the workers, %: {', '.join(shares)})")  # fmt: skip
             for run in measured:
                 if run.failures:
                     print(f"     NOT 201: {run.failures}; first: {run.first_failure}")
