@@ -45,9 +45,22 @@ def rule_book(uow: UnitOfWork, policy: Policy) -> RuleBook:
     return rule_book_of(uow.rules_in_force(), policy)
 
 
+# The rule book last made, with what it was made of. The SQL adapter hands every unit of work the
+# same ``RulesInForce`` while the rules stay as they are, so every decision then shares one rule
+# book (and what it has worked out, such as the rule for each pair). Compared by identity: a
+# ``RulesInForce`` is read-only, and another object may hold other rules.
+_LAST: tuple[RulesInForce, Policy, RuleBook] | None = None
+
+
 def rule_book_of(in_force: RulesInForce, policy: Policy) -> RuleBook:
+    global _LAST  # one entry, replaced whole: a tuple assignment is atomic
+    last = _LAST
+    if last is not None and last[0] is in_force and last[1] is policy:
+        return last[2]
     calendar = LibraryCalendar.of(policy.time_zone, in_force.closures)
-    return RuleBook.of(in_force.rules, in_force.categories, policy, calendar)
+    book = RuleBook.of(in_force.rules, in_force.categories, policy, calendar)
+    _LAST = (in_force, policy, book)
+    return book
 
 
 def circulation_and_rule_book(

@@ -4,6 +4,7 @@ transaction on the same schema in the same run, then the per-borrow profile.
     .venv/bin/python bench/borrow.py --help
     .venv/bin/python bench/borrow.py                         # 60,000 books, 10 s x 2 rounds
     .venv/bin/python bench/borrow.py --seconds 5 --rounds 1 --profile-borrows 300
+    .venv/bin/python bench/borrow.py --clients wrk           # wrk alone
     .venv/bin/python bench/borrow.py --skip-http             # the profile alone
     git archive <commit> | tar -x -C /tmp/older               # an older tree, to compare:
     .venv/bin/python bench/borrow.py --compare-with /tmp/older
@@ -13,10 +14,15 @@ move with its load, the ratio much less):
 
 1. Throughput: ``POST /api/v1/loans`` (a staff API key with ``loans:write``; ``member_id`` and
    ``book_id`` in the body) served by ``circulate serve --workers 2`` in production settings,
-   driven by a keep-alive HTTP/1.1 load generator in this process with ``--connections``
-   connections (default 8). Every request borrows a different single-copy book, for one of
-   ``books / 4`` members (each member ends the run with at most four loans, under the default
-   limit of five). Loans per second, p50 and p99 latency, and any answer that is not a 201.
+   with ``--connections`` keep-alive connections (default 8), driven by each load generator of
+   ``--clients`` in turn: ``wrk`` (``wrk -t2``, a Lua script feeding it the borrows; the tool the
+   service's target is stated for, and C, so it leaves the cores to the server) and ``python``
+   (an asyncio HTTP/1.1 client in this process, which on a small machine takes CPU time the
+   server would use). Both by default, in alternate runs, so the difference the tool makes is
+   in the figures. Every request borrows a different single-copy book, for one of ``books / 4``
+   members (each member ends the run with at most four loans, under the default limit of five).
+   Loans per second, p50 and p99 latency, any answer that is not a 201, and the CPU time the
+   server's workers spent per loan (from ``/proc``; with how it was split between them).
    With ``--idempotency-keys`` every request carries an ``Idempotency-Key`` of its own, as a
    client that retries safely sends (the profile's borrows too).
 2. The peer: ``pgbench -M prepared`` with the same number of clients, each transaction the same
@@ -36,7 +42,8 @@ books with one copy each, their members, each member with a settled history of t
 two payments) is made once and kept (``--drop-template`` removes it at the end); every round
 borrows on fresh copies of it made with ``CREATE DATABASE ... TEMPLATE``, dropped afterwards. The
 server is the one in CIRCULATE_TEST_POSTGRES_URL (default
-postgresql+psycopg://postgres@127.0.0.1:5432/test); ``pgbench`` must be on the PATH.
+postgresql+psycopg://postgres@127.0.0.1:5432/test); ``pgbench`` must be on the PATH, and ``wrk``
+too unless ``--clients python``.
 """
 
 from __future__ import annotations
@@ -71,6 +78,7 @@ from read_path import (  # noqa: E402
     circulate_env,
     cli,
     free_port,
+    gunicorn_workers,
     load_average,
     running,
 )
@@ -106,6 +114,74 @@ INSERT INTO loans (id, copy_id, book_id, member_id, loaned_at, due_at, renewals,
 UPDATE copies SET status = 'on_loan', version = version + 1, updated_at = now() WHERE id = :copy_id;
 END;
 """  # noqa: E501
+
+# wrk's side. Each thread takes every n-th line of the borrows file, so no two requests borrow
+# the same book; a thread that uses up its share sends its first borrow again, which is refused
+# (409) and shows. Arguments: the borrows file, the API key, the number of threads, and a run
+# nonce when every request carries an Idempotency-Key of its own. ``done`` prints one JSON line.
+WRK_SCRIPT = """\
+local threads = {}
+
+function setup(thread)
+  thread:set("index", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  local path, key, count = args[1], args[2], tonumber(args[3])
+  nonce = args[4]
+  borrows = {}
+  local n = 0
+  for line in io.lines(path) do
+    if n % count == index then
+      borrows[#borrows + 1] = line
+    end
+    n = n + 1
+  end
+  auth = "ApiKey " .. key
+  at = 0
+  failed = 0
+  first_failure = ""
+end
+
+function request()
+  at = at + 1
+  local member, book = (borrows[at] or borrows[1]):match("([^,]+),([^,]+)")
+  local headers = {["Authorization"] = auth, ["Content-Type"] = "application/json"}
+  if nonce ~= nil then
+    headers["Idempotency-Key"] = nonce .. "-" .. index .. "-" .. at
+  end
+  local body = '{"member_id":"' .. member .. '","book_id":"' .. book .. '"}'
+  return wrk.format("POST", nil, headers, body)
+end
+
+function response(status, headers, body)
+  if status ~= 201 then
+    failed = failed + 1
+    if first_failure == "" then
+      first_failure = status .. " " .. string.sub(body, 1, 200)
+    end
+  end
+end
+
+function done(summary, latency, requests)
+  -- reach: how far into the file the threads took their lines (requests made, not answered)
+  local failed_total, first, reach = 0, "", 0
+  for _, thread in ipairs(threads) do
+    failed_total = failed_total + thread:get("failed")
+    if first == "" then first = thread:get("first_failure") end
+    reach = math.max(reach, thread:get("at") * #threads)
+  end
+  local errors = summary.errors
+  io.write(string.format(
+    'WRK {"requests": %d, "duration_us": %d, "failed": %d, "socket_errors": %d, ' ..
+    '"p50_us": %d, "p99_us": %d, "reach": %d}\\n',
+    summary.requests, summary.duration, failed_total,
+    errors.connect + errors.read + errors.write + errors.timeout,
+    latency:percentile(50), latency:percentile(99), reach))
+  io.write("WRK_FIRST_FAILURE " .. first:gsub("%s+", " ") .. "\\n")
+end
+"""
 
 
 # ---------------------------------------------------------------- databases
@@ -269,10 +345,17 @@ def staff_key(env: dict[str, str]) -> str:
 
 @dataclass
 class Run:
+    """A run of the Python load generator: every answer's latency."""
+
     seconds: float
     latencies_ms: list[float]
     failures: dict[int, int]
     first_failure: str
+    workers_cpu: tuple[float, ...] = ()  # CPU seconds each server worker spent in the run
+
+    @property
+    def loans(self) -> int:
+        return len(self.latencies_ms)
 
     @property
     def rate(self) -> float:
@@ -354,6 +437,76 @@ def drive(
     return asyncio.run(main())
 
 
+@dataclass
+class WrkRun:
+    """A run of wrk, as its script's ``done`` summed it up."""
+
+    rate: float
+    p50: float
+    p99: float
+    failures: dict[str, int]
+    first_failure: str
+    loans: int
+    workers_cpu: tuple[float, ...] = ()  # CPU seconds each server worker spent in the run
+
+
+WRK_THREADS = 2
+
+
+def drive_wrk(
+    port: int,
+    key: str,
+    borrows: list[tuple[str, str]],
+    seconds: float,
+    conns: int,
+    folder: Path,
+    keyed: bool = False,
+) -> WrkRun:
+    """``wrk`` borrowing with ``conns`` keep-alive connections for ``seconds``; ``borrows`` is
+    consumed from the front (as far as the run got: wrk's threads take alternate lines)."""
+    script = folder / "borrow.lua"
+    script.write_text(WRK_SCRIPT)
+    feed = folder / "borrows.csv"
+    feed.write_text("".join(f"{member_id},{book_id}\n" for member_id, book_id in borrows))
+    command = [
+        "wrk", "-t", str(WRK_THREADS), "-c", str(conns), "-d", f"{seconds:g}s", "-s", str(script),
+        f"http://127.0.0.1:{port}{LOANS_PATH}", "--", str(feed), key, str(WRK_THREADS),
+    ]  # fmt: skip
+    if keyed:
+        command.append(secrets.token_hex(8))
+    done = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
+    figures_line = next(line for line in done.stdout.splitlines() if line.startswith("WRK "))
+    figures = json.loads(figures_line.removeprefix("WRK "))
+    first = next(
+        (line for line in done.stdout.splitlines() if line.startswith("WRK_FIRST_FAILURE")), ""
+    )
+    answered = figures["requests"] - figures["failed"]
+    del borrows[: figures["reach"]]
+    failures = {
+        name: figures[key] for name, key in (("not 201", "failed"), ("socket", "socket_errors"))
+        if figures[key]
+    }  # fmt: skip
+    return WrkRun(
+        rate=answered / (figures["duration_us"] / 1e6),
+        p50=figures["p50_us"] / 1000,
+        p99=figures["p99_us"] / 1000,
+        failures=failures,
+        first_failure=first.removeprefix("WRK_FIRST_FAILURE").strip(),
+        loans=answered,
+    )
+
+
+def workers_cpu_seconds(master: int) -> tuple[float, ...]:
+    """The CPU time (user and system) each gunicorn worker under ``master`` has used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    spent = []
+    for pid in gunicorn_workers(master):
+        # After the command's closing parenthesis: state is field 3, utime 14, stime 15.
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        spent.append((int(fields[11]) + int(fields[12])) / ticks)
+    return tuple(spent)
+
+
 def served_from(env: dict[str, str], source: Path) -> dict[str, str]:
     """``env`` running the Circulate of the checkout at ``source`` (ahead of the installed
     one), so that the figures are those of the tree the bench is asked about."""
@@ -363,6 +516,9 @@ def served_from(env: dict[str, str], source: Path) -> dict[str, str]:
     }
 
 
+CLIENTS = ("wrk", "python")
+
+
 def http_round(
     template_name: str,
     folder: Path,
@@ -370,8 +526,11 @@ def http_round(
     conns: int,
     source: Path = ROOT,
     *,
+    client: str,
     keyed: bool = False,
-) -> Run:
+) -> Run | WrkRun:
+    """A fresh server on a fresh copy of the data, warmed up for two seconds, then measured,
+    both with ``client`` (one of ``CLIENTS``)."""
     with scratch_copy(template_name) as name:
         url = database_url(name)
         borrows = borrows_of(url)
@@ -379,9 +538,20 @@ def http_round(
         env = served_from(circulate_env(folder, url, port), source)
         key = staff_key(env)
         command = [str(BIN / "circulate"), "serve", "--workers", "2"]
-        with running(command, env, port, "/healthz"):
-            drive(port, key, borrows, 2, conns, keyed)  # warm-up: connections, caches, plans
-            return drive(port, key, borrows, seconds, conns, keyed)
+        with running(command, env, port, "/healthz") as master:
+            # Warm-up: connections, caches, plans.
+            run: Run | WrkRun
+            if client == "wrk":
+                drive_wrk(port, key, borrows, 2, conns, folder, keyed)
+                before = workers_cpu_seconds(master)
+                run = drive_wrk(port, key, borrows, seconds, conns, folder, keyed)
+            else:
+                drive(port, key, borrows, 2, conns, keyed)
+                before = workers_cpu_seconds(master)
+                run = drive(port, key, borrows, seconds, conns, keyed)
+            after = workers_cpu_seconds(master)
+            run.workers_cpu = tuple(b - a for a, b in zip(before, after, strict=True))
+            return run
 
 
 # ---------------------------------------------------------------- the pgbench peer
@@ -565,6 +735,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10, help="length of each run (10)")
     parser.add_argument("--rounds", type=int, default=2, help="alternated runs of each (2)")
     parser.add_argument("--connections", type=int, default=8, help="HTTP connections (8)")
+    parser.add_argument(
+        "--clients",
+        default=",".join(CLIENTS),
+        help="load generators, in this order each round: wrk, python, or both (wrk,python)",
+    )
     parser.add_argument("--profile-borrows", type=int, default=500, help="0: no profile")
     parser.add_argument("--profile-output", type=Path, help="keep cProfile's stats file")
     parser.add_argument(
@@ -583,33 +758,42 @@ def main() -> None:
     parser.add_argument("--skip-http", action="store_true", help="the profile alone")
     parser.add_argument("--drop-template", action="store_true", help="remove it at the end")
     args = parser.parse_args()
+    clients = [client.strip() for client in args.clients.split(",") if client.strip()]
+    if not clients or any(client not in CLIENTS for client in clients):
+        parser.error(f"--clients: a comma-separated list of {', '.join(CLIENTS)}")
+    args.clients = clients
     if not args.skip_http and shutil.which("pgbench") is None:
         raise SystemExit("error: pgbench is not installed (apt-get install postgresql-client)")
+    if not args.skip_http and "wrk" in clients and shutil.which("wrk") is None:
+        raise SystemExit(
+            "error: wrk is not installed (apt-get install wrk), or give --clients python"
+        )
     print(f"load average at start: {load_average()}", flush=True)
     name = template(args.books)
     try:
         with tempfile.TemporaryDirectory(prefix="circulate-bench-") as folder_name:
             folder = Path(folder_name)
             if not args.skip_http:
-                runs: list[Run] = []
-                others: list[Run] = []
+                # Per load generator, the runs of this tree and of ``--compare-with``'s.
+                runs: dict[str, list[Run | WrkRun]] = {client: [] for client in clients}
+                others: dict[str, list[Run | WrkRun]] = {client: [] for client in clients}
                 peers: list[PeerRun] = []
                 for _ in range(args.rounds):  # alternated: a change of load hits each alike
                     keyed = args.idempotency_keys
-                    runs.append(
-                        http_round(name, folder, args.seconds, args.connections, keyed=keyed)
-                    )
-                    if args.compare_with is not None:
-                        others.append(
+                    for client in clients:
+                        runs[client].append(
                             http_round(
-                                name,
-                                folder,
-                                args.seconds,
-                                args.connections,
-                                args.compare_with,
-                                keyed=keyed,
+                                name, folder, args.seconds, args.connections,
+                                client=client, keyed=keyed,
                             )
-                        )
+                        )  # fmt: skip
+                        if args.compare_with is not None:
+                            others[client].append(
+                                http_round(
+                                    name, folder, args.seconds, args.connections,
+                                    args.compare_with, client=client, keyed=keyed,
+                                )
+                            )  # fmt: skip
                     peers.append(pgbench_round(name, folder, args.seconds, args.connections))
                 report(runs, others, peers, args)
             if args.profile_borrows:
@@ -631,26 +815,43 @@ def main() -> None:
 
 
 def report(
-    runs: list[Run], others: list[Run], peers: list[PeerRun], args: argparse.Namespace
+    runs: dict[str, list[Run | WrkRun]],
+    others: dict[str, list[Run | WrkRun]],
+    peers: list[PeerRun],
+    args: argparse.Namespace,
 ) -> None:
     peer_rate = statistics.median(peer.rate for peer in peers)
     keyed = ", an Idempotency-Key each" if args.idempotency_keys else ""
     print(f"\n1. POST {LOANS_PATH}{keyed}, circulate serve --workers 2, PostgreSQL, "
           f"{args.connections} connections, {args.seconds:g} s x{args.rounds} "
           f"(load average {load_average()})")  # fmt: skip
-    served = [("circulate", runs)]
-    if others:
-        served.append((f"{args.compare_with}", others))
-    for name, measured in served:
-        rate = statistics.median(run.rate for run in measured)
-        print(f"   {name}")
-        print(f"     {rate:8.0f} loans/s  p50 {statistics.median(r.p50 for r in measured):6.1f} ms"
-              f"  p99 {statistics.median(r.p99 for r in measured):6.1f} ms"
-              f"  (runs: {', '.join(f'{r.rate:.0f}' for r in measured)});"
-              f"  ratio to pgbench {rate / peer_rate:.3f}")  # fmt: skip
-        for run in measured:
-            if run.failures:
-                print(f"     NOT 201: {run.failures}; first: {run.first_failure}")
+    for client in args.clients:
+        driver = f"wrk -t{WRK_THREADS}" if client == "wrk" else "the Python client"
+        served = [("circulate", runs[client])]
+        if others[client]:
+            served.append((f"{args.compare_with}", others[client]))
+        for name, measured in served:
+            rate = statistics.median(run.rate for run in measured)
+            print(f"   {name}, driven by {driver}")
+            print(f"     {rate:8.0f} loans/s"
+                  f"  p50 {statistics.median(r.p50 for r in measured):6.1f} ms"
+                  f"  p99 {statistics.median(r.p99 for r in measured):6.1f} ms"
+                  f"  (runs: {', '.join(f'{r.rate:.0f}' for r in measured)});"
+                  f"  ratio to pgbench {rate / peer_rate:.3f}")  # fmt: skip
+            # The server's CPU per loan moves much less with the machine's load than the rate.
+            per_loan = [1000 * sum(r.workers_cpu) / r.loans for r in measured if r.loans]
+            shares = [
+                "/".join(f"{100 * cpu / (sum(r.workers_cpu) or 1):.0f}" for cpu in r.workers_cpu)
+                for r in measured
+            ]
+            if not per_loan:
+                continue
+            print(f"     server workers' CPU per loan {statistics.median(per_loan):.2f} ms"
+                  f"  (runs: {', '.join(f'{ms:.2f}' for ms in per_loan)};"
+                  f" split between the workers, %: {', '.join(shares)})")  # fmt: skip
+            for run in measured:
+                if run.failures:
+                    print(f"     NOT 201: {run.failures}; first: {run.first_failure}")
     print(f"\n2. pgbench -M prepared -c{args.connections}, the same logical borrow")
     peer_p50 = statistics.median(p.p50 for p in peers)
     print(f"     {peer_rate:8.0f} loans/s  p50 {peer_p50:6.1f} ms"

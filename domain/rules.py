@@ -398,6 +398,10 @@ class RuleBook:
     categories: Mapping[str, MemberCategory] = field(default_factory=dict)
     defaults: Policy = field(default_factory=Policy)
     calendar: LibraryCalendar = field(default_factory=LibraryCalendar)
+    # ``rule_for``'s answers: the rule book never changes, and every decision asks it.
+    _rule_for: dict[tuple[str, str], CirculationRule] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def of(
@@ -446,7 +450,12 @@ class RuleBook:
         return Resolution(criteria, candidates[0], tuple(candidates))
 
     def rule_for(self, member_category: str, item_type: str) -> CirculationRule:
-        return self.resolve(Criteria(member_category=member_category, item_type=item_type)).rule
+        pair = (member_category, item_type)
+        found = self._rule_for.get(pair)
+        if found is None:
+            criteria = Criteria(member_category=member_category, item_type=item_type)
+            found = self._rule_for[pair] = self.resolve(criteria).rule
+        return found
 
     def due_at(self, rule: CirculationRule, now: datetime) -> datetime:
         """When a loan made ``now`` under ``rule`` falls due: the end of a local open day."""

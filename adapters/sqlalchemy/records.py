@@ -36,6 +36,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 
 from adapters.sqlalchemy import audit, idempotency, outbox
+from adapters.sqlalchemy.direct import fetch_all
 from adapters.sqlalchemy.errors import domain_error_for
 from adapters.sqlalchemy.held import HeldWrite
 from adapters.sqlalchemy.models import Base
@@ -103,7 +104,7 @@ def _write_run(connection: Connection, run: Sequence[Write]) -> None:
         shape.append(_kind(write))
     held = [write for write in run if isinstance(write, HeldWrite)]
     try:
-        matched = connection.execute(_statement(tuple(shape)), parameters).one()
+        (matched,) = fetch_all(connection, _statement(tuple(shape)), parameters)
     except DBAPIError as error:
         _restore(held)
         # A record's INSERT failing is a fault, as it was when records were sent alone: only

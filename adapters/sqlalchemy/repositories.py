@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import util as sql_util
 
 from adapters.sqlalchemy import mappers, search
+from adapters.sqlalchemy.built_once import BUILT_ONCE
 from adapters.sqlalchemy.engine import read_only_transaction
 from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.held import HeldWrite, HeldWrites
@@ -286,7 +287,11 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         with translated_errors():
             row = (
                 self._session.connection()
-                .execute(_select_by_id(self._table(), for_update=for_update), {"id": entity_id})
+                .execute(
+                    _select_by_id(self._table(), for_update=for_update),
+                    {"id": entity_id},
+                    execution_options=BUILT_ONCE,
+                )
                 .first()
             )
         return None if row is None else self._track(self._to_entity(cast(R, row)))
@@ -299,7 +304,9 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
             held.hold(HeldWrite(self._table(), self._to_values(entity), entity))
             return
         with translated_errors(entity):
-            self._session.connection().execute(_insert_into(self._table()), self._to_values(entity))
+            self._session.connection().execute(
+                _insert_into(self._table()), self._to_values(entity), execution_options=BUILT_ONCE
+            )
 
     def write_new_many(self, entities: Sequence[E]) -> None:
         if len(entities) == 1:
@@ -329,7 +336,9 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
             return
         values["_id"], values["_expected"] = entity.id, expected_version
         with translated_errors(entity):
-            result = self._session.connection().execute(_update_of(table), values)
+            result = self._session.connection().execute(
+                _update_of(table), values, execution_options=BUILT_ONCE
+            )
         if result.rowcount != 1:
             raise ConcurrentUpdate(
                 f"{entity.id} was changed or removed by another transaction", id=entity.id

@@ -9,11 +9,17 @@ so every value comes back converted by its own column's type. The whole is order
 part, then by each part's own order (computed as extra columns of that part, since a compound
 SELECT can be ordered by its columns only), so the database's collation decides the order, as
 it does for the single-table reads these replace.
+
+Every row carries every part's columns, most of them NULL. SQLAlchemy would run each column's
+result processor (a ``TypeDecorator``'s ``process_result_value``, say) on every value of every
+row, NULLs included: the statement's columns are therefore typed as raw, and ``read_together``
+runs each part's processors on that part's own values, and only on values that are present
+(a processor gives back None for None).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
@@ -26,16 +32,22 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
+    type_coerce,
     union_all,
 )
 from sqlalchemy import cast as sql_cast
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.types import NullType, TypeEngine
 
+from adapters.sqlalchemy.direct import fetch_all
 from adapters.sqlalchemy.errors import translated_errors
 
 _PART = "part"
 # Rendered as it is: a ``null()`` would be given a label of its own in each part.
 _UNTYPED_NULL: ColumnElement[Any] = literal_column("NULL")
+# The type SQLAlchemy is told the statement's columns have: one without a result processor.
+_RAW = NullType()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +77,8 @@ class Part:
 
 
 def together(parts: Sequence[Part]) -> CompoundSelect[Any]:
-    """The UNION ALL of ``parts``: build it once and run it with ``read_together``."""
+    """The UNION ALL of ``parts``: build it once and run it with ``read_together``
+    (``adapters.sqlalchemy.direct`` sends a statement built once as it was compiled)."""
     wide = [
         (part.name, f"{part.name}_{name}", column)
         for part in parts
@@ -82,9 +95,12 @@ def together(parts: Sequence[Part]) -> CompoundSelect[Any]:
         columns: list[Any] = [literal_column(f"'{part.name}'", String).label(_PART)]
         for owner, label, term in [*wide, *order]:
             if owner == part.name:
-                columns.append(term.label(label))
+                columns.append(
+                    type_coerce(term, _RAW).label(label) if n == 0 else term.label(label)
+                )
             elif n == 0:
-                columns.append(sql_cast(null(), term.type).label(label))
+                # Cast for the database (a UNION's column types), raw for SQLAlchemy.
+                columns.append(type_coerce(sql_cast(null(), term.type), _RAW).label(label))
             else:
                 # A bare NULL: PostgreSQL resolves a UNION's column types from left to right,
                 # so it takes the type of the first part's typed NULL or column. Typed and named
@@ -102,19 +118,42 @@ def together(parts: Sequence[Part]) -> CompoundSelect[Any]:
     return statement
 
 
-# Which positions of a row hold each part's columns, by statement: worked out once, when the
-# statement is built, rather than on every run (every row carries every part's columns).
-_LAYOUTS: dict[CompoundSelect[Any], dict[str, tuple[tuple[str, int], ...]]] = {}
+# Which positions of a row hold each part's columns, and their types, by statement: worked out
+# once, when the statement is built, rather than on every run (every row carries every part's
+# columns). The types' result processors depend on the dialect: see ``_readers``.
+_LAYOUTS: dict[CompoundSelect[Any], dict[str, tuple[tuple[str, int, TypeEngine[Any]], ...]]] = {}
+
+Processor = Callable[[Any], Any]
+# Per part: its columns' names, positions and result processors (None: the value as it comes).
+Readers = dict[str, tuple[tuple[str, int, Processor | None], ...]]
+_READERS: dict[tuple[CompoundSelect[Any], type[Dialect]], Readers] = {}
 
 
 def _layout(
     wide: list[tuple[str, str, ColumnElement[Any]]],
-) -> dict[str, tuple[tuple[str, int], ...]]:
-    layout: dict[str, list[tuple[str, int]]] = {}
+) -> dict[str, tuple[tuple[str, int, TypeEngine[Any]], ...]]:
+    layout: dict[str, list[tuple[str, int, TypeEngine[Any]]]] = {}
     # Position 0 is the part's name; the columns of ``wide`` follow it in order.
-    for index, (owner, label, _) in enumerate(wide, start=1):
-        layout.setdefault(owner, []).append((label.removeprefix(f"{owner}_"), index))
+    for index, (owner, label, term) in enumerate(wide, start=1):
+        name = label.removeprefix(f"{owner}_")
+        layout.setdefault(owner, []).append((name, index, term.type))
     return {owner: tuple(columns) for owner, columns in layout.items()}
+
+
+def _readers(statement: CompoundSelect[Any], dialect: Dialect) -> Readers:
+    """``statement``'s layout with each column's result processor for ``dialect``, as
+    SQLAlchemy would have run it (worked out once per statement and dialect)."""
+    key = (statement, type(dialect))
+    readers = _READERS.get(key)
+    if readers is None:
+        readers = _READERS[key] = {
+            part: tuple(
+                (name, index, type_._cached_result_processor(dialect, None))
+                for name, index, type_ in columns
+            )
+            for part, columns in _LAYOUTS[statement].items()
+        }
+    return readers
 
 
 def _expression(term: ColumnElement[Any] | QueryableAttribute[Any]) -> ColumnElement[Any]:
@@ -128,13 +167,16 @@ def read_together(
     the mappers read rows."""
     # On the session's connection, as Core: the statement selects columns, not entities, so
     # the ORM's execution layer would only add work.
-    layout = _LAYOUTS[statement]
     with translated_errors():
-        rows = session.connection().execute(statement, dict(parameters or {})).all()
+        connection = session.connection()
+        rows = fetch_all(connection, statement, parameters or {})
+    readers = _readers(statement, connection.dialect)
     rows_by_part: dict[str, list[SimpleNamespace]] = {}
     for row in rows:
         part = row[0]  # ``together`` puts the part's name first
-        rows_by_part.setdefault(part, []).append(
-            SimpleNamespace(**{name: row[index] for name, index in layout[part]})
-        )
+        values = {}
+        for name, index, process in readers[part]:
+            value = row[index]
+            values[name] = value if process is None or value is None else process(value)
+        rows_by_part.setdefault(part, []).append(SimpleNamespace(**values))
     return rows_by_part
