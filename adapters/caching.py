@@ -34,6 +34,7 @@ import pickle
 import threading
 import uuid
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from cachelib.base import BaseCache
@@ -144,6 +145,29 @@ class InProcessStore(SimpleCache):
     serializer = _AsIs()
 
 
+# Distinct arguments whose digests are remembered: the searches, pages and books read often.
+_REMEMBERED_DIGESTS = 1024
+
+
+def _digest(arguments: tuple[Any, ...]) -> str:
+    """The arguments' part of a key: a digest of their ``repr``, the same in every process
+    (and so shared through Redis), and short whatever the arguments."""
+    return hashlib.sha256(repr(arguments).encode()).hexdigest()[:32]
+
+
+# The arguments are hashable value objects (frozen dataclasses, strings), so a repeated read
+# finds its digest by one hash instead of rendering and hashing its arguments again. Equal
+# arguments ask for the same answer, so sharing the first one's digest is sound.
+_remembered_digest = lru_cache(maxsize=_REMEMBERED_DIGESTS)(_digest)
+
+
+def _arguments_digest(arguments: tuple[Any, ...]) -> str:
+    try:
+        return _remembered_digest(arguments)
+    except TypeError:  # an unhashable argument: computed every time
+        return _digest(arguments)
+
+
 class CatalogueCache:
     """Values filed under (kind, arguments, generation), kept ``ttl`` seconds."""
 
@@ -163,8 +187,7 @@ class CatalogueCache:
         except Exception:
             log.warning("cache generation unavailable; reading through", exc_info=True)
             return compute()
-        digest = hashlib.sha256(repr(arguments).encode()).hexdigest()[:32]
-        key = f"{kind}:{generation}:{digest}"
+        key = f"{kind}:{generation}:{_arguments_digest(arguments)}"
         try:
             found = self._store.get(key)
         except Exception:

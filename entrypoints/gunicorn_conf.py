@@ -206,16 +206,36 @@ def _check_schema_apart(database_url: str) -> None:
     create_engine_for(database_url).dispose()  # loads the dialect and its driver; connects not
 
 
+# What every worker imports to serve its first requests, which the container's providers import
+# only when first used (``entrypoints/containers/deferred.py``): imported here, once, they sit in
+# pages the workers share instead of in a copy of their own each. Nothing here connects or starts
+# a thread. ``encodings.idna`` is werkzeug's, for the host name of every request.
+SERVING_MODULES = ("adapters.caching", "adapters.credential_cache", "encodings.idna")
+# With ``storage = "sql"``: the units of work and what they load (the repositories, the search,
+# the mappers), the audit log and outbox they write to, and SQLite's data version.
+SQL_SERVING_MODULES = (
+    "adapters.sqlalchemy.models",  # as the migrations' env.py names the mapped classes
+    "adapters.sqlalchemy.unit_of_work",
+    "adapters.sqlalchemy.identity_unit_of_work",
+    "adapters.sqlalchemy.audit",
+    "adapters.sqlalchemy.outbox",
+    "adapters.sqlalchemy.idempotency",
+    "adapters.sqlalchemy.data_version",
+)
+
+
 def _share_code_with_workers() -> None:
-    """The app was built before this hook (``preload_app``): freeze what the master holds, so
-    that the collector in the workers leaves those objects' headers alone instead of writing to
-    them and copying their pages one by one."""
+    """The app was built before this hook (``preload_app``): import what the workers' requests
+    need, then freeze what the master holds, so that the collector in the workers leaves those
+    objects' headers alone instead of writing to them and copying their pages one by one."""
     from sqlalchemy.orm import configure_mappers
 
+    for module in SERVING_MODULES:
+        importlib.import_module(module)
     if _circulate.storage == "sql":
-        # The mapped classes every worker queries through (as the migrations' env.py names
-        # them), configured here once rather than by each worker's first query, on its own copy.
-        importlib.import_module("adapters.sqlalchemy.models")
+        for module in SQL_SERVING_MODULES:
+            importlib.import_module(module)
+    # The mapped classes, configured here once rather than by each worker's first query.
     configure_mappers()
     gc.collect()
     gc.freeze()

@@ -37,24 +37,27 @@ class SqliteDataVersion:
         self._path = url.database
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
+        self._cursor: sqlite3.Cursor | None = None
         self._token = ""
+        # The last version read and the generation made of it: most questions find the file
+        # unchanged, and get the same string back rather than a new one.
+        self._version: int | None = None
+        self._generation = ""
 
     def current(self) -> str:
         with self._lock:
             try:
-                if self._connection is None:
-                    self._connection = sqlite3.connect(
-                        f"file:{self._path}?mode=ro",
-                        uri=True,
-                        check_same_thread=False,  # used under the lock, by any thread
-                        isolation_level=None,  # no transaction held open between questions
-                    )
-                    self._token = uuid.uuid4().hex
-                (version,) = self._connection.execute("PRAGMA data_version").fetchone()
+                cursor = self._cursor
+                if cursor is None:
+                    cursor = self._open()
+                (version,) = cursor.execute("PRAGMA data_version").fetchone()
             except sqlite3.Error:
                 self._close()
                 raise  # the cache then reads through, as for any generation that fails
-            return f"{self._token}:{version}"
+            if version != self._version:
+                self._version = version
+                self._generation = f"{self._token}:{version}"
+            return self._generation
 
     def bump(self) -> None:
         """Nothing to do: the commit that calls for it has changed the data version already."""
@@ -63,7 +66,21 @@ class SqliteDataVersion:
         with self._lock:
             self._close()
 
+    def _open(self) -> sqlite3.Cursor:
+        self._connection = sqlite3.connect(
+            f"file:{self._path}?mode=ro",
+            uri=True,
+            check_same_thread=False,  # used under the lock, by any thread
+            isolation_level=None,  # no transaction held open between questions
+        )
+        # One cursor, kept (as the connection is) for the one question asked of it.
+        self._cursor = self._connection.cursor()
+        self._token = uuid.uuid4().hex
+        self._version = None
+        return self._cursor
+
     def _close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+            self._cursor = None

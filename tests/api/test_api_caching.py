@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from adapters.sqlalchemy import migrate
 from adapters.sqlalchemy.data_version import SqliteDataVersion
 from application.catalogue import BookDetails, Catalogue, CatalogueRecord
 from application.circulation import Circulation
+from application.queries import BookFilter, PageRequest
 from domain.access import Scope
 from domain.events import BookRevised, PaymentReceived
 from entrypoints.container import Container, build_container, dispose
@@ -266,6 +268,51 @@ def test_a_read_racing_a_write_files_its_result_under_the_old_generation() -> No
 
     assert cache.get_or_compute("book", ("1",), read_while_a_write_commits) == "old"
     assert cache.get_or_compute("book", ("1",), lambda: database["title"]) == "new"
+
+
+def test_equal_arguments_share_an_entry_and_others_never_do() -> None:
+    cache = CatalogueCache(SimpleCache(), MemoryGeneration(), ttl_seconds=60)
+
+    def search(q: str, page: int) -> tuple[BookFilter, PageRequest]:
+        return BookFilter(q=q), PageRequest(page=page, per_page=20)
+
+    assert cache.get_or_compute("books", search("dune", 1), lambda: "dune 1") == "dune 1"
+    assert cache.get_or_compute("books", search("dune", 1), lambda: "read again") == "dune 1"
+    assert cache.get_or_compute("books", search("dune", 2), lambda: "dune 2") == "dune 2"
+    assert cache.get_or_compute("books", search("emma", 1), lambda: "emma 1") == "emma 1"
+    assert cache.get_or_compute("book", ("1",), lambda: "book 1") == "book 1"
+    assert cache.get_or_compute("copies", ("1",), lambda: "copies of 1") == "copies of 1"
+    # Arguments that cannot be hashed are still keyed, and found again.
+    assert cache.get_or_compute("book", (["1"],), lambda: "listed") == "listed"
+    assert cache.get_or_compute("book", (["1"],), lambda: "read again") == "listed"
+    assert cache.get_or_compute("book", (["2"],), lambda: "other") == "other"
+
+
+def test_the_sqlite_data_version_changes_with_every_commit_and_only_then(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'circulate.db'}"
+    migrate.upgrade(url)
+    version = SqliteDataVersion(url)
+    writer = sqlite3.connect(tmp_path / "circulate.db")
+    try:
+        first = version.current()
+        assert version.current() == first  # nothing committed since
+
+        writer.execute("CREATE TABLE scratch (n INTEGER)")
+        writer.commit()
+        second = version.current()
+        assert second != first
+        assert version.current() == second
+
+        writer.execute("INSERT INTO scratch VALUES (1)")
+        writer.commit()
+        third = version.current()
+        assert third not in (first, second)
+
+        version.close()  # a reopened connection counts afresh: no generation comes back
+        assert version.current() not in (first, second, third)
+    finally:
+        writer.close()
+        version.close()
 
 
 @pytest.fixture

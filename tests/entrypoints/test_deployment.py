@@ -22,6 +22,8 @@ from gunicorn.http.parser import RequestParser
 from pydantic import SecretStr
 
 from adapters.sqlalchemy import migrate
+from domain.access import Scope
+from entrypoints.container import build_container, dispose
 from entrypoints.http import create_app
 from entrypoints.settings import ENV_PREFIX, Settings
 
@@ -156,6 +158,67 @@ def test_the_master_checks_the_schema_without_loading_the_migrations(tmp_path: P
     # Checked in a child: alembic and the migration scripts never reach the workers' memory,
     # while the mapped classes they query through are loaded (and configured) once, here.
     assert master.stdout.strip().splitlines()[-1] == "|True"
+
+
+_WORKER_IMPORTS = """
+import os, sys
+import entrypoints.gunicorn_conf as conf
+from domain.access import Scope
+from entrypoints.container import build_container, dispose
+from entrypoints.http import create_app
+
+app = create_app()  # as gunicorn's preload_app builds it, before the hook
+conf.on_starting(None)
+client = app.test_client()  # the test client's own modules are no worker's
+before = set(sys.modules)  # the fork
+headers = {"Authorization": "ApiKey " + os.environ["TEST_API_KEY"]}
+for path, status in (
+    ("/api/v1/books?per_page=20", 200),
+    ("/api/v1/books?q=book&sort=-title", 200),
+    ("/api/v1/books/" + "0" * 26, 404),
+):
+    assert client.get(path, headers=headers).status_code == status, path
+print("imported by the worker:", *sorted(set(sys.modules) - before))
+"""
+
+
+def test_a_worker_reads_the_catalogue_with_only_the_modules_the_master_imported(
+    tmp_path: Path,
+) -> None:
+    # Modules imported by a worker after the fork are a private copy in each worker; imported
+    # by the master (``SERVING_MODULES``), they are pages every worker shares.
+    url = f"sqlite:///{tmp_path / 'circulate.db'}"
+    migrate.upgrade(url)
+    env = {
+        **{name: value for name, value in os.environ.items() if not name.startswith(ENV_PREFIX)},
+        ENV_PREFIX + "DATABASE_URL": url,
+        ENV_PREFIX + "STORAGE": "sql",
+        ENV_PREFIX + "ENVIRONMENT": "test",
+        ENV_PREFIX + "SIGNING_KEYS_FILE": str(tmp_path / "signing-keys.json"),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+    }
+    settings = Settings(
+        storage="sql",
+        environment="test",
+        database_url=url,
+        signing_keys_file=str(tmp_path / "signing-keys.json"),
+    )
+    container = build_container(settings, wire=False)
+    try:
+        key = container.identity.api_keys().create("reader", frozenset({Scope.BOOKS_READ}))
+    finally:
+        dispose(container)
+
+    worker = subprocess.run(
+        [sys.executable, "-c", _WORKER_IMPORTS],
+        env={**env, "TEST_API_KEY": key.plaintext},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+
+    assert worker.stdout.strip().splitlines()[-1] == "imported by the worker:"
 
 
 def test_the_repository_root_config_is_the_packages(
