@@ -24,6 +24,7 @@ from sqlalchemy.engine import URL, Connection, ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from adapters.sqlalchemy.unit_session import UnitSession
 from application.ports import DependencyUnavailable
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
@@ -111,9 +112,10 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions for ``SqlUnitOfWork``.
 
     Entities reach the domain through mappers, never as ORM objects, so nothing needs expiring
-    after a commit and nothing is flushed behind the repositories' backs.
+    after a commit and nothing is flushed behind the repositories' backs. Each keeps its
+    transaction's connection (``adapters.sqlalchemy.unit_session``).
     """
-    return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return sessionmaker(engine, class_=UnitSession, expire_on_commit=False, autoflush=False)
 
 
 def _create_private(path: str) -> None:
