@@ -133,3 +133,31 @@ def test_a_connection_cut_under_a_statement_is_an_outage_and_is_replaced(engine:
         assert connection.invalidated
     with engine.connect() as connection:
         assert len(fetch_all(connection, STATEMENT, PARAMETERS)) == 1
+
+
+def test_statements_on_one_connection_share_a_cursor_that_a_failure_does_not_spoil(
+    engine: Engine,
+) -> None:
+    cursors: list[object] = []
+
+    def before(*args: Any) -> None:
+        cursors.append(args[1])
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SET TIME ZONE 'UTC'"))
+            cursors.clear()
+            first = fetch_all(connection, STATEMENT, PARAMETERS)
+            second = fetch_all(connection, STATEMENT, {**PARAMETERS, "n": 5})
+            with pytest.raises(DBAPIError):
+                fetch_all(connection, STATEMENT, {**PARAMETERS, "n": "not a number"})
+            connection.rollback()
+            third = fetch_all(connection, STATEMENT, PARAMETERS)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    assert [tuple(row) for row in first] == [("2026-03-02 10:00:00 UTC", 42, 0)]
+    assert [tuple(row)[1] for row in second] == [45]
+    assert [tuple(row) for row in third] == [tuple(row) for row in first]
+    assert cursors[0] is cursors[1] is cursors[2]
+    assert cursors[3] is not cursors[2]  # the failed statement's cursor was closed, not reused
