@@ -144,8 +144,36 @@ class AuditLog(Protocol):
 _WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What the trail reads of one kind of event, worked out once per kind: every change's
+    commit audits its events, and walking a dataclass's fields costs more than reading them."""
+
+    action: str
+    subject_named: bool  # it has ``subject_type``/``subject_id`` fields
+    id_fields: tuple[str, ...]  # its ``<entity>_id`` fields, in order
+    detail_fields: tuple[str, ...]
+
+
+_SHAPES: dict[type[Event], _Shape] = {}
+_NOT_DETAILS = frozenset({"occurred_at", "subject_type", "subject_id"})
+
+
+def _shape_of(kind: type[Event]) -> _Shape:
+    shape = _SHAPES.get(kind)
+    if shape is None:
+        names = tuple(f.name for f in fields(kind))
+        shape = _SHAPES[kind] = _Shape(
+            action=_WORD_START.sub("_", kind.__name__).lower(),
+            subject_named="subject_type" in names,
+            id_fields=tuple(name for name in names if name.endswith("_id")),
+            detail_fields=tuple(name for name in names if name not in _NOT_DETAILS),
+        )
+    return shape
+
+
 def action_of(event: Event) -> str:
-    return _WORD_START.sub("_", type(event).__name__).lower()
+    return _shape_of(type(event)).action
 
 
 def _scalar(value: object) -> str | int | bool | None:
@@ -162,22 +190,19 @@ def subject_of(event: Event) -> tuple[str | None, str | None]:
     """The entity an event is about: its ``subject_type``/``subject_id`` when it names one,
     else its first ``<entity>_id`` field that has a value (``loan_id`` before ``member_id`` in
     ``BookLent``: events list the thing that changed first)."""
-    values = {f.name: getattr(event, f.name) for f in fields(event)}
-    if "subject_type" in values:
-        subject_id = values.get("subject_id")
-        return str(values["subject_type"]), None if subject_id is None else str(subject_id)
-    for name, value in values.items():
-        if name.endswith("_id") and value is not None:
+    shape = _shape_of(type(event))
+    if shape.subject_named:
+        subject_id = getattr(event, "subject_id", None)
+        return str(getattr(event, "subject_type")), None if subject_id is None else str(subject_id)  # noqa: B009
+    for name in shape.id_fields:
+        value = getattr(event, name)
+        if value is not None:
             return name.removesuffix("_id"), str(value)
     return None, None
 
 
 def details_of(event: Event) -> dict[str, str | int | bool | None]:
-    return {
-        f.name: _scalar(getattr(event, f.name))
-        for f in fields(event)
-        if f.name not in {"occurred_at", "subject_type", "subject_id"}
-    }
+    return {name: _scalar(getattr(event, name)) for name in _shape_of(type(event)).detail_fields}
 
 
 class AuditTrail:

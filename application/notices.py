@@ -129,16 +129,18 @@ class NoticeRouter:
     def __call__(self, events: Sequence[Event], uow: BaseUnitOfWork) -> list[OutboxMessage]:
         messages = []
         for event in events:
+            occurred_at = event.occurred_at.isoformat()
+            member_id = getattr(event, "member_id", None)
             for kind, resource_id, resource in webhook_events(event):
                 messages.append(
                     OutboxMessage(
                         id=self._ids.new_id(),
                         channel=Channel.WEBHOOK,
                         topic=kind,
-                        dedupe_key=f"{kind}:{resource_id}:{event.occurred_at.isoformat()}",
-                        member_id=getattr(event, "member_id", None),
+                        dedupe_key=f"{kind}:{resource_id}:{occurred_at}",
+                        member_id=member_id,
                         subject_id=resource_id,
-                        payload={**resource, "occurred_at": event.occurred_at.isoformat()},
+                        payload={**resource, "occurred_at": occurred_at},
                         created_at=event.occurred_at,
                     )
                 )
@@ -147,7 +149,6 @@ class NoticeRouter:
             if notice is None:
                 continue
             topic, subject_id, payload = notice
-            member_id = getattr(event, "member_id", None)
             if topic in RECEIPTS and not _wants_receipts(uow, member_id):
                 continue  # receipts are opt-in: most members never get one, so none is written
             messages.append(
@@ -156,7 +157,7 @@ class NoticeRouter:
                     channel=Channel.EMAIL,
                     topic=topic,
                     # The event's own instant tells two readies of one hold apart.
-                    dedupe_key=f"{topic}:{subject_id}:{event.occurred_at.isoformat()}",
+                    dedupe_key=f"{topic}:{subject_id}:{occurred_at}",
                     member_id=member_id,
                     subject_id=subject_id,
                     payload=payload,

@@ -178,14 +178,27 @@ EVENT_CATALOGUE: tuple[EventType, ...] = (
 EVENT_TYPES = tuple(sorted(t.name for t in EVENT_CATALOGUE))
 
 
+# The catalogue's event types each kind of domain event may make, found once per kind: every
+# change's commit asks, and most kinds make none.
+_TYPES_OF: dict[type[Event], tuple[EventType, ...]] = {}
+
+
+def _types_of(kind: type[Event]) -> tuple[EventType, ...]:
+    found = _TYPES_OF.get(kind)
+    if found is None:
+        found = _TYPES_OF[kind] = tuple(
+            event_type for event_type in EVENT_CATALOGUE if issubclass(kind, event_type.source)
+        )
+    return found
+
+
 def webhook_events(event: Event) -> list[tuple[str, str, Resource]]:
     """The (type name, resource id, resource) of each event type ``event`` makes."""
     made = []
-    for event_type in EVENT_CATALOGUE:
-        if isinstance(event, event_type.source):
-            described = event_type.describe(event)
-            if described is not None:
-                made.append((event_type.name, *described))
+    for event_type in _types_of(type(event)):
+        described = event_type.describe(event)
+        if described is not None:
+            made.append((event_type.name, *described))
     return made
 
 
