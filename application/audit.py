@@ -97,9 +97,16 @@ class AuditRecord:
 
     def as_dict(self) -> dict[str, object]:
         """Every field by name, the details as a plain dict (to store or print)."""
-        fields_ = {field.name: getattr(self, field.name) for field in fields(self)}
-        fields_["details"] = dict(self.details)
-        return fields_
+        return {
+            "id": self.id,
+            "occurred_at": self.occurred_at,
+            "actor": self.actor,
+            "action": self.action,
+            "entity_type": self.entity_type,
+            "entity_id": self.entity_id,
+            "request_id": self.request_id,
+            "details": dict(self.details),
+        }
 
 
 @dataclass(frozen=True, slots=True)

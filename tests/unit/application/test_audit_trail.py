@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import cast
 
@@ -13,6 +13,7 @@ from adapters.memory.jobs import MemoryJobRunStore
 from application.audit import (
     Actor,
     AuditFilter,
+    AuditRecord,
     AuditTrail,
     acting_as,
     action_of,
@@ -281,3 +282,25 @@ def test_the_trail_maker_is_one_of_the_units_records(app: App) -> None:
         uow.commit()
     [record] = app.audit_records()
     assert (record.action, record.details) == ("members_imported", {"count": 2})
+
+
+def test_a_record_as_a_dict_holds_every_field_and_plain_details() -> None:
+    record = AuditRecord(
+        id="A",
+        occurred_at=build_app().now(),
+        actor="system",
+        action="book_lent",
+        entity_type="loan",
+        entity_id="L",
+        request_id=None,
+        details={"copy_id": "C"},
+    )
+    as_dict = record.as_dict()
+    assert list(as_dict) == [field.name for field in fields(AuditRecord)]
+    assert {name: value for name, value in as_dict.items() if name != "details"} == {
+        field.name: getattr(record, field.name)
+        for field in fields(AuditRecord)
+        if field.name != "details"
+    }
+    assert type(as_dict["details"]) is dict
+    assert as_dict["details"] == {"copy_id": "C"}
