@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast, get_type_hints
 
-from flask import Request, abort, current_app, request
+from flask import Request, abort, current_app
 from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.parameter import Parameter
 from flask_openapi3.utils import parse_rule
@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from entrypoints.http.middleware import access as _access
 from entrypoints.http.middleware.conditional import ETAG_LIST
 from entrypoints.http.middleware.request_id import HEADER as REQUEST_ID_HEADER
+from entrypoints.http.request_context import current_request
 from entrypoints.http.responses.problem import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from entrypoints.http.responses.problem import Problem
 from entrypoints.schemas.common import NoQuery
@@ -347,7 +348,7 @@ def _validating_query(view: Callable[..., Any], model: type[BaseModel]) -> Calla
     @wraps(view)
     def routed(*args: Any, **kwargs: Any) -> Any:
         try:
-            query = queries.of(request._get_current_object())  # type: ignore[attr-defined]
+            query = queries.of(current_request())
         except ValidationError as error:
             abort(current_app.validation_error_callback(error))  # type: ignore[attr-defined]
         return view(*args, query=query, **kwargs)

@@ -37,6 +37,7 @@ from domain.errors import (
 )
 from domain.members import Role
 from entrypoints.http.middleware.caller import credential_refusal, current_caller, require_caller
+from entrypoints.http.request_context import current_request
 from entrypoints.logs import get_logger
 
 log = get_logger("circulate.access")
@@ -162,7 +163,7 @@ def enforcer(*, public_catalogue: bool) -> Callable[[], None]:
 
 def _enforce(public_catalogue: bool) -> None:
     """Refuse what the endpoint's rule does not allow (fail closed)."""
-    current = request._get_current_object()  # type: ignore[attr-defined]
+    current = current_request()
     endpoint = current.endpoint
     if endpoint is None:
         return  # no route matched: the 404 or 405 follows

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import request
-
 from domain.access import Principal
 from domain.errors import AuthenticationRequired, DomainError, ErrorKind, TokenInvalid
 from entrypoints.http.middleware import access
 from entrypoints.http.middleware.caller import record_caller, record_refusal
 from entrypoints.http.middleware.challenge import API_KEY, BEARER
+from entrypoints.http.request_context import current_request
 from entrypoints.logs import get_logger
 
 log = get_logger("circulate.auth")
@@ -46,7 +45,7 @@ def authenticator(*, bearer: Verify, api_key: Verify) -> Callable[[], None]:
 
 def _authenticate(verifiers: dict[str, Verify]) -> None:
     """Who the request's credentials prove it is, if it presents any."""
-    current = request._get_current_object()  # type: ignore[attr-defined]
+    current = current_request()
     rule = access.rule_for(current.endpoint)
     if rule is None or not rule.reads_credentials or current.method == "OPTIONS":
         return

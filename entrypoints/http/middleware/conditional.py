@@ -21,6 +21,7 @@ from flask import Flask, Response, request
 from pydantic import BaseModel
 
 from domain.errors import VersionMismatch
+from entrypoints.http.request_context import current_request
 from entrypoints.http.responses.problem import ApiProblem
 from entrypoints.http.responses.rendering import json_response
 
@@ -34,7 +35,7 @@ _PRECONDITION_HEADERS = (("If-Match", "HTTP_IF_MATCH"), ("If-None-Match", "HTTP_
 
 def refuse_malformed_preconditions() -> None:
     """``before_request``: 422 for an ``If-Match`` or ``If-None-Match`` that is no ETag list."""
-    current = request._get_current_object()  # type: ignore[attr-defined]
+    current = current_request()
     if current.routing_exception is not None:
         return
     environ = current.environ

@@ -19,6 +19,7 @@ from typing import Any
 from flask import Flask, Request, request
 
 from domain.text import has_control_characters
+from entrypoints.http.request_context import current_request
 from entrypoints.http.responses.errors import VALIDATION_FAILED
 from entrypoints.http.responses.problem import ApiProblem
 
@@ -78,7 +79,7 @@ def _in_url(current: Request) -> Iterator[tuple[str, str]]:
 
 
 def _violations() -> Iterator[tuple[str, str]]:
-    current = request._get_current_object()  # type: ignore[attr-defined]
+    current = current_request()
     if not _url_is_plain(current.environ):
         yield from _in_url(current)
     # No Content-Type, no JSON: most reads skip parsing the header's absence.

@@ -43,6 +43,7 @@ from entrypoints.http.middleware.client_credentials import claimed_client_id
 from entrypoints.http.middleware.limit_definitions import AppLimit, EndpointLimit
 from entrypoints.http.middleware.memory_limits import SCHEME as MEMORY_SCHEME
 from entrypoints.http.middleware.planned_limiter import PlannedLimiter
+from entrypoints.http.request_context import current_request
 from entrypoints.http.responses.problem import problem_response
 from entrypoints.logs import get_logger
 from entrypoints.settings import Settings
@@ -126,7 +127,7 @@ def _no_account() -> bool:
 
 
 def _exempt() -> bool:
-    current = request._get_current_object()  # type: ignore[attr-defined]
+    current = current_request()
     if current.method == "OPTIONS":
         return True  # CORS preflights carry no credentials and change nothing
     rule = access.rule_for(current.endpoint)

@@ -16,10 +16,11 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 from werkzeug.wsgi import ClosingIterator
 
 from entrypoints.http.middleware.request_id import current_request_id
+from entrypoints.http.request_context import current_request
 from entrypoints.http.routes import metrics
 from entrypoints.logs import bind_request, clear_request, log_line
 
@@ -48,7 +49,7 @@ class RequestStart:
 
 def _bind() -> None:
     """Bind the fields every line of the request carries, once: ``_finish`` adds to them."""
-    current = request._get_current_object()  # type: ignore[attr-defined]
+    current = current_request()
     rule = current.url_rule
     route = rule.rule if rule is not None else metrics.UNMATCHED  # the template, not the path
     current.environ[ROUTE] = route
@@ -56,7 +57,7 @@ def _bind() -> None:
 
 
 def _finish(response: Response) -> Response:
-    current = request._get_current_object()  # type: ignore[attr-defined]
+    current = current_request()
     environ = current.environ
     route = environ.get(ROUTE)
     if route is None:  # a hook before ``_bind`` failed, or it never ran

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app
 from flask.globals import request_ctx
 from flask_limiter import Limit, Limiter, RequestLimit
 from flask_limiter._extension import LimiterContext
@@ -35,6 +35,7 @@ from limits.strategies import MovingWindowRateLimiter
 from limits.util import WindowStats
 
 from entrypoints.http.middleware.memory_limits import InlineExpiryMemoryStorage
+from entrypoints.http.request_context import current_request
 from entrypoints.logs import get_logger
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ class PlannedLimiter(Limiter):
             or any(exempt() for exempt in self._request_filters)
         ):
             return
-        current = request._get_current_object()  # type: ignore[attr-defined]
+        current = current_request()
         plan = self._plan(endpoint, current.blueprint)
         if plan is None:
             super()._check_request_limit(callable_name, in_middleware)

@@ -23,6 +23,7 @@ from flask import Flask, Request, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
+from entrypoints.http.request_context import current_request
 from entrypoints.http.responses.problem import ApiProblem
 
 # Far deeper than any document of this API (three levels at most), far shallower than the
@@ -82,7 +83,7 @@ def _has_body(current: Request) -> bool:
 
 
 def _refuse_unreadable() -> None:
-    if not _has_body(request._get_current_object()):  # type: ignore[attr-defined]
+    if not _has_body(current_request()):
         return
     limit = request.max_content_length
     if limit is not None and (request.content_length or 0) > limit:
@@ -92,7 +93,7 @@ def _refuse_unreadable() -> None:
 
 
 def _parse() -> None:
-    if not _has_body(request._get_current_object()):  # type: ignore[attr-defined]
+    if not _has_body(current_request()):
         return
     data = request.get_data(cache=True)
     limit = request.max_content_length

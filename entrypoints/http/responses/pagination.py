@@ -20,6 +20,7 @@ from werkzeug.urls import iri_to_uri
 
 from application.queries import Cursor, Page, PageRequest
 from domain.errors import InvalidValue
+from entrypoints.http.request_context import current_request
 from entrypoints.http.responses.rendering import JSON, json_response, url_for_path
 from entrypoints.schemas.common import CursorPageQuery, PageQuery
 from entrypoints.schemas.direct import DirectPage
@@ -125,7 +126,7 @@ class RenderedPage:
     links: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
     def link_header(self) -> str:
-        current = request._get_current_object()  # type: ignore[attr-defined]
+        current = current_request()
         environ = current.environ
         hosts = current.trusted_hosts
         url = (*(environ.get(part) for part in _URL_PARTS), tuple(hosts) if hosts else None)
