@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from flask import Response, current_app, request
 from pydantic import BaseModel
 
+from entrypoints.http.responses.wsgi import ApiResponse
+
 JSON = "application/json"
 
 
@@ -20,7 +22,7 @@ def json_body_response(
     body: str | bytes, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
     """A JSON body rendered already; the headers given in one go, not set one by one."""
-    return Response(body, status=status, headers=headers, mimetype=JSON)
+    return ApiResponse(body, status=status, headers=headers, mimetype=JSON)
 
 
 def url_for_path(path: str) -> str:
