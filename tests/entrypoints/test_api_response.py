@@ -74,7 +74,10 @@ def test_a_json_answer_hands_its_own_headers_over(case: str, final: bool) -> Non
     st.sampled_from([200, 201, 204, 302, 304, 404]),
 )
 def test_any_location_starts_as_werkzeug_writes_it(location: str, status: int) -> None:
-    def make(cls: type[Response]) -> Response:
-        return cls(b"{}", status, {"Location": "/" + location})
+    def outcome(cls: type[Response]) -> Any:
+        try:
+            return _started(cls(b"{}", status, {"Location": "/" + location}))
+        except UnicodeError as error:  # a host name IDNA cannot encode: werkzeug refuses it
+            return type(error)
 
-    assert _started(make(ApiResponse)) == _started(make(Response))
+    assert outcome(ApiResponse) == outcome(Response)
