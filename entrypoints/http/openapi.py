@@ -346,7 +346,7 @@ def _validating_query(
     the document are the same; a query string validated lately is not validated again
     (``ValidQueries``). The body is validated after the query, from the parsed JSON, as
     flask-openapi3 does it (``_validate_body``): a view that takes a body and no query (most
-    writes) then pays nothing for the query it refuses.
+    writes) no longer walks the schema of the query it refuses.
     """
     queries = ValidQueries(model, VALID_QUERIES_KEPT)
 

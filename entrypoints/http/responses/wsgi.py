@@ -25,7 +25,8 @@ _PLAIN_PATH = re.compile(r"/(?!/)[A-Za-z0-9/._~-]*")
 
 
 class ApiResponse(Response):
-    """``flask.Response``, started without the copy of its headers when it is one (above)."""
+    """``flask.Response``, started without werkzeug's copy of its headers when that copy would
+    be the same headers (see the module)."""
 
     def get_wsgi_response(
         self, environ: dict[str, Any]
