@@ -23,6 +23,7 @@ from entrypoints.http.middleware import (
 )
 from entrypoints.http.responses import errors
 from entrypoints.http.responses.problem import Problem
+from entrypoints.http.responses.wsgi import ApiResponse
 from entrypoints.http.routes import (
     accounts,
     audit,
@@ -99,12 +100,15 @@ UNGUARDED_ENDPOINTS = health.OPERATIONS_ENDPOINTS | {
 
 
 class CirculateApp(OpenAPI):
-    """flask-openapi3's app, asking once per function whether it is a coroutine function.
+    """flask-openapi3's app, asking once per function whether it is a coroutine function, and
+    answering with ``ApiResponse`` (``responses/wsgi.py``).
 
     Flask asks before every call of every request hook and view (``ensure_sync``, through
     ``inspect``), a dozen and more times per request; the answer cannot change, and this API's
     hooks and views are all plain functions.
     """
+
+    response_class = ApiResponse
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from domain.errors import VersionMismatch
 from entrypoints.http.request_context import current_request
 from entrypoints.http.responses.problem import ApiProblem
-from entrypoints.http.responses.rendering import json_response
+from entrypoints.http.responses.rendering import created_body, json_response
 
 # RFC 9110 section 13.1: "*" or a comma-separated list of entity tags ("...", or W/"..." for
 # a weak one; If-Match compares strongly, so a weak tag there never matches).
@@ -82,6 +82,14 @@ def body_etag(body: bytes) -> str:
 def model_etag(model: BaseModel) -> str:
     """The ETag ``read`` gives ``model`` when it has no version of its own."""
     return body_etag(model.model_dump_json().encode())
+
+
+def created(model: BaseModel, location: str) -> Response:
+    """201 for a new resource at ``location`` that has no version of its own: its ETag is the
+    one ``read`` gives it (``model_etag``), the digest of the very bytes sent, so the model is
+    rendered once."""
+    body = model.model_dump_json().encode()
+    return created_body(body, location, body_etag(body))
 
 
 def _version_in(opaque: str, resource_id: str) -> int | None:

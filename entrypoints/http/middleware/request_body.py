@@ -57,7 +57,10 @@ class LimitedJSONProvider(DefaultJSONProvider):
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         text = s.decode("utf-8", "surrogatepass") if isinstance(s, bytes) else s
-        if json_depth(text) > MAX_JSON_DEPTH:
+        # Each level opens with a bracket: a text with few of them (every body this API takes)
+        # cannot be too deep, and is not scanned.
+        too_deep_possible = text.count("[") + text.count("{") > MAX_JSON_DEPTH
+        if too_deep_possible and json_depth(text) > MAX_JSON_DEPTH:
             # A ValueError, as for any malformed document: get_json answers 400 with it.
             raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
         return super().loads(text, **kwargs)

@@ -7,16 +7,22 @@ from collections.abc import Mapping
 from flask import Response, current_app, request
 from pydantic import BaseModel
 
+from entrypoints.http.responses.wsgi import ApiResponse
+
 JSON = "application/json"
 
 
 def json_response(
     model: BaseModel, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
-    response = Response(model.model_dump_json(), status=status, mimetype=JSON)
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
+    return json_body_response(model.model_dump_json(), status, headers)
+
+
+def json_body_response(
+    body: str | bytes, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A JSON body rendered already; the headers given in one go, not set one by one."""
+    return ApiResponse(body, status=status, headers=headers, mimetype=JSON)
 
 
 def url_for_path(path: str) -> str:
@@ -37,7 +43,12 @@ def url_for_path(path: str) -> str:
 
 def created(model: BaseModel, location: str, etag: str) -> Response:
     """201 for a new resource at ``location`` (a path under the API prefix)."""
-    return json_response(model, 201, {"Location": url_for_path(location), "ETag": etag})
+    return created_body(model.model_dump_json(), location, etag)
+
+
+def created_body(body: str | bytes, location: str, etag: str) -> Response:
+    """``created`` for a body rendered already."""
+    return json_body_response(body, 201, {"Location": url_for_path(location), "ETag": etag})
 
 
 def no_content() -> Response:

@@ -19,7 +19,6 @@ from entrypoints.http.middleware import access, conditional
 from entrypoints.http.middleware.idempotency import idempotent
 from entrypoints.http.openapi import NOT_MODIFIED, created, listed, ok, operation
 from entrypoints.http.responses.pagination import page_request, page_response
-from entrypoints.http.responses.rendering import created as created_response
 from entrypoints.http.responses.rendering import json_response
 from entrypoints.http.routes.root import API_PREFIX
 from entrypoints.schemas.accounts import EntryOut
@@ -100,10 +99,7 @@ def create_loan(
         copy_id=body.copy_id,
         barcode=body.barcode,
     )
-    rendered = _render(loan, circulation)
-    return created_response(
-        rendered, f"{API_PREFIX}/loans/{loan.id}", conditional.model_etag(rendered)
-    )
+    return conditional.created(_render(loan, circulation), f"{API_PREFIX}/loans/{loan.id}")
 
 
 @operation(
