@@ -697,7 +697,8 @@ def profile(
           "this process (Flask, Circulate, SQLAlchemy, psycopg)")  # fmt: skip
     print(f"   statements sent per borrow: {per_borrow:.1f} (mean over {len(measured)} borrows); "
           f"besides them, transactions begun {begins:.1f} (each a BEGIN and a COMMIT or "
-          f"ROLLBACK) and pool checkouts {checkouts:.1f} (each a pre-ping)")  # fmt: skip
+          f"ROLLBACK) and pool checkouts {checkouts:.1f} (no round trip: the pool replaces "
+          "connections by age, it does not ping them)")  # fmt: skip
     print("   the statements of one borrow:")
     for statement in listed:
         print(f"     {' '.join(statement.split())[:150]}")
