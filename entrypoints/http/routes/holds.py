@@ -16,7 +16,6 @@ from entrypoints.http.middleware import access, conditional
 from entrypoints.http.middleware.idempotency import idempotent
 from entrypoints.http.openapi import NOT_MODIFIED, created, listed, no_content, ok, operation
 from entrypoints.http.responses.pagination import page_request, page_response
-from entrypoints.http.responses.rendering import created as created_response
 from entrypoints.http.responses.rendering import json_response
 from entrypoints.http.responses.rendering import no_content as no_content_response
 from entrypoints.http.routes.root import API_PREFIX
@@ -68,12 +67,7 @@ def create_hold(
     body: HoldCreate, circulation: Circulation = Provide[Container.library.circulation]
 ) -> Response:
     queued = circulation.place_hold(body.member_id, body.book_id, body.not_needed_after)
-    rendered = HoldDetail.of_queued(queued)
-    return created_response(
-        rendered,
-        f"{API_PREFIX}/holds/{queued.hold.id}",
-        conditional.model_etag(rendered),
-    )
+    return conditional.created(HoldDetail.of_queued(queued), f"{API_PREFIX}/holds/{queued.hold.id}")
 
 
 @operation(
