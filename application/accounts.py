@@ -62,7 +62,7 @@ class Accounts:
         self._policy = policy
 
     def statement(self, member_id: str) -> Statement:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return self._statement(uow, member_id)
 
     def arrears(self) -> list[Arrears]:
@@ -71,7 +71,7 @@ class Accounts:
         Two aggregate queries find them, whatever the number of members; then one lookup each.
         """
         now = self._clock.now()
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             overdue: dict[str, list[LoanView]] = defaultdict(list)
             for view in view_loans(uow, self._policy, uow.loans.overdue(now), now):
                 overdue[view.loan.member_id].append(view)

@@ -251,7 +251,7 @@ class Catalogue:
             raise InvalidValue("page_size", "page_size must be at least 1")
         after: str | None = None
         while True:
-            with self._uow() as uow:
+            with self._uow().reading() as uow:
                 books = uow.books.after(after, page_size)
                 counts = uow.copies.circulating_counts([book.id for book in books])
             if not books:
@@ -260,14 +260,14 @@ class Catalogue:
             after = books[-1].id
 
     def get_book(self, book_id: str) -> Book:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return found(uow.books.get(book_id), BookNotFound, book_id)
 
     def search_books(self, query: BookFilter, page: PageRequest) -> Page[Book]:
         if query.isbn is not None:
             query = replace(query, isbn=normalise_isbn(query.isbn))
         query.sort.after(page)  # a cursor of another sort order is refused before any read
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             found = uow.books.search(query, page)
         return replace(found, next_cursor=query.sort.cursor_after(found))
 
@@ -339,17 +339,17 @@ class Catalogue:
             return copy
 
     def list_copies(self, book_id: str) -> list[Copy]:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             found(uow.books.get(book_id), BookNotFound, book_id)
             return uow.copies.for_book(book_id)
 
     def get_copy(self, copy_id: str) -> Copy:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return found(uow.copies.get(copy_id), CopyNotFound, copy_id)
 
     def get_copy_by_barcode(self, barcode: str) -> Copy:
         """The copy whose barcode was scanned at the desk."""
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return found(uow.copies.get_by_barcode(barcode.strip()), CopyNotFound, barcode)
 
     def mark_copy_lost(self, copy_id: str, expected_version: int | None = None) -> Copy:

@@ -228,7 +228,7 @@ class Circulation:
         return outcomes
 
     def get_loan(self, loan_id: str) -> Loan:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return found(uow.loans.get(loan_id), LoanNotFound, loan_id)
 
     def loan_views(self, loans: Sequence[Loan]) -> list[LoanView]:
@@ -238,7 +238,7 @@ class Circulation:
         ready = [view for loan in loans if (view := view_without_rules(loan, now)) is not None]
         if len(ready) == len(loans):
             return ready
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return view_loans(uow, self._policy, loans, now)
 
     def loan_view(self, loan: Loan) -> LoanView:
@@ -248,7 +248,7 @@ class Circulation:
         """Loans as filtered, as readers see them; a ``barcode`` names the copy as ``copy_id``
         does (404 unknown)."""
         now = self._clock.now()
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             if query.member_id is not None:
                 found(uow.members.get(query.member_id), MemberNotFound, query.member_id)
             if query.barcode is not None:
@@ -262,7 +262,7 @@ class Circulation:
 
     def copy_at_desk(self, barcode: str) -> CopyAtDesk:
         """The copy scanned: its book, and its open loan if it is on one."""
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             copy = self._scanned(uow, barcode)
             book = found(uow.books.get(copy.book_id), BookNotFound, copy.book_id)
             return CopyAtDesk(copy=copy, book=book, loan=uow.loans.open_for_copy(copy.id))
@@ -391,12 +391,12 @@ class Circulation:
         return due
 
     def get_hold(self, hold_id: str) -> HoldInQueue:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             hold = found(uow.holds.get(hold_id), HoldNotFound, hold_id)
             return HoldInQueue(hold, uow.circulation.get(hold.book_id).position(hold.id))
 
     def list_holds(self, query: HoldFilter, page: PageRequest) -> Page[Hold]:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             if query.member_id is not None:
                 found(uow.members.get(query.member_id), MemberNotFound, query.member_id)
             return uow.holds.list(query, page)
@@ -406,7 +406,7 @@ class Circulation:
     def availability(self, book_id: str, member_id: str | None = None) -> Availability:
         """How many copies are where, and whether ``member_id`` could borrow one right now."""
         now = self._clock.now()
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             found(uow.books.get(book_id), BookNotFound, book_id)
             state = uow.circulation.get(book_id)
             counts = defaultdict(int, dict.fromkeys(CopyStatus, 0))

@@ -225,23 +225,23 @@ class Membership:
         )
 
     def get(self, member_id: str) -> Member:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return found(uow.members.get(member_id), MemberNotFound, member_id)
 
     def find_by_email(self, email: str) -> Member | None:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return uow.members.get_by_email(normalise_email(email))
 
     def get_by_card_number(self, card_number: str) -> Member:
         """The member whose card was scanned (spaces, hyphens and case do not matter)."""
         wanted = normalise_card_number(card_number)
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return found(uow.members.get_by_card_number(wanted), MemberNotFound, wanted)
 
     def list(self, query: MemberFilter, page: PageRequest) -> Page[Member]:
         if query.card_number is not None:  # as scanned or typed: compared in the stored form
             query = replace(query, card_number=normalise_card_number(query.card_number))
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return uow.members.list(query, page)
 
     def update(

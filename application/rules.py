@@ -49,11 +49,11 @@ class CirculationRules:
     # --- member categories -----------------------------------------------------------------
 
     def list_categories(self) -> list[MemberCategory]:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return uow.member_categories.all()
 
     def get_category(self, code: str) -> MemberCategory:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return found(uow.member_categories.get(code), MemberCategoryNotFound, code)
 
     def create_category(
@@ -111,11 +111,11 @@ class CirculationRules:
     # --- item types ------------------------------------------------------------------------
 
     def list_item_types(self) -> list[ItemType]:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return uow.item_types.all()
 
     def get_item_type(self, code: str) -> ItemType:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return found(uow.item_types.get(code), ItemTypeNotFound, code)
 
     def create_item_type(self, code: str, name: str) -> ItemType:
@@ -186,7 +186,7 @@ class CirculationRules:
 
     def list_closures(self) -> list[Closure]:
         """Weekly closures, then single closed dates."""
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return uow.closures.all()
 
     def close_on(self, day: date, note: str = "") -> Closure:
@@ -224,11 +224,11 @@ class CirculationRules:
 
     def list_rules(self) -> list[CirculationRule]:
         """The default rule first, then the others from most to least specific."""
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return rule_book(uow, self._policy).all_rules()
 
     def get_rule(self, rule_id: str) -> CirculationRule:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return self._rule(uow, rule_id)
 
     def create_rule(
@@ -283,7 +283,7 @@ class CirculationRules:
 
     def resolve(self, member_id: str, copy_id: str) -> Resolution:
         """Which rule governs a loan of ``copy_id`` to ``member_id``, and why."""
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             member = found(uow.members.get(member_id), MemberNotFound, member_id)
             copy = found(uow.copies.get(copy_id), CopyNotFound, copy_id)
             criteria = Criteria(member_category=member.category, item_type=copy.item_type)

@@ -366,6 +366,7 @@ class BaseUnitOfWork(ABC):
     """
 
     members: MemberRepository
+    _reads_only = False
 
     def __init__(
         self,
@@ -377,6 +378,13 @@ class BaseUnitOfWork(ABC):
         self._tracker = ChangeTracker()
         self._events: list[Event] = []
         self._records: list[object] = []
+
+    def reading(self) -> Self:
+        """Declare, before the block opens, that it only reads (``with uow.reading():``): an
+        adapter may then run a transaction that cannot write and end it as cheaply as it can.
+        A commit in it is refused."""
+        self._reads_only = True
+        return self
 
     def __enter__(self) -> Self:
         self._tracker = ChangeTracker()
@@ -394,6 +402,7 @@ class BaseUnitOfWork(ABC):
         try:
             self._rollback()
         finally:
+            self._reads_only = False
             self._close()
 
     def emit(self, *events: Event) -> None:
@@ -408,6 +417,8 @@ class BaseUnitOfWork(ABC):
         self._events.extend(events)
 
     def commit(self) -> None:
+        if self._reads_only:
+            raise RuntimeError("this unit of work was opened to read only")
         if self._records_for_events is not None and self._events:
             self.also_write(*self._records_for_events(self._events, self))
         self._tracker.flush()

@@ -21,21 +21,23 @@ move with its load, the ratio much less):
    server would use). Both by default, in alternate runs, so the difference the tool makes is
    in the figures. Every request borrows a different single-copy book, for one of ``books / 4``
    members (each member ends the run with at most four loans, under the default limit of five).
-   Loans per second, p50 and p99 latency, any answer that is not a 201, and the CPU time the
-   server's workers spent per loan (from ``/proc``; with how it was split between them).
+   Loans per second, p50 and p99 latency, any answer that is not a 201, the CPU time the
+   server's workers spent per loan (from ``/proc``; with how it was split between them), and
+   the CPU time of the PostgreSQL server's processes per loan, when it runs on this machine.
    With ``--idempotency-keys`` every request carries an ``Idempotency-Key`` of its own, as a
    client that retries safely sends (the profile's borrows too).
 2. The peer: ``pgbench -M prepared`` with the same number of clients, each transaction the same
    logical borrow on the same schema (lock the member, count their open loans, pick a copy of the
    book ``FOR UPDATE SKIP LOCKED``, insert the loan, update the copy), on its own copy of the same
-   data. Then the ratio of the two.
+   data. Then the ratio of the two, and the database's CPU time per loan for pgbench too.
    With ``--compare-with CHECKOUT`` the same rounds also serve the Circulate of another source
    tree (run from it through PYTHONPATH, with this checkout's installed dependencies), in
    alternate runs: before and after a change, measured under the same load.
 3. The profile of one borrow in this process (Flask test client, same settings, same data):
    the SQL statements one borrow sends (counted with a SQLAlchemy event listener, and listed),
    and cProfile's top 10 functions by own time and by cumulative time over
-   ``--profile-borrows`` borrows.
+   ``--profile-borrows`` borrows. Then as many borrows each followed by a read of its book, as
+   a working day mixes them on the same pooled connections, against the two apart.
 
 Data: a template database ``circulate_bench_borrow_<books>`` (migrated to head, ``--books``
 books with one copy each, their members, each member with a settled history of two charges and
@@ -50,6 +52,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import json
 import os
@@ -352,6 +355,7 @@ class Run:
     failures: dict[int, int]
     first_failure: str
     workers_cpu: tuple[float, ...] = ()  # CPU seconds each server worker spent in the run
+    database_cpu: float = 0.0  # CPU seconds the database server spent in the run
 
     @property
     def loans(self) -> int:
@@ -448,6 +452,7 @@ class WrkRun:
     first_failure: str
     loans: int
     workers_cpu: tuple[float, ...] = ()  # CPU seconds each server worker spent in the run
+    database_cpu: float = 0.0  # CPU seconds the database server spent in the run
 
 
 WRK_THREADS = 2
@@ -498,13 +503,36 @@ def drive_wrk(
 
 def workers_cpu_seconds(master: int) -> tuple[float, ...]:
     """The CPU time (user and system) each gunicorn worker under ``master`` has used so far."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    spent = []
-    for pid in gunicorn_workers(master):
-        # After the command's closing parenthesis: state is field 3, utime 14, stime 15.
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        spent.append((int(fields[11]) + int(fields[12])) / ticks)
-    return tuple(spent)
+    return tuple(_cpu_seconds(str(pid)) for pid in gunicorn_workers(master))
+
+
+def _cpu_seconds(pid: str, *, children: bool = False) -> float:
+    """The CPU time (user and system) process ``pid`` has used so far, with that of its ended
+    children when ``children``."""
+    # After the command's closing parenthesis: utime is field 14, stime 15, cutime 16, cstime 17.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(field) for field in fields[11 : 15 if children else 13])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu() -> dict[str, float]:
+    """The CPU time each PostgreSQL server process on this machine has used so far, by pid,
+    with that of its ended children: a backend that served a connection closed since is counted
+    in the postmaster (empty when the server runs elsewhere or cannot be read)."""
+    spent = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):  # gone, or not ours to read
+            if (entry / "comm").read_text().strip() in {"postgres", "postmaster"}:
+                spent[entry.name] = _cpu_seconds(entry.name, children=True)
+    return spent
+
+
+def database_cpu_since(before: dict[str, float]) -> float:
+    """CPU seconds the PostgreSQL processes used since ``before``: a process that started
+    since counts whole."""
+    return sum(spent - before.get(pid, 0.0) for pid, spent in database_cpu().items())
 
 
 def served_from(env: dict[str, str], source: Path) -> dict[str, str]:
@@ -543,12 +571,13 @@ def http_round(
             run: Run | WrkRun
             if client == "wrk":
                 drive_wrk(port, key, borrows, 2, conns, folder, keyed)
-                before = workers_cpu_seconds(master)
+                before, database_before = workers_cpu_seconds(master), database_cpu()
                 run = drive_wrk(port, key, borrows, seconds, conns, folder, keyed)
             else:
                 drive(port, key, borrows, 2, conns, keyed)
-                before = workers_cpu_seconds(master)
+                before, database_before = workers_cpu_seconds(master), database_cpu()
                 run = drive(port, key, borrows, seconds, conns, keyed)
+            run.database_cpu = database_cpu_since(database_before)
             after = workers_cpu_seconds(master)
             run.workers_cpu = tuple(b - a for a, b in zip(before, after, strict=True))
             return run
@@ -562,6 +591,7 @@ class PeerRun:
     rate: float
     p50: float
     failed: int
+    database_cpu_per_loan_ms: float
 
 
 def pgbench_round(template_name: str, folder: Path, seconds: float, conns: int) -> PeerRun:
@@ -581,7 +611,9 @@ def pgbench_round(template_name: str, folder: Path, seconds: float, conns: int) 
         if server.password:
             env["PGPASSWORD"] = server.password
         # Not checked: a run that used up the books ends early ("aborted"), its rate still true.
+        database_before = database_cpu()
         done = subprocess.run(command, capture_output=True, text=True, env=env)  # noqa: S603
+        database_seconds = database_cpu_since(database_before)
     output = done.stdout
     match = re.search(r"tps = ([\d.]+)", output)
     if match is None:
@@ -595,7 +627,10 @@ def pgbench_round(template_name: str, folder: Path, seconds: float, conns: int) 
         for line in log.read_text().splitlines()
     ]
     return PeerRun(
-        float(match.group(1)), statistics.median(latencies), int(failed.group(1)) if failed else 0
+        float(match.group(1)),
+        statistics.median(latencies),
+        int(failed.group(1)) if failed else 0,
+        1000 * database_seconds / max(1, len(latencies)),
     )
 
 
@@ -689,12 +724,35 @@ def profile(
             profiler.disable()
             if keep is not None:
                 profiler.dump_stats(keep)
+
+            def read(book_id: str) -> None:
+                answer = client.get(f"/api/v1/books/{book_id}", headers=headers)
+                if answer.status_code != 200:
+                    raise RuntimeError(answer.get_data(as_text=True))
+
+            # A working day mixes reads with the changes, on the same pooled connections.
+            paired = borrows[21 + 3 * borrows_count : 21 + 4 * borrows_count]
+            wall, cpu = time.perf_counter(), time.process_time()
+            for member_id, book_id in paired:
+                borrow(member_id, book_id)
+                read(book_id)
+            pair_ms = 1000 * (time.perf_counter() - wall) / len(paired)
+            pair_cpu_ms = 1000 * (time.process_time() - cpu) / len(paired)
+            wall, cpu = time.perf_counter(), time.process_time()
+            for _member_id, book_id in paired:
+                read(book_id)
+            read_ms = 1000 * (time.perf_counter() - wall) / len(paired)
+            read_cpu_ms = 1000 * (time.process_time() - cpu) / len(paired)
         finally:
             dispose(container)
     print(f"\n3. one borrow in process (Flask test client, PostgreSQL; load average "
           f"{load_average()})")  # fmt: skip
     print(f"   per borrow, mean over {len(timed)}: {wall_ms:.2f} ms wall, {cpu_ms:.2f} ms CPU of "
           "this process (Flask, Circulate, SQLAlchemy, psycopg)")  # fmt: skip
+    print(f"   a borrow and then a read of the book (GET), mean over {len(paired)} pairs: "
+          f"{pair_ms:.2f} ms wall, {pair_cpu_ms:.2f} ms CPU; the read alone {read_ms:.2f} ms wall, "
+          f"{read_cpu_ms:.2f} ms CPU: the pair costs {pair_ms - wall_ms - read_ms:+.2f} ms wall "
+          "more than the two apart")  # fmt: skip
     print(f"   statements sent per borrow: {per_borrow:.1f} (mean over {len(measured)} borrows); "
           f"besides them, transactions begun {begins:.1f} (each a BEGIN and a COMMIT or "
           f"ROLLBACK) and pool checkouts {checkouts:.1f} (no round trip: the pool replaces "
@@ -850,6 +908,10 @@ def report(
             print(f"     server workers' CPU per loan {statistics.median(per_loan):.2f} ms"
                   f"  (runs: {', '.join(f'{ms:.2f}' for ms in per_loan)};"
                   f" split between the workers, %: {', '.join(shares)})")  # fmt: skip
+            database = [1000 * r.database_cpu / r.loans for r in measured if r.database_cpu]
+            if database:
+                print(f"     the database's CPU per loan {statistics.median(database):.2f} ms"
+                      f"  (runs: {', '.join(f'{ms:.2f}' for ms in database)})")  # fmt: skip
             for run in measured:
                 if run.failures:
                     print(f"     NOT 201: {run.failures}; first: {run.first_failure}")
@@ -858,6 +920,10 @@ def report(
     print(f"     {peer_rate:8.0f} loans/s  p50 {peer_p50:6.1f} ms"
           f"  (runs: {', '.join(f'{p.rate:.0f}' for p in peers)}; failed "
           f"{sum(p.failed for p in peers)})")  # fmt: skip
+    peer_database = [p.database_cpu_per_loan_ms for p in peers if p.database_cpu_per_loan_ms]
+    if peer_database:
+        print(f"     the database's CPU per loan {statistics.median(peer_database):.2f} ms"
+              f"  (runs: {', '.join(f'{ms:.2f}' for ms in peer_database)})")  # fmt: skip
 
 
 if __name__ == "__main__":

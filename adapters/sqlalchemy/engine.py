@@ -42,6 +42,11 @@ POOL_RECYCLE_SECONDS = 300
 # SQLSTATE classes of a server that is going away or not accepting connections.
 _OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 _POSTGRES_SCHEMES = {"postgres", "postgresql"}
+# psycopg prepares a statement on the server once it has run this many times on a connection,
+# and the server may then plan it once for any values. Never, here, unless the caller asks
+# (``adapters.sqlalchemy.direct`` does): a search planned for its words' own counts is what keeps
+# it fast (``None`` would refuse the callers that ask too).
+PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
 # Execution option of a connection whose transaction only reads (``read_only_transaction``).
 READ_ONLY = "circulate_read_only"
 
@@ -73,6 +78,7 @@ def create_engine_for(url: str | URL, *, echo: bool = False) -> Engine:
             connect_args={
                 "connect_timeout": CONNECT_TIMEOUT_SECONDS,
                 "cursor_factory": LazyDescriptionCursor,
+                "prepare_threshold": PREPARE_ONLY_WHEN_ASKED,
             },
         )
         event.listen(engine, "handle_error", _outage)
@@ -98,14 +104,18 @@ def _outage(context: ExceptionContext) -> BaseException | None:
     return None
 
 
-def read_only_transaction(session: Session) -> None:
+def read_only_transaction(session: Session, *, refusing_writes: bool = False) -> None:
     """Declare that ``session``'s transaction will only read, when nothing has run in it yet
-    (on SQLite it then takes no write lock; other databases ignore this). Call it first thing in
-    a repository method that opens a unit of work's reads and is used only by use cases that
-    never write in that unit of work: a write after it could fail on SQLite with "database is
-    locked" if another transaction wrote in between."""
+    (on SQLite it then takes no write lock). Call it first thing in a repository method that
+    opens a unit of work's reads and is used only by use cases that never write in that unit
+    of work: a write after it could fail on SQLite with "database is locked" if another
+    transaction wrote in between. ``refusing_writes`` (a unit of work opened to read) has
+    PostgreSQL run it ``READ ONLY`` too, so that a write in it fails rather than commits."""
     if not session.in_transaction():
-        session.connection(execution_options={READ_ONLY: True})
+        options: dict[str, Any] = {READ_ONLY: True}
+        if refusing_writes and session.get_bind().dialect.name == "postgresql":
+            options["postgresql_readonly"] = True
+        session.connection(execution_options=options)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -11,9 +11,11 @@ from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from adapters.sqlalchemy.bulk import SqlBulkWriter
+from adapters.sqlalchemy.engine import read_only_transaction
 from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.held import HeldWrite, HeldWrites
 from adapters.sqlalchemy.idempotency import use_key
@@ -42,7 +44,7 @@ from adapters.sqlalchemy.rules_in_force import (
 from application.audit import AuditRecord
 from application.idempotency import KeyUsed
 from application.outbox import OutboxMessage
-from application.ports import EventPublisher
+from application.ports import DependencyUnavailable, EventPublisher
 from application.unit_of_work import (
     BaseUnitOfWork,
     ChangeTracker,
@@ -89,7 +91,9 @@ class SqlTransaction(BaseUnitOfWork):
             raise RuntimeError("this unit of work is already open")
         session = self._session_factory()
         self._session = session
-        if session.get_bind().dialect.name == "postgresql":
+        if self._reads_only:
+            read_only_transaction(session, refusing_writes=True)
+        elif session.get_bind().dialect.name == "postgresql":
             self._held = HeldWrites(self._send_held)
         self._bind(tracker, session)
 
@@ -144,8 +148,19 @@ class SqlTransaction(BaseUnitOfWork):
             self.session.commit()
 
     def _rollback(self) -> None:
-        if self._session is not None:
-            self._session.rollback()
+        if self._session is None:
+            return
+        if self._reads_only:
+            # A transaction that could not write ends the same either way, but not for psycopg:
+            # a ROLLBACK makes it forget the connection's prepared statements (and deallocate
+            # them), so a pooled connection that served a read between two borrows would
+            # plan the borrow's statements afresh every time.
+            try:
+                self._session.commit()
+                return
+            except (SQLAlchemyError, DependencyUnavailable):
+                pass  # the connection was lost after the reads, which stand: nothing to keep
+        self._session.rollback()
 
     def _close(self) -> None:
         session, self._session, self._held = self._session, None, None

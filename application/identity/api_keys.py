@@ -76,11 +76,11 @@ class ApiKeys:
         return CreatedApiKey(key, plaintext)
 
     def list(self) -> list[ApiKey]:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return uow.api_keys.list()
 
     def get(self, key_id: str) -> ApiKey:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return found(uow.api_keys.get(key_id), ApiKeyNotFound, key_id)
 
     @retry_on_conflict
@@ -104,7 +104,7 @@ class ApiKeys:
         """As ``authenticate``, with the instant the key expires (for a cache of checked keys,
         which must stop answering for it then)."""
         prefix = split_key(plaintext)
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             key = uow.api_keys.get_by_prefix(prefix) if prefix is not None else None
         if key is None or not opaque.matches(plaintext, key.key_hash):
             raise InvalidCredentials("unknown API key")

@@ -73,11 +73,11 @@ class ServiceClients:
         return CreatedServiceClient(client, secret)
 
     def list(self) -> list[ServiceClient]:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return uow.service_clients.list()
 
     def get(self, client_id: str) -> ServiceClient:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return found(uow.service_clients.get(client_id), ServiceClientNotFound, client_id)
 
     @retry_on_conflict

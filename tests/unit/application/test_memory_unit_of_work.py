@@ -461,3 +461,19 @@ class TestRetryOnConflict:
         assert loan.copy_id == book.copies[1].id
         assert rivals[0].copy_id == book.copies[0].id
         assert {copy.status for copy in app.copies()} == {CopyStatus.ON_LOAN}
+
+
+def test_a_unit_opened_to_read_refuses_a_commit_for_that_block_only() -> None:
+    db = MemoryDatabase()
+    unit = MemoryUnitOfWork(db)
+    with unit.reading() as uow:
+        uow.books.add(new_book(1))
+        with pytest.raises(RuntimeError, match="read only"):
+            uow.commit()
+    with unit.reading() as uow:
+        assert uow.books.get("book-1") is None  # nothing was stored
+    with unit as uow:
+        uow.books.add(new_book(1))
+        uow.commit()
+    with unit.reading() as uow:
+        assert uow.books.get("book-1") == new_book(1)
