@@ -475,7 +475,7 @@ class NoticeLog:
 
     def list(self, query: OutboxFilter, page: PageRequest) -> Page[OutboxMessage]:
         if query.member_id is not None:
-            with self._uow() as uow:
+            with self._uow().reading() as uow:
                 found(uow.members.get(query.member_id), MemberNotFound, query.member_id)
         return self._outbox.list(query, page)
 
@@ -487,7 +487,7 @@ class NoticeChoices:
         self._uow, self._clock, self._policy = uow, clock, policy
 
     def get(self, member_id: str) -> Member:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return found(uow.members.get(member_id), MemberNotFound, member_id)
 
     def choose(

@@ -96,7 +96,7 @@ class ServiceClients:
     def issue_token(self, client_id: str, secret: str, scope: str | None = None) -> AccessToken:
         """An access token for the client; ``InvalidClient`` for an unknown or revoked client or
         a wrong secret (all alike), ``InvalidScope`` for scopes it may not have."""
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             client = uow.service_clients.get(client_id)
         # The digest is compared even for an unknown client, so both take the same time.
         stored = client.secret_hash if client is not None else _UNKNOWN_CLIENT_DIGEST

@@ -261,7 +261,7 @@ class Sessions:
         so a role change or a removal takes effect on the next page.
         """
         now = self._clock.now()
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             record = uow.refresh_tokens.get_by_hash(opaque.digest(refresh_token))
             if record is None or record.is_used:
                 raise TokenInvalid("unknown session")
