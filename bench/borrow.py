@@ -25,7 +25,10 @@ move with its load, the ratio much less):
    server's workers spent per loan (from ``/proc``; with how it was split between them), and
    the CPU time of the PostgreSQL server's processes per loan, when it runs on this machine.
    With ``--idempotency-keys`` every request carries an ``Idempotency-Key`` of its own, as a
-   client that retries safely sends (the profile's borrows too).
+   client that retries safely sends (the profile's borrows too). With ``--reads-between`` (wrk
+   only) each borrow is followed by a read of its book, ``GET /api/v1/books/<id>``, as a working
+   day mixes reads with the changes on the same pooled connections: the loans per second and
+   the CPU per loan then count its read too, and the latencies are of both.
 2. The peer: ``pgbench -M prepared`` with the same number of clients, each transaction the same
    logical borrow on the same schema (lock the member, count their open loans, pick a copy of the
    book ``FOR UPDATE SKIP LOCKED``, insert the loan, update the copy), on its own copy of the same
@@ -132,7 +135,8 @@ end
 
 function init(args)
   local path, key, count = args[1], args[2], tonumber(args[3])
-  nonce = args[4]
+  reading = args[4] == "reads"
+  nonce = args[5]
   borrows = {}
   local n = 0
   for line in io.lines(path) do
@@ -143,13 +147,22 @@ function init(args)
   end
   auth = "ApiKey " .. key
   at = 0
+  borrowed = 0
   failed = 0
   first_failure = ""
 end
 
 function request()
+  if book_to_read ~= nil then
+    local path = "/api/v1/books/" .. book_to_read
+    book_to_read = nil
+    return wrk.format("GET", path, {["Authorization"] = auth}, nil)
+  end
   at = at + 1
   local member, book = (borrows[at] or borrows[1]):match("([^,]+),([^,]+)")
+  if reading then
+    book_to_read = book
+  end
   local headers = {["Authorization"] = auth, ["Content-Type"] = "application/json"}
   if nonce ~= nil then
     headers["Idempotency-Key"] = nonce .. "-" .. index .. "-" .. at
@@ -159,7 +172,9 @@ function request()
 end
 
 function response(status, headers, body)
-  if status ~= 201 then
+  if status == 201 then
+    borrowed = borrowed + 1
+  elseif not (reading and status == 200) then
     failed = failed + 1
     if first_failure == "" then
       first_failure = status .. " " .. string.sub(body, 1, 200)
@@ -169,17 +184,18 @@ end
 
 function done(summary, latency, requests)
   -- reach: how far into the file the threads took their lines (requests made, not answered)
-  local failed_total, first, reach = 0, "", 0
+  local failed_total, borrowed_total, first, reach = 0, 0, "", 0
   for _, thread in ipairs(threads) do
     failed_total = failed_total + thread:get("failed")
+    borrowed_total = borrowed_total + thread:get("borrowed")
     if first == "" then first = thread:get("first_failure") end
     reach = math.max(reach, thread:get("at") * #threads)
   end
   local errors = summary.errors
   io.write(string.format(
-    'WRK {"requests": %d, "duration_us": %d, "failed": %d, "socket_errors": %d, ' ..
-    '"p50_us": %d, "p99_us": %d, "reach": %d}\\n',
-    summary.requests, summary.duration, failed_total,
+    'WRK {"requests": %d, "borrowed": %d, "duration_us": %d, "failed": %d, ' ..
+    '"socket_errors": %d, "p50_us": %d, "p99_us": %d, "reach": %d}\\n',
+    summary.requests, borrowed_total, summary.duration, failed_total,
     errors.connect + errors.read + errors.write + errors.timeout,
     latency:percentile(50), latency:percentile(99), reach))
   io.write("WRK_FIRST_FAILURE " .. first:gsub("%s+", " ") .. "\\n")
@@ -466,9 +482,11 @@ def drive_wrk(
     conns: int,
     folder: Path,
     keyed: bool = False,
+    reads: bool = False,
 ) -> WrkRun:
     """``wrk`` borrowing with ``conns`` keep-alive connections for ``seconds``; ``borrows`` is
-    consumed from the front (as far as the run got: wrk's threads take alternate lines)."""
+    consumed from the front (as far as the run got: wrk's threads take alternate lines). With
+    ``reads``, each borrow is followed by a read of its book (``GET /api/v1/books/<id>``)."""
     script = folder / "borrow.lua"
     script.write_text(WRK_SCRIPT)
     feed = folder / "borrows.csv"
@@ -476,6 +494,7 @@ def drive_wrk(
     command = [
         "wrk", "-t", str(WRK_THREADS), "-c", str(conns), "-d", f"{seconds:g}s", "-s", str(script),
         f"http://127.0.0.1:{port}{LOANS_PATH}", "--", str(feed), key, str(WRK_THREADS),
+        "reads" if reads else "borrows",
     ]  # fmt: skip
     if keyed:
         command.append(secrets.token_hex(8))
@@ -485,19 +504,19 @@ def drive_wrk(
     first = next(
         (line for line in done.stdout.splitlines() if line.startswith("WRK_FIRST_FAILURE")), ""
     )
-    answered = figures["requests"] - figures["failed"]
+    borrowed = figures["borrowed"]
     del borrows[: figures["reach"]]
     failures = {
         name: figures[key] for name, key in (("not 201", "failed"), ("socket", "socket_errors"))
         if figures[key]
     }  # fmt: skip
     return WrkRun(
-        rate=answered / (figures["duration_us"] / 1e6),
+        rate=borrowed / (figures["duration_us"] / 1e6),
         p50=figures["p50_us"] / 1000,
         p99=figures["p99_us"] / 1000,
         failures=failures,
         first_failure=first.removeprefix("WRK_FIRST_FAILURE").strip(),
-        loans=answered,
+        loans=borrowed,
     )
 
 
@@ -556,9 +575,10 @@ def http_round(
     *,
     client: str,
     keyed: bool = False,
+    reads: bool = False,
 ) -> Run | WrkRun:
     """A fresh server on a fresh copy of the data, warmed up for two seconds, then measured,
-    both with ``client`` (one of ``CLIENTS``)."""
+    both with ``client`` (one of ``CLIENTS``; ``reads`` with wrk only)."""
     with scratch_copy(template_name) as name:
         url = database_url(name)
         borrows = borrows_of(url)
@@ -566,13 +586,15 @@ def http_round(
         env = served_from(circulate_env(folder, url, port), source)
         key = staff_key(env)
         command = [str(BIN / "circulate"), "serve", "--workers", "2"]
-        with running(command, env, port, "/healthz") as master:
+        # Started in the scratch folder, not a work tree: ``python -m gunicorn`` puts its
+        # working directory first on the path, ahead of ``served_from``'s PYTHONPATH.
+        with running(command, env, port, "/healthz", cwd=folder) as master:
             # Warm-up: connections, caches, plans.
             run: Run | WrkRun
             if client == "wrk":
-                drive_wrk(port, key, borrows, 2, conns, folder, keyed)
+                drive_wrk(port, key, borrows, 2, conns, folder, keyed, reads)
                 before, database_before = workers_cpu_seconds(master), database_cpu()
-                run = drive_wrk(port, key, borrows, seconds, conns, folder, keyed)
+                run = drive_wrk(port, key, borrows, seconds, conns, folder, keyed, reads)
             else:
                 drive(port, key, borrows, 2, conns, keyed)
                 before, database_before = workers_cpu_seconds(master), database_cpu()
@@ -710,11 +732,13 @@ def profile(
             # Without the profiler: wall time, and this process's CPU time, which the load of
             # other processes on the machine barely moves (the wall time it does).
             timed = borrows[21 + borrows_count : 21 + 2 * borrows_count]
-            wall, cpu = time.perf_counter(), time.process_time()
+            wall, cpu_started = time.perf_counter(), time.process_time()
+            database_before = database_cpu()
             for member_id, book_id in timed:
                 borrow(member_id, book_id)
+            database_ms = 1000 * database_cpu_since(database_before) / len(timed)
             wall_ms = 1000 * (time.perf_counter() - wall) / len(timed)
-            cpu_ms = 1000 * (time.process_time() - cpu) / len(timed)
+            cpu_ms = 1000 * (time.process_time() - cpu_started) / len(timed)
             # On CPU time, the profile shows where the Python work goes; on wall time (the
             # default), the waits for the database too.
             profiler = cProfile.Profile(time.process_time) if cpu else cProfile.Profile()
@@ -732,27 +756,31 @@ def profile(
 
             # A working day mixes reads with the changes, on the same pooled connections.
             paired = borrows[21 + 3 * borrows_count : 21 + 4 * borrows_count]
-            wall, cpu = time.perf_counter(), time.process_time()
+            wall, cpu_started = time.perf_counter(), time.process_time()
+            database_before = database_cpu()
             for member_id, book_id in paired:
                 borrow(member_id, book_id)
                 read(book_id)
+            pair_database_ms = 1000 * database_cpu_since(database_before) / len(paired)
             pair_ms = 1000 * (time.perf_counter() - wall) / len(paired)
-            pair_cpu_ms = 1000 * (time.process_time() - cpu) / len(paired)
-            wall, cpu = time.perf_counter(), time.process_time()
+            pair_cpu_ms = 1000 * (time.process_time() - cpu_started) / len(paired)
+            wall, cpu_started = time.perf_counter(), time.process_time()
             for _member_id, book_id in paired:
                 read(book_id)
             read_ms = 1000 * (time.perf_counter() - wall) / len(paired)
-            read_cpu_ms = 1000 * (time.process_time() - cpu) / len(paired)
+            read_cpu_ms = 1000 * (time.process_time() - cpu_started) / len(paired)
         finally:
             dispose(container)
     print(f"\n3. one borrow in process (Flask test client, PostgreSQL; load average "
           f"{load_average()})")  # fmt: skip
     print(f"   per borrow, mean over {len(timed)}: {wall_ms:.2f} ms wall, {cpu_ms:.2f} ms CPU of "
-          "this process (Flask, Circulate, SQLAlchemy, psycopg)")  # fmt: skip
+          "this process (Flask, Circulate, SQLAlchemy, psycopg), the database's CPU "
+          f"{database_ms:.2f} ms")  # fmt: skip
     print(f"   a borrow and then a read of the book (GET), mean over {len(paired)} pairs: "
-          f"{pair_ms:.2f} ms wall, {pair_cpu_ms:.2f} ms CPU; the read alone {read_ms:.2f} ms wall, "
-          f"{read_cpu_ms:.2f} ms CPU: the pair costs {pair_ms - wall_ms - read_ms:+.2f} ms wall "
-          "more than the two apart")  # fmt: skip
+          f"{pair_ms:.2f} ms wall, {pair_cpu_ms:.2f} ms CPU, the database's CPU "
+          f"{pair_database_ms:.2f} ms; the read alone {read_ms:.2f} ms wall, {read_cpu_ms:.2f} ms "
+          f"CPU: the pair costs {pair_ms - wall_ms - read_ms:+.2f} ms wall more than the two "
+          "apart")  # fmt: skip
     print(f"   statements sent per borrow: {per_borrow:.1f} (mean over {len(measured)} borrows); "
           f"besides them, transactions begun {begins:.1f} (each a BEGIN and a COMMIT or "
           f"ROLLBACK) and pool checkouts {checkouts:.1f} (no round trip: the pool replaces "
@@ -814,6 +842,11 @@ def main() -> None:
     parser.add_argument(
         "--idempotency-keys", action="store_true", help="an Idempotency-Key on every request"
     )
+    parser.add_argument(
+        "--reads-between",
+        action="store_true",
+        help="wrk follows each borrow with a read of its book (GET), as a working day mixes them",
+    )
     parser.add_argument("--skip-http", action="store_true", help="the profile alone")
     parser.add_argument("--drop-template", action="store_true", help="remove it at the end")
     args = parser.parse_args()
@@ -821,6 +854,8 @@ def main() -> None:
     if not clients or any(client not in CLIENTS for client in clients):
         parser.error(f"--clients: a comma-separated list of {', '.join(CLIENTS)}")
     args.clients = clients
+    if args.reads_between and clients != ["wrk"]:
+        parser.error("--reads-between: with --clients wrk only")
     if not args.skip_http and shutil.which("pgbench") is None:
         raise SystemExit("error: pgbench is not installed (apt-get install postgresql-client)")
     if not args.skip_http and "wrk" in clients and shutil.which("wrk") is None:
@@ -838,19 +873,19 @@ def main() -> None:
                 others: dict[str, list[Run | WrkRun]] = {client: [] for client in clients}
                 peers: list[PeerRun] = []
                 for _ in range(args.rounds):  # alternated: a change of load hits each alike
-                    keyed = args.idempotency_keys
+                    keyed, reads = args.idempotency_keys, args.reads_between
                     for client in clients:
                         runs[client].append(
                             http_round(
                                 name, folder, args.seconds, args.connections,
-                                client=client, keyed=keyed,
+                                client=client, keyed=keyed, reads=reads,
                             )
                         )  # fmt: skip
                         if args.compare_with is not None:
                             others[client].append(
                                 http_round(
                                     name, folder, args.seconds, args.connections,
-                                    args.compare_with, client=client, keyed=keyed,
+                                    args.compare_with, client=client, keyed=keyed, reads=reads,
                                 )
                             )  # fmt: skip
                     peers.append(pgbench_round(name, folder, args.seconds, args.connections))
@@ -881,6 +916,10 @@ def report(
 ) -> None:
     peer_rate = statistics.median(peer.rate for peer in peers)
     keyed = ", an Idempotency-Key each" if args.idempotency_keys else ""
+    if args.reads_between:
+        # The rate, CPU and the database's CPU are per loan, its read included; the latencies
+        # are of both kinds of request.
+        keyed += ", each followed by a GET of its book"
     print(f"\n1. POST {LOANS_PATH}{keyed}, circulate serve --workers 2, PostgreSQL, "
           f"{args.connections} connections, {args.seconds:g} s x{args.rounds} "
           f"(load average {load_average()})")  # fmt: skip

@@ -99,11 +99,14 @@ def wait_until_up(port: int, path: str, timeout: float = 60) -> None:
 
 
 @contextmanager
-def running(command: list[str], env: dict[str, str], port: int, probe: str) -> Iterator[int]:
-    """Start a server (its own process group), wait for it, yield the master's pid."""
+def running(
+    command: list[str], env: dict[str, str], port: int, probe: str, cwd: Path | None = None
+) -> Iterator[int]:
+    """Start a server (its own process group; in ``cwd`` if given), wait for it, yield the
+    master's pid."""
     log = tempfile.NamedTemporaryFile(prefix="circulate-bench-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(  # noqa: S603
-        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     try:
         wait_until_up(port, probe)
