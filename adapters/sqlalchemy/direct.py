@@ -16,10 +16,10 @@ into those on every run, and keeps the rewritten form only for statements under 
 characters: the member-and-book read is longer, and its rewriting cost some 130,000
 instructions a run.
 
-These statements, and only these, are prepared on the server, from their first run on a
-connection: their plans do not turn on their values (a key, a book, a member), so the server may
-settle on a generic one and stop planning them. The engine has psycopg prepare nothing by itself
-(``engine``): a search's best plan depends on how many books its words hold.
+These statements, and only these, are prepared on the server: psycopg does so after a
+statement's fifth run on a connection (its ``prepare_threshold``), and their plans do not turn on
+their values (a key, a book, a member), so the server settles on a generic one and stops planning
+them. Statements run through SQLAlchemy are never prepared (``psycopg_cursor``).
 
 What an execution through SQLAlchemy guarantees still holds: the statement runs on the
 connection (and in the transaction) SQLAlchemy manages; listeners of ``before_cursor_execute``
@@ -141,7 +141,7 @@ def fetch_all(
         if watched:
             for listener in connection.dispatch.before_cursor_execute:
                 sql, arguments = listener(connection, cursor, sql, arguments, None, False)
-        cursor.execute(direct.query if sql is direct.sql else sql.encode(), arguments, prepare=True)
+        cursor.execute(direct.query if sql is direct.sql else sql.encode(), arguments)
         rows: Sequence[Sequence[Any]] = cursor.fetchall()
         if watched:
             connection.dispatch.after_cursor_execute(

@@ -42,11 +42,6 @@ POOL_RECYCLE_SECONDS = 300
 # SQLSTATE classes of a server that is going away or not accepting connections.
 _OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 _POSTGRES_SCHEMES = {"postgres", "postgresql"}
-# psycopg prepares a statement on the server once it has run this many times on a connection,
-# and the server may then plan it once for any values. Never, here, unless the caller asks
-# (``adapters.sqlalchemy.direct`` does): a search planned for its words' own counts is what keeps
-# it fast (``None`` would refuse the callers that ask too).
-PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
 # Execution option of a connection whose transaction only reads (``read_only_transaction``).
 READ_ONLY = "circulate_read_only"
 
@@ -78,7 +73,6 @@ def create_engine_for(url: str | URL, *, echo: bool = False) -> Engine:
             connect_args={
                 "connect_timeout": CONNECT_TIMEOUT_SECONDS,
                 "cursor_factory": LazyDescriptionCursor,
-                "prepare_threshold": PREPARE_ONLY_WHEN_ASKED,
             },
         )
         event.listen(engine, "handle_error", _outage)

@@ -16,7 +16,7 @@ Imported by ``engine`` for PostgreSQL engines only: a SQLite process never loads
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, overload
+from typing import Any, Self, overload
 
 from psycopg import Column, Cursor
 from psycopg.pq.abc import PGresult
@@ -73,7 +73,22 @@ class LazyDescription(Sequence[Column]):
 
 
 class LazyDescriptionCursor(Cursor[Row]):
-    """psycopg's default cursor, but for when ``description`` is built (above)."""
+    """psycopg's default cursor, but for when ``description`` is built (above), and for what it
+    prepares: nothing. psycopg would prepare a statement on the server after its fifth run on a
+    connection, and the server may then plan it once for any values; a search by words is fast
+    because each is planned for its own words (``adapters.sqlalchemy.search``). The statements
+    whose plans do not turn on their values are run by ``adapters.sqlalchemy.direct``, on a cursor
+    of its own, and prepared."""
+
+    def execute(
+        self,
+        query: Any,
+        params: Any = None,
+        *,
+        prepare: bool | None = False,
+        binary: bool | None = None,
+    ) -> Self:
+        return super().execute(query, params, prepare=prepare, binary=binary)
 
     @property
     def description(self) -> Sequence[Column] | None:  # type: ignore[override]
