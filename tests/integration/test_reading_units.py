@@ -10,7 +10,7 @@ from sqlalchemy import Engine, bindparam, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from adapters.sqlalchemy.direct import fetch_all
-from adapters.sqlalchemy.engine import session_factory
+from adapters.sqlalchemy.engine import create_engine_for, session_factory
 from adapters.sqlalchemy.models import BookRow, ClosureRow
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from domain.catalogue import Book
@@ -27,7 +27,7 @@ def _title(book: Book | None) -> str | None:
     return None if book is None else book.title
 
 
-def found(book: Book | None) -> Book:
+def _stored(book: Book | None) -> Book:
     assert book is not None
     return book
 
@@ -47,7 +47,7 @@ def test_a_reading_unit_reads_and_refuses_a_commit(engine: Engine) -> None:
             uow.commit()
     # The declaration lasts one block: the same unit opened again may write.
     with unit as uow:
-        uow.books.remove(found(uow.books.get(BOOK.id)))
+        uow.books.remove(_stored(uow.books.get(BOOK.id)))
         uow.commit()
     with unit.reading() as uow:
         assert uow.books.get(BOOK.id) is None
@@ -55,8 +55,6 @@ def test_a_reading_unit_reads_and_refuses_a_commit(engine: Engine) -> None:
 
 @pytest.mark.postgres
 def test_postgresql_refuses_a_write_in_a_reading_unit(migrated_postgres_url: str) -> None:
-    from adapters.sqlalchemy.engine import create_engine_for
-
     engine = create_engine_for(migrated_postgres_url)
     try:
         row = {"id": "closure-read-only", "day": None, "weekday": 6, "note": "", "version": 1}
@@ -76,8 +74,6 @@ def test_a_reading_unit_leaves_the_connections_prepared_statements(
     """psycopg forgets (and deallocates) every statement it prepared when a transaction ends
     with a ROLLBACK: a read between two borrows on a pooled connection would have the borrow's
     statements planned afresh each time. A reading unit ends with a COMMIT instead."""
-    from adapters.sqlalchemy.engine import create_engine_for
-
     engine = create_engine_for(migrated_postgres_url)
     empty_tables(engine)
     sessions = session_factory(engine)
@@ -111,8 +107,6 @@ def test_a_reading_unit_whose_connection_is_lost_after_its_reads_still_ends(
 ) -> None:
     """What it read stands: there was nothing to commit, so a connection cut before the end
     (a server restart, a pooler) fails nothing; the pool replaces the connection."""
-    from adapters.sqlalchemy.engine import create_engine_for
-
     engine = create_engine_for(migrated_postgres_url)
     empty_tables(engine)
     sessions = session_factory(engine)
