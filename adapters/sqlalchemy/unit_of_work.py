@@ -7,6 +7,7 @@ with a commit, the translation of database refusals. ``SqlUnitOfWork`` is the li
 
 from __future__ import annotations
 
+import contextlib
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -154,12 +155,11 @@ class SqlTransaction(BaseUnitOfWork):
             # A transaction that could not write ends the same either way, but not for psycopg:
             # a ROLLBACK makes it forget the connection's prepared statements (and deallocate
             # them), so a pooled connection that served a read between two borrows would
-            # plan the borrow's statements afresh every time.
-            try:
+            # plan the borrow's statements afresh every time. A connection lost after the
+            # reads loses nothing: they stand, and the rollback below lets it go.
+            with contextlib.suppress(SQLAlchemyError, DependencyUnavailable):
                 self._session.commit()
                 return
-            except (SQLAlchemyError, DependencyUnavailable):
-                pass  # the connection was lost after the reads, which stand: nothing to keep
         self._session.rollback()
 
     def _close(self) -> None:
