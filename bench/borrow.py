@@ -86,6 +86,7 @@ from read_path import (  # noqa: E402
     free_port,
     gunicorn_workers,
     load_average,
+    process_cpu_seconds,
     running,
 )
 from sqlalchemy import Table, create_engine, event, insert, text  # noqa: E402
@@ -522,16 +523,7 @@ def drive_wrk(
 
 def workers_cpu_seconds(master: int) -> tuple[float, ...]:
     """The CPU time (user and system) each gunicorn worker under ``master`` has used so far."""
-    return tuple(_cpu_seconds(str(pid)) for pid in gunicorn_workers(master))
-
-
-def _cpu_seconds(pid: str, *, children: bool = False) -> float:
-    """The CPU time (user and system) process ``pid`` has used so far, with that of its ended
-    children when ``children``."""
-    # After the command's closing parenthesis: utime is field 14, stime 15, cutime 16, cstime 17.
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = sum(int(field) for field in fields[11 : 15 if children else 13])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return tuple(process_cpu_seconds(pid) for pid in gunicorn_workers(master))
 
 
 def database_cpu() -> dict[str, float]:
@@ -544,7 +536,7 @@ def database_cpu() -> dict[str, float]:
             continue
         with contextlib.suppress(OSError):  # gone, or not ours to read
             if (entry / "comm").read_text().strip() in {"postgres", "postmaster"}:
-                spent[entry.name] = _cpu_seconds(entry.name, children=True)
+                spent[entry.name] = process_cpu_seconds(entry.name, children=True)
     return spent
 
 

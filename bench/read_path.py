@@ -190,12 +190,20 @@ def connections_per_worker(port: int, workers: list[int]) -> list[int]:
 
 def cpu_seconds(pids: list[int]) -> float:
     """The CPU time (user and system) the processes have used so far."""
-    ticks = 0
+    spent = 0.0
     for pid in pids:
         with suppress(FileNotFoundError):
-            # The fields after the command name (which may hold spaces): utime, stime are 14, 15.
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])
+            spent += process_cpu_seconds(pid)
+    return spent
+
+
+def process_cpu_seconds(pid: int | str, *, children: bool = False) -> float:
+    """The CPU time (user and system) process ``pid`` has used so far, with that of its ended
+    children when ``children``."""
+    # The fields after the command name (which may hold spaces): utime, stime, cutime and cstime
+    # are 14 to 17.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(field) for field in fields[11 : 15 if children else 13])
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
