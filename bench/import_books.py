@@ -21,7 +21,7 @@ another build of the command (say, a checkout of an older commit) on the same fi
 databases, for before/after figures; run the two one after the other, alternating, since other
 work on the machine moves the figures.
 
-Two peers, each the database's own loader reading a file in the same run:
+Three peers, each the database's own loader reading a file in the same run:
 
 - "bare table": the same CSV file into a table of the same columns with no index, no constraint
   and no validation (``\\copy`` in ``psql``, ``.import --csv`` in the ``sqlite3`` shell). Nothing
@@ -32,6 +32,11 @@ Two peers, each the database's own loader reading a file in the same run:
   the import does (availability counted with the books, the search's word index written with
   them). This is what the database itself needs to store the data, with no Python at all:
   the ratio to it says how much the import adds to the database's own work.
+- "keys only": the same stored books and copies (no word index) into tables of text columns
+  with nothing but the keys integrity needs: a primary key on each, unique ISBNs and barcodes,
+  and each copy's book a foreign key. No index serves a read, no count is kept. Any import that
+  keeps a re-run from adding anything and every copy tied to its book stores at least this:
+  it is the most such an import could reach on this machine, whatever its code.
 
 Both tools must be on the PATH (``--no-peers`` skips them).
 """
@@ -323,6 +328,37 @@ def postgres_schema_peer(files: list[tuple[Table, Path]]) -> float:
         return timed([*psql(scratch), *steps]) - idle
 
 
+def keys_only_tables(files: list[tuple[Table, Path]]) -> list[tuple[str, str, Path]]:
+    """``(name, CREATE TABLE statement, file)`` of the "keys only" peer's tables: the stored
+    books and copies (the word index's file is left out)."""
+    keys = {
+        "books": "PRIMARY KEY (id), UNIQUE (isbn)",
+        "copies": "PRIMARY KEY (id), UNIQUE (barcode), FOREIGN KEY (book_id) REFERENCES books (id)",
+    }
+    return [
+        (
+            t.name,
+            f"CREATE TABLE {t.name} ({', '.join(f'{c} text' for c in t.columns)}, {keys[t.name]})",
+            path,
+        )
+        for t, path in files
+        if t.name in keys
+    ]
+
+
+def postgres_keys_peer(files: list[tuple[Table, Path]]) -> float:
+    """Seconds ``\\copy`` takes to load the books and copies into tables with their keys alone,
+    in one transaction."""
+    with postgres_database() as scratch:
+        tables = keys_only_tables(files)
+        timed([*psql(scratch), *(arg for _, create, _ in tables for arg in ("-c", create))])
+        idle = min(timed([*psql(scratch), "-c", "SELECT 1"]) for _ in range(3))
+        steps = ["-1"]
+        for name, _, path in tables:
+            steps += ["-c", f"\\copy {name} FROM '{path}' WITH (FORMAT csv)"]
+        return timed([*psql(scratch), *steps]) - idle
+
+
 def sqlite_bare_peer(folder: Path, file: Path, create: str, table: str) -> float:
     """Seconds ``.import`` in the sqlite3 shell takes to load the file into a bare table, less
     what the shell takes to start and run nothing."""
@@ -368,6 +404,32 @@ def sqlite_schema_peer(folder: Path, files: list[tuple[Table, Path]]) -> float:
         return timed(["sqlite3", path, *steps]) - idle
 
 
+def sqlite_keys_peer(folder: Path, files: list[tuple[Table, Path]]) -> float:
+    """Seconds ``.import`` takes to load the books and copies into tables with their keys
+    alone (foreign keys checked, as the application's connections do), in one transaction."""
+    with sqlite_database(folder, "keys-peer.db") as url:
+        path = url.removeprefix("sqlite:///")
+        tables = keys_only_tables(files)
+        timed(
+            [
+                "sqlite3",
+                path,
+                "PRAGMA journal_mode = WAL;",
+                *(f"{create};" for _, create, _ in tables),
+            ]
+        )
+        idle = min(timed(["sqlite3", path, "SELECT 1"]) for _ in range(3))
+        steps = [
+            "PRAGMA foreign_keys = ON;",
+            "PRAGMA synchronous = NORMAL;",
+            f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB};",
+            "BEGIN;",
+            *(f".import --csv --skip 1 {file} {name}" for name, _, file in tables),
+            "COMMIT;",
+        ]
+        return timed(["sqlite3", path, *steps]) - idle
+
+
 def line(name: str, what: str, rows: int, elapsed: float, note: str = "") -> float:
     rate = rows / elapsed
     print(
@@ -387,20 +449,20 @@ class Load:
     rows: int
     bare: float | None
     schema: float | None
+    keys: float | None
 
 
 def bench(name: str, url: str, load: Load, command: Path) -> None:
     migrate.upgrade(url)
-    bare = (
-        None
-        if load.bare is None
-        else line(name, f"{load.what}: peer, bare table", load.rows, load.bare)
-    )
-    schema = (
-        None
-        if load.schema is None
-        else line(name, f"{load.what}: peer, schema", load.rows, load.schema)
-    )
+    peers = {
+        label: line(name, f"{load.what}: peer, {label}", load.rows, seconds)
+        for label, seconds in (
+            ("bare table", load.bare),
+            ("schema", load.schema),
+            ("keys only", load.keys),
+        )
+        if seconds is not None
+    }
     elapsed, report = run_import(command, load.what, url, load.file)
     first = line(
         name,
@@ -409,10 +471,9 @@ def bench(name: str, url: str, load: Load, command: Path) -> None:
         elapsed,
         f"  ({report['added']:,} added; the command's CPU {report['cpu_ms'] / 1000:.2f} s)",
     )
-    for label, peer in (("bare table", bare), ("schema", schema)):
-        if peer is not None:
-            ratio = f"first import = {first / peer:.3f} of the {label} peer"
-            print(f"{name:<10} {load.what + ': ratio':<24} {ratio}")
+    for label, peer in peers.items():
+        ratio = f"first import = {first / peer:.3f} of the {label} peer"
+        print(f"{name:<10} {load.what + ': ratio':<24} {ratio}")
     elapsed, report = run_import(command, load.what, url, load.file)
     line(
         name,
@@ -440,18 +501,20 @@ def loads(
     if members is not None:
         kinds.append(("members", members, count, BARE_MEMBERS, "bare_members", stored_members))
     for what, file, rows, create, table, stored in kinds:
-        bare = schema = None
+        bare = schema = keys = None
         if peers:
             files = write_tables(stored(file), folder, dialect)
             if dialect == "sqlite":
                 bare = sqlite_bare_peer(folder, file, create, table)
                 schema = sqlite_schema_peer(folder, files)
+                keys = sqlite_keys_peer(folder, files) if what == "books" else None
             else:
                 bare = postgres_bare_peer(file, create, table)
                 schema = postgres_schema_peer(files)
+                keys = postgres_keys_peer(files) if what == "books" else None
             for _, path in files:
                 path.unlink()
-        found.append(Load(what, file, rows, bare, schema))
+        found.append(Load(what, file, rows, bare, schema, keys))
     return found
 
 
