@@ -16,10 +16,10 @@ into those on every run, and keeps the rewritten form only for statements under 
 characters: the member-and-book read is longer, and its rewriting cost some 130,000
 instructions a run.
 
-These statements, and only these, are prepared on the server: psycopg does so after a
+These statements are prepared on the server: psycopg does so after a
 statement's fifth run on a connection (its ``prepare_threshold``), and their plans do not turn on
 their values (a key, a book, a member), so the server settles on a generic one and stops planning
-them. Statements run through SQLAlchemy are never prepared (``psycopg_cursor``).
+them. Statements run through SQLAlchemy are prepared only when marked so (``engine.PREPARED``).
 
 What an execution through SQLAlchemy guarantees still holds: the statement runs on the
 connection (and in the transaction) SQLAlchemy manages; listeners of ``before_cursor_execute``

@@ -39,6 +39,12 @@ OUTAGE_RETRY_AFTER_SECONDS = 5
 # The price: after a server restart, the first request to meet a connection the restart cut
 # answers 503 (retryable; nothing was changed) and the pool is renewed for the next one.
 POOL_RECYCLE_SECONDS = 300
+# Execution option of a statement whose plan is the same whatever values it runs with (ordered
+# reads of one index, merged, say): on PostgreSQL psycopg prepares it on the server after its
+# fifth run on a connection, so the server plans it no more once it has settled on a generic
+# plan. Other statements run through SQLAlchemy are never prepared (``psycopg_cursor``).
+PREPARE = "circulate_prepare"
+PREPARED: dict[str, Any] = {PREPARE: True}
 # SQLSTATE classes of a server that is going away or not accepting connections.
 _OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 _POSTGRES_SCHEMES = {"postgres", "postgresql"}
@@ -76,8 +82,20 @@ def create_engine_for(url: str | URL, *, echo: bool = False) -> Engine:
             },
         )
         event.listen(engine, "handle_error", _outage)
+        event.listen(engine, "do_execute", _prepared_when_marked)
         return engine
     raise ValueError(f"unsupported database {parsed.drivername!r}: use sqlite or postgresql")
+
+
+def _prepared_when_marked(
+    cursor: Any, statement: str, parameters: Any, context: Any
+) -> bool | None:
+    """``do_execute``: a statement marked ``PREPARED`` runs under psycopg's own prepare policy
+    (its ``prepare_threshold``) instead of the cursor's "never"; others run as usual."""
+    if context.execution_options.get(PREPARE):
+        cursor.execute(statement, parameters, prepare=None)
+        return True
+    return None
 
 
 def _outage(context: ExceptionContext) -> BaseException | None:

@@ -74,11 +74,12 @@ class LazyDescription(Sequence[Column]):
 
 class LazyDescriptionCursor(Cursor[Row]):
     """psycopg's default cursor, but for when ``description`` is built (above), and for what it
-    prepares: nothing. psycopg would prepare a statement on the server after its fifth run on a
-    connection, and the server may then plan it once for any values; a search by words is fast
-    because each is planned for its own words (``adapters.sqlalchemy.search``). The statements
-    whose plans do not turn on their values are run by ``adapters.sqlalchemy.direct``, on a cursor
-    of its own, and prepared."""
+    prepares: nothing, unless told. psycopg would prepare a statement on the server after its
+    fifth run on a connection, and the server may then plan it once for any values; most
+    searches by words are fast because each is planned for its own words
+    (``adapters.sqlalchemy.search``). Statements whose plans do not turn on their values are
+    prepared: those ``adapters.sqlalchemy.direct`` runs on a cursor of its own, and those marked
+    ``engine.PREPARED``, which the engine runs here with psycopg's own policy."""
 
     def execute(
         self,
