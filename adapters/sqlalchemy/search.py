@@ -31,9 +31,10 @@ The rows are written with the book by the repository and the bulk loader (``word
 never by triggers: only Python's split is the query's split.
 
 On PostgreSQL the statements whose plan is the same for any words are prepared on the server
-(``engine.PREPARED``): the vocabulary's skip scan, a term's count, and a page of merged word
-lists with no other term or book filter to test. Planning a merge of a prefix's eleven lists
-took longer than running it (0.8 ms of 1.5). The others are planned for each search's values.
+(``engine.PREPARED``): the vocabulary's skip scan, a term's count, a page of merged word lists
+with no other term to test, and leapfrogged lists, when no book filter joins in. Planning a
+merge of a prefix's eleven lists took longer than running it (0.8 ms of 1.5). The others are
+planned for each search's values.
 """
 
 from __future__ import annotations
@@ -497,7 +498,11 @@ def leap_page(shape: LeapShape) -> tuple[TextualSelect, TextClause]:
         f"(SELECT count(*) FROM {_lists(shape, j, from_match, ':span', distinct=True)} AS s)"  # noqa: S608
         for j in terms
     ]
-    return page, text(f"SELECT {' AND '.join(f'{end} < :span' for end in ends)}")
+    whole = text(f"SELECT {' AND '.join(f'{end} < :span' for end in ends)}")
+    if shape.isbn or shape.available is not None:
+        return page, whole
+    # Seeks and merges of the primary key, and the page's books by theirs, as in ``word_page``.
+    return page.execution_options(**PREPARED), whole.execution_options(**PREPARED)
 
 
 def leap_values(
