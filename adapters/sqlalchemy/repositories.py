@@ -853,7 +853,12 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             more = len(rows) > page.per_page
             if walks and not more:
                 return None  # the walk may have stopped before the last match
-            found = rows[0].found if rows else self._session.execute(count, values).scalar_one()
+            if rows:
+                found = rows[0].found
+            elif values["skip"]:
+                found = self._session.execute(count, values).scalar_one()
+            else:
+                found = 0  # nothing from the start (or the cursor) on: no match to count
         counted = int(found)
         rows = rows[: page.per_page]
         items = self._track_all(self._to_entity(cast(BookRow, row)) for row in rows)

@@ -31,8 +31,8 @@ The rows are written with the book by the repository and the bulk loader (``word
 never by triggers: only Python's split is the query's split.
 
 On PostgreSQL the statements whose plan is the same for any words are prepared on the server
-(``engine.PREPARED``): the vocabulary's skip scan, a term's count, a page of merged word lists
-with no other term to test, and leapfrogged lists, when no book filter joins in. Planning a
+(``engine.PREPARED``): the vocabulary's skip scan, a term's count, a page of a term's merged
+lists (its books tested for the others), and leapfrogged lists, when no book filter joins in. Planning a
 merge of a prefix's eleven lists took longer than running it (0.8 ms of 1.5). The others are
 planned for each search's values.
 """
@@ -324,12 +324,13 @@ def word_page(shape: PageShape) -> tuple[Select[Any], Select[Any]]:
         .order_by(*in_order)
     )
     count = select(func.count().label("found")).select_from(matches)
-    if shape.others or shape.isbn or shape.available is not None:
+    if shape.isbn or shape.available is not None:
         return page, count
-    # Ordered reads of the primary key, merged, and the page's books by theirs: a plan that is
-    # the same for any words, so the server may keep it rather than plan every search anew,
-    # which for a prefix of many words costs more than running it. Tests of other terms and
-    # book filters join on, and their plans are left to each search's values.
+    # Ordered reads of the primary key, merged, each entry's other terms looked up by its book,
+    # and the page's books by their key: a plan that is the same for any words, so the server
+    # may keep it rather than plan every search anew, which for a prefix of many words costs
+    # more than running it. Book filters join ``books`` on, and their plans are left to each
+    # search's values.
     return page.execution_options(**PREPARED), count.execution_options(**PREPARED)
 
 
