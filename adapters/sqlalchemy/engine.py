@@ -20,7 +20,7 @@ import os
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, Connection, ExceptionContext, make_url
+from sqlalchemy.engine import URL, Connection, ExceptionContext, ExecutionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -88,7 +88,7 @@ def create_engine_for(url: str | URL, *, echo: bool = False) -> Engine:
 
 
 def _prepared_when_marked(
-    cursor: Any, statement: str, parameters: Any, context: Any
+    cursor: Any, statement: str, parameters: Any, context: ExecutionContext
 ) -> bool | None:
     """``do_execute``: a statement marked ``PREPARED`` runs under psycopg's own prepare policy
     (its ``prepare_threshold``) instead of the cursor's "never"; others run as usual."""

@@ -32,9 +32,9 @@ never by triggers: only Python's split is the query's split.
 
 On PostgreSQL the statements whose plan is the same for any words are prepared on the server
 (``engine.PREPARED``): the vocabulary's skip scan, a term's count, a page of a term's merged
-lists (its books tested for the others), and leapfrogged lists, when no book filter joins in. Planning a
-merge of a prefix's eleven lists took longer than running it (0.8 ms of 1.5). The others are
-planned for each search's values.
+lists (its books tested for the others), and leapfrogged lists, when no book filter joins in.
+Planning a merge of a prefix's eleven lists took longer than running it (0.8 ms of 1.5). The
+others are planned for each search's values.
 """
 
 from __future__ import annotations
