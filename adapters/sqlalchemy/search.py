@@ -224,6 +224,15 @@ class PageShape:
     walks: bool
 
 
+def _same_plan_for_any_words(shape: PageShape | LeapShape) -> bool:
+    """Whether ``shape``'s statements are planned the same for any words, and so are prepared
+    (``PREPARED``): ordered reads and seeks of the primary key, merged, each entry's other terms
+    looked up by its book, and the page's books by their key. The server may then keep the plan
+    rather than plan every search anew, which for a prefix of many words costs more than running
+    it. Book filters join ``books`` on, where the values may change the plan."""
+    return not shape.isbn and shape.available is None
+
+
 def _in_order(title_key: Any, book_id: Any, *, descending: bool) -> list[UnaryExpression[Any]]:
     if descending:
         return [title_key.desc(), book_id.desc()]
@@ -324,13 +333,8 @@ def word_page(shape: PageShape) -> tuple[Select[Any], Select[Any]]:
         .order_by(*in_order)
     )
     count = select(func.count().label("found")).select_from(matches)
-    if shape.isbn or shape.available is not None:
+    if not _same_plan_for_any_words(shape):
         return page, count
-    # Ordered reads of the primary key, merged, each entry's other terms looked up by its book,
-    # and the page's books by their key: a plan that is the same for any words, so the server
-    # may keep it rather than plan every search anew, which for a prefix of many words costs
-    # more than running it. Book filters join ``books`` on, and their plans are left to each
-    # search's values.
     return page.execution_options(**PREPARED), count.execution_options(**PREPARED)
 
 
@@ -500,9 +504,8 @@ def leap_page(shape: LeapShape) -> tuple[TextualSelect, TextClause]:
         for j in terms
     ]
     whole = text(f"SELECT {' AND '.join(f'{end} < :span' for end in ends)}")
-    if shape.isbn or shape.available is not None:
+    if not _same_plan_for_any_words(shape):
         return page, whole
-    # Seeks and merges of the primary key, and the page's books by theirs, as in ``word_page``.
     return page.execution_options(**PREPARED), whole.execution_options(**PREPARED)
 
 
