@@ -463,21 +463,29 @@ def leap_page(shape: LeapShape) -> tuple[TextualSelect, TextClause]:
     order = "DESC" if shape.descending else "ASC"
     first = ("(SELECT title_key FROM first)", "(SELECT book_id FROM first)")
     slices = [_lists(shape, j, _from(first, at), ":span", distinct=True) for j in terms]
-    joined = f"{slices[0]} AS s0" + "".join(
-        f" JOIN {slices[j]} AS s{j} ON (s{j}.title_key, s{j}.book_id) = (s0.title_key, s0.book_id)"
+    # Each slice holds a book once, so the driver's entries that the others hold are its
+    # matches: a semi-join, which reads each slice once, where a join keeps the inner slice to
+    # read it again.
+    held = [
+        f"(s0.title_key, s0.book_id) IN (SELECT title_key, book_id FROM {slices[j]} AS s{j})"  # noqa: S608
         for j in terms[1:]
-    )
-    filters = []
+    ]
+    joined = f"{slices[0]} AS s0"
     if shape.isbn:
-        filters.append("b.isbn = :isbn")
+        held.append("b.isbn = :isbn")
     if shape.available is not None:
-        filters.append("b.available_copies > 0" if shape.available else "b.available_copies < 1")
-    if filters:
-        joined += f" JOIN books b ON b.id = s0.book_id AND {' AND '.join(filters)}"
+        held.append("b.available_copies > 0" if shape.available else "b.available_copies < 1")
+    if shape.isbn or shape.available is not None:
+        joined += " JOIN books b ON b.id = s0.book_id"
+    matches = (
+        f"SELECT s0.title_key, s0.book_id FROM {joined} WHERE {' AND '.join(held)}"  # noqa: S608
+        f" ORDER BY s0.title_key {order}, s0.book_id {order} LIMIT :limit"
+    )
+    # Counted by an aggregate of their own rather than a window over the page's: a window
+    # keeps every match it counts before it gives the page's first.
     ranked = (
-        "SELECT m.title_key, m.book_id, count(*) OVER () AS found"  # noqa: S608
-        f" FROM (SELECT s0.title_key, s0.book_id FROM {joined}"
-        f" ORDER BY s0.title_key {order}, s0.book_id {order} LIMIT :limit) AS m"
+        f"SELECT m.title_key, m.book_id, (SELECT count(*) FROM ({matches}) AS c) AS found"  # noqa: S608
+        f" FROM ({matches}) AS m"
         f" ORDER BY m.title_key {order}, m.book_id {order} OFFSET :skip LIMIT :rows"
     )
     books = cast(Table, BookRow.__table__)
