@@ -24,7 +24,7 @@ by intersecting each word's entries (``matching_in_title_order``, ``matching_ids
 sorting the matches, as a rare word's always are in those orders. Several common words by
 title are leapfrogged on PostgreSQL (``leap_page``): each list is sought to the place another
 has its next book, so the books between, which one of them lacks, are skipped at the cost of
-a seek; from the first match, slices of the lists are merge-joined (at most ``LEAP_BUDGET``
+a seek; from the first match, slices of the lists are semi-joined (at most ``LEAP_BUDGET``
 steps and ``LEAP_SPAN`` slices, the intersection beyond). SQLite, without ``LATERAL``, walks.
 
 The rows are written with the book by the repository and the bulk loader (``word_rows``),
@@ -87,7 +87,7 @@ DRIVER_COUNT = 500
 # words that are each common may rarely meet (or meet only far down the order).
 WALK_BUDGET = 1000
 # Several common words whose walk came short: steps of the leapfrog to their first match (a
-# seek of each list per step), and the slices of their lists merge-joined from there, as a
+# seek of each list per step), and the slices of their lists semi-joined from there, as a
 # multiple of the matches the page and its count want.
 LEAP_BUDGET = 1000
 LEAP_SPAN = 4
@@ -454,7 +454,7 @@ def leap_page(shape: LeapShape) -> tuple[TextualSelect, TextClause]:
     it lacks (a recursive query of a seek per list and step, at most ``:budget`` steps, with
     ``steps`` and ``first_key``, ``first_id`` the match, null when none came by then or none
     is left). From the first match, the lists, each no further than ``:span`` entries, are
-    merge-joined in title order and tested for the book filters: ``found`` counts the matches
+    semi-joined in title order and tested for the book filters: ``found`` counts the matches
     as far as ``:limit``; ``skip`` and ``rows`` place the page among them. Slices so cut hold
     every match up to where the first of them to end does: a prefix of the matches, all of
     them if no slice was cut (the second statement, from ``:first_key``, ``:first_id``)."""
@@ -463,22 +463,22 @@ def leap_page(shape: LeapShape) -> tuple[TextualSelect, TextClause]:
     order = "DESC" if shape.descending else "ASC"
     first = ("(SELECT title_key FROM first)", "(SELECT book_id FROM first)")
     slices = [_lists(shape, j, _from(first, at), ":span", distinct=True) for j in terms]
-    # Each slice holds a book once, so the driver's entries that the others hold are its
-    # matches: a semi-join, which reads each slice once, where a join keeps the inner slice to
-    # read it again.
-    held = [
+    # A slice holds a book once, so the driver's entries that every other slice holds are the
+    # matches: a semi-join reads each slice once, where a join kept the inner one to read again.
+    conditions = [
         f"(s0.title_key, s0.book_id) IN (SELECT title_key, book_id FROM {slices[j]} AS s{j})"  # noqa: S608
         for j in terms[1:]
     ]
     joined = f"{slices[0]} AS s0"
     if shape.isbn:
-        held.append("b.isbn = :isbn")
+        conditions.append("b.isbn = :isbn")
     if shape.available is not None:
-        held.append("b.available_copies > 0" if shape.available else "b.available_copies < 1")
+        on_shelf = "b.available_copies > 0" if shape.available else "b.available_copies < 1"
+        conditions.append(on_shelf)
     if shape.isbn or shape.available is not None:
         joined += " JOIN books b ON b.id = s0.book_id"
     matches = (
-        f"SELECT s0.title_key, s0.book_id FROM {joined} WHERE {' AND '.join(held)}"  # noqa: S608
+        f"SELECT s0.title_key, s0.book_id FROM {joined} WHERE {' AND '.join(conditions)}"  # noqa: S608
         f" ORDER BY s0.title_key {order}, s0.book_id {order} LIMIT :limit"
     )
     # Counted by an aggregate of their own rather than a window over the page's: a window
