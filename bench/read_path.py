@@ -15,7 +15,8 @@ shared: absolute figures move with its load, ratios much less):
    with the load of other jobs on a shared machine, unlike requests per second.
 2. Memory: resident set size of each worker after 500 reads, against the bare Flask worker's.
 3. Latency at scale: p50 of list requests on PostgreSQL with ``--large`` books (default 1,000,000)
-   against the same requests with ``--small`` books (default 1,000), each through a real server.
+   against the same requests with ``--small`` books (default 1,000), each through a real server;
+   both are served at once and asked in turns, so that the machine's load weighs on both alike.
 
 Then the per-request profile of a worker under ``wrk`` (py-spy, sampled), top 10 functions by
 time spent in them or below (``--profile-seconds 0`` skips it).
@@ -256,6 +257,15 @@ def wrk(
 def get_many(port: int, path: str, count: int, headers: dict[str, str]) -> list[float]:
     """``count`` requests on one keep-alive connection; the latency of each in ms."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    timings = timed(connection, path, count, headers)
+    connection.close()
+    return timings
+
+
+def timed(
+    connection: http.client.HTTPConnection, path: str, count: int, headers: dict[str, str]
+) -> list[float]:
+    """``count`` requests on ``connection``; the latency of each in ms."""
     timings = []
     for _ in range(count):
         started = time.perf_counter()
@@ -265,7 +275,6 @@ def get_many(port: int, path: str, count: int, headers: dict[str, str]) -> list[
         timings.append((time.perf_counter() - started) * 1000)
         if response.status != 200:
             raise RuntimeError(f"{path}: {response.status} {body[:300]!r}")
-    connection.close()
     return timings
 
 
@@ -511,25 +520,52 @@ def middle_cursor(port: int, rows: int, auth: dict[str, str]) -> str:
     return str(cursor)
 
 
-def p50s(folder: Path, url: str, rows: int, repeat: int) -> dict[str, float]:
-    found = {}
-    with circulate_server(folder, url) as (port, _pid, key):
-        auth = {"Authorization": f"ApiKey {key}"}
-        requests = [
-            *latency_requests(rows),
-            (MIDDLE_BY_CURSOR, f"/api/v1/books?after={middle_cursor(port, rows, auth)}"),
-        ]
-        for name, path in requests:
-            get_many(port, path, 2, auth)  # warm-up
-            found[name] = statistics.median(get_many(port, path, repeat, auth))
+# Requests asked of one catalogue's server before the other's, in turns, for row 3.
+TURN = 5
+
+
+def p50s(
+    folder: Path, small_url: str, large_url: str, sizes: tuple[int, int], repeat: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """The p50 of each request of row 3, of the small and the large catalogue. Both are served
+    at once and each request is asked of one server, then of the other, ``TURN`` times a turn:
+    a change in the machine's load (another job starting, say) then falls on both sides of a
+    ratio, not on one catalogue's requests and not the other's."""
+    with (
+        circulate_server(folder, small_url) as (small_port, _small_pid, small_key),
+        circulate_server(folder, large_url) as (large_port, _large_pid, large_key),
+    ):
+        sides = []
+        for port, key, rows in (
+            (small_port, small_key, sizes[0]),
+            (large_port, large_key, sizes[1]),
+        ):
+            auth = {"Authorization": f"ApiKey {key}"}
+            requests = dict(latency_requests(rows))
+            requests[MIDDLE_BY_CURSOR] = f"/api/v1/books?after={middle_cursor(port, rows, auth)}"
+            # One client's keep-alive connection per server, as before the turns: its requests
+            # stay with one worker, whose pooled connection has the statements prepared.
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            sides.append((connection, auth, requests))
+        found: tuple[dict[str, float], dict[str, float]] = ({}, {})
+        for name in sides[0][2]:
+            timings: tuple[list[float], list[float]] = ([], [])
+            for connection, auth, requests in sides:
+                timed(connection, requests[name], 2, auth)  # warm-up
+            while len(timings[1]) < repeat:
+                for (connection, auth, requests), side in zip(sides, timings, strict=True):
+                    side += timed(connection, requests[name], min(TURN, repeat - len(side)), auth)
+            for figures, side in zip(found, timings, strict=True):
+                figures[name] = statistics.median(side)
+        for connection, _auth, _requests in sides:
+            connection.close()
     return found
 
 
 def latency_at_scale(folder: Path, small: int, large: int, repeat: int, keep: bool) -> None:
     try:
         small_url, large_url = postgres_catalogue(small), postgres_catalogue(large)
-        small_ms = p50s(folder, small_url, small, repeat)
-        large_ms = p50s(folder, large_url, large, repeat)
+        small_ms, large_ms = p50s(folder, small_url, large_url, (small, large), repeat)
     finally:
         if not keep:
             drop_postgres(small)
