@@ -101,6 +101,15 @@ def deep_total(page: PageRequest, found: int, *, more: bool) -> tuple[int, bool]
     return page.skip + found + int(more), not more
 
 
+def _within(reach: int, counted: int) -> tuple[int, bool]:
+    """``(total, exact)`` of rows counted as far as one past ``reach``."""
+    return (counted, True) if counted <= reach else (reach, False)
+
+
+# The column a page's count comes in, beside the page's own.
+_COUNTED = "counted_upto_reach"
+
+
 class _SqlStore(EntityStore[E], Generic[E, R]):
     row: ClassVar[type[Base]]
     versioned: ClassVar[bool] = True
@@ -188,11 +197,16 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
     ) -> int:
         """The number of rows matching ``conditions``, counting no further than ``limit``
         (in ``order_by``, when given: an index on it is then read from where they start)."""
-        table = self._table()
-        matching = select(table.c.id).where(*conditions).order_by(*order_by).limit(limit).subquery()
-        statement = select(func.count()).select_from(matching)
+        statement = self._counting_upto(limit, conditions, order_by)
         with translated_errors():
             return int(self._session.execute(statement).scalar_one())
+
+    def _counting_upto(
+        self, limit: int, conditions: Sequence[ColumnElement[bool]], order_by: Sequence[Any] = ()
+    ) -> Select[int]:
+        table = self._table()
+        matching = select(table.c.id).where(*conditions).order_by(*order_by).limit(limit).subquery()
+        return select(func.count()).select_from(matching)
 
     def _total(
         self,
@@ -202,9 +216,8 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
     ) -> tuple[int, bool]:
         """``(total, exact)``: exact when fewer than ``COUNT_AHEAD`` rows follow the page,
         else the lower bound counted so far (in ``order_by``, as ``_count_upto`` does)."""
-        limit = page.offset + page.per_page + COUNT_AHEAD
-        counted = self._count_upto(limit + 1, *conditions, order_by=order_by)
-        return (counted, True) if counted <= limit else (limit, False)
+        reach = page.offset + page.per_page + COUNT_AHEAD
+        return _within(reach, self._count_upto(reach + 1, *conditions, order_by=order_by))
 
     def _total_from(
         self,
@@ -255,20 +268,25 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         page_ids: Any = runs_ids[0]
         if len(runs_ids) > 1:
             page_ids = union_all(*(select(ids.subquery().c.id) for ids in runs_ids))
-        rows: Sequence[Any]
-        if self.plain_pages:
-            # A Core row has an attribute per column, as the ORM row the mapper expects does.
-            plain = select(*table.columns).where(table.c.id.in_(page_ids)).order_by(*order_by)
-            with translated_errors():
-                rows = self._session.execute(plain).all()
-        else:
-            statement = select(self.row).where(table.c.id.in_(page_ids)).order_by(*order_by)
-            rows = self._rows(cast(Select[R], statement))
+        # A page by number that is not deep is counted in the same statement (a round trip
+        # fewer, and the count sees what the page sees), as ``_total`` would count it.
+        reach = page.offset + page.per_page + COUNT_AHEAD
+        counting = runs is None and page.skip < COUNT_AHEAD
+        columns: list[Any] = list(table.columns) if self.plain_pages else [self.row]
+        if counting:
+            counted = self._counting_upto(reach + 1, conditions).scalar_subquery()
+            columns.append(counted.label(_COUNTED))
+        statement = select(*columns).where(table.c.id.in_(page_ids)).order_by(*order_by)
+        # A Core row has an attribute per column, as the ORM row the mapper expects does.
+        rows: Sequence[Any] = self._rows(cast(Select[R], statement))
         more = len(rows) > page.per_page
         rows = rows[: page.per_page]
         items = self._track_all(self._to_entity(cast(R, row)) for row in rows)
         if runs is not None:
             total, exact = self._total_from(conditions, order_by, runs, page), False
+        elif counting and (rows or page.skip == 0):
+            # No row from the start: nothing to count.
+            total, exact = _within(reach, getattr(rows[0], _COUNTED) if rows else 0)
         elif page.skip >= COUNT_AHEAD and rows:
             total, exact = deep_total(page, len(rows), more=more)
         else:

@@ -91,6 +91,19 @@ def test_a_short_list_is_counted_exactly(engine: Engine) -> None:
     assert (page.total, page.total_exact, page.has_next) == (3, True, True)
 
 
+def test_a_page_with_no_row_is_counted_apart(engine: Engine) -> None:
+    """A page's count comes with its rows: a page with none is counted on its own, or is
+    nothing to count when it starts at the beginning."""
+    empty = _search(engine, PageRequest(page=1, per_page=2))
+    _add_books(engine, 3)
+    past = _search(engine, PageRequest(page=3, per_page=2))
+    none_on_shelf = _search(engine, PageRequest(page=1, per_page=2), BookFilter(available=True))
+
+    assert (empty.items, empty.total, empty.total_exact) == ([], 0, True)
+    assert (past.items, past.total, past.total_exact, past.has_next) == ([], 3, True, False)
+    assert (none_on_shelf.items, none_on_shelf.total, none_on_shelf.total_exact) == ([], 0, True)
+
+
 def test_a_search_on_sqlite_does_not_wait_for_a_writer(migrated_sqlite_url: str) -> None:
     engine = create_engine_for(migrated_sqlite_url)
     empty_tables(engine)
