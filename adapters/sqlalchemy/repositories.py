@@ -202,11 +202,22 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
             return int(self._session.execute(statement).scalar_one())
 
     def _counting_upto(
-        self, limit: int, conditions: Sequence[ColumnElement[bool]], order_by: Sequence[Any] = ()
+        self,
+        limit: int,
+        conditions: Sequence[ColumnElement[bool]],
+        order_by: Sequence[Any] = (),
+        runs: Keyset = ((),),
     ) -> Select[int]:
+        """The count of ``_count_upto``, of the rows of each of ``runs`` in turn (a keyset's)."""
         table = self._table()
-        matching = select(table.c.id).where(*conditions).order_by(*order_by).limit(limit).subquery()
-        return select(func.count()).select_from(matching)
+        each = [
+            select(table.c.id).where(*conditions, *run).order_by(*order_by).limit(limit)
+            for run in runs
+        ]
+        matching: Any = each[0]
+        if len(each) > 1:  # each run a subquery of its own: SQLite orders no part of a union
+            matching = union_all(*(select(ids.subquery().c.id) for ids in each)).limit(limit)
+        return select(func.count()).select_from(matching.subquery())
 
     def _total(
         self,
@@ -218,26 +229,6 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         else the lower bound counted so far (in ``order_by``, as ``_count_upto`` does)."""
         reach = page.offset + page.per_page + COUNT_AHEAD
         return _within(reach, self._count_upto(reach + 1, *conditions, order_by=order_by))
-
-    def _total_from(
-        self,
-        conditions: Sequence[ColumnElement[bool]],
-        order_by: Sequence[Any],
-        runs: Keyset,
-        page: PageRequest,
-    ) -> int:
-        """A cursor page's total: the items before it as its page number tells (not counted:
-        that is what a cursor saves), plus those from the cursor on, counted as far as
-        ``COUNT_AHEAD`` past the page. Counted in the sort order, so that the count seeks the
-        sort index to the cursor too: unordered, a database may scan the table for them, all
-        of it when few follow a cursor near the end."""
-        reach = page.per_page + COUNT_AHEAD
-        counted = 0
-        for run in runs:
-            if counted > reach:
-                break
-            counted += self._count_upto(reach + 1 - counted, *conditions, *run, order_by=order_by)
-        return page.offset + min(counted, reach)
 
     def _page(
         self,
@@ -268,25 +259,34 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         page_ids: Any = runs_ids[0]
         if len(runs_ids) > 1:
             page_ids = union_all(*(select(ids.subquery().c.id) for ids in runs_ids))
-        # A page by number that is not deep is counted in the same statement (a round trip
-        # fewer, and the count sees what the page sees), as ``_total`` would count it.
-        reach = page.offset + page.per_page + COUNT_AHEAD
-        counting = runs is None and page.skip < COUNT_AHEAD
+        # The page is counted in its own statement (a round trip fewer, and the count sees
+        # what the page sees), but for a deep page by number, which is not counted ahead. A
+        # cursor page's total is the items before it as its page number tells (not counted:
+        # that is what a cursor saves), plus those from the cursor on, counted in the sort
+        # order, so that the count seeks the sort index to the cursor too (unordered, a
+        # database may scan the table for them, all of it when few follow a cursor near the end).
+        counting: Select[int] | None = None
+        if runs is not None:
+            reach = page.per_page + COUNT_AHEAD
+            counting = self._counting_upto(reach + 1, conditions, order_by, runs)
+        elif page.skip < COUNT_AHEAD:
+            reach = page.offset + page.per_page + COUNT_AHEAD
+            counting = self._counting_upto(reach + 1, conditions)
         columns: list[Any] = list(table.columns) if self.plain_pages else [self.row]
-        if counting:
-            counted = self._counting_upto(reach + 1, conditions).scalar_subquery()
-            columns.append(counted.label(_COUNTED))
+        if counting is not None:
+            columns.append(counting.scalar_subquery().label(_COUNTED))
         statement = select(*columns).where(table.c.id.in_(page_ids)).order_by(*order_by)
         # A Core row has an attribute per column, as the ORM row the mapper expects does.
         rows: Sequence[Any] = self._rows(cast(Select[R], statement))
         more = len(rows) > page.per_page
         rows = rows[: page.per_page]
         items = self._track_all(self._to_entity(cast(R, row)) for row in rows)
+        # No row from the start (or the cursor) on: nothing to count.
+        counted = getattr(rows[0], _COUNTED) if rows and counting is not None else 0
         if runs is not None:
-            total, exact = self._total_from(conditions, order_by, runs, page), False
-        elif counting and (rows or page.skip == 0):
-            # No row from the start: nothing to count.
-            total, exact = _within(reach, getattr(rows[0], _COUNTED) if rows else 0)
+            total, exact = page.offset + min(counted, reach), False
+        elif counting is not None and (rows or page.skip == 0):
+            total, exact = _within(reach, counted)
         elif page.skip >= COUNT_AHEAD and rows:
             total, exact = deep_total(page, len(rows), more=more)
         else:
