@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Row, Table, func, select
 
 from adapters.sqlalchemy import repositories
-from adapters.sqlalchemy.repositories import deep_total
+from adapters.sqlalchemy.repositories import counted_beside, counted_with, deep_total
 from application.queries import CursorValue, PageRequest
 
 
@@ -27,9 +27,17 @@ def newest_first(
     where = list(conditions)
     if after is not None:
         where.append(table.c.id < after[0])
-    # One row more than the page tells whether another page follows.
+    ahead = repositories.COUNT_AHEAD
+    deep = after is None and page.skip >= ahead
+    reach = page.skip + page.per_page + ahead
+    counting = select(func.count()).select_from(
+        select(table.c.id).where(*where).limit(reach + 1).subquery()
+    )
+    # One row more than the page tells whether another page follows. A deep page by number is
+    # not counted ahead (that would walk its offset again); any other is, beside its rows.
+    columns = [table] if deep else counted_beside([table], counting)
     rows = connection.execute(
-        select(table)
+        select(*columns)
         .where(*where)
         .order_by(table.c.id.desc())
         .offset(page.skip)
@@ -37,12 +45,11 @@ def newest_first(
     ).all()
     more = len(rows) > page.per_page
     rows = rows[: page.per_page]
-    ahead = repositories.COUNT_AHEAD
-    if after is None and page.skip >= ahead and rows:
+    if deep and rows:
         total, exact = deep_total(page, len(rows), more=more)
         return rows, total, exact
-    reach = page.skip + page.per_page + ahead
-    matching = select(table.c.id).where(*where).limit(reach + 1).subquery()
-    counted = connection.scalar(select(func.count()).select_from(matching)) or 0
+    counted = None if deep else counted_with(rows, page)
+    if counted is None:
+        counted = connection.scalar(counting) or 0
     total = page.offset - page.skip + min(counted, reach)
     return rows, total, after is None and counted <= reach

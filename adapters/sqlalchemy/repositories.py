@@ -106,8 +106,23 @@ def _within(reach: int, counted: int) -> tuple[int, bool]:
     return (counted, True) if counted <= reach else (reach, False)
 
 
-# The column a page's count comes in, beside the page's own.
+# The column a page's count comes in, beside its rows' own.
 _COUNTED = "counted_upto_reach"
+
+
+def counted_beside(columns: Sequence[Any], counting: Select[int]) -> list[Any]:
+    """A page's ``columns`` and the count of ``counting`` beside them (``counted_with``): a
+    round trip fewer than counting apart, and the count sees what the page sees."""
+    return [*columns, counting.scalar_subquery().label(_COUNTED)]
+
+
+def counted_with(rows: Sequence[Any], page: PageRequest) -> int | None:
+    """The count a page's rows came with (``counted_beside``); 0 when none came from the start
+    (or the cursor) on, since nothing follows; ``None`` for a page past the last row, which
+    carries no count, so the list must be counted apart."""
+    if rows:
+        return int(getattr(rows[0], _COUNTED))
+    return 0 if page.skip == 0 else None
 
 
 class _SqlStore(EntityStore[E], Generic[E, R]):
@@ -274,18 +289,17 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
             counting = self._counting_upto(reach + 1, conditions)
         columns: list[Any] = list(table.columns) if self.plain_pages else [self.row]
         if counting is not None:
-            columns.append(counting.scalar_subquery().label(_COUNTED))
+            columns = counted_beside(columns, counting)
         statement = select(*columns).where(table.c.id.in_(page_ids)).order_by(*order_by)
         # A Core row has an attribute per column, as the ORM row the mapper expects does.
         rows: Sequence[Any] = self._rows(cast(Select[R], statement))
         more = len(rows) > page.per_page
         rows = rows[: page.per_page]
         items = self._track_all(self._to_entity(cast(R, row)) for row in rows)
-        # No row from the start (or the cursor) on: nothing to count.
-        counted = getattr(rows[0], _COUNTED) if rows and counting is not None else 0
+        counted = counted_with(rows, page) if counting is not None else None
         if runs is not None:
-            total, exact = page.offset + min(counted, reach), False
-        elif counting is not None and (rows or page.skip == 0):
+            total, exact = page.offset + min(counted or 0, reach), False
+        elif counted is not None:
             total, exact = _within(reach, counted)
         elif page.skip >= COUNT_AHEAD and rows:
             total, exact = deep_total(page, len(rows), more=more)
