@@ -594,21 +594,18 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         in ``terms``' order; ``None`` when a term stands for no stored word, so nothing
         matches. With several, the one held by fewest books among those that can be read in
         order, counted as far as ``DRIVER_COUNT``."""
+        # A single word by title needs no count: all its books match.
+        counted = len(terms) > 1 or not sort_by_title
         with translated_errors():
-            expanded = [(term, search.vocabulary(self._session, term)) for term in terms]
-            vocabularies = [words for _, words in expanded]
-            if any(words == [] for words in vocabularies):
-                return None
-            if len(expanded) == 1 and sort_by_title:
-                # A single word needs no count: all its books match.
-                return (*expanded[0], False, vocabularies)
-            ordered = [pair for pair in expanded if pair[1] is not None] or expanded
-            counted = [
-                (search.books_upto(self._session, term, search.DRIVER_COUNT + 1), n)
-                for n, (term, _) in enumerate(ordered)
-            ]
-        fewest, chosen = min(counted)
-        return (*ordered[chosen], fewest <= search.DRIVER_COUNT, vocabularies)
+            expanded = search.expand(self._session, terms, counted=counted)
+        vocabularies = [words for words, _ in expanded]
+        if any(words == [] for words in vocabularies):
+            return None
+        if not counted:
+            return (terms[0], vocabularies[0], False, vocabularies)
+        ordered = [n for n, words in enumerate(vocabularies) if words is not None]
+        fewest, chosen = min((expanded[n][1], n) for n in ordered or range(len(terms)))
+        return (terms[chosen], vocabularies[chosen], fewest <= search.DRIVER_COUNT, vocabularies)
 
     def _leaps(self) -> bool:
         """Whether the database can leapfrog the word lists (``search.leap_page``): PostgreSQL,

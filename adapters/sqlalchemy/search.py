@@ -11,11 +11,12 @@ an author's name from each word to the end (``kind`` ``a``). Each row carries th
 ``title_key``, and the primary key is ``(kind, word, title_key, book_id)``: the books holding
 one word come out of it in title order, so a page reads its first entries and stops, however
 large the catalogue. A query word is a prefix: it is expanded to the stored words that begin
-with it (``vocabulary``, up to ``VOCABULARY_CAP`` of them, found by a skip scan of the same
-index), and their ordered lists are merged (``UNION ALL`` of ordered subqueries under one
+with it (``expand``, up to ``VOCABULARY_CAP`` of them, found by a skip scan of the same index),
+and their ordered lists are merged (``UNION ALL`` of ordered subqueries under one
 ``ORDER BY ... LIMIT``: a Merge Append on PostgreSQL, which stops early). With several words,
-one drives (the one with fewest books) and the others are tested on each candidate book from
-the index on ``(book_id, kind, word)``.
+one drives (the one with fewest books, each counted as far as ``DRIVER_COUNT`` by the same
+statement that expands them all) and the others are tested on each candidate book from the
+index on ``(book_id, kind, word)``.
 
 Where reading in order could run long, it is bounded: a common driving word with book filters
 to test is read for ``WALK_BUDGET`` entries, and so is the sort order of a search by year or
@@ -31,7 +32,7 @@ The rows are written with the book by the repository and the bulk loader (``word
 never by triggers: only Python's split is the query's split.
 
 On PostgreSQL the statements whose plan is the same for any words are prepared on the server
-(``engine.PREPARED``): the vocabulary's skip scan, a term's count, a page of a term's merged
+(``engine.PREPARED``): the terms' expansion and counts, a page of a term's merged
 lists (its books tested for the others), and leapfrogged lists, when no book filter joins in.
 Planning a merge of a prefix's eleven lists took longer than running it (0.8 ms of 1.5). The
 others are planned for each search's values.
@@ -163,42 +164,63 @@ def terms_of(words: Sequence[str], author: str | None) -> list[Term]:
     return terms
 
 
-# The stored words in a range, in order, one index probe each: a skip scan, so that a word held
-# by a million books costs what a rare one does.
-_VOCABULARY = text(
-    "WITH RECURSIVE vocabulary(word) AS ("
-    " SELECT (SELECT min(word) FROM book_words"
-    "  WHERE kind = :kind AND word >= :prefix AND word < :bound)"
-    " UNION ALL"
-    " SELECT (SELECT min(b.word) FROM book_words b"
-    "  WHERE b.kind = :kind AND b.word > v.word AND b.word < :bound)"
-    " FROM vocabulary v WHERE v.word IS NOT NULL"
-    ") SELECT word FROM vocabulary WHERE word IS NOT NULL LIMIT :limit"
-).execution_options(**PREPARED)
-
-
-def vocabulary(session: Session, term: Term) -> list[str] | None:
-    """The stored words ``term`` stands for, or ``None`` when they are more than
-    ``VOCABULARY_CAP``."""
-    found = list(
-        session.scalars(
-            _VOCABULARY,
-            {
-                "kind": term.kind,
-                "prefix": term.prefix,
-                "bound": _after(term.prefix),
-                "limit": VOCABULARY_CAP + 1,
-            },
-        )
+def _vocabulary_of(j: int) -> str:
+    """The stored words in term ``j``'s range, in order, one index probe each: a skip scan, so
+    that a word held by a million books costs what a rare one does."""
+    return (
+        f"vocabulary_{j}(word) AS ("  # noqa: S608
+        f" SELECT (SELECT min(word) FROM book_words"
+        f"  WHERE kind = :kind_{j} AND word >= :prefix_{j} AND word < :bound_{j})"
+        " UNION ALL"
+        f" SELECT (SELECT min(b.word) FROM book_words b"
+        f"  WHERE b.kind = :kind_{j} AND b.word > v.word AND b.word < :bound_{j})"
+        f" FROM vocabulary_{j} v WHERE v.word IS NOT NULL)"
     )
-    return found if len(found) <= VOCABULARY_CAP else None
 
 
-def books_upto(session: Session, term: Term, limit: int) -> int:
-    """The rows in ``term``'s range, counted no further than ``limit`` (from the index)."""
-    rows = select(WORDS.c.book_id).where(*term.in_range()).limit(limit).subquery()
-    counted = select(func.count()).select_from(rows).execution_options(**PREPARED)
-    return int(session.execute(counted).scalar_one())
+@cache
+def _expansion(terms: int, *, counted: bool) -> TextClause:
+    """Rows ``(term, word, NULL)``: each term's stored words, no more than ``:limit``; and, when
+    ``counted``, ``(term, NULL, books)``: the rows in its range, no more than ``:count_limit``."""
+    parts = [
+        f"SELECT {j} AS term, word, CAST(NULL AS INTEGER) AS books FROM"  # noqa: S608
+        f" (SELECT word FROM vocabulary_{j} WHERE word IS NOT NULL LIMIT :limit) AS words_{j}"
+        for j in range(terms)
+    ]
+    if counted:
+        parts += [
+            f"SELECT {j}, CAST(NULL AS TEXT), (SELECT count(*) FROM (SELECT book_id"  # noqa: S608
+            f" FROM book_words WHERE kind = :kind_{j} AND word >= :prefix_{j}"
+            f" AND word < :bound_{j} LIMIT :count_limit) AS held_{j})"
+            for j in range(terms)
+        ]
+    vocabularies = ", ".join(_vocabulary_of(j) for j in range(terms))
+    statement = f"WITH RECURSIVE {vocabularies} {' UNION ALL '.join(parts)}"
+    return text(statement).execution_options(**PREPARED)
+
+
+def expand(
+    session: Session, terms: Sequence[Term], *, counted: bool
+) -> list[tuple[list[str] | None, int]]:
+    """For each term, the stored words it stands for (``None`` when they are more than
+    ``VOCABULARY_CAP``) and, when ``counted`` (else 0), the rows in its range counted from the
+    index no further than ``DRIVER_COUNT + 1``: one statement for every term of a search."""
+    values: dict[str, Any] = {"limit": VOCABULARY_CAP + 1, "count_limit": DRIVER_COUNT + 1}
+    for j, term in enumerate(terms):
+        values.update(
+            {f"kind_{j}": term.kind, f"prefix_{j}": term.prefix, f"bound_{j}": _after(term.prefix)}
+        )
+    words: list[list[str]] = [[] for _ in terms]
+    counts = [0 for _ in terms]
+    for term, word, books in session.execute(_expansion(len(terms), counted=counted), values):
+        if word is not None:
+            words[term].append(word)
+        else:
+            counts[term] = int(books)
+    return [
+        (found if len(found) <= VOCABULARY_CAP else None, count)
+        for found, count in zip(words, counts, strict=True)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
