@@ -407,8 +407,9 @@ class Circulation:
         """How many copies are where, and whether ``member_id`` could borrow one right now."""
         now = self._clock.now()
         with self._uow().reading() as uow:
-            found(uow.books.get(book_id), BookNotFound, book_id)
-            state = uow.circulation.get(book_id)
+            state = uow.circulation.find(book_id)
+            if state is None:
+                raise BookNotFound(book_id)
             counts = defaultdict(int, dict.fromkeys(CopyStatus, 0))
             for copy in state.copies:
                 counts[copy.status] += 1
