@@ -340,8 +340,10 @@ class Catalogue:
 
     def list_copies(self, book_id: str) -> list[Copy]:
         with self._uow().reading() as uow:
-            found(uow.books.get(book_id), BookNotFound, book_id)
-            return uow.copies.for_book(book_id)
+            state = uow.circulation.find(book_id)  # the book and its copies, read at once
+            if state is None:
+                raise BookNotFound(book_id)
+            return state.copies
 
     def get_copy(self, copy_id: str) -> Copy:
         with self._uow().reading() as uow:
