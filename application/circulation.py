@@ -11,6 +11,7 @@ from application.common import (
     check_version,
     circulation_and_rule_book,
     found,
+    listed_for_member,
     member_circulation_and_rule_book,
     rule_book,
 )
@@ -249,14 +250,14 @@ class Circulation:
         does (404 unknown)."""
         now = self._clock.now()
         with self._uow().reading() as uow:
-            if query.member_id is not None:
-                found(uow.members.get(query.member_id), MemberNotFound, query.member_id)
             if query.barcode is not None:
+                if query.member_id is not None:  # the member is named before the copy
+                    found(uow.members.get(query.member_id), MemberNotFound, query.member_id)
                 copy = self._scanned(uow, query.barcode)
                 if query.copy_id not in (None, copy.id):
                     raise InvalidValue("barcode", "barcode and copy_id name different copies")
                 query = replace(query, copy_id=copy.id, barcode=None)
-            loans = uow.loans.list(query, page, now)
+            loans = listed_for_member(uow, query.member_id, uow.loans.list(query, page, now))
             views = view_loans(uow, self._policy, loans.items, now)
             return loans.with_items(views)
 
@@ -397,9 +398,7 @@ class Circulation:
 
     def list_holds(self, query: HoldFilter, page: PageRequest) -> Page[Hold]:
         with self._uow().reading() as uow:
-            if query.member_id is not None:
-                found(uow.members.get(query.member_id), MemberNotFound, query.member_id)
-            return uow.holds.list(query, page)
+            return listed_for_member(uow, query.member_id, uow.holds.list(query, page))
 
     # --- questions -------------------------------------------------------------------------
 

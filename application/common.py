@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar
 
+from application.queries import Page
 from application.unit_of_work import RulesInForce, UnitOfWork
 from domain.calendar import LibraryCalendar
 from domain.circulation import BookCirculation
@@ -22,12 +23,21 @@ class _Versioned(Protocol):
 
 
 V = TypeVar("V", bound=_Versioned)
+T = TypeVar("T")
 
 
 def found(entity: V | None, error: type[NotFound], identifier: str) -> V:
     if entity is None:
         raise error(identifier)
     return entity
+
+
+def listed_for_member(uow: UnitOfWork, member_id: str | None, page: Page[T]) -> Page[T]:
+    """``page`` of a list filtered by ``member_id``, or ``MemberNotFound``. Its rows name the
+    member, who must then exist (a foreign key): only an empty page asks."""
+    if member_id is not None and not page.items:
+        found(uow.members.get(member_id), MemberNotFound, member_id)
+    return page
 
 
 def check_version(entity: _Versioned, expected_version: int | None) -> None:
