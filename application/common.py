@@ -33,8 +33,9 @@ def found(entity: V | None, error: type[NotFound], identifier: str) -> V:
 
 
 def listed_for_member(uow: UnitOfWork, member_id: str | None, page: Page[T]) -> Page[T]:
-    """``page`` of a list filtered by ``member_id``, or ``MemberNotFound``. Its rows name the
-    member, who must then exist (a foreign key): only an empty page asks."""
+    """``page`` of a list filtered by ``member_id``, or ``MemberNotFound``. A loan or hold is
+    only ever made for a member, and a member is never deleted (removal anonymises them), so a
+    page with rows shows the member exists: only an empty page asks."""
     if member_id is not None and not page.items:
         found(uow.members.get(member_id), MemberNotFound, member_id)
     return page
