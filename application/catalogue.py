@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from application.common import check_version, found, rule_book
+from application.common import book_circulation, check_version, found, rule_book
 from application.loading import RejectedRecord
 from application.ports import BookAddition, BookLoadOutcome, Clock, IdGenerator, UnitOfWorkFactory
 from application.queries import BookFilter, Page, PageRequest
@@ -340,10 +340,7 @@ class Catalogue:
 
     def list_copies(self, book_id: str) -> list[Copy]:
         with self._uow().reading() as uow:
-            state = uow.circulation.find(book_id)  # the book and its copies, read at once
-            if state is None:
-                raise BookNotFound(book_id)
-            return state.copies
+            return book_circulation(uow, book_id).copies  # read with the book, at once
 
     def get_copy(self, copy_id: str) -> Copy:
         with self._uow().reading() as uow:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from application.common import (
+    book_circulation,
     check_version,
     circulation_and_rule_book,
     found,
@@ -406,9 +407,7 @@ class Circulation:
         """How many copies are where, and whether ``member_id`` could borrow one right now."""
         now = self._clock.now()
         with self._uow().reading() as uow:
-            state = uow.circulation.find(book_id)
-            if state is None:
-                raise BookNotFound(book_id)
+            state = book_circulation(uow, book_id)
             counts = defaultdict(int, dict.fromkeys(CopyStatus, 0))
             for copy in state.copies:
                 counts[copy.status] += 1

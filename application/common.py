@@ -74,6 +74,14 @@ def rule_book_of(in_force: RulesInForce, policy: Policy) -> RuleBook:
     return book
 
 
+def book_circulation(uow: UnitOfWork, book_id: str) -> BookCirculation:
+    """The book's circulation state, read with the book (``BookNotFound`` for an unknown one)."""
+    state = uow.circulation.find(book_id)
+    if state is None:
+        raise BookNotFound(book_id)
+    return state
+
+
 def circulation_and_rule_book(
     uow: UnitOfWork, book_id: str, policy: Policy
 ) -> tuple[BookCirculation, RuleBook]:
