@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from adapters.sqlalchemy.identity_unit_of_work import SqlIdentityUnitOfWork
     from adapters.sqlalchemy.jobs import SqlJobRunStore
     from adapters.sqlalchemy.outbox import SqlOutboxStore
+    from adapters.sqlalchemy.title_blocks import TitleBlocks
     from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
     from adapters.webhooks import (
         HttpSender,
@@ -112,6 +113,7 @@ _InvalidateOnEvents: Deferred[InvalidateOnEvents] = Deferred("adapters.caching:I
 _ForgetRevokedKeys: Deferred[ForgetRevokedKeys] = Deferred(
     "adapters.credential_cache:ForgetRevokedKeys"
 )
+_TitleBlocks: Deferred[TitleBlocks] = Deferred("adapters.sqlalchemy.title_blocks:TitleBlocks")
 _create_engine_for: Deferred[Engine] = Deferred("adapters.sqlalchemy.engine:create_engine_for")
 _make_session_factory: Deferred[sessionmaker[Session]] = Deferred(
     "adapters.sqlalchemy.engine:session_factory"
@@ -377,8 +379,14 @@ class Container(containers.DeclarativeContainer):
         sql=providers.ThreadSafeSingleton(_SqlJobRunStore, engine),
         memory=providers.ThreadSafeSingleton(_MemoryJobRunStore),
     )
+    title_blocks = providers.Selector(
+        config.storage,
+        sql=providers.ThreadSafeSingleton(_TitleBlocks, engine).provided.keep_shape,
+        memory=providers.Object(None),  # the in-memory catalogue has no blocks to keep
+    )
     jobs = providers.ThreadSafeSingleton(
         scheduled_jobs,
+        keep_title_blocks=title_blocks,
         expire_holds=library.circulation.provided.expire_pickups,
         send_reminders=reminders.provided.run,
         send_pickup_reminders=pickup_reminders.provided.run,

@@ -32,6 +32,7 @@ def scheduled_jobs(
     age_to_lost: Callable[[], object],
     anonymise_loans: Callable[[], object],
     purge_outbox: Callable[[], object],
+    keep_title_blocks: Callable[[], object] | None = None,
 ) -> JobRegistry:
     jobs = JobRegistry()
     jobs.add(Job("holds-expire", HOURLY, expire_holds, "Expire holds not collected in time"))
@@ -46,6 +47,15 @@ def scheduled_jobs(
     jobs.add(
         Job("outbox-purge", DAILY, purge_outbox, "Forget old delivered and cancelled messages")
     )
+    if keep_title_blocks is not None:  # a catalogue in a database
+        jobs.add(
+            Job(
+                "catalogue-title-blocks",
+                HOURLY,
+                keep_title_blocks,
+                "Redraw the counted blocks that page numbers in title order start from",
+            )
+        )
     return jobs
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, Table, create_engine, delete, insert,
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from adapters.sqlalchemy import mappers
+from adapters.sqlalchemy import mappers, title_blocks
 from adapters.sqlalchemy.engine import normalise_url
 from adapters.sqlalchemy.models import ItemTypeRow, MemberCategoryRow, metadata
 from adapters.sqlalchemy.search import word_rows
@@ -60,7 +60,7 @@ def temporary_postgres_database() -> Iterator[str]:
 
 def empty_tables(engine: Engine) -> None:
     """Delete every row, children before parents, and put back the rows a fresh migration
-    seeds (the default member category and item type)."""
+    seeds (the default member category and item type, the first block of the title order)."""
     with engine.begin() as connection:
         for table in reversed(metadata.sorted_tables):
             if table.name in APPEND_ONLY:
@@ -75,6 +75,7 @@ def empty_tables(engine: Engine) -> None:
             insert(ItemTypeRow),
             [mappers.item_type_values(t) for t in seeded_item_types()],
         )
+        title_blocks.redraw(connection)
 
 
 # Tables whose triggers refuse DELETE (the audit trail): tests set them aside to start afresh.

@@ -25,6 +25,9 @@ the query uses and sent with the batch:
   committed schema, and a rollback restores it in any case. The counts are written with the
   books, and the word rows follow them in index order.
 
+A batch that leaves the counted blocks of the title order out of shape redraws them before it
+commits, unless another writer of books is about (``title_blocks.keep_shape_if_free``).
+
 Rows come from the mappers (``mappers.book_row`` ...), with the derived keys the repositories
 write, and instants are stored by the column type's own conversion, so rows written here read
 back exactly like rows written by the repositories.
@@ -44,7 +47,7 @@ from typing import Any, cast
 from sqlalchemy import JSON, Connection, Table
 from sqlalchemy.orm import Session
 
-from adapters.sqlalchemy import mappers, search
+from adapters.sqlalchemy import mappers, search, title_blocks
 from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.models import BookRow, BookWordRow, CopyRow, MemberRow
 from adapters.sqlalchemy.types import UtcDateTime
@@ -161,6 +164,7 @@ class SqlBulkWriter:
                 stored_now, book_id = set(outcome.added), words.names.index("book_id")
                 word_rows = [row for row in word_rows if row[book_id] in stored_now]
             loader.add_words(words, word_rows)
+            title_blocks.keep_shape_if_free(connection)
         outcome.present = present + outcome.present
         outcome.barcode_taken = barcode_taken
         return outcome

@@ -162,6 +162,23 @@ class BookRow(Base):
     )
 
 
+class BookTitleBlockRow(Base):
+    """The books in title order cut into blocks of about a thousand, each with how many books
+    it holds, so that a page by number finds where it starts without walking every book before
+    it (``adapters.sqlalchemy.title_blocks``).
+
+    A block runs from its first ``(title_key, id)`` to the next block's first; the block of
+    ``('', '')`` comes before every book. Counts are kept by triggers on ``books`` in the
+    writing transaction, so a reader sees counts and books of one moment; the blocks themselves
+    are redrawn by a job when writes have made some too large or too small."""
+
+    __tablename__ = "book_title_blocks"
+
+    first_title_key: Mapped[str] = mapped_column(_Key, primary_key=True)
+    first_book_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    books: Mapped[int] = mapped_column(Integer)
+
+
 class BookWordRow(Base):
     """The words a book search looks up (``adapters.sqlalchemy.search``): one row per book and
     distinct word of its title and authors (``kind`` ``w``), and per book and phrase of an

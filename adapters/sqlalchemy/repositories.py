@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import util as sql_util
 
-from adapters.sqlalchemy import mappers, search
+from adapters.sqlalchemy import mappers, search, title_blocks
 from adapters.sqlalchemy.built_once import BUILT_ONCE
 from adapters.sqlalchemy.engine import read_only_transaction
 from adapters.sqlalchemy.errors import translated_errors
@@ -569,6 +569,8 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
                 return self._page_of_intersection(terms, conditions, query, page)
             conditions.append(BookRow.id.in_(search.matching_ids(terms)))
             return self._sorted_matches(conditions, page, query)
+        if by_title and not conditions and not terms and after is None:
+            return self._page_in_title_order(page, descending=descending)
         key: Any = {
             BookSort.TITLE.field: BookRow.title_key,
             BookSort.YEAR.field: BookRow.year,
@@ -584,6 +586,33 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         if after is not None:
             runs = keyset(key, tie, after, descending=descending, nulls_last=nulls_last)
         return self._page(conditions, order_by, page, runs)
+
+    def _page_in_title_order(self, page: PageRequest, *, descending: bool) -> Page[Book]:
+        """A page by number of the whole catalogue in title order, found from the counted
+        blocks of that order (``title_blocks``) rather than by walking to it, with the
+        catalogue's exact size as its total."""
+        table = self._table()
+        ids = title_blocks.page_ids(page.skip, page.per_page + 1, descending=descending)
+        columns = counted_beside(list(table.columns), title_blocks.catalogue_size())
+        statement = (
+            select(*columns)
+            .where(table.c.id.in_(ids))
+            .order_by(
+                _ordered(table.c.title_key, descending=descending),
+                _ordered(table.c.id, descending=descending),
+            )
+        )
+        rows: Sequence[Any] = self._rows(cast(Select[BookRow], statement))
+        total = counted_with(rows, page)
+        if total is None:  # past the last book: no row came to carry the size
+            with translated_errors():
+                total = int(self._session.execute(title_blocks.catalogue_size()).scalar_one())
+        if descending:
+            rows = title_blocks.in_descending_page(rows, total, page.skip)
+        items = self._track_all(self._to_entity(row) for row in rows[: page.per_page])
+        return Page(
+            items=items, total=total, page=page.page, per_page=page.per_page, total_exact=True
+        )
 
     def _driver(
         self, terms: list[Term], *, sort_by_title: bool

@@ -331,6 +331,7 @@ def test_two_workers_at_once_run_each_scheduled_job_once(
     ran = [name for out in outputs for name in out.split(";")[0].removeprefix("ran ").split(", ")]
     ran = [name for name in ran if name != "no job"]
     jobs = [
+        "catalogue-title-blocks",
         "holds-expire",
         "loans-age-to-lost",
         "loans-anonymise",

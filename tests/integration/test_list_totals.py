@@ -57,14 +57,16 @@ def _search(engine: Engine, page: PageRequest, query: BookFilter | None = None) 
 def test_a_long_list_reports_a_lower_bound_past_the_page(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """In any order but by title (whose pages are counted by blocks, test_title_blocks)."""
     monkeypatch.setattr(repositories, "COUNT_AHEAD", 3)
     _add_books(engine, 10)
+    by_age = BookFilter(sort=BookSort.CREATED)  # all added at NOW: in id order, as by title
 
-    first = _search(engine, PageRequest(page=1, per_page=2))
-    second = _search(engine, PageRequest(page=2, per_page=2))
-    near_end = _search(engine, PageRequest(page=4, per_page=2))
-    last = _search(engine, PageRequest(page=5, per_page=2))
-    beyond = _search(engine, PageRequest(page=7, per_page=2))
+    first = _search(engine, PageRequest(page=1, per_page=2), by_age)
+    second = _search(engine, PageRequest(page=2, per_page=2), by_age)
+    near_end = _search(engine, PageRequest(page=4, per_page=2), by_age)
+    last = _search(engine, PageRequest(page=5, per_page=2), by_age)
+    beyond = _search(engine, PageRequest(page=7, per_page=2), by_age)
     filtered = _search(engine, PageRequest(page=1, per_page=2), BookFilter(q="book 0"))
 
     assert [b.title for b in first.items] == ["Book 00", "Book 01"]

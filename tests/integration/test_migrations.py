@@ -20,6 +20,7 @@ from adapters.sqlalchemy.search import schema_filters
 TABLES = {
     "books",
     "book_words",
+    "book_title_blocks",
     "copies",
     "members",
     "loans",
