@@ -159,12 +159,21 @@ class _Tracked:
     removed: bool = False
 
 
-class ChangeTracker:
-    """An identity map of what one unit of work loaded, added and removed."""
+# The snapshot of an entity loaded by a unit of work that only reads: never compared.
+_NOT_KEPT: tuple[Any, ...] = ()
 
-    def __init__(self) -> None:
+
+class ChangeTracker:
+    """An identity map of what one unit of work loaded, added and removed.
+
+    ``reads_only``: for a unit of work opened to read only, which never flushes. What it loads
+    is kept as the same object per row all the same, but without the snapshot a flush would
+    compare it with (a page of books would take one per book, for nothing)."""
+
+    def __init__(self, *, reads_only: bool = False) -> None:
         self._entries: dict[tuple[type, str], _Tracked] = {}
         self._removals: list[_Tracked] = []
+        self._reads_only = reads_only
 
     def loaded(self, entity: E, store: EntityStore[E]) -> E:
         key = (type(entity), entity.id)
@@ -173,7 +182,8 @@ class ChangeTracker:
             # The same row read twice is the same object, so no change can be lost between them.
             tracked: E = known.entity
             return tracked
-        self._entries[key] = _Tracked(entity, store, _state(entity))
+        snapshot = _NOT_KEPT if self._reads_only else _state(entity)
+        self._entries[key] = _Tracked(entity, store, snapshot)
         return entity
 
     def knows(self, entity: Entity) -> bool:
@@ -199,6 +209,8 @@ class ChangeTracker:
             self._removals.append(tracked)
 
     def flush(self) -> None:
+        if self._reads_only:
+            raise RuntimeError("a unit of work that only reads has nothing to write")
         entries = list(self._entries.values())
         # New entities go out in runs of the same store, in the order they were added (parents
         # before children), so a bulk load is a few multi-row INSERTs rather than one per row.
@@ -387,7 +399,7 @@ class BaseUnitOfWork(ABC):
         return self
 
     def __enter__(self) -> Self:
-        self._tracker = ChangeTracker()
+        self._tracker = ChangeTracker(reads_only=self._reads_only)
         self._events = []
         self._records = []
         self._begin(self._tracker)

@@ -50,7 +50,7 @@ from sqlalchemy.orm import Session
 from adapters.sqlalchemy import mappers, search, title_blocks
 from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.models import BookRow, BookWordRow, CopyRow, MemberRow
-from adapters.sqlalchemy.types import UtcDateTime
+from adapters.sqlalchemy.types import StringList, UtcDateTime
 from application.ports import BookAddition, BookLoadOutcome
 from domain.catalogue import CopyStatus
 from domain.errors import ConcurrentUpdate
@@ -87,7 +87,9 @@ class _Columns:
         self._times: list[int] = []
         self._time: Callable[[Any], Any] | None = None
         if connection.dialect.name == "sqlite":
-            self._json = [i for i, type_ in enumerate(types) if isinstance(type_, JSON)]
+            self._json = [
+                i for i, type_ in enumerate(types) if isinstance(type_, (JSON, StringList))
+            ]
             self._times = [i for i, type_ in enumerate(types) if isinstance(type_, UtcDateTime)]
             processor = (
                 UtcDateTime().dialect_impl(connection.dialect).bind_processor(connection.dialect)

@@ -8,7 +8,11 @@ convert the few values their driver needs converted themselves (``adapters.sqlal
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
+from operator import attrgetter, itemgetter
 from typing import Any
+
+from sqlalchemy import Row
 
 from adapters.sqlalchemy.models import (
     ANY_CODE,
@@ -96,20 +100,68 @@ def book_row(book: Book) -> tuple[Any, ...]:
     )
 
 
-def book_from_row(row: BookRow) -> Book:
-    return Book(
-        id=row.id,
-        isbn=row.isbn,
-        title=row.title,
-        authors=tuple(row.authors),
-        publisher=row.publisher,
-        year=row.year,
-        subjects=tuple(row.subjects),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        version=row.version,
-        item_type=row.item_type,
+# The columns a ``Book`` is made of, in the order ``_book`` takes their values.
+BOOK_FIELDS = (
+    "id",
+    "isbn",
+    "title",
+    "authors",
+    "publisher",
+    "year",
+    "subjects",
+    "created_at",
+    "updated_at",
+    "version",
+    "item_type",
+)
+_book_fields_by_name = attrgetter(*BOOK_FIELDS)
+
+
+def _book(values: tuple[Any, ...]) -> Book:
+    """The book of its column values, in the order of ``BOOK_FIELDS``."""
+    (id_, isbn, title, authors, publisher, year, subjects, created, updated, version, item_type) = (
+        values
     )
+    return Book(
+        id=id_,
+        isbn=isbn,
+        title=title,
+        authors=tuple(authors),
+        publisher=publisher,
+        year=year,
+        subjects=tuple(subjects),
+        created_at=created,
+        updated_at=updated,
+        version=version,
+        item_type=item_type,
+    )
+
+
+def book_from_row(row: BookRow) -> Book:
+    return _book(_book_fields_by_name(row))
+
+
+def books_from_rows(rows: Sequence[Row[Any]]) -> list[Book]:
+    """The books of the rows of one result (each with a column per ``BOOK_FIELDS``, named as it
+    is, among any others).
+
+    A row's columns are read by position, found once for the whole result: reading a Core row
+    by attribute name looks the name up in the result's keys each time, which cost more than
+    making the ``Book`` on a page of them."""
+    if not rows:
+        return []
+    values = _positions(tuple(rows[0]._fields), BOOK_FIELDS)
+    return [_book(values(row)) for row in rows]
+
+
+# Keyed by the columns of a result: a few statements' worth, each looked up once per page.
+@lru_cache(maxsize=64)
+def _positions(columns: tuple[str, ...], wanted: tuple[str, ...]) -> itemgetter[Any]:
+    """A getter of the ``wanted`` columns' values, as a tuple, from a row of ``columns``."""
+    missing = [name for name in wanted if name not in columns]
+    if missing:
+        raise KeyError(f"the rows lack the columns {missing}")
+    return itemgetter(*(columns.index(name) for name in wanted))
 
 
 def copy_values(copy: Copy) -> dict[str, Any]:

@@ -41,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from adapters.sqlalchemy.types import StrEnumType, UtcDateTime, values_check
+from adapters.sqlalchemy.types import StrEnumType, StringList, UtcDateTime, values_check
 from application.idempotency import KeyState
 from application.jobs import RunOutcome
 from application.outbox import Channel, MessageStatus
@@ -74,7 +74,7 @@ _OPEN_LOAN = text("returned_at IS NULL")
 _NOTHING_AVAILABLE = text("available_copies < 1")
 
 # JSON lists on SQLite; JSONB on PostgreSQL.
-_StringList = JSON().with_variant(postgresql.JSONB(), "postgresql")
+_StringList = StringList().with_variant(postgresql.JSONB(), "postgresql")
 # Case-folded sort and search keys: code-point order everywhere.
 _Key = Text().with_variant(Text(collation="C"), "postgresql")
 

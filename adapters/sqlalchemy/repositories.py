@@ -132,6 +132,9 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
     # row, which cost more than the query on a page of small rows. Right for tables whose
     # mapper reads only column attributes named as the columns are (``_to_entity``).
     plain_pages: ClassVar[bool] = False
+    # The columns such a page reads, when its mapper needs fewer than the table has (a
+    # column read for nothing is a value the driver converts per row for nothing).
+    mapped_columns: ClassVar[tuple[str, ...] | None] = None
     # Single-row INSERTs and versioned UPDATEs may wait to go out with the commit's records
     # (``adapters.sqlalchemy.records``): right for tables keyed by ``id`` whose writes need
     # nothing else written first (a ledger line's allocations need the line).
@@ -161,6 +164,11 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
     @abstractmethod
     def _to_entity(self, row: R) -> E: ...
 
+    def _to_entities(self, rows: Sequence[Any]) -> list[E]:
+        """The entities of the rows of one result; a table read by the page may map them all
+        in one go (``SqlBookRepository``)."""
+        return [self._to_entity(cast(R, row)) for row in rows]
+
     @abstractmethod
     def _to_values(self, entity: E) -> dict[str, Any]: ...
 
@@ -169,6 +177,14 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
     @classmethod
     def _table(cls) -> Table:
         return cast(Table, cls.row.__table__)
+
+    @classmethod
+    def _plain_columns(cls) -> list[Any]:
+        """The columns a page of plain rows reads (``mapped_columns``, or every one)."""
+        table = cls._table()
+        if cls.mapped_columns is None:
+            return list(table.columns)
+        return [table.c[name] for name in cls.mapped_columns]
 
     def _rows(self, statement: Select[R]) -> Sequence[R]:
         # Run as Core on the session's connection: a row of the table's columns, named as the
@@ -184,7 +200,7 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         return self._track(self._to_entity(rows[0])) if rows else None
 
     def _all(self, statement: Select[R]) -> list[E]:
-        return self._track_all(self._to_entity(row) for row in self._rows(statement))
+        return self._track_all(self._to_entities(self._rows(statement)))
 
     def entities_of(self, rows: Iterable[Any]) -> list[E]:
         """Tracked entities of rows read by a statement of several tables at once (each row
@@ -287,7 +303,7 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         elif page.skip < COUNT_AHEAD:
             reach = page.offset + page.per_page + COUNT_AHEAD
             counting = self._counting_upto(reach + 1, conditions)
-        columns: list[Any] = list(table.columns) if self.plain_pages else [self.row]
+        columns: list[Any] = self._plain_columns() if self.plain_pages else [self.row]
         if counting is not None:
             columns = counted_beside(columns, counting)
         statement = select(*columns).where(table.c.id.in_(page_ids)).order_by(*order_by)
@@ -295,7 +311,7 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         rows: Sequence[Any] = self._rows(cast(Select[R], statement))
         more = len(rows) > page.per_page
         rows = rows[: page.per_page]
-        items = self._track_all(self._to_entity(cast(R, row)) for row in rows)
+        items = self._track_all(self._to_entities(rows))
         counted = counted_with(rows, page) if counting is not None else None
         if runs is not None:
             total, exact = page.offset + min(counted or 0, reach), False
@@ -455,9 +471,13 @@ def _ordered(column: Any, *, descending: bool, nulls_last: bool = False) -> Unar
 class SqlBookRepository(_SqlStore[Book, BookRow]):
     row = BookRow
     plain_pages = True
+    mapped_columns = mappers.BOOK_FIELDS
 
     def _to_entity(self, row: BookRow) -> Book:
         return mappers.book_from_row(row)
+
+    def _to_entities(self, rows: Sequence[Any]) -> list[Book]:
+        return mappers.books_from_rows(rows)
 
     def _to_values(self, entity: Book) -> dict[str, Any]:
         return mappers.book_values(entity)
@@ -701,9 +721,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         if counted < wanted and not read_whole:
             return None  # the slices end before the page does
         more = len(rows) > page.per_page
-        items = self._track_all(
-            self._to_entity(cast(BookRow, row)) for row in rows[: page.per_page]
-        )
+        items = self._track_all(self._to_entities(rows[: page.per_page]))
         if after is not None:
             total, exact = page.offset + min(counted, reach), False
         elif deep and items:
@@ -768,7 +786,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         )
         books = self._table()
         statement = (
-            select(*books.columns, ranked.c.found)
+            select(*self._plain_columns(), ranked.c.found)
             .join(ranked, books.c.id == ranked.c.book_id)
             .order_by(
                 _ordered(ranked.c.title_key, descending=descending),
@@ -785,9 +803,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
                         select(func.count()).select_from(listed.subquery())
                     ).scalar_one()
                 )
-        items = self._track_all(
-            self._to_entity(cast(BookRow, row)) for row in rows[: page.per_page]
-        )
+        items = self._track_all(self._to_entities(rows[: page.per_page]))
         reach = page.skip + page.per_page + COUNT_AHEAD
         if after is not None:
             total, exact = page.offset + min(counted, page.per_page + COUNT_AHEAD), False
@@ -841,7 +857,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             .subquery("ranked")
         )
         statement = (
-            select(*table.columns, ranked.c.found)
+            select(*self._plain_columns(), ranked.c.found)
             .join(ranked, table.c.id == ranked.c.id)
             .order_by(*order_by)
             .offset(page.skip)
@@ -852,7 +868,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         if len(rows) <= page.per_page:
             return None
         counted = int(rows[0].found)
-        items = self._track_all(self._to_entity(cast(BookRow, row)) for row in rows[:-1])
+        items = self._track_all(self._to_entities(rows[:-1]))
         if after is not None:
             total, exact = page.offset + min(counted, reach), False
         else:
@@ -919,7 +935,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
                 found = 0  # nothing from the start (or the cursor) on: no match to count
         counted = int(found)
         rows = rows[: page.per_page]
-        items = self._track_all(self._to_entity(cast(BookRow, row)) for row in rows)
+        items = self._track_all(self._to_entities(rows))
         if after is not None:
             total, exact = page.offset + min(counted, reach), False
         elif (deep or walks) and rows:
@@ -951,7 +967,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             .subquery("ranked")
         )
         statement = (
-            select(*table.columns, ranked.c.matches)
+            select(*self._plain_columns(), ranked.c.matches)
             .join(ranked, table.c.id == ranked.c.id)
             .order_by(*order_by)
         )
@@ -963,7 +979,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             reach = page.skip + page.per_page + COUNT_AHEAD
             matches = int(rows[0].matches)
             total, exact = min(matches, reach), matches <= reach
-        items = self._track_all(self._to_entity(cast(BookRow, row)) for row in rows)
+        items = self._track_all(self._to_entities(rows))
         return Page(
             items=items, total=total, page=page.page, per_page=page.per_page, total_exact=exact
         )

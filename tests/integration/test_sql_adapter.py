@@ -5,21 +5,24 @@ from __future__ import annotations
 import io
 import sqlite3
 import threading
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import cast
 
 import psycopg
 import pytest
 from alembic import command
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete, insert, literal, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters.sqlalchemy import engine as engine_module
-from adapters.sqlalchemy import migrate
+from adapters.sqlalchemy import mappers, migrate
 from adapters.sqlalchemy.engine import create_engine_for, normalise_url, session_factory
 from adapters.sqlalchemy.errors import domain_error_for
-from adapters.sqlalchemy.types import UtcDateTime
+from adapters.sqlalchemy.models import BookRow
+from adapters.sqlalchemy.types import StringList, UtcDateTime
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from domain.catalogue import Book, Copy, CopyStatus
 from domain.errors import ConcurrentUpdate, DomainError
@@ -98,6 +101,45 @@ def test_naive_datetimes_are_refused() -> None:
     ahead = datetime(2030, 1, 1, 12, tzinfo=timezone(timedelta(hours=5)))
     stored = column_type.process_bind_param(ahead, dialect)
     assert stored == datetime(2030, 1, 1, 7)  # noqa: DTZ001 (what SQLite stores: UTC wall time)
+
+
+def test_sqlite_text_is_read_as_the_chain_of_the_column_types_reads_it() -> None:
+    """``UtcDateTime`` and ``StringList`` read SQLite's text in one step each: the same values
+    as SQLAlchemy's chain, and through the chain what that step cannot read."""
+    dialect = make_url("sqlite://").get_dialect()()
+    instant = UtcDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    assert instant is not None
+    read = instant("2030-01-01 07:00:00.000250")
+    assert read == datetime(2030, 1, 1, 7, 0, 0, 250, tzinfo=UTC)
+    assert read.tzinfo is UTC
+    assert instant("2030-01-01 07:00:00") == datetime(2030, 1, 1, 7, tzinfo=UTC)
+    assert instant("2030-01-01 12:00:00+05:00") == datetime(2030, 1, 1, 7, tzinfo=UTC)
+    assert instant(None) is None
+    names = StringList().dialect_impl(dialect).result_processor(dialect, None)
+    assert names is not None
+    assert names('["Ann Smith", "B\\u00f6ll"]') == ["Ann Smith", "B\u00f6ll"]
+    assert names("[]") == []
+    assert names(' ["padded"] ') == ["padded"]
+    assert names(None) is None
+    with pytest.raises(ValueError, match="Extra data"):
+        names('["a"] ["b"]')
+
+
+def test_books_are_read_from_rows_by_position_as_by_name(engine: Engine) -> None:
+    assert set(mappers.BOOK_FIELDS) == {field.name for field in fields(Book)}
+    book = Book.create(
+        id="book-x", isbn="9780306406157", title="A Title", authors=["Ann", "Bo"],
+        subjects=["maps"], publisher="P", year=2001, now=T0,
+    )  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(insert(BookRow), mappers.book_values(book))
+        # Columns in another order than the table's, and one more: read by name all the same.
+        rows = connection.execute(
+            select(literal(1).label("extra"), *reversed(BookRow.__table__.columns))
+        ).all()
+        connection.execute(delete(BookRow))
+    (by_position,) = mappers.books_from_rows(rows)
+    assert by_position == mappers.book_from_row(cast(BookRow, rows[0])) == book
 
 
 # --- the schema in use -----------------------------------------------------------------------
