@@ -613,7 +613,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         catalogue's exact size as its total."""
         table = self._table()
         ids = title_blocks.page_ids(page.skip, page.per_page + 1, descending=descending)
-        columns = counted_beside(list(table.columns), title_blocks.catalogue_size())
+        columns = counted_beside(self._plain_columns(), title_blocks.catalogue_size())
         statement = (
             select(*columns)
             .where(table.c.id.in_(ids))
@@ -629,7 +629,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
                 total = int(self._session.execute(title_blocks.catalogue_size()).scalar_one())
         if descending:
             rows = title_blocks.in_descending_page(rows, total, page.skip)
-        items = self._track_all(self._to_entity(row) for row in rows[: page.per_page])
+        items = self._track_all(self._to_entities(rows[: page.per_page]))
         return Page(
             items=items, total=total, page=page.page, per_page=page.per_page, total_exact=True
         )
