@@ -468,6 +468,27 @@ def _ordered(column: Any, *, descending: bool, nulls_last: bool = False) -> Unar
     return ordered.nulls_last() if nulls_last else ordered
 
 
+@cache
+def _in_title_order(
+    columns: tuple[str, ...] | None, *, descending: bool, from_block: bool
+) -> Select[Any]:
+    """A page of the whole catalogue in title order (``title_blocks.page_ids``, with one book
+    more than the page), its books' ``columns`` (every one: ``None``) and the catalogue's
+    size beside them. Built once per shape: a statement of this size costs more to build and
+    to key for the compiled cache than to run."""
+    books = cast(Table, BookRow.__table__)
+    chosen = list(books.columns) if columns is None else [books.c[name] for name in columns]
+    ids = title_blocks.page_ids(descending=descending, from_block=from_block)
+    return (
+        select(*counted_beside(chosen, title_blocks.catalogue_size()))
+        .where(books.c.id.in_(ids))
+        .order_by(
+            _ordered(books.c.title_key, descending=descending),
+            _ordered(books.c.id, descending=descending),
+        )
+    )
+
+
 class SqlBookRepository(_SqlStore[Book, BookRow]):
     row = BookRow
     plain_pages = True
@@ -611,22 +632,19 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         """A page by number of the whole catalogue in title order, found from the counted
         blocks of that order (``title_blocks``) rather than by walking to it, with the
         catalogue's exact size as its total."""
-        table = self._table()
-        ids = title_blocks.page_ids(page.skip, page.per_page + 1, descending=descending)
-        columns = counted_beside(self._plain_columns(), title_blocks.catalogue_size())
-        statement = (
-            select(*columns)
-            .where(table.c.id.in_(ids))
-            .order_by(
-                _ordered(table.c.title_key, descending=descending),
-                _ordered(table.c.id, descending=descending),
-            )
+        statement = _in_title_order(
+            self.mapped_columns,
+            descending=descending,
+            from_block=title_blocks.from_a_block(page.skip),
         )
-        rows: Sequence[Any] = self._rows(cast(Select[BookRow], statement))
-        total = counted_with(rows, page)
-        if total is None:  # past the last book: no row came to carry the size
-            with translated_errors():
-                total = int(self._session.execute(title_blocks.catalogue_size()).scalar_one())
+        bound = {"skip": page.skip, "count": page.per_page + 1}
+        with translated_errors():
+            connection = self._session.connection()
+            rows = connection.execute(statement, bound, execution_options=BUILT_ONCE).all()
+            total = counted_with(rows, page)
+            if total is None:  # past the last book: no row came to carry the size
+                size = title_blocks.catalogue_size()
+                total = int(connection.execute(size, execution_options=BUILT_ONCE).scalar_one())
         if descending:
             rows = title_blocks.in_descending_page(rows, total, page.skip)
         items = self._track_all(self._to_entities(rows[: page.per_page]))

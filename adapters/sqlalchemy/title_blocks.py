@@ -23,14 +23,17 @@ commit would add to a block the redraw has replaced. SQLite has one writer at a 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     Connection,
     Engine,
+    Integer,
     Select,
     Table,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -172,22 +175,31 @@ class TitleBlocks:
             return reshape(connection)
 
 
+@cache
 def catalogue_size() -> Select[Any]:
     """The number of books: the sum of the blocks' counts."""
     return select(func.coalesce(func.sum(_blocks.c.books), 0))
 
 
-def page_ids(skip: int, count: int, *, descending: bool) -> Select[Any]:
-    """The ids of the ``count`` books from ``skip`` on in title order (ascending, or
-    descending when ``descending``), in no particular order. A descending page that ends near
-    the first book may come with books of the page before it: ``in_descending_page``."""
+def from_a_block(skip: int) -> bool:
+    """Whether a page ``skip`` books in is found from its block (``page_ids``): within the
+    first block from either end, walking to it is as cheap."""
+    return skip >= BLOCK
+
+
+@cache
+def page_ids(*, descending: bool, from_block: bool) -> Select[Any]:
+    """The ids of the ``:count`` books from ``:skip`` on (bound when run) in title order,
+    ascending or descending, in no particular order: seeked from the block they start in
+    (``from_block``), or walked to from the first or the last book. Built once per shape.
+
+    A descending page found from its block that ends near the first book may come with books
+    of the page before it: ``in_descending_page`` says which are the page's."""
+    skip, count = bindparam("skip", type_=Integer), bindparam("count", type_=Integer)
     order = (_books.c.title_key, _books.c.id)
-    if skip < BLOCK:  # within the first block from either end: walked to, as cheap as a seek
-        if descending:
-            return (
-                select(_books.c.id).order_by(*(c.desc() for c in order)).offset(skip).limit(count)
-            )
-        return select(_books.c.id).order_by(*order).offset(skip).limit(count)
+    if not from_block:
+        walked = (_books.c.title_key.desc(), _books.c.id.desc()) if descending else order
+        return select(_books.c.id).order_by(*walked).offset(skip).limit(count)
     # The books before each block: a running sum, framed by rows (the default frame, by range,
     # costs a third more to compute).
     in_order = (_blocks.c.first_title_key, _blocks.c.first_book_id)
@@ -224,7 +236,7 @@ def page_ids(skip: int, count: int, *, descending: bool) -> Select[Any]:
         )
         .order_by(*order)
         .offset(select(anchor.c.walk).scalar_subquery())
-        # A constant limit, also where fewer are wanted (``in_descending_page``): the planner
+        # A bound limit, also where fewer are wanted (``in_descending_page``): the planner
         # then expects a page of ids and looks each book up by its key, where an expression
         # would make it expect thousands and read the whole table for them.
         .limit(count)
