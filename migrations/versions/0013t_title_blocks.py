@@ -11,7 +11,11 @@ books already stored, and adds the triggers on ``books`` that keep its counts:
 - SQLite (row-level triggers only): one trigger per operation.
 
 Increments are relative (``books + n``), so concurrent writes into one block add up: the second
-waits for the first's row lock on the block. On SQLite a batch migration that rebuilds ``books``
+waits for the first's row lock on the block. A statement that changes several blocks (a bulk
+load's) locks them in their order first, so two loads wait for each other instead of each
+holding a block the other needs. Two transactions that each add books to several blocks by
+several statements may still deadlock; the database then fails one, which the unit of work
+reports as ``ConcurrentUpdate`` (an import retries its batch). On SQLite a batch migration that rebuilds ``books``
 drops these triggers with the old table: it must recreate them and redraw the blocks.
 
 Revision ID: 0013t_title_blocks
@@ -36,15 +40,16 @@ depends_on: str | Sequence[str] | None = None
 TABLE = "book_title_blocks"
 
 # Each write finds a book's block as the last whose first (title_key, id) is not above the
-# book's, by a seek of the blocks' primary key.
+# book's, by a seek of the blocks' primary key. A statement that changes several blocks locks
+# them in their order first: two bulk loads into the same blocks then wait for each other
+# instead of each holding a block the other needs.
 _POSTGRESQL_UP = (
     """
-    CREATE FUNCTION books_count_title_blocks() RETURNS trigger
+    CREATE FUNCTION books_count_title_blocks_added() RETURNS trigger
     LANGUAGE plpgsql AS $$
     BEGIN
-        IF TG_OP = 'INSERT' THEN
-            UPDATE book_title_blocks AS block SET books = block.books + change.n
-            FROM (
+        PERFORM 1 FROM book_title_blocks AS block
+        JOIN (
                 SELECT owner.first_title_key, owner.first_book_id, sum(moved.n) AS n
                 FROM (SELECT title_key, id, 1 AS n FROM new_books) AS moved
                 CROSS JOIN LATERAL (
@@ -54,11 +59,33 @@ _POSTGRESQL_UP = (
                 ) AS owner
                 GROUP BY owner.first_title_key, owner.first_book_id
             ) AS change
-            WHERE block.first_title_key = change.first_title_key
-              AND block.first_book_id = change.first_book_id;
-        ELSE
-            UPDATE book_title_blocks AS block SET books = block.books + change.n
-            FROM (
+          ON block.first_title_key = change.first_title_key
+         AND block.first_book_id = change.first_book_id
+        ORDER BY block.first_title_key, block.first_book_id
+        FOR UPDATE OF block;
+        UPDATE book_title_blocks AS block SET books = block.books + change.n
+        FROM (
+                SELECT owner.first_title_key, owner.first_book_id, sum(moved.n) AS n
+                FROM (SELECT title_key, id, 1 AS n FROM new_books) AS moved
+                CROSS JOIN LATERAL (
+                    SELECT first_title_key, first_book_id FROM book_title_blocks
+                    WHERE (first_title_key, first_book_id) <= (moved.title_key, moved.id)
+                    ORDER BY first_title_key DESC, first_book_id DESC LIMIT 1
+                ) AS owner
+                GROUP BY owner.first_title_key, owner.first_book_id
+            ) AS change
+        WHERE block.first_title_key = change.first_title_key
+          AND block.first_book_id = change.first_book_id;
+        RETURN NULL;
+    END
+    $$
+    """,
+    """
+    CREATE FUNCTION books_count_title_blocks_removed() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM 1 FROM book_title_blocks AS block
+        JOIN (
                 SELECT owner.first_title_key, owner.first_book_id, sum(moved.n) AS n
                 FROM (SELECT title_key, id, -1 AS n FROM old_books) AS moved
                 CROSS JOIN LATERAL (
@@ -68,9 +95,23 @@ _POSTGRESQL_UP = (
                 ) AS owner
                 GROUP BY owner.first_title_key, owner.first_book_id
             ) AS change
-            WHERE block.first_title_key = change.first_title_key
-              AND block.first_book_id = change.first_book_id;
-        END IF;
+          ON block.first_title_key = change.first_title_key
+         AND block.first_book_id = change.first_book_id
+        ORDER BY block.first_title_key, block.first_book_id
+        FOR UPDATE OF block;
+        UPDATE book_title_blocks AS block SET books = block.books + change.n
+        FROM (
+                SELECT owner.first_title_key, owner.first_book_id, sum(moved.n) AS n
+                FROM (SELECT title_key, id, -1 AS n FROM old_books) AS moved
+                CROSS JOIN LATERAL (
+                    SELECT first_title_key, first_book_id FROM book_title_blocks
+                    WHERE (first_title_key, first_book_id) <= (moved.title_key, moved.id)
+                    ORDER BY first_title_key DESC, first_book_id DESC LIMIT 1
+                ) AS owner
+                GROUP BY owner.first_title_key, owner.first_book_id
+            ) AS change
+        WHERE block.first_title_key = change.first_title_key
+          AND block.first_book_id = change.first_book_id;
         RETURN NULL;
     END
     $$
@@ -97,10 +138,10 @@ _POSTGRESQL_UP = (
     """,
     "CREATE TRIGGER books_title_blocks_insert AFTER INSERT ON books "
     "REFERENCING NEW TABLE AS new_books "
-    "FOR EACH STATEMENT EXECUTE FUNCTION books_count_title_blocks()",
+    "FOR EACH STATEMENT EXECUTE FUNCTION books_count_title_blocks_added()",
     "CREATE TRIGGER books_title_blocks_delete AFTER DELETE ON books "
     "REFERENCING OLD TABLE AS old_books "
-    "FOR EACH STATEMENT EXECUTE FUNCTION books_count_title_blocks()",
+    "FOR EACH STATEMENT EXECUTE FUNCTION books_count_title_blocks_removed()",
     "CREATE TRIGGER books_title_blocks_update AFTER UPDATE OF title_key ON books "
     "FOR EACH ROW WHEN (OLD.title_key IS DISTINCT FROM NEW.title_key) "
     "EXECUTE FUNCTION books_move_title_blocks()",
@@ -110,7 +151,8 @@ _POSTGRESQL_DOWN = (
     "DROP TRIGGER books_title_blocks_delete ON books",
     "DROP TRIGGER books_title_blocks_insert ON books",
     "DROP FUNCTION books_move_title_blocks()",
-    "DROP FUNCTION books_count_title_blocks()",
+    "DROP FUNCTION books_count_title_blocks_removed()",
+    "DROP FUNCTION books_count_title_blocks_added()",
 )
 
 _SQLITE_UP = (

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -155,3 +156,68 @@ def test_a_bulk_load_leaves_the_blocks_to_the_job_while_another_writer_is_about(
         _assert_every_page_is_exact(engine)
     finally:
         engine.dispose()
+
+
+def _at_once(writers: list[Callable[[], None]]) -> list[BaseException]:
+    """Run ``writers`` each in a thread of its own, started together; what they raised."""
+    start = threading.Barrier(len(writers))
+    failures: list[BaseException] = []
+
+    def run(write: Callable[[], None]) -> None:
+        try:
+            start.wait()
+            write()
+        except BaseException as failure:  # reported by the test, with its traceback
+            failures.append(failure)
+
+    threads = [threading.Thread(target=run, args=(write,)) for write in writers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures
+
+
+def _one_at_a_time(engine: Engine, seed: int, count: int, start: int) -> Callable[[], None]:
+    """A writer that adds ``count`` books, each in a transaction of its own (as the API
+    does)."""
+
+    def write() -> None:
+        rng = random.Random(seed)
+        for n in range(start, start + count):
+            _add(engine, rng, 1, start=n)
+
+    return write
+
+
+def _bulk(engine: Engine, seed: int, count: int, start: int) -> Callable[[], None]:
+    """A writer that loads ``count`` books in one batch (as an import does)."""
+
+    def write() -> None:
+        rng = random.Random(seed)
+        books = [
+            Book.create(id=f"b{n:03d}", isbn=isbn13(n), title=_title(rng), now=NOW)
+            for n in range(start, start + count)
+        ]
+        with SqlUnitOfWork(session_factory(engine)) as uow:
+            uow.bulk.add_books([BookAddition(book=book) for book in books])
+            uow.commit()
+
+    return write
+
+
+def test_books_added_at_once_by_many_writers_are_all_counted(engine: Engine) -> None:
+    """Counts add up (``books + n``): a writer into a block waits for the one before it, then
+    adds to what that one left; loads lock the blocks they change in one order, so two never
+    wait for each other."""
+    _add(engine, random.Random(3), 12, start=0)
+    title_blocks.TitleBlocks(engine).keep_shape()
+
+    failures = _at_once(
+        [_one_at_a_time(engine, n, 4, start=100 + 10 * n) for n in range(4)]
+        + [_bulk(engine, 10 + n, 20, start=200 + 100 * n) for n in range(3)]
+    )
+
+    assert failures == []
+    assert sum(_blocks(engine)) == 12 + 4 * 4 + 3 * 20
+    _assert_every_page_is_exact(engine)
