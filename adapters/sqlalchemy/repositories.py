@@ -469,18 +469,16 @@ def _ordered(column: Any, *, descending: bool, nulls_last: bool = False) -> Unar
 
 
 @cache
-def _in_title_order(
-    columns: tuple[str, ...] | None, *, descending: bool, from_block: bool
-) -> Select[Any]:
+def _in_title_order(*, descending: bool, from_block: bool) -> Select[Any]:
     """A page of the whole catalogue in title order (``title_blocks.page_ids``, with one book
-    more than the page), its books' ``columns`` (every one: ``None``) and the catalogue's
-    size beside them. Built once per shape: a statement of this size costs more to build and
-    to key for the compiled cache than to run."""
+    more than the page) and the catalogue's size beside its books. Built once per shape: a
+    statement of this size costs more to build and to key for the compiled cache than to
+    run."""
     books = cast(Table, BookRow.__table__)
-    chosen = list(books.columns) if columns is None else [books.c[name] for name in columns]
+    columns = SqlBookRepository._plain_columns()
     ids = title_blocks.page_ids(descending=descending, from_block=from_block)
     return (
-        select(*counted_beside(chosen, title_blocks.catalogue_size()))
+        select(*counted_beside(columns, title_blocks.catalogue_size()))
         .where(books.c.id.in_(ids))
         .order_by(
             _ordered(books.c.title_key, descending=descending),
@@ -633,9 +631,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         blocks of that order (``title_blocks``) rather than by walking to it, with the
         catalogue's exact size as its total."""
         statement = _in_title_order(
-            self.mapped_columns,
-            descending=descending,
-            from_block=title_blocks.from_a_block(page.skip),
+            descending=descending, from_block=title_blocks.from_a_block(page.skip)
         )
         bound = {"skip": page.skip, "count": page.per_page + 1}
         with translated_errors():
