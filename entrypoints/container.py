@@ -379,14 +379,14 @@ class Container(containers.DeclarativeContainer):
         sql=providers.ThreadSafeSingleton(_SqlJobRunStore, engine),
         memory=providers.ThreadSafeSingleton(_MemoryJobRunStore),
     )
-    title_blocks = providers.Selector(
+    keep_title_blocks = providers.Selector(
         config.storage,
         sql=providers.ThreadSafeSingleton(_TitleBlocks, engine).provided.keep_shape,
         memory=providers.Object(None),  # the in-memory catalogue has no blocks to keep
     )
     jobs = providers.ThreadSafeSingleton(
         scheduled_jobs,
-        keep_title_blocks=title_blocks,
+        keep_title_blocks=keep_title_blocks,
         expire_holds=library.circulation.provided.expire_pickups,
         send_reminders=reminders.provided.run,
         send_pickup_reminders=pickup_reminders.provided.run,
