@@ -40,82 +40,48 @@ depends_on: str | Sequence[str] | None = None
 TABLE = "book_title_blocks"
 
 # Each write finds a book's block as the last whose first (title_key, id) is not above the
-# book's, by a seek of the blocks' primary key. A statement that changes several blocks locks
-# them in their order first: two bulk loads into the same blocks then wait for each other
-# instead of each holding a block the other needs.
+# book's, by a seek of the blocks' primary key: here for each of a statement's books
+# (``{moved}``: its title key, id and +1 or -1), summed by block.
+_CHANGE = """(
+            SELECT owner.first_title_key, owner.first_book_id, sum(moved.n) AS n
+            FROM ({moved}) AS moved
+            CROSS JOIN LATERAL (
+                SELECT first_title_key, first_book_id FROM book_title_blocks
+                WHERE (first_title_key, first_book_id) <= (moved.title_key, moved.id)
+                ORDER BY first_title_key DESC, first_book_id DESC LIMIT 1
+            ) AS owner
+            GROUP BY owner.first_title_key, owner.first_book_id
+        ) AS change"""
+
+# A statement that changes several blocks locks them in their order first: two bulk loads into
+# the same blocks then wait for each other instead of each holding a block the other needs.
+_COUNT = """
+    CREATE FUNCTION {name}() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM 1 FROM book_title_blocks AS block
+        JOIN {change}
+          ON block.first_title_key = change.first_title_key
+         AND block.first_book_id = change.first_book_id
+        ORDER BY block.first_title_key, block.first_book_id
+        FOR UPDATE OF block;
+        UPDATE book_title_blocks AS block SET books = block.books + change.n
+        FROM {change}
+        WHERE block.first_title_key = change.first_title_key
+          AND block.first_book_id = change.first_book_id;
+        RETURN NULL;
+    END
+    $$
+    """
+
+
+def _counting(name: str, moved: str) -> str:
+    return _COUNT.replace("{name}", name).replace("{change}", _CHANGE.replace("{moved}", moved))
+
+
 _POSTGRESQL_UP = (
-    """
-    CREATE FUNCTION books_count_title_blocks_added() RETURNS trigger
-    LANGUAGE plpgsql AS $$
-    BEGIN
-        PERFORM 1 FROM book_title_blocks AS block
-        JOIN (
-                SELECT owner.first_title_key, owner.first_book_id, sum(moved.n) AS n
-                FROM (SELECT title_key, id, 1 AS n FROM new_books) AS moved
-                CROSS JOIN LATERAL (
-                    SELECT first_title_key, first_book_id FROM book_title_blocks
-                    WHERE (first_title_key, first_book_id) <= (moved.title_key, moved.id)
-                    ORDER BY first_title_key DESC, first_book_id DESC LIMIT 1
-                ) AS owner
-                GROUP BY owner.first_title_key, owner.first_book_id
-            ) AS change
-          ON block.first_title_key = change.first_title_key
-         AND block.first_book_id = change.first_book_id
-        ORDER BY block.first_title_key, block.first_book_id
-        FOR UPDATE OF block;
-        UPDATE book_title_blocks AS block SET books = block.books + change.n
-        FROM (
-                SELECT owner.first_title_key, owner.first_book_id, sum(moved.n) AS n
-                FROM (SELECT title_key, id, 1 AS n FROM new_books) AS moved
-                CROSS JOIN LATERAL (
-                    SELECT first_title_key, first_book_id FROM book_title_blocks
-                    WHERE (first_title_key, first_book_id) <= (moved.title_key, moved.id)
-                    ORDER BY first_title_key DESC, first_book_id DESC LIMIT 1
-                ) AS owner
-                GROUP BY owner.first_title_key, owner.first_book_id
-            ) AS change
-        WHERE block.first_title_key = change.first_title_key
-          AND block.first_book_id = change.first_book_id;
-        RETURN NULL;
-    END
-    $$
-    """,
-    """
-    CREATE FUNCTION books_count_title_blocks_removed() RETURNS trigger
-    LANGUAGE plpgsql AS $$
-    BEGIN
-        PERFORM 1 FROM book_title_blocks AS block
-        JOIN (
-                SELECT owner.first_title_key, owner.first_book_id, sum(moved.n) AS n
-                FROM (SELECT title_key, id, -1 AS n FROM old_books) AS moved
-                CROSS JOIN LATERAL (
-                    SELECT first_title_key, first_book_id FROM book_title_blocks
-                    WHERE (first_title_key, first_book_id) <= (moved.title_key, moved.id)
-                    ORDER BY first_title_key DESC, first_book_id DESC LIMIT 1
-                ) AS owner
-                GROUP BY owner.first_title_key, owner.first_book_id
-            ) AS change
-          ON block.first_title_key = change.first_title_key
-         AND block.first_book_id = change.first_book_id
-        ORDER BY block.first_title_key, block.first_book_id
-        FOR UPDATE OF block;
-        UPDATE book_title_blocks AS block SET books = block.books + change.n
-        FROM (
-                SELECT owner.first_title_key, owner.first_book_id, sum(moved.n) AS n
-                FROM (SELECT title_key, id, -1 AS n FROM old_books) AS moved
-                CROSS JOIN LATERAL (
-                    SELECT first_title_key, first_book_id FROM book_title_blocks
-                    WHERE (first_title_key, first_book_id) <= (moved.title_key, moved.id)
-                    ORDER BY first_title_key DESC, first_book_id DESC LIMIT 1
-                ) AS owner
-                GROUP BY owner.first_title_key, owner.first_book_id
-            ) AS change
-        WHERE block.first_title_key = change.first_title_key
-          AND block.first_book_id = change.first_book_id;
-        RETURN NULL;
-    END
-    $$
-    """,
+    _counting("books_count_title_blocks_added", "SELECT title_key, id, 1 AS n FROM new_books"),
+    _counting("books_count_title_blocks_removed", "SELECT title_key, id, -1 AS n FROM old_books"),
     """
     CREATE FUNCTION books_move_title_blocks() RETURNS trigger
     LANGUAGE plpgsql AS $$
