@@ -70,6 +70,7 @@ def create_engine_for(url: str | URL, *, echo: bool = False) -> Engine:
     if backend == "postgresql":
         # Imported here, where only a PostgreSQL engine gets: a SQLite process never loads psycopg.
         from adapters.sqlalchemy.psycopg_cursor import LazyDescriptionCursor
+        from adapters.sqlalchemy.psycopg_json import read_json_in_one_step
 
         engine = create_engine(
             parsed,
@@ -81,6 +82,7 @@ def create_engine_for(url: str | URL, *, echo: bool = False) -> Engine:
                 "cursor_factory": LazyDescriptionCursor,
             },
         )
+        event.listen(engine, "connect", read_json_in_one_step)
         event.listen(engine, "handle_error", _outage)
         event.listen(engine, "do_execute", _prepared_when_marked)
         return engine
