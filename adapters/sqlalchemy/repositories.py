@@ -714,8 +714,11 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         )
         if after is not None:
             values["after_key"], values["after_id"] = after
+        connection = self._session.connection()
         with translated_errors():
-            rows: Sequence[Any] = self._session.execute(statement, values).all()
+            rows: Sequence[Any] = connection.execute(
+                statement, values, execution_options=BUILT_ONCE
+            ).all()
             status = rows[0]
             if status.first_key is None:
                 if (status.steps or 0) >= search.LEAP_BUDGET:
@@ -727,9 +730,10 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
             else:
                 counted = int(status.found)
                 read_whole = counted < limit and bool(
-                    self._session.execute(
+                    connection.execute(
                         whole,
                         {**values, "first_key": status.first_key, "first_id": status.first_id},
+                        execution_options=BUILT_ONCE,
                     ).scalar_one()
                 )
         if counted < wanted and not read_whole:
@@ -936,15 +940,18 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         values["walk"] = search.WALK_BUDGET
         if after is not None:
             values["after_key"], values["after_id"] = after
+        connection = self._session.connection()
         with translated_errors():
-            rows: Sequence[Any] = self._session.execute(statement, values).all()
+            rows: Sequence[Any] = connection.execute(
+                statement, values, execution_options=BUILT_ONCE
+            ).all()
             more = len(rows) > page.per_page
             if walks and not more:
                 return None  # the walk may have stopped before the last match
             if rows:
                 found = rows[0].found
             elif values["skip"]:
-                found = self._session.execute(count, values).scalar_one()
+                found = connection.execute(count, values, execution_options=BUILT_ONCE).scalar_one()
             else:
                 found = 0  # nothing from the start (or the cursor) on: no match to count
         counted = int(found)

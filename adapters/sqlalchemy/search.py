@@ -68,7 +68,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from adapters.sqlalchemy.built_once import BUILT_ONCE
 from adapters.sqlalchemy.engine import PREPARED
+from adapters.sqlalchemy.mappers import BOOK_FIELDS
 from adapters.sqlalchemy.models import YEAR_DESC_INDEX, BookRow, BookWordRow
 from application.queries import name_phrases, search_words
 
@@ -219,7 +221,9 @@ def expand(
         )
     words: list[list[str]] = [[] for _ in terms]
     counts = [0 for _ in terms]
-    for term, word, books in session.execute(_expansion(len(terms), counted=counted), values):
+    statement = _expansion(len(terms), counted=counted)
+    found = session.connection().execute(statement, values, execution_options=BUILT_ONCE)
+    for term, word, books in found:
         if word is not None:
             words[term].append(word)
         else:
@@ -270,8 +274,9 @@ def _in_order(title_key: Any, book_id: Any, *, descending: bool) -> list[UnaryEx
 
 @cache
 def word_page(shape: PageShape) -> tuple[Select[Any], Select[Any]]:
-    """The page of books (their columns, and ``found``: the matches read, as far as ``limit``)
-    and the count of the matches alone (for a page past the last), for ``shape``.
+    """The page of books (the columns a book is made of, ``BOOK_FIELDS``, and ``found``: the
+    matches read, as far as ``limit``) and the count of the matches alone (for a page past the
+    last), for ``shape``.
 
     Each stored word's books come from the primary key in title order (from the cursor, if
     any), tested for the other terms and the book filters; several words are merged under one
@@ -357,7 +362,7 @@ def word_page(shape: PageShape) -> tuple[Select[Any], Select[Any]]:
     books = cast(Table, BookRow.__table__)
     in_order = _in_order(ranked.c.title_key, ranked.c.book_id, descending=shape.descending)
     page = (
-        select(*books.columns, ranked.c.found)
+        select(*(books.c[name] for name in BOOK_FIELDS), ranked.c.found)
         .join(ranked, books.c.id == ranked.c.book_id)
         .order_by(*in_order)
     )
@@ -518,7 +523,7 @@ def leap_page(shape: LeapShape) -> tuple[TextualSelect, TextClause]:
         f" ORDER BY m.title_key {order}, m.book_id {order} OFFSET :skip LIMIT :rows"
     )
     books = cast(Table, BookRow.__table__)
-    names = [column.name for column in books.columns]
+    names = BOOK_FIELDS
     page = text(
         f"{_leapfrog(shape)} SELECT {', '.join(f'p.{name}' for name in names)}, p.found,"  # noqa: S608
         " status.steps, status.first_key, status.first_id FROM"
@@ -529,7 +534,7 @@ def leap_page(shape: LeapShape) -> tuple[TextualSelect, TextClause]:
         f" FROM books JOIN ({ranked}) AS ranked ON books.id = ranked.book_id) AS p ON true"
         f" ORDER BY p.ranked_key {order}, p.ranked_id {order}"
     ).columns(
-        *books.columns,
+        *(books.c[name] for name in names),
         column("found", Integer),
         column("steps", Integer),
         column("first_key", Text),
