@@ -9,8 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, Table, func, select
 
-from adapters.sqlalchemy import repositories
-from adapters.sqlalchemy.repositories import counted_beside, counted_with, deep_total
+from adapters.sqlalchemy.repositories import count_ahead, counted_beside, counted_with, deep_total
 from application.queries import CursorValue, PageRequest
 
 
@@ -27,7 +26,7 @@ def newest_first(
     where = list(conditions)
     if after is not None:
         where.append(table.c.id < after[0])
-    ahead = repositories.COUNT_AHEAD
+    ahead = count_ahead(page)
     deep = after is None and page.skip >= ahead
     reach = page.skip + page.per_page + ahead
     counting = select(func.count()).select_from(

@@ -87,14 +87,22 @@ R = TypeVar("R", bound=Base)
 
 # Values per ``IN (...)`` list; well under SQLite's limit of bound parameters per statement.
 _IN_CHUNK = 900
-# A page's total is counted this far past the page's end and no further: exact for any list
-# shorter than that, a lower bound (``Page.total_exact`` false) for longer ones, so that no
-# page pays for counting a million rows. Beyond the page, the count reads index entries only.
-COUNT_AHEAD = 1000
+# A page's total is counted this many pages past the page's end and no further: exact for any
+# list shorter than that, a lower bound (``Page.total_exact`` false) for longer ones, so that no
+# page pays for counting a million rows. Counted in pages, the count costs in proportion to the
+# page it comes with: an index entry counted costs PostgreSQL about 0.4 µs, a book shown about
+# 10 µs. Ten pages is what a pager shows ahead; 200 items at the default 20 a page.
+PAGES_COUNTED_AHEAD = 10
+
+
+def count_ahead(page: PageRequest) -> int:
+    """How many items past the end of ``page`` its total is counted; also how deep a page by
+    number may start and still be counted ahead (``deep_total``)."""
+    return PAGES_COUNTED_AHEAD * page.per_page
 
 
 def deep_total(page: PageRequest, found: int, *, more: bool) -> tuple[int, bool]:
-    """``(total, exact)`` of a page by number that starts ``COUNT_AHEAD`` items in or deeper,
+    """``(total, exact)`` of a page by number that starts ``count_ahead`` items in or deeper,
     found not empty: the items up to its end, and one more when another page follows (a lower
     bound), else exact. Counting ahead would walk the whole offset again, on top of the page's
     own walk to it."""
@@ -256,9 +264,9 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         page: PageRequest,
         order_by: Sequence[Any] = (),
     ) -> tuple[int, bool]:
-        """``(total, exact)``: exact when fewer than ``COUNT_AHEAD`` rows follow the page,
+        """``(total, exact)``: exact when no more than ``count_ahead`` rows follow the page,
         else the lower bound counted so far (in ``order_by``, as ``_count_upto`` does)."""
-        reach = page.offset + page.per_page + COUNT_AHEAD
+        reach = page.offset + page.per_page + count_ahead(page)
         return _within(reach, self._count_upto(reach + 1, *conditions, order_by=order_by))
 
     def _page(
@@ -298,10 +306,10 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         # database may scan the table for them, all of it when few follow a cursor near the end).
         counting: Select[int] | None = None
         if runs is not None:
-            reach = page.per_page + COUNT_AHEAD
+            reach = page.per_page + count_ahead(page)
             counting = self._counting_upto(reach + 1, conditions, order_by, runs)
-        elif page.skip < COUNT_AHEAD:
-            reach = page.offset + page.per_page + COUNT_AHEAD
+        elif page.skip < count_ahead(page):
+            reach = page.offset + page.per_page + count_ahead(page)
             counting = self._counting_upto(reach + 1, conditions)
         columns: list[Any] = self._plain_columns() if self.plain_pages else [self.row]
         if counting is not None:
@@ -317,7 +325,7 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
             total, exact = page.offset + min(counted or 0, reach), False
         elif counted is not None:
             total, exact = _within(reach, counted)
-        elif page.skip >= COUNT_AHEAD and rows:
+        elif page.skip >= count_ahead(page) and rows:
             total, exact = deep_total(page, len(rows), more=more)
         else:
             total, exact = self._total(conditions, page)
@@ -688,7 +696,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         no match within ``LEAP_BUDGET`` steps, slices of the lists (``LEAP_SPAN`` times the
         matches wanted) holding too few matches to fill it, or a page past the last match.
 
-        The total counts the matches as any search by title does (exact up to ``COUNT_AHEAD``
+        The total counts the matches as any search by title does (exact up to ``count_ahead``
         past the page, a bound beyond); when a slice was cut short of the matches the count
         reaches, it is the matches found, a bound that reaches past the page."""
         words = [stored for _, stored in lists]
@@ -701,8 +709,8 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         )
         statement, whole = search.leap_page(shape)
         values = search.leap_values([term for term, _ in lists], words, query.isbn)
-        deep = after is None and page.skip >= COUNT_AHEAD
-        reach = page.per_page + COUNT_AHEAD + (0 if after is not None else page.skip)
+        deep = after is None and page.skip >= count_ahead(page)
+        reach = page.per_page + count_ahead(page) + (0 if after is not None else page.skip)
         wanted = page.skip + page.per_page + 1
         limit = wanted if deep else reach + 1
         values.update(
@@ -822,9 +830,9 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
                     ).scalar_one()
                 )
         items = self._track_all(self._to_entities(rows[: page.per_page]))
-        reach = page.skip + page.per_page + COUNT_AHEAD
+        reach = page.skip + page.per_page + count_ahead(page)
         if after is not None:
-            total, exact = page.offset + min(counted, page.per_page + COUNT_AHEAD), False
+            total, exact = page.offset + min(counted, page.per_page + count_ahead(page)), False
         else:
             total, exact = min(counted, reach), counted <= reach
         return Page(
@@ -866,7 +874,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         )
         on_walk = sql_util.ClauseAdapter(walk)
         matching = [on_walk.traverse(condition) for condition in conditions]
-        reach = page.skip + page.per_page + COUNT_AHEAD
+        reach = page.skip + page.per_page + count_ahead(page)
         ranked = (
             select(walk.c.id, func.count().over().label("found"))
             .where(*matching)
@@ -913,7 +921,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
     ) -> Page[Book] | None:
         """A search by title, read from the word index in title order: the books of each word
         ``driver`` stands for, merged, each tested for ``others`` and the book filters; the
-        page and the count (as far as ``COUNT_AHEAD`` past it) stop where they are found.
+        page and the count (as far as ``count_ahead`` past it) stop where they are found.
 
         When ``walks``, each word's list is read no further than ``WALK_BUDGET`` entries:
         ``None`` if the page is not filled by then, and its total is a lower bound."""
@@ -929,8 +937,8 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         )
         statement, count = search.word_page(shape)
         values = search.word_page_values(vocabulary, others, query.isbn)
-        deep = after is None and page.skip >= COUNT_AHEAD
-        reach = page.per_page + COUNT_AHEAD + (0 if after is not None else page.skip)
+        deep = after is None and page.skip >= count_ahead(page)
+        reach = page.per_page + count_ahead(page) + (0 if after is not None else page.skip)
         # The matches are read as far as the count's reach, and one more, which tells an
         # exact count from a bound; a deep page only to its end, and one more.
         # A walk reads no further than the page's end either: what it found is a lower bound.
@@ -976,7 +984,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         """The page by number of a search's matches found from the word index, with their
         count, in one statement: sorting them reads every match anyway, so counting them on
         the way costs nothing more, where a count of its own would look them all up again.
-        The total is then reported as any list's (exact up to ``COUNT_AHEAD`` past the page,
+        The total is then reported as any list's (exact up to ``count_ahead`` past the page,
         that reach as a lower bound beyond)."""
         table = self._table()
         ranked = (
@@ -997,7 +1005,7 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         if not rows:  # past the last match: counted as a page by number is
             total, exact = self._total(conditions, page)
         else:
-            reach = page.skip + page.per_page + COUNT_AHEAD
+            reach = page.skip + page.per_page + count_ahead(page)
             matches = int(rows[0].matches)
             total, exact = min(matches, reach), matches <= reach
         items = self._track_all(self._to_entities(rows))

@@ -219,7 +219,7 @@ class PageMeta(BaseModel):
     )
     total_exact: bool = Field(
         True,
-        description="Whether `total` is exact. Large lists count only so far past the page "
+        description="Whether `total` is exact. Lists are counted only ten pages past the page "
         "asked for, so that no page costs a count of the whole table.",
     )
 

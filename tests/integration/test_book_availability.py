@@ -215,10 +215,10 @@ def test_the_availability_filter_is_answered_from_indexes(
     _fill(engine)
     with _uow(engine) as uow:
         found = uow.books.search(BookFilter(available=available), PageRequest())
-    # Counted no further than COUNT_AHEAD past the page: a longer list reports that reach as
-    # a lower bound (both lists here are longer than 1,020).
+    # Counted no further than ten pages past the page: a longer list reports that reach as a
+    # lower bound (both lists here are longer than 220).
     matching = BOOKS - UNAVAILABLE if available else UNAVAILABLE
-    reach = PageRequest().per_page + repositories.COUNT_AHEAD
+    reach = PageRequest().per_page + repositories.count_ahead(PageRequest())
     assert (found.total, found.total_exact) == (
         (matching, True) if matching <= reach else (reach, False)
     )

@@ -255,11 +255,11 @@ def _leap_catalogue(engine: Engine) -> list[Book]:
 
 
 @pytest.mark.parametrize(
-    ("budget", "span", "ahead"),
-    [(1000, 4, 1000), (1000, 4, 2), (1000, 1, 2), (2, 4, 1000), (1, 1, 3)],
+    ("budget", "span", "pages_ahead"),
+    [(1000, 4, 250), (1000, 4, 1), (1000, 1, 1), (2, 4, 250), (1, 1, 2)],
 )
 def test_leapfrogged_pages_are_the_matches_in_order_with_their_totals(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch, budget: int, span: int, ahead: int
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, budget: int, span: int, pages_ahead: int
 ) -> None:
     """Every word common (so PostgreSQL leapfrogs the lists), with budgets and slices cut
     short or not, and counts that reach little or far: the pages by number and by cursor are
@@ -268,7 +268,8 @@ def test_leapfrogged_pages_are_the_matches_in_order_with_their_totals(
     monkeypatch.setattr(search, "DRIVER_COUNT", 0)
     monkeypatch.setattr(search, "LEAP_BUDGET", budget)
     monkeypatch.setattr(search, "LEAP_SPAN", span)
-    monkeypatch.setattr(repositories, "COUNT_AHEAD", ahead)
+    monkeypatch.setattr(repositories, "PAGES_COUNTED_AHEAD", pages_ahead)
+    ahead = pages_ahead * 4
     for query in LEAP_QUERIES:
         expected = [
             b.id
@@ -339,15 +340,15 @@ def test_a_leapfrogged_count_is_exact_within_its_reach_and_a_bound_beyond(
             return [uow.books.search(query, PageRequest(n, 2)) for n in numbers]
 
     (whole,) = pages(1)
-    monkeypatch.setattr(repositories, "COUNT_AHEAD", 3)
+    monkeypatch.setattr(repositories, "PAGES_COUNTED_AHEAD", 2)  # four items past a page of 2
     found = pages(1, 2, 3, 4, 5)
 
     assert len(matching) == 10
     assert (whole.total, whole.total_exact) == (10, True)
     assert [(p.total, p.total_exact) for p in found] == [
-        (5, False),  # the page's 2 and 3 past it
-        (7, False),  # counted from the start: 2 + 2 + 3
-        (7, False),  # from 3 in, a page by number is counted to its end and one more
+        (6, False),  # the page's 2 and 4 past it
+        (8, False),  # counted from the start: 2 + 2 + 4
+        (7, False),  # from 4 in, a page by number is counted to its end and one more
         (9, False),
         (10, True),  # the last page
     ]

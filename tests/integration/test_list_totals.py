@@ -58,7 +58,7 @@ def test_a_long_list_reports_a_lower_bound_past_the_page(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """In any order but by title (whose pages are counted by blocks, test_title_blocks)."""
-    monkeypatch.setattr(repositories, "COUNT_AHEAD", 3)
+    monkeypatch.setattr(repositories, "PAGES_COUNTED_AHEAD", 2)  # four items past a page of 2
     _add_books(engine, 10)
     by_age = BookFilter(sort=BookSort.CREATED)  # all added at NOW: in id order, as by title
 
@@ -70,18 +70,19 @@ def test_a_long_list_reports_a_lower_bound_past_the_page(
     filtered = _search(engine, PageRequest(page=1, per_page=2), BookFilter(q="book 0"))
 
     assert [b.title for b in first.items] == ["Book 00", "Book 01"]
-    assert (first.total, first.total_exact, first.has_next) == (5, False, True)
-    assert (second.total, second.total_exact, second.has_next) == (7, False, True)
-    # From COUNT_AHEAD items in, a page is not counted ahead: the items to its end and one
-    # more while another page follows; exact on the last page, and counted past the end.
+    assert (first.total, first.total_exact, first.has_next) == (6, False, True)
+    assert (second.total, second.total_exact, second.has_next) == (8, False, True)
+    # From as far in as the count reaches past a page (four items), a page is not counted
+    # ahead: the items to its end and one more while another page follows; exact on the last
+    # page, and counted past the end.
     assert [b.title for b in near_end.items] == ["Book 06", "Book 07"]
     assert (near_end.total, near_end.total_exact, near_end.has_next) == (9, False, True)
     assert [b.title for b in last.items] == ["Book 08", "Book 09"]
     assert (last.total, last.total_exact, last.has_next) == (10, True, False)
     assert (beyond.items, beyond.total, beyond.total_exact) == ([], 10, True)
     # Ten books hold "book" and a word beginning with "0" (00 to 09): more than the page and
-    # three more, a lower bound as for any list (read from the word index in title order).
-    assert (filtered.total, filtered.total_exact) == (5, False)
+    # four more, a lower bound as for any list (read from the word index in title order).
+    assert (filtered.total, filtered.total_exact) == (6, False)
     assert [b.title for b in filtered.items] == ["Book 00", "Book 01"]
 
 
@@ -146,7 +147,7 @@ def test_a_search_is_paged_and_counted_from_the_word_index(
             title = f"Book {n:02d} {'lighthouse' if n % 4 else 'orchard'}"
             uow.books.add(Book.create(id=f"b{n:02d}", isbn=isbn13(n), title=title, now=NOW))
         uow.commit()
-    monkeypatch.setattr(repositories, "COUNT_AHEAD", 1)
+    monkeypatch.setattr(repositories, "PAGES_COUNTED_AHEAD", 2)  # four items past a page of 2
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
 
@@ -162,12 +163,12 @@ def test_a_search_is_paged_and_counted_from_the_word_index(
     by_title = pages(BookFilter(q="lighthouse"))
     by_year = pages(BookFilter(q="LIGHT", sort=BookSort.YEAR))
 
-    # Nine matches, counted one past each page: a bound until the count reaches the last.
+    # Nine matches, counted four past each page: a bound until the count reaches the last.
     # By title, the stored words the query stands for, then the page with its count, read
     # from the index in order (past the end, a count of its own as well).
     assert by_title == [
-        (["Book 01 lighthouse", "Book 02 lighthouse"], 3, False, 2),
-        (["Book 03 lighthouse", "Book 05 lighthouse"], 5, False, 2),
+        (["Book 01 lighthouse", "Book 02 lighthouse"], 6, False, 2),
+        (["Book 03 lighthouse", "Book 05 lighthouse"], 8, False, 2),
         (["Book 11 lighthouse"], 9, True, 2),
         ([], 9, True, 3),
     ]
@@ -178,7 +179,7 @@ def test_a_search_is_paged_and_counted_from_the_word_index(
 def test_the_audit_trail_is_counted_as_the_other_lists_are(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(repositories, "COUNT_AHEAD", 2)
+    monkeypatch.setattr(repositories, "PAGES_COUNTED_AHEAD", 1)  # two items past a page of 2
     with SqlUnitOfWork(session_factory(engine), records_for_events=AuditTrail(ids)) as uow:
         for n in range(7):
             uow.emit(BookLent(NOW, loan_id=f"l{n}", copy_id="c1", member_id="m1"))
@@ -195,7 +196,7 @@ def test_the_audit_trail_is_counted_as_the_other_lists_are(
     ]
     assert [(p.total, p.total_exact, p.has_next) for p in pages] == [
         (4, False, True),  # counted two past the page
-        (5, False, True),  # from COUNT_AHEAD in: to the page's end, and one more
+        (5, False, True),  # from a page's reach in: to the page's end, and one more
         (7, True, False),  # the last page
         (7, True, False),  # past the end: counted
     ]
