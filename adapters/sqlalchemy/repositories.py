@@ -305,11 +305,12 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
         # order, so that the count seeks the sort index to the cursor too (unordered, a
         # database may scan the table for them, all of it when few follow a cursor near the end).
         counting: Select[int] | None = None
+        ahead = count_ahead(page)
         if runs is not None:
-            reach = page.per_page + count_ahead(page)
+            reach = page.per_page + ahead
             counting = self._counting_upto(reach + 1, conditions, order_by, runs)
-        elif page.skip < count_ahead(page):
-            reach = page.offset + page.per_page + count_ahead(page)
+        elif page.skip < ahead:
+            reach = page.offset + page.per_page + ahead
             counting = self._counting_upto(reach + 1, conditions)
         columns: list[Any] = self._plain_columns() if self.plain_pages else [self.row]
         if counting is not None:
@@ -325,7 +326,7 @@ class _SqlStore(EntityStore[E], Generic[E, R]):
             total, exact = page.offset + min(counted or 0, reach), False
         elif counted is not None:
             total, exact = _within(reach, counted)
-        elif page.skip >= count_ahead(page) and rows:
+        elif page.skip >= ahead and rows:
             total, exact = deep_total(page, len(rows), more=more)
         else:
             total, exact = self._total(conditions, page)
@@ -709,8 +710,9 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         )
         statement, whole = search.leap_page(shape)
         values = search.leap_values([term for term, _ in lists], words, query.isbn)
-        deep = after is None and page.skip >= count_ahead(page)
-        reach = page.per_page + count_ahead(page) + (0 if after is not None else page.skip)
+        ahead = count_ahead(page)
+        deep = after is None and page.skip >= ahead
+        reach = page.per_page + ahead + (0 if after is not None else page.skip)
         wanted = page.skip + page.per_page + 1
         limit = wanted if deep else reach + 1
         values.update(
@@ -830,9 +832,10 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
                     ).scalar_one()
                 )
         items = self._track_all(self._to_entities(rows[: page.per_page]))
-        reach = page.skip + page.per_page + count_ahead(page)
+        ahead = count_ahead(page)
+        reach = page.skip + page.per_page + ahead
         if after is not None:
-            total, exact = page.offset + min(counted, page.per_page + count_ahead(page)), False
+            total, exact = page.offset + min(counted, page.per_page + ahead), False
         else:
             total, exact = min(counted, reach), counted <= reach
         return Page(
@@ -937,8 +940,9 @@ class SqlBookRepository(_SqlStore[Book, BookRow]):
         )
         statement, count = search.word_page(shape)
         values = search.word_page_values(vocabulary, others, query.isbn)
-        deep = after is None and page.skip >= count_ahead(page)
-        reach = page.per_page + count_ahead(page) + (0 if after is not None else page.skip)
+        ahead = count_ahead(page)
+        deep = after is None and page.skip >= ahead
+        reach = page.per_page + ahead + (0 if after is not None else page.skip)
         # The matches are read as far as the count's reach, and one more, which tells an
         # exact count from a bound; a deep page only to its end, and one more.
         # A walk reads no further than the page's end either: what it found is a lower bound.

@@ -181,22 +181,21 @@ def _vocabulary_of(j: int) -> str:
 
 
 @cache
-def _expansion(terms: int, *, counted: bool) -> TextClause:
-    """Rows ``(term, word, NULL)``: each term's stored words, no more than ``VOCABULARY_CAP``
-    and one; and, when ``counted``, ``(term, NULL, books)``: the rows in its range, no more than
-    ``DRIVER_COUNT`` and one.
+def _expansion(terms: int, *, words: int, counts: int | None) -> TextClause:
+    """Rows ``(term, word, NULL)``: each term's stored words, no more than ``words``; and,
+    unless ``counts`` is ``None``, ``(term, NULL, books)``: the rows in its range, no more than
+    ``counts``.
 
     The limits are written in, not bound: PostgreSQL then costs the prepared statement's generic
     plan as it costs a plan for the words at hand, and keeps it. With bound limits it took the
     generic plan for a costlier one and planned every search afresh (0.2 ms of the 0.55 this
     statement took for two common words at a million books)."""
-    words, counts = VOCABULARY_CAP + 1, DRIVER_COUNT + 1
     parts = [
         f"SELECT {j} AS term, word, CAST(NULL AS INTEGER) AS books FROM"  # noqa: S608
         f" (SELECT word FROM vocabulary_{j} WHERE word IS NOT NULL LIMIT {words}) AS words_{j}"
         for j in range(terms)
     ]
-    if counted:
+    if counts is not None:
         parts += [
             f"SELECT {j}, CAST(NULL AS TEXT), (SELECT count(*) FROM (SELECT book_id"  # noqa: S608
             f" FROM book_words WHERE kind = :kind_{j} AND word >= :prefix_{j}"
@@ -221,7 +220,9 @@ def expand(
         )
     words: list[list[str]] = [[] for _ in terms]
     counts = [0 for _ in terms]
-    statement = _expansion(len(terms), counted=counted)
+    statement = _expansion(
+        len(terms), words=VOCABULARY_CAP + 1, counts=DRIVER_COUNT + 1 if counted else None
+    )
     found = session.connection().execute(statement, values, execution_options=BUILT_ONCE)
     for term, word, books in found:
         if word is not None:
