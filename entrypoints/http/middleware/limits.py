@@ -35,7 +35,6 @@ from typing import Any
 from flask import Flask, Response, g, request
 from flask_limiter import Limiter, RequestLimit
 
-from adapters.redis_store import TIMEOUT_SECONDS
 from domain.members import MAX_EMAIL
 from entrypoints.http.middleware import access
 from entrypoints.http.middleware.caller import current_caller
@@ -196,6 +195,9 @@ def _storage_options(settings: Settings) -> dict[str, Any]:
     Redis must not hold each request up; the limiter counts in this process until it is back."""
     if settings.redis_url is None:
         return {}
+    # Imported here, where Redis is configured: a process without it never loads its client.
+    from adapters.redis_store import TIMEOUT_SECONDS
+
     return {"socket_timeout": TIMEOUT_SECONDS, "socket_connect_timeout": TIMEOUT_SECONDS}
 
 

@@ -16,23 +16,24 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from dependency_injector.wiring import Provide, inject
 from flask import Response
 from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 from pydantic import BaseModel, Field
-from redis import Redis
 from sqlalchemy import Engine
 
-from adapters.redis_store import persists
 from entrypoints.container import Container
 from entrypoints.http.openapi import Reply, operation
 from entrypoints.http.responses.problem import problem_response
 from entrypoints.http.responses.rendering import json_response
 from entrypoints.logs import get_logger
 from entrypoints.settings import Settings
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 # The operations endpoints: no authentication, no rate limit.
 OPERATIONS_ENDPOINTS = frozenset({"root.healthz", "health.readyz", "metrics.metrics"})
@@ -111,6 +112,9 @@ NO_PERSISTENCE = (
 
 
 def _redis(deps: Dependencies) -> Check:
+    # Imported here, where Redis is configured: a process without it never loads its client.
+    from adapters.redis_store import persists
+
     client = deps.redis()
     client.ping()
     if deps.settings.revocation_backend() == "redis" and persists(client) is False:
@@ -166,7 +170,9 @@ def readiness(deps: Dependencies) -> dict[str, Check]:
 def readyz(
     settings: Settings = Provide[Container.settings],
     engine: Callable[[], Engine] = Provide[Container.engine.provider],
-    redis: Callable[[], Redis] = Provide[Container.redis.provider],
+    # The client's type is not named here: the hints of a view are read when it is declared,
+    # and naming it would load Redis's client in every process, also those without one.
+    redis: Callable[[], Any] = Provide[Container.redis.provider],
 ) -> Response:
     checks = readiness(Dependencies(settings, engine, redis))
     if any(check.status == "failed" for check in checks.values()):
